@@ -1,0 +1,50 @@
+# trustbot: make help lists the targets.
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 10s
+
+.PHONY: help build run test lint depcheck fuzz bench golden clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## Build a static binary into dist/trustbot, version stamped
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o dist/trustbot ./cmd/trustbot
+
+run: ## Run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, else the console
+	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then \
+		go run ./cmd/trustbot serve; \
+	else \
+		echo "No Slack tokens set: starting the console (type /trust help, exit to leave)."; \
+		go run ./cmd/trustbot console; \
+	fi
+
+test: ## Run every test with the race detector, then each fuzz target briefly
+	go test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach
+	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach
+	go test -run '^$$' -fuzz '^FuzzTranslateSlash$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
+	go test -run '^$$' -fuzz '^FuzzTranslateInteraction$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
+
+lint: ## gofmt check, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go run $(STATICCHECK) ./...
+
+depcheck: ## Check the dependency direction between packages
+	go test -count=1 -run 'TestDependencyDirection|TestDomainIsStandardLibraryOnly' ./internal/trustbot
+
+bench: ## Run the benchmarks (figures go to docs/benchmarks.md)
+	go test -run '^$$' -bench . -benchmem ./...
+
+golden: ## Rewrite the golden files after an intended rendering change
+	go test ./internal/slack -run TestRender -update
+
+clean: ## Remove build output
+	rm -rf dist

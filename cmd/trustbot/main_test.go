@@ -1,0 +1,618 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/trustbot"
+	"github.com/trustbot/trustbot/playbooks"
+)
+
+// syncBuffer is a bytes.Buffer safe for the program's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Bot is the real program running against a fake Slack.
+type Bot struct {
+	Slack  *fakeslack.Server
+	Stderr *syncBuffer
+	DB     string
+	HTTP   string
+	cancel context.CancelFunc
+	done   chan int
+}
+
+const (
+	jaUser = "UJAPANESE"
+	enUser = "UENGLISH"
+)
+
+// MustRunBot starts "trustbot serve" on a temp database against a new fake
+// Slack with one Japanese and one English user.
+func MustRunBot(tb testing.TB, extra map[string]string) *Bot {
+	tb.Helper()
+	fake := fakeslack.New()
+	tb.Cleanup(fake.Close)
+	fake.SetPingInterval(500 * time.Millisecond)
+	fake.AddUser(fakeslack.User{ID: jaUser, TZ: "Asia/Tokyo", Locale: "ja-JP"})
+	fake.AddUser(fakeslack.User{ID: enUser, TZ: "Europe/London", Locale: "en-GB"})
+	b := &Bot{Slack: fake, Stderr: &syncBuffer{}, DB: filepath.Join(tb.TempDir(), "trustbot.db"), HTTP: freeAddr(tb), done: make(chan int, 1)}
+	env := map[string]string{
+		"SLACK_BOT_TOKEN":    fakeslack.BotToken,
+		"SLACK_APP_TOKEN":    fakeslack.AppToken,
+		"SLACK_API_URL":      fake.APIURL(),
+		"TRUSTBOT_DB":        b.DB,
+		"TRUSTBOT_HTTP_ADDR": b.HTTP,
+		"LOG_LEVEL":          "debug",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	go func() {
+		b.done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, b.Stderr)
+	}()
+	tb.Cleanup(func() { b.Stop(tb) })
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := fake.WaitConnected(wctx); err != nil {
+		tb.Fatalf("bot did not connect: %v\n%s", err, b.Stderr)
+	}
+	return b
+}
+
+// Stop cancels the program and checks it exits cleanly.
+func (b *Bot) Stop(tb testing.TB) {
+	tb.Helper()
+	if b.cancel == nil {
+		return
+	}
+	b.cancel()
+	b.cancel = nil
+	select {
+	case code := <-b.done:
+		if code != 0 {
+			tb.Errorf("trustbot exited %d\n%s", code, b.Stderr)
+		}
+	case <-time.After(10 * time.Second):
+		tb.Errorf("trustbot did not stop within 10s")
+	}
+}
+
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func ctxTimeout(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// reply is what Slack received at a response_url.
+type reply struct {
+	Text            string            `json:"text"`
+	ResponseType    string            `json:"response_type"`
+	ReplaceOriginal bool              `json:"replace_original"`
+	Blocks          []json.RawMessage `json:"blocks"`
+	raw             string
+}
+
+// Slash sends "/trust text" as user and returns the ack and the reply.
+func (b *Bot) Slash(tb testing.TB, user, text string) (fakeslack.Ack, reply) {
+	tb.Helper()
+	url := b.Slack.NewResponseURL()
+	env, err := b.Slack.SlashCommand(fakeslack.SlashCommand{UserID: user, Text: text, ResponseURL: url})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ack, err := b.Slack.WaitAck(ctxTimeout(tb), env)
+	if err != nil {
+		tb.Fatalf("no ack for /trust %s: %v", text, err)
+	}
+	return ack, b.response(tb, url, 1)
+}
+
+func (b *Bot) response(tb testing.TB, url string, n int) reply {
+	tb.Helper()
+	got, err := b.Slack.WaitResponse(ctxTimeout(tb), url, n)
+	if err != nil {
+		tb.Fatalf("no reply at the response_url: %v\n%s", err, b.Stderr)
+	}
+	var r reply
+	if err := json.Unmarshal(got[n-1], &r); err != nil {
+		tb.Fatal(err)
+	}
+	r.raw = string(got[n-1])
+	return r
+}
+
+// Press presses the first control whose action_id starts with id in a
+// reply, choosing value for a menu, and returns the updated reply.
+func (b *Bot) Press(tb testing.TB, user string, r reply, id, value string) reply {
+	tb.Helper()
+	var actionID, val string
+	for _, raw := range r.Blocks {
+		var blk struct {
+			Type     string `json:"type"`
+			Elements []struct {
+				ActionID string `json:"action_id"`
+				Value    string `json:"value"`
+			} `json:"elements"`
+		}
+		json.Unmarshal(raw, &blk)
+		for _, e := range blk.Elements {
+			if actionID == "" && strings.HasPrefix(e.ActionID, id+"#") {
+				actionID, val = e.ActionID, e.Value
+			}
+		}
+	}
+	if actionID == "" {
+		tb.Fatalf("no control %s in %s", id, r.raw)
+	}
+	action := map[string]any{"type": "button", "action_id": actionID, "block_id": "b1", "value": val}
+	if value != "" {
+		action = map[string]any{"type": "static_select", "action_id": actionID, "block_id": "b1",
+			"selected_option": map[string]any{"value": value, "text": map[string]string{"type": "plain_text", "text": value}}}
+	}
+	url := b.Slack.NewResponseURL()
+	env, err := b.Slack.Interactive(map[string]any{
+		"type":         "block_actions",
+		"user":         map[string]string{"id": user, "team_id": fakeslack.TeamID},
+		"team":         map[string]string{"id": fakeslack.TeamID},
+		"channel":      map[string]string{"id": fakeslack.DefaultChannelID},
+		"container":    map[string]any{"type": "message", "is_ephemeral": true, "channel_id": fakeslack.DefaultChannelID},
+		"response_url": url,
+		"actions":      []any{action},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := b.Slack.WaitAck(ctxTimeout(tb), env); err != nil {
+		tb.Fatalf("click not acked: %v", err)
+	}
+	return b.response(tb, url, 1)
+}
+
+func mustLibrary(tb testing.TB) *playbook.Library {
+	tb.Helper()
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return lib
+}
+
+func TestSlackEndToEnd(t *testing.T) {
+	lib := mustLibrary(t)
+	bot := MustRunBot(t, nil)
+
+	for _, tc := range []struct {
+		user string
+		lang trustbot.Lang
+	}{{jaUser, trustbot.Japanese}, {enUser, trustbot.English}} {
+		t.Run(string(tc.lang), func(t *testing.T) {
+			ack, r := bot.Slash(t, tc.user, "help")
+			if len(ack.Payload) != 0 && string(ack.Payload) != "null" {
+				t.Errorf("ack carried %s; replies go to the response_url", ack.Payload)
+			}
+			if r.ResponseType != "ephemeral" || !strings.Contains(r.raw, lib.T(tc.lang, "help.title")) {
+				t.Fatalf("help reply: %s", r.raw)
+			}
+
+			_, r = bot.Slash(t, tc.user, "tip cooling-period")
+			tp, _ := lib.Topic("cooling-period")
+			if !strings.Contains(r.raw, tp.Title.In(tc.lang)) {
+				t.Fatalf("tip reply lacks the topic: %s", r.raw)
+			}
+			next := bot.Press(t, tc.user, r, "tip.another", "")
+			if !next.ReplaceOriginal || !strings.Contains(next.raw, tp.Title.In(tc.lang)) || next.Text == r.Text {
+				t.Fatalf("another tip: replace=%v %s", next.ReplaceOriginal, next.raw)
+			}
+			chosen := bot.Press(t, tc.user, next, "tip.topic", "small-talk")
+			st, _ := lib.Topic("small-talk")
+			if !strings.Contains(chosen.raw, st.Title.In(tc.lang)) {
+				t.Fatalf("topic menu: %s", chosen.raw)
+			}
+
+			_, r = bot.Slash(t, tc.user, "phrase ask-contact-softly")
+			sit, _ := lib.Situation("ask-contact-softly")
+			if !strings.Contains(r.raw, jsonText(sit.Phrasings[0].Polite.In(tc.lang))) {
+				t.Fatalf("phrase reply: %s", r.raw)
+			}
+			casual := bot.Press(t, tc.user, r, "phrase.style", "")
+			if !strings.Contains(casual.raw, jsonText(sit.Phrasings[0].Casual.In(tc.lang))) {
+				t.Fatalf("casual switch: %s", casual.raw)
+			}
+
+			_, r = bot.Slash(t, tc.user, "check LINE教えて。今すぐ！")
+			if !strings.Contains(r.raw, jsonText(ruleLabel(t, lib, "demand-private-contact", tc.lang))) {
+				t.Fatalf("tone check: %s", r.raw)
+			}
+		})
+	}
+
+	t.Run("LanguageOverride", func(t *testing.T) {
+		_, r := bot.Slash(t, jaUser, "lang en")
+		if !strings.Contains(r.raw, "English") {
+			t.Fatalf("lang en: %s", r.raw)
+		}
+		_, r = bot.Slash(t, jaUser, "help")
+		if !strings.Contains(r.raw, lib.T(trustbot.English, "help.title")) {
+			t.Fatalf("after lang en: %s", r.raw)
+		}
+		bot.Slash(t, jaUser, "言語 auto")
+	})
+
+	t.Run("BadInput", func(t *testing.T) {
+		for _, text := range []string{"", "unknwn", strings.Repeat("長", 10_000), "check \xff\xfe\x00\x1b", "ｈｅｌｐ"} {
+			_, r := bot.Slash(t, enUser, text)
+			if r.Text == "" {
+				t.Errorf("%q: empty reply", text[:min(len(text), 20)])
+			}
+		}
+		_, r := bot.Slash(t, enUser, "hlep")
+		if !strings.Contains(r.raw, "/trust help") {
+			t.Errorf("no did-you-mean: %s", r.raw)
+		}
+	})
+
+	t.Run("MalformedEnvelopesAreAckedAndSurvived", func(t *testing.T) {
+		for i, frame := range []string{
+			`{"envelope_id":"bad-1","type":"slash_commands","accepts_response_payload":true,"payload":"not an object"}`,
+			`{"envelope_id":"bad-2","type":"interactive","payload":{"type":"block_actions","actions":"x"}}`,
+			`{"envelope_id":"bad-3","type":"slash_commands","payload":{"team_id":"T1"}}`,
+			`{"envelope_id":"bad-4","type":"no_such_type","payload":{}}`,
+			`{"this is not json`,
+		} {
+			if err := bot.Slack.SendRaw([]byte(frame)); err != nil {
+				t.Fatal(err)
+			}
+			if id := fmt.Sprintf("bad-%d", i+1); i < 4 {
+				if _, err := bot.Slack.WaitAck(ctxTimeout(t), id); err != nil {
+					t.Errorf("%s not acked: %v", id, err)
+				}
+			}
+		}
+		if _, r := bot.Slash(t, enUser, "help"); !strings.Contains(r.raw, lib.T(trustbot.English, "help.title")) {
+			t.Fatalf("bot stopped answering after malformed envelopes")
+		}
+		if n := bot.Slack.Connections(); n != 1 {
+			t.Errorf("%d connections: malformed envelopes made the bot reconnect", n)
+		}
+	})
+
+	t.Run("DuplicateEnvelopeHandledOnce", func(t *testing.T) {
+		url := bot.Slack.NewResponseURL()
+		payload, err := bot.Slack.BuildSlashCommand(fakeslack.SlashCommand{UserID: enUser, Text: "help", ResponseURL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame, _ := json.Marshal(map[string]any{"envelope_id": "dup-1", "type": "slash_commands", "accepts_response_payload": true, "payload": payload})
+		for range 2 {
+			if err := bot.Slack.SendRaw(frame); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bot.response(t, url, 1)
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			n := 0
+			for _, a := range bot.Slack.Acks() {
+				if a.EnvelopeID == "dup-1" {
+					n++
+				}
+			}
+			if n == 2 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if got := len(bot.Slack.Responses(url)); got != 1 {
+			t.Fatalf("duplicate envelope answered %d times", got)
+		}
+	})
+
+	t.Run("ReconnectsAfterDropAndDisconnect", func(t *testing.T) {
+		before := bot.Slack.Connections()
+		bot.Slack.Drop()
+		if err := bot.Slack.WaitConnections(ctxTimeout(t), before+1); err != nil {
+			t.Fatalf("no reconnect after a drop: %v", err)
+		}
+		if _, r := bot.Slash(t, jaUser, "help"); !strings.Contains(r.raw, lib.T(trustbot.Japanese, "help.title")) {
+			t.Fatal("no answer after reconnect")
+		}
+		bot.Slack.Disconnect("refresh_requested")
+		if err := bot.Slack.WaitConnections(ctxTimeout(t), before+2); err != nil {
+			t.Fatalf("no reconnect after disconnect: %v", err)
+		}
+		if _, r := bot.Slash(t, jaUser, "help"); !strings.Contains(r.raw, lib.T(trustbot.Japanese, "help.title")) {
+			t.Fatal("no answer after disconnect")
+		}
+	})
+
+	t.Run("HealthAndReadiness", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			res, err := http.Get("http://" + bot.HTTP + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Errorf("%s: %d", path, res.StatusCode)
+			}
+		}
+	})
+
+	t.Run("LogsCarryNoMessageBodies", func(t *testing.T) {
+		logs := bot.Stderr.String()
+		for _, secret := range []string{fakeslack.BotToken, fakeslack.AppToken, "LINE教えて", "cooling-period\""} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("logs contain %q", secret)
+			}
+		}
+	})
+}
+
+// TestSlackRateLimitedConnect: apps.connections.open answering 429 is
+// waited out, not fatal.
+func TestSlackRateLimitedConnect(t *testing.T) {
+	bot := MustRunBot(t, nil)
+	before := bot.Slack.Connections()
+	bot.Slack.RateLimit("apps.connections.open", 1, "1")
+	bot.Slack.Drop()
+	if err := bot.Slack.WaitConnections(ctxTimeout(t), before+1); err != nil {
+		t.Fatalf("did not reconnect after a rate-limited connections.open: %v\n%s", err, bot.Stderr)
+	}
+	if _, r := bot.Slash(t, enUser, "help"); r.Text == "" {
+		t.Fatal("no answer after the rate limit")
+	}
+}
+
+// TestSlackBusyDatabase holds the database's write lock: a command that
+// writes answers "busy, try again" instead of failing silently.
+func TestSlackBusyDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the busy timeout")
+	}
+	lib := mustLibrary(t)
+	bot := MustRunBot(t, nil)
+	bot.Slash(t, enUser, "help") // caches the profile
+	lock := holdWriteLock(t, bot.DB)
+	_, r := bot.Slash(t, enUser, "tip")
+	if !strings.Contains(r.raw, lib.T(trustbot.English, "error.busy")) {
+		t.Fatalf("tip under a locked database: %s", r.raw)
+	}
+	lock()
+	if _, r := bot.Slash(t, enUser, "tip"); strings.Contains(r.raw, lib.T(trustbot.English, "error.busy")) {
+		t.Fatal("still busy after the lock was released")
+	}
+}
+
+// holdWriteLock takes the database's write lock from another connection
+// and returns the function that releases it.
+func holdWriteLock(t *testing.T, path string) func() {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+		db.Close()
+	}
+}
+
+func jsonText(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.Trim(string(b), `"`)
+}
+
+func ruleLabel(t *testing.T, lib *playbook.Library, id string, lang trustbot.Lang) string {
+	for _, r := range lib.ToneRules {
+		if r.ID == id {
+			return r.Label.In(lang)
+		}
+	}
+	t.Fatalf("no rule %s", id)
+	return ""
+}
+
+func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestServeWithoutTokens(t *testing.T) {
+	code, _, stderr := runCmd(t, map[string]string{}, "", "serve")
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	for _, want := range []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "trustbot console"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("message lacks %q: %s", want, stderr)
+		}
+	}
+	// No subcommand means serve.
+	if code, _, _ := runCmd(t, map[string]string{}, ""); code != 2 {
+		t.Errorf("no subcommand: exit %d, want serve's 2", code)
+	}
+}
+
+func TestServeInvalidToken(t *testing.T) {
+	fake := fakeslack.New()
+	defer fake.Close()
+	start := time.Now()
+	code, _, stderr := runCmd(t, map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_APP_TOKEN": fakeslack.AppToken,
+		"SLACK_API_URL": fake.APIURL(), "TRUSTBOT_DB": filepath.Join(t.TempDir(), "db"),
+	}, "", "serve")
+	if code != 1 || !strings.Contains(stderr, "invalid_auth") {
+		t.Fatalf("exit %d, stderr %q; want 1 with Slack's invalid_auth", code, stderr)
+	}
+	if strings.Contains(stderr, "xoxb-revoked") {
+		t.Error("the token is in the error output")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v: a wrong token must fail at once", d)
+	}
+}
+
+func TestConsole(t *testing.T) {
+	lib := mustLibrary(t)
+	db := filepath.Join(t.TempDir(), "trustbot.db")
+	env := map[string]string{"TRUSTBOT_DB": db}
+	input := "/trust help\n1\n/trust phrase thanks\n2\nヒント 冷却期間\n99\n/trust lang en\nhelp\nexit\n"
+	code, out, stderr := runCmd(t, env, input, "console", "--user", "UME")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		lib.T(trustbot.Japanese, "console.welcome", "user", "UME"),
+		lib.T(trustbot.Japanese, "help.title"),
+		"[1] " + lib.T(trustbot.Japanese, "button.tip"),
+		lib.T(trustbot.Japanese, "tip.try_title"),
+		lib.T(trustbot.Japanese, "console.no_such_button", "number", "99"),
+		lib.T(trustbot.English, "help.title"),
+		lib.T(trustbot.Japanese, "console.bye"),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q", want)
+		}
+	}
+	sit, _ := lib.Situation("thanks")
+	if !strings.Contains(out, sit.Phrasings[0].Polite.In(trustbot.Japanese)) {
+		t.Error("phrasings not shown")
+	}
+	// The same store: the language chosen above is remembered.
+	_, out, _ = runCmd(t, env, "help\n", "console", "--user", "UME")
+	if !strings.Contains(out, lib.T(trustbot.English, "help.title")) {
+		t.Error("language setting not kept in the SQLite file")
+	}
+	// --lang sets the locale for a new user.
+	_, out, _ = runCmd(t, env, "help\n", "console", "--user", "UNEW", "--lang", "en")
+	if !strings.Contains(out, lib.T(trustbot.English, "help.title")) {
+		t.Error("--lang en not applied")
+	}
+	if code, _, _ := runCmd(t, env, "", "console", "--lang", "fr"); code != 2 {
+		t.Errorf("--lang fr: exit %d, want 2", code)
+	}
+}
+
+func TestPlaybooksCommands(t *testing.T) {
+	code, out, _ := runCmd(t, nil, "", "playbooks", "lint")
+	if code != 0 || !strings.Contains(out, "no problems") {
+		t.Fatalf("lint of the embedded content: exit %d: %s", code, out)
+	}
+	code, out, _ = runCmd(t, nil, "", "playbooks", "lint", "../../internal/playbook/testdata/bad")
+	if code != 1 || !strings.Contains(out, "tips/beta.yaml:3: audience") {
+		t.Fatalf("lint of broken content: exit %d: %s", code, out)
+	}
+	code, out, _ = runCmd(t, nil, "", "playbooks", "stats", "--json")
+	var st playbook.Stats
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.Languages["ja"].Tips < 200 {
+		t.Fatalf("stats --json: exit %d: %s", code, out)
+	}
+	if code, out, _ = runCmd(t, nil, "", "playbooks", "stats"); code != 0 || !strings.Contains(out, "tips per topic") {
+		t.Fatalf("stats: exit %d: %s", code, out)
+	}
+}
+
+// TestPlaybooksDirOverride: a writer edits a copy of the content and sees
+// the change in the console without rebuilding; broken content is refused
+// with its lint report.
+func TestPlaybooksDirOverride(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, playbooks.FS); err != nil {
+		t.Fatal(err)
+	}
+	uiFile := filepath.Join(dir, "ui", "ja.yaml")
+	b, err := os.ReadFile(uiFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(b), "help.title: trustbot の使い方", "help.title: 編集したタイトル", 1)
+	if edited == string(b) {
+		t.Fatal("fixture text not found in ui/ja.yaml")
+	}
+	os.WriteFile(uiFile, []byte(edited), 0o644)
+	env := map[string]string{"TRUSTBOT_DB": filepath.Join(t.TempDir(), "db"), "TRUSTBOT_PLAYBOOKS_DIR": dir}
+	code, out, stderr := runCmd(t, env, "help\n", "console")
+	if code != 0 || !strings.Contains(out, "編集したタイトル") {
+		t.Fatalf("edited content not shown: exit %d: %s %s", code, out, stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "tips", "cooling-period.yaml"), []byte("topic: cooling-period\ntips: [{id: X}]\n"), 0o644)
+	code, _, stderr = runCmd(t, env, "help\n", "console")
+	if code != 1 || !strings.Contains(stderr, "refused") || !strings.Contains(stderr, "tips/cooling-period.yaml:") {
+		t.Fatalf("broken content: exit %d: %s", code, stderr)
+	}
+}
+
+func TestMigrateVersionHelp(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	code, out, stderr := runCmd(t, map[string]string{"TRUSTBOT_DB": db}, "", "migrate")
+	if code != 0 || !strings.Contains(out, "schema version") {
+		t.Fatalf("migrate: exit %d %s %s", code, out, stderr)
+	}
+	if code, out, _ := runCmd(t, nil, "", "version"); code != 0 || !strings.HasPrefix(out, "trustbot ") {
+		t.Fatalf("version: %d %s", code, out)
+	}
+	for _, args := range [][]string{{"serve", "--help"}, {"console", "--help"}, {"migrate", "--help"}, {"playbooks", "lint", "--help"}, {"playbooks", "stats", "--help"}, {"help"}} {
+		code, out, _ := runCmd(t, nil, "", args...)
+		if code != 0 || !strings.Contains(out, "trustbot") {
+			t.Errorf("%v: exit %d: %s", args, code, out)
+		}
+	}
+	if code, _, _ := runCmd(t, nil, "", "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+	if code, _, _ := runCmd(t, map[string]string{"LOG_FORMAT": "xml"}, "", "migrate"); code != 2 {
+		t.Errorf("bad LOG_FORMAT: exit %d", code)
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/console"
+	"github.com/trustbot/trustbot/internal/slack"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// serve connects to Slack and answers until ctx ends. Things are opened in
+// order and closed in reverse.
+func serve(ctx context.Context, e env) error {
+	fs := e.flags("serve", "serve [--db FILE]")
+	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	if err := e.parse(fs); err != nil {
+		return err
+	}
+	cfg, log, err := e.loadConfig(*db)
+	if err != nil {
+		return err
+	}
+	if err := cfg.ValidateSlack(); err != nil {
+		return usageErr("%v", err)
+	}
+	log.Info("starting", "version", versionString(), "config", cfg)
+
+	lib, err := library(cfg.PlaybooksDir)
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	sl := slack.New(slack.Config{
+		BotToken: cfg.BotToken,
+		AppToken: cfg.AppToken,
+		APIURL:   cfg.APIURL,
+		BusyText: lib.T(cfg.DefaultLang, "slack.busy"),
+		Logger:   log,
+	})
+	if err := sl.Open(ctx); err != nil {
+		return err
+	}
+	sl.SetHandler(coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach")))
+
+	if cfg.HTTPAddr != "" {
+		stop, err := serveHTTP(cfg.HTTPAddr, store, sl, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	err = sl.Run(ctx)
+	log.Info("stopped")
+	return err
+}
+
+// serveHTTP serves /healthz (the process is alive) and /readyz (the
+// database answers and the Slack socket is connected).
+func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, log interface {
+	Info(string, ...any)
+	Error(string, ...any)
+}) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("TRUSTBOT_HTTP_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		switch {
+		case store.Ping(ctx) != nil:
+			http.Error(w, "database not ready", http.StatusServiceUnavailable)
+		case !sl.Connected():
+			http.Error(w, "slack not connected", http.StatusServiceUnavailable)
+		default:
+			fmt.Fprintln(w, "ready")
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server failed", "err", err)
+		}
+	}()
+	log.Info("http listening", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
+
+// consoleCmd runs the coach in the terminal on the same SQLite store.
+func consoleCmd(ctx context.Context, e env) error {
+	fs := e.flags("console", "console [--user ID] [--team ID] [--lang ja|en] [--db FILE]")
+	user := fs.String("user", "UCONSOLE", "the user ID you act as")
+	team := fs.String("team", "TCONSOLE", "the workspace ID")
+	lang := fs.String("lang", "", "your locale as Slack would report it (ja or en); default $TRUSTBOT_DEFAULT_LANG")
+	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	if err := e.parse(fs); err != nil {
+		return err
+	}
+	cfg, log, err := e.loadConfig(*db)
+	if err != nil {
+		return err
+	}
+	k := trustbot.UserKey{Team: *team, User: *user}
+	if !k.Valid() {
+		return usageErr("--user and --team take IDs of letters, digits, '-', '_' and '.'")
+	}
+	if *lang != "" {
+		if _, ok := trustbot.ParseLang(*lang); !ok {
+			return usageErr("--lang %q: use ja or en", *lang)
+		}
+	}
+	lib, err := library(cfg.PlaybooksDir)
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	co := coach.New(lib, store, console.Directory{Locale: *lang}, cfg.DefaultLang, log)
+	uiLang := co.Language(ctx, k)
+	c := &console.Console{
+		Handler: co,
+		User:    k,
+		In:      e.stdin,
+		Out:     e.stdout,
+		T:       func(key string, args ...string) string { return lib.T(uiLang, key, args...) },
+	}
+	if f, ok := e.stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			c.Prompt = "trust> "
+		}
+	}
+	return c.Run(ctx)
+}

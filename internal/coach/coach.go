@@ -1,0 +1,150 @@
+// Package coach is trustbot's behaviour: it reads what a user asked (a
+// "/trust" command or a press on a button), decides what to answer from the
+// playbooks, and returns a platform-neutral Reply. It knows no chat
+// platform and no database, only the domain's interfaces.
+package coach
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// ProfileTTL is how long a cached platform profile (locale, time zone) is
+// trusted before the platform is asked again.
+const ProfileTTL = 24 * time.Hour
+
+// Coach answers requests. Its fields are set once, before use.
+type Coach struct {
+	Library     *playbook.Library
+	Store       trustbot.Store
+	Directory   trustbot.Directory // optional: platform profiles
+	DefaultLang trustbot.Lang
+	Logger      *slog.Logger
+	Now         func() time.Time
+
+	mu   sync.Mutex
+	rand *rand.Rand
+}
+
+// New returns a Coach with the system clock and a random seed.
+func New(lib *playbook.Library, store trustbot.Store, dir trustbot.Directory, def trustbot.Lang, logger *slog.Logger) *Coach {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Coach{Library: lib, Store: store, Directory: dir, DefaultLang: def, Logger: logger, Now: time.Now}
+}
+
+// Seed makes the coach's choices repeatable, for tests.
+func (c *Coach) Seed(seed uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rand = rand.New(rand.NewPCG(seed, seed))
+}
+
+func (c *Coach) intn(n int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rand == nil {
+		c.rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	return c.rand.IntN(n)
+}
+
+// turn is one request being answered: who asks, in which language.
+type turn struct {
+	*Coach
+	ctx  context.Context
+	req  trustbot.Request
+	lang trustbot.Lang
+}
+
+func (t *turn) tr(key string, args ...string) string { return t.Library.T(t.lang, key, args...) }
+
+// Handle answers one request. It always returns a reply: failures are
+// logged (with IDs only) and answered with a kind, localized message.
+func (c *Coach) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply {
+	t := &turn{Coach: c, ctx: ctx, req: req, lang: c.DefaultLang}
+	if !req.UserKey.Valid() {
+		c.Logger.Warn("request without a valid user", "team", req.Team, "user", req.User)
+		return t.failure(trustbot.Errorf(trustbot.EINVALID, "invalid user key"))
+	}
+	t.lang = c.Language(ctx, req.UserKey)
+	var (
+		r   trustbot.Reply
+		err error
+	)
+	switch req.Kind {
+	case trustbot.Command:
+		r, err = t.command(Parse(req.Text))
+	case trustbot.Action:
+		r, err = t.action(req.ActionID, req.Value)
+	default:
+		err = trustbot.Errorf(trustbot.EINVALID, "unknown request kind %d", req.Kind)
+	}
+	if err != nil {
+		return t.failure(err)
+	}
+	return r
+}
+
+// failure turns an error into a reply, logging what an operator needs.
+func (t *turn) failure(err error) trustbot.Reply {
+	key := "error.internal"
+	switch trustbot.ErrorCode(err) {
+	case trustbot.EUNAVAILABLE:
+		key = "error.busy"
+		t.Logger.Warn("store unavailable", "team", t.req.Team, "user", t.req.User, "err", err)
+	case trustbot.EINVALID:
+		key = "error.invalid"
+		t.Logger.Info("invalid request", "team", t.req.Team, "user", t.req.User, "action", t.req.ActionID, "err", err)
+	default:
+		t.Logger.Error("request failed", "team", t.req.Team, "user", t.req.User, "action", t.req.ActionID, "err", err)
+	}
+	text := t.tr(key)
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}
+}
+
+// Language decides which language to answer in: the user's choice, else
+// the platform locale, else the default.
+func (c *Coach) Language(ctx context.Context, k trustbot.UserKey) trustbot.Lang {
+	s, err := c.Store.Settings(ctx, k)
+	if err != nil {
+		c.Logger.Warn("settings unavailable, using default language", "team", k.Team, "user", k.User, "err", err)
+		return c.DefaultLang
+	}
+	if l, ok := trustbot.ParseLang(s.Lang); ok {
+		return l
+	}
+	if p, ok := c.profile(ctx, k); ok {
+		if l, ok := trustbot.ParseLang(p.Locale); ok {
+			return l
+		}
+	}
+	return c.DefaultLang
+}
+
+// profile returns the user's platform profile, from the cache while it is
+// fresh, else from the directory (and caches it).
+func (c *Coach) profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, bool) {
+	p, err := c.Store.Profile(ctx, k)
+	fresh := err == nil && c.Now().Sub(p.FetchedAt) < ProfileTTL
+	if fresh || c.Directory == nil {
+		return p, err == nil
+	}
+	q, derr := c.Directory.Profile(ctx, k)
+	if derr != nil {
+		c.Logger.Warn("profile lookup failed", "team", k.Team, "user", k.User, "err", derr)
+		return p, err == nil // a stale profile beats none
+	}
+	q.UserKey, q.FetchedAt = k, c.Now()
+	if err := c.Store.SaveProfile(ctx, q); err != nil {
+		c.Logger.Warn("profile not cached", "team", k.Team, "user", k.User, "err", err)
+	}
+	return q, true
+}

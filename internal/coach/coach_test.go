@@ -1,0 +1,441 @@
+package coach_test
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
+	"github.com/trustbot/trustbot/playbooks"
+)
+
+var user = trustbot.UserKey{Team: "T1", User: "U1"}
+
+// fixedLocale is a Directory that reports one locale for everyone.
+type fixedLocale string
+
+func (l fixedLocale) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	return trustbot.Profile{UserKey: k, Locale: string(l), TZ: "Asia/Tokyo"}, nil
+}
+
+func MustLibrary(tb testing.TB) *playbook.Library {
+	tb.Helper()
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return lib
+}
+
+// MustCoach returns a coach on the real content and a fresh SQLite file,
+// speaking the given locale.
+func MustCoach(tb testing.TB, locale string) *coach.Coach {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "trustbot.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	c := coach.New(MustLibrary(tb), db, fixedLocale(locale), trustbot.Japanese, nil)
+	c.Seed(1)
+	return c
+}
+
+func command(c *coach.Coach, text string) trustbot.Reply {
+	return c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Command, UserKey: user, Text: text})
+}
+
+func press(c *coach.Coach, id, value string) trustbot.Reply {
+	return c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Action, UserKey: user, ActionID: id, Value: value})
+}
+
+// all returns every text of a reply, for searching.
+func all(r trustbot.Reply) string {
+	var b strings.Builder
+	b.WriteString(r.Text + "\n")
+	for _, blk := range r.Blocks {
+		b.WriteString(blk.Title + "\n" + blk.Text + "\n")
+		for _, c := range blk.Controls {
+			b.WriteString(c.Label + "\n")
+			for _, o := range c.Options {
+				b.WriteString(o.Label + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+func controls(r trustbot.Reply) []trustbot.Control {
+	var out []trustbot.Control
+	for _, b := range r.Blocks {
+		out = append(out, b.Controls...)
+	}
+	return out
+}
+
+func control(t *testing.T, r trustbot.Reply, id string) trustbot.Control {
+	t.Helper()
+	for _, c := range controls(r) {
+		if c.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("no control %q in reply %q", id, r.Text)
+	return trustbot.Control{}
+}
+
+func TestHelp(t *testing.T) {
+	lib := MustLibrary(t)
+	for _, tc := range []struct{ locale, text string }{
+		{"ja-JP", ""}, {"ja-JP", "help"}, {"ja-JP", "ヘルプ"}, {"en-US", "HELP"}, {"en-GB", "使い方"},
+	} {
+		lang, _ := trustbot.ParseLang(tc.locale)
+		r := command(MustCoach(t, tc.locale), tc.text)
+		if !strings.Contains(all(r), lib.T(lang, "help.title")) {
+			t.Errorf("%s %q: no help title in %q", tc.locale, tc.text, all(r))
+		}
+		ids := []string{}
+		for _, c := range controls(r) {
+			ids = append(ids, c.ID)
+		}
+		for _, want := range []string{coach.ActTip, coach.ActPhrase, coach.ActCheckHelp} {
+			if !slices.Contains(ids, want) {
+				t.Errorf("%s %q: help has no %s button", tc.locale, tc.text, want)
+			}
+		}
+	}
+}
+
+func TestUnknownCommandSuggests(t *testing.T) {
+	c := MustCoach(t, "en-US")
+	r := command(c, "tpi cooling")
+	if got := all(r); !strings.Contains(got, `"tpi"`) || !strings.Contains(got, "/trust tip") {
+		t.Fatalf("reply to a typo: %q", got)
+	}
+	r = command(c, "zzzzzz")
+	if got := all(r); strings.Contains(got, "Did you mean") {
+		t.Fatalf("suggested something for nonsense: %q", got)
+	}
+}
+
+func TestTip(t *testing.T) {
+	lib := MustLibrary(t)
+	t.Run("Topic", func(t *testing.T) {
+		c := MustCoach(t, "ja-JP")
+		for _, q := range []string{"cooling-period", "ＣＯＯＬＩＮＧ－ＰＥＲＩＯＤ", "cooling"} {
+			r := command(c, "tip "+q)
+			tp, _ := lib.Topic("cooling-period")
+			if !strings.Contains(all(r), tp.Title.In(trustbot.Japanese)) {
+				t.Errorf("tip %q: topic line missing in %q", q, all(r))
+			}
+			if !slices.ContainsFunc(tp.Tips, func(tip *playbook.Tip) bool { return strings.Contains(r.Text, tip.Title.In(trustbot.Japanese)) }) {
+				t.Errorf("tip %q: not a tip of the topic: %q", q, r.Text)
+			}
+			if b := control(t, r, coach.ActTip); b.Value != "cooling-period" {
+				t.Errorf("another-tip button value = %q", b.Value)
+			}
+			if m := control(t, r, coach.ActTipTopic); len(m.Options) != len(lib.Topics) || m.Initial != "cooling-period" {
+				t.Errorf("topic menu: %d options, initial %q", len(m.Options), m.Initial)
+			}
+		}
+	})
+	t.Run("UnknownTopicListsTopics", func(t *testing.T) {
+		c := MustCoach(t, "en-US")
+		r := command(c, "tip quantum-physics")
+		got := all(r)
+		if !strings.Contains(got, `"quantum-physics"`) {
+			t.Fatalf("reply does not name the unknown topic: %q", got)
+		}
+		for _, tp := range lib.Topics {
+			if !strings.Contains(got, tp.Title.In(trustbot.English)) {
+				t.Errorf("topic %s not listed", tp.ID)
+			}
+		}
+	})
+	t.Run("VarietyWithoutTopic", func(t *testing.T) {
+		c := MustCoach(t, "ja-JP")
+		seen := map[string]bool{}
+		for range 25 {
+			r := command(c, "ヒント")
+			if seen[r.Text] {
+				t.Fatalf("tip repeated within 25 draws: %q", r.Text)
+			}
+			seen[r.Text] = true
+		}
+	})
+	t.Run("EveryTipReachable", func(t *testing.T) {
+		c := MustCoach(t, "en-US")
+		for _, tp := range lib.Topics {
+			want := map[string]bool{}
+			for _, tip := range tp.Tips {
+				want[tip.Title.In(trustbot.English)] = true
+			}
+			for range len(tp.Tips) {
+				r := press(c, coach.ActTip, tp.ID)
+				for title := range want {
+					if strings.HasPrefix(r.Text, title+"\n") {
+						delete(want, title)
+					}
+				}
+				if !r.ReplaceOriginal {
+					t.Fatalf("another tip does not update the reply in place")
+				}
+			}
+			if len(want) > 0 {
+				t.Errorf("topic %s: %d tips never shown in %d presses: %v", tp.ID, len(want), len(tp.Tips), want)
+			}
+		}
+	})
+	t.Run("TryAndSource", func(t *testing.T) {
+		c := MustCoach(t, "en-US")
+		for _, tip := range lib.Tips() {
+			if tip.Try.In(trustbot.English) == "" && tip.Source == "" {
+				continue
+			}
+			for range 40 {
+				r := press(c, coach.ActTip, tip.Topic.ID)
+				if !strings.HasPrefix(r.Text, tip.Title.In(trustbot.English)) {
+					continue
+				}
+				got := all(r)
+				if try := tip.Try.In(trustbot.English); try != "" && !strings.Contains(got, try) {
+					t.Errorf("%s: try line missing", tip.ID)
+				}
+				if tip.Source != "" && !strings.Contains(got, tip.Source) {
+					t.Errorf("%s: source missing", tip.ID)
+				}
+				break
+			}
+		}
+	})
+}
+
+func TestPhrase(t *testing.T) {
+	lib := MustLibrary(t)
+	c := MustCoach(t, "en-US")
+	r := command(c, "phrase")
+	for _, s := range lib.Situations {
+		if !strings.Contains(all(r), s.Title.In(trustbot.English)) {
+			t.Errorf("situation list lacks %s", s.ID)
+		}
+	}
+	for _, s := range lib.Situations {
+		polite := command(c, "言い方 "+s.ID)
+		for _, p := range s.Phrasings {
+			if !strings.Contains(all(polite), p.Polite.In(trustbot.English)) {
+				t.Errorf("%s: polite text missing", p.ID)
+			}
+		}
+		if !slices.ContainsFunc(s.Phrasings, (*playbook.Phrasing).HasCasual) {
+			continue
+		}
+		sw := control(t, polite, coach.ActPhraseStyle)
+		casual := press(c, sw.ID, sw.Value)
+		if !casual.ReplaceOriginal {
+			t.Errorf("%s: switching style does not update in place", s.ID)
+		}
+		for _, p := range s.Phrasings {
+			want := p.Polite.In(trustbot.English)
+			if p.HasCasual() {
+				want = p.Casual.In(trustbot.English)
+			}
+			if !strings.Contains(all(casual), want) {
+				t.Errorf("%s: casual view lacks %q", p.ID, want)
+			}
+		}
+		back := control(t, casual, coach.ActPhraseStyle)
+		if back.Value != s.ID+":polite" {
+			t.Errorf("%s: switch-back value %q", s.ID, back.Value)
+		}
+	}
+	if r := command(c, "phrase nonsense-words"); !strings.Contains(all(r), `"nonsense-words"`) {
+		t.Errorf("unknown situation not named: %q", all(r))
+	}
+}
+
+func TestCheck(t *testing.T) {
+	lib := MustLibrary(t)
+	for _, e := range lib.Examples {
+		locale := e.Lang + "-XX"
+		lang, _ := trustbot.ParseLang(e.Lang)
+		r := command(MustCoach(t, locale), "check "+e.Draft)
+		got := all(r)
+		if len(e.Flags) == 0 {
+			if !strings.Contains(got, lib.T(lang, "check.clean_title")) {
+				t.Errorf("%q: clean draft not reported clean: %q", e.Draft, got)
+			}
+			continue
+		}
+		for _, rule := range lib.ToneRules {
+			label := rule.Label.In(lang)
+			if slices.Contains(e.Flags, rule.ID) != strings.Contains(got, label) {
+				t.Errorf("%q: flag %s shown = %v, want %v", e.Draft, rule.ID, !slices.Contains(e.Flags, rule.ID), slices.Contains(e.Flags, rule.ID))
+			}
+			if slices.Contains(e.Flags, rule.ID) && !strings.Contains(got, rule.Explain.In(lang)) {
+				t.Errorf("%q: explanation of %s missing", e.Draft, rule.ID)
+			}
+		}
+		if len(controls(r)) == 0 {
+			t.Errorf("%q: no buttons to softer phrasings", e.Draft)
+		}
+	}
+	c := MustCoach(t, "ja-JP")
+	if r := command(c, "チェック"); !strings.Contains(all(r), lib.T(trustbot.Japanese, "check.usage")) {
+		t.Errorf("empty check: %q", all(r))
+	}
+	long := "check " + strings.Repeat("もしよかったら", 2000)
+	if r := command(c, long); !strings.Contains(all(r), lib.T(trustbot.Japanese, "check.truncated", "max", strconv.Itoa(coach.MaxInput))) {
+		t.Errorf("long draft: truncation not said: %q", all(r))
+	}
+}
+
+// TestPhrasingsPassToneCheck: what trustbot suggests sending must pass its
+// own tone check.
+func TestPhrasingsPassToneCheck(t *testing.T) {
+	lib := MustLibrary(t)
+	for _, s := range lib.Situations {
+		for _, p := range s.Phrasings {
+			for _, text := range []playbook.Text{p.Polite, p.Casual} {
+				for lang, draft := range text {
+					if ids := playbook.FlagIDs(lib.ToneRules, draft); len(ids) > 0 {
+						t.Errorf("%s (%s): the tone check flags our own phrasing %v: %q", p.ID, lang, ids, draft)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestLang(t *testing.T) {
+	lib := MustLibrary(t)
+	c := MustCoach(t, "ja-JP")
+	if r := command(c, "help"); !strings.Contains(all(r), lib.T(trustbot.Japanese, "help.title")) {
+		t.Fatal("auto does not follow the ja locale")
+	}
+	r := command(c, "lang en")
+	if !strings.Contains(all(r), lib.T(trustbot.English, "lang.saved", "setting", "English")) {
+		t.Fatalf("lang en: %q", all(r))
+	}
+	if r := command(c, "help"); !strings.Contains(all(r), lib.T(trustbot.English, "help.title")) {
+		t.Fatal("lang en not applied")
+	}
+	r = command(c, "言語")
+	for _, v := range []string{"ja", "en", "auto"} {
+		if !slices.ContainsFunc(controls(r), func(ctl trustbot.Control) bool { return ctl.ID == coach.ActLang && ctl.Value == v }) {
+			t.Errorf("language menu lacks %s", v)
+		}
+	}
+	press(c, coach.ActLang, "auto")
+	if r := command(c, "help"); !strings.Contains(all(r), lib.T(trustbot.Japanese, "help.title")) {
+		t.Fatal("auto does not return to the locale")
+	}
+	if r := command(c, "lang klingon"); !strings.Contains(all(r), `「klingon」`) {
+		t.Fatalf("unknown language: %q", all(r))
+	}
+	// No locale at all: the default language.
+	if r := command(MustCoach(t, ""), "help"); !strings.Contains(all(r), lib.T(trustbot.Japanese, "help.title")) {
+		t.Fatal("no locale: default language not used")
+	}
+}
+
+// TestForgedActions: control values come back from outside and are checked.
+func TestForgedActions(t *testing.T) {
+	lib := MustLibrary(t)
+	c := MustCoach(t, "en-US")
+	invalid := lib.T(trustbot.English, "error.invalid")
+	for _, a := range [][2]string{
+		{"no.such.action", ""},
+		{coach.ActTip, "../../etc/passwd"},
+		{coach.ActTipTopic, strings.Repeat("x", 5000)},
+		{coach.ActPhrase, "not-a-situation"},
+		{coach.ActPhraseStyle, "thanks:shouting"},
+		{coach.ActLang, "\xff\xfe"},
+	} {
+		r := press(c, a[0], a[1])
+		if a[0] == coach.ActLang {
+			if !strings.Contains(all(r), lib.T(trustbot.English, "lang.current", "setting", "")[:5]) && !strings.Contains(all(r), "isn't an option") {
+				t.Errorf("%v: %q", a, all(r))
+			}
+			continue
+		}
+		if r.Text != invalid {
+			t.Errorf("%v: got %q, want the invalid-action answer", a, r.Text)
+		}
+	}
+	r := c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Command, UserKey: trustbot.UserKey{Team: "T1", User: "U1; DROP TABLE"}})
+	if r.Text != lib.T(trustbot.Japanese, "error.invalid") {
+		t.Errorf("invalid user key answered %q", r.Text)
+	}
+}
+
+// TestCatalogHasEveryKey finds every literal key the coach passes to tr()
+// and checks that both catalogs have it.
+func TestCatalogHasEveryKey(t *testing.T) {
+	lib := MustLibrary(t)
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(node ast.Node) bool {
+			call, ok := node.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "tr" {
+				return true
+			}
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			key, _ := strconv.Unquote(lit.Value)
+			n++
+			if !lib.HasKey(key) {
+				t.Errorf("%s: key %q missing from a catalog", fset.Position(lit.Pos()), key)
+			}
+			return true
+		})
+	}
+	if n < 30 {
+		t.Fatalf("found only %d keys: the scan is broken", n)
+	}
+}
+
+func FuzzHandle(f *testing.F) {
+	for _, s := range []string{"", "help", "tip cooling", "phrase thanks", "check LINE教えて", "lang en", "ヒント　ｃｏｏｌｉｎｇ", "\xff\xfe", "check \x00\x1b[31m", strings.Repeat("あ", 5000)} {
+		f.Add(s)
+	}
+	c := MustCoach(f, "ja-JP")
+	f.Fuzz(func(t *testing.T, text string) {
+		r := command(c, text)
+		if r.Text == "" {
+			t.Fatalf("empty reply to %.80q", text)
+		}
+		for _, b := range r.Blocks {
+			if !utf8.ValidString(b.Text) || !utf8.ValidString(b.Title) {
+				t.Fatalf("invalid UTF-8 in reply to %.80q", text)
+			}
+		}
+	})
+}

@@ -1,0 +1,434 @@
+package coach
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Action IDs: what each button or menu of a reply does. The value of a
+// control is data from outside when it comes back, and is checked.
+const (
+	ActHelp        = "help"         // value: ""
+	ActTip         = "tip.another"  // value: topic ID or "" for any topic
+	ActTipTopic    = "tip.topic"    // menu; value: topic ID
+	ActPhrase      = "phrase.show"  // button or menu; value: situation ID
+	ActPhraseStyle = "phrase.style" // value: "<situation>:polite" or "<situation>:casual"
+	ActCheckHelp   = "check.help"   // value: ""
+	ActLang        = "lang.set"     // value: ja, en or auto
+)
+
+// recentWindow is how many recently shown tips a user is spared from
+// seeing again, where the pool allows.
+const recentWindow = 30
+
+func (t *turn) command(c Command) (trustbot.Reply, error) {
+	switch c.Name {
+	case "", "help":
+		return t.help(""), nil
+	case "tip":
+		return t.tipCommand(strings.Join(c.Args, " "))
+	case "phrase":
+		return t.phrase(strings.Join(c.Args, " "), "polite", false)
+	case "check":
+		return t.check(c.Rest, c.Truncated), nil
+	case "lang":
+		return t.langCommand(c.Args)
+	}
+	return t.help(c.Word), nil
+}
+
+func (t *turn) action(id, value string) (trustbot.Reply, error) {
+	value, _ = Clean(value, 200)
+	var (
+		r   trustbot.Reply
+		err error
+	)
+	switch id {
+	case ActHelp:
+		r = t.help("")
+	case ActTip, ActTipTopic:
+		if value != "" {
+			if _, ok := t.Library.Topic(value); !ok {
+				return r, trustbot.Errorf(trustbot.EINVALID, "unknown topic in action value")
+			}
+		}
+		r, err = t.tip(value)
+	case ActPhrase:
+		r, err = t.phrase(value, "polite", true)
+	case ActPhraseStyle:
+		sit, style, _ := strings.Cut(value, ":")
+		if style != "polite" && style != "casual" {
+			return r, trustbot.Errorf(trustbot.EINVALID, "unknown phrasing style")
+		}
+		r, err = t.phrase(sit, style, true)
+	case ActCheckHelp:
+		r = t.check("", false)
+	case ActLang:
+		r, err = t.langCommand([]string{value})
+	default:
+		return r, trustbot.Errorf(trustbot.EINVALID, "unknown action %q", clip(id, 40))
+	}
+	r.ReplaceOriginal = true
+	return r, err
+}
+
+// clip cuts s to at most n characters, for echoing user input back.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// help is the menu; unknown is the word the user typed that is not a
+// subcommand, if any.
+func (t *turn) help(unknown string) trustbot.Reply {
+	r := trustbot.Reply{Text: t.tr("help.text")}
+	if unknown != "" {
+		text := t.tr("help.unknown", "word", clip(unknown, 40))
+		if s := Suggest(unknown); s != "" {
+			text += "\n" + t.tr("help.did_you_mean", "command", "/trust "+s)
+		}
+		r.Text = text
+		r.Add(trustbot.Block{Kind: trustbot.Section, Text: text})
+	}
+	r.Add(
+		trustbot.Block{Kind: trustbot.Header, Text: t.tr("help.title")},
+		trustbot.Block{Kind: trustbot.Section, Text: t.tr("help.intro")},
+		trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{
+			{Kind: trustbot.Button, ID: ActTip, Label: t.tr("button.tip"), Style: trustbot.Primary},
+			{Kind: trustbot.Button, ID: ActPhrase, Label: t.tr("button.phrases")},
+			{Kind: trustbot.Button, ID: ActCheckHelp, Label: t.tr("button.check")},
+		}},
+		trustbot.Block{Kind: trustbot.Section, Text: t.tr("help.commands")},
+		trustbot.Block{Kind: trustbot.Context, Text: t.tr("help.privacy")},
+	)
+	return r
+}
+
+// tipCommand answers "/trust tip [topic]", matching the topic loosely.
+func (t *turn) tipCommand(query string) (trustbot.Reply, error) {
+	if query == "" {
+		return t.tip("")
+	}
+	matches := t.findTopics(query)
+	if len(matches) == 1 {
+		return t.tip(matches[0].ID)
+	}
+	text := t.tr("tip.unknown_topic", "topic", clip(query, 60))
+	if len(matches) > 1 {
+		text = t.tr("tip.ambiguous_topic", "topic", clip(query, 60))
+	} else {
+		matches = t.Library.Topics
+	}
+	var lines []string
+	for _, tp := range matches {
+		lines = append(lines, "• "+tp.Title.In(t.lang)+"  ("+tp.ID+")")
+	}
+	r := trustbot.Reply{Text: text}
+	r.Add(
+		trustbot.Block{Kind: trustbot.Section, Text: text},
+		trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")},
+		trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{t.topicMenu("")}},
+	)
+	return r, nil
+}
+
+// findTopics returns the topics whose ID or title matches query: an exact
+// ID wins, then titles and IDs that contain it.
+func (t *turn) findTopics(query string) []*playbook.Topic {
+	q := Fold(strings.TrimSpace(query))
+	if tp, ok := t.Library.Topic(q); ok {
+		return []*playbook.Topic{tp}
+	}
+	var out []*playbook.Topic
+	for _, tp := range t.Library.Topics {
+		if strings.Contains(tp.ID, q) || strings.Contains(tp.ID, strings.ReplaceAll(q, " ", "-")) {
+			out = append(out, tp)
+			continue
+		}
+		for _, l := range trustbot.Langs {
+			if strings.Contains(Fold(tp.Title.In(l)), q) {
+				out = append(out, tp)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (t *turn) topicMenu(current string) trustbot.Control {
+	m := trustbot.Control{Kind: trustbot.Select, ID: ActTipTopic, Label: t.tr("tip.choose_topic"), Initial: current}
+	for _, tp := range t.Library.Topics {
+		m.Options = append(m.Options, trustbot.Option{Label: tp.Title.In(t.lang), Value: tp.ID})
+	}
+	return m
+}
+
+// tip shows one tip of the topic (any topic for everyone when topicID is
+// ""), avoiding what the user saw recently.
+func (t *turn) tip(topicID string) (trustbot.Reply, error) {
+	var pool []*playbook.Tip
+	if topicID != "" {
+		tp, _ := t.Library.Topic(topicID)
+		pool = tp.Tips
+	} else {
+		for _, tip := range t.Library.Tips() {
+			if tip.Audience == playbook.Everyone {
+				pool = append(pool, tip)
+			}
+		}
+	}
+	recent, err := t.Store.RecentTips(t.ctx, t.req.UserKey, recentWindow)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	tip := t.pick(pool, recent)
+	if err := t.Store.RecordTipShown(t.ctx, t.req.UserKey, tip.ID, t.Now()); err != nil {
+		return trustbot.Reply{}, err
+	}
+	return t.tipReply(tip, topicID), nil
+}
+
+// pick chooses at random among the tips of pool the user has not seen
+// recently; when all were seen, among the least recently seen half.
+func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
+	var fresh []*playbook.Tip
+	for _, tip := range pool {
+		if !slices.Contains(recent, tip.ID) {
+			fresh = append(fresh, tip)
+		}
+	}
+	if len(fresh) == 0 {
+		// Everything was seen: prefer the tips seen longest ago.
+		fresh = slices.Clone(pool)
+		slices.SortStableFunc(fresh, func(a, b *playbook.Tip) int {
+			return slices.Index(recent, b.ID) - slices.Index(recent, a.ID)
+		})
+		fresh = fresh[:max(1, len(fresh)/2)]
+	}
+	return fresh[t.intn(len(fresh))]
+}
+
+func (t *turn) tipReply(tip *playbook.Tip, topicID string) trustbot.Reply {
+	title := tip.Title.In(t.lang)
+	r := trustbot.Reply{Text: title + "\n" + tip.Body.In(t.lang)}
+	r.Add(
+		trustbot.Block{Kind: trustbot.Context, Text: t.tr("tip.topic_line", "topic", tip.Topic.Title.In(t.lang))},
+		trustbot.Block{Kind: trustbot.Section, Title: title, Text: tip.Body.In(t.lang)},
+	)
+	if try := tip.Try.In(t.lang); try != "" {
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("tip.try_title"), Text: try})
+	}
+	if tip.Source != "" {
+		r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("tip.source", "source", tip.Source)})
+	}
+	another := t.tr("button.another_tip")
+	if topicID != "" {
+		another = t.tr("button.another_tip_topic")
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{
+		{Kind: trustbot.Button, ID: ActTip, Label: another, Value: topicID, Style: trustbot.Primary},
+		t.topicMenu(topicID),
+	}})
+	return r
+}
+
+// phrase shows the phrasings of a situation in a style, or the list of
+// situations when there is none or it is unknown.
+func (t *turn) phrase(query, style string, fromAction bool) (trustbot.Reply, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return t.situationList(""), nil
+	}
+	sit, ok := t.Library.Situation(Fold(query))
+	if !ok {
+		for _, s := range t.Library.Situations {
+			if strings.Contains(s.ID, Fold(query)) || strings.Contains(Fold(s.Title.In(t.lang)), Fold(query)) {
+				sit, ok = s, true
+				break
+			}
+		}
+	}
+	if !ok {
+		if fromAction {
+			return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown situation in action value")
+		}
+		return t.situationList(query), nil
+	}
+	title := sit.Title.In(t.lang)
+	r := trustbot.Reply{Text: title}
+	r.Add(
+		trustbot.Block{Kind: trustbot.Header, Text: title},
+		trustbot.Block{Kind: trustbot.Context, Text: sit.Summary.In(t.lang)},
+	)
+	casual := style == "casual"
+	for _, p := range sit.Phrasings {
+		text, note := p.Polite.In(t.lang), p.Note.In(t.lang)
+		if casual {
+			if p.HasCasual() {
+				text = p.Casual.In(t.lang)
+			} else {
+				note = t.tr("phrase.polite_only", "note", note)
+			}
+		}
+		r.Add(trustbot.Block{Kind: trustbot.Quote, Title: note, Text: text})
+		r.Text += "\n- " + text
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("phrase.copy_hint")})
+	switchTo, label := sit.ID+":casual", t.tr("button.casual")
+	if casual {
+		switchTo, label = sit.ID+":polite", t.tr("button.polite")
+	}
+	controls := []trustbot.Control{}
+	if slices.ContainsFunc(sit.Phrasings, (*playbook.Phrasing).HasCasual) {
+		controls = append(controls, trustbot.Control{Kind: trustbot.Button, ID: ActPhraseStyle, Label: label, Value: switchTo, Style: trustbot.Primary})
+	}
+	controls = append(controls, t.situationMenu(sit.ID))
+	r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: controls})
+	return r, nil
+}
+
+func (t *turn) situationMenu(current string) trustbot.Control {
+	m := trustbot.Control{Kind: trustbot.Select, ID: ActPhrase, Label: t.tr("phrase.choose"), Initial: current}
+	for _, s := range t.Library.Situations {
+		m.Options = append(m.Options, trustbot.Option{Label: s.Title.In(t.lang), Value: s.ID})
+	}
+	return m
+}
+
+func (t *turn) situationList(unknown string) trustbot.Reply {
+	text := t.tr("phrase.list_title")
+	if unknown != "" {
+		text = t.tr("phrase.unknown", "situation", clip(unknown, 60))
+	}
+	var lines []string
+	for _, s := range t.Library.Situations {
+		lines = append(lines, "• "+s.Title.In(t.lang)+"  ("+s.ID+")")
+	}
+	r := trustbot.Reply{Text: text}
+	r.Add(
+		trustbot.Block{Kind: trustbot.Section, Text: text},
+		trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")},
+		trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{t.situationMenu("")}},
+	)
+	return r
+}
+
+// check runs the tone check on a draft.
+func (t *turn) check(draft string, truncated bool) trustbot.Reply {
+	draft = strings.TrimSpace(draft)
+	if draft == "" {
+		text := t.tr("check.usage")
+		return trustbot.Reply{Text: text, Blocks: []trustbot.Block{
+			{Kind: trustbot.Section, Title: t.tr("check.title"), Text: text},
+		}}
+	}
+	folded := playbook.FoldDraft(draft)
+	var fired []*playbook.ToneRule
+	for _, rule := range t.Library.ToneRules {
+		if rule.Matches(folded) {
+			fired = append(fired, rule)
+		}
+	}
+	var r trustbot.Reply
+	if len(fired) == 0 {
+		r.Text = t.tr("check.clean")
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("check.clean_title"), Text: t.tr("check.clean")})
+	} else {
+		r.Text = t.tr("check.flagged", "count", strconv.Itoa(len(fired)))
+		r.Add(trustbot.Block{Kind: trustbot.Header, Text: r.Text})
+		var soften []string
+		for _, rule := range fired {
+			r.Add(trustbot.Block{Kind: trustbot.Section, Title: "⚠ " + rule.Label.In(t.lang), Text: rule.Explain.In(t.lang)})
+			for _, s := range rule.Soften {
+				if !slices.Contains(soften, s) {
+					soften = append(soften, s)
+				}
+			}
+		}
+		r.Add(trustbot.Block{Kind: trustbot.Divider})
+		r.Add(trustbot.Block{Kind: trustbot.Section, Text: t.tr("check.softer_intro")})
+		var buttons []trustbot.Control
+		for i, id := range soften {
+			sit, ok := t.Library.Situation(id)
+			if !ok {
+				continue
+			}
+			if i < 2 && len(sit.Phrasings) > 0 {
+				p := sit.Phrasings[0]
+				r.Add(trustbot.Block{Kind: trustbot.Quote, Title: sit.Title.In(t.lang), Text: p.Polite.In(t.lang)})
+			}
+			if len(buttons) < 5 {
+				buttons = append(buttons, trustbot.Control{Kind: trustbot.Button, ID: ActPhrase, Value: sit.ID,
+					Label: t.tr("button.more_phrasings", "situation", sit.Title.In(t.lang))})
+			}
+		}
+		if len(buttons) > 0 {
+			r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: buttons})
+		}
+	}
+	if truncated {
+		r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("check.truncated", "max", strconv.Itoa(MaxInput))})
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("check.not_stored")})
+	return r
+}
+
+// langCommand shows or sets the user's language.
+func (t *turn) langCommand(args []string) (trustbot.Reply, error) {
+	if len(args) == 0 {
+		s, err := t.Store.Settings(t.ctx, t.req.UserKey)
+		if err != nil {
+			return trustbot.Reply{}, err
+		}
+		return t.langMenu(t.tr("lang.current", "setting", t.langName(s.Lang))), nil
+	}
+	choice := args[0]
+	switch choice {
+	case "日本語", "にほんご", "japanese":
+		choice = "ja"
+	case "英語", "えいご", "english":
+		choice = "en"
+	case "自動", "じどう":
+		choice = trustbot.LangAuto
+	}
+	if _, ok := trustbot.ParseLang(choice); !ok && choice != trustbot.LangAuto || len(choice) > 4 {
+		return t.langMenu(t.tr("lang.unknown", "value", clip(args[0], 20))), nil
+	}
+	if l, ok := trustbot.ParseLang(choice); ok {
+		choice = string(l)
+	}
+	if err := t.Store.SaveSettings(t.ctx, trustbot.Settings{UserKey: t.req.UserKey, Lang: choice}); err != nil {
+		return trustbot.Reply{}, err
+	}
+	t.lang = t.Language(t.ctx, t.req.UserKey)
+	text := t.tr("lang.saved", "setting", t.langName(choice))
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}, nil
+}
+
+func (t *turn) langName(setting string) string {
+	switch setting {
+	case "ja":
+		return t.tr("lang.name.ja")
+	case "en":
+		return t.tr("lang.name.en")
+	}
+	return t.tr("lang.name.auto")
+}
+
+func (t *turn) langMenu(text string) trustbot.Reply {
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{
+		{Kind: trustbot.Section, Text: text},
+		{Kind: trustbot.Actions, Controls: []trustbot.Control{
+			{Kind: trustbot.Button, ID: ActLang, Label: t.tr("lang.name.ja"), Value: "ja"},
+			{Kind: trustbot.Button, ID: ActLang, Label: t.tr("lang.name.en"), Value: "en"},
+			{Kind: trustbot.Button, ID: ActLang, Label: t.tr("lang.name.auto"), Value: "auto"},
+		}},
+	}}
+}

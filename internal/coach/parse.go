@@ -1,0 +1,150 @@
+package coach
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// MaxInput is how much of a command's text is read, in characters. Longer
+// text is cut there; the tone check says so.
+const MaxInput = 4000
+
+// Command is a parsed "/trust ..." text.
+type Command struct {
+	// Name is the canonical subcommand ("tip", "help", ...), "" for an
+	// empty text, or the word as typed when it is unknown (Known false).
+	Name  string
+	Known bool
+	// Word is the subcommand as the user typed it.
+	Word string
+	// Args are the words after the subcommand, folded to half-width and
+	// lower case.
+	Args []string
+	// Rest is the text after the subcommand as typed (cleaned, not folded):
+	// the draft of a tone check.
+	Rest string
+	// Truncated reports that the text was longer than MaxInput.
+	Truncated bool
+}
+
+// commands maps every accepted spelling to its canonical subcommand. The
+// Japanese aliases are listed in the help text of ui/ja.yaml.
+var commands = map[string]string{
+	"help": "help", "?": "help", "ヘルプ": "help", "へるぷ": "help", "使い方": "help", "つかいかた": "help",
+	"tip": "tip", "tips": "tip", "ヒント": "tip", "ひんと": "tip",
+	"phrase": "phrase", "phrases": "phrase", "phrasing": "phrase", "言い方": "phrase", "いいかた": "phrase", "フレーズ": "phrase", "文例": "phrase",
+	"check": "check", "tone": "check", "チェック": "check", "ちぇっく": "check", "確認": "check",
+	"lang": "lang", "language": "lang", "言語": "lang", "げんご": "lang",
+}
+
+// Clean makes arbitrary input safe to handle: invalid UTF-8 becomes U+FFFD,
+// control characters other than newline and tab are dropped, ideographic
+// spaces become ordinary spaces, and the text is cut to max characters. It
+// reports whether it cut.
+func Clean(s string, max int) (string, bool) {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.Grow(min(len(s), max*4))
+	n, cut := 0, false
+	for _, r := range s {
+		if n >= max {
+			cut = true
+			break
+		}
+		switch {
+		case r == '\u3000':
+			r = ' '
+		case r == '\r':
+			r = '\n'
+		case r != '\n' && r != '\t' && (unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\uFEFF'):
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String(), cut
+}
+
+// Fold makes a word comparable: half-width letters and digits, full-width
+// katakana, lower case.
+func Fold(s string) string { return strings.ToLower(width.Fold.String(s)) }
+
+// Parse reads the text that followed "/trust".
+func Parse(text string) Command {
+	text, cut := Clean(text, MaxInput)
+	text = strings.TrimSpace(text)
+	var c Command
+	c.Truncated = cut
+	if text == "" {
+		return c
+	}
+	word, rest := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		word, rest = text[:i], strings.TrimSpace(text[i:])
+	}
+	c.Word = word
+	c.Rest = rest
+	c.Args = strings.Fields(Fold(rest))
+	folded := Fold(word)
+	if name, ok := commands[folded]; ok {
+		c.Name, c.Known = name, true
+	} else {
+		c.Name = folded
+	}
+	return c
+}
+
+// Suggest returns the canonical subcommand closest to an unknown word, or ""
+// when none is close enough to be a likely typo.
+func Suggest(word string) string {
+	w := Fold(word)
+	if utf8.RuneCountInString(w) < 2 {
+		return ""
+	}
+	best, bestDist := "", -1
+	for spelling, name := range commands {
+		if utf8.RuneCountInString(spelling) < 2 {
+			continue
+		}
+		d := distance(w, spelling)
+		limit := max(1, utf8.RuneCountInString(spelling)/3)
+		if d <= limit && (bestDist < 0 || d < bestDist || d == bestDist && name < best) {
+			best, bestDist = name, d
+		}
+	}
+	return best
+}
+
+// distance is the optimal string alignment distance between a and b, in
+// characters: insertions, deletions, substitutions and swaps of two
+// neighbours ("tpi" for "tip") each count one.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 64 || len(rb) > 64 {
+		return max(len(ra), len(rb))
+	}
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}

@@ -1,0 +1,596 @@
+package playbook
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Length limits, in characters, for the fields of the content. Each is set
+// by the Slack surface the field is rendered into, with room to spare:
+// button labels and option texts 75 and header blocks 150
+// (docs.slack.dev Block Kit reference), sections 3,000.
+const (
+	MaxTitle    = 60   // topic, tip, situation and rule titles: headers, menu options
+	MaxLabel    = 30   // answer choices: buttons
+	MaxTipBody  = 600  // one tip: a section, several fit one message
+	MaxTry      = 200  // "try this today" line
+	MaxPhrasing = 500  // one phrasing: a quote block
+	MaxNote     = 150  // when to use a phrasing: a context line
+	MaxExplain  = 200  // why a tone rule fired
+	MaxMessage  = 3000 // a journey or check-in paragraph: one section
+	MaxUIString = 3000 // any interface string: at most one section
+)
+
+// Problem is one thing wrong with the content, at a place in a file.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// LintError carries every problem found in a content folder.
+type LintError struct{ Problems []Problem }
+
+func (e *LintError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "playbooks: %d problem(s)", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Load reads and checks the content in fsys. On any problem it returns a
+// *LintError listing all of them and no library: broken content is never
+// served.
+func Load(fsys fs.FS) (*Library, error) {
+	l, problems := load(fsys)
+	if len(problems) > 0 {
+		return nil, &LintError{Problems: problems}
+	}
+	return l, nil
+}
+
+// Lint returns every problem in the content of fsys, sorted by file and line.
+func Lint(fsys fs.FS) []Problem {
+	_, problems := load(fsys)
+	return problems
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+type loader struct {
+	fsys     fs.FS
+	problems []Problem
+}
+
+// doc is one parsed file: its name and YAML tree, for line numbers.
+type doc struct {
+	file string
+	root *yaml.Node
+}
+
+// line returns the line of the node at path (mapping keys as strings,
+// sequence positions as ints), or of the deepest node found on the way.
+func (d doc) line(p ...any) int {
+	n := d.root
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, step := range p {
+		switch s := step.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return n.Line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == s {
+					n, found = n.Content[i+1], true
+					if n.Kind == yaml.ScalarNode {
+						return n.Line
+					}
+					break
+				}
+			}
+			if !found {
+				return n.Line
+			}
+		case int:
+			if n.Kind != yaml.SequenceNode || s >= len(n.Content) {
+				return n.Line
+			}
+			n = n.Content[s]
+		}
+	}
+	return n.Line
+}
+
+func (ld *loader) addf(d doc, line int, format string, args ...any) {
+	ld.problems = append(ld.problems, Problem{File: d.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// decode parses file strictly into v: unknown fields are problems.
+func (ld *loader) decode(file string, v any) (doc, bool) {
+	d := doc{file: file}
+	b, err := fs.ReadFile(ld.fsys, file)
+	if err != nil {
+		ld.addf(d, 0, "cannot read: %v", err)
+		return d, false
+	}
+	if !utf8.Valid(b) {
+		ld.addf(d, 0, "not valid UTF-8")
+		return d, false
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		ld.yamlErr(d, err)
+		return d, false
+	}
+	d.root = &root
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		ld.yamlErr(d, err)
+		// Type errors (unknown fields, wrong kinds) leave the rest of the
+		// file decoded: check it too, so one run shows every problem.
+		_, partial := errors.AsType[*yaml.TypeError](err)
+		return d, partial
+	}
+	return d, true
+}
+
+func (ld *loader) yamlErr(d doc, err error) {
+	var msgs []string
+	if te, ok := errors.AsType[*yaml.TypeError](err); ok {
+		msgs = te.Errors
+	} else {
+		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	for _, m := range msgs {
+		if mm := yamlLine.FindStringSubmatch(m); mm != nil {
+			n, _ := strconv.Atoi(mm[1])
+			ld.addf(d, n, "%s", mm[2])
+		} else {
+			ld.addf(d, 0, "%s", m)
+		}
+	}
+}
+
+// text checks one language pair: both languages present, non-empty, within
+// max characters. An absent optional pair is fine.
+func (ld *loader) text(d doc, t Text, required bool, max int, p ...any) {
+	name := fmt.Sprint(p[len(p)-1])
+	if len(t) == 0 {
+		if required {
+			ld.addf(d, d.line(p...), "%s is missing", name)
+		}
+		return
+	}
+	for k := range t {
+		if _, ok := trustbot.ParseLang(k); !ok || k != strings.ToLower(k) || len(k) != 2 {
+			ld.addf(d, d.line(append(p, k)...), "%s has unknown language %q (use ja and en)", name, k)
+		}
+	}
+	for _, lang := range trustbot.Langs {
+		s, ok := t[string(lang)]
+		switch {
+		case !ok:
+			ld.addf(d, d.line(p...), "%s has no %s text: every text needs ja and en", name, lang)
+		case strings.TrimSpace(s) == "":
+			ld.addf(d, d.line(append(p, string(lang))...), "%s.%s is empty", name, lang)
+		case utf8.RuneCountInString(s) > max:
+			ld.addf(d, d.line(append(p, string(lang))...), "%s.%s is %d characters, over the limit of %d", name, lang, utf8.RuneCountInString(s), max)
+		}
+	}
+}
+
+func (ld *loader) id(d doc, id, kind string, seen map[string]string, p ...any) {
+	line := d.line(p...)
+	switch {
+	case id == "":
+		ld.addf(d, line, "%s has no id", kind)
+		return
+	case !idPattern.MatchString(id) || len(id) > 64:
+		ld.addf(d, line, "%s id %q: use lower-case letters, digits and single hyphens, at most 64", kind, id)
+	}
+	if prev, dup := seen[id]; dup {
+		ld.addf(d, line, "duplicate %s id %q (first at %s)", kind, id, prev)
+		return
+	}
+	seen[id] = fmt.Sprintf("%s:%d", d.file, line)
+}
+
+func (ld *loader) yamlFiles(dir string) []string {
+	entries, err := fs.ReadDir(ld.fsys, dir)
+	if err != nil {
+		ld.problems = append(ld.problems, Problem{File: dir, Msg: "folder missing or unreadable"})
+		return nil
+	}
+	var files []string
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+			continue
+		}
+		if !strings.HasSuffix(e.Name(), ".yaml") {
+			if !strings.HasSuffix(e.Name(), ".md") {
+				ld.problems = append(ld.problems, Problem{File: path.Join(dir, e.Name()), Msg: "not a .yaml file"})
+			}
+			continue
+		}
+		files = append(files, path.Join(dir, e.Name()))
+	}
+	return files
+}
+
+func baseID(file string) string { return strings.TrimSuffix(path.Base(file), ".yaml") }
+
+func load(fsys fs.FS) (*Library, []Problem) {
+	ld := &loader{fsys: fsys}
+	l := &Library{
+		Journeys:   map[string]*Journey{},
+		ui:         map[trustbot.Lang]map[string]string{},
+		topics:     map[string]*Topic{},
+		tips:       map[string]*Tip{},
+		situations: map[string]*Situation{},
+		phrasings:  map[string]*Phrasing{},
+	}
+	ld.loadTips(l)
+	ld.loadPhrasings(l)
+	ld.loadTone(l)
+	ld.loadJourneys(l)
+	ld.loadUI(l)
+	slices.SortStableFunc(ld.problems, func(a, b Problem) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	return l, ld.problems
+}
+
+func (ld *loader) loadTips(l *Library) {
+	seenTopic, seenTip := map[string]string{}, map[string]string{}
+	for _, file := range ld.yamlFiles("tips") {
+		var t Topic
+		d, ok := ld.decode(file, &t)
+		if !ok {
+			continue
+		}
+		ld.id(d, t.ID, "topic", seenTopic, "topic")
+		if t.ID != "" && t.ID != baseID(file) {
+			ld.addf(d, d.line("topic"), "topic %q must be in a file named %s.yaml", t.ID, t.ID)
+		}
+		if t.Audience == "" {
+			t.Audience = Everyone
+		}
+		if t.Audience != Everyone && t.Audience != Managers {
+			ld.addf(d, d.line("audience"), "audience %q: use everyone or managers", t.Audience)
+		}
+		ld.text(d, t.Title, true, MaxTitle, "title")
+		ld.text(d, t.Summary, true, MaxMessage, "summary")
+		if len(t.Tips) == 0 {
+			ld.addf(d, d.line("tips"), "topic has no tips")
+		}
+		for i, tip := range t.Tips {
+			if tip == nil {
+				ld.addf(d, d.line("tips", i), "empty tip")
+				continue
+			}
+			ld.id(d, tip.ID, "tip", seenTip, "tips", i)
+			ld.text(d, tip.Title, true, MaxTitle, "tips", i, "title")
+			ld.text(d, tip.Body, true, MaxTipBody, "tips", i, "body")
+			ld.text(d, tip.Try, false, MaxTry, "tips", i, "try")
+			if tip.Audience == "" {
+				tip.Audience = t.Audience
+			} else if tip.Audience != Everyone && tip.Audience != Managers {
+				ld.addf(d, d.line("tips", i, "audience"), "audience %q: use everyone or managers", tip.Audience)
+			}
+			tip.Topic = &t
+			l.tips[tip.ID] = tip
+		}
+		l.topics[t.ID] = &t
+		l.Topics = append(l.Topics, &t)
+	}
+	slices.SortStableFunc(l.Topics, func(a, b *Topic) int { return a.Order - b.Order })
+}
+
+func (ld *loader) loadPhrasings(l *Library) {
+	seenSit, seenPhr := map[string]string{}, map[string]string{}
+	for _, file := range ld.yamlFiles("phrasings") {
+		var s Situation
+		d, ok := ld.decode(file, &s)
+		if !ok {
+			continue
+		}
+		ld.id(d, s.ID, "situation", seenSit, "situation")
+		if s.ID != "" && s.ID != baseID(file) {
+			ld.addf(d, d.line("situation"), "situation %q must be in a file named %s.yaml", s.ID, s.ID)
+		}
+		ld.text(d, s.Title, true, MaxTitle, "title")
+		ld.text(d, s.Summary, true, MaxMessage, "summary")
+		if len(s.Phrasings) == 0 {
+			ld.addf(d, d.line("phrasings"), "situation has no phrasings")
+		}
+		for i, p := range s.Phrasings {
+			if p == nil {
+				ld.addf(d, d.line("phrasings", i), "empty phrasing")
+				continue
+			}
+			ld.id(d, p.ID, "phrasing", seenPhr, "phrasings", i)
+			ld.text(d, p.Note, true, MaxNote, "phrasings", i, "note")
+			ld.text(d, p.Polite, true, MaxPhrasing, "phrasings", i, "polite")
+			ld.text(d, p.Casual, false, MaxPhrasing, "phrasings", i, "casual")
+			p.Situation = &s
+			l.phrasings[p.ID] = p
+		}
+		l.situations[s.ID] = &s
+		l.Situations = append(l.Situations, &s)
+	}
+	slices.SortStableFunc(l.Situations, func(a, b *Situation) int { return a.Order - b.Order })
+}
+
+func (ld *loader) loadTone(l *Library) {
+	var rules struct {
+		Rules []*ToneRule `yaml:"rules"`
+	}
+	d, ok := ld.decode("tone/rules.yaml", &rules)
+	if ok {
+		seen := map[string]string{}
+		for i, r := range rules.Rules {
+			if r == nil {
+				ld.addf(d, d.line("rules", i), "empty rule")
+				continue
+			}
+			ld.id(d, r.ID, "tone rule", seen, "rules", i)
+			ld.text(d, r.Label, true, MaxTitle, "rules", i, "label")
+			ld.text(d, r.Explain, true, MaxExplain, "rules", i, "explain")
+			if len(r.Match) == 0 {
+				ld.addf(d, d.line("rules", i), "rule %q has no match patterns", r.ID)
+			}
+			for _, set := range []map[string][]string{r.Match, r.Unless} {
+				for k := range set {
+					if _, ok := trustbot.ParseLang(k); !ok {
+						ld.addf(d, d.line("rules", i), "rule %q: unknown language %q", r.ID, k)
+					}
+				}
+			}
+			for _, err := range r.compile() {
+				ld.addf(d, d.line("rules", i), "rule %q: %v", r.ID, err)
+			}
+			for j, s := range r.Soften {
+				if _, ok := l.situations[s]; !ok {
+					ld.addf(d, d.line("rules", i, "soften", j), "rule %q: soften names unknown situation %q", r.ID, s)
+				}
+			}
+			l.ToneRules = append(l.ToneRules, r)
+		}
+	}
+
+	var ex struct {
+		Examples []ToneExample `yaml:"examples"`
+	}
+	d, ok = ld.decode("tone/examples.yaml", &ex)
+	if !ok {
+		return
+	}
+	known := map[string]bool{}
+	for _, r := range l.ToneRules {
+		known[r.ID] = true
+	}
+	for i, e := range ex.Examples {
+		e.File, e.Line = d.file, d.line("examples", i)
+		if _, ok := trustbot.ParseLang(e.Lang); !ok {
+			ld.addf(d, e.Line, "example: lang %q: use ja or en", e.Lang)
+		}
+		if strings.TrimSpace(e.Draft) == "" {
+			ld.addf(d, e.Line, "example has no draft")
+		}
+		for _, f := range e.Flags {
+			if !known[f] {
+				ld.addf(d, e.Line, "example names unknown rule %q", f)
+			}
+		}
+		l.Examples = append(l.Examples, e)
+	}
+	// Run the examples: a rule change that breaks one is a content
+	// problem, reported where a writer will see it.
+	for _, e := range l.Examples {
+		got := FlagIDs(l.ToneRules, e.Draft)
+		want := slices.Clone(e.Flags)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			ld.addf(d, e.Line, "example %q: rules fired %v, want %v", clip(e.Draft, 40), got, want)
+		}
+	}
+}
+
+// FlagIDs returns the sorted IDs of the rules that fire on draft.
+func FlagIDs(rules []*ToneRule, draft string) []string {
+	folded := FoldDraft(draft)
+	var ids []string
+	for _, r := range rules {
+		if r.Matches(folded) {
+			ids = append(ids, r.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+func (ld *loader) loadJourneys(l *Library) {
+	for _, file := range ld.yamlFiles("journeys") {
+		if baseID(file) == "checkin" {
+			ld.loadCheckin(l, file)
+			continue
+		}
+		var j Journey
+		d, ok := ld.decode(file, &j)
+		if !ok {
+			continue
+		}
+		if j.ID != baseID(file) {
+			ld.addf(d, d.line("journey"), "journey %q must be in a file named %s.yaml", j.ID, j.ID)
+		}
+		ld.text(d, j.Title, true, MaxTitle, "title")
+		ld.text(d, j.Intro, true, MaxMessage, "intro")
+		ld.text(d, j.SignsQuestion, len(j.Signs) > 0, MaxMessage, "signs_question")
+		ld.text(d, j.GoalPlaceholder, false, 150, "goal_placeholder")
+		ld.text(d, j.PromiseQuestion, len(j.PromiseAnswers) > 0, MaxMessage, "promise_question")
+		for _, set := range []struct {
+			name    string
+			choices []Choice
+		}{{"signs", j.Signs}, {"stages", j.Stages}, {"promise_answers", j.PromiseAnswers}} {
+			seen := map[string]string{}
+			for i, c := range set.choices {
+				ld.id(d, c.ID, set.name, seen, set.name, i)
+				ld.text(d, c.Label, true, MaxLabel, set.name, i, "label")
+			}
+		}
+		seen := map[string]string{}
+		lastDay := 0
+		if len(j.Steps) == 0 {
+			ld.addf(d, d.line("steps"), "journey has no steps")
+		}
+		for i, s := range j.Steps {
+			ld.id(d, s.ID, "step", seen, "steps", i)
+			ld.text(d, s.Title, true, MaxTitle, "steps", i, "title")
+			ld.text(d, s.Body, true, MaxMessage, "steps", i, "body")
+			if s.Topic != "" {
+				if _, ok := l.topics[s.Topic]; !ok {
+					ld.addf(d, d.line("steps", i, "topic"), "step %q names unknown topic %q", s.ID, s.Topic)
+				}
+			}
+			if s.Day != 0 {
+				if s.Day <= lastDay {
+					ld.addf(d, d.line("steps", i, "day"), "step %q: days must increase (day %d after day %d)", s.ID, s.Day, lastDay)
+				}
+				lastDay = s.Day
+			}
+			for k, a := range s.Actions {
+				ld.text(d, a, true, MaxTry, "steps", i, "actions", k)
+			}
+		}
+		for name, m := range map[string]*Message{"review": j.Review, "finished": j.Finished, "stopped": j.Stopped} {
+			if m != nil {
+				ld.text(d, m.Title, true, MaxTitle, name, "title")
+				ld.text(d, m.Body, true, MaxMessage, name, "body")
+			}
+		}
+		for _, name := range sortedKeys(j.Endings) {
+			m := j.Endings[name]
+			ld.text(d, m.Title, true, MaxTitle, "endings", name, "title")
+			ld.text(d, m.Body, true, MaxMessage, "endings", name, "body")
+		}
+		l.Journeys[j.ID] = &j
+	}
+}
+
+func (ld *loader) loadCheckin(l *Library, file string) {
+	var c Checkin
+	d, ok := ld.decode(file, &c)
+	if !ok {
+		return
+	}
+	ld.text(d, c.Title, true, MaxTitle, "title")
+	ld.text(d, c.Intro, true, MaxMessage, "intro")
+	ld.text(d, c.NoteLabel, true, MaxTitle, "note_label")
+	ld.text(d, c.NotePlaceholder, true, 150, "note_placeholder")
+	ld.text(d, c.ActionLabel, true, MaxTitle, "action_label")
+	ld.text(d, c.ActionPlaceholder, true, 150, "action_placeholder")
+	ld.text(d, c.Thanks, true, MaxMessage, "thanks")
+	seen := map[string]string{}
+	for i, q := range c.Questions {
+		ld.id(d, q.ID, "question", seen, "questions", i)
+		ld.text(d, q.Text, true, MaxMessage, "questions", i, "text")
+		if len(q.Choices) < 2 {
+			ld.addf(d, d.line("questions", i), "question %q needs at least two choices", q.ID)
+		}
+		seenChoice := map[string]string{}
+		for k, ch := range q.Choices {
+			ld.id(d, ch.ID, "choice", seenChoice, "questions", i, "choices", k)
+			ld.text(d, ch.Label, true, MaxLabel, "questions", i, "choices", k, "label")
+		}
+	}
+	l.Checkin = &c
+}
+
+var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
+func (ld *loader) loadUI(l *Library) {
+	docs := map[trustbot.Lang]doc{}
+	for _, lang := range trustbot.Langs {
+		m := map[string]string{}
+		d, ok := ld.decode("ui/"+string(lang)+".yaml", &m)
+		if !ok {
+			continue
+		}
+		docs[lang] = d
+		for _, k := range sortedKeys(m) {
+			v := m[k]
+			switch {
+			case strings.TrimSpace(v) == "":
+				ld.addf(d, d.line(k), "%s is empty", k)
+			case utf8.RuneCountInString(v) > MaxUIString:
+				ld.addf(d, d.line(k), "%s is over %d characters", k, MaxUIString)
+			}
+		}
+		l.ui[lang] = m
+	}
+	ja, en := l.ui[trustbot.Japanese], l.ui[trustbot.English]
+	if ja == nil || en == nil {
+		return
+	}
+	for _, pair := range []struct {
+		lang        trustbot.Lang
+		have, other map[string]string
+	}{{trustbot.Japanese, ja, en}, {trustbot.English, en, ja}} {
+		d := docs[pair.lang]
+		for _, k := range sortedKeys(pair.have) {
+			o, ok := pair.other[k]
+			if !ok {
+				ld.addf(d, d.line(k), "%s has no twin in the other language's catalog", k)
+				continue
+			}
+			a, b := placeholder.FindAllString(pair.have[k], -1), placeholder.FindAllString(o, -1)
+			slices.Sort(a)
+			slices.Sort(b)
+			if pair.lang == trustbot.Japanese && !slices.Equal(slices.Compact(a), slices.Compact(b)) {
+				ld.addf(d, d.line(k), "%s: placeholders %v differ from the English %v", k, a, b)
+			}
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package playbook_test
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/trustbot"
+	"github.com/trustbot/trustbot/playbooks"
+)
+
+// TestLintReportsEveryProblemWithLine runs the lint on a folder broken on
+// purpose: each problem must be reported at its file and line.
+func TestLintReportsEveryProblemWithLine(t *testing.T) {
+	problems := playbook.Lint(os.DirFS("testdata/bad"))
+	var got []string
+	for _, p := range problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		"tips/alpha.yaml:12: title has no en text",
+		"tips/alpha.yaml:16: duplicate tip id \"alpha-one\"",
+		"tips/alpha.yaml:23: field colour not found",
+		"tips/beta.yaml:1: topic \"gamma\" must be in a file named gamma.yaml",
+		"tips/beta.yaml:3: audience \"bosses\"",
+		"tips/beta.yaml:11: tip id \"Beta_Tip\"",
+		"tips/beta.yaml:13: title.ja is 64 characters, over the limit of 60",
+		"tips/beta.yaml:17: body.en is empty",
+		"phrasings/thanks.yaml:8: polite has unknown language \"fr\"",
+		"tone/rules.yaml:2: rule \"demand\": pattern \"教えて(\"",
+		"tone/rules.yaml:8: soften names unknown situation \"nowhere\"",
+		"tone/examples.yaml:5: example names unknown rule \"missing-rule\"",
+		"tone/examples.yaml:5: example \"hello there\": rules fired [] want [missing-rule]",
+		"journeys/cooling.yaml:9: step \"cooling-day-7\" names unknown topic \"no-such-topic\"",
+		"journeys/cooling.yaml:11: days must increase",
+		"ui/ja.yaml:1: hello: placeholders [{name}] differ from the English []",
+		"ui/ja.yaml:2: only.ja has no twin",
+	}
+	for _, w := range want {
+		file, rest, _ := strings.Cut(w, ":")
+		line, msg, _ := strings.Cut(rest, ": ")
+		found := slices.ContainsFunc(got, func(g string) bool {
+			return strings.HasPrefix(g, file+":"+line+":") && strings.Contains(strings.ReplaceAll(g, ",", ""), strings.ReplaceAll(msg, ",", ""))
+		})
+		if !found {
+			t.Errorf("missing problem %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("lint reported:\n%s", strings.Join(got, "\n"))
+	}
+	if _, err := playbook.Load(os.DirFS("testdata/bad")); err == nil {
+		t.Fatal("Load accepted broken content")
+	} else if le, ok := errors.AsType[*playbook.LintError](err); !ok || len(le.Problems) != len(problems) {
+		t.Fatalf("Load error = %v, want a LintError with the %d problems", err, len(problems))
+	}
+}
+
+// TestEmbeddedContent is the lint of the content shipped in the binary:
+// it must be clean, complete and within the counts the product promises.
+func TestEmbeddedContent(t *testing.T) {
+	for _, p := range playbook.Lint(playbooks.FS) {
+		t.Error(p)
+	}
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := lib.Stats()
+	for _, lang := range []string{"ja", "en"} {
+		if n := st.Languages[lang].Tips; n < 200 {
+			t.Errorf("%s: %d tips, want at least 200", lang, n)
+		}
+		if n := st.Languages[lang].Phrasings; n < 18*4 {
+			t.Errorf("%s: %d phrasings, want at least 72", lang, n)
+		}
+	}
+	if len(st.Topics) < 25 {
+		t.Errorf("%d topics, want 25", len(st.Topics))
+	}
+	for topic, n := range st.Topics {
+		if n < 8 {
+			t.Errorf("topic %s has %d tips, want at least 8", topic, n)
+		}
+	}
+	if len(st.Situations) < 18 {
+		t.Errorf("%d situations, want at least 18", len(st.Situations))
+	}
+	for sit, n := range st.Situations {
+		if n < 4 {
+			t.Errorf("situation %s has %d phrasings, want at least 4", sit, n)
+		}
+	}
+	for _, lang := range []string{"ja", "en"} {
+		if st.Examples[lang] < 30 {
+			t.Errorf("%d tone examples in %s, want at least 30", st.Examples[lang], lang)
+		}
+	}
+}
+
+func TestToneExamples(t *testing.T) {
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := map[string]int{}
+	for _, e := range lib.Examples {
+		got := playbook.FlagIDs(lib.ToneRules, e.Draft)
+		want := slices.Sorted(slices.Values(e.Flags))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s:%d %q: fired %v, want %v", e.File, e.Line, e.Draft, got, want)
+		}
+		if len(want) == 0 {
+			clean[e.Lang]++
+		}
+	}
+	for _, lang := range []string{"ja", "en"} {
+		if clean[lang] < 5 {
+			t.Errorf("only %d clean %s examples: the rules must be shown not to flag ordinary messages", clean[lang], lang)
+		}
+	}
+}
+
+func TestFoldDraft(t *testing.T) {
+	for in, want := range map[string]string{
+		"ＬＩＮＥ教えて":  "line教えて",
+		"Give Me":  "give me",
+		"ｶﾀｶﾅ":     "カタカナ",
+		"０９０－１２３４": "090-1234",
+	} {
+		if got := playbook.FoldDraft(in); got != want {
+			t.Errorf("FoldDraft(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestT(t *testing.T) {
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lib.T(trustbot.English, "help.unknown", "word", "tipp"); !strings.Contains(got, `"tipp"`) {
+		t.Errorf("placeholder not filled: %q", got)
+	}
+	if got := lib.T(trustbot.Japanese, "no.such.key"); got != "no.such.key" {
+		t.Errorf("missing key = %q, want the key itself", got)
+	}
+	for _, k := range lib.Keys() {
+		for _, l := range trustbot.Langs {
+			if s := lib.T(l, k); !utf8.ValidString(s) || s == "" {
+				t.Errorf("%s/%s: %q", l, k, s)
+			}
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package slack
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Block Kit limits, from the docs.slack.dev Block Kit reference (blocks,
+// block elements and composition objects pages).
+const (
+	MaxMessageBlocks  = 50    // blocks in one message
+	MaxSectionText    = 3000  // section text object
+	MaxHeaderText     = 150   // header block, plain_text
+	MaxContextText    = 3000  // one context element's text
+	MaxActionElements = 25    // elements in one actions block
+	MaxButtonLabel    = 75    // button text, plain_text
+	MaxButtonValue    = 2000  // button value
+	MaxActionID       = 255   // action_id and block_id
+	MaxSelectOptions  = 100   // options of a static select
+	MaxOptionText     = 75    // option text
+	MaxOptionValue    = 75    // option value: 150 per docs.slack.dev, 75 per Slack's Node SDK types; the lower is safe
+	MaxPlaceholder    = 150   // select placeholder
+	MaxFallbackText   = 4000  // chat.postMessage text: Slack recommends at most 4,000 characters
+	MaxAckPayload     = 20480 // Socket Mode response frames of this size or more are dropped (slack-go socketmode.go)
+)
+
+// escape makes plain text safe inside mrkdwn: Slack treats only &, < and >
+// as control characters (docs.slack.dev "Formatting text for app surfaces").
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func escape(s string) string { return escaper.Replace(s) }
+
+// truncate cuts s to at most n characters, marking the cut with "…".
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// split cuts s into pieces of at most n characters, at line breaks where
+// possible, so that long content becomes several sections instead of being
+// refused by Slack.
+func split(s string, n int) []string {
+	var out []string
+	for utf8.RuneCountInString(s) > n {
+		r := []rune(s)
+		cut := n
+		if i := strings.LastIndex(string(r[:n]), "\n"); i > 0 {
+			cut = utf8.RuneCountInString(string(r[:n])[:i])
+		}
+		out = append(out, strings.TrimRight(string(r[:cut]), "\n"))
+		s = strings.TrimLeft(string(r[cut:]), "\n")
+	}
+	return append(out, s)
+}
+
+// Render turns a reply into Block Kit blocks within Slack's limits.
+func Render(r trustbot.Reply) []slack.Block {
+	var blocks []slack.Block
+	id := func() string { return "b" + strconv.Itoa(len(blocks)) }
+	for _, b := range r.Blocks {
+		switch b.Kind {
+		case trustbot.Header:
+			blocks = append(blocks, slack.NewHeaderBlock(
+				slack.NewTextBlockObject(slack.PlainTextType, truncate(b.Text, MaxHeaderText), true, false), slack.HeaderBlockOptionBlockID(id())))
+		case trustbot.Section, trustbot.Quote:
+			text := escape(b.Text)
+			if b.Kind == trustbot.Quote {
+				text = "> " + strings.ReplaceAll(text, "\n", "\n> ")
+				if b.Title != "" {
+					text = "_" + escape(b.Title) + "_\n" + text
+				}
+			} else if b.Title != "" {
+				text = "*" + escape(b.Title) + "*\n" + text
+			}
+			for _, part := range split(strings.TrimSpace(text), MaxSectionText) {
+				if part == "" {
+					continue
+				}
+				blocks = append(blocks, slack.NewSectionBlock(
+					slack.NewTextBlockObject(slack.MarkdownType, part, false, false), nil, nil, slack.SectionBlockOptionBlockID(id())))
+			}
+		case trustbot.Context:
+			blocks = append(blocks, slack.NewContextBlock(id(),
+				slack.NewTextBlockObject(slack.MarkdownType, truncate(escape(b.Text), MaxContextText), false, false)))
+		case trustbot.Divider:
+			blocks = append(blocks, slack.NewDividerBlock())
+		case trustbot.Actions:
+			var elems []slack.BlockElement
+			for i, c := range b.Controls {
+				if i == MaxActionElements {
+					break
+				}
+				if e := renderControl(c, i); e != nil {
+					elems = append(elems, e)
+				}
+			}
+			if len(elems) > 0 {
+				blocks = append(blocks, slack.NewActionBlock(id(), elems...))
+			}
+		}
+	}
+	if len(blocks) > MaxMessageBlocks {
+		// Keep the last block when it holds the controls: a reply without
+		// its buttons is a dead end.
+		last := blocks[len(blocks)-1]
+		blocks = blocks[:MaxMessageBlocks-1]
+		if last.BlockType() == slack.MBTAction {
+			blocks[len(blocks)-1] = last
+		}
+		blocks = append(blocks, slack.NewContextBlock("more", slack.NewTextBlockObject(slack.PlainTextType, "…", false, false)))
+	}
+	return blocks
+}
+
+func renderControl(c trustbot.Control, i int) slack.BlockElement {
+	actionID := truncate(c.ID, MaxActionID-8) + actionSep + strconv.Itoa(i)
+	switch c.Kind {
+	case trustbot.Button:
+		btn := slack.NewButtonBlockElement(actionID, truncate(c.Value, MaxButtonValue),
+			slack.NewTextBlockObject(slack.PlainTextType, truncate(c.Label, MaxButtonLabel), true, false))
+		switch c.Style {
+		case trustbot.Primary:
+			btn.Style = slack.StylePrimary
+		case trustbot.Danger:
+			btn.Style = slack.StyleDanger
+		}
+		return btn
+	case trustbot.Select:
+		var opts []*slack.OptionBlockObject
+		var initial *slack.OptionBlockObject
+		for _, o := range c.Options {
+			if len(opts) == MaxSelectOptions || utf8.RuneCountInString(o.Value) > MaxOptionValue {
+				continue
+			}
+			opt := slack.NewOptionBlockObject(o.Value,
+				slack.NewTextBlockObject(slack.PlainTextType, truncate(o.Label, MaxOptionText), true, false), nil)
+			opts = append(opts, opt)
+			if o.Value == c.Initial {
+				initial = opt
+			}
+		}
+		if len(opts) == 0 {
+			return nil
+		}
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic,
+			slack.NewTextBlockObject(slack.PlainTextType, truncate(c.Label, MaxPlaceholder), true, false), actionID, opts...)
+		sel.InitialOption = initial
+		return sel
+	}
+	return nil
+}
+
+// fallback is the notification text of a reply.
+func fallback(r trustbot.Reply) string { return truncate(r.Text, MaxFallbackText) }
+
+// webhookMessage is the body posted to a response_url.
+func webhookMessage(r trustbot.Reply) *slack.WebhookMessage {
+	m := &slack.WebhookMessage{
+		Text:            fallback(r),
+		Blocks:          &slack.Blocks{BlockSet: Render(r)},
+		ResponseType:    slack.ResponseTypeEphemeral,
+		ReplaceOriginal: r.ReplaceOriginal,
+	}
+	if r.Public {
+		m.ResponseType = slack.ResponseTypeInChannel
+	}
+	return m
+}

@@ -1,0 +1,342 @@
+// Package slack connects trustbot to Slack over Socket Mode with slack-go:
+// it acknowledges every envelope at once, hands the work to a bounded pool,
+// translates payloads into domain requests, renders replies as Block Kit
+// and answers through the request's response_url. It also looks users up
+// (users.info) for the coach.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Handler answers requests: the coach.
+type Handler interface {
+	Handle(ctx context.Context, req trustbot.Request) trustbot.Reply
+}
+
+// Config configures a Client.
+type Config struct {
+	BotToken string // xoxb-…
+	AppToken string // xapp-…, with connections:write
+	APIURL   string // Web API base ending in "/"; default Slack's
+
+	Workers   int           // concurrent handlers; default 8
+	Queue     int           // envelopes waiting for a worker; default 4096
+	JobTime   time.Duration // how long one request may take; default 30s
+	BusyText  string        // answered in the ack when the queue is full
+	PingLimit time.Duration // reconnect when Slack has not pinged for this long; default slack-go's 30s
+
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// DefaultAPIURL is Slack's Web API base.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// Client is a Socket Mode connection to one Slack app.
+type Client struct {
+	cfg     Config
+	api     *slack.Client
+	sm      *socketmode.Client
+	log     *slog.Logger
+	handler Handler
+
+	connected atomic.Bool
+	jobs      chan socketmode.Event
+	seen      *dedupe
+	wg        sync.WaitGroup
+}
+
+var _ trustbot.Directory = (*Client)(nil)
+
+// New returns a client; it does not connect until Open and Run.
+func New(cfg Config) *Client {
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.Queue <= 0 {
+		// A queued envelope is a few hundred bytes: a deep queue costs
+		// little and turns a burst into a delay instead of "busy" answers.
+		cfg.Queue = 4096
+	}
+	if cfg.JobTime <= 0 {
+		cfg.JobTime = 30 * time.Second
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	api := slack.New(cfg.BotToken,
+		slack.OptionAppLevelToken(cfg.AppToken),
+		slack.OptionAPIURL(cfg.APIURL),
+		slack.OptionHTTPClient(cfg.HTTPClient),
+	)
+	var opts []socketmode.Option
+	if cfg.PingLimit > 0 {
+		opts = append(opts, socketmode.OptionPingInterval(cfg.PingLimit))
+	}
+	return &Client{
+		cfg:  cfg,
+		api:  api,
+		sm:   socketmode.New(api, opts...),
+		log:  cfg.Logger.With("component", "slack"),
+		jobs: make(chan socketmode.Event, cfg.Queue),
+		seen: newDedupe(15 * time.Minute),
+	}
+}
+
+// SetHandler sets who answers requests; call it before Run.
+func (c *Client) SetHandler(h Handler) { c.handler = h }
+
+// Connected reports whether the socket is open and Slack said hello.
+func (c *Client) Connected() bool { return c.connected.Load() }
+
+// Open checks the bot token with auth.test, so that a wrong token fails at
+// start with Slack's own error instead of in a retry loop.
+func (c *Client) Open(ctx context.Context) error {
+	res, err := c.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack auth.test: %w", err)
+	}
+	c.log.Info("authenticated", "team", res.TeamID, "bot_user", res.UserID)
+	return nil
+}
+
+// Run connects and serves until ctx is done or Slack refuses the app token.
+// Reconnection after drops, disconnect requests and rate limits is
+// slack-go's; Run returns only a fatal error, or nil on ctx's end after the
+// in-flight requests are answered.
+func (c *Client) Run(ctx context.Context) error {
+	if c.handler == nil {
+		return errors.New("slack: no handler")
+	}
+	for range c.cfg.Workers {
+		c.wg.Go(func() { c.worker(ctx) })
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- c.sm.RunContext(ctx) }()
+	defer c.wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			c.connected.Store(false)
+			return nil
+		case err := <-runErr:
+			c.connected.Store(false)
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack socket mode: %w", err)
+		case evt := <-c.sm.Events:
+			c.dispatch(evt)
+		}
+	}
+}
+
+// dispatch handles one event from slack-go. It must never block: a stalled
+// reader of Events wedges the client (no pongs, no acks).
+func (c *Client) dispatch(evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		c.connected.Store(false)
+		c.log.Info("connecting")
+	case socketmode.EventTypeConnected:
+		c.log.Info("connected")
+	case socketmode.EventTypeHello:
+		c.connected.Store(true)
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError:
+		c.connected.Store(false)
+		c.log.Warn("socket error, reconnecting", "event", string(evt.Type), "err", eventErr(evt))
+	case socketmode.EventTypeInvalidAuth:
+		c.connected.Store(false)
+		c.log.Error("Slack refused the app token")
+	case socketmode.EventTypeErrorWriteFailed:
+		c.log.Warn("socket write failed", "err", eventErr(evt))
+	case socketmode.EventTypeErrorBadMessage:
+		bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+		id := ""
+		if bad != nil {
+			id = envelopeID(bad.Message)
+		}
+		c.log.Warn("malformed envelope", "envelope", id)
+		if id != "" {
+			c.ack(id, nil)
+		}
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+		c.accept(evt)
+	}
+}
+
+func eventErr(evt socketmode.Event) any {
+	if err, ok := evt.Data.(error); ok {
+		return err
+	}
+	return evt.Data
+}
+
+// accept acknowledges an envelope and queues its work. A duplicate (Slack
+// redelivers after a dropped socket) is acknowledged and not handled again.
+// When the queue is full the ack itself carries a "busy" answer.
+func (c *Client) accept(evt socketmode.Event) {
+	req := evt.Request
+	if req == nil || req.EnvelopeID == "" {
+		c.log.Warn("envelope without ID", "type", string(evt.Type))
+		return
+	}
+	if !c.seen.first(req.EnvelopeID) {
+		c.log.Info("duplicate envelope", "envelope", req.EnvelopeID)
+		c.ack(req.EnvelopeID, nil)
+		return
+	}
+	select {
+	case c.jobs <- evt:
+		c.ack(req.EnvelopeID, nil)
+	default:
+		c.log.Warn("queue full, answering busy", "envelope", req.EnvelopeID, "type", string(evt.Type))
+		var payload any
+		if evt.Type == socketmode.EventTypeSlashCommand && c.cfg.BusyText != "" {
+			payload = map[string]string{"response_type": "ephemeral", "text": c.cfg.BusyText}
+		}
+		c.ack(req.EnvelopeID, payload)
+	}
+}
+
+func (c *Client) ack(envelopeID string, payload any) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := c.sm.AckCtx(ctx, envelopeID, payload); err != nil {
+		c.log.Warn("ack failed", "envelope", envelopeID, "err", err)
+	}
+}
+
+func (c *Client) worker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evt := <-c.jobs:
+			c.work(ctx, evt)
+		}
+	}
+}
+
+// work answers one envelope; a panic in it is logged, never fatal.
+func (c *Client) work(parent context.Context, evt socketmode.Event) {
+	envelope := evt.Request.EnvelopeID
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("panic while handling envelope", "envelope", envelope, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	// In-flight work finishes its answer even when shutdown starts.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.cfg.JobTime)
+	defer cancel()
+	var (
+		req trustbot.Request
+		to  target
+		err error
+	)
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		req, to, err = translateSlash(evt.Request.Payload)
+	case socketmode.EventTypeInteractive:
+		req, to, err = translateInteraction(evt.Request.Payload)
+	case socketmode.EventTypeEventsAPI:
+		return // no events are subscribed yet
+	}
+	if errors.Is(err, errIgnore) {
+		return
+	}
+	if err != nil {
+		c.log.Warn("unusable payload", "envelope", envelope, "type", string(evt.Type), "err", err)
+		return
+	}
+	start := time.Now()
+	reply := c.handler.Handle(ctx, req)
+	if err := c.respond(ctx, to, reply); err != nil {
+		c.log.Error("reply not delivered", "envelope", envelope, "team", req.Team, "user", req.User, "err", err)
+		return
+	}
+	c.log.Debug("answered", "envelope", envelope, "team", req.Team, "user", req.User, "action", req.ActionID, "took", time.Since(start))
+}
+
+// respond delivers a reply: through the response_url when there is one,
+// else (or when it fails) as an ephemeral message in the channel.
+func (c *Client) respond(ctx context.Context, to target, r trustbot.Reply) error {
+	var urlErr error
+	if to.ResponseURL != "" {
+		if !trustedResponseURL(to.ResponseURL, c.cfg.APIURL) {
+			urlErr = errors.New("response_url not on Slack")
+		} else if urlErr = slack.PostWebhookCustomHTTPContext(ctx, to.ResponseURL, c.cfg.HTTPClient, webhookMessage(r)); urlErr == nil {
+			return nil
+		}
+	}
+	if to.Channel == "" || to.User == "" {
+		return fmt.Errorf("no way to answer: %w", urlErr)
+	}
+	_, err := c.api.PostEphemeralContext(ctx, to.Channel, to.User,
+		slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
+	if err != nil {
+		return errors.Join(urlErr, err)
+	}
+	return nil
+}
+
+// Profile looks a user up with users.info, locale included.
+func (c *Client) Profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	u, err := c.api.GetUserInfoContext(ctx, k.User)
+	if err != nil {
+		return trustbot.Profile{}, fmt.Errorf("slack users.info: %w", err)
+	}
+	return trustbot.Profile{UserKey: k, TZ: u.TZ, Locale: u.Locale}, nil
+}
+
+// dedupe remembers IDs for a while, to handle each envelope once.
+type dedupe struct {
+	mu    sync.Mutex
+	ttl   time.Duration
+	seen  map[string]time.Time
+	prune time.Time
+}
+
+func newDedupe(ttl time.Duration) *dedupe {
+	return &dedupe{ttl: ttl, seen: map[string]time.Time{}}
+}
+
+// first reports whether id is new, and remembers it.
+func (d *dedupe) first(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	if now.After(d.prune) {
+		for k, t := range d.seen {
+			if now.Sub(t) > d.ttl {
+				delete(d.seen, k)
+			}
+		}
+		d.prune = now.Add(d.ttl / 4)
+	}
+	if _, ok := d.seen[id]; ok {
+		return false
+	}
+	d.seen[id] = now
+	return true
+}

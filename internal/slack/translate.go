@@ -1,0 +1,125 @@
+package slack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// target says where the answer to a request goes.
+type target struct {
+	ResponseURL string // Slack's per-request reply URL, if any
+	Channel     string
+	User        string
+	TriggerID   string
+}
+
+// actionSep separates a control's ID from its position in the rendered
+// action_id: Slack wants action IDs unique within a block, the coach reuses
+// one ID for a row of choices.
+const actionSep = "#"
+
+// errIgnore marks payloads that need no answer (a modal closed, a kind of
+// interaction trustbot does not use).
+var errIgnore = errors.New("nothing to answer")
+
+// translateSlash turns a slash_commands payload into a Request.
+func translateSlash(payload []byte) (trustbot.Request, target, error) {
+	var sc slack.SlashCommand
+	if err := json.Unmarshal(payload, &sc); err != nil {
+		return trustbot.Request{}, target{}, fmt.Errorf("slash command payload: %w", err)
+	}
+	req := trustbot.Request{
+		Kind:    trustbot.Command,
+		UserKey: trustbot.UserKey{Team: sc.TeamID, User: sc.UserID},
+		Channel: sc.ChannelID,
+		Text:    sc.Text,
+	}
+	if !req.UserKey.Valid() {
+		return req, target{}, fmt.Errorf("slash command without valid team or user")
+	}
+	return req, target{ResponseURL: sc.ResponseURL, Channel: sc.ChannelID, User: sc.UserID, TriggerID: sc.TriggerID}, nil
+}
+
+// translateInteraction turns an interactive payload into a Request. Only
+// the first action of a block_actions payload is used: Slack sends one per
+// press.
+func translateInteraction(payload []byte) (trustbot.Request, target, error) {
+	var ic slack.InteractionCallback
+	if err := json.Unmarshal(payload, &ic); err != nil {
+		return trustbot.Request{}, target{}, fmt.Errorf("interaction payload: %w", err)
+	}
+	if ic.Type != slack.InteractionTypeBlockActions {
+		return trustbot.Request{}, target{}, fmt.Errorf("interaction %q: %w", clip(string(ic.Type), 40), errIgnore)
+	}
+	if len(ic.ActionCallback.BlockActions) == 0 {
+		return trustbot.Request{}, target{}, errors.New("block_actions without an action")
+	}
+	a := ic.ActionCallback.BlockActions[0]
+	id, _, _ := strings.Cut(a.ActionID, actionSep)
+	value := a.Value
+	if a.SelectedOption.Value != "" {
+		value = a.SelectedOption.Value
+	}
+	team := ic.Team.ID
+	if team == "" {
+		team = ic.User.TeamID
+	}
+	req := trustbot.Request{
+		Kind:     trustbot.Action,
+		UserKey:  trustbot.UserKey{Team: team, User: ic.User.ID},
+		Channel:  ic.Channel.ID,
+		ActionID: id,
+		Value:    value,
+	}
+	if !req.UserKey.Valid() {
+		return req, target{}, fmt.Errorf("interaction without valid team or user")
+	}
+	return req, target{ResponseURL: ic.ResponseURL, Channel: ic.Channel.ID, User: ic.User.ID, TriggerID: ic.TriggerID}, nil
+}
+
+// envelopeID digs the envelope ID out of a frame slack-go could not parse,
+// so that even a malformed envelope is acknowledged.
+func envelopeID(frame []byte) string {
+	var e struct {
+		EnvelopeID string `json:"envelope_id"`
+	}
+	if json.Unmarshal(frame, &e) != nil {
+		return ""
+	}
+	return e.EnvelopeID
+}
+
+// trustedResponseURL reports whether a response_url points at Slack (or at
+// the configured API host, for tests and GovSlack), so that a forged
+// payload cannot make the bot post elsewhere.
+func trustedResponseURL(raw, apiURL string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if u.Scheme == "https" && (u.Host == "hooks.slack.com" || strings.HasSuffix(u.Host, ".slack.com") || strings.HasSuffix(u.Host, ".slack-gov.com")) {
+		return true
+	}
+	api, err := url.Parse(apiURL)
+	return err == nil && api.Host == u.Host && api.Scheme == u.Scheme
+}
+
+// clip cuts s to at most n bytes at a character boundary, for logs.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}

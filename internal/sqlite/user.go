@@ -1,0 +1,90 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Settings returns the user's settings, or the defaults.
+func (db *DB) Settings(ctx context.Context, k trustbot.UserKey) (trustbot.Settings, error) {
+	s := trustbot.Settings{UserKey: k, Lang: trustbot.LangAuto}
+	err := db.read.QueryRowContext(ctx, `SELECT lang FROM settings WHERE team = ? AND user = ?`, k.Team, k.User).Scan(&s.Lang)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, nil
+	}
+	return s, formatError(err)
+}
+
+// SaveSettings creates or replaces the user's settings.
+func (db *DB) SaveSettings(ctx context.Context, s trustbot.Settings) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (team, user, lang, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (team, user) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at`,
+			s.Team, s.User, s.Lang, db.Now().Unix())
+		return err
+	})
+}
+
+// Profile returns the cached platform profile.
+func (db *DB) Profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	p := trustbot.Profile{UserKey: k}
+	var fetched int64
+	err := db.read.QueryRowContext(ctx, `SELECT tz, locale, fetched_at FROM profiles WHERE team = ? AND user = ?`,
+		k.Team, k.User).Scan(&p.TZ, &p.Locale, &fetched)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, trustbot.Errorf(trustbot.ENOTFOUND, "no profile for %s", k)
+	}
+	p.FetchedAt = time.Unix(fetched, 0).UTC()
+	return p, formatError(err)
+}
+
+// SaveProfile caches a platform profile.
+func (db *DB) SaveProfile(ctx context.Context, p trustbot.Profile) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO profiles (team, user, tz, locale, fetched_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (team, user) DO UPDATE SET tz = excluded.tz, locale = excluded.locale, fetched_at = excluded.fetched_at`,
+			p.Team, p.User, p.TZ, p.Locale, p.FetchedAt.Unix())
+		return err
+	})
+}
+
+// tipsKept is how many shown tips are kept per user; older rows are
+// deleted as new ones come.
+const tipsKept = 200
+
+// RecordTipShown notes that a tip was shown.
+func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID string, t time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tips_shown (team, user, tip_id, shown_at) VALUES (?, ?, ?, ?)`,
+			k.Team, k.User, tipID, t.UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM tips_shown WHERE team = ? AND user = ? AND rowid NOT IN (
+			SELECT rowid FROM tips_shown WHERE team = ? AND user = ? ORDER BY shown_at DESC, rowid DESC LIMIT ?)`,
+			k.Team, k.User, k.Team, k.User, tipsKept)
+		return err
+	})
+}
+
+// RecentTips returns the last n tips shown, newest first.
+func (db *DB) RecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT tip_id FROM tips_shown WHERE team = ? AND user = ?
+		ORDER BY shown_at DESC, rowid DESC LIMIT ?`, k.Team, k.User, n)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, formatError(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, formatError(rows.Err())
+}

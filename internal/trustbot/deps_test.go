@@ -1,0 +1,86 @@
+package trustbot_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/trustbot/trustbot"
+
+// allowed lists, for every package of the module, the module packages it
+// may import. The domain imports none; the coach only the domain and the
+// content; adapters only the domain and never each other; cmd/trustbot
+// wires everything. A package missing here fails the test, so a new one
+// has to take its place in the picture on purpose.
+var allowed = map[string][]string{
+	"internal/trustbot":  {},
+	"internal/playbook":  {"internal/trustbot"},
+	"internal/coach":     {"internal/trustbot", "internal/playbook"},
+	"internal/sqlite":    {"internal/trustbot"},
+	"internal/slack":     {"internal/trustbot"},
+	"internal/console":   {"internal/trustbot"},
+	"internal/fakeslack": {},
+	"playbooks":          {},
+	"cmd/trustbot": {
+		"internal/trustbot", "internal/playbook", "internal/coach", "internal/sqlite",
+		"internal/slack", "internal/console", "playbooks",
+	},
+}
+
+// thirdParty lists the outside modules each package may use; the rest of
+// the module must not reach for them directly (cmd never touches slack-go
+// or the SQLite driver: the adapters hide them).
+var thirdParty = map[string][]string{
+	"internal/playbook":  {"go.yaml.in/yaml/v3", "golang.org/x/text"},
+	"internal/coach":     {"golang.org/x/text"},
+	"internal/sqlite":    {"modernc.org/sqlite"},
+	"internal/slack":     {"github.com/slack-go/slack"},
+	"internal/fakeslack": {"github.com/gorilla/websocket"},
+}
+
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
+
+func TestDependencyDirection(t *testing.T) {
+	for _, line := range goList(t, "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+		rules, known := allowed[pkg]
+		if !known {
+			t.Errorf("package %s has no place in the dependency rules of deps_test.go", pkg)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if rest, ok := strings.CutPrefix(imp, module+"/"); ok {
+				if !slices.Contains(rules, rest) {
+					t.Errorf("%s imports %s: not allowed by the architecture", pkg, rest)
+				}
+				continue
+			}
+			if !strings.Contains(strings.Split(imp, "/")[0], ".") {
+				continue // standard library
+			}
+			if !slices.ContainsFunc(thirdParty[pkg], func(p string) bool { return imp == p || strings.HasPrefix(imp, p+"/") }) {
+				t.Errorf("%s imports %s: third-party libraries belong to the adapter that wraps them", pkg, imp)
+			}
+		}
+	}
+}
+
+func TestDomainIsStandardLibraryOnly(t *testing.T) {
+	for _, dep := range goList(t, "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./internal/trustbot") {
+		if dep != "" && dep != module+"/internal/trustbot" {
+			t.Errorf("the domain depends on %s", dep)
+		}
+	}
+}
