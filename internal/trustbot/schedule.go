@@ -1,0 +1,159 @@
+package trustbot
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Cadence is how often a user wants to reflect.
+type Cadence string
+
+const (
+	Weekly   Cadence = "weekly"
+	Biweekly Cadence = "biweekly"
+	Monthly  Cadence = "monthly"
+)
+
+// Date is a calendar date without a time zone, "2026-03-08".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf returns the date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// ParseDate reads "YYYY-MM-DD".
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, err
+	}
+	return DateOf(t), nil
+}
+
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+
+// IsZero reports whether d is unset.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// AddDays returns the date n days later (earlier for negative n).
+func (d Date) AddDays(n int) Date { return DateOf(d.noon().AddDate(0, 0, n)) }
+
+// Weekday returns the day of the week.
+func (d Date) Weekday() time.Weekday { return d.noon().Weekday() }
+
+// DaysSince returns the number of days from e to d.
+func (d Date) DaysSince(e Date) int { return int(d.noon().Sub(e.noon()).Hours()) / 24 }
+
+func (d Date) noon() time.Time { return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC) }
+
+// Weekdays is a set of days of the week, bit i for time.Weekday(i).
+type Weekdays uint8
+
+// MondayToFriday is the default set of workdays.
+const MondayToFriday Weekdays = 1<<time.Monday | 1<<time.Tuesday | 1<<time.Wednesday | 1<<time.Thursday | 1<<time.Friday
+
+// Has reports whether d is in the set.
+func (w Weekdays) Has(d time.Weekday) bool { return w&(1<<d) != 0 }
+
+// Prefs are a user's rules for when trustbot may write to them. They apply
+// to every direct message: check-ins and journeys.
+type Prefs struct {
+	TZ          string    // IANA zone; "" means UTC until the platform tells
+	Workdays    Weekdays  // days a message may arrive; never empty
+	QuietStart  int       // minutes after midnight; -1 when there are no quiet hours
+	QuietEnd    int       // minutes after midnight; may be before QuietStart (overnight)
+	Holidays    string    // "jp" to skip Japanese public holidays, "" otherwise
+	PausedUntil time.Time // zero when not paused
+}
+
+// DefaultPrefs are the rules before a user changes any.
+func DefaultPrefs() Prefs { return Prefs{Workdays: MondayToFriday, QuietStart: -1, QuietEnd: -1} }
+
+// Schedule is a user's reflection check-in cadence. The database row is
+// the source of truth for time: NextDueAt is a UTC instant computed from the
+// user's local rules, and Occurrence is the local date it stands for.
+type Schedule struct {
+	UserKey
+	Cadence   Cadence
+	Weekday   time.Weekday // weekly and biweekly; monthly with Week
+	MonthDay  int          // monthly on a day of the month, 1-31 (clamped to short months); 0 otherwise
+	Week      int          // monthly on a weekday: 1-4 for the nth, -1 for the last; 0 otherwise
+	Minute    int          // local time of day, minutes after midnight
+	Anchor    Date         // biweekly: a date of the cycle, for the parity of weeks
+	Active    bool
+	Stopped   string // why sending stopped without the user asking (e.g. "account_inactive"); "" otherwise
+
+	Occurrence Date      // the local date of the next check-in, as scheduled
+	NextDueAt  time.Time // when it is sent: Occurrence at Minute, moved past non-workdays, holidays, quiet hours and pauses
+}
+
+// Delivery states.
+const (
+	Pending = "pending" // claimed, waiting to be sent (or snoozed until DueAt)
+	Sending = "sending" // handed to the platform; outcome not yet recorded
+	Sent    = "sent"
+	Failed  = "failed"  // the platform refused for good (user gone, invalid message)
+	Skipped = "skipped" // the user skipped it
+)
+
+// Delivery is one check-in (or journey message) for one occurrence. Its
+// key (team, user, kind, occurrence) is unique: a second claim of the same
+// occurrence cannot create a second delivery.
+type Delivery struct {
+	ID string
+	UserKey
+	Kind       string // "checkin"
+	Occurrence string // local date, or another key unique per kind
+	State      string
+	Attempt    string // set while Sending: who is sending
+	Attempts   int
+	DueAt      time.Time
+	Channel    string // where it was posted, once Sent
+	TS         string // the platform's message ID, once Sent
+	Error      string
+	Missed     int // occurrences that passed unsent before this one (downtime), for the log
+}
+
+// Answers are a user's reflection for one check-in.
+type Answers struct {
+	DeliveryID string
+	UserKey
+	Occurrence string
+	Choices    map[string]string // question ID → choice ID
+	Note       string
+	Action     string
+	AnsweredAt time.Time
+}
+
+// Posted says where a message went.
+type Posted struct {
+	Channel string
+	TS      string
+}
+
+// Messenger sends direct messages on the chat platform.
+type Messenger interface {
+	// PostDM sends r to the user's direct-message channel, tagged with the
+	// delivery ID. An *Error with code EUNREACHABLE means the user cannot
+	// receive messages (left, deactivated, blocked the app); EUNCERTAIN
+	// means the platform may or may not have accepted the message (a timeout
+	// or a server error): it must be looked for with FindDM, never blindly
+	// resent.
+	PostDM(ctx context.Context, to UserKey, r Reply, deliveryID string) (Posted, error)
+	// FindDM looks for a message tagged with deliveryID sent to the user
+	// since t.
+	FindDM(ctx context.Context, to UserKey, deliveryID string, since time.Time) (Posted, bool, error)
+}
+
+// Delivery error codes.
+const (
+	EUNREACHABLE = "unreachable"
+	EUNCERTAIN   = "uncertain"
+)
