@@ -139,7 +139,9 @@ func TestCadence(t *testing.T) {
 
 type holidays map[string]bool
 
-func (h holidays) IsHoliday(region string, d trustbot.Date) bool { return region == "jp" && h[d.String()] }
+func (h holidays) IsHoliday(region string, d trustbot.Date) bool {
+	return region == "jp" && h[d.String()]
+}
 
 func TestAllowed(t *testing.T) {
 	tokyo := loc(t, "Asia/Tokyo")

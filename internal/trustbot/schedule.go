@@ -81,14 +81,14 @@ func DefaultPrefs() Prefs { return Prefs{Workdays: MondayToFriday, QuietStart: -
 // user's local rules, and Occurrence is the local date it stands for.
 type Schedule struct {
 	UserKey
-	Cadence   Cadence
-	Weekday   time.Weekday // weekly and biweekly; monthly with Week
-	MonthDay  int          // monthly on a day of the month, 1-31 (clamped to short months); 0 otherwise
-	Week      int          // monthly on a weekday: 1-4 for the nth, -1 for the last; 0 otherwise
-	Minute    int          // local time of day, minutes after midnight
-	Anchor    Date         // biweekly: a date of the cycle, for the parity of weeks
-	Active    bool
-	Stopped   string // why sending stopped without the user asking (e.g. "account_inactive"); "" otherwise
+	Cadence  Cadence
+	Weekday  time.Weekday // weekly and biweekly; monthly with Week
+	MonthDay int          // monthly on a day of the month, 1-31 (clamped to short months); 0 otherwise
+	Week     int          // monthly on a weekday: 1-4 for the nth, -1 for the last; 0 otherwise
+	Minute   int          // local time of day, minutes after midnight
+	Anchor   Date         // biweekly: a date of the cycle, for the parity of weeks
+	Active   bool
+	Stopped  string // why sending stopped without the user asking (e.g. "account_inactive"); "" otherwise
 
 	Occurrence Date      // the local date of the next check-in, as scheduled
 	NextDueAt  time.Time // when it is sent: Occurrence at Minute, moved past non-workdays, holidays, quiet hours and pauses
