@@ -404,7 +404,12 @@ func (t *turn) langCommand(args []string) (trustbot.Reply, error) {
 	if l, ok := trustbot.ParseLang(choice); ok {
 		choice = string(l)
 	}
-	if err := t.Store.SaveSettings(t.ctx, trustbot.Settings{UserKey: t.req.UserKey, Lang: choice}); err != nil {
+	s, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	s.Lang = choice
+	if err := t.Store.SaveSettings(t.ctx, s); err != nil {
 		return trustbot.Reply{}, err
 	}
 	t.lang = t.Language(t.ctx, t.req.UserKey)

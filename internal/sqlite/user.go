@@ -9,24 +9,48 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// Settings returns the user's settings, or the defaults.
+// Settings returns the user's settings, or the defaults. Prefs.TZ is the
+// zone of the cached profile.
 func (db *DB) Settings(ctx context.Context, k trustbot.UserKey) (trustbot.Settings, error) {
-	s := trustbot.Settings{UserKey: k, Lang: trustbot.LangAuto}
-	err := db.read.QueryRowContext(ctx, `SELECT lang FROM settings WHERE team = ? AND user = ?`, k.Team, k.User).Scan(&s.Lang)
+	s := trustbot.Settings{UserKey: k, Lang: trustbot.LangAuto, Prefs: trustbot.DefaultPrefs()}
+	var paused int64
+	err := db.read.QueryRowContext(ctx, `SELECT s.lang, s.workdays, s.quiet_start, s.quiet_end, s.holidays, s.paused_until
+		FROM settings s WHERE s.team = ? AND s.user = ?`, k.Team, k.User).
+		Scan(&s.Lang, &s.Prefs.Workdays, &s.Prefs.QuietStart, &s.Prefs.QuietEnd, &s.Prefs.Holidays, &paused)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return s, formatError(err)
+	}
+	if paused > 0 {
+		s.Prefs.PausedUntil = time.Unix(paused, 0).UTC()
+	}
+	err = db.read.QueryRowContext(ctx, `SELECT tz FROM profiles WHERE team = ? AND user = ?`, k.Team, k.User).Scan(&s.Prefs.TZ)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
 	return s, formatError(err)
 }
 
-// SaveSettings creates or replaces the user's settings.
+// SaveSettings creates or replaces the user's settings (all but the time
+// zone, which belongs to the profile).
 func (db *DB) SaveSettings(ctx context.Context, s trustbot.Settings) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (team, user, lang, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (team, user) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at`,
-			s.Team, s.User, s.Lang, db.Now().Unix())
-		return err
-	})
+	return db.tx(ctx, func(tx *sql.Tx) error { return saveSettings(ctx, tx, s, db.Now()) })
+}
+
+func saveSettings(ctx context.Context, tx *sql.Tx, s trustbot.Settings, now time.Time) error {
+	var paused int64
+	if !s.Prefs.PausedUntil.IsZero() {
+		paused = s.Prefs.PausedUntil.Unix()
+	}
+	if s.Prefs.Workdays == 0 {
+		s.Prefs.Workdays = trustbot.MondayToFriday
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO settings (team, user, lang, workdays, quiet_start, quiet_end, holidays, paused_until, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (team, user) DO UPDATE SET lang = excluded.lang, workdays = excluded.workdays,
+			quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, holidays = excluded.holidays,
+			paused_until = excluded.paused_until, updated_at = excluded.updated_at`,
+		s.Team, s.User, s.Lang, s.Prefs.Workdays, s.Prefs.QuietStart, s.Prefs.QuietEnd, s.Prefs.Holidays, paused, now.Unix())
+	return err
 }
 
 // Profile returns the cached platform profile.

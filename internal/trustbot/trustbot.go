@@ -69,7 +69,8 @@ func validID(s string) bool {
 // Settings are one user's preferences.
 type Settings struct {
 	UserKey
-	Lang string // "auto", "ja" or "en"
+	Lang  string // "auto", "ja" or "en"
+	Prefs Prefs  // when messages may arrive; Prefs.TZ comes from the profile
 }
 
 // Profile is what the chat platform tells about a user: the IANA time zone
@@ -102,6 +103,57 @@ type Store interface {
 	// RecentTips returns the IDs of the last n tips shown to the user,
 	// newest first.
 	RecentTips(ctx context.Context, k UserKey, n int) ([]string, error)
+
+	CheckinStore
+}
+
+// CheckinStore keeps reflection check-ins: schedules, deliveries, answers.
+type CheckinStore interface {
+	// Schedule returns the user's check-in schedule. ENOTFOUND when none.
+	Schedule(ctx context.Context, k UserKey) (Schedule, error)
+	// SaveSchedule creates or replaces the user's schedule.
+	SaveSchedule(ctx context.Context, s Schedule) error
+
+	// ClaimDue claims up to limit schedules due at now, in one transaction:
+	// for each, it inserts a pending delivery keyed by the occurrence (a
+	// second claim of the same occurrence inserts nothing) and moves the
+	// schedule on with advance. It returns the new deliveries.
+	ClaimDue(ctx context.Context, now time.Time, limit int, advance func(Schedule, Prefs) (Schedule, int)) ([]Delivery, error)
+	// Deliverable returns up to limit pending deliveries due at now.
+	Deliverable(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// StaleSending returns deliveries left Sending since before t: their
+	// sender died or never heard back.
+	StaleSending(ctx context.Context, before time.Time, limit int) ([]Delivery, error)
+	// MarkSending moves a pending delivery to Sending under attempt. It
+	// reports false when another sender took it first.
+	MarkSending(ctx context.Context, id, attempt string, now time.Time) (bool, error)
+	// MarkSent records where a delivery went.
+	MarkSent(ctx context.Context, id string, p Posted, now time.Time) error
+	// MarkPending puts a delivery back to pending, due at t.
+	MarkPending(ctx context.Context, id string, t time.Time, reason string) error
+	// MarkFailed records that a delivery will not be sent, and why.
+	MarkFailed(ctx context.Context, id, reason string) error
+
+	// Delivery returns one of the user's deliveries. ENOTFOUND when the ID
+	// is not the user's.
+	Delivery(ctx context.Context, k UserKey, id string) (Delivery, error)
+	// Snooze puts one of the user's deliveries back to pending until t.
+	Snooze(ctx context.Context, k UserKey, id string, t time.Time) error
+	// Skip marks one of the user's deliveries skipped.
+	Skip(ctx context.Context, k UserKey, id string) error
+	// SaveAnswers merges answers into the reflection of one of the user's
+	// deliveries: choices are added or replaced, a non-empty note or action
+	// replaces the stored one.
+	SaveAnswers(ctx context.Context, a Answers) (Answers, error)
+	// Reflections returns the user's last n check-in deliveries that were
+	// sent, newest first, with their answers (empty when unanswered).
+	Reflections(ctx context.Context, k UserKey, n int) ([]Reflection, error)
+}
+
+// Reflection is a sent check-in and what the user answered.
+type Reflection struct {
+	Delivery Delivery
+	Answers  Answers
 }
 
 // Directory looks people up on the chat platform (Slack users.info).

@@ -1,0 +1,353 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// newID returns a random delivery ID.
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "d" + hex.EncodeToString(b)
+}
+
+const scheduleCols = `team, user, cadence, weekday, month_day, week, minute, anchor, active, stopped, occurrence, next_due_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanSchedule(row scanner) (trustbot.Schedule, error) {
+	var (
+		s                           trustbot.Schedule
+		cadence, anchor, occurrence string
+		wd                          int
+		due                         sql.NullInt64
+	)
+	err := row.Scan(&s.Team, &s.User, &cadence, &wd, &s.MonthDay, &s.Week, &s.Minute, &anchor, &s.Active, &s.Stopped, &occurrence, &due)
+	if err != nil {
+		return s, err
+	}
+	s.Cadence, s.Weekday = trustbot.Cadence(cadence), time.Weekday(wd)
+	if anchor != "" {
+		s.Anchor, _ = trustbot.ParseDate(anchor)
+	}
+	if occurrence != "" {
+		s.Occurrence, _ = trustbot.ParseDate(occurrence)
+	}
+	if due.Valid {
+		s.NextDueAt = time.Unix(due.Int64, 0).UTC()
+	}
+	return s, nil
+}
+
+// Schedule returns the user's check-in schedule.
+func (db *DB) Schedule(ctx context.Context, k trustbot.UserKey) (trustbot.Schedule, error) {
+	s, err := scanSchedule(db.read.QueryRowContext(ctx, `SELECT `+scheduleCols+` FROM schedules WHERE team = ? AND user = ?`, k.Team, k.User))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, trustbot.Errorf(trustbot.ENOTFOUND, "no schedule for %s", k)
+	}
+	return s, formatError(err)
+}
+
+// SaveSchedule creates or replaces the user's schedule.
+func (db *DB) SaveSchedule(ctx context.Context, s trustbot.Schedule) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return saveSchedule(ctx, tx, s, db.Now()) })
+}
+
+func saveSchedule(ctx context.Context, tx *sql.Tx, s trustbot.Schedule, now time.Time) error {
+	var due any
+	if s.Active && !s.NextDueAt.IsZero() {
+		due = s.NextDueAt.Unix()
+	}
+	anchor, occurrence := "", ""
+	if !s.Anchor.IsZero() {
+		anchor = s.Anchor.String()
+	}
+	if !s.Occurrence.IsZero() {
+		occurrence = s.Occurrence.String()
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO schedules (`+scheduleCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (team, user) DO UPDATE SET cadence = excluded.cadence, weekday = excluded.weekday,
+			month_day = excluded.month_day, week = excluded.week, minute = excluded.minute, anchor = excluded.anchor,
+			active = excluded.active, stopped = excluded.stopped, occurrence = excluded.occurrence,
+			next_due_at = excluded.next_due_at, updated_at = excluded.updated_at`,
+		s.Team, s.User, string(s.Cadence), int(s.Weekday), s.MonthDay, s.Week, s.Minute, anchor, s.Active, s.Stopped,
+		occurrence, due, now.Unix())
+	return err
+}
+
+// ClaimDue claims due schedules and creates their deliveries in one
+// transaction (BEGIN IMMEDIATE: one claimer at a time).
+func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, advance func(trustbot.Schedule, trustbot.Prefs) (trustbot.Schedule, int)) ([]trustbot.Delivery, error) {
+	var out []trustbot.Delivery
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("s.", scheduleCols)+`,
+				coalesce(p.tz, ''), coalesce(st.workdays, 62), coalesce(st.quiet_start, -1), coalesce(st.quiet_end, -1),
+				coalesce(st.holidays, ''), coalesce(st.paused_until, 0)
+			FROM schedules s
+			LEFT JOIN profiles p ON p.team = s.team AND p.user = s.user
+			LEFT JOIN settings st ON st.team = s.team AND st.user = s.user
+			WHERE s.next_due_at IS NOT NULL AND s.next_due_at <= ?
+			ORDER BY s.next_due_at LIMIT ?`, now.Unix(), limit)
+		if err != nil {
+			return err
+		}
+		type due struct {
+			s trustbot.Schedule
+			p trustbot.Prefs
+		}
+		var list []due
+		for rows.Next() {
+			var d due
+			var paused int64
+			var cadence, anchor, occurrence string
+			var wd int
+			var next sql.NullInt64
+			if err := rows.Scan(&d.s.Team, &d.s.User, &cadence, &wd, &d.s.MonthDay, &d.s.Week, &d.s.Minute, &anchor,
+				&d.s.Active, &d.s.Stopped, &occurrence, &next,
+				&d.p.TZ, &d.p.Workdays, &d.p.QuietStart, &d.p.QuietEnd, &d.p.Holidays, &paused); err != nil {
+				rows.Close()
+				return err
+			}
+			d.s.Cadence, d.s.Weekday = trustbot.Cadence(cadence), time.Weekday(wd)
+			d.s.Anchor, _ = trustbot.ParseDate(anchor)
+			d.s.Occurrence, _ = trustbot.ParseDate(occurrence)
+			d.s.NextDueAt = time.Unix(next.Int64, 0).UTC()
+			if paused > 0 {
+				d.p.PausedUntil = time.Unix(paused, 0).UTC()
+			}
+			list = append(list, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, d := range list {
+			next, missed := advance(d.s, d.p)
+			del := trustbot.Delivery{
+				ID: newID(), UserKey: d.s.UserKey, Kind: "checkin", Occurrence: d.s.Occurrence.String(),
+				State: trustbot.Pending, DueAt: d.s.NextDueAt, Missed: missed,
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at, missed)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
+				del.ID, del.Team, del.User, del.Kind, del.Occurrence, del.State, del.DueAt.Unix(), now.Unix(), missed)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				out = append(out, del)
+			}
+			if err := saveSchedule(ctx, tx, next, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+const deliveryCols = `id, team, user, kind, occurrence, state, attempt, attempts, due_at, channel, ts, error, missed`
+
+func scanDelivery(row scanner) (trustbot.Delivery, error) {
+	var d trustbot.Delivery
+	var due int64
+	err := row.Scan(&d.ID, &d.Team, &d.User, &d.Kind, &d.Occurrence, &d.State, &d.Attempt, &d.Attempts, &due, &d.Channel, &d.TS, &d.Error, &d.Missed)
+	d.DueAt = time.Unix(due, 0).UTC()
+	return d, err
+}
+
+func (db *DB) deliveries(ctx context.Context, query string, args ...any) ([]trustbot.Delivery, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries `+query, args...)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	defer rows.Close()
+	var out []trustbot.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, formatError(err)
+		}
+		out = append(out, d)
+	}
+	return out, formatError(rows.Err())
+}
+
+// Deliverable returns pending deliveries due at now, oldest first.
+func (db *DB) Deliverable(ctx context.Context, now time.Time, limit int) ([]trustbot.Delivery, error) {
+	return db.deliveries(ctx, `WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`, now.Unix(), limit)
+}
+
+// StaleSending returns deliveries left Sending since before t.
+func (db *DB) StaleSending(ctx context.Context, before time.Time, limit int) ([]trustbot.Delivery, error) {
+	return db.deliveries(ctx, `WHERE state = 'sending' AND sending_at < ? ORDER BY sending_at LIMIT ?`, before.Unix(), limit)
+}
+
+// exec runs one write statement and reports how many rows it changed.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// MarkSending moves a pending delivery to Sending.
+func (db *DB) MarkSending(ctx context.Context, id, attempt string, now time.Time) (bool, error) {
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'sending', attempt = ?, attempts = attempts + 1, sending_at = ?
+		WHERE id = ? AND state = 'pending'`, attempt, now.Unix(), id)
+	return n == 1, err
+}
+
+// MarkSent records where a delivery went.
+func (db *DB) MarkSent(ctx context.Context, id string, p trustbot.Posted, now time.Time) error {
+	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'sent', channel = ?, ts = ?, sent_at = ?, error = '' WHERE id = ?`,
+		p.Channel, p.TS, now.Unix(), id)
+	return err
+}
+
+// MarkPending puts a delivery back to pending, due at t.
+func (db *DB) MarkPending(ctx context.Context, id string, t time.Time, reason string) error {
+	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'pending', attempt = '', due_at = ?, error = ? WHERE id = ?`, t.Unix(), reason, id)
+	return err
+}
+
+// MarkFailed records that a delivery will not be sent.
+func (db *DB) MarkFailed(ctx context.Context, id, reason string) error {
+	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'failed', attempt = '', error = ? WHERE id = ?`, reason, id)
+	return err
+}
+
+// Delivery returns one of the user's deliveries.
+func (db *DB) Delivery(ctx context.Context, k trustbot.UserKey, id string) (trustbot.Delivery, error) {
+	d, err := scanDelivery(db.read.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ? AND team = ? AND user = ?`, id, k.Team, k.User))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, trustbot.Errorf(trustbot.ENOTFOUND, "no delivery %q for %s", id, k)
+	}
+	return d, formatError(err)
+}
+
+// Snooze puts one of the user's deliveries back to pending until t.
+func (db *DB) Snooze(ctx context.Context, k trustbot.UserKey, id string, t time.Time) error {
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'pending', attempt = '', due_at = ? WHERE id = ? AND team = ? AND user = ? AND state IN ('sent', 'pending')`,
+		t.Unix(), id, k.Team, k.User)
+	if err == nil && n == 0 {
+		return trustbot.Errorf(trustbot.ENOTFOUND, "no snoozable delivery %q for %s", id, k)
+	}
+	return err
+}
+
+// Skip marks one of the user's deliveries skipped.
+func (db *DB) Skip(ctx context.Context, k trustbot.UserKey, id string) error {
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'skipped' WHERE id = ? AND team = ? AND user = ?`, id, k.Team, k.User)
+	if err == nil && n == 0 {
+		return trustbot.Errorf(trustbot.ENOTFOUND, "no delivery %q for %s", id, k)
+	}
+	return err
+}
+
+// SaveAnswers merges answers into a reflection.
+func (db *DB) SaveAnswers(ctx context.Context, a trustbot.Answers) (trustbot.Answers, error) {
+	var out trustbot.Answers
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var occurrence string
+		err := tx.QueryRowContext(ctx, `SELECT occurrence FROM deliveries WHERE id = ? AND team = ? AND user = ?`, a.DeliveryID, a.Team, a.User).Scan(&occurrence)
+		if errors.Is(err, sql.ErrNoRows) {
+			return trustbot.Errorf(trustbot.ENOTFOUND, "no delivery %q for %s", a.DeliveryID, a.UserKey)
+		}
+		if err != nil {
+			return err
+		}
+		cur, err := answers(ctx, tx, a.UserKey, a.DeliveryID)
+		if err != nil {
+			return err
+		}
+		if cur.Choices == nil {
+			cur.Choices = map[string]string{}
+		}
+		for q, c := range a.Choices {
+			cur.Choices[q] = c
+		}
+		if a.Note != "" {
+			cur.Note = a.Note
+		}
+		if a.Action != "" {
+			cur.Action = a.Action
+		}
+		cur.DeliveryID, cur.UserKey, cur.Occurrence, cur.AnsweredAt = a.DeliveryID, a.UserKey, occurrence, a.AnsweredAt
+		choices, _ := json.Marshal(cur.Choices)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reflections (delivery_id, team, user, occurrence, choices, note, action, answered_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO UPDATE SET choices = excluded.choices,
+			note = excluded.note, action = excluded.action, answered_at = excluded.answered_at`,
+			a.DeliveryID, a.Team, a.User, occurrence, string(choices), cur.Note, cur.Action, a.AnsweredAt.Unix()); err != nil {
+			return err
+		}
+		out = cur
+		return nil
+	})
+	return out, err
+}
+
+func answers(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, k trustbot.UserKey, id string) (trustbot.Answers, error) {
+	a := trustbot.Answers{DeliveryID: id, UserKey: k}
+	var choices string
+	var at int64
+	err := q.QueryRowContext(ctx, `SELECT occurrence, choices, note, action, answered_at FROM reflections
+		WHERE delivery_id = ? AND team = ? AND user = ?`, id, k.Team, k.User).Scan(&a.Occurrence, &choices, &a.Note, &a.Action, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, nil
+	}
+	if err != nil {
+		return a, err
+	}
+	a.AnsweredAt = time.Unix(at, 0).UTC()
+	if err := json.Unmarshal([]byte(choices), &a.Choices); err != nil {
+		return a, fmt.Errorf("reflection %s: choices: %w", id, err)
+	}
+	return a, nil
+}
+
+// Reflections returns the user's last n sent check-ins with their answers.
+func (db *DB) Reflections(ctx context.Context, k trustbot.UserKey, n int) ([]trustbot.Reflection, error) {
+	ds, err := db.deliveries(ctx, `WHERE team = ? AND user = ? AND kind = 'checkin' AND state IN ('sent', 'skipped')
+		ORDER BY occurrence DESC LIMIT ?`, k.Team, k.User, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]trustbot.Reflection, 0, len(ds))
+	for _, d := range ds {
+		a, err := answers(ctx, db.read, k, d.ID)
+		if err != nil {
+			return nil, formatError(err)
+		}
+		out = append(out, trustbot.Reflection{Delivery: d, Answers: a})
+	}
+	return out, nil
+}
