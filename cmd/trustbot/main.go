@@ -58,6 +58,7 @@ Usage:
   trustbot [serve]                 connect to Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)
   trustbot console [flags]         try the coach in this terminal, without Slack
   trustbot migrate                 create or upgrade the database, then exit
+  trustbot dispatch [--now T] [--dry-run]  send the check-ins due at T (RFC 3339), once
   trustbot playbooks lint [DIR]    check the content (the embedded one, or DIR)
   trustbot playbooks stats [--json] [DIR]  count the content
   trustbot version                 print the version
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = consoleCmd(ctx, e)
 	case "migrate":
 		err = migrate(ctx, e)
+	case "dispatch":
+		err = dispatch(ctx, e)
 	case "playbooks":
 		err = playbooksCmd(e)
 	case "version":

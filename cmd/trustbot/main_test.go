@@ -46,6 +46,7 @@ type Bot struct {
 	Stderr *syncBuffer
 	DB     string
 	HTTP   string
+	Env    map[string]string
 	cancel context.CancelFunc
 	done   chan int
 }
@@ -76,6 +77,7 @@ func MustRunBot(tb testing.TB, extra map[string]string) *Bot {
 	for k, v := range extra {
 		env[k] = v
 	}
+	b.Env = env
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	go func() {
@@ -185,11 +187,29 @@ func (b *Bot) Press(tb testing.TB, user string, r reply, id, value string) reply
 	if actionID == "" {
 		tb.Fatalf("no control %s in %s", id, r.raw)
 	}
-	action := map[string]any{"type": "button", "action_id": actionID, "block_id": "b1", "value": val}
-	if value != "" {
-		action = map[string]any{"type": "static_select", "action_id": actionID, "block_id": "b1",
-			"selected_option": map[string]any{"value": value, "text": map[string]string{"type": "plain_text", "text": value}}}
+	if value == "" {
+		return b.pressExact(tb, user, actionID, val)
 	}
+	return b.choose(tb, user, actionID, value)
+}
+
+// pressExact presses a button with this action_id and value.
+func (b *Bot) pressExact(tb testing.TB, user, actionID, value string) reply {
+	tb.Helper()
+	return b.interact(tb, user, map[string]any{"type": "button", "action_id": actionID, "block_id": "b1", "value": value})
+}
+
+// choose picks value in the menu with this action_id.
+func (b *Bot) choose(tb testing.TB, user, actionID, value string) reply {
+	tb.Helper()
+	return b.interact(tb, user, map[string]any{"type": "static_select", "action_id": actionID, "block_id": "b1",
+		"selected_option": map[string]any{"value": value, "text": map[string]string{"type": "plain_text", "text": value}}})
+}
+
+// interact sends a block_actions payload with one action and returns the
+// reply posted to its response_url.
+func (b *Bot) interact(tb testing.TB, user string, action map[string]any) reply {
+	tb.Helper()
 	url := b.Slack.NewResponseURL()
 	env, err := b.Slack.Interactive(map[string]any{
 		"type":         "block_actions",

@@ -9,8 +9,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/trustbot/trustbot/internal/calendar"
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/console"
+	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -53,7 +55,11 @@ func serve(ctx context.Context, e env) error {
 	if err := sl.Open(ctx); err != nil {
 		return err
 	}
-	sl.SetHandler(coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach")))
+	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
+	co.Holidays = calendar.New()
+	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule")}
+	co.Kick = disp.Kick
+	sl.SetHandler(co)
 
 	if cfg.HTTPAddr != "" {
 		stop, err := serveHTTP(cfg.HTTPAddr, store, sl, log)
@@ -62,7 +68,16 @@ func serve(ctx context.Context, e env) error {
 		}
 		defer stop()
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		disp.Run(ctx)
+	}()
 	err = sl.Run(ctx)
+	cancel()
+	<-dispatched
 	log.Info("stopped")
 	return err
 }

@@ -25,8 +25,12 @@ type Coach struct {
 	Store       trustbot.Store
 	Directory   trustbot.Directory // optional: platform profiles
 	DefaultLang trustbot.Lang
+	Holidays    Holidays // optional: public holidays, for users who skip them
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Kick, when set, asks the dispatcher to send what is due now instead
+	// of at its next minute.
+	Kick func()
 
 	mu   sync.Mutex
 	rand *rand.Rand

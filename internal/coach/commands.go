@@ -38,6 +38,12 @@ func (t *turn) command(c Command) (trustbot.Reply, error) {
 		return t.check(c.Rest, c.Truncated), nil
 	case "lang":
 		return t.langCommand(c.Args)
+	case "checkin":
+		return t.checkinCommand(c.Args)
+	case "history":
+		return t.history()
+	case "workdays", "quiet", "holidays", "pause", "resume":
+		return t.prefsCommand(c.Name, c.Args)
 	}
 	return t.help(c.Word), nil
 }
@@ -70,6 +76,16 @@ func (t *turn) action(id, value string) (trustbot.Reply, error) {
 		r = t.check("", false)
 	case ActLang:
 		r, err = t.langCommand([]string{value})
+	case ActAnswer:
+		r, err = t.answer(value)
+	case ActSnooze:
+		r, err = t.snooze(value)
+	case ActSkip:
+		r, err = t.skip(value)
+	case ActNow:
+		r, err = t.checkinNow()
+	case ActCadence:
+		r, err = t.cadenceButton(value)
 	default:
 		return r, trustbot.Errorf(trustbot.EINVALID, "unknown action %q", clip(id, 40))
 	}
@@ -83,6 +99,22 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// cadenceButton sets a cadence from a button, keeping the user's day and
+// time when they had a schedule.
+func (t *turn) cadenceButton(value string) (trustbot.Reply, error) {
+	if value == "off" {
+		return t.checkinOff()
+	}
+	s, err := ParseSchedule([]string{value})
+	if err != nil {
+		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown cadence")
+	}
+	if old, err := t.Store.Schedule(t.ctx, t.req.UserKey); err == nil {
+		s.Weekday, s.Minute = old.Weekday, old.Minute
+	}
+	return t.setSchedule(s)
 }
 
 // help is the menu; unknown is the word the user typed that is not a

@@ -38,6 +38,13 @@ var commands = map[string]string{
 	"phrase": "phrase", "phrases": "phrase", "phrasing": "phrase", "言い方": "phrase", "いいかた": "phrase", "フレーズ": "phrase", "文例": "phrase",
 	"check": "check", "tone": "check", "チェック": "check", "ちぇっく": "check", "確認": "check",
 	"lang": "lang", "language": "lang", "言語": "lang", "げんご": "lang",
+	"checkin": "checkin", "check-in": "checkin", "reflect": "checkin", "チェックイン": "checkin", "ふりかえり": "checkin", "振り返り": "checkin", "振返り": "checkin",
+	"history": "history", "履歴": "history", "記録": "history", "きろく": "history",
+	"workdays": "workdays", "workday": "workdays", "稼働日": "workdays", "勤務日": "workdays", "曜日": "workdays",
+	"quiet": "quiet", "quiet-hours": "quiet", "静かな時間": "quiet", "通知しない時間": "quiet", "おやすみ": "quiet",
+	"holidays": "holidays", "holiday": "holidays", "祝日": "holidays",
+	"pause": "pause", "一時停止": "pause", "休止": "pause", "お休み": "pause",
+	"resume": "resume", "再開": "resume",
 }
 
 // Clean makes arbitrary input safe to handle: invalid UTF-8 becomes U+FFFD,

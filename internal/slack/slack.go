@@ -38,6 +38,7 @@ type Config struct {
 	JobTime   time.Duration // how long one request may take; default 30s
 	BusyText  string        // answered in the ack when the queue is full
 	PingLimit time.Duration // reconnect when Slack has not pinged for this long; default slack-go's 30s
+	SendRate  float64       // scheduled messages per second across the workspace; default DefaultSendRate
 
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -55,12 +56,16 @@ type Client struct {
 	handler Handler
 
 	connected atomic.Bool
+	pacer     *pacer
 	jobs      chan socketmode.Event
 	seen      *dedupe
 	wg        sync.WaitGroup
 }
 
-var _ trustbot.Directory = (*Client)(nil)
+var (
+	_ trustbot.Directory = (*Client)(nil)
+	_ trustbot.Messenger = (*Client)(nil)
+)
 
 // New returns a client; it does not connect until Open and Run.
 func New(cfg Config) *Client {
@@ -94,12 +99,13 @@ func New(cfg Config) *Client {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingLimit))
 	}
 	return &Client{
-		cfg:  cfg,
-		api:  api,
-		sm:   socketmode.New(api, opts...),
-		log:  cfg.Logger.With("component", "slack"),
-		jobs: make(chan socketmode.Event, cfg.Queue),
-		seen: newDedupe(15 * time.Minute),
+		cfg:   cfg,
+		api:   api,
+		sm:    socketmode.New(api, opts...),
+		log:   cfg.Logger.With("component", "slack"),
+		jobs:  make(chan socketmode.Event, cfg.Queue),
+		pacer: newPacer(cfg.SendRate),
+		seen:  newDedupe(15 * time.Minute),
 	}
 }
 

@@ -193,6 +193,33 @@ func (db *DB) deliveries(ctx context.Context, query string, args ...any) ([]trus
 	return out, formatError(rows.Err())
 }
 
+// DueSchedules returns schedules due at now.
+func (db *DB) DueSchedules(ctx context.Context, now time.Time, limit int) ([]trustbot.Schedule, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+scheduleCols+` FROM schedules
+		WHERE next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY next_due_at LIMIT ?`, now.Unix(), limit)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	defer rows.Close()
+	var out []trustbot.Schedule
+	for rows.Next() {
+		s, err := scanSchedule(rows)
+		if err != nil {
+			return nil, formatError(err)
+		}
+		out = append(out, s)
+	}
+	return out, formatError(rows.Err())
+}
+
+// InsertDelivery adds a pending delivery unless its key exists.
+func (db *DB) InsertDelivery(ctx context.Context, d trustbot.Delivery) (bool, error) {
+	n, err := db.exec(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at)
+		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
+		newID(), d.Team, d.User, d.Kind, d.Occurrence, d.DueAt.Unix(), db.Now().Unix())
+	return n == 1, err
+}
+
 // Deliverable returns pending deliveries due at now, oldest first.
 func (db *DB) Deliverable(ctx context.Context, now time.Time, limit int) ([]trustbot.Delivery, error) {
 	return db.deliveries(ctx, `WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`, now.Unix(), limit)

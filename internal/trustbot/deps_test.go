@@ -21,11 +21,13 @@ var allowed = map[string][]string{
 	"internal/sqlite":    {"internal/trustbot"},
 	"internal/slack":     {"internal/trustbot"},
 	"internal/console":   {"internal/trustbot"},
+	"internal/schedule":  {"internal/trustbot"},
+	"internal/calendar":  {"internal/trustbot"},
 	"internal/fakeslack": {},
 	"playbooks":          {},
 	"cmd/trustbot": {
 		"internal/trustbot", "internal/playbook", "internal/coach", "internal/sqlite",
-		"internal/slack", "internal/console", "playbooks",
+		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "playbooks",
 	},
 }
 
@@ -36,7 +38,9 @@ var thirdParty = map[string][]string{
 	"internal/playbook":  {"go.yaml.in/yaml/v3", "golang.org/x/text"},
 	"internal/coach":     {"golang.org/x/text"},
 	"internal/sqlite":    {"modernc.org/sqlite"},
-	"internal/slack":     {"github.com/slack-go/slack"},
+	"internal/slack":     {"github.com/slack-go/slack", "golang.org/x/time"},
+	"internal/schedule":  {"github.com/robfig/cron/v3"},
+	"internal/calendar":  {"github.com/rickar/cal/v2"},
 	"internal/fakeslack": {"github.com/gorilla/websocket"},
 }
 

@@ -119,6 +119,12 @@ type CheckinStore interface {
 	// second claim of the same occurrence inserts nothing) and moves the
 	// schedule on with advance. It returns the new deliveries.
 	ClaimDue(ctx context.Context, now time.Time, limit int, advance func(Schedule, Prefs) (Schedule, int)) ([]Delivery, error)
+	// DueSchedules returns up to limit schedules due at now, changing
+	// nothing.
+	DueSchedules(ctx context.Context, now time.Time, limit int) ([]Schedule, error)
+	// InsertDelivery adds a pending delivery (a check-in asked for now). It
+	// reports false when one with the same key exists.
+	InsertDelivery(ctx context.Context, d Delivery) (bool, error)
 	// Deliverable returns up to limit pending deliveries due at now.
 	Deliverable(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
 	// StaleSending returns deliveries left Sending since before t: their

@@ -1,0 +1,535 @@
+package coach
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Check-in action IDs. Values carry a delivery ID, which is checked to be
+// the user's own before anything is read or written.
+const (
+	ActAnswer  = "checkin.answer" // value: "<delivery>:<question>:<choice>"
+	ActSnooze  = "checkin.snooze" // value: "<delivery>:3h" or "<delivery>:1d"
+	ActSkip    = "checkin.skip"   // value: "<delivery>"
+	ActNow     = "checkin.now"    // value: ""
+	ActCadence = "checkin.set"    // value: "weekly", "biweekly", "monthly" or "off"
+)
+
+// KindCheckin is the delivery kind of reflection check-ins.
+const KindCheckin = "checkin"
+
+// historyLength is how many periods /trust history shows.
+const historyLength = 8
+
+var errClosed = errors.New("a newer check-in has been sent")
+
+// Advance moves a claimed schedule on (for the dispatcher).
+func (c *Coach) Advance(s trustbot.Schedule, p trustbot.Prefs, now time.Time) (trustbot.Schedule, int) {
+	return Advance(s, p, now, c.Holidays)
+}
+
+// Message builds the direct message of a delivery, in the user's language.
+func (c *Coach) Message(ctx context.Context, d trustbot.Delivery) (trustbot.Reply, error) {
+	if d.Kind != KindCheckin {
+		return trustbot.Reply{}, fmt.Errorf("unknown delivery kind %q", d.Kind)
+	}
+	t := &turn{Coach: c, ctx: ctx, req: trustbot.Request{UserKey: d.UserKey}, lang: c.Language(ctx, d.UserKey)}
+	return t.checkinMessage(d, trustbot.Answers{}), nil
+}
+
+// Delivered refreshes the user's time zone now and then; when it changed
+// (a move, a trip), the next check-in is planned in the new zone, at the
+// same local time.
+func (c *Coach) Delivered(ctx context.Context, d trustbot.Delivery, now time.Time) {
+	before, err := c.Store.Profile(ctx, d.UserKey)
+	if err == nil && now.Sub(before.FetchedAt) < ProfileTTL {
+		return
+	}
+	after, ok := c.profile(ctx, d.UserKey)
+	if !ok || after.TZ == before.TZ {
+		return
+	}
+	c.replan(ctx, d.UserKey, now)
+}
+
+// replan recomputes the user's next check-in after a change of rules.
+func (c *Coach) replan(ctx context.Context, k trustbot.UserKey, now time.Time) (trustbot.Schedule, error) {
+	s, err := c.Store.Schedule(ctx, k)
+	if err != nil || !s.Active {
+		return s, err
+	}
+	set, err := c.Store.Settings(ctx, k)
+	if err != nil {
+		return s, err
+	}
+	s = Plan(s, set.Prefs, now, c.Holidays)
+	return s, c.Store.SaveSchedule(ctx, s)
+}
+
+// checkinCommand answers "/trust checkin ...".
+func (t *turn) checkinCommand(args []string) (trustbot.Reply, error) {
+	if len(args) == 0 {
+		return t.checkinStatus("")
+	}
+	switch args[0] {
+	case "status", "状態", "設定", "確認":
+		return t.checkinStatus("")
+	case "off", "stop", "オフ", "停止", "やめる":
+		return t.checkinOff()
+	case "now", "今", "いま", "今すぐ":
+		return t.checkinNow()
+	}
+	s, err := ParseSchedule(args)
+	if err != nil {
+		key := "checkin.bad_args"
+		switch {
+		case errors.Is(err, errBadTime):
+			key = "checkin.bad_time"
+		case errors.Is(err, errBadDay):
+			key = "checkin.bad_day"
+		}
+		return t.checkinStatus(t.tr(key))
+	}
+	return t.setSchedule(s)
+}
+
+// setSchedule saves a new cadence and plans its first check-in.
+func (t *turn) setSchedule(s trustbot.Schedule) (trustbot.Reply, error) {
+	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	p, _ := t.profile(t.ctx, t.req.UserKey)
+	if _, err := t.Store.Schedule(t.ctx, t.req.UserKey); trustbot.ErrorCode(err) == trustbot.ENOTFOUND && p.TZ == "Asia/Tokyo" && set.Prefs.Holidays == "" {
+		// A first schedule in Japan skips Japanese public holidays; the
+		// user can turn it off.
+		set.Prefs.Holidays = "jp"
+		if err := t.Store.SaveSettings(t.ctx, set); err != nil {
+			return trustbot.Reply{}, err
+		}
+	}
+	set.Prefs.TZ = p.TZ
+	s.UserKey, s.Active, s.Stopped = t.req.UserKey, true, ""
+	s = Plan(s, set.Prefs, t.Now(), t.Holidays)
+	if err := t.Store.SaveSchedule(t.ctx, s); err != nil {
+		return trustbot.Reply{}, err
+	}
+	return t.checkinStatus(t.tr("checkin.saved"))
+}
+
+func (t *turn) checkinOff() (trustbot.Reply, error) {
+	s, err := t.Store.Schedule(t.ctx, t.req.UserKey)
+	if err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		return trustbot.Reply{}, err
+	}
+	if err == nil {
+		s.Active = false
+		if err := t.Store.SaveSchedule(t.ctx, s); err != nil {
+			return trustbot.Reply{}, err
+		}
+	}
+	return t.checkinStatus(t.tr("checkin.off"))
+}
+
+// checkinNow queues a check-in for right away (sent by the dispatcher,
+// which is nudged). Its key is the local minute, so a double press sends
+// one.
+func (t *turn) checkinNow() (trustbot.Reply, error) {
+	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	now := t.Now().In(Location(set.Prefs.TZ))
+	d := trustbot.Delivery{
+		UserKey: t.req.UserKey, Kind: KindCheckin, Occurrence: now.Format("2006-01-02~1504"),
+		State: trustbot.Pending, DueAt: t.Now(),
+	}
+	if _, err := t.Store.InsertDelivery(t.ctx, d); err != nil {
+		return trustbot.Reply{}, err
+	}
+	if t.Kick != nil {
+		t.Kick()
+	}
+	text := t.tr("checkin.sent_now")
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}, nil
+}
+
+// describe says a schedule in words: "毎週金曜日 16:00".
+func (t *turn) describe(s trustbot.Schedule) string {
+	clock := fmt.Sprintf("%02d:%02d", s.Minute/60, s.Minute%60)
+	day := t.tr("day." + strconv.Itoa(int(s.Weekday)))
+	switch {
+	case s.Cadence == trustbot.Weekly:
+		return t.tr("cadence.weekly", "day", day, "time", clock)
+	case s.Cadence == trustbot.Biweekly:
+		return t.tr("cadence.biweekly", "day", day, "time", clock)
+	case s.MonthDay > 0:
+		return t.tr("cadence.monthly_day", "date", strconv.Itoa(s.MonthDay), "time", clock)
+	}
+	nth := "last"
+	if s.Week > 0 {
+		nth = strconv.Itoa(s.Week)
+	}
+	return t.tr("cadence.monthly_week", "nth", t.tr("nth."+nth), "day", day, "time", clock)
+}
+
+// when formats an instant in the user's zone: "11月27日(金) 16:00".
+func (t *turn) when(at time.Time, tz string) string {
+	l := at.In(Location(tz))
+	return t.tr("format.datetime", "month", strconv.Itoa(int(l.Month())), "monthname", t.tr("month."+strconv.Itoa(int(l.Month()))),
+		"day", strconv.Itoa(l.Day()), "weekday", t.tr("dayshort."+strconv.Itoa(int(l.Weekday()))), "time", l.Format("15:04"))
+}
+
+// checkinStatus shows the cadence, the next check-in and the rules, with
+// buttons to change them; note is shown first when set.
+func (t *turn) checkinStatus(note string) (trustbot.Reply, error) {
+	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	s, err := t.Store.Schedule(t.ctx, t.req.UserKey)
+	if err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		return trustbot.Reply{}, err
+	}
+	var r trustbot.Reply
+	if note != "" {
+		r.Add(trustbot.Block{Kind: trustbot.Section, Text: note})
+	}
+	var status string
+	switch {
+	case err == nil && s.Active:
+		status = t.tr("checkin.status", "cadence", t.describe(s), "next", t.when(s.NextDueAt, set.Prefs.TZ))
+	case err == nil && s.Stopped != "":
+		status = t.tr("checkin.stopped", "cadence", t.describe(s))
+	default:
+		status = t.tr("checkin.none")
+	}
+	r.Text = strings.TrimSpace(note + "\n" + status)
+	r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("checkin.title"), Text: status})
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.prefsLine(set.Prefs)})
+	r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{
+		{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.weekly"), Value: "weekly"},
+		{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.biweekly"), Value: "biweekly"},
+		{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.monthly"), Value: "monthly"},
+		{Kind: trustbot.Button, ID: ActNow, Label: t.tr("button.checkin_now"), Style: trustbot.Primary},
+		{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.checkin_off"), Value: "off"},
+	}})
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.usage")})
+	return r, nil
+}
+
+// prefsLine says the user's rules in one line.
+func (t *turn) prefsLine(p trustbot.Prefs) string {
+	var days []string
+	for d := range 7 {
+		if p.Workdays.Has(time.Weekday((d + 1) % 7)) {
+			days = append(days, t.tr("dayshort."+strconv.Itoa((d+1)%7)))
+		}
+	}
+	parts := []string{t.tr("prefs.workdays", "days", strings.Join(days, t.tr("list.sep")))}
+	if p.QuietStart >= 0 && p.QuietEnd >= 0 {
+		parts = append(parts, t.tr("prefs.quiet", "start", clock(p.QuietStart), "end", clock(p.QuietEnd)))
+	}
+	if p.Holidays == "jp" {
+		parts = append(parts, t.tr("prefs.holidays_jp"))
+	}
+	if !p.PausedUntil.IsZero() && p.PausedUntil.After(t.Now()) {
+		parts = append(parts, t.tr("prefs.paused", "until", t.when(p.PausedUntil, p.TZ)))
+	}
+	tz := p.TZ
+	if tz == "" {
+		tz = "UTC"
+	}
+	parts = append(parts, t.tr("prefs.zone", "zone", tz))
+	return strings.Join(parts, " ・ ")
+}
+
+func clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+
+// prefsCommand answers "/trust workdays|quiet|holidays|pause|resume".
+func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) {
+	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	p := &set.Prefs
+	var note string
+	switch name {
+	case "workdays":
+		if len(args) == 0 {
+			return t.checkinStatus(t.tr("prefs.workdays_usage"))
+		}
+		w, err := ParseWorkdays(args)
+		if err != nil {
+			return t.checkinStatus(t.tr("prefs.workdays_usage"))
+		}
+		p.Workdays, note = w, t.tr("prefs.saved")
+	case "quiet":
+		switch {
+		case len(args) == 0:
+			return t.checkinStatus(t.tr("prefs.quiet_usage"))
+		case args[0] == "off" || args[0] == "オフ" || args[0] == "なし":
+			p.QuietStart, p.QuietEnd, note = -1, -1, t.tr("prefs.saved")
+		default:
+			a, b, err := ParseQuiet(args)
+			if err != nil {
+				return t.checkinStatus(t.tr("prefs.quiet_usage"))
+			}
+			p.QuietStart, p.QuietEnd, note = a, b, t.tr("prefs.saved")
+		}
+	case "holidays":
+		switch strings.Join(args, "") {
+		case "jp", "japan", "日本", "on", "オン":
+			p.Holidays, note = "jp", t.tr("prefs.saved")
+		case "off", "オフ", "なし":
+			p.Holidays, note = "", t.tr("prefs.saved")
+		default:
+			return t.checkinStatus(t.tr("prefs.holidays_usage"))
+		}
+	case "pause":
+		d, err := ParsePause(args)
+		if err != nil {
+			return t.checkinStatus(t.tr("prefs.pause_usage"))
+		}
+		p.PausedUntil = t.Now().Add(d).Truncate(time.Minute)
+		note = t.tr("prefs.paused_now", "until", t.when(p.PausedUntil, p.TZ))
+	case "resume":
+		p.PausedUntil, note = time.Time{}, t.tr("prefs.resumed")
+	}
+	if err := t.Store.SaveSettings(t.ctx, set); err != nil {
+		return trustbot.Reply{}, err
+	}
+	if _, err := t.replan(t.ctx, t.req.UserKey, t.Now()); err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		return trustbot.Reply{}, err
+	}
+	return t.checkinStatus(note)
+}
+
+// checkinMessage is the check-in DM: each question with its choices as
+// buttons (the chosen one highlighted), then note, snooze and skip.
+func (t *turn) checkinMessage(d trustbot.Delivery, a trustbot.Answers) trustbot.Reply {
+	ci := t.Library.Checkin
+	title := ci.Title.In(t.lang)
+	r := trustbot.Reply{Text: title + "\n" + ci.Intro.In(t.lang)}
+	r.Add(
+		trustbot.Block{Kind: trustbot.Header, Text: title},
+		trustbot.Block{Kind: trustbot.Context, Text: ci.Intro.In(t.lang)},
+	)
+	answered := 0
+	for _, q := range ci.Questions {
+		r.Add(trustbot.Block{Kind: trustbot.Section, Text: q.Text.In(t.lang)})
+		var row []trustbot.Control
+		for _, ch := range q.Choices {
+			c := trustbot.Control{Kind: trustbot.Button, ID: ActAnswer, Label: ch.Label.In(t.lang), Value: d.ID + ":" + q.ID + ":" + ch.ID}
+			if a.Choices[q.ID] == ch.ID {
+				c.Style, c.Label = trustbot.Primary, "✓ "+c.Label
+				answered++
+			}
+			row = append(row, c)
+		}
+		r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: row})
+	}
+	if answered == len(ci.Questions) {
+		r.Add(trustbot.Block{Kind: trustbot.Section, Text: ci.Thanks.In(t.lang)})
+	} else if answered > 0 {
+		r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.recorded_some", "count", strconv.Itoa(answered), "total", strconv.Itoa(len(ci.Questions)))})
+	}
+	if a.Note != "" {
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: ci.NoteLabel.In(t.lang), Text: a.Note})
+	}
+	if a.Action != "" {
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: ci.ActionLabel.In(t.lang), Text: a.Action})
+	}
+	controls := []trustbot.Control{}
+	if answered < len(ci.Questions) {
+		controls = append(controls,
+			trustbot.Control{Kind: trustbot.Button, ID: ActSnooze, Label: t.tr("button.snooze_hours"), Value: d.ID + ":3h"},
+			trustbot.Control{Kind: trustbot.Button, ID: ActSnooze, Label: t.tr("button.snooze_tomorrow"), Value: d.ID + ":1d"},
+			trustbot.Control{Kind: trustbot.Button, ID: ActSkip, Label: t.tr("button.skip"), Value: d.ID},
+		)
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: controls})
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.private")})
+	return r
+}
+
+// ownDelivery reads a delivery ID from a control's value and loads it,
+// only if it is the user's own check-in.
+func (t *turn) ownDelivery(id string) (trustbot.Delivery, error) {
+	d, err := t.Store.Delivery(t.ctx, t.req.UserKey, id)
+	if trustbot.ErrorCode(err) == trustbot.ENOTFOUND || err == nil && d.Kind != KindCheckin {
+		return d, trustbot.Errorf(trustbot.EINVALID, "not the user's check-in")
+	}
+	return d, err
+}
+
+// open reports whether answers to d still count: until a newer check-in
+// has been sent.
+func (t *turn) open(d trustbot.Delivery) error {
+	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, 1)
+	if err != nil {
+		return err
+	}
+	if len(rs) > 0 && rs[0].Delivery.ID != d.ID && rs[0].Delivery.Occurrence > d.Occurrence {
+		return errClosed
+	}
+	return nil
+}
+
+func (t *turn) answer(value string) (trustbot.Reply, error) {
+	parts := strings.Split(value, ":")
+	if len(parts) != 3 {
+		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "malformed answer value")
+	}
+	if !t.validChoice(parts[1], parts[2]) {
+		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown question or choice")
+	}
+	d, err := t.ownDelivery(parts[0])
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	if err := t.open(d); errors.Is(err, errClosed) {
+		text := t.tr("checkin.closed")
+		return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}, nil
+	} else if err != nil {
+		return trustbot.Reply{}, err
+	}
+	a, err := t.Store.SaveAnswers(t.ctx, trustbot.Answers{DeliveryID: d.ID, UserKey: t.req.UserKey,
+		Choices: map[string]string{parts[1]: parts[2]}, AnsweredAt: t.Now()})
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	return t.checkinMessage(d, a), nil
+}
+
+func (t *turn) validChoice(question, choice string) bool {
+	for _, q := range t.Library.Checkin.Questions {
+		if q.ID == question {
+			return slices.ContainsFunc(q.Choices, func(c playbook.Choice) bool { return c.ID == choice })
+		}
+	}
+	return false
+}
+
+func (t *turn) snooze(value string) (trustbot.Reply, error) {
+	id, span, _ := strings.Cut(value, ":")
+	var until time.Time
+	switch span {
+	case "3h":
+		until = t.Now().Add(3 * time.Hour)
+	case "1d":
+		set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+		if err != nil {
+			return trustbot.Reply{}, err
+		}
+		loc := Location(set.Prefs.TZ)
+		now := t.Now().In(loc)
+		until = Allowed(Resolve(trustbot.DateOf(now).AddDays(1), now.Hour()*60+now.Minute(), loc), now.Hour()*60+now.Minute(), set.Prefs, loc, t.Holidays)
+	default:
+		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown snooze")
+	}
+	d, err := t.ownDelivery(id)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	if err := t.Store.Snooze(t.ctx, t.req.UserKey, d.ID, until); err != nil {
+		return trustbot.Reply{}, err
+	}
+	set, _ := t.Store.Settings(t.ctx, t.req.UserKey)
+	text := t.tr("checkin.snoozed", "time", t.when(until, set.Prefs.TZ))
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}, nil
+}
+
+func (t *turn) skip(id string) (trustbot.Reply, error) {
+	d, err := t.ownDelivery(id)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	if err := t.Store.Skip(t.ctx, t.req.UserKey, d.ID); err != nil {
+		return trustbot.Reply{}, err
+	}
+	text := t.tr("checkin.skipped")
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}, nil
+}
+
+// Sparkline marks, one per period: a full bar for yes, half for partly, a
+// floor for no, a dot when unanswered.
+var marks = map[string]string{"yes": "▇", "partly": "▄", "no": "▁"}
+
+// history shows the last periods per question, the streak and the notes.
+func (t *turn) history() (trustbot.Reply, error) {
+	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, historyLength)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	title := t.tr("history.title")
+	r := trustbot.Reply{Text: title}
+	r.Add(trustbot.Block{Kind: trustbot.Header, Text: title})
+	if len(rs) == 0 {
+		r.Add(
+			trustbot.Block{Kind: trustbot.Section, Text: t.tr("history.empty")},
+			trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{
+				{Kind: trustbot.Button, ID: ActNow, Label: t.tr("button.checkin_now"), Style: trustbot.Primary},
+				{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.weekly"), Value: "weekly"},
+			}},
+		)
+		return r, nil
+	}
+	slices.Reverse(rs) // oldest first, left to right
+	var lines []string
+	for _, q := range t.Library.Checkin.Questions {
+		var b strings.Builder
+		for _, ref := range rs {
+			m, ok := marks[ref.Answers.Choices[q.ID]]
+			if !ok {
+				m = "·"
+			}
+			b.WriteString(m)
+		}
+		lines = append(lines, "`"+b.String()+"`  "+firstLine(q.Text.In(t.lang)))
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")})
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("history.legend", "from", shortDate(rs[0].Delivery.Occurrence), "to", shortDate(rs[len(rs)-1].Delivery.Occurrence))})
+	streak := 0
+	for i := len(rs) - 1; i >= 0 && len(rs[i].Answers.Choices) > 0; i-- {
+		streak++
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Section, Text: t.tr("history.streak", "count", strconv.Itoa(streak))})
+	var notes []string
+	for i := len(rs) - 1; i >= 0 && len(notes) < 5; i-- {
+		a := rs[i].Answers
+		for _, s := range []string{a.Note, a.Action} {
+			if s != "" {
+				notes = append(notes, shortDate(rs[i].Delivery.Occurrence)+"  "+s)
+			}
+		}
+	}
+	if len(notes) > 0 {
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("history.notes_title"), Text: strings.Join(notes, "\n")})
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.private")})
+	return r, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// shortDate turns an occurrence key ("2026-11-27" or "2026-11-27~1032")
+// into "11/27".
+func shortDate(occurrence string) string {
+	d, err := trustbot.ParseDate(occurrence[:min(10, len(occurrence))])
+	if err != nil {
+		return occurrence
+	}
+	return fmt.Sprintf("%d/%d", d.Month, d.Day)
+}

@@ -1,0 +1,332 @@
+// Package schedule sends what is due: once a minute (robfig/cron, with
+// panic recovery) it asks the store which check-ins are due, claims them,
+// and hands each to the chat platform, recording it as sending before the
+// call and sent after. Rows left sending by a crash are looked for on the
+// platform before anything is sent again. Per-user times are never cron
+// entries: the database holds them.
+package schedule
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Coach is what the dispatcher needs of the coaching logic.
+type Coach interface {
+	// Advance moves a claimed schedule to its next occurrence and says how
+	// many occurrences passed unsent.
+	Advance(s trustbot.Schedule, p trustbot.Prefs, now time.Time) (trustbot.Schedule, int)
+	// Message builds the direct message of a delivery, in the user's
+	// language.
+	Message(ctx context.Context, d trustbot.Delivery) (trustbot.Reply, error)
+	// Delivered is told that a delivery went out (to refresh the user's
+	// time zone now and then, for instance).
+	Delivered(ctx context.Context, d trustbot.Delivery, now time.Time)
+}
+
+// Dispatcher sends due deliveries.
+type Dispatcher struct {
+	Store     trustbot.Store
+	Messenger trustbot.Messenger
+	Coach     Coach
+	Logger    *slog.Logger
+
+	Batch      int           // deliveries claimed or sent per round; default 500
+	Senders    int           // messages in flight at once; default 4
+	StaleAfter time.Duration // a delivery sending for this long is looked for on the platform; default 2m
+
+	// prefix marks this process's attempts, so that a delivery sending
+	// under another process's attempt is known not to be in our hands.
+	prefix string
+	once   sync.Once
+	kick   chan struct{}
+	passMu sync.Mutex // one pass at a time in this process
+}
+
+// Report counts what one pass did.
+type Report struct {
+	Reconciled  int // found on the platform after a crash: recorded as sent
+	Requeued    int // not found after a crash: queued again
+	Claimed     int // new deliveries from due schedules
+	Missed      int // occurrences that passed unsent during downtime
+	Sent        int
+	Unreachable int // users who cannot receive messages: their schedule stops
+	Uncertain   int // the platform may have taken them: looked for on a later pass
+	Failed      int
+	Sends       []Send // one per message handed to the platform, in order
+}
+
+// Send describes one message handed to the platform.
+type Send struct {
+	Delivery trustbot.Delivery
+	Posted   trustbot.Posted
+	Err      error
+}
+
+func (d *Dispatcher) init() {
+	d.once.Do(func() {
+		if d.Batch <= 0 {
+			d.Batch = 500
+		}
+		if d.Senders <= 0 {
+			d.Senders = 4
+		}
+		if d.StaleAfter <= 0 {
+			d.StaleAfter = 2 * time.Minute
+		}
+		if d.Logger == nil {
+			d.Logger = slog.New(slog.DiscardHandler)
+		}
+		b := make([]byte, 4)
+		rand.Read(b)
+		d.prefix = hex.EncodeToString(b)
+		d.kick = make(chan struct{}, 1)
+	})
+}
+
+// Kick asks Run for a pass now (a check-in asked for "now"), without
+// waiting for the next minute. It never blocks.
+func (d *Dispatcher) Kick() {
+	d.init()
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Pass runs one dispatch as of now: reconcile, claim, send. With stale set,
+// every delivery left sending (by any earlier process) is reconciled, not
+// only those older than StaleAfter: use it at start and from the command
+// line.
+func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Report, error) {
+	d.init()
+	d.passMu.Lock()
+	defer d.passMu.Unlock()
+	var r Report
+	before := now.Add(-d.StaleAfter)
+	if stale {
+		before = now.Add(time.Second)
+	}
+	if err := d.reconcile(ctx, before, now, &r); err != nil {
+		return r, err
+	}
+	for range 1000 {
+		ds, err := d.Store.ClaimDue(ctx, now, d.Batch, func(s trustbot.Schedule, p trustbot.Prefs) (trustbot.Schedule, int) {
+			return d.Coach.Advance(s, p, now)
+		})
+		if err != nil {
+			return r, fmt.Errorf("claim: %w", err)
+		}
+		for _, del := range ds {
+			r.Claimed++
+			if del.Missed > 0 {
+				r.Missed += del.Missed
+				d.Logger.Warn("occurrences missed while nothing was sending; sending one catch-up",
+					"team", del.Team, "user", del.User, "kind", del.Kind, "missed", del.Missed, "occurrence", del.Occurrence)
+			}
+		}
+		if len(ds) < d.Batch {
+			break
+		}
+	}
+	for range 1000 {
+		ds, err := d.Store.Deliverable(ctx, now, d.Batch)
+		if err != nil {
+			return r, fmt.Errorf("deliverable: %w", err)
+		}
+		d.sendAll(ctx, now, ds, &r)
+		if len(ds) < d.Batch || ctx.Err() != nil {
+			break
+		}
+	}
+	return r, ctx.Err()
+}
+
+// reconcile settles deliveries left sending: a message that reached the
+// platform is recorded as sent; one that did not is queued again. Nothing
+// is resent before it has been looked for.
+func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, r *Report) error {
+	stale, err := d.Store.StaleSending(ctx, before, d.Batch)
+	if err != nil {
+		return fmt.Errorf("stale deliveries: %w", err)
+	}
+	for _, del := range stale {
+		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, del.DueAt)
+		switch {
+		case err != nil:
+			d.Logger.Warn("could not look for a delivery left sending; will try again", "delivery", del.ID, "err", err)
+		case found:
+			if err := d.Store.MarkSent(ctx, del.ID, posted, now); err != nil {
+				return err
+			}
+			r.Reconciled++
+			d.Logger.Info("delivery left sending was found on the platform", "delivery", del.ID, "ts", posted.TS)
+		default:
+			if err := d.Store.MarkPending(ctx, del.ID, now, "not found after attempt "+del.Attempt); err != nil {
+				return err
+			}
+			r.Requeued++
+			d.Logger.Info("delivery left sending was not found; sending again", "delivery", del.ID)
+		}
+	}
+	return nil
+}
+
+func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, ds []trustbot.Delivery, r *Report) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		work = make(chan trustbot.Delivery)
+	)
+	for range d.Senders {
+		wg.Go(func() {
+			for del := range work {
+				s, ok := d.send(ctx, now, del)
+				if !ok {
+					continue
+				}
+				mu.Lock()
+				r.Sends = append(r.Sends, s)
+				switch trustbot.ErrorCode(s.Err) {
+				case "":
+					r.Sent++
+				case trustbot.EUNREACHABLE:
+					r.Unreachable++
+				case trustbot.EUNCERTAIN:
+					r.Uncertain++
+				default:
+					r.Failed++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, del := range ds {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- del
+	}
+	close(work)
+	wg.Wait()
+}
+
+// send delivers one message. It reports false when another sender had
+// already taken the delivery.
+func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Delivery) (Send, bool) {
+	attempt := d.prefix + "-" + del.ID[max(0, len(del.ID)-6):]
+	ok, err := d.Store.MarkSending(ctx, del.ID, attempt, now)
+	if err != nil {
+		d.Logger.Error("could not mark a delivery sending", "delivery", del.ID, "err", err)
+		return Send{}, false
+	}
+	if !ok {
+		return Send{}, false
+	}
+	del.State, del.Attempt = trustbot.Sending, attempt
+	s := Send{Delivery: del}
+	reply, err := d.Coach.Message(ctx, del)
+	if err != nil {
+		s.Err = err
+		d.Logger.Error("could not build a message", "delivery", del.ID, "kind", del.Kind, "err", err)
+		d.Store.MarkFailed(ctx, del.ID, "message: "+err.Error())
+		return s, true
+	}
+	s.Posted, s.Err = d.Messenger.PostDM(ctx, del.UserKey, reply, del.ID)
+	switch trustbot.ErrorCode(s.Err) {
+	case "":
+		if err := d.Store.MarkSent(context.WithoutCancel(ctx), del.ID, s.Posted, now); err != nil {
+			// The message went out: a later pass finds it on the platform.
+			d.Logger.Error("sent but not recorded; it will be reconciled", "delivery", del.ID, "err", err)
+			return s, true
+		}
+		d.Logger.Info("sent", "delivery", del.ID, "team", del.Team, "user", del.User, "kind", del.Kind, "occurrence", del.Occurrence)
+		d.Coach.Delivered(ctx, del, now)
+	case trustbot.EUNREACHABLE:
+		d.Logger.Warn("user cannot receive messages; their schedule stops", "delivery", del.ID, "team", del.Team, "user", del.User, "err", s.Err)
+		d.Store.MarkFailed(ctx, del.ID, s.Err.Error())
+		if sch, err := d.Store.Schedule(ctx, del.UserKey); err == nil && sch.Active {
+			sch.Active, sch.Stopped = false, trustbot.ErrorCode(s.Err)+": "+errMessage(s.Err)
+			d.Store.SaveSchedule(ctx, sch)
+		}
+	case trustbot.EUNCERTAIN:
+		// Slack may have the message: leave it sending, to be looked for,
+		// never blindly posted again.
+		d.Logger.Warn("outcome unknown; will look for it before any resend", "delivery", del.ID, "err", s.Err)
+	default:
+		if ctx.Err() != nil {
+			d.Logger.Warn("stopped while sending; will look for it before any resend", "delivery", del.ID)
+			return s, true
+		}
+		d.Logger.Error("platform refused the message", "delivery", del.ID, "err", s.Err)
+		d.Store.MarkFailed(ctx, del.ID, s.Err.Error())
+	}
+	return s, true
+}
+
+func errMessage(err error) string {
+	if e, ok := err.(*trustbot.Error); ok {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// Run passes once at start (catching up after downtime, reconciling what
+// a previous process left sending), then every minute until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	d.init()
+	logger := cronLogger{d.Logger}
+	c := cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
+	pass := func(stale bool) {
+		r, err := d.Pass(ctx, time.Now(), stale)
+		if err != nil && ctx.Err() == nil {
+			d.Logger.Error("dispatch pass failed", "err", err)
+		}
+		if r.Claimed+r.Sent+r.Reconciled+r.Requeued+r.Unreachable+r.Uncertain+r.Failed > 0 {
+			d.Logger.Info("dispatch pass", "claimed", r.Claimed, "sent", r.Sent, "missed", r.Missed, "reconciled", r.Reconciled,
+				"requeued", r.Requeued, "unreachable", r.Unreachable, "uncertain", r.Uncertain, "failed", r.Failed)
+		}
+	}
+	if _, err := c.AddFunc("@every 1m", func() { pass(false) }); err != nil {
+		return err
+	}
+	pass(true)
+	c.Start()
+	for {
+		select {
+		case <-ctx.Done():
+			<-c.Stop().Done()
+			return nil
+		case <-d.kick:
+			pass(false)
+		}
+	}
+}
+
+// DryRun lists what a pass at now would claim and send, changing nothing.
+func (d *Dispatcher) DryRun(ctx context.Context, now time.Time) ([]trustbot.Schedule, []trustbot.Delivery, error) {
+	d.init()
+	due, err := d.Store.DueSchedules(ctx, now, d.Batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	pending, err := d.Store.Deliverable(ctx, now, d.Batch)
+	return due, pending, err
+}
+
+// cronLogger lets robfig/cron log through slog.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}

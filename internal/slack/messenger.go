@@ -1,0 +1,182 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Pacing, from Slack's rate limits page (docs.slack.dev/apis/web-api/rate-limits):
+// chat.postMessage allows about one message per second per channel, and a
+// workspace-wide budget of "several hundred messages per minute".
+const (
+	DefaultSendRate = 4.0 // messages per second across the workspace (240 a minute)
+	sendBurst       = 8
+	perChannelRate  = 1.0 // messages per second into one channel
+	maxNoHeaderWait = time.Minute
+)
+
+// metadataEvent tags trustbot's scheduled messages: its payload carries the
+// delivery ID, so that after a crash the bot can tell whether a message it
+// was sending reached Slack.
+const metadataEvent = "trustbot_delivery"
+
+// unreachable lists Slack errors meaning the user cannot receive the
+// message: retrying would never help.
+var unreachable = []string{
+	"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "channel_not_found",
+	"not_in_channel", "is_archived", "user_is_restricted", "team_access_not_granted", "restricted_action",
+}
+
+// pacer spaces out messages: a budget for the workspace, one message a
+// second per channel, and a pause for everyone after a 429.
+type pacer struct {
+	all   *rate.Limiter
+	mu    sync.Mutex
+	chans map[string]*rate.Limiter
+	pause time.Time
+}
+
+func newPacer(perSecond float64) *pacer {
+	if perSecond <= 0 {
+		perSecond = DefaultSendRate
+	}
+	return &pacer{all: rate.NewLimiter(rate.Limit(perSecond), sendBurst), chans: map[string]*rate.Limiter{}}
+}
+
+func (p *pacer) wait(ctx context.Context, channel string) error {
+	p.mu.Lock()
+	pause := time.Until(p.pause)
+	lim, ok := p.chans[channel]
+	if !ok {
+		if len(p.chans) > 10_000 {
+			clear(p.chans)
+		}
+		lim = rate.NewLimiter(perChannelRate, 1)
+		p.chans[channel] = lim
+	}
+	p.mu.Unlock()
+	if pause > 0 {
+		if err := sleep(ctx, pause); err != nil {
+			return err
+		}
+	}
+	if err := lim.Wait(ctx); err != nil {
+		return err
+	}
+	return p.all.Wait(ctx)
+}
+
+// hold stops every sender until d has passed.
+func (p *pacer) hold(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if until := time.Now().Add(d); until.After(p.pause) {
+		p.pause = until
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// PostDM sends a reply to the user's direct messages with the app (the
+// user ID as channel: no conversations.open per user), tagged with the
+// delivery ID. A 429 is waited out and retried, since Slack did not take the
+// message; anything that leaves the outcome unknown is returned as
+// EUNCERTAIN and never retried here.
+func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Reply, deliveryID string) (trustbot.Posted, error) {
+	meta := slack.SlackMetadata{EventType: metadataEvent, EventPayload: map[string]any{"delivery_id": deliveryID}}
+	noHeader := time.Second
+	for {
+		if err := c.pacer.wait(ctx, to.User); err != nil {
+			return trustbot.Posted{}, err
+		}
+		ch, ts, err := c.api.PostMessageContext(ctx, to.User,
+			slack.MsgOptionText(fallback(r), false),
+			slack.MsgOptionBlocks(Render(r)...),
+			slack.MsgOptionMetadata(meta))
+		if err == nil {
+			return trustbot.Posted{Channel: ch, TS: ts}, nil
+		}
+		if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+			c.log.Warn("rate limited", "method", "chat.postMessage", "retry_after", rl.RetryAfter)
+			c.pacer.hold(rl.RetryAfter)
+			continue
+		}
+		if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code == 429 {
+			// No Retry-After: back off, doubling up to a minute.
+			c.log.Warn("rate limited without Retry-After", "method", "chat.postMessage", "wait", noHeader)
+			c.pacer.hold(noHeader)
+			noHeader = min(2*noHeader, maxNoHeaderWait)
+			continue
+		}
+		return trustbot.Posted{}, classify(err)
+	}
+}
+
+// classify turns a failed chat.postMessage into a domain error.
+func classify(err error) error {
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		if slices.Contains(unreachable, se.Err) {
+			return &trustbot.Error{Code: trustbot.EUNREACHABLE, Message: se.Err}
+		}
+		if se.Err == "internal_error" || se.Err == "fatal_error" || se.Err == "service_unavailable" || se.Err == "request_timeout" {
+			return &trustbot.Error{Code: trustbot.EUNCERTAIN, Message: se.Err}
+		}
+		return &trustbot.Error{Code: trustbot.EINVALID, Message: se.Err}
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code < 500 {
+		return &trustbot.Error{Code: trustbot.EINVALID, Message: "HTTP " + strconv.Itoa(sc.Code)}
+	}
+	// 5xx, timeouts, broken connections, cancelled contexts: Slack may
+	// have taken the message.
+	return &trustbot.Error{Code: trustbot.EUNCERTAIN, Message: err.Error()}
+}
+
+// FindDM looks through the user's direct messages with the app since t for
+// a message tagged with deliveryID.
+func (c *Client) FindDM(ctx context.Context, to trustbot.UserKey, deliveryID string, since time.Time) (trustbot.Posted, bool, error) {
+	ch, _, _, err := c.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to.User}, ReturnIM: true})
+	if err != nil {
+		return trustbot.Posted{}, false, fmt.Errorf("conversations.open: %w", classify(err))
+	}
+	params := &slack.GetConversationHistoryParameters{
+		ChannelID: ch.ID, Oldest: strconv.FormatInt(since.Add(-time.Minute).Unix(), 10), Limit: 200, IncludeAllMetadata: true,
+	}
+	for range 20 {
+		res, err := c.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return trustbot.Posted{}, false, fmt.Errorf("conversations.history: %w", classify(err))
+		}
+		for _, m := range res.Messages {
+			if m.Metadata.EventType != metadataEvent {
+				continue
+			}
+			if id, _ := m.Metadata.EventPayload["delivery_id"].(string); id == deliveryID {
+				return trustbot.Posted{Channel: ch.ID, TS: m.Timestamp}, true, nil
+			}
+		}
+		if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
+			return trustbot.Posted{}, false, nil
+		}
+		params.Cursor = res.ResponseMetaData.NextCursor
+	}
+	return trustbot.Posted{}, false, nil
+}
