@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -24,6 +25,7 @@ type Config struct {
 	DefaultLang  trustbot.Lang
 	LogLevel     slog.Level
 	LogFormat    string
+	SendRate     float64 // scheduled messages per second across the workspace
 }
 
 var (
@@ -60,6 +62,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("TRUSTBOT_DEFAULT_LANG=%q: use ja or en", v))
 		}
 		c.DefaultLang = l
+	}
+	if v := getenv("TRUSTBOT_SEND_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || r > 1000 {
+			errs = append(errs, fmt.Errorf("TRUSTBOT_SEND_RATE=%q: messages per second, above 0 and at most 1000", v))
+		}
+		c.SendRate = r
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -105,5 +114,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("playbooks_dir", c.PlaybooksDir),
 		slog.String("default_lang", string(c.DefaultLang)),
+		slog.Float64("send_rate", c.SendRate),
 	)
 }

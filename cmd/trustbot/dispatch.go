@@ -50,7 +50,7 @@ func dispatch(ctx context.Context, e env) error {
 		return err
 	}
 	defer store.Close()
-	sl := slack.New(slack.Config{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, Logger: log})
+	sl := slack.New(slack.Config{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, SendRate: cfg.SendRate, Logger: log})
 	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
 	co.Now = func() time.Time { return now }
 	co.Holidays = calendar.New()

@@ -49,6 +49,7 @@ func serve(ctx context.Context, e env) error {
 		BotToken: cfg.BotToken,
 		AppToken: cfg.AppToken,
 		APIURL:   cfg.APIURL,
+		SendRate: cfg.SendRate,
 		BusyText: lib.T(cfg.DefaultLang, "slack.busy"),
 		Logger:   log,
 	})
