@@ -140,3 +140,143 @@ func (b *Bot) PressValue(t *testing.T, user string, r reply, id, part string) re
 	t.Fatalf("no control %s with %q in %s", id, part, r.raw)
 	return reply{}
 }
+
+// waitViews waits until the fake recorded n views of kind for user.
+func (b *Bot) waitViews(t *testing.T, kind, user string, n int) []fakeslack.View {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got []fakeslack.View
+		for _, v := range b.Slack.Views() {
+			if v.Kind == kind && (user == "" || v.UserID == user) {
+				got = append(got, v)
+			}
+		}
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s views for %s, want %d\n%s", len(got), kind, user, n, b.Stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestCheckinNoteAndHome(t *testing.T) {
+	lib := mustLibrary(t)
+	bot := MustRunBot(t, nil)
+	bot.Slash(t, jaUser, "checkin weekly 金 16:00")
+	// Setting a cadence republishes the Home tab.
+	homes := bot.waitViews(t, "publish", jaUser, 1)
+	if !strings.Contains(string(homes[len(homes)-1].View), "毎週金曜日 16:00") {
+		t.Fatalf("home after setting a cadence: %s", homes[len(homes)-1].View)
+	}
+
+	due := bot.dueAt(t, jaUser)
+	bot.Dispatch(t, "--now", due.Format(time.RFC3339))
+	dm := bot.Slack.Messages("D" + jaUser)
+	if len(dm) != 1 {
+		t.Fatalf("%d DMs", len(dm))
+	}
+
+	// The note button opens a modal with the trigger of the click.
+	opened := len(bot.waitViews(t, "open", "", 0))
+	var noteValue string
+	for _, raw := range messageReply(dm[0]).Blocks {
+		if i := strings.Index(string(raw), `"checkin.note#`); i >= 0 {
+			var blk struct {
+				Elements []struct {
+					ActionID string `json:"action_id"`
+					Value    string `json:"value"`
+				} `json:"elements"`
+			}
+			json.Unmarshal(raw, &blk)
+			for _, e := range blk.Elements {
+				if strings.HasPrefix(e.ActionID, "checkin.note#") {
+					noteValue = e.Value
+				}
+			}
+		}
+	}
+	if noteValue == "" {
+		t.Fatalf("no note button in the DM: %s", dm[0].Blocks)
+	}
+	env, err := bot.Slack.Interactive(map[string]any{
+		"type": "block_actions", "user": map[string]string{"id": jaUser, "team_id": fakeslack.TeamID},
+		"team": map[string]string{"id": fakeslack.TeamID}, "channel": map[string]string{"id": "D" + jaUser},
+		"container": map[string]any{"type": "message", "channel_id": "D" + jaUser, "message_ts": dm[0].TS},
+		"actions":   []any{map[string]any{"type": "button", "action_id": "checkin.note#0", "block_id": "b9", "value": noteValue}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot.Slack.WaitAck(ctxTimeout(t), env)
+	views := bot.waitViews(t, "open", "", opened+1)
+	modal := string(views[len(views)-1].View)
+	if !strings.Contains(modal, `"callback_id":"checkin.note"`) || !strings.Contains(modal, noteValue) ||
+		!strings.Contains(modal, jsonText(lib.Checkin.NoteLabel.In(trustbot.Japanese))) {
+		t.Fatalf("modal: %s", modal)
+	}
+
+	// Submitting it saves the note, updates the DM in place and the Home tab.
+	published := len(bot.waitViews(t, "publish", jaUser, 1))
+	env, err = bot.Slack.Interactive(map[string]any{
+		"type": "view_submission", "user": map[string]string{"id": jaUser, "team_id": fakeslack.TeamID},
+		"team": map[string]string{"id": fakeslack.TeamID},
+		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": "checkin.note", "private_metadata": noteValue,
+			"state": map[string]any{"values": map[string]any{
+				"note":   map[string]any{"note": map[string]string{"type": "plain_text_input", "value": "最後まで話を聞けた"}},
+				"action": map[string]any{"action": map[string]string{"type": "plain_text_input", "value": "朝の挨拶を自分から"}},
+			}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := bot.Slack.WaitAck(ctxTimeout(t), env); err != nil || len(ack.Payload) > 0 && string(ack.Payload) != "null" {
+		t.Fatalf("submission ack %s %v: an empty ack closes the modal", ack.Payload, err)
+	}
+	bot.waitViews(t, "publish", jaUser, published+1)
+	deadline := time.Now().Add(5 * time.Second)
+	for !bot.Slack.Messages("D" + jaUser)[0].Updated && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m := bot.Slack.Messages("D" + jaUser)[0]; !m.Updated || !strings.Contains(string(m.Blocks), "最後まで話を聞けた") {
+		t.Fatalf("DM not updated with the note: %s", m.Blocks)
+	}
+	_, h := bot.Slash(t, jaUser, "履歴")
+	if !strings.Contains(h.raw, "最後まで話を聞けた") || !strings.Contains(h.raw, "朝の挨拶を自分から") {
+		t.Fatalf("history lacks the note: %s", h.raw)
+	}
+
+	// Opening the Home tab publishes it; Slack's redelivery of the same event does not.
+	before := len(bot.waitViews(t, "publish", enUser, 0))
+	for attempt := range 2 {
+		if _, err := bot.Slack.EventsAPI(map[string]any{"type": "app_home_opened", "user": enUser, "channel": "D" + enUser, "tab": "home", "event_ts": "1.0"}, "Ev0001", attempt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	homes = bot.waitViews(t, "publish", enUser, before+1)
+	if !strings.Contains(string(homes[len(homes)-1].View), jsonText(lib.T(trustbot.English, "checkin.none"))) {
+		t.Fatalf("home for a user without check-ins: %s", homes[len(homes)-1].View)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(bot.waitViews(t, "publish", enUser, 0)); n != before+1 {
+		t.Fatalf("a redelivered event published the home %d times", n-before)
+	}
+
+	// A button on the Home tab (no response_url) answers by republishing it.
+	env, err = bot.Slack.Interactive(map[string]any{
+		"type": "block_actions", "user": map[string]string{"id": enUser, "team_id": fakeslack.TeamID},
+		"team": map[string]string{"id": fakeslack.TeamID}, "container": map[string]any{"type": "view", "view_id": "VHOME"},
+		"view":    map[string]any{"id": "VHOME", "type": "home"},
+		"actions": []any{map[string]any{"type": "button", "action_id": "checkin.set#1", "block_id": "b5", "value": "weekly"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot.Slack.WaitAck(ctxTimeout(t), env)
+	homes = bot.waitViews(t, "publish", enUser, before+2)
+	if !strings.Contains(string(homes[len(homes)-1].View), "every Friday at 16:00") {
+		t.Fatalf("home after its weekly button: %s", homes[len(homes)-1].View)
+	}
+}

@@ -21,6 +21,17 @@ const (
 	ActSkip    = "checkin.skip"   // value: "<delivery>"
 	ActNow     = "checkin.now"    // value: ""
 	ActCadence = "checkin.set"    // value: "weekly", "biweekly", "monthly" or "off"
+	ActNote    = "checkin.note"   // value: "<delivery>"; opens the note form
+	ActPause   = "prefs.pause"    // value: "1w" or "resume"
+
+	// FormNote is the note form: its metadata is the delivery ID.
+	FormNote = "checkin.note"
+)
+
+// Longest note and action kept, in characters.
+const (
+	MaxNote   = 1000
+	MaxAction = 300
 )
 
 // KindCheckin is the delivery kind of reflection check-ins.
@@ -122,7 +133,9 @@ func (t *turn) setSchedule(s trustbot.Schedule) (trustbot.Reply, error) {
 	if err := t.Store.SaveSchedule(t.ctx, s); err != nil {
 		return trustbot.Reply{}, err
 	}
-	return t.checkinStatus(t.tr("checkin.saved"))
+	r, err := t.checkinStatus(t.tr("checkin.saved"))
+	r.RefreshHome = true
+	return r, err
 }
 
 func (t *turn) checkinOff() (trustbot.Reply, error) {
@@ -136,7 +149,9 @@ func (t *turn) checkinOff() (trustbot.Reply, error) {
 			return trustbot.Reply{}, err
 		}
 	}
-	return t.checkinStatus(t.tr("checkin.off"))
+	r, err := t.checkinStatus(t.tr("checkin.off"))
+	r.RefreshHome = true
+	return r, err
 }
 
 // checkinNow queues a check-in for right away (sent by the dispatcher,
@@ -310,7 +325,9 @@ func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) 
 	if _, err := t.replan(t.ctx, t.req.UserKey, t.Now()); err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
 		return trustbot.Reply{}, err
 	}
-	return t.checkinStatus(note)
+	r, err := t.checkinStatus(note)
+	r.RefreshHome = true
+	return r, err
 }
 
 // checkinMessage is the check-in DM: each question with its choices as
@@ -348,7 +365,7 @@ func (t *turn) checkinMessage(d trustbot.Delivery, a trustbot.Answers) trustbot.
 	if a.Action != "" {
 		r.Add(trustbot.Block{Kind: trustbot.Section, Title: ci.ActionLabel.In(t.lang), Text: a.Action})
 	}
-	controls := []trustbot.Control{}
+	controls := []trustbot.Control{{Kind: trustbot.Button, ID: ActNote, Label: t.tr("button.note"), Value: d.ID}}
 	if answered < len(ci.Questions) {
 		controls = append(controls,
 			trustbot.Control{Kind: trustbot.Button, ID: ActSnooze, Label: t.tr("button.snooze_hours"), Value: d.ID + ":3h"},
@@ -407,7 +424,9 @@ func (t *turn) answer(value string) (trustbot.Reply, error) {
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
-	return t.checkinMessage(d, a), nil
+	r := t.checkinMessage(d, a)
+	r.RefreshHome = true
+	return r, nil
 }
 
 func (t *turn) validChoice(question, choice string) bool {
@@ -445,7 +464,7 @@ func (t *turn) snooze(value string) (trustbot.Reply, error) {
 	}
 	set, _ := t.Store.Settings(t.ctx, t.req.UserKey)
 	text := t.tr("checkin.snoozed", "time", t.when(until, set.Prefs.TZ))
-	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}, nil
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}, RefreshHome: true}, nil
 }
 
 func (t *turn) skip(id string) (trustbot.Reply, error) {
@@ -457,7 +476,7 @@ func (t *turn) skip(id string) (trustbot.Reply, error) {
 		return trustbot.Reply{}, err
 	}
 	text := t.tr("checkin.skipped")
-	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}, nil
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}, RefreshHome: true}, nil
 }
 
 // Sparkline marks, one per period: a full bar for yes, half for partly, a
@@ -483,7 +502,17 @@ func (t *turn) history() (trustbot.Reply, error) {
 		)
 		return r, nil
 	}
+	r.Add(t.trendBlocks(rs)...)
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.private")})
+	return r, nil
+}
+
+// trendBlocks shows reflections (newest first, as stored) as one
+// sparkline per question, the streak and the latest notes.
+func (t *turn) trendBlocks(rs []trustbot.Reflection) []trustbot.Block {
+	rs = slices.Clone(rs)
 	slices.Reverse(rs) // oldest first, left to right
+	var out []trustbot.Block
 	var lines []string
 	for _, q := range t.Library.Checkin.Questions {
 		var b strings.Builder
@@ -496,13 +525,11 @@ func (t *turn) history() (trustbot.Reply, error) {
 		}
 		lines = append(lines, "`"+b.String()+"`  "+firstLine(q.Text.In(t.lang)))
 	}
-	r.Add(trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")})
-	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("history.legend", "from", shortDate(rs[0].Delivery.Occurrence), "to", shortDate(rs[len(rs)-1].Delivery.Occurrence))})
-	streak := 0
-	for i := len(rs) - 1; i >= 0 && len(rs[i].Answers.Choices) > 0; i-- {
-		streak++
-	}
-	r.Add(trustbot.Block{Kind: trustbot.Section, Text: t.tr("history.streak", "count", strconv.Itoa(streak))})
+	out = append(out,
+		trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")},
+		trustbot.Block{Kind: trustbot.Context, Text: t.tr("history.legend", "from", shortDate(rs[0].Delivery.Occurrence), "to", shortDate(rs[len(rs)-1].Delivery.Occurrence))},
+		trustbot.Block{Kind: trustbot.Section, Text: t.tr("history.streak", "count", strconv.Itoa(streak(rs)))},
+	)
 	var notes []string
 	for i := len(rs) - 1; i >= 0 && len(notes) < 5; i-- {
 		a := rs[i].Answers
@@ -513,10 +540,19 @@ func (t *turn) history() (trustbot.Reply, error) {
 		}
 	}
 	if len(notes) > 0 {
-		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("history.notes_title"), Text: strings.Join(notes, "\n")})
+		out = append(out, trustbot.Block{Kind: trustbot.Section, Title: t.tr("history.notes_title"), Text: strings.Join(notes, "\n")})
 	}
-	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.private")})
-	return r, nil
+	return out
+}
+
+// streak counts the answered periods in a row up to the newest (rs
+// oldest first).
+func streak(rs []trustbot.Reflection) int {
+	n := 0
+	for i := len(rs) - 1; i >= 0 && len(rs[i].Answers.Choices) > 0; i-- {
+		n++
+	}
+	return n
 }
 
 func firstLine(s string) string {
@@ -532,4 +568,116 @@ func shortDate(occurrence string) string {
 		return occurrence
 	}
 	return fmt.Sprintf("%d/%d", d.Month, d.Day)
+}
+
+// noteForm opens the form for a note and one small action.
+func (t *turn) noteForm(id string) (trustbot.Reply, error) {
+	d, err := t.ownDelivery(id)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, historyLength)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	var cur trustbot.Answers
+	for _, r := range rs {
+		if r.Delivery.ID == d.ID {
+			cur = r.Answers
+		}
+	}
+	ci := t.Library.Checkin
+	return trustbot.Reply{Text: ci.NoteLabel.In(t.lang), Modal: &trustbot.Modal{
+		ID: FormNote, Metadata: d.ID,
+		Title: t.tr("note.title"), Submit: t.tr("note.submit"), Close: t.tr("note.close"),
+		Intro: t.tr("note.intro"),
+		Inputs: []trustbot.Input{
+			{ID: "note", Label: ci.NoteLabel.In(t.lang), Placeholder: ci.NotePlaceholder.In(t.lang), Initial: cur.Note, Multiline: true, Optional: true, MaxLength: MaxNote},
+			{ID: "action", Label: ci.ActionLabel.In(t.lang), Placeholder: ci.ActionPlaceholder.In(t.lang), Initial: cur.Action, Optional: true, MaxLength: MaxAction},
+		},
+	}}, nil
+}
+
+// submitNote saves the note form and updates the check-in message.
+func (t *turn) submitNote(id string, inputs map[string]string) (trustbot.Reply, error) {
+	d, err := t.ownDelivery(id)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	note, _ := Clean(strings.TrimSpace(inputs["note"]), MaxNote)
+	action, _ := Clean(strings.TrimSpace(inputs["action"]), MaxAction)
+	a, err := t.Store.SaveAnswers(t.ctx, trustbot.Answers{DeliveryID: d.ID, UserKey: t.req.UserKey, Note: note, Action: action, AnsweredAt: t.Now()})
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	r := t.checkinMessage(d, a)
+	r.RefreshHome = true
+	if d.Channel != "" && d.TS != "" {
+		r.Update = &trustbot.Posted{Channel: d.Channel, TS: d.TS}
+	}
+	return r, nil
+}
+
+// submit routes a submitted form.
+func (t *turn) submit(form, metadata string, inputs map[string]string) (trustbot.Reply, error) {
+	switch form {
+	case FormNote:
+		return t.submitNote(metadata, inputs)
+	}
+	return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown form")
+}
+
+// home is the user's overview: their check-in cadence and next time, the
+// recent trend, and buttons to change things or reflect now.
+func (t *turn) home() (trustbot.Reply, error) {
+	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	s, err := t.Store.Schedule(t.ctx, t.req.UserKey)
+	if err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		return trustbot.Reply{}, err
+	}
+	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, historyLength)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	status := t.tr("checkin.none")
+	switch {
+	case err == nil && s.Active:
+		status = t.tr("checkin.status", "cadence", t.describe(s), "next", t.when(s.NextDueAt, set.Prefs.TZ))
+	case err == nil && s.Stopped != "":
+		status = t.tr("checkin.stopped", "cadence", t.describe(s))
+	}
+	r := trustbot.Reply{Text: t.tr("home.title")}
+	r.Add(
+		trustbot.Block{Kind: trustbot.Header, Text: t.tr("home.title")},
+		trustbot.Block{Kind: trustbot.Section, Text: t.tr("home.intro")},
+		trustbot.Block{Kind: trustbot.Divider},
+		trustbot.Block{Kind: trustbot.Section, Title: t.tr("checkin.title"), Text: status},
+		trustbot.Block{Kind: trustbot.Context, Text: t.prefsLine(set.Prefs)},
+		trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{
+			{Kind: trustbot.Button, ID: ActNow, Label: t.tr("button.checkin_now"), Style: trustbot.Primary},
+			{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.weekly"), Value: "weekly"},
+			{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.biweekly"), Value: "biweekly"},
+			{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.monthly"), Value: "monthly"},
+			{Kind: trustbot.Button, ID: ActCadence, Label: t.tr("button.checkin_off"), Value: "off"},
+		}},
+	)
+	paused := !set.Prefs.PausedUntil.IsZero() && set.Prefs.PausedUntil.After(t.Now())
+	pause := trustbot.Control{Kind: trustbot.Button, ID: ActPause, Label: t.tr("button.pause_week"), Value: "1w"}
+	if paused {
+		pause = trustbot.Control{Kind: trustbot.Button, ID: ActPause, Label: t.tr("button.resume"), Value: "resume"}
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{pause}})
+	if len(rs) > 0 {
+		r.Add(trustbot.Block{Kind: trustbot.Divider}, trustbot.Block{Kind: trustbot.Section, Title: t.tr("history.title")})
+		r.Add(t.trendBlocks(rs)...)
+	}
+	r.Add(
+		trustbot.Block{Kind: trustbot.Divider},
+		trustbot.Block{Kind: trustbot.Section, Text: t.tr("help.commands")},
+		trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.private")},
+	)
+	return r, nil
 }

@@ -88,6 +88,10 @@ func (c *Coach) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply
 		r, err = t.command(Parse(req.Text))
 	case trustbot.Action:
 		r, err = t.action(req.ActionID, req.Value)
+	case trustbot.Submit:
+		r, err = t.submit(req.ActionID, req.Value, req.Inputs)
+	case trustbot.Home:
+		r, err = t.home()
 	default:
 		err = trustbot.Errorf(trustbot.EINVALID, "unknown request kind %d", req.Kind)
 	}

@@ -76,6 +76,7 @@ func (t *turn) action(id, value string) (trustbot.Reply, error) {
 		r = t.check("", false)
 	case ActLang:
 		r, err = t.langCommand([]string{value})
+		r.RefreshHome = true
 	case ActAnswer:
 		r, err = t.answer(value)
 	case ActSnooze:
@@ -86,6 +87,16 @@ func (t *turn) action(id, value string) (trustbot.Reply, error) {
 		r, err = t.checkinNow()
 	case ActCadence:
 		r, err = t.cadenceButton(value)
+	case ActNote:
+		return t.noteForm(value)
+	case ActPause:
+		if value == "resume" {
+			r, err = t.prefsCommand("resume", nil)
+		} else if value == "1w" {
+			r, err = t.prefsCommand("pause", []string{"1w"})
+		} else {
+			return r, trustbot.Errorf(trustbot.EINVALID, "unknown pause")
+		}
 	default:
 		return r, trustbot.Errorf(trustbot.EINVALID, "unknown action %q", clip(id, 40))
 	}

@@ -174,3 +174,53 @@ func webhookMessage(r trustbot.Reply) *slack.WebhookMessage {
 	}
 	return m
 }
+
+// View limits (docs.slack.dev reference: modal and Home tab views).
+const (
+	MaxViewBlocks   = 100  // blocks in a modal or the Home tab
+	MaxViewTitle    = 24   // modal title, submit and close labels
+	MaxInputLabel   = 2000 // input block label
+	MaxInputLength  = 3000 // plain_text_input max_length
+	MaxViewMetadata = 3000 // private_metadata
+)
+
+// renderModal turns a form into a modal view.
+func renderModal(m *trustbot.Modal) slack.ModalViewRequest {
+	text := func(s string, n int) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, truncate(s, n), true, false)
+	}
+	var blocks []slack.Block
+	if m.Intro != "" {
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(escape(m.Intro), MaxSectionText), false, false), nil, nil))
+	}
+	for _, in := range m.Inputs {
+		el := slack.NewPlainTextInputBlockElement(nil, in.ID)
+		if in.Placeholder != "" {
+			el.Placeholder = text(in.Placeholder, MaxPlaceholder)
+		}
+		el.InitialValue = truncate(in.Initial, MaxInputLength)
+		el.Multiline = in.Multiline
+		if in.MaxLength > 0 {
+			el.MaxLength = min(in.MaxLength, MaxInputLength)
+		}
+		blocks = append(blocks, slack.NewInputBlock(in.ID, text(in.Label, MaxInputLabel), nil, el).WithOptional(in.Optional))
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		Title:           text(m.Title, MaxViewTitle),
+		Submit:          text(m.Submit, MaxViewTitle),
+		Close:           text(m.Close, MaxViewTitle),
+		CallbackID:      m.ID,
+		PrivateMetadata: truncate(m.Metadata, MaxViewMetadata),
+		Blocks:          slack.Blocks{BlockSet: blocks},
+	}
+}
+
+// renderHome turns a reply into the App Home view.
+func renderHome(r trustbot.Reply) slack.HomeTabViewRequest {
+	blocks := Render(r)
+	if len(blocks) > MaxViewBlocks {
+		blocks = blocks[:MaxViewBlocks]
+	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}

@@ -266,7 +266,13 @@ func (c *Client) work(parent context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeInteractive:
 		req, to, err = translateInteraction(evt.Request.Payload)
 	case socketmode.EventTypeEventsAPI:
-		return // no events are subscribed yet
+		var eventID string
+		req, eventID, err = translateEvent(evt.Request.Payload)
+		if err == nil && !c.seen.first("event:"+eventID) {
+			c.log.Info("duplicate event", "event", eventID)
+			return
+		}
+		to = target{User: req.User, Home: true}
 	}
 	if errors.Is(err, errIgnore) {
 		return
@@ -277,16 +283,46 @@ func (c *Client) work(parent context.Context, evt socketmode.Event) {
 	}
 	start := time.Now()
 	reply := c.handler.Handle(ctx, req)
-	if err := c.respond(ctx, to, reply); err != nil {
+	if err := c.respond(ctx, to, reply, req); err != nil {
 		c.log.Error("reply not delivered", "envelope", envelope, "team", req.Team, "user", req.User, "err", err)
 		return
 	}
 	c.log.Debug("answered", "envelope", envelope, "team", req.Team, "user", req.User, "action", req.ActionID, "took", time.Since(start))
 }
 
-// respond delivers a reply: through the response_url when there is one,
-// else (or when it fails) as an ephemeral message in the channel.
-func (c *Client) respond(ctx context.Context, to target, r trustbot.Reply) error {
+// respond delivers a reply: a modal opens with the request's trigger; an
+// update replaces an earlier message; a request from the Home tab
+// republishes it; anything else goes through the response_url when there
+// is one, else (or when it fails) as an ephemeral message in the channel.
+// A reply that changed the user's overview also republishes the Home tab.
+func (c *Client) respond(ctx context.Context, to target, r trustbot.Reply, req trustbot.Request) error {
+	err := c.deliverReply(ctx, to, r, req)
+	if (r.RefreshHome && !to.Home) || to.Form {
+		c.publishHome(ctx, req.UserKey)
+	}
+	return err
+}
+
+func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, req trustbot.Request) error {
+	switch {
+	case r.Modal != nil:
+		if to.TriggerID == "" {
+			return errors.New("a form without a trigger to open it")
+		}
+		_, err := c.api.OpenViewContext(ctx, to.TriggerID, renderModal(r.Modal))
+		return err
+	case r.Update != nil:
+		_, _, _, err := c.api.UpdateMessageContext(ctx, r.Update.Channel, r.Update.TS,
+			slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
+		return err
+	case to.Home:
+		if req.Kind == trustbot.Home {
+			return c.publish(ctx, req.UserKey, r)
+		}
+		return c.publishHome(ctx, req.UserKey)
+	case to.Form:
+		return nil
+	}
 	var urlErr error
 	if to.ResponseURL != "" {
 		if !trustedResponseURL(to.ResponseURL, c.cfg.APIURL) {
@@ -302,6 +338,20 @@ func (c *Client) respond(ctx context.Context, to target, r trustbot.Reply) error
 		slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
 	if err != nil {
 		return errors.Join(urlErr, err)
+	}
+	return nil
+}
+
+// publishHome builds the user's overview and publishes it as their App
+// Home tab.
+func (c *Client) publishHome(ctx context.Context, k trustbot.UserKey) error {
+	return c.publish(ctx, k, c.handler.Handle(ctx, trustbot.Request{Kind: trustbot.Home, UserKey: k}))
+}
+
+func (c *Client) publish(ctx context.Context, k trustbot.UserKey, r trustbot.Reply) error {
+	_, err := c.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: k.User, View: renderHome(r)})
+	if err != nil {
+		return fmt.Errorf("views.publish: %w", err)
 	}
 	return nil
 }

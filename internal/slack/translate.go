@@ -19,6 +19,8 @@ type target struct {
 	Channel     string
 	User        string
 	TriggerID   string
+	Home        bool // the request came from the App Home tab: answer by publishing it
+	Form        bool // a modal was submitted: it closes on the ack
 }
 
 // actionSep separates a control's ID from its position in the rendered
@@ -56,6 +58,30 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 	if err := json.Unmarshal(payload, &ic); err != nil {
 		return trustbot.Request{}, target{}, fmt.Errorf("interaction payload: %w", err)
 	}
+	team := ic.Team.ID
+	if team == "" {
+		team = ic.User.TeamID
+	}
+	if ic.Type == slack.InteractionTypeViewSubmission {
+		req := trustbot.Request{
+			Kind:     trustbot.Submit,
+			UserKey:  trustbot.UserKey{Team: team, User: ic.User.ID},
+			ActionID: ic.View.CallbackID,
+			Value:    ic.View.PrivateMetadata,
+			Inputs:   map[string]string{},
+		}
+		for blockID, actions := range ic.View.State.Values {
+			for actionID, a := range actions {
+				if actionID == blockID {
+					req.Inputs[blockID] = a.Value
+				}
+			}
+		}
+		if !req.UserKey.Valid() {
+			return req, target{}, fmt.Errorf("view submission without valid team or user")
+		}
+		return req, target{User: ic.User.ID, Form: true}, nil
+	}
 	if ic.Type != slack.InteractionTypeBlockActions {
 		return trustbot.Request{}, target{}, fmt.Errorf("interaction %q: %w", clip(string(ic.Type), 40), errIgnore)
 	}
@@ -68,10 +94,6 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 	if a.SelectedOption.Value != "" {
 		value = a.SelectedOption.Value
 	}
-	team := ic.Team.ID
-	if team == "" {
-		team = ic.User.TeamID
-	}
 	req := trustbot.Request{
 		Kind:     trustbot.Action,
 		UserKey:  trustbot.UserKey{Team: team, User: ic.User.ID},
@@ -82,7 +104,33 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 	if !req.UserKey.Valid() {
 		return req, target{}, fmt.Errorf("interaction without valid team or user")
 	}
-	return req, target{ResponseURL: ic.ResponseURL, Channel: ic.Channel.ID, User: ic.User.ID, TriggerID: ic.TriggerID}, nil
+	home := ic.View.Type == slack.VTHomeTab || ic.Container.Type == "view" && ic.View.Type != slack.VTModal
+	return req, target{ResponseURL: ic.ResponseURL, Channel: ic.Channel.ID, User: ic.User.ID, TriggerID: ic.TriggerID, Home: home}, nil
+}
+
+// translateEvent turns an Events API payload into a request: only the App
+// Home tab being opened is used.
+func translateEvent(payload []byte) (trustbot.Request, string, error) {
+	var cb struct {
+		TeamID  string `json:"team_id"`
+		EventID string `json:"event_id"`
+		Event   struct {
+			Type string `json:"type"`
+			User string `json:"user"`
+			Tab  string `json:"tab"`
+		} `json:"event"`
+	}
+	if err := json.Unmarshal(payload, &cb); err != nil {
+		return trustbot.Request{}, "", fmt.Errorf("event payload: %w", err)
+	}
+	if cb.Event.Type != "app_home_opened" || cb.Event.Tab != "home" {
+		return trustbot.Request{}, "", fmt.Errorf("event %q: %w", clip(cb.Event.Type, 40), errIgnore)
+	}
+	req := trustbot.Request{Kind: trustbot.Home, UserKey: trustbot.UserKey{Team: cb.TeamID, User: cb.Event.User}}
+	if !req.UserKey.Valid() {
+		return req, "", fmt.Errorf("app_home_opened without valid team or user")
+	}
+	return req, cb.EventID, nil
 }
 
 // envelopeID digs the envelope ID out of a frame slack-go could not parse,

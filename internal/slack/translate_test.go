@@ -18,7 +18,7 @@ func TestTranslateSlash(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := trustbot.Request{Kind: trustbot.Command, UserKey: trustbot.UserKey{Team: "T0001", User: "U2147483697"}, Channel: "C2147483705", Text: "tip 冷却期間"}
-	if req != want {
+	if req.Kind != want.Kind || req.UserKey != want.UserKey || req.Channel != want.Channel || req.Text != want.Text {
 		t.Errorf("request = %+v, want %+v", req, want)
 	}
 	if to.ResponseURL != "https://hooks.slack.com/commands/1234/5678" || to.TriggerID != "13345224609.738474920.8088930838d88f008e0" {

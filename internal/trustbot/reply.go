@@ -9,6 +9,11 @@ const (
 	// Action is a press on a button or a choice in a menu of an earlier
 	// reply: ActionID and Value say which.
 	Action
+	// Submit is a filled-in form (a modal): ActionID is the form's ID,
+	// Value its metadata, Inputs what the user typed.
+	Submit
+	// Home is the user opening their overview (Slack's App Home tab).
+	Home
 )
 
 // Request is one thing a user asked of the coach, whatever the platform.
@@ -21,6 +26,8 @@ type Request struct {
 
 	ActionID string // Action: which control
 	Value    string // Action: the control's value, or the chosen option's value
+
+	Inputs map[string]string // Submit: input ID → what the user typed
 }
 
 // BlockKind is the kind of one block of a reply.
@@ -99,6 +106,36 @@ type Reply struct {
 	// ReplaceOriginal asks the platform to update the message whose control
 	// was used, instead of sending a new one.
 	ReplaceOriginal bool
+	// Modal, when set, opens a form instead of answering with a message.
+	Modal *Modal
+	// Update, when set, says which earlier message (a check-in DM) this
+	// reply replaces.
+	Update *Posted
+	// RefreshHome says the user's overview changed and should be shown
+	// anew.
+	RefreshHome bool
+}
+
+// Modal is a small form.
+type Modal struct {
+	ID       string // what the submission is routed by
+	Metadata string // given back with the submission; checked like any input
+	Title    string
+	Submit   string
+	Close    string
+	Intro    string
+	Inputs   []Input
+}
+
+// Input is one text field of a form.
+type Input struct {
+	ID          string
+	Label       string
+	Placeholder string
+	Initial     string
+	Multiline   bool
+	Optional    bool
+	MaxLength   int
 }
 
 // Add appends blocks and returns the reply, for building replies inline.
