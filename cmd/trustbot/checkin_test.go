@@ -280,3 +280,33 @@ func TestCheckinNoteAndHome(t *testing.T) {
 		t.Fatalf("home after its weekly button: %s", homes[len(homes)-1].View)
 	}
 }
+
+// TestConsoleCheckin: the whole check-in loop works in the console, the
+// DM printed inline with numbered buttons and the note asked line by line.
+func TestConsoleCheckin(t *testing.T) {
+	lib := mustLibrary(t)
+	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db"}
+	in := "checkin weekly fri 16:00\ncheckin now\n1\n5\n8\n10\nlistened to the end\ngreet first\nhistory\n"
+	code, out, stderr := runCmd(t, env, in, "console", "--lang", "en", "--tz", "Europe/London")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		lib.T(trustbot.English, "console.dm"),
+		lib.Checkin.Title.In(trustbot.English),
+		"✓ " + lib.Checkin.Questions[0].Choices[0].Label.In(trustbot.English),
+		lib.Checkin.Thanks.In(trustbot.English),
+		"listened to the end",
+		"greet first",
+		lib.T(trustbot.English, "history.streak", "count", "1"),
+		"every Friday at 16:00",
+		"Time zone: Europe/London",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "level=INFO") || strings.Contains(stderr, "level=INFO") {
+		t.Error("info logs in the console")
+	}
+}

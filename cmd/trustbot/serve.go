@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -129,6 +130,7 @@ func consoleCmd(ctx context.Context, e env) error {
 	user := fs.String("user", "UCONSOLE", "the user ID you act as")
 	team := fs.String("team", "TCONSOLE", "the workspace ID")
 	lang := fs.String("lang", "", "your locale as Slack would report it (ja or en); default $TRUSTBOT_DEFAULT_LANG")
+	tz := fs.String("tz", "", "your IANA time zone as Slack would report it (default $TZ, else Asia/Tokyo)")
 	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
 	if err := e.parse(fs); err != nil {
 		return err
@@ -136,6 +138,10 @@ func consoleCmd(ctx context.Context, e env) error {
 	cfg, log, err := e.loadConfig(*db)
 	if err != nil {
 		return err
+	}
+	if e.getenv("LOG_LEVEL") == "" {
+		// The console is a conversation: only warnings interrupt it.
+		log = newLogger(e.stderr, slog.LevelWarn, cfg.LogFormat)
 	}
 	k := trustbot.UserKey{Team: *team, User: *user}
 	if !k.Valid() {
@@ -146,6 +152,16 @@ func consoleCmd(ctx context.Context, e env) error {
 			return usageErr("--lang %q: use ja or en", *lang)
 		}
 	}
+	zone := *tz
+	if zone == "" {
+		zone = e.getenv("TZ")
+	}
+	if zone == "" {
+		zone = "Asia/Tokyo"
+	}
+	if _, err := time.LoadLocation(zone); err != nil {
+		return usageErr("--tz %q: not an IANA time zone", zone)
+	}
 	lib, err := library(cfg.PlaybooksDir)
 	if err != nil {
 		return err
@@ -155,7 +171,8 @@ func consoleCmd(ctx context.Context, e env) error {
 		return err
 	}
 	defer store.Close()
-	co := coach.New(lib, store, console.Directory{Locale: *lang}, cfg.DefaultLang, log)
+	co := coach.New(lib, store, console.Directory{Locale: *lang, TZ: zone}, cfg.DefaultLang, log)
+	co.Holidays = calendar.New()
 	uiLang := co.Language(ctx, k)
 	c := &console.Console{
 		Handler: co,
@@ -169,5 +186,23 @@ func consoleCmd(ctx context.Context, e env) error {
 			c.Prompt = "trust> "
 		}
 	}
-	return c.Run(ctx)
+	// Check-ins arrive in the console as DMs, from the same dispatcher
+	// that serves Slack.
+	disp := &schedule.Dispatcher{Store: store, Messenger: &console.Messenger{Console: c}, Coach: co, Logger: log.With("component", "schedule")}
+	c.After = func(ctx context.Context) {
+		if _, err := disp.Pass(ctx, time.Now(), false); err != nil {
+			log.Warn("dispatch pass failed", "err", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		disp.Run(ctx)
+	}()
+	err = c.Run(ctx)
+	cancel()
+	<-dispatched
+	return err
 }

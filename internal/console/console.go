@@ -11,6 +11,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -31,8 +33,13 @@ type Console struct {
 	// T looks up interface strings in the user's language (welcome, bye,
 	// "no such button").
 	T func(key string, args ...string) string
+	// After, when set, runs after each request is answered: the console
+	// uses it to deliver any DM that became due (a check-in asked for now).
+	After func(ctx context.Context)
 
-	controls []choice // what each number presses, from the last reply
+	mu       sync.Mutex // output and controls: DMs arrive from the dispatcher
+	controls []choice   // what each number presses, from the last reply
+	sc       *bufio.Scanner
 }
 
 type choice struct {
@@ -48,6 +55,7 @@ func (c *Console) Run(ctx context.Context) error {
 	fmt.Fprintln(c.Out, c.T("console.welcome", "user", c.User.User))
 	sc := bufio.NewScanner(c.In)
 	sc.Buffer(make([]byte, 64*1024), MaxLine)
+	c.sc = sc
 	for {
 		if c.Prompt != "" {
 			fmt.Fprint(c.Out, c.Prompt)
@@ -72,12 +80,45 @@ func (c *Console) Run(ctx context.Context) error {
 		}
 		req, ok := c.request(line)
 		if !ok {
+			c.mu.Lock()
 			fmt.Fprintln(c.Out, c.T("console.no_such_button", "number", line))
+			c.mu.Unlock()
 			continue
 		}
 		reply := c.Handler.Handle(ctx, req)
-		c.print(reply)
+		if reply.Modal != nil {
+			reply = c.form(ctx, reply.Modal)
+		}
+		c.print(reply, "")
+		if c.After != nil {
+			c.After(ctx)
+		}
 	}
+}
+
+// form asks for each input of a modal on its own line and submits them.
+func (c *Console) form(ctx context.Context, m *trustbot.Modal) trustbot.Reply {
+	c.mu.Lock()
+	fmt.Fprintf(c.Out, "\n== %s ==\n", m.Title)
+	if m.Intro != "" {
+		fmt.Fprintln(c.Out, m.Intro)
+	}
+	c.mu.Unlock()
+	inputs := map[string]string{}
+	for _, in := range m.Inputs {
+		c.mu.Lock()
+		fmt.Fprintf(c.Out, "%s", in.Label)
+		if in.Placeholder != "" {
+			fmt.Fprintf(c.Out, " (%s)", in.Placeholder)
+		}
+		fmt.Fprint(c.Out, ": ")
+		c.mu.Unlock()
+		if !c.sc.Scan() {
+			break
+		}
+		inputs[in.ID] = strings.TrimSpace(c.sc.Text())
+	}
+	return c.Handler.Handle(ctx, trustbot.Request{Kind: trustbot.Submit, UserKey: c.User, ActionID: m.ID, Value: m.Metadata, Inputs: inputs})
 }
 
 // request turns a typed line into a request: a number presses a button of
@@ -97,11 +138,17 @@ func (c *Console) request(line string) (trustbot.Request, bool) {
 	return trustbot.Request{Kind: trustbot.Command, UserKey: c.User, Text: text}, true
 }
 
-// print writes a reply as text and remembers its numbered controls.
-func (c *Console) print(r trustbot.Reply) {
+// print writes a reply as text, under a heading when set, and remembers
+// its numbered controls.
+func (c *Console) print(r trustbot.Reply, heading string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.controls = c.controls[:0]
 	var b strings.Builder
 	b.WriteString("\n")
+	if heading != "" {
+		fmt.Fprintf(&b, "%s\n", heading)
+	}
 	for _, blk := range r.Blocks {
 		switch blk.Kind {
 		case trustbot.Header:
@@ -158,4 +205,38 @@ type Directory struct {
 // Profile returns the configured locale and time zone for any user.
 func (d Directory) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
 	return trustbot.Profile{UserKey: k, Locale: d.Locale, TZ: d.TZ}, nil
+}
+
+// Messenger delivers the coach's direct messages into the console, so that
+// check-ins can be tried without Slack.
+type Messenger struct {
+	Console *Console
+
+	mu   sync.Mutex
+	sent map[string]trustbot.Posted // delivery ID → where it went
+	n    int
+}
+
+var _ trustbot.Messenger = (*Messenger)(nil)
+
+// PostDM prints the message as a DM, with its buttons numbered.
+func (m *Messenger) PostDM(_ context.Context, to trustbot.UserKey, r trustbot.Reply, deliveryID string) (trustbot.Posted, error) {
+	m.mu.Lock()
+	m.n++
+	p := trustbot.Posted{Channel: "D" + to.User, TS: strconv.FormatInt(time.Now().Unix(), 10) + "." + strconv.Itoa(m.n)}
+	if m.sent == nil {
+		m.sent = map[string]trustbot.Posted{}
+	}
+	m.sent[deliveryID] = p
+	m.mu.Unlock()
+	m.Console.print(r, m.Console.T("console.dm"))
+	return p, nil
+}
+
+// FindDM reports whether this console session printed the delivery.
+func (m *Messenger) FindDM(_ context.Context, _ trustbot.UserKey, deliveryID string, _ time.Time) (trustbot.Posted, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.sent[deliveryID]
+	return p, ok, nil
 }
