@@ -1,0 +1,212 @@
+package coach_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// zoneDir is a Directory whose answer the test can change (a user who moves).
+type zoneDir struct{ tz, locale string }
+
+func (d *zoneDir) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	return trustbot.Profile{UserKey: k, TZ: d.tz, Locale: d.locale}, nil
+}
+
+type checkinEnv struct {
+	c   *coach.Coach
+	db  *sqlite.DB
+	dir *zoneDir
+	now time.Time
+}
+
+func newCheckinEnv(t *testing.T) *checkinEnv {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &checkinEnv{db: db, dir: &zoneDir{tz: "Asia/Tokyo", locale: "en-US"}, now: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
+	e.c = coach.New(MustLibrary(t), db, e.dir, trustbot.Japanese, nil)
+	e.c.Now = func() time.Time { return e.now }
+	e.c.Holidays = holidays{"2026-11-23": true}
+	return e
+}
+
+func (e *checkinEnv) cmd(k trustbot.UserKey, text string) trustbot.Reply {
+	return e.c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Command, UserKey: k, Text: text})
+}
+
+func (e *checkinEnv) press(k trustbot.UserKey, id, value string) trustbot.Reply {
+	return e.c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Action, UserKey: k, ActionID: id, Value: value})
+}
+
+// deliver claims and "sends" what is due at now, as the dispatcher does.
+func (e *checkinEnv) deliver(t *testing.T) []trustbot.Delivery {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := e.db.ClaimDue(ctx, e.now, 100, func(s trustbot.Schedule, p trustbot.Prefs) (trustbot.Schedule, int) {
+		return e.c.Advance(s, p, e.now)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		e.db.MarkSending(ctx, d.ID, "test", e.now)
+		e.db.MarkSent(ctx, d.ID, trustbot.Posted{Channel: "D" + d.User, TS: "1.1"}, e.now)
+	}
+	return ds
+}
+
+func TestCheckinStatusAndPrefs(t *testing.T) {
+	e := newCheckinEnv(t)
+	r := e.cmd(user, "checkin weekly fri 16:00")
+	if !strings.Contains(all(r), "every Friday at 16:00") || !strings.Contains(all(r), "Fri 27 Nov, 16:00") || !r.RefreshHome {
+		t.Fatalf("weekly: %q", all(r))
+	}
+	// Japan: holidays skipped by default; the rules show in the status.
+	if !strings.Contains(all(r), "Japanese public holidays off") || !strings.Contains(all(r), "Asia/Tokyo") {
+		t.Fatalf("status lacks the rules: %q", all(r))
+	}
+	for _, tc := range [][2]string{
+		{"workdays mon,wed,fri", "Days: Mon, Wed, Fri"},
+		{"quiet 22:00-08:00", "Quiet hours: 22:00–08:00"},
+		{"holidays off", "every Friday at 16:00"},
+		{"pause 2w", "DMs are paused until Sun 6 Dec"},
+		{"resume", "DMs are back on"},
+		{"checkin monthly 31 9:00", "monthly on day 31 at 09:00"},
+		{"checkin monthly", "monthly on the last Friday at 16:00"},
+		{"checkin biweekly mon", "every other Monday at 16:00"},
+		{"checkin weekly 25:00", "I couldn't read that time"},
+		{"checkin weekly someday", "I couldn't read that day"},
+		{"quiet later", "Choose hours"},
+		{"checkin off", "Check-ins are off"},
+	} {
+		if got := all(e.cmd(user, tc[0])); !strings.Contains(got, tc[1]) {
+			t.Errorf("%q: reply lacks %q: %q", tc[0], tc[1], got)
+		}
+	}
+}
+
+func TestCheckinAnswerSnoozeSkip(t *testing.T) {
+	e := newCheckinEnv(t)
+	lib := MustLibrary(t)
+	e.cmd(user, "checkin weekly fri 16:00")
+	e.now = time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC) // Friday 16:00 in Tokyo
+	ds := e.deliver(t)
+	if len(ds) != 1 {
+		t.Fatalf("%d deliveries", len(ds))
+	}
+	id := ds[0].ID
+	q := lib.Checkin.Questions[0]
+
+	t.Run("OthersCannotTouchIt", func(t *testing.T) {
+		mallory := trustbot.UserKey{Team: "T1", User: "UMALLORY"}
+		invalid := lib.T(trustbot.English, "error.invalid") // their locale is en-US
+		for _, a := range [][2]string{
+			{coach.ActAnswer, id + ":" + q.ID + ":" + q.Choices[0].ID},
+			{coach.ActSnooze, id + ":3h"},
+			{coach.ActSkip, id},
+			{coach.ActNote, id},
+		} {
+			if r := e.press(mallory, a[0], a[1]); r.Text != invalid {
+				t.Errorf("%s by another user: %q", a[0], r.Text)
+			}
+		}
+		other := trustbot.UserKey{Team: "T2", User: user.User} // same user ID, another workspace
+		if r := e.press(other, coach.ActSkip, id); r.Text != invalid {
+			t.Errorf("skip from another workspace: %q", r.Text)
+		}
+		for _, bad := range []string{id + ":nope:yes", id + ":" + q.ID + ":maybe", "x", id + ":" + q.ID} {
+			if r := e.press(user, coach.ActAnswer, bad); r.Text != lib.T(trustbot.English, "error.invalid") {
+				t.Errorf("forged answer %q: %q", bad, r.Text)
+			}
+		}
+	})
+
+	t.Run("Answer", func(t *testing.T) {
+		r := e.press(user, coach.ActAnswer, id+":"+q.ID+":"+q.Choices[0].ID)
+		if !r.ReplaceOriginal || !strings.Contains(all(r), "✓ "+q.Choices[0].Label.In(trustbot.English)) || !r.RefreshHome {
+			t.Fatalf("answer: %q", all(r))
+		}
+		rs, _ := e.db.Reflections(context.Background(), user, 5)
+		if len(rs) != 1 || rs[0].Answers.Choices[q.ID] != q.Choices[0].ID {
+			t.Fatalf("stored: %+v", rs)
+		}
+	})
+
+	t.Run("SnoozeComesBack", func(t *testing.T) {
+		r := e.press(user, coach.ActSnooze, id+":3h")
+		if !strings.Contains(all(r), "Fri 27 Nov, 19:00") {
+			t.Fatalf("snooze: %q", all(r))
+		}
+		if got, _ := e.db.Deliverable(context.Background(), e.now.Add(3*time.Hour), 10); len(got) != 1 || got[0].ID != id {
+			t.Fatalf("snoozed check-in not due again in 3 hours: %+v", got)
+		}
+		r = e.press(user, coach.ActSnooze, id+":1d")
+		// Tomorrow is Saturday: the next workday at the same time.
+		if !strings.Contains(all(r), "Mon 30 Nov, 16:00") {
+			t.Fatalf("snooze to tomorrow: %q", all(r))
+		}
+	})
+
+	t.Run("LateAnswerClosesWhenANewerOneIsSent", func(t *testing.T) {
+		e.db.MarkSending(context.Background(), id, "t", e.now)
+		e.db.MarkSent(context.Background(), id, trustbot.Posted{Channel: "DU1", TS: "1.1"}, e.now)
+		// Still counts on Monday, before the next one.
+		e.now = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+		if r := e.press(user, coach.ActAnswer, id+":"+q.ID+":"+q.Choices[1].ID); strings.Contains(all(r), "closed") {
+			t.Fatalf("late answer refused too early: %q", all(r))
+		}
+		e.now = time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+		if n := len(e.deliver(t)); n != 1 {
+			t.Fatalf("next check-in: %d", n)
+		}
+		if r := e.press(user, coach.ActAnswer, id+":"+q.ID+":"+q.Choices[2].ID); !strings.Contains(all(r), lib.T(trustbot.English, "checkin.closed")) {
+			t.Fatalf("answer after a newer check-in: %q", all(r))
+		}
+	})
+
+	t.Run("Skip", func(t *testing.T) {
+		rs, _ := e.db.Reflections(context.Background(), user, 1)
+		r := e.press(user, coach.ActSkip, rs[0].Delivery.ID)
+		if !strings.Contains(all(r), lib.T(trustbot.English, "checkin.skipped")) {
+			t.Fatalf("skip: %q", all(r))
+		}
+	})
+
+	t.Run("History", func(t *testing.T) {
+		r := e.cmd(user, "history")
+		if !strings.Contains(all(r), "▄") || !strings.Contains(all(r), "·") {
+			t.Fatalf("history: %q", all(r))
+		}
+	})
+}
+
+// TestZoneChangeReplans: after a delivery, a stale profile is read again;
+// a user who moved gets their next check-in at the same local time in the
+// new zone.
+func TestZoneChangeReplans(t *testing.T) {
+	e := newCheckinEnv(t)
+	e.cmd(user, "checkin weekly fri 16:00")
+	e.now = time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	ds := e.deliver(t)
+	e.dir.tz = "America/New_York"
+	e.now = e.now.Add(coach.ProfileTTL + time.Minute)
+	e.c.Delivered(context.Background(), ds[0], e.now)
+	s, err := e.db.Schedule(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	if got := s.NextDueAt.In(ny).Format("Mon 15:04"); got != "Fri 16:00" {
+		t.Fatalf("next check-in after moving to New York: %s (%s)", got, s.NextDueAt)
+	}
+}
