@@ -49,11 +49,14 @@ func (c *Coach) Advance(s trustbot.Schedule, p trustbot.Prefs, now time.Time) (t
 
 // Message builds the direct message of a delivery, in the user's language.
 func (c *Coach) Message(ctx context.Context, d trustbot.Delivery) (trustbot.Reply, error) {
-	if d.Kind != KindCheckin {
-		return trustbot.Reply{}, fmt.Errorf("unknown delivery kind %q", d.Kind)
-	}
 	t := &turn{Coach: c, ctx: ctx, req: trustbot.Request{UserKey: d.UserKey}, lang: c.Language(ctx, d.UserKey)}
-	return t.checkinMessage(d, trustbot.Answers{}), nil
+	switch d.Kind {
+	case KindCheckin:
+		return t.checkinMessage(d, trustbot.Answers{}), nil
+	case KindJourney:
+		return t.journeyMessage(d)
+	}
+	return trustbot.Reply{}, fmt.Errorf("unknown delivery kind %q", d.Kind)
 }
 
 // Delivered refreshes the user's time zone now and then; when it changed
@@ -492,6 +495,14 @@ func (t *turn) history() (trustbot.Reply, error) {
 	title := t.tr("history.title")
 	r := trustbot.Reply{Text: title}
 	r.Add(trustbot.Block{Kind: trustbot.Header, Text: title})
+	if js, err := t.Store.Journeys(t.ctx, t.req.UserKey, true); err != nil {
+		return trustbot.Reply{}, err
+	} else if len(js) > 0 {
+		set, _ := t.Store.Settings(t.ctx, t.req.UserKey)
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("journey.list_title")})
+		r.Add(t.journeyBlocks(js, set.Prefs.TZ)...)
+		r.Add(trustbot.Block{Kind: trustbot.Divider})
+	}
 	if len(rs) == 0 {
 		r.Add(
 			trustbot.Block{Kind: trustbot.Section, Text: t.tr("history.empty")},
@@ -623,6 +634,8 @@ func (t *turn) submit(form, metadata string, inputs map[string]string) (trustbot
 	switch form {
 	case FormNote:
 		return t.submitNote(metadata, inputs)
+	case FormPlan:
+		return t.submitPlan(inputs)
 	}
 	return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown form")
 }
@@ -674,6 +687,15 @@ func (t *turn) home() (trustbot.Reply, error) {
 		r.Add(trustbot.Block{Kind: trustbot.Divider}, trustbot.Block{Kind: trustbot.Section, Title: t.tr("history.title")})
 		r.Add(t.trendBlocks(rs)...)
 	}
+	js, err := t.Store.Journeys(t.ctx, t.req.UserKey, true)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	r.Add(trustbot.Block{Kind: trustbot.Divider}, trustbot.Block{Kind: trustbot.Section, Title: t.tr("journey.list_title")})
+	r.Add(t.journeyBlocks(js, set.Prefs.TZ)...)
+	r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{
+		{Kind: trustbot.Button, ID: ActPlanStart, Label: t.tr("button.start_plan")},
+	}})
 	r.Add(
 		trustbot.Block{Kind: trustbot.Divider},
 		trustbot.Block{Kind: trustbot.Section, Text: t.tr("help.commands")},

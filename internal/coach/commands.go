@@ -44,6 +44,14 @@ func (t *turn) command(c Command) (trustbot.Reply, error) {
 		return t.history()
 	case "workdays", "quiet", "holidays", "pause", "resume":
 		return t.prefsCommand(c.Name, c.Args)
+	case "declined":
+		return t.declinedCommand(c)
+	case "repair":
+		return t.repairCommand(c)
+	case "plan":
+		return t.planCommand(c.Args)
+	case "journeys":
+		return t.journeysList()
 	}
 	return t.help(c.Word), nil
 }
@@ -89,6 +97,18 @@ func (t *turn) action(id, value string) (trustbot.Reply, error) {
 		r, err = t.cadenceButton(value)
 	case ActNote:
 		return t.noteForm(value)
+	case ActPlanStart:
+		return t.planForm(), nil
+	case ActJourneySign:
+		r, err = t.journeyRecord(value, true)
+	case ActJourneyAnswer:
+		r, err = t.journeyRecord(value, false)
+	case ActJourneySnooze:
+		r, err = t.journeySnooze(value)
+	case ActJourneyStop:
+		r, err = t.journeyStop(value)
+	case ActDeclinedAgain:
+		r, err = t.declinedAgain(value)
 	case ActPause:
 		if value == "resume" {
 			r, err = t.prefsCommand("resume", nil)

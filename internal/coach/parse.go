@@ -45,6 +45,10 @@ var commands = map[string]string{
 	"holidays": "holidays", "holiday": "holidays", "祝日": "holidays",
 	"pause": "pause", "一時停止": "pause", "休止": "pause", "お休み": "pause",
 	"resume": "resume", "再開": "resume",
+	"declined": "declined", "断られた": "declined", "ことわられた": "declined", "断られました": "declined",
+	"repair": "repair", "修復": "repair", "関係修復": "repair", "謝りたい": "repair", "信頼回復": "repair",
+	"plan": "plan", "計画": "plan", "プラン": "plan", "信頼プラン": "plan",
+	"journeys": "journeys", "journey": "journeys", "進行中": "journeys", "ジャーニー": "journeys",
 }
 
 // Clean makes arbitrary input safe to handle: invalid UTF-8 becomes U+FFFD,

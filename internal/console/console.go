@@ -106,6 +106,27 @@ func (c *Console) form(ctx context.Context, m *trustbot.Modal) trustbot.Reply {
 	c.mu.Unlock()
 	inputs := map[string]string{}
 	for _, in := range m.Inputs {
+		if len(in.Options) > 0 {
+			c.mu.Lock()
+			fmt.Fprintf(c.Out, "%s:\n", in.Label)
+			for i, o := range in.Options {
+				mark := ""
+				if o.Value == in.Initial {
+					mark = " *"
+				}
+				fmt.Fprintf(c.Out, "  [%d] %s%s\n", i+1, o.Label, mark)
+			}
+			fmt.Fprint(c.Out, "> ")
+			c.mu.Unlock()
+			if !c.sc.Scan() {
+				break
+			}
+			inputs[in.ID] = in.Initial
+			if n, err := strconv.Atoi(strings.TrimSpace(c.sc.Text())); err == nil && n >= 1 && n <= len(in.Options) {
+				inputs[in.ID] = in.Options[n-1].Value
+			}
+			continue
+		}
 		c.mu.Lock()
 		fmt.Fprintf(c.Out, "%s", in.Label)
 		if in.Placeholder != "" {

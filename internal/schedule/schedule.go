@@ -25,6 +25,9 @@ type Coach interface {
 	// Advance moves a claimed schedule to its next occurrence and says how
 	// many occurrences passed unsent.
 	Advance(s trustbot.Schedule, p trustbot.Prefs, now time.Time) (trustbot.Schedule, int)
+	// AdvanceJourney moves a journey whose next follow-up was just claimed
+	// and returns that follow-up's key.
+	AdvanceJourney(j trustbot.Journey, p trustbot.Prefs, now time.Time) (trustbot.Journey, string)
 	// Message builds the direct message of a delivery, in the user's
 	// language.
 	Message(ctx context.Context, d trustbot.Delivery) (trustbot.Reply, error)
@@ -134,6 +137,18 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Repor
 					"team", del.Team, "user", del.User, "kind", del.Kind, "missed", del.Missed, "occurrence", del.Occurrence)
 			}
 		}
+		if len(ds) < d.Batch {
+			break
+		}
+	}
+	for range 1000 {
+		ds, err := d.Store.ClaimDueJourneys(ctx, now, d.Batch, func(j trustbot.Journey, p trustbot.Prefs) (trustbot.Journey, string) {
+			return d.Coach.AdvanceJourney(j, p, now)
+		})
+		if err != nil {
+			return r, fmt.Errorf("claim journeys: %w", err)
+		}
+		r.Claimed += len(ds)
 		if len(ds) < d.Batch {
 			break
 		}

@@ -194,6 +194,21 @@ func renderModal(m *trustbot.Modal) slack.ModalViewRequest {
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(escape(m.Intro), MaxSectionText), false, false), nil, nil))
 	}
 	for _, in := range m.Inputs {
+		if len(in.Options) > 0 {
+			var opts []*slack.OptionBlockObject
+			var initial *slack.OptionBlockObject
+			for _, o := range in.Options[:min(len(in.Options), MaxSelectOptions)] {
+				opt := slack.NewOptionBlockObject(o.Value, text(o.Label, MaxOptionText), nil)
+				opts = append(opts, opt)
+				if o.Value == in.Initial {
+					initial = opt
+				}
+			}
+			sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, nil, in.ID, opts...)
+			sel.InitialOption = initial
+			blocks = append(blocks, slack.NewInputBlock(in.ID, text(in.Label, MaxInputLabel), nil, sel).WithOptional(in.Optional))
+			continue
+		}
 		el := slack.NewPlainTextInputBlockElement(nil, in.ID)
 		if in.Placeholder != "" {
 			el.Placeholder = text(in.Placeholder, MaxPlaceholder)

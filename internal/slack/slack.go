@@ -321,7 +321,12 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 		}
 		return c.publishHome(ctx, req.UserKey)
 	case to.Form:
-		return nil
+		// The modal closed with the ack: anything more goes to the user's DM.
+		if len(r.Blocks) == 0 {
+			return nil
+		}
+		_, _, err := c.api.PostMessageContext(ctx, req.User, slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
+		return err
 	}
 	var urlErr error
 	if to.ResponseURL != "" {

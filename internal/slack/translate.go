@@ -74,6 +74,9 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 			for actionID, a := range actions {
 				if actionID == blockID {
 					req.Inputs[blockID] = a.Value
+					if a.SelectedOption.Value != "" {
+						req.Inputs[blockID] = a.SelectedOption.Value
+					}
 				}
 			}
 		}

@@ -136,6 +136,7 @@ type Input struct {
 	Multiline   bool
 	Optional    bool
 	MaxLength   int
+	Options     []Option // a choice instead of text; Initial is the chosen value
 }
 
 // Add appends blocks and returns the reply, for building replies inline.

@@ -157,3 +157,55 @@ const (
 	EUNREACHABLE = "unreachable"
 	EUNCERTAIN   = "uncertain"
 )
+
+// Journey states.
+const (
+	Active   = "active"
+	Finished = "finished"
+	Stopped  = "stopped"
+)
+
+// Journey is a series of follow-ups over weeks: the cooling-off period
+// after being declined, a trust plan, or repairing trust.
+type Journey struct {
+	ID string
+	UserKey
+	Kind      string // "cooling", "plan", "repair"
+	Label     string // private, optional: whom it is about, in the user's words
+	State     string
+	Start     Date      // local date of day 0
+	Step      int       // the next item of the journey's timeline
+	NextDueAt time.Time // when that item is sent; zero when nothing is due
+	Data      JourneyData
+	StartedAt time.Time
+}
+
+// JourneyData is what a journey records along the way.
+type JourneyData struct {
+	Signs    []string          `json:"signs,omitempty"`    // cooling: signs the user noticed
+	Stage    string            `json:"stage,omitempty"`    // plan: the stage at the start
+	Goal     string            `json:"goal,omitempty"`     // plan: the goal in the user's words
+	Horizon  int               `json:"horizon,omitempty"`  // plan: months
+	Answers  map[string]string `json:"answers,omitempty"`  // item key → answer (promises kept, stage at a review)
+	Minute   int               `json:"minute,omitempty"`   // local time of day the follow-ups arrive
+	Declined bool              `json:"declined,omitempty"` // cooling: declined again
+}
+
+// JourneyStore keeps journeys. Every method is scoped to the user.
+type JourneyStore interface {
+	// SaveJourney creates or replaces one of the user's journeys.
+	SaveJourney(ctx context.Context, j Journey) error
+	// Journey returns one of the user's journeys. ENOTFOUND when the ID is
+	// not the user's.
+	Journey(ctx context.Context, k UserKey, id string) (Journey, error)
+	// Journeys returns the user's journeys, newest first; active only when
+	// activeOnly.
+	Journeys(ctx context.Context, k UserKey, activeOnly bool) ([]Journey, error)
+	// ClaimDueJourneys claims up to limit journeys with a follow-up due at
+	// now, in one transaction: for each, it inserts a pending delivery
+	// keyed by the item (advance returns its key and the journey moved on).
+	ClaimDueJourneys(ctx context.Context, now time.Time, limit int, advance func(Journey, Prefs) (Journey, string)) ([]Delivery, error)
+	// SkipPending marks the user's pending deliveries of a kind whose key
+	// starts with prefix skipped (a stopped journey sends nothing more).
+	SkipPending(ctx context.Context, k UserKey, kind, prefix string) error
+}

@@ -105,6 +105,7 @@ type Store interface {
 	RecentTips(ctx context.Context, k UserKey, n int) ([]string, error)
 
 	CheckinStore
+	JourneyStore
 }
 
 // CheckinStore keeps reflection check-ins: schedules, deliveries, answers.

@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+const journeyCols = `id, team, user, kind, label, state, start, step, next_due_at, data, started_at`
+
+func scanJourney(row scanner) (trustbot.Journey, error) {
+	var (
+		j            trustbot.Journey
+		start, data  string
+		due          sql.NullInt64
+		startedAtSec int64
+	)
+	if err := row.Scan(&j.ID, &j.Team, &j.User, &j.Kind, &j.Label, &j.State, &start, &j.Step, &due, &data, &startedAtSec); err != nil {
+		return j, err
+	}
+	j.Start, _ = trustbot.ParseDate(start)
+	if due.Valid {
+		j.NextDueAt = time.Unix(due.Int64, 0).UTC()
+	}
+	j.StartedAt = time.Unix(startedAtSec, 0).UTC()
+	if err := json.Unmarshal([]byte(data), &j.Data); err != nil {
+		return j, fmt.Errorf("journey %s: data: %w", j.ID, err)
+	}
+	return j, nil
+}
+
+// SaveJourney creates or replaces one of the user's journeys. A journey's
+// ID belongs to its user: saving it under another user fails.
+func (db *DB) SaveJourney(ctx context.Context, j trustbot.Journey) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return saveJourney(ctx, tx, j, db.Now()) })
+}
+
+func saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, now time.Time) error {
+	if j.ID == "" {
+		return errors.New("journey without an ID")
+	}
+	var due any
+	if j.State == trustbot.Active && !j.NextDueAt.IsZero() {
+		due = j.NextDueAt.Unix()
+	}
+	data, err := json.Marshal(j.Data)
+	if err != nil {
+		return err
+	}
+	started := j.StartedAt
+	if started.IsZero() {
+		started = now
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO journeys (`+journeyCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET label = excluded.label, state = excluded.state, start = excluded.start,
+			step = excluded.step, next_due_at = excluded.next_due_at, data = excluded.data, updated_at = excluded.updated_at
+		WHERE journeys.team = excluded.team AND journeys.user = excluded.user`,
+		j.ID, j.Team, j.User, j.Kind, j.Label, j.State, j.Start.String(), j.Step, due, string(data), started.Unix(), now.Unix())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return trustbot.Errorf(trustbot.ENOTFOUND, "no journey %q for %s", j.ID, j.UserKey)
+	}
+	return nil
+}
+
+// Journey returns one of the user's journeys.
+func (db *DB) Journey(ctx context.Context, k trustbot.UserKey, id string) (trustbot.Journey, error) {
+	j, err := scanJourney(db.read.QueryRowContext(ctx, `SELECT `+journeyCols+` FROM journeys WHERE id = ? AND team = ? AND user = ?`, id, k.Team, k.User))
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, trustbot.Errorf(trustbot.ENOTFOUND, "no journey %q for %s", id, k)
+	}
+	return j, formatError(err)
+}
+
+// Journeys returns the user's journeys, newest first.
+func (db *DB) Journeys(ctx context.Context, k trustbot.UserKey, activeOnly bool) ([]trustbot.Journey, error) {
+	q := `SELECT ` + journeyCols + ` FROM journeys WHERE team = ? AND user = ?`
+	if activeOnly {
+		q += ` AND state = 'active'`
+	}
+	rows, err := db.read.QueryContext(ctx, q+` ORDER BY started_at DESC, id`, k.Team, k.User)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	defer rows.Close()
+	var out []trustbot.Journey
+	for rows.Next() {
+		j, err := scanJourney(rows)
+		if err != nil {
+			return nil, formatError(err)
+		}
+		out = append(out, j)
+	}
+	return out, formatError(rows.Err())
+}
+
+// ClaimDueJourneys claims due journey follow-ups in one transaction.
+func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, advance func(trustbot.Journey, trustbot.Prefs) (trustbot.Journey, string)) ([]trustbot.Delivery, error) {
+	var out []trustbot.Delivery
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("j.", journeyCols)+`,
+				coalesce(p.tz, ''), coalesce(st.workdays, 62), coalesce(st.quiet_start, -1), coalesce(st.quiet_end, -1),
+				coalesce(st.holidays, ''), coalesce(st.paused_until, 0)
+			FROM journeys j
+			LEFT JOIN profiles p ON p.team = j.team AND p.user = j.user
+			LEFT JOIN settings st ON st.team = j.team AND st.user = j.user
+			WHERE j.next_due_at IS NOT NULL AND j.next_due_at <= ?
+			ORDER BY j.next_due_at LIMIT ?`, now.Unix(), limit)
+		if err != nil {
+			return err
+		}
+		type due struct {
+			j trustbot.Journey
+			p trustbot.Prefs
+		}
+		var list []due
+		for rows.Next() {
+			var (
+				d               due
+				start, data     string
+				next            sql.NullInt64
+				started, paused int64
+			)
+			if err := rows.Scan(&d.j.ID, &d.j.Team, &d.j.User, &d.j.Kind, &d.j.Label, &d.j.State, &start, &d.j.Step, &next, &data, &started,
+				&d.p.TZ, &d.p.Workdays, &d.p.QuietStart, &d.p.QuietEnd, &d.p.Holidays, &paused); err != nil {
+				rows.Close()
+				return err
+			}
+			d.j.Start, _ = trustbot.ParseDate(start)
+			d.j.NextDueAt = time.Unix(next.Int64, 0).UTC()
+			d.j.StartedAt = time.Unix(started, 0).UTC()
+			if paused > 0 {
+				d.p.PausedUntil = time.Unix(paused, 0).UTC()
+			}
+			if err := json.Unmarshal([]byte(data), &d.j.Data); err != nil {
+				rows.Close()
+				return fmt.Errorf("journey %s: data: %w", d.j.ID, err)
+			}
+			list = append(list, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, d := range list {
+			next, key := advance(d.j, d.p)
+			del := trustbot.Delivery{ID: newID(), UserKey: d.j.UserKey, Kind: "journey", Occurrence: d.j.ID + ":" + key,
+				State: trustbot.Pending, DueAt: d.j.NextDueAt}
+			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
+				del.ID, del.Team, del.User, del.Kind, del.Occurrence, del.State, del.DueAt.Unix(), now.Unix())
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				out = append(out, del)
+			}
+			if err := saveJourney(ctx, tx, next, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SkipPending marks pending deliveries skipped.
+func (db *DB) SkipPending(ctx context.Context, k trustbot.UserKey, kind, prefix string) error {
+	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'skipped' WHERE team = ? AND user = ? AND kind = ? AND state = 'pending'
+		AND substr(occurrence, 1, length(?)) = ?`, k.Team, k.User, kind, prefix, prefix)
+	return err
+}
