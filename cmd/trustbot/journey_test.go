@@ -234,3 +234,38 @@ func TestPlanJourney(t *testing.T) {
 		t.Fatalf("history: %s", h.raw)
 	}
 }
+
+func TestRepairJourney(t *testing.T) {
+	lib := mustLibrary(t)
+	content := lib.Journeys["repair"]
+	bot := MustRunBot(t, nil)
+	_, r := bot.Slash(t, jaUser, "修復 Dさん")
+	apology, _ := lib.Situation("apology-repair")
+	if !strings.Contains(r.raw, jsonText(apology.Phrasings[0].Polite.In(trustbot.Japanese))) {
+		t.Fatalf("repair start lacks apology phrasings: %s", r.raw)
+	}
+	asked := 0
+	dms := bot.runJourney(t, jaUser, "repair", func(i int, m fakeslack.Message) {
+		if i < len(content.Steps) {
+			if !contains(m, content.Steps[i].Title.In(trustbot.Japanese)) || !contains(m, "Dさん") {
+				t.Errorf("step %d: %s", i, m.Blocks)
+			}
+			if content.Steps[i].AskPromises {
+				asked++
+				if !contains(m, content.PromiseQuestion.In(trustbot.Japanese)) {
+					t.Errorf("step %d asks no promise question", i)
+				}
+				got := bot.PressValue(t, jaUser, messageReply(m), "journey.answer", ":kept")
+				if !strings.Contains(got.raw, "✓") {
+					t.Errorf("promise answer not shown: %s", got.raw)
+				}
+			}
+		}
+	})
+	if asked == 0 || len(dms) != len(content.Steps)+1 {
+		t.Fatalf("%d DMs, %d promise questions", len(dms), asked)
+	}
+	if !contains(dms[len(dms)-1], content.Endings["done"].Title.In(trustbot.Japanese)) {
+		t.Fatalf("repair ending: %s", dms[len(dms)-1].Blocks)
+	}
+}
