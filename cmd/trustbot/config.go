@@ -25,7 +25,8 @@ type Config struct {
 	DefaultLang  trustbot.Lang
 	LogLevel     slog.Level
 	LogFormat    string
-	SendRate     float64 // scheduled messages per second across the workspace
+	SendRate     float64  // scheduled messages per second across the workspace
+	Admins       []string // user IDs who alone may change a channel's tip of the week; empty: any member
 }
 
 var (
@@ -69,6 +70,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("TRUSTBOT_SEND_RATE=%q: messages per second, above 0 and at most 1000", v))
 		}
 		c.SendRate = r
+	}
+	for _, id := range strings.FieldsFunc(getenv("TRUSTBOT_ADMINS"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		c.Admins = append(c.Admins, id)
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

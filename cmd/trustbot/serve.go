@@ -59,6 +59,7 @@ func serve(ctx context.Context, e env) error {
 	}
 	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
 	co.Holidays = calendar.New()
+	co.Channels, co.Admins = sl, cfg.Admins
 	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule")}
 	co.Kick = disp.Kick
 	sl.SetHandler(co)

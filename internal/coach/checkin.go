@@ -55,6 +55,22 @@ func (c *Coach) Message(ctx context.Context, d trustbot.Delivery) (trustbot.Repl
 		return t.checkinMessage(d, trustbot.Answers{}), nil
 	case KindJourney:
 		return t.journeyMessage(d)
+	case KindTryit:
+		return t.tryitMessage(d, "")
+	case KindNotice:
+		return t.noticeMessage(d)
+	case KindWeekly:
+		s, err := c.Store.Subscription(ctx, d.Team, d.User)
+		if err != nil {
+			return trustbot.Reply{}, err
+		}
+		if !s.Active {
+			return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "subscription of %s is off", s.Channel)
+		}
+		if l, ok := trustbot.ParseLang(s.Lang); ok {
+			t.lang = l
+		}
+		return t.weeklyPost(s)
 	}
 	return trustbot.Reply{}, fmt.Errorf("unknown delivery kind %q", d.Kind)
 }
@@ -63,6 +79,25 @@ func (c *Coach) Message(ctx context.Context, d trustbot.Delivery) (trustbot.Repl
 // (a move, a trip), the next check-in is planned in the new zone, at the
 // same local time.
 func (c *Coach) Delivered(ctx context.Context, d trustbot.Delivery, now time.Time) {
+	switch d.Kind {
+	case KindWeekly:
+		// Record which tip the channel got: the same choice Message made,
+		// since nothing was recorded in between.
+		s, err := c.Store.Subscription(ctx, d.Team, d.User)
+		if err != nil {
+			return
+		}
+		t := &turn{Coach: c, ctx: ctx, req: trustbot.Request{UserKey: d.UserKey}}
+		if tip, err := t.nextTip(s); err == nil {
+			if err := c.Store.RecordChannelTip(ctx, s.Team, s.Channel, tip.ID, now); err != nil {
+				c.Logger.Error("tip of the week not recorded", "team", s.Team, "channel", s.Channel, "err", err)
+			}
+		}
+		return
+	case KindCheckin:
+	default:
+		return
+	}
 	before, err := c.Store.Profile(ctx, d.UserKey)
 	if err == nil && now.Sub(before.FetchedAt) < ProfileTTL {
 		return
@@ -394,7 +429,7 @@ func (t *turn) ownDelivery(id string) (trustbot.Delivery, error) {
 // open reports whether answers to d still count: until a newer check-in
 // has been sent.
 func (t *turn) open(d trustbot.Delivery) error {
-	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, 1)
+	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, KindCheckin, 1)
 	if err != nil {
 		return err
 	}
@@ -488,7 +523,7 @@ var marks = map[string]string{"yes": "▇", "partly": "▄", "no": "▁"}
 
 // history shows the last periods per question, the streak and the notes.
 func (t *turn) history() (trustbot.Reply, error) {
-	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, historyLength)
+	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, KindCheckin, historyLength)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
@@ -501,6 +536,14 @@ func (t *turn) history() (trustbot.Reply, error) {
 		set, _ := t.Store.Settings(t.ctx, t.req.UserKey)
 		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("journey.list_title")})
 		r.Add(t.journeyBlocks(js, set.Prefs.TZ)...)
+		r.Add(trustbot.Block{Kind: trustbot.Divider})
+	}
+	tried, err := t.triedBlocks()
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	if len(tried) > 0 {
+		r.Add(tried...)
 		r.Add(trustbot.Block{Kind: trustbot.Divider})
 	}
 	if len(rs) == 0 {
@@ -587,7 +630,7 @@ func (t *turn) noteForm(id string) (trustbot.Reply, error) {
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
-	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, historyLength)
+	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, KindCheckin, historyLength)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
@@ -651,7 +694,7 @@ func (t *turn) home() (trustbot.Reply, error) {
 	if err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
 		return trustbot.Reply{}, err
 	}
-	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, historyLength)
+	rs, err := t.Store.Reflections(t.ctx, t.req.UserKey, KindCheckin, historyLength)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}

@@ -136,7 +136,7 @@ func TestCheckinAnswerSnoozeSkip(t *testing.T) {
 		if !r.ReplaceOriginal || !strings.Contains(all(r), "✓ "+q.Choices[0].Label.In(trustbot.English)) || !r.RefreshHome {
 			t.Fatalf("answer: %q", all(r))
 		}
-		rs, _ := e.db.Reflections(context.Background(), user, 5)
+		rs, _ := e.db.Reflections(context.Background(), user, "checkin", 5)
 		if len(rs) != 1 || rs[0].Answers.Choices[q.ID] != q.Choices[0].ID {
 			t.Fatalf("stored: %+v", rs)
 		}
@@ -175,7 +175,7 @@ func TestCheckinAnswerSnoozeSkip(t *testing.T) {
 	})
 
 	t.Run("Skip", func(t *testing.T) {
-		rs, _ := e.db.Reflections(context.Background(), user, 1)
+		rs, _ := e.db.Reflections(context.Background(), user, "checkin", 1)
 		r := e.press(user, coach.ActSkip, rs[0].Delivery.ID)
 		if !strings.Contains(all(r), lib.T(trustbot.English, "checkin.skipped")) {
 			t.Fatalf("skip: %q", all(r))

@@ -26,8 +26,12 @@ type Coach struct {
 	Directory   trustbot.Directory // optional: platform profiles
 	DefaultLang trustbot.Lang
 	Holidays    Holidays // optional: public holidays, for users who skip them
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Channels    Channels // optional: whether the bot is in a channel
+	// Admins, when set, are the only users who may change a channel's
+	// tip of the week.
+	Admins []string
+	Logger *slog.Logger
+	Now    func() time.Time
 	// Kick, when set, asks the dispatcher to send what is due now instead
 	// of at its next minute.
 	Kick func()

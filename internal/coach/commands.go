@@ -52,6 +52,8 @@ func (t *turn) command(c Command) (trustbot.Reply, error) {
 		return t.planCommand(c.Args)
 	case "journeys":
 		return t.journeysList()
+	case "weekly":
+		return t.weeklyCommand(c.Args)
 	}
 	return t.help(c.Word), nil
 }
@@ -97,6 +99,13 @@ func (t *turn) action(id, value string) (trustbot.Reply, error) {
 		r, err = t.cadenceButton(value)
 	case ActNote:
 		return t.noteForm(value)
+	case ActTry:
+		// A private answer beside the channel's post, which stays as it is.
+		return t.tryThis(value)
+	case ActTryAnswer:
+		r, err = t.tryAnswer(value)
+	case ActTryOff:
+		r, err = t.tryOff()
 	case ActPlanStart:
 		return t.planForm(), nil
 	case ActJourneySign:

@@ -49,6 +49,7 @@ var commands = map[string]string{
 	"repair": "repair", "修復": "repair", "関係修復": "repair", "謝りたい": "repair", "信頼回復": "repair",
 	"plan": "plan", "計画": "plan", "プラン": "plan", "信頼プラン": "plan",
 	"journeys": "journeys", "journey": "journeys", "進行中": "journeys", "ジャーニー": "journeys",
+	"weekly": "weekly", "今週のヒント": "weekly", "週間ヒント": "weekly", "ウィークリー": "weekly",
 }
 
 // Clean makes arbitrary input safe to handle: invalid UTF-8 becomes U+FFFD,

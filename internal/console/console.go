@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,11 +160,17 @@ func (c *Console) request(line string) (trustbot.Request, bool) {
 	return trustbot.Request{Kind: trustbot.Command, UserKey: c.User, Text: text}, true
 }
 
+// mention turns the coach's {@U123} and {#C123} tokens into @U123, #C123.
+var mention = regexp.MustCompile(`\{([@#])([A-Z0-9]+)\}`)
+
 // print writes a reply as text, under a heading when set, and remembers
 // its numbered controls.
 func (c *Console) print(r trustbot.Reply, heading string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for i := range r.Blocks {
+		r.Blocks[i].Text = mention.ReplaceAllString(r.Blocks[i].Text, "$1$2")
+	}
 	c.controls = c.controls[:0]
 	var b strings.Builder
 	b.WriteString("\n")

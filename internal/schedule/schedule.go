@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,9 +32,15 @@ type Coach interface {
 	// Message builds the direct message of a delivery, in the user's
 	// language.
 	Message(ctx context.Context, d trustbot.Delivery) (trustbot.Reply, error)
+	// AdvanceSubscription moves a channel's tip of the week to its next post.
+	AdvanceSubscription(s trustbot.Subscription, now time.Time) (trustbot.Subscription, int)
 	// Delivered is told that a delivery went out (to refresh the user's
 	// time zone now and then, for instance).
 	Delivered(ctx context.Context, d trustbot.Delivery, now time.Time)
+	// Unreachable is told that a delivery's target cannot receive messages
+	// for good (a user left, the bot was removed from a channel): what
+	// sends to it stops.
+	Unreachable(ctx context.Context, d trustbot.Delivery, reason string, now time.Time)
 }
 
 // Dispatcher sends due deliveries.
@@ -154,14 +161,33 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Repor
 		}
 	}
 	for range 1000 {
+		ds, err := d.Store.ClaimDueSubscriptions(ctx, now, d.Batch, func(s trustbot.Subscription) (trustbot.Subscription, int) {
+			return d.Coach.AdvanceSubscription(s, now)
+		})
+		if err != nil {
+			return r, fmt.Errorf("claim subscriptions: %w", err)
+		}
+		r.Claimed += len(ds)
+		if len(ds) < d.Batch {
+			break
+		}
+	}
+	// Send until nothing deliverable is left: sending can make more (a
+	// notice to the subscriber of a channel the bot was removed from).
+	tried := map[string]bool{}
+	for range 1000 {
 		ds, err := d.Store.Deliverable(ctx, now, d.Batch)
 		if err != nil {
 			return r, fmt.Errorf("deliverable: %w", err)
 		}
-		d.sendAll(ctx, now, ds, &r)
-		if len(ds) < d.Batch || ctx.Err() != nil {
+		ds = slices.DeleteFunc(ds, func(del trustbot.Delivery) bool { return tried[del.ID] })
+		if len(ds) == 0 || ctx.Err() != nil {
 			break
 		}
+		for _, del := range ds {
+			tried[del.ID] = true
+		}
+		d.sendAll(ctx, now, ds, &r)
 	}
 	return r, ctx.Err()
 }
@@ -267,12 +293,9 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 		d.Logger.Info("sent", "delivery", del.ID, "team", del.Team, "user", del.User, "kind", del.Kind, "occurrence", del.Occurrence)
 		d.Coach.Delivered(ctx, del, now)
 	case trustbot.EUNREACHABLE:
-		d.Logger.Warn("user cannot receive messages; their schedule stops", "delivery", del.ID, "team", del.Team, "user", del.User, "err", s.Err)
+		d.Logger.Warn("target cannot receive messages; what sends to it stops", "delivery", del.ID, "team", del.Team, "target", del.User, "kind", del.Kind, "err", s.Err)
 		d.Store.MarkFailed(ctx, del.ID, s.Err.Error())
-		if sch, err := d.Store.Schedule(ctx, del.UserKey); err == nil && sch.Active {
-			sch.Active, sch.Stopped = false, trustbot.ErrorCode(s.Err)+": "+errMessage(s.Err)
-			d.Store.SaveSchedule(ctx, sch)
-		}
+		d.Coach.Unreachable(ctx, del, errMessage(s.Err), now)
 	case trustbot.EUNCERTAIN:
 		// Slack may have the message: leave it sending, to be looked for,
 		// never blindly posted again.

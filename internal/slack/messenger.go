@@ -55,7 +55,6 @@ func newPacer(perSecond float64) *pacer {
 
 func (p *pacer) wait(ctx context.Context, channel string) error {
 	p.mu.Lock()
-	pause := time.Until(p.pause)
 	lim, ok := p.chans[channel]
 	if !ok {
 		if len(p.chans) > 10_000 {
@@ -65,15 +64,35 @@ func (p *pacer) wait(ctx context.Context, channel string) error {
 		p.chans[channel] = lim
 	}
 	p.mu.Unlock()
-	if pause > 0 {
-		if err := sleep(ctx, pause); err != nil {
+	for {
+		if err := p.waitPause(ctx); err != nil {
 			return err
 		}
+		if err := lim.Wait(ctx); err != nil {
+			return err
+		}
+		if err := p.all.Wait(ctx); err != nil {
+			return err
+		}
+		// A 429 may have come while this sender waited for its turn:
+		// look again before going.
+		if p.paused() <= 0 {
+			return nil
+		}
 	}
-	if err := lim.Wait(ctx); err != nil {
-		return err
+}
+
+func (p *pacer) paused() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Until(p.pause)
+}
+
+func (p *pacer) waitPause(ctx context.Context) error {
+	if d := p.paused(); d > 0 {
+		return sleep(ctx, d)
 	}
-	return p.all.Wait(ctx)
+	return nil
 }
 
 // hold stops every sender until d has passed.

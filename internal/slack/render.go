@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,7 +34,11 @@ const (
 // as control characters (docs.slack.dev "Formatting text for app surfaces").
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-func escape(s string) string { return escaper.Replace(s) }
+// mention finds the coach's tokens for a user ({@U123}) or a channel
+// ({#C123}), which become Slack mentions after escaping.
+var mention = regexp.MustCompile(`\{([@#])([UWCG][A-Z0-9]{2,30})\}`)
+
+func escape(s string) string { return mention.ReplaceAllString(escaper.Replace(s), "<$1$2>") }
 
 // truncate cuts s to at most n characters, marking the cut with "…".
 func truncate(s string, n int) string {
@@ -158,8 +163,9 @@ func renderControl(c trustbot.Control, i int) slack.BlockElement {
 	return nil
 }
 
-// fallback is the notification text of a reply.
-func fallback(r trustbot.Reply) string { return truncate(r.Text, MaxFallbackText) }
+// fallback is the notification text of a reply. Slack reads it like
+// mrkdwn, so it is escaped the same way.
+func fallback(r trustbot.Reply) string { return truncate(escape(r.Text), MaxFallbackText) }
 
 // webhookMessage is the body posted to a response_url.
 func webhookMessage(r trustbot.Reply) *slack.WebhookMessage {

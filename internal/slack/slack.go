@@ -361,6 +361,20 @@ func (c *Client) publish(ctx context.Context, k trustbot.UserKey, r trustbot.Rep
 	return nil
 }
 
+// IsMember reports whether the bot is a member of a channel
+// (conversations.info). A channel Slack does not show the bot counts as not
+// joined.
+func (c *Client) IsMember(ctx context.Context, _ string, channel string) (bool, error) {
+	ch, err := c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+	if err != nil {
+		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && (se.Err == "channel_not_found" || se.Err == "not_in_channel") {
+			return false, nil
+		}
+		return false, fmt.Errorf("conversations.info: %w", err)
+	}
+	return ch.IsMember, nil
+}
+
 // Profile looks a user up with users.info, locale included.
 func (c *Client) Profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
 	u, err := c.api.GetUserInfoContext(ctx, k.User)

@@ -361,10 +361,11 @@ func answers(ctx context.Context, q interface {
 	return a, nil
 }
 
-// Reflections returns the user's last n sent check-ins with their answers.
-func (db *DB) Reflections(ctx context.Context, k trustbot.UserKey, n int) ([]trustbot.Reflection, error) {
-	ds, err := db.deliveries(ctx, `WHERE team = ? AND user = ? AND kind = 'checkin' AND state IN ('sent', 'skipped')
-		ORDER BY occurrence DESC LIMIT ?`, k.Team, k.User, n)
+// Reflections returns the user's last n sent deliveries of kind with their
+// answers.
+func (db *DB) Reflections(ctx context.Context, k trustbot.UserKey, kind string, n int) ([]trustbot.Reflection, error) {
+	ds, err := db.deliveries(ctx, `WHERE team = ? AND user = ? AND kind = ? AND state IN ('sent', 'skipped')
+		ORDER BY occurrence DESC LIMIT ?`, k.Team, k.User, kind, n)
 	if err != nil {
 		return nil, err
 	}

@@ -162,11 +162,11 @@ func TestDeliveryLifecycle(t *testing.T) {
 		if a.Choices["promises"] != "yes" || a.Choices["listening"] != "partly" || a.Note != "話を最後まで聞けた" || a.Occurrence != "2026-11-27" {
 			t.Fatalf("merged answers: %+v", a)
 		}
-		rs, err := db.Reflections(ctx, alice, 10)
+		rs, err := db.Reflections(ctx, alice, "checkin", 10)
 		if err != nil || len(rs) != 1 || rs[0].Answers.Note != a.Note {
 			t.Fatalf("reflections: %+v %v", rs, err)
 		}
-		if rs, _ := db.Reflections(ctx, bob, 10); len(rs) != 0 {
+		if rs, _ := db.Reflections(ctx, bob, "checkin", 10); len(rs) != 0 {
 			t.Fatalf("bob sees %d reflections", len(rs))
 		}
 	})

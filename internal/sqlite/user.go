@@ -14,9 +14,11 @@ import (
 func (db *DB) Settings(ctx context.Context, k trustbot.UserKey) (trustbot.Settings, error) {
 	s := trustbot.Settings{UserKey: k, Lang: trustbot.LangAuto, Prefs: trustbot.DefaultPrefs()}
 	var paused int64
-	err := db.read.QueryRowContext(ctx, `SELECT s.lang, s.workdays, s.quiet_start, s.quiet_end, s.holidays, s.paused_until
+	followups := true
+	err := db.read.QueryRowContext(ctx, `SELECT s.lang, s.workdays, s.quiet_start, s.quiet_end, s.holidays, s.paused_until, s.tryit_followups
 		FROM settings s WHERE s.team = ? AND s.user = ?`, k.Team, k.User).
-		Scan(&s.Lang, &s.Prefs.Workdays, &s.Prefs.QuietStart, &s.Prefs.QuietEnd, &s.Prefs.Holidays, &paused)
+		Scan(&s.Lang, &s.Prefs.Workdays, &s.Prefs.QuietStart, &s.Prefs.QuietEnd, &s.Prefs.Holidays, &paused, &followups)
+	s.NoTryitFollowups = !followups
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return s, formatError(err)
 	}
@@ -44,12 +46,12 @@ func saveSettings(ctx context.Context, tx *sql.Tx, s trustbot.Settings, now time
 	if s.Prefs.Workdays == 0 {
 		s.Prefs.Workdays = trustbot.MondayToFriday
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO settings (team, user, lang, workdays, quiet_start, quiet_end, holidays, paused_until, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := tx.ExecContext(ctx, `INSERT INTO settings (team, user, lang, workdays, quiet_start, quiet_end, holidays, paused_until, tryit_followups, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (team, user) DO UPDATE SET lang = excluded.lang, workdays = excluded.workdays,
 			quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, holidays = excluded.holidays,
-			paused_until = excluded.paused_until, updated_at = excluded.updated_at`,
-		s.Team, s.User, s.Lang, s.Prefs.Workdays, s.Prefs.QuietStart, s.Prefs.QuietEnd, s.Prefs.Holidays, paused, now.Unix())
+			paused_until = excluded.paused_until, tryit_followups = excluded.tryit_followups, updated_at = excluded.updated_at`,
+		s.Team, s.User, s.Lang, s.Prefs.Workdays, s.Prefs.QuietStart, s.Prefs.QuietEnd, s.Prefs.Holidays, paused, !s.NoTryitFollowups, now.Unix())
 	return err
 }
 

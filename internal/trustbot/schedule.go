@@ -209,3 +209,36 @@ type JourneyStore interface {
 	// starts with prefix skipped (a stopped journey sends nothing more).
 	SkipPending(ctx context.Context, k UserKey, kind, prefix string) error
 }
+
+// Subscription is a channel's tip of the week. Its deliveries are keyed by
+// the channel: their UserKey.User is the channel ID.
+type Subscription struct {
+	Team       string
+	Channel    string
+	Weekday    time.Weekday
+	Minute     int
+	Lang       string
+	Topics     []string // empty: every topic for everyone
+	TZ         string   // the subscriber's zone
+	Holidays   string   // "jp": a Japanese public holiday moves the post to the next workday
+	Active     bool
+	Stopped    string // why posting stopped without anyone asking (the bot was removed)
+	Subscriber string // who subscribed
+	Occurrence Date
+	NextDueAt  time.Time
+}
+
+// WeeklyStore keeps channel subscriptions.
+type WeeklyStore interface {
+	// Subscription returns a channel's subscription. ENOTFOUND when none.
+	Subscription(ctx context.Context, team, channel string) (Subscription, error)
+	// SaveSubscription creates or replaces a subscription and records who
+	// made which change.
+	SaveSubscription(ctx context.Context, s Subscription, by, change string) error
+	// ClaimDueSubscriptions claims due subscriptions like ClaimDue.
+	ClaimDueSubscriptions(ctx context.Context, now time.Time, limit int, advance func(Subscription) (Subscription, int)) ([]Delivery, error)
+	// ChannelTips counts how often each tip was posted in the channel.
+	ChannelTips(ctx context.Context, team, channel string) (map[string]int, error)
+	// RecordChannelTip notes that a tip was posted in the channel.
+	RecordChannelTip(ctx context.Context, team, channel, tipID string, at time.Time) error
+}

@@ -71,6 +71,9 @@ type Settings struct {
 	UserKey
 	Lang  string // "auto", "ja" or "en"
 	Prefs Prefs  // when messages may arrive; Prefs.TZ comes from the profile
+	// NoTryitFollowups turns off the DM that asks how a tip of the week
+	// went after the user pressed "try this".
+	NoTryitFollowups bool
 }
 
 // Profile is what the chat platform tells about a user: the IANA time zone
@@ -106,6 +109,7 @@ type Store interface {
 
 	CheckinStore
 	JourneyStore
+	WeeklyStore
 }
 
 // CheckinStore keeps reflection check-ins: schedules, deliveries, answers.
@@ -152,9 +156,9 @@ type CheckinStore interface {
 	// deliveries: choices are added or replaced, a non-empty note or action
 	// replaces the stored one.
 	SaveAnswers(ctx context.Context, a Answers) (Answers, error)
-	// Reflections returns the user's last n check-in deliveries that were
+	// Reflections returns the user's last n deliveries of kind that were
 	// sent, newest first, with their answers (empty when unanswered).
-	Reflections(ctx context.Context, k UserKey, n int) ([]Reflection, error)
+	Reflections(ctx context.Context, k UserKey, kind string, n int) ([]Reflection, error)
 }
 
 // Reflection is a sent check-in and what the user answered.
