@@ -310,7 +310,7 @@ func (db *DB) SaveAnswers(ctx context.Context, a trustbot.Answers) (trustbot.Ans
 		if err != nil {
 			return err
 		}
-		cur, err := answers(ctx, tx, a.UserKey, a.DeliveryID)
+		cur, err := db.answers(ctx, tx, a.UserKey, a.DeliveryID)
 		if err != nil {
 			return err
 		}
@@ -328,10 +328,18 @@ func (db *DB) SaveAnswers(ctx context.Context, a trustbot.Answers) (trustbot.Ans
 		}
 		cur.DeliveryID, cur.UserKey, cur.Occurrence, cur.AnsweredAt = a.DeliveryID, a.UserKey, occurrence, a.AnsweredAt
 		choices, _ := json.Marshal(cur.Choices)
+		note, err := db.Keys.Seal(cur.Note)
+		if err != nil {
+			return err
+		}
+		action, err := db.Keys.Seal(cur.Action)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reflections (delivery_id, team, user, occurrence, choices, note, action, answered_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO UPDATE SET choices = excluded.choices,
 			note = excluded.note, action = excluded.action, answered_at = excluded.answered_at`,
-			a.DeliveryID, a.Team, a.User, occurrence, string(choices), cur.Note, cur.Action, a.AnsweredAt.Unix()); err != nil {
+			a.DeliveryID, a.Team, a.User, occurrence, string(choices), note, action, a.AnsweredAt.Unix()); err != nil {
 			return err
 		}
 		out = cur
@@ -340,7 +348,7 @@ func (db *DB) SaveAnswers(ctx context.Context, a trustbot.Answers) (trustbot.Ans
 	return out, err
 }
 
-func answers(ctx context.Context, q interface {
+func (db *DB) answers(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, k trustbot.UserKey, id string) (trustbot.Answers, error) {
 	a := trustbot.Answers{DeliveryID: id, UserKey: k}
@@ -355,6 +363,12 @@ func answers(ctx context.Context, q interface {
 		return a, err
 	}
 	a.AnsweredAt = time.Unix(at, 0).UTC()
+	if a.Note, err = db.Keys.Open(a.Note); err != nil {
+		return a, fmt.Errorf("reflection %s: note: %w", id, err)
+	}
+	if a.Action, err = db.Keys.Open(a.Action); err != nil {
+		return a, fmt.Errorf("reflection %s: action: %w", id, err)
+	}
 	if err := json.Unmarshal([]byte(choices), &a.Choices); err != nil {
 		return a, fmt.Errorf("reflection %s: choices: %w", id, err)
 	}
@@ -371,7 +385,7 @@ func (db *DB) Reflections(ctx context.Context, k trustbot.UserKey, kind string, 
 	}
 	out := make([]trustbot.Reflection, 0, len(ds))
 	for _, d := range ds {
-		a, err := answers(ctx, db.read, k, d.ID)
+		a, err := db.answers(ctx, db.read, k, d.ID)
 		if err != nil {
 			return nil, formatError(err)
 		}

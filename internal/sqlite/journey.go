@@ -13,7 +13,7 @@ import (
 
 const journeyCols = `id, team, user, kind, label, state, start, step, next_due_at, data, started_at`
 
-func scanJourney(row scanner) (trustbot.Journey, error) {
+func (db *DB) scanJourney(row scanner) (trustbot.Journey, error) {
 	var (
 		j            trustbot.Journey
 		start, data  string
@@ -23,24 +23,37 @@ func scanJourney(row scanner) (trustbot.Journey, error) {
 	if err := row.Scan(&j.ID, &j.Team, &j.User, &j.Kind, &j.Label, &j.State, &start, &j.Step, &due, &data, &startedAtSec); err != nil {
 		return j, err
 	}
+	return j, db.openJourney(&j, start, due, startedAtSec, data)
+}
+
+// openJourney fills the parts of a journey read as text, opening what was
+// sealed.
+func (db *DB) openJourney(j *trustbot.Journey, start string, due sql.NullInt64, startedAtSec int64, data string) error {
+	var err error
+	if j.Label, err = db.Keys.Open(j.Label); err != nil {
+		return fmt.Errorf("journey %s: label: %w", j.ID, err)
+	}
+	if data, err = db.Keys.Open(data); err != nil {
+		return fmt.Errorf("journey %s: data: %w", j.ID, err)
+	}
 	j.Start, _ = trustbot.ParseDate(start)
 	if due.Valid {
 		j.NextDueAt = time.Unix(due.Int64, 0).UTC()
 	}
 	j.StartedAt = time.Unix(startedAtSec, 0).UTC()
 	if err := json.Unmarshal([]byte(data), &j.Data); err != nil {
-		return j, fmt.Errorf("journey %s: data: %w", j.ID, err)
+		return fmt.Errorf("journey %s: data: %w", j.ID, err)
 	}
-	return j, nil
+	return nil
 }
 
 // SaveJourney creates or replaces one of the user's journeys. A journey's
 // ID belongs to its user: saving it under another user fails.
 func (db *DB) SaveJourney(ctx context.Context, j trustbot.Journey) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return saveJourney(ctx, tx, j, db.Now()) })
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.saveJourney(ctx, tx, j, db.Now()) })
 }
 
-func saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, now time.Time) error {
+func (db *DB) saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, now time.Time) error {
 	if j.ID == "" {
 		return errors.New("journey without an ID")
 	}
@@ -48,7 +61,15 @@ func saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, now time.T
 	if j.State == trustbot.Active && !j.NextDueAt.IsZero() {
 		due = j.NextDueAt.Unix()
 	}
-	data, err := json.Marshal(j.Data)
+	raw, err := json.Marshal(j.Data)
+	if err != nil {
+		return err
+	}
+	data, err := db.Keys.Seal(string(raw))
+	if err != nil {
+		return err
+	}
+	label, err := db.Keys.Seal(j.Label)
 	if err != nil {
 		return err
 	}
@@ -60,7 +81,7 @@ func saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, now time.T
 		ON CONFLICT (id) DO UPDATE SET label = excluded.label, state = excluded.state, start = excluded.start,
 			step = excluded.step, next_due_at = excluded.next_due_at, data = excluded.data, updated_at = excluded.updated_at
 		WHERE journeys.team = excluded.team AND journeys.user = excluded.user`,
-		j.ID, j.Team, j.User, j.Kind, j.Label, j.State, j.Start.String(), j.Step, due, string(data), started.Unix(), now.Unix())
+		j.ID, j.Team, j.User, j.Kind, label, j.State, j.Start.String(), j.Step, due, data, started.Unix(), now.Unix())
 	if err != nil {
 		return err
 	}
@@ -72,7 +93,7 @@ func saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, now time.T
 
 // Journey returns one of the user's journeys.
 func (db *DB) Journey(ctx context.Context, k trustbot.UserKey, id string) (trustbot.Journey, error) {
-	j, err := scanJourney(db.read.QueryRowContext(ctx, `SELECT `+journeyCols+` FROM journeys WHERE id = ? AND team = ? AND user = ?`, id, k.Team, k.User))
+	j, err := db.scanJourney(db.read.QueryRowContext(ctx, `SELECT `+journeyCols+` FROM journeys WHERE id = ? AND team = ? AND user = ?`, id, k.Team, k.User))
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, trustbot.Errorf(trustbot.ENOTFOUND, "no journey %q for %s", id, k)
 	}
@@ -92,7 +113,7 @@ func (db *DB) Journeys(ctx context.Context, k trustbot.UserKey, activeOnly bool)
 	defer rows.Close()
 	var out []trustbot.Journey
 	for rows.Next() {
-		j, err := scanJourney(rows)
+		j, err := db.scanJourney(rows)
 		if err != nil {
 			return nil, formatError(err)
 		}
@@ -133,15 +154,12 @@ func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, ad
 				rows.Close()
 				return err
 			}
-			d.j.Start, _ = trustbot.ParseDate(start)
-			d.j.NextDueAt = time.Unix(next.Int64, 0).UTC()
-			d.j.StartedAt = time.Unix(started, 0).UTC()
 			if paused > 0 {
 				d.p.PausedUntil = time.Unix(paused, 0).UTC()
 			}
-			if err := json.Unmarshal([]byte(data), &d.j.Data); err != nil {
+			if err := db.openJourney(&d.j, start, next, started, data); err != nil {
 				rows.Close()
-				return fmt.Errorf("journey %s: data: %w", d.j.ID, err)
+				return err
 			}
 			list = append(list, d)
 		}
@@ -162,7 +180,7 @@ func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, ad
 			if n, _ := res.RowsAffected(); n == 1 {
 				out = append(out, del)
 			}
-			if err := saveJourney(ctx, tx, next, now); err != nil {
+			if err := db.saveJourney(ctx, tx, next, now); err != nil {
 				return err
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/trustbot/trustbot/internal/secret"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -36,6 +37,10 @@ type DB struct {
 	Path string
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+
+	// Keys seal free text (notes, labels, plan goals) at rest; nil or a
+	// keyring without a current key stores it as it is.
+	Keys *secret.Keyring
 
 	write *sql.DB // one connection, BEGIN IMMEDIATE: writers queue, never BUSY
 	read  *sql.DB // readers, in parallel with the writer thanks to WAL

@@ -18,7 +18,8 @@ var allowed = map[string][]string{
 	"internal/trustbot":  {},
 	"internal/playbook":  {"internal/trustbot"},
 	"internal/coach":     {"internal/trustbot", "internal/playbook"},
-	"internal/sqlite":    {"internal/trustbot"},
+	"internal/sqlite":    {"internal/trustbot", "internal/secret"},
+	"internal/secret":    {},
 	"internal/slack":     {"internal/trustbot"},
 	"internal/console":   {"internal/trustbot"},
 	"internal/schedule":  {"internal/trustbot"},
@@ -27,7 +28,7 @@ var allowed = map[string][]string{
 	"playbooks":          {},
 	"cmd/trustbot": {
 		"internal/trustbot", "internal/playbook", "internal/coach", "internal/sqlite",
-		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "playbooks",
+		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "playbooks",
 	},
 }
 

@@ -110,6 +110,26 @@ type Store interface {
 	CheckinStore
 	JourneyStore
 	WeeklyStore
+
+	// Export returns everything stored about the user.
+	Export(ctx context.Context, k UserKey) (UserData, error)
+	// Forget deletes every row about the user, in every table.
+	Forget(ctx context.Context, k UserKey) error
+}
+
+// UserData is everything trustbot stores about one user, for export.
+type UserData struct {
+	Team        string         `json:"team"`
+	User        string         `json:"user"`
+	ExportedAt  time.Time      `json:"exported_at"`
+	Settings    Settings       `json:"settings"`
+	Profile     *Profile       `json:"profile,omitempty"`
+	Schedule    *Schedule      `json:"checkin_schedule,omitempty"`
+	Deliveries  []Delivery     `json:"deliveries"`
+	Reflections []Answers      `json:"reflections"`
+	Journeys    []Journey      `json:"journeys"`
+	TipsShown   []string       `json:"tips_shown"`
+	Subscribed  []Subscription `json:"channels_subscribed"`
 }
 
 // CheckinStore keeps reflection check-ins: schedules, deliveries, answers.

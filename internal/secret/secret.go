@@ -1,0 +1,137 @@
+// Package secret seals free text for storage with AES-256-GCM (standard
+// library only). A sealed value names the key it was sealed with, so that
+// a new key can be rolled in while values sealed with an older one stay
+// readable until they are sealed again.
+package secret
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// prefix marks a sealed value: "enc1:<key id>:<base64 nonce+ciphertext>".
+const prefix = "enc1:"
+
+// Keyring holds the key that seals and the keys that may open.
+type Keyring struct {
+	current string // key ID that seals; "" when sealing is off
+	aeads   map[string]cipher.AEAD
+}
+
+// ParseKey reads a 32-byte key given as base64 (standard or URL, padded or
+// not) or as 64 hex digits.
+func ParseKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 64 {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("an encryption key must be 32 bytes, as base64 or 64 hex digits (e.g. openssl rand -base64 32)")
+}
+
+// KeyID names a key without revealing it: the first 8 hex digits of its
+// SHA-256.
+func KeyID(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:4])
+}
+
+// NewKeyring returns a keyring that seals with current (nil: values are
+// stored as they are) and opens values sealed with current or any of old.
+func NewKeyring(current []byte, old ...[]byte) (*Keyring, error) {
+	k := &Keyring{aeads: map[string]cipher.AEAD{}}
+	for i, key := range append([][]byte{current}, old...) {
+		if key == nil {
+			continue
+		}
+		if len(key) != 32 {
+			return nil, fmt.Errorf("key %d is %d bytes, want 32 (AES-256)", i, len(key))
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		id := KeyID(key)
+		k.aeads[id] = aead
+		if i == 0 {
+			k.current = id
+		}
+	}
+	return k, nil
+}
+
+// Sealing reports whether new values are sealed.
+func (k *Keyring) Sealing() bool { return k != nil && k.current != "" }
+
+// Seal returns s sealed with the current key, or s itself when sealing is
+// off or s is empty.
+func (k *Keyring) Seal(s string) (string, error) {
+	if !k.Sealing() || s == "" {
+		return s, nil
+	}
+	aead := k.aeads[k.current]
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	out := aead.Seal(nonce, nonce, []byte(s), []byte(k.current))
+	return prefix + k.current + ":" + base64.RawStdEncoding.EncodeToString(out), nil
+}
+
+// ErrUnknownKey means a value was sealed with a key the keyring lacks.
+var ErrUnknownKey = errors.New("sealed with a key that is not configured")
+
+// Open returns the text of a sealed value; a value that is not sealed is
+// returned as it is.
+func (k *Keyring) Open(s string) (string, error) {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok {
+		return s, nil
+	}
+	id, data, ok := strings.Cut(rest, ":")
+	if !ok {
+		return "", errors.New("malformed sealed value")
+	}
+	var aead cipher.AEAD
+	if k != nil {
+		aead = k.aeads[id]
+	}
+	if aead == nil {
+		return "", fmt.Errorf("key %s: %w", id, ErrUnknownKey)
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(data)
+	if err != nil || len(raw) < aead.NonceSize() {
+		return "", errors.New("malformed sealed value")
+	}
+	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(id))
+	if err != nil {
+		return "", fmt.Errorf("key %s: cannot open: %w", id, err)
+	}
+	return string(plain), nil
+}
+
+// Current reports whether s is sealed with the current key (or, when
+// sealing is off, not sealed at all): rekeying leaves such values alone.
+func (k *Keyring) Current(s string) bool {
+	if !k.Sealing() {
+		return !strings.HasPrefix(s, prefix)
+	}
+	return strings.HasPrefix(s, prefix+k.current+":")
+}

@@ -1,0 +1,165 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Export returns everything stored about the user.
+func (db *DB) Export(ctx context.Context, k trustbot.UserKey) (trustbot.UserData, error) {
+	u := trustbot.UserData{Team: k.Team, User: k.User, ExportedAt: db.Now().UTC(),
+		Deliveries: []trustbot.Delivery{}, Reflections: []trustbot.Answers{}, Journeys: []trustbot.Journey{}, TipsShown: []string{}, Subscribed: []trustbot.Subscription{}}
+	var err error
+	if u.Settings, err = db.Settings(ctx, k); err != nil {
+		return u, err
+	}
+	if p, err := db.Profile(ctx, k); err == nil {
+		u.Profile = &p
+	}
+	if s, err := db.Schedule(ctx, k); err == nil {
+		u.Schedule = &s
+	}
+	if u.Deliveries, err = db.deliveries(ctx, `WHERE team = ? AND user = ? ORDER BY due_at`, k.Team, k.User); err != nil {
+		return u, err
+	}
+	for _, d := range u.Deliveries {
+		a, err := db.answers(ctx, db.read, k, d.ID)
+		if err != nil {
+			return u, err
+		}
+		if len(a.Choices) > 0 || a.Note != "" || a.Action != "" {
+			u.Reflections = append(u.Reflections, a)
+		}
+	}
+	if u.Journeys, err = db.Journeys(ctx, k, false); err != nil {
+		return u, err
+	}
+	if u.TipsShown, err = db.RecentTips(ctx, k, tipsKept); err != nil {
+		return u, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+subscriptionCols+` FROM subscriptions WHERE team = ? AND subscriber = ?`, k.Team, k.User)
+	if err != nil {
+		return u, formatError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s, err := scanSubscription(rows)
+		if err != nil {
+			return u, formatError(err)
+		}
+		u.Subscribed = append(u.Subscribed, s)
+	}
+	return u, formatError(rows.Err())
+}
+
+// Forget deletes every row about the user. Channel subscriptions they set
+// up stay for the channel, without their ID.
+func (db *DB) Forget(ctx context.Context, k trustbot.UserKey) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM reflections WHERE team = ? AND user = ?`,
+			`DELETE FROM deliveries WHERE team = ? AND user = ?`,
+			`DELETE FROM journeys WHERE team = ? AND user = ?`,
+			`DELETE FROM schedules WHERE team = ? AND user = ?`,
+			`DELETE FROM tips_shown WHERE team = ? AND user = ?`,
+			`DELETE FROM profiles WHERE team = ? AND user = ?`,
+			`DELETE FROM settings WHERE team = ? AND user = ?`,
+			`DELETE FROM subscription_changes WHERE team = ? AND user = ?`,
+			`UPDATE subscriptions SET subscriber = '' WHERE team = ? AND subscriber = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, k.Team, k.User); err != nil {
+				return fmt.Errorf("forget: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Purge deletes what is older than before: reflections and the deliveries
+// they answer, finished or stopped journeys, old tips shown. It returns how
+// many rows went.
+func (db *DB) Purge(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		cut := before.Unix()
+		for _, q := range []string{
+			`DELETE FROM reflections WHERE delivery_id IN (SELECT id FROM deliveries WHERE due_at < ? AND state IN ('sent', 'skipped', 'failed'))`,
+			`DELETE FROM deliveries WHERE due_at < ? AND state IN ('sent', 'skipped', 'failed')`,
+			`DELETE FROM journeys WHERE state IN ('finished', 'stopped') AND updated_at < ?`,
+			`DELETE FROM tips_shown WHERE shown_at < ? * 1000`,
+			`DELETE FROM subscription_changes WHERE at < ?`,
+		} {
+			res, err := tx.ExecContext(ctx, q, cut)
+			if err != nil {
+				return fmt.Errorf("purge: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		return nil
+	})
+	return total, err
+}
+
+// Rekey seals every stored free-text value with the current key (or, with
+// sealing off, stores it as plain text again). It returns how many values
+// changed.
+func (db *DB) Rekey(ctx context.Context) (int, error) {
+	n := 0
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		for _, col := range []struct{ table, key, column string }{
+			{"reflections", "delivery_id", "note"}, {"reflections", "delivery_id", "action"},
+			{"journeys", "id", "label"}, {"journeys", "id", "data"},
+		} {
+			rows, err := tx.QueryContext(ctx, `SELECT `+col.key+`, `+col.column+` FROM `+col.table)
+			if err != nil {
+				return err
+			}
+			type row struct{ id, value string }
+			var stale []row
+			for rows.Next() {
+				var r row
+				if err := rows.Scan(&r.id, &r.value); err != nil {
+					rows.Close()
+					return err
+				}
+				if r.value != "" && !db.Keys.Current(r.value) {
+					stale = append(stale, r)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, r := range stale {
+				plain, err := db.Keys.Open(r.value)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", col.table, r.id, err)
+				}
+				sealed, err := db.Keys.Seal(plain)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE `+col.table+` SET `+col.column+` = ? WHERE `+col.key+` = ?`, sealed, r.id); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Backup writes a consistent copy of the database to path while it is in
+// use (VACUUM INTO). The file must not exist.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, formatError(err))
+	}
+	return nil
+}

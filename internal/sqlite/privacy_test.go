@@ -1,0 +1,251 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/secret"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// seedUser gives a user one of everything: settings, profile, schedule, a
+// delivery with a note, a journey with a label and goal, a tip shown, a
+// subscription and its change.
+func seedUser(t *testing.T, db *sqlite.DB, k trustbot.UserKey, note string) {
+	t.Helper()
+	ctx := context.Background()
+	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.SaveSettings(ctx, trustbot.Settings{UserKey: k, Lang: "ja", Prefs: trustbot.DefaultPrefs()}))
+	must(db.SaveProfile(ctx, trustbot.Profile{UserKey: k, TZ: "Asia/Tokyo", Locale: "ja-JP", FetchedAt: due}))
+	must(db.SaveSchedule(ctx, schedule(k, due)))
+	ds, err := db.ClaimDue(ctx, due, 10, weekAdvance)
+	must(err)
+	for _, d := range ds {
+		if d.User == k.User {
+			db.MarkSending(ctx, d.ID, "a", due)
+			must(db.MarkSent(ctx, d.ID, trustbot.Posted{Channel: "D" + k.User, TS: "1.1"}, due))
+			_, err := db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: d.ID, UserKey: k, Choices: map[string]string{"promises": "yes"}, Note: note, Action: "朝の挨拶を自分から", AnsweredAt: due})
+			must(err)
+		}
+	}
+	must(db.SaveJourney(ctx, trustbot.Journey{ID: "j" + k.User, UserKey: k, Kind: "plan", Label: "秘密のラベル" + k.User, State: trustbot.Active,
+		Start: trustbot.DateOf(due), Data: trustbot.JourneyData{Goal: "秘密の目標", Stage: "some-unease", Horizon: 3}, NextDueAt: due.Add(24 * time.Hour)}))
+	must(db.RecordTipShown(ctx, k, "cooling-work-only-first", due))
+	must(db.SaveSubscription(ctx, trustbot.Subscription{Team: k.Team, Channel: "C" + k.User[1:] + "CH", Weekday: time.Monday, Minute: 540, Lang: "ja",
+		TZ: "Asia/Tokyo", Active: true, Subscriber: k.User, NextDueAt: due}, k.User, "on"))
+}
+
+// fileBytes reads the database file and its WAL, as an attacker with the
+// disk would.
+func fileBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	var all []byte
+	for _, p := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+func keyring(t *testing.T, keys ...byte) *secret.Keyring {
+	t.Helper()
+	var ks [][]byte
+	for _, b := range keys {
+		ks = append(ks, bytes.Repeat([]byte{b}, 32))
+	}
+	k, err := secret.NewKeyring(ks[0], ks[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestEncryptionAtRest(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Keys = keyring(t, 1)
+	seedUser(t, db, alice, "とても個人的なメモ")
+	raw := fileBytes(t, path)
+	for _, secretText := range []string{"とても個人的なメモ", "朝の挨拶を自分から", "秘密のラベル", "秘密の目標"} {
+		if bytes.Contains(raw, []byte(secretText)) {
+			t.Errorf("%q is readable in the database file", secretText)
+		}
+	}
+	rs, err := db.Reflections(ctx, alice, "checkin", 5)
+	if err != nil || len(rs) != 1 || rs[0].Answers.Note != "とても個人的なメモ" {
+		t.Fatalf("reading back: %+v %v", rs, err)
+	}
+	j, err := db.Journey(ctx, alice, "j"+alice.User)
+	if err != nil || j.Label != "秘密のラベル"+alice.User || j.Data.Goal != "秘密の目標" {
+		t.Fatalf("journey back: %+v %v", j, err)
+	}
+
+	// Rotate: a new key seals, the old one still opens; rekey moves every
+	// value to the new key, after which the old key is not needed.
+	db.Keys = keyring(t, 2, 1)
+	n, err := db.Rekey(ctx)
+	if err != nil || n != 4 {
+		t.Fatalf("rekey changed %d values, err %v; want 4 (note, action, label, data)", n, err)
+	}
+	db.Keys = keyring(t, 2)
+	if rs, err := db.Reflections(ctx, alice, "checkin", 5); err != nil || rs[0].Answers.Note != "とても個人的なメモ" {
+		t.Fatalf("after rekey and dropping the old key: %+v %v", rs, err)
+	}
+	if n, _ := db.Rekey(ctx); n != 0 {
+		t.Fatalf("a second rekey changed %d values", n)
+	}
+	// Without the key, sealed values cannot be read: an error, not garbage.
+	db.Keys = nil
+	if _, err := db.Reflections(ctx, alice, "checkin", 5); err == nil {
+		t.Fatal("sealed notes read without a key")
+	}
+}
+
+func TestForget(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	seedUser(t, db, alice, "アリスのメモ")
+	seedUser(t, db, bob, "ボブのメモ")
+	if err := db.Forget(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	// Open the file on its own and look for Alice in every column of every table.
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	tables, err := raw.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for tables.Next() {
+		var n string
+		tables.Scan(&n)
+		names = append(names, n)
+	}
+	tables.Close()
+	bobRows := 0
+	for _, table := range names {
+		rows, err := raw.Query(`SELECT * FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			rows.Scan(ptrs...)
+			for i, v := range vals {
+				s := ""
+				switch v := v.(type) {
+				case string:
+					s = v
+				case []byte:
+					s = string(v)
+				}
+				if strings.Contains(s, alice.User) || strings.Contains(s, "アリスのメモ") {
+					t.Errorf("table %s, column %s still holds %q", table, cols[i], s)
+				}
+				if strings.Contains(s, bob.User) {
+					bobRows++
+				}
+			}
+		}
+		rows.Close()
+	}
+	if bobRows == 0 {
+		t.Fatal("forgetting Alice removed Bob too")
+	}
+}
+
+func TestExportAndPurge(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	seedUser(t, db, alice, "アリスのメモ")
+	seedUser(t, db, bob, "ボブのメモ")
+	u, err := db.Export(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Profile == nil || u.Schedule == nil || len(u.Reflections) != 1 || u.Reflections[0].Note != "アリスのメモ" ||
+		len(u.Journeys) != 1 || len(u.TipsShown) != 1 || len(u.Subscribed) != 1 || len(u.Deliveries) == 0 {
+		t.Fatalf("export: %+v", u)
+	}
+	for _, d := range u.Deliveries {
+		if d.User != alice.User {
+			t.Fatalf("export holds %s's delivery", d.User)
+		}
+	}
+	// Retention: everything before the cut goes, except what is still active.
+	n, err := db.Purge(ctx, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || n == 0 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	if rs, _ := db.Reflections(ctx, alice, "checkin", 5); len(rs) != 0 {
+		t.Fatalf("old reflections kept: %+v", rs)
+	}
+	if js, _ := db.Journeys(ctx, alice, true); len(js) != 1 {
+		t.Fatal("an active journey was purged")
+	}
+}
+
+func TestBackupWhileWriting(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	seedUser(t, db, alice, "アリスのメモ")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			db.RecordTipShown(ctx, bob, "t", time.Unix(int64(i), 0))
+		}
+	}()
+	path := filepath.Join(t.TempDir(), "backup.db")
+	if err := db.Backup(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	copy, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copy.Close()
+	rs, err := copy.Reflections(ctx, alice, "checkin", 5)
+	if err != nil || len(rs) != 1 || rs[0].Answers.Note != "アリスのメモ" {
+		t.Fatalf("backup content: %+v %v", rs, err)
+	}
+	if err := db.Backup(ctx, path); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+}
