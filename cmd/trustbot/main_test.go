@@ -435,6 +435,17 @@ func TestSlackBusyDatabase(t *testing.T) {
 	bot := MustRunBot(t, nil)
 	bot.Slash(t, enUser, "help") // caches the profile
 	lock := holdWriteLock(t, bot.DB)
+	// While the database is stuck, the socket keeps acknowledging: twenty
+	// commands are all acked before the lock is released.
+	for range 20 {
+		env, err := bot.Slack.SlashCommand(fakeslack.SlashCommand{UserID: enUser, Text: "tip", ResponseURL: bot.Slack.NewResponseURL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bot.Slack.WaitAck(ctxTimeout(t), env); err != nil {
+			t.Fatalf("no ack while the database is locked: %v", err)
+		}
+	}
 	_, r := bot.Slash(t, enUser, "tip")
 	if !strings.Contains(r.raw, lib.T(trustbot.English, "error.busy")) {
 		t.Fatalf("tip under a locked database: %s", r.raw)

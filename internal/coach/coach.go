@@ -19,6 +19,10 @@ import (
 // trusted before the platform is asked again.
 const ProfileTTL = 24 * time.Hour
 
+// RequestTimeout bounds one request: a user waiting on a locked database
+// hears "busy, try again" within it, whatever else is waiting to write.
+const RequestTimeout = 6 * time.Second
+
 // Coach answers requests. Its fields are set once, before use.
 type Coach struct {
 	Library     *playbook.Library
@@ -77,6 +81,8 @@ func (t *turn) tr(key string, args ...string) string { return t.Library.T(t.lang
 // Handle answers one request. It always returns a reply: failures are
 // logged (with IDs only) and answered with a kind, localized message.
 func (c *Coach) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply {
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
 	t := &turn{Coach: c, ctx: ctx, req: req, lang: c.DefaultLang}
 	if !req.UserKey.Valid() {
 		c.Logger.Warn("request without a valid user", "team", req.Team, "user", req.User)

@@ -194,6 +194,9 @@ func formatError(err error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &trustbot.Error{Code: trustbot.EUNAVAILABLE, Message: "database did not answer in time: " + err.Error()}
+	}
 	if se, ok := errors.AsType[*sqlite.Error](err); ok {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
