@@ -435,8 +435,12 @@ func TestSlackBusyDatabase(t *testing.T) {
 	bot := MustRunBot(t, nil)
 	bot.Slash(t, enUser, "help") // caches the profile
 	lock := holdWriteLock(t, bot.DB)
-	// While the database is stuck, the socket keeps acknowledging: twenty
-	// commands are all acked before the lock is released.
+	_, r := bot.Slash(t, enUser, "tip")
+	if !strings.Contains(r.raw, lib.T(trustbot.English, "error.busy")) {
+		t.Fatalf("tip under a locked database: %s", r.raw)
+	}
+	// While the database stays stuck, the socket keeps acknowledging: twenty
+	// more commands are all acked before the lock is released.
 	for range 20 {
 		env, err := bot.Slack.SlashCommand(fakeslack.SlashCommand{UserID: enUser, Text: "tip", ResponseURL: bot.Slack.NewResponseURL()})
 		if err != nil {
@@ -445,10 +449,6 @@ func TestSlackBusyDatabase(t *testing.T) {
 		if _, err := bot.Slack.WaitAck(ctxTimeout(t), env); err != nil {
 			t.Fatalf("no ack while the database is locked: %v", err)
 		}
-	}
-	_, r := bot.Slash(t, enUser, "tip")
-	if !strings.Contains(r.raw, lib.T(trustbot.English, "error.busy")) {
-		t.Fatalf("tip under a locked database: %s", r.raw)
 	}
 	lock()
 	if _, r := bot.Slash(t, enUser, "tip"); strings.Contains(r.raw, lib.T(trustbot.English, "error.busy")) {
