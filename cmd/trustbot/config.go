@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/trustbot/trustbot/internal/secret"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -27,6 +30,8 @@ type Config struct {
 	LogFormat    string
 	SendRate     float64  // scheduled messages per second across the workspace
 	Admins       []string // user IDs who alone may change a channel's tip of the week; empty: any member
+	Keys         *secret.Keyring
+	Retention    time.Duration // reflections and finished journeys older than this are deleted; 0: kept
 }
 
 var (
@@ -35,8 +40,43 @@ var (
 	errAppToken = errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
 )
 
+// secrets can also be read from a file named by <NAME>_FILE (the
+// container and systemd-credentials convention).
+var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS"}
+
+// withSecretFiles returns a getenv that answers a secret from its _FILE
+// when the variable itself is unset. A file that cannot be read is an
+// error that names the variable, never the content.
+func withSecretFiles(getenv func(string) string) (func(string) string, error) {
+	values := map[string]string{}
+	var errs []error
+	for _, name := range secrets {
+		file := getenv(name + "_FILE")
+		if file == "" {
+			continue
+		}
+		if getenv(name) != "" {
+			errs = append(errs, fmt.Errorf("%s and %s_FILE are both set: use one", name, name))
+			continue
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s_FILE: cannot read %s", name, file))
+			continue
+		}
+		values[name] = strings.TrimSpace(string(b))
+	}
+	return func(k string) string {
+		if v, ok := values[k]; ok {
+			return v
+		}
+		return getenv(k)
+	}, errors.Join(errs...)
+}
+
 // LoadConfig reads the configuration from getenv.
 func LoadConfig(getenv func(string) string) (Config, error) {
+	getenv, fileErr := withSecretFiles(getenv)
 	c := Config{
 		BotToken:     strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
 		AppToken:     strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
@@ -55,7 +95,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.DB == "" {
 		c.DB = DefaultDB
 	}
-	var errs []error
+	errs := []error{fileErr}
 	c.DefaultLang = trustbot.Japanese
 	if v := getenv("TRUSTBOT_DEFAULT_LANG"); v != "" {
 		l, ok := trustbot.ParseLang(v)
@@ -71,6 +111,35 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.SendRate = r
 	}
+	var current []byte
+	if v := getenv("TRUSTBOT_ENCRYPTION_KEY"); v != "" {
+		k, err := secret.ParseKey(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTBOT_ENCRYPTION_KEY: %w", err))
+		}
+		current = k
+	}
+	var old [][]byte
+	for i, v := range strings.FieldsFunc(getenv("TRUSTBOT_ENCRYPTION_OLD_KEYS"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		k, err := secret.ParseKey(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTBOT_ENCRYPTION_OLD_KEYS: key %d: %w", i+1, err))
+			continue
+		}
+		old = append(old, k)
+	}
+	if keys, err := secret.NewKeyring(current, old...); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.Keys = keys
+	}
+	if v := getenv("TRUSTBOT_RETENTION"); v != "" {
+		d, err := parseDays(v)
+		if err != nil || d < 24*time.Hour {
+			errs = append(errs, fmt.Errorf("TRUSTBOT_RETENTION=%q: a number of days such as 730d (at least 1d)", v))
+		}
+		c.Retention = d
+	}
 	for _, id := range strings.FieldsFunc(getenv("TRUSTBOT_ADMINS"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		c.Admins = append(c.Admins, id)
 	}
@@ -85,6 +154,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT=%q: use text or json", c.LogFormat))
 	}
 	return c, errors.Join(errs...)
+}
+
+// parseDays reads "730d" or "730" (days), or a Go duration such as "48h".
+func parseDays(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+	if err == nil {
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // ValidateSlack checks what serve needs to connect to Slack.
@@ -119,5 +198,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("playbooks_dir", c.PlaybooksDir),
 		slog.String("default_lang", string(c.DefaultLang)),
 		slog.Float64("send_rate", c.SendRate),
+		slog.Bool("encryption", c.Keys.Sealing()),
+		slog.Duration("retention", c.Retention),
 	)
 }

@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	// Time zone data inside the binary: a bare container has none.
+	_ "time/tzdata"
 
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/sqlite"
@@ -59,6 +61,9 @@ Usage:
   trustbot console [flags]         try the coach in this terminal, without Slack
   trustbot migrate                 create or upgrade the database, then exit
   trustbot dispatch [--now T] [--dry-run]  send the check-ins due at T (RFC 3339), once
+  trustbot backup FILE             write a consistent copy of the database while it runs
+  trustbot export --team T --user U [--out FILE]   a user's data as JSON
+  trustbot rekey                   re-seal stored notes with TRUSTBOT_ENCRYPTION_KEY
   trustbot playbooks lint [DIR]    check the content (the embedded one, or DIR)
   trustbot playbooks stats [--json] [DIR]  count the content
   trustbot version                 print the version
@@ -84,6 +89,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = migrate(ctx, e)
 	case "dispatch":
 		err = dispatch(ctx, e)
+	case "backup":
+		err = backup(ctx, e)
+	case "export":
+		err = export(ctx, e)
+	case "rekey":
+		err = rekey(ctx, e)
 	case "playbooks":
 		err = playbooksCmd(e)
 	case "version":
@@ -177,7 +188,7 @@ func migrate(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, cfg.DB)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -188,6 +199,16 @@ func migrate(ctx context.Context, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: schema version %d\n", cfg.DB, v)
 	return nil
+}
+
+// openStore opens the database with the configured encryption keys.
+func openStore(ctx context.Context, cfg Config) (*sqlite.DB, error) {
+	store, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	store.Keys = cfg.Keys
+	return store, nil
 }
 
 func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {

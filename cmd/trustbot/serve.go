@@ -40,7 +40,7 @@ func serve(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, cfg.DB)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -78,6 +78,9 @@ func serve(ctx context.Context, e env) error {
 		defer close(dispatched)
 		disp.Run(ctx)
 	}()
+	if cfg.Retention > 0 {
+		go retain(ctx, store, cfg.Retention, log)
+	}
 	err = sl.Run(ctx)
 	cancel()
 	<-dispatched
@@ -167,7 +170,7 @@ func consoleCmd(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, cfg.DB)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -206,4 +209,24 @@ func consoleCmd(ctx context.Context, e env) error {
 	cancel()
 	<-dispatched
 	return err
+}
+
+// retain deletes what is older than the retention period, at start and
+// then daily.
+func retain(ctx context.Context, store *sqlite.DB, keep time.Duration, log *slog.Logger) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		n, err := store.Purge(ctx, time.Now().Add(-keep))
+		if err != nil && ctx.Err() == nil {
+			log.Error("retention purge failed", "err", err)
+		} else if n > 0 {
+			log.Info("retention purge", "rows", n, "older_than", keep)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

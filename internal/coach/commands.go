@@ -54,6 +54,10 @@ func (t *turn) command(c Command) (trustbot.Reply, error) {
 		return t.journeysList()
 	case "weekly":
 		return t.weeklyCommand(c.Args)
+	case "export":
+		return t.exportCommand()
+	case "forget":
+		return t.forgetCommand(), nil
 	}
 	return t.help(c.Word), nil
 }
@@ -102,6 +106,10 @@ func (t *turn) action(id, value string) (trustbot.Reply, error) {
 	case ActTry:
 		// A private answer beside the channel's post, which stays as it is.
 		return t.tryThis(value)
+	case ActForgetConfirm:
+		r, err = t.forget()
+	case ActForgetCancel:
+		r = t.textReply(t.tr("forget.canceled"))
 	case ActTryAnswer:
 		r, err = t.tryAnswer(value)
 	case ActTryOff:

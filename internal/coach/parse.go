@@ -49,6 +49,8 @@ var commands = map[string]string{
 	"repair": "repair", "修復": "repair", "関係修復": "repair", "謝りたい": "repair", "信頼回復": "repair",
 	"plan": "plan", "計画": "plan", "プラン": "plan", "信頼プラン": "plan",
 	"journeys": "journeys", "journey": "journeys", "進行中": "journeys", "ジャーニー": "journeys",
+	"export": "export", "エクスポート": "export", "書き出し": "export",
+	"forget": "forget", "削除": "forget", "データ削除": "forget", "忘れて": "forget",
 	"weekly": "weekly", "今週のヒント": "weekly", "週間ヒント": "weekly", "ウィークリー": "weekly",
 }
 

@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -90,11 +92,27 @@ func (c *Console) Run(ctx context.Context) error {
 		if reply.Modal != nil {
 			reply = c.form(ctx, reply.Modal)
 		}
+		if reply.File != nil {
+			c.save(reply.File)
+		}
 		c.print(reply, "")
 		if c.After != nil {
 			c.After(ctx)
 		}
 	}
+}
+
+// save writes a file for the user into the working directory, readable
+// only by them.
+func (c *Console) save(f *trustbot.File) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	name := filepath.Base(f.Name)
+	if err := os.WriteFile(name, f.Data, 0o600); err != nil {
+		fmt.Fprintf(c.Out, "%s: %v\n", name, err)
+		return
+	}
+	fmt.Fprintln(c.Out, c.T("console.saved", "file", name))
 }
 
 // form asks for each input of a modal on its own line and submits them.

@@ -184,10 +184,11 @@ type respURL struct {
 
 // Server is the fake. Create it with New and stop it with Close.
 type Server struct {
-	ln   net.Listener
-	srv  *http.Server
-	base string // http://127.0.0.1:PORT
-	host string // 127.0.0.1:PORT
+	uploads files // files.* uploads and shares
+	ln      net.Listener
+	srv     *http.Server
+	base    string // http://127.0.0.1:PORT
+	host    string // 127.0.0.1:PORT
 
 	wg   sync.WaitGroup
 	done chan struct{}
@@ -283,6 +284,7 @@ func New() *Server {
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc("/link/", s.handleLink)
 	mux.HandleFunc("/response/", s.handleResponse)
+	mux.HandleFunc("/upload/", s.handleUpload)
 	s.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -6,6 +6,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -304,6 +305,12 @@ func (c *Client) respond(ctx context.Context, to target, r trustbot.Reply, req t
 }
 
 func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, req trustbot.Request) error {
+	if r.File != nil {
+		// The file goes to the DM; the summary also answers where they asked.
+		if err := c.sendFile(ctx, req.User, r); err != nil {
+			return err
+		}
+	}
 	switch {
 	case r.Modal != nil:
 		if to.TriggerID == "" {
@@ -343,6 +350,23 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 		slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
 	if err != nil {
 		return errors.Join(urlErr, err)
+	}
+	return nil
+}
+
+// sendFile shares a file in the user's DM with the app, the reply's text
+// as its comment.
+func (c *Client) sendFile(ctx context.Context, user string, r trustbot.Reply) error {
+	ch, _, _, err := c.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
+	if err != nil {
+		return fmt.Errorf("conversations.open: %w", err)
+	}
+	_, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: bytes.NewReader(r.File.Data), FileSize: len(r.File.Data), Filename: r.File.Name, Title: r.File.Title,
+		Channel: ch.ID, InitialComment: fallback(r),
+	})
+	if err != nil {
+		return fmt.Errorf("file upload: %w", err)
 	}
 	return nil
 }

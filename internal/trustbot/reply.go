@@ -114,6 +114,16 @@ type Reply struct {
 	// RefreshHome says the user's overview changed and should be shown
 	// anew.
 	RefreshHome bool
+	// File, when set, is sent to the user privately (their DM), with Text
+	// as its comment.
+	File *File
+}
+
+// File is a document for the user: their data export.
+type File struct {
+	Name  string
+	Title string
+	Data  []byte
 }
 
 // Modal is a small form.

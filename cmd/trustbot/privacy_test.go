@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// seedCheckin gives user a check-in answered with a note.
+func seedCheckin(t *testing.T, bot *Bot, user, note string) {
+	t.Helper()
+	bot.Slash(t, user, "checkin weekly fri 16:00")
+	due := bot.dueAt(t, user)
+	bot.Dispatch(t, "--now", due.Format(time.RFC3339))
+	dms := bot.Slack.Messages("D" + user)
+	var id string
+	for _, raw := range messageReply(dms[len(dms)-1]).Blocks {
+		if i := strings.Index(string(raw), `"value":"d`); i >= 0 && id == "" {
+			id = string(raw)[i+9 : i+9+25]
+		}
+	}
+	env, err := bot.Slack.Interactive(map[string]any{
+		"type": "view_submission", "user": map[string]string{"id": user, "team_id": fakeslack.TeamID},
+		"team": map[string]string{"id": fakeslack.TeamID},
+		"view": map[string]any{"id": "V9", "type": "modal", "callback_id": "checkin.note", "private_metadata": id,
+			"state": map[string]any{"values": map[string]any{"note": map[string]any{"note": map[string]string{"value": note}}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot.Slack.WaitAck(ctxTimeout(t), env)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := bot.Slack.Messages("D" + user); strings.Contains(string(m[len(m)-1].Blocks), note) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("note %q not saved", note)
+}
+
+func TestExportAndForget(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(keyFile, []byte(strings.Repeat("09", 32)+"\n"), 0o600)
+	bot := MustRunBot(t, map[string]string{"TRUSTBOT_ENCRYPTION_KEY_FILE": keyFile})
+	seedCheckin(t, bot, enUser, "my very private note")
+	seedCheckin(t, bot, jaUser, "じぶんだけのメモ")
+
+	t.Run("NoteSealedAtRest", func(t *testing.T) {
+		for _, p := range []string{bot.DB, bot.DB + "-wal"} {
+			b, _ := os.ReadFile(p)
+			if bytes.Contains(b, []byte("my very private note")) || bytes.Contains(b, []byte("じぶんだけのメモ")) {
+				t.Fatalf("a note is readable in %s", p)
+			}
+		}
+	})
+
+	t.Run("Export", func(t *testing.T) {
+		if _, r := bot.Slash(t, enUser, "export"); !strings.Contains(r.raw, "JSON") {
+			t.Fatalf("no summary where the export was asked: %s", r.raw)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for len(bot.Slack.Files()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		files := bot.Slack.Files()
+		if len(files) != 1 || files[0].Channel != "D"+enUser || !strings.Contains(files[0].Comment, "JSON") {
+			t.Fatalf("export file: %+v", files)
+		}
+		var data trustbot.UserData
+		if err := json.Unmarshal(files[0].Content, &data); err != nil {
+			t.Fatal(err)
+		}
+		if data.User != enUser || len(data.Reflections) != 1 || data.Reflections[0].Note != "my very private note" || data.Schedule == nil {
+			t.Fatalf("exported data: %+v", data)
+		}
+		if strings.Contains(string(files[0].Content), jaUser) {
+			t.Fatal("the export holds another user's data")
+		}
+	})
+
+	t.Run("Forget", func(t *testing.T) {
+		_, r := bot.Slash(t, enUser, "forget")
+		done := bot.Press(t, enUser, r, "forget.confirm", "")
+		if !strings.Contains(done.raw, "Everything about you is deleted") {
+			t.Fatalf("forget: %s", done.raw)
+		}
+		raw, err := sql.Open("sqlite", "file:"+bot.DB+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		tables, _ := raw.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+		var names []string
+		for tables.Next() {
+			var n string
+			tables.Scan(&n)
+			names = append(names, n)
+		}
+		tables.Close()
+		others := 0
+		for _, table := range names {
+			rows, err := raw.Query(`SELECT * FROM ` + table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				rows.Scan(ptrs...)
+				for i, v := range vals {
+					var s string
+					switch v := v.(type) {
+					case string:
+						s = v
+					case []byte:
+						s = string(v)
+					}
+					if strings.Contains(s, enUser) {
+						t.Errorf("after forget, %s.%s still holds %q", table, cols[i], s)
+					}
+					if strings.Contains(s, jaUser) {
+						others++
+					}
+				}
+			}
+			rows.Close()
+		}
+		if others == 0 {
+			t.Fatal("forget removed another user's data")
+		}
+		// Nothing more is sent to them.
+		before := len(bot.Slack.Messages("D" + enUser))
+		bot.Dispatch(t, "--now", time.Now().Add(60*24*time.Hour).Format(time.RFC3339))
+		if n := len(bot.Slack.Messages("D" + enUser)); n != before {
+			t.Fatalf("%d new DMs after forget", n-before)
+		}
+	})
+}
