@@ -398,6 +398,24 @@ func TestSlackEndToEnd(t *testing.T) {
 				t.Errorf("%s: %d", path, res.StatusCode)
 			}
 		}
+		res, err := http.Get("http://" + bot.HTTP + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, want := range []string{
+			`trustbot_commands_total{command="help"}`,
+			`trustbot_commands_total{command="tip.another"}`,
+			`trustbot_commands_total{command="unknown"}`,
+			`trustbot_ack_latency_seconds_count`,
+			`trustbot_socket_reconnects_total 2`, // the drop and the disconnect above
+			`go_goroutines`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 	})
 
 	t.Run("LogsCarryNoMessageBodies", func(t *testing.T) {

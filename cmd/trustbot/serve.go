@@ -13,6 +13,7 @@ import (
 	"github.com/trustbot/trustbot/internal/calendar"
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/console"
+	"github.com/trustbot/trustbot/internal/metrics"
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/sqlite"
@@ -46,7 +47,9 @@ func serve(ctx context.Context, e env) error {
 	}
 	defer store.Close()
 
+	met := metrics.New()
 	sl := slack.New(slack.Config{
+		Metrics:  met,
 		BotToken: cfg.BotToken,
 		AppToken: cfg.AppToken,
 		APIURL:   cfg.APIURL,
@@ -58,14 +61,14 @@ func serve(ctx context.Context, e env) error {
 		return err
 	}
 	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
-	co.Holidays = calendar.New()
+	co.Holidays, co.Metrics = calendar.New(), met
 	co.Channels, co.Admins = sl, cfg.Admins
-	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule")}
+	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule"), Metrics: met}
 	co.Kick = disp.Kick
 	sl.SetHandler(co)
 
 	if cfg.HTTPAddr != "" {
-		stop, err := serveHTTP(cfg.HTTPAddr, store, sl, log)
+		stop, err := serveHTTP(cfg.HTTPAddr, store, sl, met.Handler(), log)
 		if err != nil {
 			return err
 		}
@@ -88,9 +91,9 @@ func serve(ctx context.Context, e env) error {
 	return err
 }
 
-// serveHTTP serves /healthz (the process is alive) and /readyz (the
-// database answers and the Slack socket is connected).
-func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, log interface {
+// serveHTTP serves /healthz (the process is alive), /readyz (the database
+// answers and the Slack socket is connected) and /metrics (Prometheus).
+func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, metricsHandler http.Handler, log interface {
 	Info(string, ...any)
 	Error(string, ...any)
 }) (stop func(), err error) {
@@ -99,6 +102,7 @@ func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, log interface {
 		return nil, fmt.Errorf("TRUSTBOT_HTTP_ADDR: %w", err)
 	}
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

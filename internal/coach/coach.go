@@ -33,9 +33,10 @@ type Coach struct {
 	Channels    Channels // optional: whether the bot is in a channel
 	// Admins, when set, are the only users who may change a channel's
 	// tip of the week.
-	Admins []string
-	Logger *slog.Logger
-	Now    func() time.Time
+	Admins  []string
+	Logger  *slog.Logger
+	Metrics trustbot.Metrics
+	Now     func() time.Time
 	// Kick, when set, asks the dispatcher to send what is due now instead
 	// of at its next minute.
 	Kick func()
@@ -49,7 +50,7 @@ func New(lib *playbook.Library, store trustbot.Store, dir trustbot.Directory, de
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Coach{Library: lib, Store: store, Directory: dir, DefaultLang: def, Logger: logger, Now: time.Now}
+	return &Coach{Library: lib, Store: store, Directory: dir, DefaultLang: def, Logger: logger, Metrics: trustbot.NopMetrics{}, Now: time.Now}
 }
 
 // Seed makes the coach's choices repeatable, for tests.
@@ -95,8 +96,18 @@ func (c *Coach) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply
 	)
 	switch req.Kind {
 	case trustbot.Command:
-		r, err = t.command(Parse(req.Text))
+		cmd := Parse(req.Text)
+		name := cmd.Name
+		if !cmd.Known {
+			name = "unknown"
+		}
+		if name == "" {
+			name = "help"
+		}
+		c.Metrics.Command(name)
+		r, err = t.command(cmd)
 	case trustbot.Action:
+		c.Metrics.Command(clip(req.ActionID, 40))
 		r, err = t.action(req.ActionID, req.Value)
 	case trustbot.Submit:
 		r, err = t.submit(req.ActionID, req.Value, req.Inputs)

@@ -49,6 +49,7 @@ type Dispatcher struct {
 	Messenger trustbot.Messenger
 	Coach     Coach
 	Logger    *slog.Logger
+	Metrics   trustbot.Metrics // optional
 
 	Batch      int           // deliveries claimed or sent per round; default 500
 	Senders    int           // messages in flight at once; default 4
@@ -95,6 +96,9 @@ func (d *Dispatcher) init() {
 		}
 		if d.Logger == nil {
 			d.Logger = slog.New(slog.DiscardHandler)
+		}
+		if d.Metrics == nil {
+			d.Metrics = trustbot.NopMetrics{}
 		}
 		b := make([]byte, 4)
 		rand.Read(b)
@@ -175,10 +179,13 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Repor
 	// Send until nothing deliverable is left: sending can make more (a
 	// notice to the subscriber of a channel the bot was removed from).
 	tried := map[string]bool{}
-	for range 1000 {
+	for i := range 1000 {
 		ds, err := d.Store.Deliverable(ctx, now, d.Batch)
 		if err != nil {
 			return r, fmt.Errorf("deliverable: %w", err)
+		}
+		if i == 0 {
+			d.Metrics.Backlog(len(ds))
 		}
 		ds = slices.DeleteFunc(ds, func(del trustbot.Delivery) bool { return tried[del.ID] })
 		if len(ds) == 0 || ctx.Err() != nil {
@@ -237,6 +244,11 @@ func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, ds []trustbot.D
 				}
 				mu.Lock()
 				r.Sends = append(r.Sends, s)
+				state := trustbot.ErrorCode(s.Err)
+				if state == "" {
+					state = "sent"
+				}
+				d.Metrics.Delivered(del.Kind, state)
 				switch trustbot.ErrorCode(s.Err) {
 				case "":
 					r.Sent++

@@ -135,19 +135,32 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 			return trustbot.Posted{Channel: ch, TS: ts}, nil
 		}
 		if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+			c.cfg.Metrics.RateLimited("chat.postMessage")
 			c.log.Warn("rate limited", "method", "chat.postMessage", "retry_after", rl.RetryAfter)
 			c.pacer.hold(rl.RetryAfter)
 			continue
 		}
 		if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code == 429 {
 			// No Retry-After: back off, doubling up to a minute.
+			c.cfg.Metrics.RateLimited("chat.postMessage")
 			c.log.Warn("rate limited without Retry-After", "method", "chat.postMessage", "wait", noHeader)
 			c.pacer.hold(noHeader)
 			noHeader = min(2*noHeader, maxNoHeaderWait)
 			continue
 		}
-		return trustbot.Posted{}, classify(err)
+		err = classify(err)
+		c.cfg.Metrics.SlackError("chat.postMessage", trustbot.ErrorCode(err)+":"+errCode(err))
+		return trustbot.Posted{}, err
 	}
+}
+
+// errCode is the Slack error string of a classified error, for metrics:
+// a short code, never text that could carry data.
+func errCode(err error) string {
+	if e, ok := errors.AsType[*trustbot.Error](err); ok && e.Code != trustbot.EUNCERTAIN {
+		return clip(e.Message, 40)
+	}
+	return "uncertain"
 }
 
 // classify turns a failed chat.postMessage into a domain error.

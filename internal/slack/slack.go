@@ -43,6 +43,7 @@ type Config struct {
 
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	Metrics    trustbot.Metrics
 }
 
 // DefaultAPIURL is Slack's Web API base.
@@ -57,6 +58,7 @@ type Client struct {
 	handler Handler
 
 	connected atomic.Bool
+	connects  atomic.Int64
 	pacer     *pacer
 	jobs      chan socketmode.Event
 	seen      *dedupe
@@ -89,6 +91,9 @@ func New(cfg Config) *Client {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = trustbot.NopMetrics{}
 	}
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),
@@ -167,6 +172,9 @@ func (c *Client) dispatch(evt socketmode.Event) {
 		c.log.Info("connecting")
 	case socketmode.EventTypeConnected:
 		c.log.Info("connected")
+		if c.connects.Add(1) > 1 {
+			c.cfg.Metrics.Reconnected()
+		}
 	case socketmode.EventTypeHello:
 		c.connected.Store(true)
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError:
@@ -208,6 +216,8 @@ func (c *Client) accept(evt socketmode.Event) {
 		c.log.Warn("envelope without ID", "type", string(evt.Type))
 		return
 	}
+	start := time.Now()
+	defer func() { c.cfg.Metrics.Acked(time.Since(start)) }()
 	if !c.seen.first(req.EnvelopeID) {
 		c.log.Info("duplicate envelope", "envelope", req.EnvelopeID)
 		c.ack(req.EnvelopeID, nil)

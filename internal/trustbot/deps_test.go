@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"internal/coach":     {"internal/trustbot", "internal/playbook"},
 	"internal/sqlite":    {"internal/trustbot", "internal/secret"},
 	"internal/secret":    {},
+	"internal/metrics":   {"internal/trustbot"},
 	"internal/slack":     {"internal/trustbot"},
 	"internal/console":   {"internal/trustbot"},
 	"internal/schedule":  {"internal/trustbot"},
@@ -28,7 +29,7 @@ var allowed = map[string][]string{
 	"playbooks":          {},
 	"cmd/trustbot": {
 		"internal/trustbot", "internal/playbook", "internal/coach", "internal/sqlite",
-		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "playbooks",
+		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "internal/metrics", "playbooks",
 	},
 }
 
@@ -42,6 +43,7 @@ var thirdParty = map[string][]string{
 	"internal/slack":     {"github.com/slack-go/slack", "golang.org/x/time"},
 	"internal/schedule":  {"github.com/robfig/cron/v3"},
 	"internal/calendar":  {"github.com/rickar/cal/v2"},
+	"internal/metrics":   {"github.com/prometheus/client_golang"},
 	"internal/fakeslack": {"github.com/gorilla/websocket"},
 }
 

@@ -231,3 +231,33 @@ func ErrorCode(err error) string {
 	}
 	return EINTERNAL
 }
+
+// Metrics records what an operator watches. Implemented by
+// internal/metrics; NopMetrics records nothing.
+type Metrics interface {
+	// Command counts a /trust subcommand (or a press on a control).
+	Command(name string)
+	// Acked records how long an envelope waited before its ack was sent.
+	Acked(d time.Duration)
+	// Delivered counts a delivery's outcome: sent, unreachable, uncertain, failed.
+	Delivered(kind, state string)
+	// SlackError counts an error answer from a Slack method.
+	SlackError(method, code string)
+	// RateLimited counts a 429 from a Slack method.
+	RateLimited(method string)
+	// Reconnected counts a new Socket Mode connection after the first.
+	Reconnected()
+	// Backlog reports how many deliveries were due and unsent at a pass.
+	Backlog(n int)
+}
+
+// NopMetrics records nothing.
+type NopMetrics struct{}
+
+func (NopMetrics) Command(string)            {}
+func (NopMetrics) Acked(time.Duration)       {}
+func (NopMetrics) Delivered(string, string)  {}
+func (NopMetrics) SlackError(string, string) {}
+func (NopMetrics) RateLimited(string)        {}
+func (NopMetrics) Reconnected()              {}
+func (NopMetrics) Backlog(int)               {}
