@@ -85,11 +85,20 @@ func serve(ctx context.Context, e env) error {
 		go retain(ctx, store, cfg.Retention, log)
 	}
 	err = sl.Run(ctx)
+	log.Info("stopping: finishing in-flight work")
 	cancel()
-	<-dispatched
+	select {
+	case <-dispatched:
+	case <-time.After(shutdownTime):
+		log.Warn("dispatcher did not stop in time; deliveries left sending are reconciled at the next start")
+	}
 	log.Info("stopped")
 	return err
 }
+
+// shutdownTime bounds how long serve waits for in-flight sends once
+// asked to stop (SIGTERM, SIGINT): well under a typical 30 s grace period.
+const shutdownTime = 20 * time.Second
 
 // serveHTTP serves /healthz (the process is alive), /readyz (the database
 // answers and the Slack socket is connected) and /metrics (Prometheus).

@@ -250,6 +250,7 @@ func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, ds []trustbot.D
 				}
 				d.Metrics.Delivered(del.Kind, state)
 				switch trustbot.ErrorCode(s.Err) {
+				case trustbot.ECANCELED:
 				case "":
 					r.Sent++
 				case trustbot.EUNREACHABLE:
@@ -276,6 +277,9 @@ func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, ds []trustbot.D
 // send delivers one message. It reports false when another sender had
 // already taken the delivery.
 func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Delivery) (Send, bool) {
+	if ctx.Err() != nil {
+		return Send{}, false // stopping: leave it pending for the next start
+	}
 	attempt := d.prefix + "-" + del.ID[max(0, len(del.ID)-6):]
 	ok, err := d.Store.MarkSending(ctx, del.ID, attempt, now)
 	if err != nil {
@@ -308,6 +312,12 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 		d.Logger.Warn("target cannot receive messages; what sends to it stops", "delivery", del.ID, "team", del.Team, "target", del.User, "kind", del.Kind, "err", s.Err)
 		d.Store.MarkFailed(ctx, del.ID, s.Err.Error())
 		d.Coach.Unreachable(ctx, del, errMessage(s.Err), now)
+	case trustbot.ECANCELED:
+		// Never handed to the platform: back to pending, as if not tried.
+		if err := d.Store.MarkPending(context.WithoutCancel(ctx), del.ID, del.DueAt, "stopped before sending"); err != nil {
+			d.Logger.Error("could not hand a delivery back", "delivery", del.ID, "err", err)
+		}
+		d.Logger.Info("stopping: delivery handed back", "delivery", del.ID)
 	case trustbot.EUNCERTAIN:
 		// Slack may have the message: leave it sending, to be looked for,
 		// never blindly posted again.

@@ -123,11 +123,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Reply, deliveryID string) (trustbot.Posted, error) {
 	meta := slack.SlackMetadata{EventType: metadataEvent, EventPayload: map[string]any{"delivery_id": deliveryID}}
 	noHeader := time.Second
+	// Once a call has started it runs to its end even if ctx is canceled
+	// (shutdown): an aborted call would leave its outcome unknown.
+	call, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	for {
 		if err := c.pacer.wait(ctx, to.User); err != nil {
-			return trustbot.Posted{}, err
+			return trustbot.Posted{}, &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: " + err.Error()}
 		}
-		ch, ts, err := c.api.PostMessageContext(ctx, to.User,
+		ch, ts, err := c.api.PostMessageContext(call, to.User,
 			slack.MsgOptionText(fallback(r), false),
 			slack.MsgOptionBlocks(Render(r)...),
 			slack.MsgOptionMetadata(meta))

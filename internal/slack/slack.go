@@ -244,11 +244,26 @@ func (c *Client) ack(envelopeID string, payload any) {
 	}
 }
 
+// drainTime bounds how long workers keep answering envelopes already
+// acknowledged once shutdown starts.
+const drainTime = 10 * time.Second
+
 func (c *Client) worker(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			// Stopping: answer what was already acknowledged, within bounds.
+			deadline := time.After(drainTime)
+			for {
+				select {
+				case evt := <-c.jobs:
+					c.work(ctx, evt)
+				case <-deadline:
+					return
+				default:
+					return
+				}
+			}
 		case evt := <-c.jobs:
 			c.work(ctx, evt)
 		}

@@ -156,6 +156,9 @@ type Messenger interface {
 const (
 	EUNREACHABLE = "unreachable"
 	EUNCERTAIN   = "uncertain"
+	// ECANCELED means the message was never handed to the platform (the
+	// process is stopping): it can be sent later as if never tried.
+	ECANCELED = "canceled"
 )
 
 // Journey states.
