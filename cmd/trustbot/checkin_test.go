@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -308,5 +310,33 @@ func TestConsoleCheckin(t *testing.T) {
 	}
 	if strings.Contains(out, "level=INFO") || strings.Contains(stderr, "level=INFO") {
 		t.Error("info logs in the console")
+	}
+}
+
+// TestConsoleNeverDeliversSlackUsersCheckins: on a database shared with a
+// Slack workspace, the console delivers nothing and says why.
+func TestConsoleNeverDeliversSlackUsersCheckins(t *testing.T) {
+	path := t.TempDir() + "/shared.db"
+	due := time.Now().Add(-time.Hour)
+	users := seedDue(t, path, 3, due)
+	code, out, stderr := runCmd(t, map[string]string{"TRUSTBOT_DB": path}, "help\n", "console", "--lang", "en")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "this console sends no DMs") {
+		t.Fatalf("no warning about the shared database:\n%s", out)
+	}
+	for _, u := range users {
+		if strings.Contains(out, u) {
+			t.Fatalf("the console shows a Slack user's check-in: %s", u)
+		}
+	}
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if due, _ := db.DueSchedules(context.Background(), time.Now(), 10); len(due) != len(users) {
+		t.Fatalf("the console claimed Slack users' check-ins: %d of %d still due", len(due), len(users))
 	}
 }

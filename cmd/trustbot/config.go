@@ -140,9 +140,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.Retention = d
 	}
-	for _, id := range strings.FieldsFunc(getenv("TRUSTBOT_ADMINS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		c.Admins = append(c.Admins, id)
-	}
+	c.Admins = strings.FieldsFunc(getenv("TRUSTBOT_ADMINS"), func(r rune) bool { return r == ',' || r == ' ' })
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))

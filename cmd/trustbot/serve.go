@@ -204,20 +204,30 @@ func consoleCmd(ctx context.Context, e env) error {
 		}
 	}
 	// Check-ins arrive in the console as DMs, from the same dispatcher
-	// that serves Slack.
-	disp := &schedule.Dispatcher{Store: store, Messenger: &console.Messenger{Console: c}, Coach: co, Logger: log.With("component", "schedule")}
-	c.After = func(ctx context.Context) {
-		if _, err := disp.Pass(ctx, time.Now(), false); err != nil {
-			log.Warn("dispatch pass failed", "err", err)
-		}
+	// that serves Slack: only on a database of the console's own, never on
+	// one that holds Slack users' check-ins.
+	shared, err := store.OtherTeams(ctx, *team)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dispatched := make(chan struct{})
-	go func() {
-		defer close(dispatched)
-		disp.Run(ctx)
-	}()
+	if shared {
+		fmt.Fprintln(e.stdout, lib.T(uiLang, "console.shared_db", "db", cfg.DB))
+		close(dispatched)
+	} else {
+		disp := &schedule.Dispatcher{Store: store, Messenger: &console.Messenger{Console: c}, Coach: co, Logger: log.With("component", "schedule")}
+		c.After = func(ctx context.Context) {
+			if _, err := disp.Pass(ctx, time.Now(), false); err != nil {
+				log.Warn("dispatch pass failed", "err", err)
+			}
+		}
+		go func() {
+			defer close(dispatched)
+			disp.Run(ctx)
+		}()
+	}
 	err = c.Run(ctx)
 	cancel()
 	<-dispatched

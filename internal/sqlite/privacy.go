@@ -163,3 +163,16 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// OtherTeams reports whether the database holds anything of a workspace
+// other than team (the console uses it to keep away from Slack users'
+// check-ins in a shared file).
+func (db *DB) OtherTeams(ctx context.Context, team string) (bool, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM (SELECT 1 FROM schedules WHERE team != ?1 LIMIT 1)) +
+		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE team != ?1 LIMIT 1)) +
+		(SELECT count(*) FROM (SELECT 1 FROM journeys WHERE team != ?1 LIMIT 1)) +
+		(SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE team != ?1 LIMIT 1))`, team).Scan(&n)
+	return n > 0, formatError(err)
+}

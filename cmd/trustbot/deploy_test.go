@@ -1,0 +1,489 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The deployment files live in deploy/ at the root of the repository; these
+// tests check them against what the program does, so that they cannot drift
+// apart unnoticed.
+const deployDir = "../../deploy"
+
+// k8sDoc is one YAML document of deploy/k8s, with the fields the tests read.
+type k8sDoc struct {
+	File       string
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Metadata   struct {
+		Name string `yaml:"name"`
+	} `yaml:"metadata"`
+	node yaml.Node
+}
+
+type k8sSecurityContext struct {
+	RunAsNonRoot             *bool `yaml:"runAsNonRoot"`
+	RunAsUser                *int  `yaml:"runAsUser"`
+	ReadOnlyRootFilesystem   *bool `yaml:"readOnlyRootFilesystem"`
+	AllowPrivilegeEscalation *bool `yaml:"allowPrivilegeEscalation"`
+	Capabilities             struct {
+		Drop []string `yaml:"drop"`
+	} `yaml:"capabilities"`
+	SeccompProfile struct {
+		Type string `yaml:"type"`
+	} `yaml:"seccompProfile"`
+}
+
+type k8sProbe struct {
+	HTTPGet *struct {
+		Path string `yaml:"path"`
+		Port any    `yaml:"port"` // a number or a port name
+	} `yaml:"httpGet"`
+}
+
+type k8sContainer struct {
+	Name  string `yaml:"name"`
+	Ports []struct {
+		Name          string `yaml:"name"`
+		ContainerPort int    `yaml:"containerPort"`
+	} `yaml:"ports"`
+	Env []struct {
+		Name      string  `yaml:"name"`
+		Value     *string `yaml:"value"`
+		ValueFrom *struct {
+			SecretKeyRef *struct {
+				Name     string `yaml:"name"`
+				Key      string `yaml:"key"`
+				Optional bool   `yaml:"optional"`
+			} `yaml:"secretKeyRef"`
+		} `yaml:"valueFrom"`
+	} `yaml:"env"`
+	LivenessProbe   *k8sProbe          `yaml:"livenessProbe"`
+	ReadinessProbe  *k8sProbe          `yaml:"readinessProbe"`
+	SecurityContext k8sSecurityContext `yaml:"securityContext"`
+	VolumeMounts    []struct {
+		Name      string `yaml:"name"`
+		MountPath string `yaml:"mountPath"`
+	} `yaml:"volumeMounts"`
+}
+
+type k8sDeployment struct {
+	Spec struct {
+		Replicas *int `yaml:"replicas"`
+		Strategy struct {
+			Type string `yaml:"type"`
+		} `yaml:"strategy"`
+		Template struct {
+			Spec struct {
+				SecurityContext k8sSecurityContext `yaml:"securityContext"`
+				Containers      []k8sContainer     `yaml:"containers"`
+				Volumes         []struct {
+					Name                  string `yaml:"name"`
+					PersistentVolumeClaim *struct {
+						ClaimName string `yaml:"claimName"`
+					} `yaml:"persistentVolumeClaim"`
+				} `yaml:"volumes"`
+			} `yaml:"spec"`
+		} `yaml:"template"`
+	} `yaml:"spec"`
+}
+
+// readK8s parses every document of every deploy/k8s/*.yaml.
+func readK8s(t *testing.T) []k8sDoc {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(deployDir, "k8s", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no manifests in %s/k8s", deployDir)
+	}
+	var docs []k8sDoc
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for {
+			var d k8sDoc
+			if err := dec.Decode(&d.node); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if err := d.node.Decode(&d); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			d.File = filepath.Base(f)
+			if d.APIVersion == "" || d.Kind == "" {
+				t.Errorf("%s: a document without apiVersion or kind", d.File)
+			}
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
+
+func TestDeployKubernetes(t *testing.T) {
+	docs := readK8s(t)
+	var deps []k8sDoc
+	byKind := map[string]k8sDoc{}
+	for _, d := range docs {
+		if d.Kind == "Deployment" {
+			deps = append(deps, d)
+		}
+		byKind[d.Kind] = d
+	}
+	if len(deps) != 1 {
+		t.Fatalf("want exactly one Deployment in deploy/k8s, found %d", len(deps))
+	}
+	var dep k8sDeployment
+	if err := deps[0].node.Decode(&dep); err != nil {
+		t.Fatal(err)
+	}
+	spec := dep.Spec.Template.Spec
+
+	// SQLite has one writer: one replica, and the old pod gone before the
+	// new one starts.
+	if r := dep.Spec.Replicas; r == nil || *r != 1 {
+		got := "unset"
+		if r != nil {
+			got = strconv.Itoa(*r)
+		}
+		t.Errorf("Deployment replicas = %s, want 1", got)
+	}
+	if dep.Spec.Strategy.Type != "Recreate" {
+		t.Errorf("Deployment strategy = %q, want Recreate", dep.Spec.Strategy.Type)
+	}
+	if len(spec.Containers) == 0 {
+		t.Fatal("Deployment has no containers")
+	}
+	isTrue := func(b *bool) bool { return b != nil && *b }
+	isFalse := func(b *bool) bool { return b != nil && !*b }
+	if !isTrue(spec.SecurityContext.RunAsNonRoot) {
+		t.Error("pod securityContext: runAsNonRoot must be true")
+	}
+	if u := spec.SecurityContext.RunAsUser; u == nil || *u == 0 {
+		t.Error("pod securityContext: runAsUser must be a non-root UID")
+	}
+	for _, c := range spec.Containers {
+		sc := c.SecurityContext
+		if !isTrue(sc.RunAsNonRoot) && !isTrue(spec.SecurityContext.RunAsNonRoot) {
+			t.Errorf("container %s: runAsNonRoot must be true", c.Name)
+		}
+		if !isTrue(sc.ReadOnlyRootFilesystem) {
+			t.Errorf("container %s: readOnlyRootFilesystem must be true", c.Name)
+		}
+		if !isFalse(sc.AllowPrivilegeEscalation) {
+			t.Errorf("container %s: allowPrivilegeEscalation must be false", c.Name)
+		}
+		if !slices.Contains(sc.Capabilities.Drop, "ALL") {
+			t.Errorf("container %s: capabilities must drop ALL", c.Name)
+		}
+	}
+
+	c := spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		if e.Value != nil {
+			env[e.Name] = *e.Value
+		}
+	}
+	// The probes must reach the port trustbot listens on.
+	_, listen, ok := strings.Cut(env["TRUSTBOT_HTTP_ADDR"], ":")
+	if !ok {
+		t.Fatalf("container %s: TRUSTBOT_HTTP_ADDR = %q, want a value such as :8080", c.Name, env["TRUSTBOT_HTTP_ADDR"])
+	}
+	portOf := func(p any) string {
+		switch p := p.(type) {
+		case int:
+			return strconv.Itoa(p)
+		case string:
+			for _, cp := range c.Ports {
+				if cp.Name == p {
+					return strconv.Itoa(cp.ContainerPort)
+				}
+			}
+		}
+		return ""
+	}
+	for _, p := range []struct {
+		name  string
+		probe *k8sProbe
+		path  string
+	}{{"livenessProbe", c.LivenessProbe, "/healthz"}, {"readinessProbe", c.ReadinessProbe, "/readyz"}} {
+		switch {
+		case p.probe == nil || p.probe.HTTPGet == nil:
+			t.Errorf("container %s: want an httpGet %s on %s", c.Name, p.name, p.path)
+		case p.probe.HTTPGet.Path != p.path:
+			t.Errorf("container %s: %s path = %q, want %q", c.Name, p.name, p.probe.HTTPGet.Path, p.path)
+		case portOf(p.probe.HTTPGet.Port) != listen:
+			t.Errorf("container %s: %s port %v is not TRUSTBOT_HTTP_ADDR's %s", c.Name, p.name, p.probe.HTTPGet.Port, listen)
+		}
+	}
+
+	// The database is on the claimed volume.
+	db := env["TRUSTBOT_DB"]
+	if !filepath.IsAbs(db) {
+		t.Errorf("container %s: TRUSTBOT_DB = %q, want an absolute path on the volume", c.Name, db)
+	}
+	pvc, ok := byKind["PersistentVolumeClaim"]
+	if !ok {
+		t.Fatal("no PersistentVolumeClaim in deploy/k8s")
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		for _, v := range spec.Volumes {
+			if v.Name == m.Name && v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == pvc.Metadata.Name &&
+				strings.HasPrefix(db, strings.TrimSuffix(m.MountPath, "/")+"/") {
+				mounted = true
+			}
+		}
+	}
+	if !mounted {
+		t.Errorf("TRUSTBOT_DB %s is not on a volume from the claim %s", db, pvc.Metadata.Name)
+	}
+
+	// Every required key the Deployment takes from the Secret is in the example.
+	secret, ok := byKind["Secret"]
+	if !ok {
+		t.Fatal("no example Secret in deploy/k8s")
+	}
+	var sec struct {
+		StringData map[string]string `yaml:"stringData"`
+	}
+	if err := secret.node.Decode(&sec); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+			continue
+		}
+		ref := e.ValueFrom.SecretKeyRef
+		if ref.Name != secret.Metadata.Name {
+			t.Errorf("env %s comes from Secret %q, the example is %q", e.Name, ref.Name, secret.Metadata.Name)
+		}
+		if _, ok := sec.StringData[ref.Key]; !ok && !ref.Optional {
+			t.Errorf("env %s needs key %s, missing from %s", e.Name, ref.Key, secret.File)
+		}
+	}
+
+	// The kustomization lists every manifest but the example Secret.
+	kust, ok := byKind["Kustomization"]
+	if !ok {
+		t.Fatal("no kustomization.yaml in deploy/k8s")
+	}
+	var k struct {
+		Resources []string `yaml:"resources"`
+	}
+	if err := kust.node.Decode(&k); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		listed := slices.Contains(k.Resources, d.File)
+		switch {
+		case d.File == kust.File:
+		case d.Kind == "Secret" && listed:
+			t.Errorf("%s lists %s: secrets must not be applied from the repository", kust.File, d.File)
+		case d.Kind != "Secret" && !listed:
+			t.Errorf("%s does not list %s", kust.File, d.File)
+		}
+	}
+	for _, r := range k.Resources {
+		if _, err := os.Stat(filepath.Join(deployDir, "k8s", r)); err != nil {
+			t.Errorf("%s: %v", kust.File, err)
+		}
+	}
+}
+
+// documentedEnv is every variable deploy/trustbot.env.example must list,
+// besides those found in the code.
+var documentedEnv = []string{
+	"SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN_FILE",
+	"SLACK_APP_TOKEN", "SLACK_APP_TOKEN_FILE",
+	"SLACK_API_URL",
+	"TRUSTBOT_DB", "TRUSTBOT_HTTP_ADDR", "TRUSTBOT_PLAYBOOKS_DIR",
+	"TRUSTBOT_DEFAULT_LANG", "TRUSTBOT_SEND_RATE", "TRUSTBOT_ADMINS",
+	"TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_KEY_FILE",
+	"TRUSTBOT_ENCRYPTION_OLD_KEYS", "TRUSTBOT_ENCRYPTION_OLD_KEYS_FILE",
+	"TRUSTBOT_RETENTION",
+	"LOG_LEVEL", "LOG_FORMAT",
+}
+
+var (
+	// envLiteral is a string literal that names one of trustbot's variables.
+	envLiteral = regexp.MustCompile("[\"`]((?:SLACK|TRUSTBOT|LOG)_[A-Z0-9_]*[A-Z0-9])[\"`]")
+	// envLine is a variable in the example, set or commented out.
+	envLine = regexp.MustCompile(`^#?\s*([A-Z][A-Z0-9_]+)=(.*)$`)
+	// realToken looks like an actual Slack token rather than a placeholder.
+	realToken = regexp.MustCompile(`xox[abpre]-[0-9]{5,}|xapp-[0-9]-[A-Z0-9]{5,}`)
+)
+
+// codeEnv returns the variables the program reads: string literals in this
+// package's non-test sources.
+func codeEnv(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range envLiteral.FindAllSubmatch(b, -1) {
+			names = append(names, string(m[1]))
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+func TestDeployEnvExample(t *testing.T) {
+	name := filepath.Join(deployDir, "trustbot.env.example")
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	listed := map[string]bool{}
+	prev := ""
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if realToken.MatchString(line) {
+			t.Errorf("%s:%d looks like a real Slack token: use a placeholder", name, n)
+		}
+		if m := envLine.FindStringSubmatch(line); m != nil {
+			v := m[1]
+			if listed[v] {
+				t.Errorf("%s:%d: %s is listed twice", name, n, v)
+			}
+			listed[v] = true
+			// Each variable has its own description just above it.
+			if !strings.HasPrefix(prev, "#") || envLine.MatchString(prev) {
+				t.Errorf("%s:%d: %s has no comment line above it", name, n, v)
+			}
+			if !strings.HasPrefix(line, "#") && strings.HasPrefix(v, "TRUSTBOT_ENCRYPTION_") && m[2] != "" {
+				t.Errorf("%s:%d: %s must not hold a value in the example", name, n, v)
+			}
+		}
+		prev = line
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	inCode := codeEnv(t)
+	if len(inCode) == 0 {
+		t.Fatal("found no variables in the code: is the pattern still right?")
+	}
+	want := slices.Concat(inCode, documentedEnv)
+	slices.Sort(want)
+	for _, v := range slices.Compact(want) {
+		if !listed[v] {
+			t.Errorf("%s does not list %s", name, v)
+		}
+	}
+}
+
+// unitSettings returns the Key=Value lines of a systemd unit's [Service]
+// section; a key set twice keeps its last value, as systemd does for these.
+func unitSettings(t *testing.T, name string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{}
+	section := ""
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
+		case strings.HasPrefix(line, "["):
+			section = line
+		case section == "[Service]":
+			k, v, _ := strings.Cut(line, "=")
+			settings[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return settings
+}
+
+func TestDeploySystemd(t *testing.T) {
+	name := filepath.Join(deployDir, "systemd", "trustbot.service")
+	s := unitSettings(t, name)
+	for k, want := range map[string]string{
+		"NoNewPrivileges":         "yes",
+		"ProtectSystem":           "strict",
+		"DynamicUser":             "yes",
+		"StateDirectory":          "trustbot",
+		"WorkingDirectory":        "/var/lib/trustbot",
+		"ExecStart":               "/usr/local/bin/trustbot serve",
+		"KillSignal":              "SIGTERM",
+		"CapabilityBoundingSet":   "",
+		"RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+	} {
+		got, ok := s[k]
+		if !ok || got != want {
+			t.Errorf("%s: %s=%q, want %q", name, k, got, want)
+		}
+	}
+}
+
+func TestDeployDockerfile(t *testing.T) {
+	name := filepath.Join(deployDir, "Dockerfile")
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The instructions of the final stage: after the last FROM.
+	var final [][2]string
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		instr, arg, _ := strings.Cut(line, " ")
+		instr = strings.ToUpper(instr)
+		if instr == "FROM" {
+			final = nil
+		}
+		final = append(final, [2]string{instr, strings.TrimSpace(arg)})
+	}
+	if len(final) == 0 || final[0][1] != "scratch" {
+		t.Fatalf("%s: the final stage must be FROM scratch", name)
+	}
+	user := ""
+	for _, in := range final {
+		if in[0] == "USER" {
+			user = in[1]
+		}
+	}
+	// scratch has no /etc/passwd: the user must be numeric, and not root.
+	uid, gid, hasGroup := strings.Cut(user, ":")
+	numeric := func(id string) bool {
+		n, err := strconv.Atoi(id)
+		return err == nil && n > 0
+	}
+	if !numeric(uid) || hasGroup && !numeric(gid) {
+		t.Errorf("%s: final stage USER %q, want a numeric non-root user such as 65532:65532", name, user)
+	}
+}
