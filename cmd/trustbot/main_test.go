@@ -652,11 +652,22 @@ func TestMigrateVersionHelp(t *testing.T) {
 	if code, out, _ := runCmd(t, nil, "", "version"); code != 0 || !strings.HasPrefix(out, "trustbot ") {
 		t.Fatalf("version: %d %s", code, out)
 	}
-	for _, args := range [][]string{{"serve", "--help"}, {"console", "--help"}, {"migrate", "--help"}, {"playbooks", "lint", "--help"}, {"playbooks", "stats", "--help"}, {"help"}} {
-		code, out, _ := runCmd(t, nil, "", args...)
+	secrets := map[string]string{"SLACK_BOT_TOKEN": "xoxb-secret-123", "SLACK_APP_TOKEN": "xapp-secret-456", "TRUSTBOT_ENCRYPTION_KEY": strings.Repeat("ab", 32)}
+	for _, args := range [][]string{{"serve", "--help"}, {"console", "--help"}, {"migrate", "--help"}, {"dispatch", "--help"}, {"backup", "--help"},
+		{"export", "--help"}, {"rekey", "--help"}, {"playbooks", "lint", "--help"}, {"playbooks", "stats", "--help"}, {"help"}} {
+		code, out, errOut := runCmd(t, secrets, "", args...)
 		if code != 0 || !strings.Contains(out, "trustbot") {
 			t.Errorf("%v: exit %d: %s", args, code, out)
 		}
+		for _, v := range secrets {
+			if strings.Contains(out+errOut, v) {
+				t.Errorf("%v prints a secret", args)
+			}
+		}
+	}
+	// A bad key is refused without being echoed.
+	if code, _, errOut := runCmd(t, map[string]string{"TRUSTBOT_ENCRYPTION_KEY": "not-a-key-secret"}, "", "migrate"); code != 2 || strings.Contains(errOut, "not-a-key-secret") {
+		t.Errorf("bad key: exit %d, %s", code, errOut)
 	}
 	if code, _, _ := runCmd(t, nil, "", "frobnicate"); code != 2 {
 		t.Errorf("unknown command: exit %d", code)

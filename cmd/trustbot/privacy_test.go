@@ -148,4 +148,19 @@ func TestExportAndForget(t *testing.T) {
 			t.Fatalf("%d new DMs after forget", n-before)
 		}
 	})
+
+	// The logs of this whole run (commands, check-ins, notes, an export,
+	// forgetting) carry no secret and no note.
+	t.Run("LogsHoldNoSecrets", func(t *testing.T) {
+		bot.Stop(t)
+		logs := bot.Stderr.String()
+		for _, s := range []string{fakeslack.BotToken, fakeslack.AppToken, strings.Repeat("09", 32), "my very private note", "じぶんだけのメモ"} {
+			if strings.Contains(logs, s) {
+				t.Errorf("the logs contain %q", s)
+			}
+		}
+		if !strings.Contains(logs, "encryption=true") {
+			t.Error("the log does not say encryption is on")
+		}
+	})
 }
