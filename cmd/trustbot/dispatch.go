@@ -19,7 +19,7 @@ func dispatch(ctx context.Context, e env) error {
 	fs := e.flags("dispatch", "dispatch [--now RFC3339] [--dry-run] [--db FILE]\n\nRuns one dispatch pass: reconciles deliveries a crash left sending, claims the\ncheck-ins due at --now (default: the current time) and sends them.")
 	nowFlag := fs.String("now", "", "the instant to dispatch as of, e.g. 2026-11-27T07:00:00Z (default: now)")
 	dry := fs.Bool("dry-run", false, "only print what is due; change nothing, send nothing")
-	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}

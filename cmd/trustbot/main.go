@@ -180,15 +180,11 @@ func library(dir string) (*playbook.Library, error) {
 
 func migrate(ctx context.Context, e env) error {
 	fs := e.flags("migrate", "migrate [--db FILE]")
-	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}
-	cfg, _, err := e.loadConfig(*db)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg)
+	cfg, _, store, err := e.openConfigured(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -199,6 +195,22 @@ func migrate(ctx context.Context, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: schema version %d\n", cfg.DB, v)
 	return nil
+}
+
+// dbFlag adds the --db flag every command that opens the database has.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+}
+
+// openConfigured reads the configuration (db overriding TRUSTBOT_DB) and
+// opens the database; the caller closes it.
+func (e env) openConfigured(ctx context.Context, db string) (Config, *slog.Logger, *sqlite.DB, error) {
+	cfg, log, err := e.loadConfig(db)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	store, err := openStore(ctx, cfg)
+	return cfg, log, store, err
 }
 
 // openStore opens the database with the configured encryption keys.

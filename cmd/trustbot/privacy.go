@@ -12,18 +12,14 @@ import (
 // backup writes a consistent copy of the database while it is in use.
 func backup(ctx context.Context, e env) error {
 	fs := e.flags("backup", "backup [--db FILE] BACKUP_FILE\n\nWrites a consistent copy of the database (SQLite VACUUM INTO), safe while the bot runs.\nBACKUP_FILE must not exist. Restore by stopping the bot and putting the copy in place.")
-	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErr("backup needs one file name")
 	}
-	cfg, _, err := e.loadConfig(*db)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg)
+	cfg, _, store, err := e.openConfigured(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -45,7 +41,7 @@ func export(ctx context.Context, e env) error {
 	team := fs.String("team", "", "the workspace ID")
 	user := fs.String("user", "", "the user ID")
 	out := fs.String("out", "", "write to this file (default: standard output)")
-	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}
@@ -53,11 +49,7 @@ func export(ctx context.Context, e env) error {
 	if !k.Valid() {
 		return usageErr("--team and --user are required IDs")
 	}
-	cfg, _, err := e.loadConfig(*db)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg)
+	_, _, store, err := e.openConfigured(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -80,15 +72,11 @@ func export(ctx context.Context, e env) error {
 // rekey re-seals every stored note with the current key.
 func rekey(ctx context.Context, e env) error {
 	fs := e.flags("rekey", "rekey [--db FILE]\n\nSeals every stored note, label and goal with TRUSTBOT_ENCRYPTION_KEY, opening older values\nwith TRUSTBOT_ENCRYPTION_OLD_KEYS. Without a key, stores them as plain text again.")
-	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}
-	cfg, _, err := e.loadConfig(*db)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg)
+	cfg, _, store, err := e.openConfigured(ctx, *db)
 	if err != nil {
 		return err
 	}

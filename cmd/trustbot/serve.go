@@ -24,7 +24,7 @@ import (
 // order and closed in reverse.
 func serve(ctx context.Context, e env) error {
 	fs := e.flags("serve", "serve [--db FILE]")
-	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func consoleCmd(ctx context.Context, e env) error {
 	team := fs.String("team", "TCONSOLE", "the workspace ID")
 	lang := fs.String("lang", "", "your locale as Slack would report it (ja or en); default $TRUSTBOT_DEFAULT_LANG")
 	tz := fs.String("tz", "", "your IANA time zone as Slack would report it (default $TZ, else Asia/Tokyo)")
-	db := fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}

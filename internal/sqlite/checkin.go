@@ -133,18 +133,9 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, advance fu
 		}
 		for _, d := range list {
 			next, missed := advance(d.s, d.p)
-			del := trustbot.Delivery{
-				ID: newID(), UserKey: d.s.UserKey, Kind: "checkin", Occurrence: d.s.Occurrence.String(),
-				State: trustbot.Pending, DueAt: d.s.NextDueAt, Missed: missed,
-			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at, missed)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
-				del.ID, del.Team, del.User, del.Kind, del.Occurrence, del.State, del.DueAt.Unix(), now.Unix(), missed)
-			if err != nil {
+			del := trustbot.Delivery{UserKey: d.s.UserKey, Kind: "checkin", Occurrence: d.s.Occurrence.String(), DueAt: d.s.NextDueAt, Missed: missed}
+			if err := claimed(ctx, tx, &out, del, now); err != nil {
 				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				out = append(out, del)
 			}
 			if err := saveSchedule(ctx, tx, next, now); err != nil {
 				return err
@@ -212,12 +203,39 @@ func (db *DB) DueSchedules(ctx context.Context, now time.Time, limit int) ([]tru
 	return out, formatError(rows.Err())
 }
 
+// insertDelivery adds a pending delivery unless one with its key (team,
+// user, kind, occurrence) exists: the unique key that keeps an occurrence
+// from being claimed twice. It reports whether it added one.
+func insertDelivery(ctx context.Context, tx *sql.Tx, d *trustbot.Delivery, now time.Time) (bool, error) {
+	d.ID, d.State = newID(), trustbot.Pending
+	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at, missed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
+		d.ID, d.Team, d.User, d.Kind, d.Occurrence, d.State, d.DueAt.Unix(), now.Unix(), d.Missed)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// claimed inserts a claimed delivery and adds it to out when it is new.
+func claimed(ctx context.Context, tx *sql.Tx, out *[]trustbot.Delivery, d trustbot.Delivery, now time.Time) error {
+	added, err := insertDelivery(ctx, tx, &d, now)
+	if added {
+		*out = append(*out, d)
+	}
+	return err
+}
+
 // InsertDelivery adds a pending delivery unless its key exists.
 func (db *DB) InsertDelivery(ctx context.Context, d trustbot.Delivery) (bool, error) {
-	n, err := db.exec(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at)
-		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
-		newID(), d.Team, d.User, d.Kind, d.Occurrence, d.DueAt.Unix(), db.Now().Unix())
-	return n == 1, err
+	var added bool
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		added, err = insertDelivery(ctx, tx, &d, db.Now())
+		return err
+	})
+	return added, err
 }
 
 // Deliverable returns pending deliveries due at now, oldest first.

@@ -169,16 +169,9 @@ func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, ad
 		}
 		for _, d := range list {
 			next, key := advance(d.j, d.p)
-			del := trustbot.Delivery{ID: newID(), UserKey: d.j.UserKey, Kind: "journey", Occurrence: d.j.ID + ":" + key,
-				State: trustbot.Pending, DueAt: d.j.NextDueAt}
-			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
-				del.ID, del.Team, del.User, del.Kind, del.Occurrence, del.State, del.DueAt.Unix(), now.Unix())
-			if err != nil {
+			del := trustbot.Delivery{UserKey: d.j.UserKey, Kind: "journey", Occurrence: d.j.ID + ":" + key, DueAt: d.j.NextDueAt}
+			if err := claimed(ctx, tx, &out, del, now); err != nil {
 				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				out = append(out, del)
 			}
 			if err := db.saveJourney(ctx, tx, next, now); err != nil {
 				return err

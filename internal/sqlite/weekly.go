@@ -102,16 +102,10 @@ func (db *DB) ClaimDueSubscriptions(ctx context.Context, now time.Time, limit in
 		}
 		for _, s := range list {
 			next, missed := advance(s)
-			del := trustbot.Delivery{ID: newID(), UserKey: trustbot.UserKey{Team: s.Team, User: s.Channel}, Kind: "weekly",
-				Occurrence: s.Occurrence.String(), State: trustbot.Pending, DueAt: s.NextDueAt, Missed: missed}
-			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at, missed)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
-				del.ID, del.Team, del.User, del.Kind, del.Occurrence, del.State, del.DueAt.Unix(), now.Unix(), missed)
-			if err != nil {
+			del := trustbot.Delivery{UserKey: trustbot.UserKey{Team: s.Team, User: s.Channel}, Kind: "weekly",
+				Occurrence: s.Occurrence.String(), DueAt: s.NextDueAt, Missed: missed}
+			if err := claimed(ctx, tx, &out, del, now); err != nil {
 				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				out = append(out, del)
 			}
 			if err := saveSubscription(ctx, tx, next, now); err != nil {
 				return err
