@@ -175,8 +175,9 @@ func Plan(s trustbot.Schedule, p trustbot.Prefs, now time.Time, hol Holidays) tr
 
 // Advance moves a schedule whose occurrence was just claimed at now to the
 // next one. Occurrences that passed while nothing was sending (downtime)
-// are not sent late one by one: they are counted as missed, and the next
-// occurrence is the first still ahead.
+// are not sent late one by one: they are counted as missed (those inside
+// the user's pause are not), and the next occurrence is the first still
+// ahead.
 func Advance(s trustbot.Schedule, p trustbot.Prefs, now time.Time, hol Holidays) (trustbot.Schedule, int) {
 	loc := Location(p.TZ)
 	missed := 0
@@ -188,7 +189,10 @@ func Advance(s trustbot.Schedule, p trustbot.Prefs, now time.Time, hol Holidays)
 			s.Occurrence, s.NextDueAt = d, Allowed(at, s.Minute, p, loc, hol).UTC()
 			return s, missed
 		}
-		missed++
+		// An occurrence inside a pause was the user's choice, not downtime.
+		if p.PausedUntil.IsZero() || !at.Before(p.PausedUntil) {
+			missed++
+		}
 	}
 	return Plan(s, p, now, hol), missed
 }

@@ -199,3 +199,19 @@ func TestAdvanceAfterDowntime(t *testing.T) {
 		t.Fatalf("missed %d, next %s; want 2 missed (11-13, 11-20) and 11-27", missed, next.Occurrence)
 	}
 }
+
+// TestPauseIsNotDowntime: occurrences that fell inside the user's pause
+// are not counted as missed.
+func TestPauseIsNotDowntime(t *testing.T) {
+	p := prefs("Asia/Tokyo")
+	s := coach.Plan(weekly(time.Wednesday, 900), p, time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), nil)
+	p.PausedUntil = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC) // 10:00 in Tokyo
+	s = coach.Plan(s, p, time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), nil)
+	next, missed := coach.Advance(s, p, p.PausedUntil, nil)
+	if missed != 0 {
+		t.Fatalf("a pause counted as %d missed occurrences", missed)
+	}
+	if !next.NextDueAt.After(p.PausedUntil) {
+		t.Fatalf("next %s is not after the pause", next.NextDueAt)
+	}
+}

@@ -12,7 +12,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +57,9 @@ type Dispatcher struct {
 	Batch      int           // deliveries claimed or sent per round; default 500
 	Senders    int           // messages in flight at once; default 4
 	StaleAfter time.Duration // a delivery sending for this long is looked for on the platform; default 2m
+	// PID is this process's ID, marked on what it sends so that another
+	// process on the host leaves those deliveries alone; default os.Getpid().
+	PID int
 
 	// prefix marks this process's attempts, so that a delivery sending
 	// under another process's attempt is known not to be in our hands.
@@ -102,7 +108,10 @@ func (d *Dispatcher) init() {
 		}
 		b := make([]byte, 4)
 		rand.Read(b)
-		d.prefix = hex.EncodeToString(b)
+		if d.PID == 0 {
+			d.PID = os.Getpid()
+		}
+		d.prefix = "p" + strconv.Itoa(d.PID) + "-" + hex.EncodeToString(b)
 		d.kick = make(chan struct{}, 1)
 	})
 }
@@ -130,7 +139,7 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Repor
 	if stale {
 		before = now.Add(time.Second)
 	}
-	if err := d.reconcile(ctx, before, now, &r); err != nil {
+	if err := d.reconcile(ctx, before, now, stale, &r); err != nil {
 		return r, err
 	}
 	for range 1000 {
@@ -200,16 +209,27 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Repor
 }
 
 // reconcile settles deliveries left sending: a message that reached the
-// platform is recorded as sent; one that did not is queued again. Nothing
-// is resent before it has been looked for.
-func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, r *Report) error {
+// platform is recorded as sent; one that did not is queued again; one whose
+// user can no longer be reached fails. Nothing is resent before it has been
+// looked for. A start-up pass (all) leaves alone what another process on
+// this host is still sending; rows older than StaleAfter are settled
+// whoever sent them (that sender hung).
+func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all bool, r *Report) error {
 	stale, err := d.Store.StaleSending(ctx, before, d.Batch)
 	if err != nil {
 		return fmt.Errorf("stale deliveries: %w", err)
 	}
 	for _, del := range stale {
+		if all && d.sentByOther(del.Attempt) {
+			d.Logger.Debug("delivery being sent by another process", "delivery", del.ID, "attempt", del.Attempt)
+			continue
+		}
 		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, del.DueAt)
 		switch {
+		case trustbot.ErrorCode(err) == trustbot.EUNREACHABLE:
+			d.Store.MarkFailed(ctx, del.ID, err.Error())
+			d.Coach.Unreachable(ctx, del, errMessage(err), now)
+			d.Logger.Warn("delivery left sending: its target cannot be reached; it stops", "delivery", del.ID, "err", err)
 		case err != nil:
 			d.Logger.Warn("could not look for a delivery left sending; will try again", "delivery", del.ID, "err", err)
 		case found:
@@ -219,14 +239,28 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, r *Re
 			r.Reconciled++
 			d.Logger.Info("delivery left sending was found on the platform", "delivery", del.ID, "ts", posted.TS)
 		default:
-			if err := d.Store.MarkPending(ctx, del.ID, now, "not found after attempt "+del.Attempt); err != nil {
+			requeued, err := d.Store.Requeue(ctx, del.ID, del.Attempt, now, "not found after attempt "+del.Attempt)
+			if err != nil {
 				return err
 			}
-			r.Requeued++
-			d.Logger.Info("delivery left sending was not found; sending again", "delivery", del.ID)
+			if requeued {
+				r.Requeued++
+				d.Logger.Info("delivery left sending was not found; sending again", "delivery", del.ID)
+			}
 		}
 	}
 	return nil
+}
+
+// sentByOther reports whether an attempt belongs to another process that
+// still runs on this host.
+func (d *Dispatcher) sentByOther(attempt string) bool {
+	owner, _, _ := strings.Cut(strings.TrimPrefix(attempt, "p"), "-")
+	pid, err := strconv.Atoi(owner)
+	if err != nil || !strings.HasPrefix(attempt, "p") {
+		return false // from an older version: treat as gone
+	}
+	return pid != d.PID && alive(pid)
 }
 
 func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, ds []trustbot.Delivery, r *Report) {

@@ -27,7 +27,7 @@ const benchDue = 100
 func seedSchedules(tb testing.TB, path string, n, due int, now time.Time) time.Duration {
 	tb.Helper()
 	start := time.Now()
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=cache_size(-262144)&_txlock=immediate")
 	if err != nil {
 		tb.Fatal(err)
 	}

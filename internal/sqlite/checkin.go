@@ -282,6 +282,13 @@ func (db *DB) MarkPending(ctx context.Context, id string, t time.Time, reason st
 	return err
 }
 
+// Requeue puts a delivery left sending under attempt back to pending.
+func (db *DB) Requeue(ctx context.Context, id, attempt string, t time.Time, reason string) (bool, error) {
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'pending', attempt = '', due_at = ?, error = ?
+		WHERE id = ? AND state = 'sending' AND attempt = ?`, t.Unix(), reason, id, attempt)
+	return n == 1, err
+}
+
 // MarkFailed records that a delivery will not be sent.
 func (db *DB) MarkFailed(ctx context.Context, id, reason string) error {
 	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'failed', attempt = '', error = ? WHERE id = ?`, reason, id)

@@ -162,6 +162,10 @@ type CheckinStore interface {
 	MarkSent(ctx context.Context, id string, p Posted, now time.Time) error
 	// MarkPending puts a delivery back to pending, due at t.
 	MarkPending(ctx context.Context, id string, t time.Time, reason string) error
+	// Requeue puts a delivery left sending under attempt back to pending,
+	// due at t. It reports false when the delivery is no longer sending
+	// under that attempt (its sender recorded it meanwhile).
+	Requeue(ctx context.Context, id, attempt string, t time.Time, reason string) (bool, error)
 	// MarkFailed records that a delivery will not be sent, and why.
 	MarkFailed(ctx context.Context, id, reason string) error
 

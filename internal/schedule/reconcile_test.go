@@ -1,0 +1,73 @@
+package schedule_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/schedule"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// TestStartUpPassLeavesAnotherSendersDeliveries: a second process starting
+// up (trustbot dispatch while serve fans out, or two serve overlapping at a
+// restart) must not requeue what a live process is still sending.
+func TestStartUpPassLeavesAnotherSendersDeliveries(t *testing.T) {
+	r := newRig(t, 1000)
+	r.fake.SetDelay("chat.postMessage", 2*time.Second)
+	us := users("UTWOPROC", 4)
+	at := time.Now().Truncate(time.Second)
+	r.seed(t, us, at, "Asia/Tokyo")
+	// The first dispatcher is this test process; the second says it is
+	// another process (pid 1 runs on every Linux host).
+	second := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, PID: 1, Senders: 4}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := r.disp.Pass(context.Background(), at, false); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := r.fake.WaitCalls(ctx, "chat.postMessage", len(us)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := second.Pass(context.Background(), at, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if rep.Requeued+rep.Reconciled+rep.Sent != 0 {
+		t.Fatalf("the second process touched deliveries the first was sending: %+v", rep)
+	}
+	r.checkOneDMEach(t, us)
+}
+
+// TestLeftSendingForAGoneUserSettles: a delivery left sending whose user
+// can no longer be reached fails and stops their schedule, instead of
+// being looked up on every pass for ever.
+func TestLeftSendingForAGoneUserSettles(t *testing.T) {
+	r := newRig(t, 1000)
+	us := users("UGONELATER", 1)
+	at := time.Now().Truncate(time.Second)
+	r.seed(t, us, at, "Asia/Tokyo")
+	r.fake.FailHTTP("chat.postMessage", 500, 1)
+	if rep := pass(t, r, at, false); rep.Uncertain != 1 {
+		t.Fatalf("first pass: %+v", rep)
+	}
+	r.fake.SetChannelError(us[0], "account_inactive")
+	pass(t, r, at.Add(10*time.Minute), false)
+	k := trustbot.UserKey{Team: "T0FAKE", User: us[0]}
+	if stale, _ := r.store.StaleSending(context.Background(), at.Add(time.Hour), 10); len(stale) != 0 {
+		t.Fatalf("still sending: %+v", stale)
+	}
+	if s, _ := r.store.Schedule(context.Background(), k); s.Active || s.Stopped == "" {
+		t.Fatalf("schedule of a gone user still active: %+v", s)
+	}
+	lookups := len(r.fake.Calls("conversations.open"))
+	pass(t, r, at.Add(20*time.Minute), false)
+	if n := len(r.fake.Calls("conversations.open")); n != lookups {
+		t.Fatalf("looked up again: %d more conversations.open", n-lookups)
+	}
+}
