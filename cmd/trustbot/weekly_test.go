@@ -122,7 +122,7 @@ func TestWeeklyTip(t *testing.T) {
 				due = d.DueAt
 			}
 		}
-		if due.IsZero() || due.Sub(time.Now()) < 2*24*time.Hour {
+		if due.IsZero() || time.Until(due) < 2*24*time.Hour {
 			t.Fatalf("follow-up due %v, want a few days later", due)
 		}
 		bot.Dispatch(t, "--now", due.Format(time.RFC3339))
