@@ -23,6 +23,7 @@ type Prometheus struct {
 	rateLimited *prometheus.CounterVec
 	reconnects  prometheus.Counter
 	backlog     prometheus.Gauge
+	missed      *prometheus.CounterVec
 }
 
 var _ trustbot.Metrics = (*Prometheus)(nil)
@@ -54,8 +55,11 @@ func New() *Prometheus {
 		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "trustbot_due_backlog", Help: "Deliveries due and not yet sent at the last dispatch pass.",
 		}),
+		missed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trustbot_missed_occurrences_total", Help: "Occurrences that passed unsent while nothing was sending (one catch-up is sent instead), by kind.",
+		}, []string{"kind"}),
 	}
-	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.slackErrors, p.rateLimited, p.reconnects, p.backlog,
+	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.slackErrors, p.rateLimited, p.reconnects, p.backlog, p.missed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return p
 }
@@ -76,3 +80,4 @@ func (p *Prometheus) SlackError(method, code string) {
 func (p *Prometheus) RateLimited(method string) { p.rateLimited.WithLabelValues(method).Inc() }
 func (p *Prometheus) Reconnected()              { p.reconnects.Inc() }
 func (p *Prometheus) Backlog(n int)             { p.backlog.Set(float64(n)) }
+func (p *Prometheus) Missed(kind string, n int) { p.missed.WithLabelValues(kind).Add(float64(n)) }

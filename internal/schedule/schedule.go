@@ -153,6 +153,7 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Repor
 			r.Claimed++
 			if del.Missed > 0 {
 				r.Missed += del.Missed
+				d.Metrics.Missed(del.Kind, del.Missed)
 				d.Logger.Warn("occurrences missed while nothing was sending; sending one catch-up",
 					"team", del.Team, "user", del.User, "kind", del.Kind, "missed", del.Missed, "occurrence", del.Occurrence)
 			}

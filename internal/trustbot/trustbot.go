@@ -253,6 +253,8 @@ type Metrics interface {
 	Reconnected()
 	// Backlog reports how many deliveries were due and unsent at a pass.
 	Backlog(n int)
+	// Missed counts occurrences that passed unsent during downtime.
+	Missed(kind string, n int)
 }
 
 // NopMetrics records nothing.
@@ -265,3 +267,4 @@ func (NopMetrics) SlackError(string, string) {}
 func (NopMetrics) RateLimited(string)        {}
 func (NopMetrics) Reconnected()              {}
 func (NopMetrics) Backlog(int)               {}
+func (NopMetrics) Missed(string, int)        {}
