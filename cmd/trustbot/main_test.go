@@ -478,7 +478,7 @@ func TestSlackBusyDatabase(t *testing.T) {
 // and returns the function that releases it.
 func holdWriteLock(t *testing.T, path string) func() {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

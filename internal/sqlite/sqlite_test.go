@@ -224,7 +224,7 @@ func TestLockedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	other, err := sql.Open("sqlite", "file:"+path)
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
