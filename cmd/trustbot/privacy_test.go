@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -163,4 +165,60 @@ func TestExportAndForget(t *testing.T) {
 			t.Error("the log does not say encryption is on")
 		}
 	})
+}
+
+// TestRetention: with TRUSTBOT_RETENTION set, serve deletes reflections
+// older than that (at start, then daily) and keeps recent ones.
+func TestRetention(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "trustbot.db")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := trustbot.UserKey{Team: fakeslack.TeamID, User: jaUser}
+	for _, at := range []time.Time{time.Now().AddDate(-3, 0, 0), time.Now().Add(-24 * time.Hour)} {
+		if err := db.SaveSchedule(ctx, trustbot.Schedule{UserKey: k, Cadence: trustbot.Weekly, Weekday: at.Weekday(), Minute: 600,
+			Active: true, Occurrence: trustbot.DateOf(at), NextDueAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := db.ClaimDue(ctx, at, 10, func(s trustbot.Schedule, _ trustbot.Prefs) (trustbot.Schedule, int) {
+			s.Active = false
+			return s, 0
+		})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("seed: %v %v", ds, err)
+		}
+		db.MarkSending(ctx, ds[0].ID, "seed", at)
+		db.MarkSent(ctx, ds[0].ID, trustbot.Posted{Channel: "D" + jaUser, TS: "1.1"}, at)
+		db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: ds[0].ID, UserKey: k, Note: "note of " + at.Format("2006"), AnsweredAt: at})
+	}
+	db.Close()
+	bot := MustRunBot(t, map[string]string{"TRUSTBOT_DB": path, "TRUSTBOT_RETENTION": "730d"})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := db.Reflections(ctx, k, "checkin", 10)
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) == 1 {
+			if want := "note of " + time.Now().Add(-24*time.Hour).Format("2006"); rs[0].Answers.Note != want {
+				t.Fatalf("kept %q, want the recent %q", rs[0].Answers.Note, want)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reflections after start with a 730-day retention, want 1\n%s", len(rs), bot.Stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _, _ := runCmd(t, map[string]string{"TRUSTBOT_RETENTION": "forever"}, "", "migrate"); code != 2 {
+		t.Errorf("TRUSTBOT_RETENTION=forever accepted")
+	}
 }
