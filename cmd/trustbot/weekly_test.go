@@ -106,6 +106,12 @@ func TestWeeklyTip(t *testing.T) {
 			t.Fatalf("a post went elsewhere: %s", m.Channel)
 		}
 	}
+	// A channel is not a user: posting never looks a channel up as one.
+	for _, c := range bot.Slack.Calls("users.info") {
+		if strings.HasPrefix(c.Params["user"], "C") {
+			t.Fatalf("users.info asked about channel %s", c.Params["user"])
+		}
+	}
 
 	t.Run("TryItFollowUp", func(t *testing.T) {
 		post := bot.Slack.Messages("C0OTHER")[0]

@@ -49,7 +49,12 @@ func (c *Coach) Advance(s trustbot.Schedule, p trustbot.Prefs, now time.Time) (t
 
 // Message builds the direct message of a delivery, in the user's language.
 func (c *Coach) Message(ctx context.Context, d trustbot.Delivery) (trustbot.Reply, error) {
-	t := &turn{Coach: c, ctx: ctx, req: trustbot.Request{UserKey: d.UserKey}, lang: c.Language(ctx, d.UserKey)}
+	t := &turn{Coach: c, ctx: ctx, req: trustbot.Request{UserKey: d.UserKey}, lang: c.DefaultLang}
+	if d.Kind != KindWeekly {
+		// A channel's post speaks the subscription's language; everything
+		// else, the user's.
+		t.lang = c.Language(ctx, d.UserKey)
+	}
 	switch d.Kind {
 	case KindCheckin:
 		return t.checkinMessage(d, trustbot.Answers{}), nil
