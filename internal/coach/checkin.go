@@ -261,15 +261,7 @@ func (t *turn) checkinStatus(note string) (trustbot.Reply, error) {
 	if note != "" {
 		r.Add(trustbot.Block{Kind: trustbot.Section, Text: note})
 	}
-	var status string
-	switch {
-	case err == nil && s.Active:
-		status = t.tr("checkin.status", "cadence", t.describe(s), "next", t.when(s.NextDueAt, set.Prefs.TZ))
-	case err == nil && s.Stopped != "":
-		status = t.tr("checkin.stopped", "cadence", t.describe(s))
-	default:
-		status = t.tr("checkin.none")
-	}
+	status := t.scheduleStatus(s, set.Prefs.TZ)
 	r.Text = strings.TrimSpace(note + "\n" + status)
 	r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("checkin.title"), Text: status})
 	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.prefsLine(set.Prefs)})
@@ -282,6 +274,18 @@ func (t *turn) checkinStatus(note string) (trustbot.Reply, error) {
 	}})
 	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.usage")})
 	return r, nil
+}
+
+// scheduleStatus says where the user's check-ins stand. A schedule that
+// was never set is the zero value: neither active nor stopped.
+func (t *turn) scheduleStatus(s trustbot.Schedule, tz string) string {
+	switch {
+	case s.Active:
+		return t.tr("checkin.status", "cadence", t.describe(s), "next", t.when(s.NextDueAt, tz))
+	case s.Stopped != "":
+		return t.tr("checkin.stopped", "cadence", t.describe(s))
+	}
+	return t.tr("checkin.none")
 }
 
 // prefsLine says the user's rules in one line.
@@ -703,13 +707,7 @@ func (t *turn) home() (trustbot.Reply, error) {
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
-	status := t.tr("checkin.none")
-	switch {
-	case err == nil && s.Active:
-		status = t.tr("checkin.status", "cadence", t.describe(s), "next", t.when(s.NextDueAt, set.Prefs.TZ))
-	case err == nil && s.Stopped != "":
-		status = t.tr("checkin.stopped", "cadence", t.describe(s))
-	}
+	status := t.scheduleStatus(s, set.Prefs.TZ)
 	r := trustbot.Reply{Text: t.tr("home.title")}
 	r.Add(
 		trustbot.Block{Kind: trustbot.Header, Text: t.tr("home.title")},
