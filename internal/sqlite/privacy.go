@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -175,4 +176,60 @@ func (db *DB) OtherTeams(ctx context.Context, team string) (bool, error) {
 		(SELECT count(*) FROM (SELECT 1 FROM journeys WHERE team != ?1 LIMIT 1)) +
 		(SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE team != ?1 LIMIT 1))`, team).Scan(&n)
 	return n > 0, formatError(err)
+}
+
+// Mentions lists every place ("table.column") where a stored value contains
+// needle, in every table, as the bytes on disk hold it: after Forget, a
+// user's ID should be nowhere.
+func (db *DB) Mentions(ctx context.Context, needle string) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, formatError(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var out []string
+	for _, table := range tables {
+		rows, err := db.read.QueryContext(ctx, `SELECT * FROM "`+table+`"`)
+		if err != nil {
+			return nil, formatError(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, formatError(err)
+			}
+			for i, v := range vals {
+				var s string
+				switch v := v.(type) {
+				case string:
+					s = v
+				case []byte:
+					s = string(v)
+				}
+				if strings.Contains(s, needle) {
+					out = append(out, table+"."+cols[i])
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, formatError(err)
+		}
+	}
+	return out, nil
 }
