@@ -146,7 +146,7 @@ func (b *Bot) PressValue(t *testing.T, user string, r reply, id, part string) re
 // waitViews waits until the fake recorded n views of kind for user.
 func (b *Bot) waitViews(t *testing.T, kind, user string, n int) []fakeslack.View {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		var got []fakeslack.View
 		for _, v := range b.Slack.Views() {
@@ -238,7 +238,7 @@ func TestCheckinNoteAndHome(t *testing.T) {
 		t.Fatalf("submission ack %s %v: an empty ack closes the modal", ack.Payload, err)
 	}
 	bot.waitViews(t, "publish", jaUser, published+1)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for !bot.Slack.Messages("D" + jaUser)[0].Updated && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

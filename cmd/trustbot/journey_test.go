@@ -197,7 +197,7 @@ func TestPlanJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	bot.Slack.WaitAck(ctxTimeout(t), env)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for len(bot.Slack.Messages("D"+jaUser)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

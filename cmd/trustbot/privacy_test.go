@@ -38,7 +38,7 @@ func seedCheckin(t *testing.T, bot *Bot, user, note string) {
 		t.Fatal(err)
 	}
 	bot.Slack.WaitAck(ctxTimeout(t), env)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
 		if m := bot.Slack.Messages("D" + user); strings.Contains(string(m[len(m)-1].Blocks), note) {
 			return
@@ -68,7 +68,7 @@ func TestExportAndForget(t *testing.T) {
 		if _, r := bot.Slash(t, enUser, "export"); !strings.Contains(r.raw, "JSON") {
 			t.Fatalf("no summary where the export was asked: %s", r.raw)
 		}
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(patience)
 		for len(bot.Slack.Files()) == 0 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -163,7 +163,7 @@ func TestRetention(t *testing.T) {
 	}
 	db.Close()
 	bot := MustRunBot(t, map[string]string{"TRUSTBOT_DB": path, "TRUSTBOT_RETENTION": "730d"})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		db, err := sqlite.Open(ctx, path)
 		if err != nil {
