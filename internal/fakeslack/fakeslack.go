@@ -207,6 +207,8 @@ type Server struct {
 	rateLimits   map[string]*countFault
 	failNext     map[string]*countFault
 	failHTTP     map[string]*countFault
+	loseAnswer   map[string]*countFault
+	clockOffset  time.Duration
 	chanErr      map[string]string
 	users        map[string]User
 	channelNames map[string]string
@@ -263,6 +265,7 @@ func New() *Server {
 		rateLimits:   map[string]*countFault{},
 		failNext:     map[string]*countFault{},
 		failHTTP:     map[string]*countFault{},
+		loseAnswer:   map[string]*countFault{},
 		chanErr:      map[string]string{},
 		users:        map[string]User{},
 		channelNames: map[string]string{DefaultChannelID: "general"},
@@ -482,6 +485,22 @@ func takeFault(m map[string]*countFault, method string) *countFault {
 	return &out
 }
 
+// LoseAnswers makes the next `times` calls to method take effect (a message
+// is posted) while their answer never arrives: the connection is cut, as
+// when a network or a process fails after Slack accepted a request.
+// times < 0 means until cleared; 0 clears.
+func (s *Server) LoseAnswers(method string, times int) {
+	s.setFault(s.loseAnswer, method, times, &countFault{remaining: times})
+}
+
+// SetClockOffset sets how far Slack's clock (message timestamps) runs ahead
+// of this host's; negative: behind, as seen by a host whose clock is fast.
+func (s *Server) SetClockOffset(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clockOffset = d
+}
+
 // SetDelay makes every call to method wait d before it is answered
 // (the wait ends early if the client gives up). d <= 0 clears.
 func (s *Server) SetDelay(method string, d time.Duration) {
@@ -659,6 +678,12 @@ func (s *Server) WaitResponse(ctx context.Context, responseURL string, n int) ([
 
 // ---- helpers ----
 
+// isUserID reports whether an ID has the shape of a user's: U… or, on
+// Enterprise Grid, W…. Channels (C…, G…, D…) and bots (B…) are not users.
+func isUserID(id string) bool {
+	return len(id) > 1 && (strings.HasPrefix(id, "U") || strings.HasPrefix(id, "W"))
+}
+
 // dmChannel maps a user ID (U…/W…) to its DM channel "D"+ID.
 func dmChannel(ch string) string {
 	if strings.HasPrefix(ch, "U") || strings.HasPrefix(ch, "W") {
@@ -681,7 +706,7 @@ func newEnvelopeID() string {
 
 // nextTSLocked returns a unique, increasing "seconds.micros" timestamp.
 func (s *Server) nextTSLocked() string {
-	us := time.Now().UnixMicro()
+	us := time.Now().Add(s.clockOffset).UnixMicro()
 	if us <= s.lastTS {
 		us = s.lastTS + 1
 	}

@@ -675,3 +675,53 @@ func TestCloseNoLeak(t *testing.T) {
 		t.Fatalf("goroutines: before %d, after %d\n%s", before, after, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestLostAnswersAndClock: a lost answer leaves the message posted and the
+// client with an error; the clock offset moves message timestamps.
+func TestLostAnswersAndClock(t *testing.T) {
+	s := newServer(t)
+	api := newAPI(s)
+	s.SetClockOffset(-time.Hour)
+	s.LoseAnswers("chat.postMessage", 1)
+	if _, _, err := api.PostMessage("UABC", slack.MsgOptionText("x", false)); err == nil {
+		t.Fatal("a lost answer came back")
+	}
+	if n := len(s.Messages("UABC")); n != 1 {
+		t.Fatalf("%d messages after a lost answer, want the one Slack took", n)
+	}
+	_, ts, err := api.PostMessage("UABC", slack.MsgOptionText("y", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	us, _ := parseTS(ts)
+	if lag := time.Since(time.UnixMicro(us)); lag < 59*time.Minute || lag > 61*time.Minute {
+		t.Fatalf("message stamped %v behind this host, want an hour", lag)
+	}
+}
+
+// TestNonUserIDsAreNotUsers: as in Slack, users.info and conversations.open
+// answer user_not_found for a channel or bot ID, and conversations.open
+// does not resume a public channel.
+func TestNonUserIDsAreNotUsers(t *testing.T) {
+	s := newServer(t)
+	api := newAPI(s)
+	s.AddUser(User{ID: "C0LOOKSLIKE"})
+	for _, id := range []string{"C0LOOKSLIKE", "G0PRIVATE", "D0DM", "B0BOT", "U", ""} {
+		if _, err := api.GetUserInfo(id); err == nil || err.Error() != "user_not_found" {
+			t.Errorf("users.info %q: %v, want user_not_found", id, err)
+		}
+		if id == "" {
+			continue
+		}
+		_, _, _, err := api.OpenConversation(&slack.OpenConversationParameters{Users: []string{id}, ReturnIM: true})
+		if err == nil || err.Error() != "user_not_found" {
+			t.Errorf("conversations.open users=%q: %v, want user_not_found", id, err)
+		}
+	}
+	if _, _, _, err := api.OpenConversation(&slack.OpenConversationParameters{ChannelID: "C0LOOKSLIKE"}); err == nil || err.Error() != "method_not_supported_for_channel_type" {
+		t.Errorf("conversations.open channel=C…: %v", err)
+	}
+	if ch, _, _, err := api.OpenConversation(&slack.OpenConversationParameters{Users: []string{"W0GRID"}, ReturnIM: true}); err != nil || ch.ID != "DW0GRID" {
+		t.Errorf("conversations.open with a Grid user: %v %v", ch, err)
+	}
+}

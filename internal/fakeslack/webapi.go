@@ -235,6 +235,12 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, e := h(s, p)
+	s.mu.Lock()
+	lost := takeFault(s.loseAnswer, method) != nil
+	s.mu.Unlock()
+	if lost {
+		panic(http.ErrAbortHandler) // the call took effect; its answer is cut off
+	}
 	if e != nil {
 		writeErr(w, http.StatusOK, e)
 		return
@@ -502,6 +508,9 @@ func (s *Server) chatGetPermalink(p params) (obj, *apiErr) {
 // ---- users.info ----
 
 func (s *Server) usersInfo(p params) (obj, *apiErr) {
+	if !isUserID(p["user"]) {
+		return nil, fail("user_not_found") // a channel or bot ID is not a user
+	}
 	s.mu.Lock()
 	u, ok := s.users[p["user"]]
 	s.mu.Unlock()
@@ -690,6 +699,9 @@ func (s *Server) conversationsOpen(p params) (obj, *apiErr) {
 		if c := s.chanErr[ch]; c == "channel_not_found" {
 			return nil, fail(c)
 		}
+		if !strings.HasPrefix(ch, "D") && !strings.HasPrefix(ch, "G") {
+			return nil, fail("method_not_supported_for_channel_type") // only a DM or group DM resumes
+		}
 		return obj{"no_op": true, "already_open": true, "channel": obj{"id": ch}}, nil
 	}
 	var users []string
@@ -705,6 +717,9 @@ func (s *Server) conversationsOpen(p params) (obj, *apiErr) {
 		return nil, fail("too_many_users")
 	}
 	for _, u := range users {
+		if !isUserID(u) {
+			return nil, fail("user_not_found") // Slack: "Value(s) passed for users was invalid"
+		}
 		if c := s.chanErr[u]; c != "" && c != "not_in_channel" && c != "is_archived" {
 			return nil, fail(c)
 		}

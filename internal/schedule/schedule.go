@@ -57,6 +57,14 @@ type Dispatcher struct {
 	Batch      int           // deliveries claimed or sent per round; default 500
 	Senders    int           // messages in flight at once; default 4
 	StaleAfter time.Duration // a delivery sending for this long is looked for on the platform; default 2m
+	// Skew is how far this host's clock may be ahead of the platform's: a
+	// delivery left sending is looked for from the time its attempt began
+	// minus Skew; default SkewMargin.
+	Skew time.Duration
+	// Clock is the real clock (default time.Now). The instant a pass runs
+	// as of may be another (trustbot dispatch --now); an attempt to send is
+	// recorded at the real time.
+	Clock func() time.Time
 	// PID is this process's ID, marked on what it sends so that another
 	// process on the host leaves those deliveries alone; default os.Getpid().
 	PID int
@@ -68,6 +76,10 @@ type Dispatcher struct {
 	kick   chan struct{}
 	passMu sync.Mutex // one pass at a time in this process
 }
+
+// SkewMargin is the default Skew: an hour, far more than a host kept in
+// time by NTP drifts, and few messages to page through in a DM or a channel.
+const SkewMargin = time.Hour
 
 // Report counts what one pass did.
 type Report struct {
@@ -99,6 +111,12 @@ func (d *Dispatcher) init() {
 		}
 		if d.StaleAfter <= 0 {
 			d.StaleAfter = 2 * time.Minute
+		}
+		if d.Skew <= 0 {
+			d.Skew = SkewMargin
+		}
+		if d.Clock == nil {
+			d.Clock = time.Now
 		}
 		if d.Logger == nil {
 			d.Logger = slog.New(slog.DiscardHandler)
@@ -137,7 +155,8 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Repor
 	var r Report
 	before := now.Add(-d.StaleAfter)
 	if stale {
-		before = now.Add(time.Second)
+		// Every attempt so far, whichever instant this pass runs as of.
+		before = later(now, d.Clock()).Add(time.Second)
 	}
 	if err := d.reconcile(ctx, before, now, stale, &r); err != nil {
 		return r, err
@@ -225,7 +244,7 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 			d.Logger.Debug("delivery being sent by another process", "delivery", del.ID, "attempt", del.Attempt)
 			continue
 		}
-		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, del.DueAt)
+		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, d.searchFrom(del))
 		switch {
 		case trustbot.ErrorCode(err) == trustbot.EUNREACHABLE:
 			d.Store.MarkFailed(ctx, del.ID, err.Error())
@@ -251,6 +270,25 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 		}
 	}
 	return nil
+}
+
+// searchFrom is where the search on the platform for a delivery left
+// sending starts: when its attempt began by this host's clock, less the
+// margin by which that clock may run ahead of the platform's. A row from
+// before attempts were timed falls back to its due time.
+func (d *Dispatcher) searchFrom(del trustbot.Delivery) time.Time {
+	from := del.SendingAt
+	if from.IsZero() {
+		from = del.DueAt
+	}
+	return from.Add(-d.Skew)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // sentByOther reports whether an attempt belongs to another process that
@@ -316,7 +354,8 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 		return Send{}, false // stopping: leave it pending for the next start
 	}
 	attempt := d.prefix + "-" + del.ID[max(0, len(del.ID)-6):]
-	ok, err := d.Store.MarkSending(ctx, del.ID, attempt, now)
+	started := d.Clock()
+	ok, err := d.Store.MarkSending(ctx, del.ID, attempt, started)
 	if err != nil {
 		d.Logger.Error("could not mark a delivery sending", "delivery", del.ID, "err", err)
 		return Send{}, false
@@ -324,7 +363,7 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 	if !ok {
 		return Send{}, false
 	}
-	del.State, del.Attempt = trustbot.Sending, attempt
+	del.State, del.Attempt, del.SendingAt = trustbot.Sending, attempt, started
 	s := Send{Delivery: del}
 	reply, err := d.Coach.Message(ctx, del)
 	if err != nil {

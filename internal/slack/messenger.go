@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,15 +187,21 @@ func classify(err error) error {
 	return &trustbot.Error{Code: trustbot.EUNCERTAIN, Message: err.Error()}
 }
 
-// FindDM looks through the user's direct messages with the app since t for
-// a message tagged with deliveryID.
+// FindDM looks for a message tagged with deliveryID posted since t: in the
+// user's direct messages with the app, or in the channel when the target is
+// a channel (a channel ID is never a user: conversations.open would answer
+// user_not_found).
 func (c *Client) FindDM(ctx context.Context, to trustbot.UserKey, deliveryID string, since time.Time) (trustbot.Posted, bool, error) {
-	ch, _, _, err := c.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to.User}, ReturnIM: true})
-	if err != nil {
-		return trustbot.Posted{}, false, fmt.Errorf("conversations.open: %w", classify(err))
+	ch := to.User
+	if isUserID(to.User) {
+		im, _, _, err := c.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to.User}, ReturnIM: true})
+		if err != nil {
+			return trustbot.Posted{}, false, fmt.Errorf("conversations.open: %w", classify(err))
+		}
+		ch = im.ID
 	}
 	params := &slack.GetConversationHistoryParameters{
-		ChannelID: ch.ID, Oldest: strconv.FormatInt(since.Add(-time.Minute).Unix(), 10), Limit: 200, IncludeAllMetadata: true,
+		ChannelID: ch, Oldest: strconv.FormatInt(since.Unix(), 10), Limit: 200, IncludeAllMetadata: true,
 	}
 	for range 20 {
 		res, err := c.api.GetConversationHistoryContext(ctx, params)
@@ -206,7 +213,7 @@ func (c *Client) FindDM(ctx context.Context, to trustbot.UserKey, deliveryID str
 				continue
 			}
 			if id, _ := m.Metadata.EventPayload["delivery_id"].(string); id == deliveryID {
-				return trustbot.Posted{Channel: ch.ID, TS: m.Timestamp}, true, nil
+				return trustbot.Posted{Channel: ch, TS: m.Timestamp}, true, nil
 			}
 		}
 		if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
@@ -215,4 +222,10 @@ func (c *Client) FindDM(ctx context.Context, to trustbot.UserKey, deliveryID str
 		params.Cursor = res.ResponseMetaData.NextCursor
 	}
 	return trustbot.Posted{}, false, nil
+}
+
+// isUserID reports whether a Slack ID names a user (U…, or W… on Enterprise
+// Grid) rather than a conversation (C…, G…, D…).
+func isUserID(id string) bool {
+	return strings.HasPrefix(id, "U") || strings.HasPrefix(id, "W")
 }

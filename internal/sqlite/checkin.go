@@ -157,13 +157,16 @@ func prefixed(p, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-const deliveryCols = `id, team, user, kind, occurrence, state, attempt, attempts, due_at, channel, ts, error, missed`
+const deliveryCols = `id, team, user, kind, occurrence, state, attempt, attempts, due_at, sending_at, channel, ts, error, missed`
 
 func scanDelivery(row scanner) (trustbot.Delivery, error) {
 	var d trustbot.Delivery
-	var due int64
-	err := row.Scan(&d.ID, &d.Team, &d.User, &d.Kind, &d.Occurrence, &d.State, &d.Attempt, &d.Attempts, &due, &d.Channel, &d.TS, &d.Error, &d.Missed)
+	var due, sending int64
+	err := row.Scan(&d.ID, &d.Team, &d.User, &d.Kind, &d.Occurrence, &d.State, &d.Attempt, &d.Attempts, &due, &sending, &d.Channel, &d.TS, &d.Error, &d.Missed)
 	d.DueAt = time.Unix(due, 0).UTC()
+	if sending > 0 {
+		d.SendingAt = time.Unix(sending, 0).UTC()
+	}
 	return d, err
 }
 
@@ -262,7 +265,8 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error
 	return n, err
 }
 
-// MarkSending moves a pending delivery to Sending.
+// MarkSending moves a pending delivery to Sending; now is when the attempt
+// begins.
 func (db *DB) MarkSending(ctx context.Context, id, attempt string, now time.Time) (bool, error) {
 	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'sending', attempt = ?, attempts = attempts + 1, sending_at = ?
 		WHERE id = ? AND state = 'pending'`, attempt, now.Unix(), id)

@@ -119,6 +119,8 @@ type Delivery struct {
 	TS         string // the platform's message ID, once Sent
 	Error      string
 	Missed     int // occurrences that passed unsent before this one (downtime), for the log
+
+	SendingAt time.Time // when the last attempt to send began, by the sender's clock
 }
 
 // Answers are a user's reflection for one check-in.
@@ -148,7 +150,7 @@ type Messenger interface {
 	// resent.
 	PostDM(ctx context.Context, to UserKey, r Reply, deliveryID string) (Posted, error)
 	// FindDM looks for a message tagged with deliveryID sent to the user
-	// since t.
+	// (or posted in the channel, for a channel's delivery) since t.
 	FindDM(ctx context.Context, to UserKey, deliveryID string, since time.Time) (Posted, bool, error)
 }
 

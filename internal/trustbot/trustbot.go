@@ -155,8 +155,10 @@ type CheckinStore interface {
 	// StaleSending returns deliveries left Sending since before t: their
 	// sender died or never heard back.
 	StaleSending(ctx context.Context, before time.Time, limit int) ([]Delivery, error)
-	// MarkSending moves a pending delivery to Sending under attempt. It
-	// reports false when another sender took it first.
+	// MarkSending moves a pending delivery to Sending under attempt; now
+	// is when the attempt begins by the real clock (staleness and the
+	// search on the platform after a crash start from it). It reports
+	// false when another sender took it first.
 	MarkSending(ctx context.Context, id, attempt string, now time.Time) (bool, error)
 	// MarkSent records where a delivery went.
 	MarkSent(ctx context.Context, id string, p Posted, now time.Time) error
