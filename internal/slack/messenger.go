@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,19 +40,22 @@ var unreachable = []string{
 }
 
 // pacer spaces out messages: a budget for the workspace, one message a
-// second per channel, and a pause for everyone after a 429.
+// second per channel, and a pause for everyone after a 429. Its clock and
+// its sleep can be replaced in tests.
 type pacer struct {
 	all   *rate.Limiter
 	mu    sync.Mutex
 	chans map[string]*rate.Limiter
 	pause time.Time
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func newPacer(perSecond float64) *pacer {
 	if perSecond <= 0 {
 		perSecond = DefaultSendRate
 	}
-	return &pacer{all: rate.NewLimiter(rate.Limit(perSecond), sendBurst), chans: map[string]*rate.Limiter{}}
+	return &pacer{all: rate.NewLimiter(rate.Limit(perSecond), sendBurst), chans: map[string]*rate.Limiter{}, now: time.Now, sleep: sleep}
 }
 
 func (p *pacer) wait(ctx context.Context, channel string) error {
@@ -69,10 +73,10 @@ func (p *pacer) wait(ctx context.Context, channel string) error {
 		if err := p.waitPause(ctx); err != nil {
 			return err
 		}
-		if err := lim.Wait(ctx); err != nil {
+		if err := p.take(ctx, lim); err != nil {
 			return err
 		}
-		if err := p.all.Wait(ctx); err != nil {
+		if err := p.take(ctx, p.all); err != nil {
 			return err
 		}
 		// A 429 may have come while this sender waited for its turn:
@@ -83,15 +87,28 @@ func (p *pacer) wait(ctx context.Context, channel string) error {
 	}
 }
 
+// take waits for one token of lim.
+func (p *pacer) take(ctx context.Context, lim *rate.Limiter) error {
+	r := lim.ReserveN(p.now(), 1)
+	if !r.OK() {
+		return errors.New("rate limiter cannot grant a message")
+	}
+	if err := p.sleep(ctx, r.DelayFrom(p.now())); err != nil {
+		r.CancelAt(p.now())
+		return err
+	}
+	return nil
+}
+
 func (p *pacer) paused() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return time.Until(p.pause)
+	return p.pause.Sub(p.now())
 }
 
 func (p *pacer) waitPause(ctx context.Context) error {
 	if d := p.paused(); d > 0 {
-		return sleep(ctx, d)
+		return p.sleep(ctx, d)
 	}
 	return nil
 }
@@ -100,12 +117,15 @@ func (p *pacer) waitPause(ctx context.Context) error {
 func (p *pacer) hold(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if until := time.Now().Add(d); until.After(p.pause) {
+	if until := p.now().Add(d); until.After(p.pause) {
 		p.pause = until
 	}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -124,18 +144,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Reply, deliveryID string) (trustbot.Posted, error) {
 	meta := slack.SlackMetadata{EventType: metadataEvent, EventPayload: map[string]any{"delivery_id": deliveryID}}
 	noHeader := time.Second
-	// Once a call has started it runs to its end even if ctx is canceled
-	// (shutdown): an aborted call would leave its outcome unknown.
-	call, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
 	for {
 		if err := c.pacer.wait(ctx, to.User); err != nil {
 			return trustbot.Posted{}, &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: " + err.Error()}
 		}
-		ch, ts, err := c.api.PostMessageContext(call, to.User,
-			slack.MsgOptionText(fallback(r), false),
-			slack.MsgOptionBlocks(Render(r)...),
-			slack.MsgOptionMetadata(meta))
+		ch, ts, err := c.post(ctx, to.User, r, meta)
 		if err == nil {
 			return trustbot.Posted{Channel: ch, TS: ts}, nil
 		}
@@ -157,6 +170,20 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 		c.cfg.Metrics.SlackError("chat.postMessage", trustbot.ErrorCode(err)+":"+errCode(err))
 		return trustbot.Posted{}, err
 	}
+}
+
+// post makes one chat.postMessage call. The timeout bounds the call alone,
+// never the wait for a turn before it: only a request that went out can
+// leave its outcome unknown. Once started, the call runs to its end even if
+// ctx is canceled (shutdown): an aborted call would leave its outcome
+// unknown too.
+func (c *Client) post(ctx context.Context, channel string, r trustbot.Reply, meta slack.SlackMetadata) (string, string, error) {
+	call, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.SendTimeout)
+	defer cancel()
+	return c.api.PostMessageContext(call, channel,
+		slack.MsgOptionText(fallback(r), false),
+		slack.MsgOptionBlocks(Render(r)...),
+		slack.MsgOptionMetadata(meta))
 }
 
 // errCode is the Slack error string of a classified error, for metrics:
@@ -181,6 +208,11 @@ func classify(err error) error {
 	}
 	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code < 500 {
 		return &trustbot.Error{Code: trustbot.EINVALID, Message: "HTTP " + strconv.Itoa(sc.Code)}
+	}
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "dial" {
+		// No connection was made (refused, no route, no such host):
+		// nothing reached Slack, so it can be sent later as if never tried.
+		return &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: " + err.Error()}
 	}
 	// 5xx, timeouts, broken connections, cancelled contexts: Slack may
 	// have taken the message.

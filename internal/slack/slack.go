@@ -40,6 +40,9 @@ type Config struct {
 	BusyText  string        // answered in the ack when the queue is full
 	PingLimit time.Duration // reconnect when Slack has not pinged for this long; default slack-go's 30s
 	SendRate  float64       // scheduled messages per second across the workspace; default DefaultSendRate
+	// SendTimeout bounds one chat.postMessage call once it is sent (not
+	// the wait for its turn under the rate limits); default 30s.
+	SendTimeout time.Duration
 
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -85,6 +88,9 @@ func New(cfg Config) *Client {
 	}
 	if cfg.JobTime <= 0 {
 		cfg.JobTime = 30 * time.Second
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = 30 * time.Second
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}

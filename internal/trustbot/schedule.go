@@ -159,7 +159,8 @@ const (
 	EUNREACHABLE = "unreachable"
 	EUNCERTAIN   = "uncertain"
 	// ECANCELED means the message was never handed to the platform (the
-	// process is stopping): it can be sent later as if never tried.
+	// process is stopping, or no connection could be made): it can be sent
+	// later as if never tried.
 	ECANCELED = "canceled"
 )
 

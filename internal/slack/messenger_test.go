@@ -1,0 +1,110 @@
+package slack
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// fakeTime is a pacer clock that moves only when the pacer sleeps. Each
+// sleep also takes a little real time, longer than the client's send
+// timeout: a wait of 30 s under Retry-After, compressed.
+type fakeTime struct {
+	mu    sync.Mutex
+	t     time.Time
+	waits []time.Duration
+	real  time.Duration
+}
+
+func (f *fakeTime) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t
+}
+
+func (f *fakeTime) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	f.mu.Lock()
+	f.waits = append(f.waits, d)
+	f.mu.Unlock()
+	if err := sleep(ctx, f.real); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.t = f.t.Add(d)
+	f.mu.Unlock()
+	return nil
+}
+
+// TestWaitingForATurnIsNotPartOfTheTimeout: Slack answers 429 with a
+// Retry-After of 30 s or more, longer than a request may take. The message
+// waits its turn and then goes out; it is never reported as uncertain,
+// since the request that was refused was not taken and the one that
+// follows is answered in time.
+func TestWaitingForATurnIsNotPartOfTheTimeout(t *testing.T) {
+	for _, retryAfter := range []string{"30", "120"} {
+		t.Run(retryAfter, func(t *testing.T) {
+			fake := fakeslack.New()
+			defer fake.Close()
+			c := New(Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fake.APIURL(),
+				SendRate: 1000, SendTimeout: 200 * time.Millisecond})
+			clock := &fakeTime{t: time.Now(), real: 400 * time.Millisecond}
+			c.pacer.now, c.pacer.sleep = clock.now, clock.sleep
+			fake.RateLimit("chat.postMessage", 1, retryAfter)
+
+			to := trustbot.UserKey{Team: fakeslack.TeamID, User: "UWAITS"}
+			posted, err := c.PostDM(context.Background(), to, trustbot.Reply{Text: "hello"}, "d-wait")
+			if err != nil {
+				t.Fatalf("PostDM after a %ss Retry-After: %v (%s)", retryAfter, err, trustbot.ErrorCode(err))
+			}
+			if posted.TS == "" || len(fake.Messages("UWAITS")) != 1 {
+				t.Fatalf("posted %+v; %d messages, want 1", posted, len(fake.Messages("UWAITS")))
+			}
+			want, _ := time.ParseDuration(retryAfter + "s")
+			var waited time.Duration
+			for _, w := range clock.waits {
+				waited += w
+			}
+			if waited < want {
+				t.Fatalf("waited %v in all (%v), want at least the Retry-After %v", waited, clock.waits, want)
+			}
+			if n := len(fake.Calls("chat.postMessage")); n != 2 {
+				t.Fatalf("%d chat.postMessage calls, want the refused one and the one after the wait", n)
+			}
+		})
+	}
+}
+
+// TestASlowRequestIsUncertain: a request that went out and was not answered
+// within the send timeout may have been taken by Slack: uncertain.
+func TestASlowRequestIsUncertain(t *testing.T) {
+	fake := fakeslack.New()
+	defer fake.Close()
+	c := New(Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fake.APIURL(),
+		SendRate: 1000, SendTimeout: 50 * time.Millisecond})
+	fake.SetDelay("chat.postMessage", 5*time.Second)
+	_, err := c.PostDM(context.Background(), trustbot.UserKey{Team: fakeslack.TeamID, User: "USLOW"}, trustbot.Reply{Text: "hello"}, "d-slow")
+	if trustbot.ErrorCode(err) != trustbot.EUNCERTAIN {
+		t.Fatalf("a request past its timeout: %v, want uncertain", err)
+	}
+}
+
+// TestUnreachableSlackIsNotUncertain: when no connection to Slack can be
+// made, nothing was sent: the message is handed back to be sent later, not
+// left to be looked for as possibly sent.
+func TestUnreachableSlackIsNotUncertain(t *testing.T) {
+	fake := fakeslack.New()
+	url := fake.APIURL()
+	fake.Close() // nothing listens there any more
+	c := New(Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: url, SendRate: 1000})
+	_, err := c.PostDM(context.Background(), trustbot.UserKey{Team: fakeslack.TeamID, User: "UNOWHERE"}, trustbot.Reply{Text: "hello"}, "d-nowhere")
+	if trustbot.ErrorCode(err) != trustbot.ECANCELED {
+		t.Fatalf("no connection to Slack: %v, want %s (not sent)", err, trustbot.ECANCELED)
+	}
+}
