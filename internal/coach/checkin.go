@@ -239,10 +239,16 @@ func (t *turn) describe(s trustbot.Schedule) string {
 	return t.tr("cadence.monthly_week", "nth", t.tr("nth."+nth), "day", day, "time", clock)
 }
 
-// when formats an instant in the user's zone: "11月27日(金) 16:00".
+// when formats an instant in the user's zone: "11月27日(金) 16:00", with
+// the year when it is not the current one ("2027年1月8日(金) 16:00").
 func (t *turn) when(at time.Time, tz string) string {
-	l := at.In(Location(tz))
-	return t.tr("format.datetime", "month", strconv.Itoa(int(l.Month())), "monthname", t.tr("month."+strconv.Itoa(int(l.Month()))),
+	loc := Location(tz)
+	l := at.In(loc)
+	key := "format.datetime"
+	if l.Year() != t.Now().In(loc).Year() {
+		key = "format.datetime_year"
+	}
+	return t.tr(key, "year", strconv.Itoa(l.Year()), "month", strconv.Itoa(int(l.Month())), "monthname", t.tr("month."+strconv.Itoa(int(l.Month()))),
 		"day", strconv.Itoa(l.Day()), "weekday", t.tr("dayshort."+strconv.Itoa(int(l.Weekday()))), "time", l.Format("15:04"))
 }
 

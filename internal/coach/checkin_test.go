@@ -210,3 +210,29 @@ func TestZoneChangeReplans(t *testing.T) {
 		t.Fatalf("next check-in after moving to New York: %s (%s)", got, s.NextDueAt)
 	}
 }
+
+// TestStatusShowsTheYearWhenNotThisOne: a next check-in or a pause that
+// ends in another year says which year; one in this year does not.
+func TestStatusShowsTheYearWhenNotThisOne(t *testing.T) {
+	e := newCheckinEnv(t)
+	e.now = time.Date(2026, 12, 28, 3, 0, 0, 0, time.UTC) // Monday 28 December in Tokyo
+	r := e.cmd(user, "checkin monthly 25 16:00")
+	if !strings.Contains(all(r), "Mon 25 Jan 2027, 16:00") {
+		t.Fatalf("next check-in in January: %q", all(r))
+	}
+	r = e.cmd(user, "pause 2w")
+	if !strings.Contains(all(r), "2027") {
+		t.Fatalf("pause into next year: %q", all(r))
+	}
+	e.cmd(user, "lang ja")
+	r = e.cmd(user, "checkin status")
+	if !strings.Contains(all(r), "2027年1月") {
+		t.Fatalf("ja status: %q", all(r))
+	}
+	e.now = time.Date(2027, 1, 4, 3, 0, 0, 0, time.UTC)
+	e.cmd(user, "resume")
+	r = e.cmd(user, "checkin status")
+	if strings.Contains(all(r), "2027") {
+		t.Fatalf("this year's date shows its year: %q", all(r))
+	}
+}
