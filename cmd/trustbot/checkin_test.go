@@ -13,10 +13,11 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// Dispatch runs "trustbot dispatch" with the bot's configuration.
+// Dispatch runs "trustbot dispatch" with the bot's configuration. The
+// tests travel in time: --force lets --now go more than a day ahead.
 func (b *Bot) Dispatch(t *testing.T, args ...string) string {
 	t.Helper()
-	code, out, stderr := runCmd(t, b.Env, "", append([]string{"dispatch"}, args...)...)
+	code, out, stderr := runCmd(t, b.Env, "", append([]string{"dispatch", "--force"}, args...)...)
 	if code != 0 {
 		t.Fatalf("dispatch %v: exit %d\n%s\n%s", args, code, out, stderr)
 	}

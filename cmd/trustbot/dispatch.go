@@ -12,13 +12,18 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
+// maxAhead is how far after the current time dispatch --now may go
+// without --force.
+const maxAhead = 24 * time.Hour
+
 // dispatch runs one dispatch pass as of --now against the configured
 // database and Slack, and prints what it sent (or, with --dry-run, what it
 // would send).
 func dispatch(ctx context.Context, e env) error {
-	fs := e.flags("dispatch", "dispatch [--now RFC3339] [--dry-run] [--db FILE]\n\nRuns one dispatch pass: reconciles deliveries a crash left sending, claims the\ncheck-ins due at --now (default: the current time) and sends them.")
+	fs := e.flags("dispatch", "dispatch [--now RFC3339 [--force]] [--dry-run] [--db FILE]\n\nRuns one dispatch pass: reconciles deliveries a crash left sending, claims the\ncheck-ins due at --now (default: the current time) and sends them. A --now\nmore than a day ahead of the clock needs --force.")
 	nowFlag := fs.String("now", "", "the instant to dispatch as of, e.g. 2026-11-27T07:00:00Z (default: now)")
 	dry := fs.Bool("dry-run", false, "only print what is due; change nothing, send nothing")
+	force := fs.Bool("force", false, "allow --now more than a day after the current time (a dry run needs none)")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
@@ -28,6 +33,10 @@ func dispatch(ctx context.Context, e env) error {
 		t, err := time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {
 			return usageErr("--now %q: use RFC 3339, e.g. 2026-11-27T07:00:00Z", *nowFlag)
+		}
+		if ahead := t.Sub(now); ahead > maxAhead && !*force && !*dry {
+			return usageErr("--now %s is %s after the current time (%s): a pass as of then would move every schedule there and count the real occurrences in between as missed; add --force if that is what you want",
+				*nowFlag, ahead.Round(time.Minute), now.UTC().Format(time.RFC3339))
 		}
 		now = t
 	}

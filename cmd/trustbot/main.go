@@ -60,7 +60,7 @@ Usage:
   trustbot [serve]                 connect to Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)
   trustbot console [flags]         try the coach in this terminal, without Slack
   trustbot migrate                 create or upgrade the database, then exit
-  trustbot dispatch [--now T] [--dry-run]  send the check-ins due at T (RFC 3339), once
+  trustbot dispatch [--now T] [--dry-run]  send the check-ins due at T (RFC 3339), once; T more than a day ahead needs --force
   trustbot backup FILE             write a consistent copy of the database while it runs
   trustbot export --team T --user U [--out FILE]   a user's data as JSON
   trustbot rekey                   re-seal stored notes with TRUSTBOT_ENCRYPTION_KEY

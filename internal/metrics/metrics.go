@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ type Prometheus struct {
 	reconnects  prometheus.Counter
 	backlog     prometheus.Gauge
 	missed      *prometheus.CounterVec
+	faults      *prometheus.CounterVec
 }
 
 var _ trustbot.Metrics = (*Prometheus)(nil)
@@ -58,8 +60,14 @@ func New() *Prometheus {
 		missed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trustbot_missed_occurrences_total", Help: "Occurrences that passed unsent while nothing was sending (one catch-up is sent instead), by kind.",
 		}, []string{"kind"}),
+		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trustbot_faults_total", Help: "Internal faults caught: recovered panics, jumps of the wall clock.",
+		}, []string{"fault"}),
 	}
-	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.slackErrors, p.rateLimited, p.reconnects, p.backlog, p.missed,
+	for _, f := range trustbot.Faults {
+		p.faults.WithLabelValues(f) // every fault shows, at zero until it happens
+	}
+	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.slackErrors, p.rateLimited, p.reconnects, p.backlog, p.missed, p.faults,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return p
 }
@@ -81,3 +89,12 @@ func (p *Prometheus) RateLimited(method string) { p.rateLimited.WithLabelValues(
 func (p *Prometheus) Reconnected()              { p.reconnects.Inc() }
 func (p *Prometheus) Backlog(n int)             { p.backlog.Set(float64(n)) }
 func (p *Prometheus) Missed(kind string, n int) { p.missed.WithLabelValues(kind).Add(float64(n)) }
+
+// Fault counts a caught fault; a name not among trustbot.Faults counts as
+// "other".
+func (p *Prometheus) Fault(name string) {
+	if !slices.Contains(trustbot.Faults, name) {
+		name = "other"
+	}
+	p.faults.WithLabelValues(name).Inc()
+}

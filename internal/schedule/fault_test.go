@@ -2,9 +2,13 @@ package schedule_test
 
 import (
 	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -120,5 +124,287 @@ func TestChannelPostLeftSendingIsLookedForInItsChannel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// faultCount records the faults a dispatcher counts.
+type faultCount struct {
+	trustbot.NopMetrics
+	mu     sync.Mutex
+	faults map[string]int
+	seen   chan string
+}
+
+func newFaultCount() *faultCount {
+	return &faultCount{faults: map[string]int{}, seen: make(chan string, 100)}
+}
+
+func (f *faultCount) Fault(name string) {
+	f.mu.Lock()
+	f.faults[name]++
+	f.mu.Unlock()
+	f.seen <- name
+}
+
+func (f *faultCount) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.faults[name]
+}
+
+// panicky is the real coach with panics injected: in Advance (inside the
+// claim's transaction) while advancePanics is set, and in Message for one
+// user.
+type panicky struct {
+	*coach.Coach
+	advancePanics atomic.Bool
+	messagePanics string
+}
+
+func (p *panicky) Advance(s trustbot.Schedule, pr trustbot.Prefs, now time.Time) (trustbot.Schedule, int) {
+	if p.advancePanics.Load() {
+		panic("injected: advance")
+	}
+	return p.Coach.Advance(s, pr, now)
+}
+
+func (p *panicky) Message(ctx context.Context, d trustbot.Delivery) (trustbot.Reply, error) {
+	if d.User == p.messagePanics {
+		panic("injected: message")
+	}
+	return p.Coach.Message(ctx, d)
+}
+
+// TestPanicInASendIsRecovered: building one user's message panics. The
+// panic is logged and counted, that delivery fails (building it again would
+// panic again), and everyone else gets their check-in.
+func TestPanicInASendIsRecovered(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1000)
+	us := users("UPANICSEND", 4)
+	at := now()
+	r.seed(t, us, at, "UTC")
+	met := newFaultCount()
+	co := &panicky{Coach: r.co, messagePanics: us[2]}
+	r.disp.Coach, r.disp.Metrics = co, met
+
+	rep, err := r.disp.Pass(context.Background(), at, false)
+	if err != nil {
+		t.Fatalf("pass: %v", err)
+	}
+	if rep.Sent != 3 || rep.Failed != 1 {
+		t.Fatalf("report %+v, want 3 sent and 1 failed", rep)
+	}
+	if n := met.count(trustbot.FaultPanic); n != 1 {
+		t.Fatalf("%d panics counted, want 1", n)
+	}
+	if !strings.Contains(r.logs.String(), "panic recovered") {
+		t.Fatalf("no log of the panic")
+	}
+	for i, u := range us {
+		want := 1
+		if i == 2 {
+			want = 0
+		}
+		if n := len(r.fake.Messages(u)); n != want {
+			t.Errorf("%s has %d DMs, want %d", u, n, want)
+		}
+	}
+	d := r.delivery(t, rep, us[2])
+	if d.State != trustbot.Failed {
+		t.Fatalf("the delivery whose message panicked is %s, want failed", d.State)
+	}
+}
+
+// TestPanicInAnyPassIsRecovered: a panic inside the claim's transaction
+// of the start-up pass, then of a kicked pass, never takes the process
+// down: each is logged and counted, Run goes on, and once the cause is gone
+// the next pass sends what is due.
+func TestPanicInAnyPassIsRecovered(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1000)
+	us := users("UPANICPASS", 2)
+	r.seed(t, us, time.Now().Add(-time.Minute), "UTC")
+	met := newFaultCount()
+	co := &panicky{Coach: r.co}
+	co.advancePanics.Store(true)
+	r.disp.Coach, r.disp.Metrics = co, met
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.disp.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitFault := func(what string) {
+		t.Helper()
+		select {
+		case <-met.seen:
+		case err := <-done:
+			t.Fatalf("%s: Run ended: %v", what, err)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: no panic counted", what)
+		}
+	}
+	waitFault("start-up pass")
+	r.disp.Kick()
+	waitFault("kicked pass")
+	if n := met.count(trustbot.FaultPanic); n != 2 {
+		t.Fatalf("%d panics counted, want 2", n)
+	}
+	// Nothing was claimed by the passes that panicked: the transaction
+	// was rolled back and the database is usable.
+	if ds, err := r.store.Deliverable(context.Background(), time.Now(), 10); err != nil || len(ds) != 0 {
+		t.Fatalf("deliverable after the panics: %v %v", ds, err)
+	}
+	co.advancePanics.Store(false)
+	r.disp.Kick()
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	for _, u := range us {
+		if _, err := r.fake.WaitMessages(wctx, u, 1); err != nil {
+			t.Fatalf("%s: no check-in after the cause was gone: %v", u, err)
+		}
+	}
+}
+
+// testClock is a wall clock and a monotonic clock the test moves.
+type testClock struct {
+	mu   sync.Mutex
+	wall time.Time
+	mono time.Duration
+}
+
+func (c *testClock) Wall() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wall
+}
+
+func (c *testClock) Elapsed() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mono
+}
+
+// move advances the monotonic clock by mono and the wall clock by wall.
+func (c *testClock) move(wall, mono time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wall, c.mono = c.wall.Add(wall), c.mono+mono
+}
+
+// TestClockJumpsAreFaultsNotTime: serve's passes never run as of a wall
+// clock that jumped a year ahead (which would move every schedule a year on
+// and count the real occurrences as missed) or back: each jump is logged and
+// counted, and the pass as of it does not run. Once the clock holds steady
+// again, passes run as of it.
+func TestClockJumpsAreFaultsNotTime(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1000)
+	us := users("UJUMP", 2)
+	w0 := now()
+	r.seed(t, us, w0.Add(10*time.Minute), "UTC")
+	clock := &testClock{wall: w0}
+	met := newFaultCount()
+	r.disp.Clock, r.disp.Elapsed, r.disp.Metrics = clock.Wall, clock.Elapsed, met
+	r.disp.JumpCheck = time.Hour // only passes read the clock here
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.disp.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	jumped := func(what string) {
+		t.Helper()
+		r.disp.Kick()
+		select {
+		case f := <-met.seen:
+			if f != trustbot.FaultClockJump {
+				t.Fatalf("%s: fault %s", what, f)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: no clock jump counted", what)
+		}
+		s, err := r.store.Schedule(context.Background(), key(us[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.NextDueAt.Equal(w0.Add(10 * time.Minute)) {
+			t.Fatalf("%s: the schedule moved to %s", what, s.NextDueAt)
+		}
+		if n := len(r.fake.AllMessages()); n != 0 {
+			t.Fatalf("%s: %d messages sent", what, n)
+		}
+	}
+	r.waitLog(t, "cron: start")               // the start-up pass has read the clock
+	clock.move(365*24*time.Hour, time.Minute) // a year ahead in one minute
+	jumped("a year ahead")
+	clock.move(-365*24*time.Hour+time.Minute, time.Minute) // and back
+	jumped("back again")
+	if !strings.Contains(r.logs.String(), "the wall clock jumped") {
+		t.Fatalf("no log of the jump")
+	}
+
+	clock.move(10*time.Minute, 10*time.Minute) // steady: the check-ins fall due
+	r.disp.Kick()
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	for _, u := range us {
+		if _, err := r.fake.WaitMessages(wctx, u, 1); err != nil {
+			t.Fatalf("%s: no check-in once the clock held steady: %v", u, err)
+		}
+	}
+	s, err := r.store.Schedule(context.Background(), key(us[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := w0.Add(10*time.Minute).AddDate(0, 0, 7); !s.NextDueAt.Equal(want) {
+		t.Fatalf("schedule moved to %s, want next week's %s", s.NextDueAt, want)
+	}
+	if n := met.count(trustbot.FaultClockJump); n != 2 {
+		t.Fatalf("%d jumps counted, want 2", n)
+	}
+}
+
+// TestClockWatchSeesAJumpWithoutAPass: with no pass running (cron's tick
+// may wait for the wrong time after a jump back), the watch on the
+// monotonic clock still sees the jump.
+func TestClockWatchSeesAJumpWithoutAPass(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1000)
+	clock := &testClock{wall: now()}
+	met := newFaultCount()
+	r.disp.Clock, r.disp.Elapsed, r.disp.Metrics = clock.Wall, clock.Elapsed, met
+	r.disp.JumpCheck = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.disp.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	r.waitLog(t, "cron: start")
+	clock.move(-3*time.Hour, 0)
+	select {
+	case f := <-met.seen:
+		if f != trustbot.FaultClockJump {
+			t.Fatalf("fault %s", f)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the watch saw no jump")
+	}
+}
+
+// waitLog waits until the program has logged msg.
+func (r *rig) waitLog(t *testing.T, msg string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.logs.String(), msg); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log %q", msg)
+		}
 	}
 }

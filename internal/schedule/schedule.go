@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,15 @@ type Dispatcher struct {
 	// as of may be another (trustbot dispatch --now); an attempt to send is
 	// recorded at the real time.
 	Clock func() time.Time
+	// Elapsed reads the monotonic clock (default: the time since the
+	// dispatcher started). Run compares it with Clock to see the wall
+	// clock jump.
+	Elapsed func() time.Duration
+	// JumpLimit is how far the wall clock may move apart from the
+	// monotonic clock between two readings before Run treats it as a
+	// jump; default 5m. JumpCheck is how often Run reads both when no
+	// pass does; default 1m.
+	JumpLimit, JumpCheck time.Duration
 	// PID is this process's ID, marked on what it sends so that another
 	// process on the host leaves those deliveries alone; default os.Getpid().
 	PID int
@@ -75,6 +85,10 @@ type Dispatcher struct {
 	once   sync.Once
 	kick   chan struct{}
 	passMu sync.Mutex // one pass at a time in this process
+
+	clockMu  sync.Mutex
+	lastWall time.Time     // the previous reading of Clock by Run
+	lastMono time.Duration // and of Elapsed
 }
 
 // SkewMargin is the default Skew: an hour, far more than a host kept in
@@ -118,6 +132,16 @@ func (d *Dispatcher) init() {
 		if d.Clock == nil {
 			d.Clock = time.Now
 		}
+		if d.Elapsed == nil {
+			start := time.Now()
+			d.Elapsed = func() time.Duration { return time.Since(start) }
+		}
+		if d.JumpLimit <= 0 {
+			d.JumpLimit = 5 * time.Minute
+		}
+		if d.JumpCheck <= 0 {
+			d.JumpCheck = time.Minute
+		}
 		if d.Logger == nil {
 			d.Logger = slog.New(slog.DiscardHandler)
 		}
@@ -148,11 +172,20 @@ func (d *Dispatcher) Kick() {
 // every delivery left sending (by any earlier process) is reconciled, not
 // only those older than StaleAfter: use it at start and from the command
 // line.
-func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (Report, error) {
+//
+// A panic anywhere in the pass is recovered, logged and counted, and
+// returned as an error: a start-up, kicked or scheduled pass never takes
+// the process down, and the next pass runs as usual.
+func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (r Report, err error) {
 	d.init()
 	d.passMu.Lock()
 	defer d.passMu.Unlock()
-	var r Report
+	defer func() {
+		if v := recover(); v != nil {
+			d.recovered(v)
+			err = fmt.Errorf("dispatch pass: panic: %v", v)
+		}
+	}()
 	before := now.Add(-d.StaleAfter)
 	if stale {
 		// Every attempt so far, whichever instant this pass runs as of.
@@ -347,9 +380,29 @@ func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, ds []trustbot.D
 	wg.Wait()
 }
 
+// recovered logs and counts a recovered panic.
+func (d *Dispatcher) recovered(v any, args ...any) {
+	d.Metrics.Fault(trustbot.FaultPanic)
+	d.Logger.Error("panic recovered", append(args, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))...)
+}
+
 // send delivers one message. It reports false when another sender had
-// already taken the delivery.
-func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Delivery) (Send, bool) {
+// already taken the delivery. A panic while sending is recovered: a
+// message that was never handed to the platform fails (building it would
+// panic again), one that may have been is left sending, to be looked for.
+func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Delivery) (s Send, taken bool) {
+	var marked, handed bool
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		d.recovered(v, "delivery", del.ID, "kind", del.Kind)
+		s, taken = Send{Delivery: del, Err: &trustbot.Error{Code: trustbot.EINTERNAL, Message: "panic while sending"}}, marked
+		if marked && !handed {
+			d.Store.MarkFailed(context.WithoutCancel(ctx), del.ID, "internal error while building the message")
+		}
+	}()
 	if ctx.Err() != nil {
 		return Send{}, false // stopping: leave it pending for the next start
 	}
@@ -363,8 +416,9 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 	if !ok {
 		return Send{}, false
 	}
+	marked = true
 	del.State, del.Attempt, del.SendingAt = trustbot.Sending, attempt, started
-	s := Send{Delivery: del}
+	s = Send{Delivery: del}
 	reply, err := d.Coach.Message(ctx, del)
 	if err != nil {
 		s.Err = err
@@ -372,6 +426,7 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 		d.Store.MarkFailed(ctx, del.ID, "message: "+err.Error())
 		return s, true
 	}
+	handed = true
 	s.Posted, s.Err = d.Messenger.PostDM(ctx, del.UserKey, reply, del.ID)
 	switch trustbot.ErrorCode(s.Err) {
 	case "":
@@ -391,7 +446,7 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 		if err := d.Store.MarkPending(context.WithoutCancel(ctx), del.ID, del.DueAt, "stopped before sending"); err != nil {
 			d.Logger.Error("could not hand a delivery back", "delivery", del.ID, "err", err)
 		}
-		d.Logger.Info("stopping: delivery handed back", "delivery", del.ID)
+		d.Logger.Info("not handed to the platform; back to pending", "delivery", del.ID, "err", s.Err)
 	case trustbot.EUNCERTAIN:
 		// Slack may have the message: leave it sending, to be looked for,
 		// never blindly posted again.
@@ -416,12 +471,40 @@ func errMessage(err error) string {
 
 // Run passes once at start (catching up after downtime, reconciling what
 // a previous process left sending), then every minute until ctx ends.
+//
+// The wall clock is watched against the monotonic clock. When it jumps
+// (forwards or backwards, by more than JumpLimit between two readings: a
+// manual change, an NTP step, a host resumed from suspend), the jump is
+// logged and counted, no pass runs as of the jumped reading, and the
+// minute tick is set again from the new wall clock (robfig/cron plans its
+// ticks by the wall clock: after a jump backwards it would not tick again
+// until the clock caught up). The next reading that agrees with the
+// monotonic clock runs passes again: a clock that keeps its new time is
+// taken to be right, one that jumps back is never used.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.init()
 	logger := cronLogger{d.Logger}
 	c := cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
-	pass := func(stale bool) {
-		r, err := d.Pass(ctx, time.Now(), stale)
+	var (
+		mu   sync.Mutex
+		tick cron.EntryID
+	)
+	var pass func(stale bool)
+	rebase := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		c.Remove(tick)
+		id, err := c.AddFunc("@every 1m", func() { pass(false) })
+		tick = id
+		return err
+	}
+	pass = func(stale bool) {
+		now := d.Clock()
+		if d.clockJumped(now) {
+			rebase()
+			return
+		}
+		r, err := d.Pass(ctx, now, stale)
 		if err != nil && ctx.Err() == nil {
 			d.Logger.Error("dispatch pass failed", "err", err)
 		}
@@ -430,11 +513,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				"requeued", r.Requeued, "unreachable", r.Unreachable, "uncertain", r.Uncertain, "failed", r.Failed)
 		}
 	}
-	if _, err := c.AddFunc("@every 1m", func() { pass(false) }); err != nil {
+	if err := rebase(); err != nil {
 		return err
 	}
 	pass(true)
 	c.Start()
+	// The watch ticks by the monotonic clock, so it goes on when the
+	// wall clock has jumped and cron's tick waits for the wrong time.
+	watch := time.NewTicker(d.JumpCheck)
+	defer watch.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -442,8 +529,34 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return nil
 		case <-d.kick:
 			pass(false)
+		case <-watch.C:
+			if d.clockJumped(d.Clock()) {
+				rebase()
+			}
 		}
 	}
+}
+
+// clockJumped reports whether the wall clock moved apart from the
+// monotonic clock by more than JumpLimit since the previous reading, and
+// logs and counts it when it did. Every call is a new reading.
+func (d *Dispatcher) clockJumped(wall time.Time) bool {
+	mono := d.Elapsed()
+	d.clockMu.Lock()
+	prevWall, prevMono, first := d.lastWall, d.lastMono, d.lastWall.IsZero()
+	d.lastWall, d.lastMono = wall, mono
+	d.clockMu.Unlock()
+	if first {
+		return false
+	}
+	jump := wall.Round(0).Sub(prevWall.Round(0)) - (mono - prevMono)
+	if jump.Abs() <= d.JumpLimit {
+		return false
+	}
+	d.Metrics.Fault(trustbot.FaultClockJump)
+	d.Logger.Error("the wall clock jumped: no pass as of this reading; passes run again once the clock holds steady",
+		"jump", jump.Round(time.Second).String(), "from", prevWall.UTC().Format(time.RFC3339), "to", wall.UTC().Format(time.RFC3339))
+	return true
 }
 
 // DryRun lists what a pass at now would claim and send, changing nothing.

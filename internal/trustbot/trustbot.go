@@ -257,7 +257,18 @@ type Metrics interface {
 	Backlog(n int)
 	// Missed counts occurrences that passed unsent during downtime.
 	Missed(kind string, n int)
+	// Fault counts an internal fault that was caught: one of Faults.
+	Fault(name string)
 }
+
+// Faults are the internal faults counted by Metrics.Fault.
+const (
+	FaultPanic     = "panic"      // a panic recovered in a dispatch pass or a send
+	FaultClockJump = "clock_jump" // the wall clock moved apart from the monotonic clock
+)
+
+// Faults lists every fault name.
+var Faults = []string{FaultPanic, FaultClockJump}
 
 // NopMetrics records nothing.
 type NopMetrics struct{}
@@ -270,3 +281,4 @@ func (NopMetrics) RateLimited(string)        {}
 func (NopMetrics) Reconnected()              {}
 func (NopMetrics) Backlog(int)               {}
 func (NopMetrics) Missed(string, int)        {}
+func (NopMetrics) Fault(string)              {}
