@@ -5,10 +5,10 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 10s
 
-.PHONY: help build run test lint depcheck fuzz bench golden clean
+.PHONY: help build run test test-crash lint depcheck fuzz bench golden clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 build: ## Build a static binary into dist/trustbot, version stamped
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o dist/trustbot ./cmd/trustbot
@@ -24,6 +24,9 @@ run: ## Run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, els
 test: ## Run every test with the race detector, then each fuzz target briefly
 	go test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
+
+test-crash: ## The long crash loop: SIGKILL during fan-outs, restarts; counts lost and duplicate messages
+	TRUSTBOT_CRASH_TEST=1 go test -count=1 -timeout 30m -run '^TestDispatchSurvivesKills$$' -v ./cmd/trustbot
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach

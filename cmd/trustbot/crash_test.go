@@ -129,58 +129,108 @@ func settle(fake *fakeslack.Server) int {
 	return n
 }
 
-// TestDispatchSurvivesKills is the crash test: "trustbot dispatch" fans out
-// 1,000 due check-ins to a fake Slack that answers chat.postMessage slowly,
-// and is killed with SIGKILL at different points: just after Slack accepted
-// a message, while its own reconciliation after a restart is under way, and
-// with posts in flight. It is restarted with the same command each time and
-// the last run finishes. Every user gets a DM; a second DM is allowed only
-// for a message Slack had accepted when the process died (at most one per
-// kill); the database ends with one sent delivery per user, none left
-// sending, and passes its integrity check.
-func TestDispatchSurvivesKills(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test: starts and kills child processes")
-	}
-	const n = 1000
-	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "trustbot.db")
-	fake := fakeslack.New()
-	defer fake.Close()
-	fake.SetDelay("chat.postMessage", 10*time.Millisecond)
-	fake.SetDelay("conversations.history", 20*time.Millisecond)
+// crashLoad is what a crash test fans out, and the clocks it runs under.
+type crashLoad struct {
+	checkins, journeys, channels int
+	// ahead: dispatch runs as of this much after the real time
+	// (trustbot dispatch --now ahead).
+	ahead time.Duration
+	// slackBehind: Slack's clock runs this much behind the host's (a host
+	// clock running fast).
+	slackBehind time.Duration
+}
 
-	// Seed: 1,000 users with a weekly check-in due now, in three zones,
-	// with fresh profiles (no users.info during the fan-out).
-	now := time.Now().UTC().Truncate(time.Minute)
+func (l crashLoad) total() int { return l.checkins + l.journeys + l.channels }
+
+// crashKill is where a run is killed: after Slack accepted this share of
+// the messages, with this share of the posts made (in flight), or while
+// the restart reconciles what the previous run left sending.
+type crashKill struct {
+	accepted, posts float64
+	inReconc        bool
+}
+
+// crashFigures are what a crash test counts.
+type crashFigures struct {
+	kills, deliveries, messages, duplicates, lost int
+}
+
+// seedCrash writes the load into a new database: each check-in user with
+// a weekly check-in due at due; each journey user with a cooling-off
+// journey whose first follow-up is due; each channel with a tip of the week
+// due. Profiles are fresh, so no users.info is needed during the fan-out.
+func seedCrash(t *testing.T, dbPath string, l crashLoad, due time.Time) {
+	t.Helper()
+	ctx := context.Background()
 	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer store.Close()
 	zones := []string{"Asia/Tokyo", "UTC", "America/New_York"}
-	users := make([]string, n)
-	for i := range users {
-		users[i] = fmt.Sprintf("UCRASH%04d", i)
-		k := trustbot.UserKey{Team: fakeslack.TeamID, User: users[i]}
+	profile := func(k trustbot.UserKey, i int) *time.Location {
 		tz := zones[i%len(zones)]
 		loc, err := time.LoadLocation(tz)
 		if err != nil {
 			t.Fatal(err)
 		}
-		local := now.In(loc)
 		locale := "en-US"
 		if tz == "Asia/Tokyo" {
 			locale = "ja-JP"
 		}
-		if err := store.SaveProfile(ctx, trustbot.Profile{UserKey: k, TZ: tz, Locale: locale, FetchedAt: now}); err != nil {
+		if err := store.SaveProfile(ctx, trustbot.Profile{UserKey: k, TZ: tz, Locale: locale, FetchedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
+		return loc
+	}
+	for i := range l.checkins {
+		k := trustbot.UserKey{Team: fakeslack.TeamID, User: fmt.Sprintf("UCRASH%04d", i)}
+		local := due.In(profile(k, i))
 		if err := store.SaveSchedule(ctx, trustbot.Schedule{UserKey: k, Cadence: trustbot.Weekly, Weekday: local.Weekday(),
-			Minute: local.Hour()*60 + local.Minute(), Active: true, Occurrence: trustbot.DateOf(local), NextDueAt: now}); err != nil {
+			Minute: local.Hour()*60 + local.Minute(), Active: true, Occurrence: trustbot.DateOf(local), NextDueAt: due}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	store.Close()
+	for i := range l.journeys {
+		k := trustbot.UserKey{Team: fakeslack.TeamID, User: fmt.Sprintf("UJOURNEY%04d", i)}
+		local := due.In(profile(k, i))
+		if err := store.SaveJourney(ctx, trustbot.Journey{ID: fmt.Sprintf("jcrash%04d", i), UserKey: k, Kind: "cooling",
+			State: trustbot.Active, Start: trustbot.DateOf(local), NextDueAt: due, StartedAt: due}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range l.channels {
+		local := due.In(time.UTC)
+		lang := []string{"ja", "en"}[i%2]
+		if err := store.SaveSubscription(ctx, trustbot.Subscription{Team: fakeslack.TeamID, Channel: fmt.Sprintf("C0CRASH%03d", i),
+			Weekday: local.Weekday(), Minute: local.Hour()*60 + local.Minute(), Lang: lang, TZ: "UTC", Active: true,
+			Subscriber: "USUBSCRIBER", Occurrence: trustbot.DateOf(local), NextDueAt: due}, "USUBSCRIBER", "on"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runCrash is the crash test: "trustbot dispatch" fans out the load (DMs
+// for check-ins and journey follow-ups, posts in channels) to a fake Slack
+// that answers chat.postMessage slowly, and is killed with SIGKILL at each
+// kill point. It is restarted with the same command each time and the last
+// run finishes. Every delivery reaches Slack; a second message is allowed
+// only for a message Slack had accepted when the process died (at most one
+// per kill); the database ends with every delivery sent, none left
+// sending, and passes its integrity check.
+func runCrash(t *testing.T, l crashLoad, points []crashKill) crashFigures {
+	t.Helper()
+	n := l.total()
+	dbPath := filepath.Join(t.TempDir(), "trustbot.db")
+	fake := fakeslack.New()
+	defer fake.Close()
+	fake.SetDelay("chat.postMessage", 10*time.Millisecond)
+	fake.SetDelay("conversations.history", 20*time.Millisecond)
+	fake.SetClockOffset(-l.slackBehind)
+
+	due := time.Now().UTC().Truncate(time.Minute)
+	now := due.Add(l.ahead)
+	seedCrash(t, dbPath, l, due)
 
 	env := append(os.Environ(),
 		crashChildEnv+"=1",
@@ -208,26 +258,31 @@ func TestDispatchSurvivesKills(t *testing.T) {
 		reconciled, requeued int // what the next start did about them
 	}
 	var kills []*kill
-	atAccepted := func(m int) func() bool { return func() bool { return accepted() >= m } }
-	atPosts := func(m int) func() bool { return func() bool { return posts() >= m } }
-	kills = append(kills,
-		&kill{point: "just after Slack accepted message 250", trigger: atAccepted(250)},
-		&kill{point: "during reconciliation after the restart"},
-		&kill{point: "with posts in flight, at call 600", trigger: atPosts(600)},
-		&kill{point: "just after Slack accepted message 850", trigger: atAccepted(850)},
-	)
+	for _, p := range points {
+		k := &kill{inReconc: p.inReconc}
+		switch {
+		case p.accepted > 0:
+			m := int(p.accepted * float64(n))
+			k.point, k.trigger = fmt.Sprintf("just after Slack accepted message %d", m), func() bool { return accepted() >= m }
+		case p.posts > 0:
+			m := int(p.posts * float64(n))
+			k.point, k.trigger = fmt.Sprintf("with posts in flight, at call %d", m), func() bool { return posts() >= m }
+		}
+		kills = append(kills, k)
+	}
 
 	windowIDs := map[string]bool{} // deliveries Slack had accepted, not yet recorded, at a kill
 	var runs []*crashRun
 	for i, k := range kills {
-		if k.trigger == nil {
+		if k.inReconc {
 			// Kill the restart while it looks for what the previous run
 			// left sending; if that run left nothing, kill mid fan-out.
 			if prev := kills[i-1]; prev.sending > 0 {
 				h := history()
-				k.trigger, k.inReconc = func() bool { return history() > h }, true
+				k.point, k.trigger = "during reconciliation after the restart", func() bool { return history() > h }
 			} else {
-				k.point, k.trigger = "with posts in flight, at call 400", atPosts(400)
+				m := posts() + n/10
+				k.point, k.trigger, k.inReconc = fmt.Sprintf("with posts in flight, at call %d", m), func() bool { return posts() >= m }, false
 			}
 		}
 		r := startDispatch(t, env, now)
@@ -309,66 +364,74 @@ func TestDispatchSurvivesKills(t *testing.T) {
 		t.Errorf("last run: %s; want nothing claimed (all were claimed by the first run) and nothing failed", summary)
 	}
 
-	// Every user has a DM; second DMs only from the duplicate window.
-	byUser := map[string][]fakeslack.Message{}
-	for _, msg := range fake.AllMessages() {
-		byUser[strings.TrimPrefix(msg.Channel, "D")] = append(byUser[strings.TrimPrefix(msg.Channel, "D")], msg)
-	}
-	duplicates, dupUsers := 0, 0
-	for _, u := range users {
-		msgs := byUser[u]
-		if len(msgs) == 0 {
-			t.Errorf("%s got no DM", u)
-			continue
-		}
-		if len(msgs) > 1 {
-			dupUsers++
-			duplicates += len(msgs) - 1
-			inWindow := false
-			for _, msg := range msgs {
-				inWindow = inWindow || windowIDs[deliveryIDOf(msg)]
-			}
-			if !inWindow {
-				t.Errorf("%s got %d DMs, none of them accepted by Slack when a process died", u, len(msgs))
-			}
-		}
-	}
-	if duplicates > len(kills) {
-		t.Errorf("%d duplicate DMs for %d kills", duplicates, len(kills))
-	}
-
-	// The database: one delivery per user, all sent, none sending, intact.
+	// The database: every delivery sent, none sending, intact; one per
+	// check-in user, journey and channel.
 	db := openRaw(t, dbPath)
 	defer db.Close()
-	var rows, distinct, sent, sending int
-	if err := db.QueryRow(`SELECT count(*), count(DISTINCT team || '/' || user), count(*) FILTER (WHERE state = 'sent'),
-		count(*) FILTER (WHERE state = 'sending') FROM deliveries`).Scan(&rows, &distinct, &sent, &sending); err != nil {
+	type row struct{ user, kind, channel, state string }
+	rows := map[string]row{}
+	q, err := db.Query(`SELECT id, user, kind, channel, state FROM deliveries`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if rows != n || distinct != n || sent != n || sending != 0 {
-		t.Errorf("deliveries: %d rows for %d users, %d sent, %d sending; want %d, %d, %d, 0", rows, distinct, sent, sending, n, n, n)
+	byKind := map[string]int{}
+	for q.Next() {
+		var id string
+		var r row
+		if err := q.Scan(&id, &r.user, &r.kind, &r.channel, &r.state); err != nil {
+			t.Fatal(err)
+		}
+		rows[id] = r
+		byKind[r.kind]++
+		if r.state != trustbot.Sent {
+			t.Errorf("delivery %s (%s for %s) is %s, want sent", id, r.kind, r.user, r.state)
+		}
+	}
+	q.Close()
+	if byKind["checkin"] != l.checkins || byKind["journey"] != l.journeys || byKind["weekly"] != l.channels {
+		t.Errorf("deliveries by kind %v, want %d check-ins, %d journey follow-ups, %d channel posts", byKind, l.checkins, l.journeys, l.channels)
 	}
 	var integrity string
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
 		t.Errorf("integrity_check: %q %v", integrity, err)
 	}
-	// Each DM carries the ID of the user's delivery.
-	ids := map[string]string{}
-	q, err := db.Query(`SELECT user, id FROM deliveries`)
-	if err != nil {
-		t.Fatal(err)
+
+	// Every delivery reached its target; second messages only from the
+	// duplicate window.
+	byID := map[string][]fakeslack.Message{}
+	for _, msg := range fake.AllMessages() {
+		id := deliveryIDOf(msg)
+		r, ok := rows[id]
+		if !ok {
+			t.Errorf("a message in %s tagged %q, which is no delivery", msg.Channel, id)
+			continue
+		}
+		if want := r.channel; msg.Channel != want {
+			t.Errorf("delivery %s (%s for %s) posted in %s, recorded in %s", id, r.kind, r.user, msg.Channel, want)
+		}
+		byID[id] = append(byID[id], msg)
 	}
-	for q.Next() {
-		var u, id string
-		q.Scan(&u, &id)
-		ids[u] = id
-	}
-	q.Close()
-	for u, msgs := range byUser {
-		for _, msg := range msgs {
-			if got := deliveryIDOf(msg); got != ids[u] {
-				t.Errorf("%s: DM tagged %q, the user's delivery is %q", u, got, ids[u])
+	f := crashFigures{kills: len(kills), deliveries: len(rows), messages: len(fake.AllMessages())}
+	for id, r := range rows {
+		msgs := byID[id]
+		switch {
+		case len(msgs) == 0:
+			f.lost++
+			t.Errorf("delivery %s (%s for %s) never reached Slack", id, r.kind, r.user)
+		case len(msgs) > 1:
+			f.duplicates += len(msgs) - 1
+			if !windowIDs[id] {
+				t.Errorf("delivery %s (%s for %s) went %d times, and Slack did not have it when a process died", id, r.kind, r.user, len(msgs))
 			}
+		}
+	}
+	if f.duplicates > len(kills) {
+		t.Errorf("%d duplicates for %d kills", f.duplicates, len(kills))
+	}
+	// A channel's post is looked for in its channel, never as a user.
+	for _, c := range fake.Calls("conversations.open") {
+		if u := c.Params["users"]; !strings.HasPrefix(u, "U") {
+			t.Errorf("conversations.open with %q", u)
 		}
 	}
 
@@ -377,6 +440,55 @@ func TestDispatchSurvivesKills(t *testing.T) {
 			i+1, k.point, k.posts, k.accepted, k.sending, k.window, k.reconciled, k.requeued)
 	}
 	t.Logf("last run: %s", summary)
-	t.Logf("%d kills, %d users with more than one DM, %d duplicate DMs; %d DMs for %d users; %d chat.postMessage calls",
-		len(kills), dupUsers, duplicates, len(fake.AllMessages()), n, posts())
+	t.Logf("%d kills; %d deliveries (%d check-ins, %d journey follow-ups, %d channel posts); %d lost, %d duplicates; %d messages, %d chat.postMessage calls",
+		f.kills, f.deliveries, l.checkins, l.journeys, l.channels, f.lost, f.duplicates, f.messages, posts())
+	return f
+}
+
+// TestDispatchSurvivesAKill is the crash test's short form, in the normal
+// suite: one kill just after Slack accepted a message, under a dispatch
+// six hours ahead of the real time and a host clock twenty minutes ahead of
+// Slack's, with check-ins, journey follow-ups and channel posts.
+func TestDispatchSurvivesAKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: starts and kills child processes")
+	}
+	runCrash(t, crashLoad{checkins: 40, journeys: 20, channels: 6, ahead: 6 * time.Hour, slackBehind: 20 * time.Minute},
+		[]crashKill{{accepted: 0.3}})
+}
+
+// crashTestEnv turns on the long crash loop (make test-crash).
+const crashTestEnv = "TRUSTBOT_CRASH_TEST"
+
+// TestDispatchSurvivesKills is the long crash loop (make test-crash): the
+// full load, killed at four points (just after Slack accepted a message,
+// during the reconciliation after the restart, with posts in flight, and
+// again just after an accepted message), under the real clock and under
+// clocks that disagree. TRUSTBOT_CRASH_ROUNDS repeats it.
+func TestDispatchSurvivesKills(t *testing.T) {
+	if os.Getenv(crashTestEnv) == "" {
+		t.Skip("the long crash loop runs with make test-crash (" + crashTestEnv + "=1)")
+	}
+	rounds, _ := strconv.Atoi(os.Getenv("TRUSTBOT_CRASH_ROUNDS"))
+	rounds = max(rounds, 1)
+	points := []crashKill{{accepted: 0.25}, {inReconc: true}, {posts: 0.6}, {accepted: 0.85}}
+	var total crashFigures
+	for _, tc := range []struct {
+		name string
+		load crashLoad
+	}{
+		{"real clock", crashLoad{checkins: 1000, journeys: 300, channels: 40}},
+		{"dispatch 6h ahead, host clock 20m fast", crashLoad{checkins: 1000, journeys: 300, channels: 40, ahead: 6 * time.Hour, slackBehind: 20 * time.Minute}},
+	} {
+		for round := range rounds {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, round+1), func(t *testing.T) {
+				f := runCrash(t, tc.load, points)
+				total.kills += f.kills
+				total.deliveries += f.deliveries
+				total.lost += f.lost
+				total.duplicates += f.duplicates
+			})
+		}
+	}
+	t.Logf("in all: %d kills, %d deliveries, %d lost, %d duplicates", total.kills, total.deliveries, total.lost, total.duplicates)
 }
