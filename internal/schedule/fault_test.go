@@ -114,6 +114,12 @@ func TestChannelPostLeftSendingIsLookedForInItsChannel(t *testing.T) {
 			if !s.Active || s.Stopped != "" {
 				t.Fatalf("the reconciliation stopped the subscription: %+v", s)
 			}
+			// The tip posted is recorded, found or sent, so that it does
+			// not come again before the others.
+			tips, err := r.store.ChannelTips(context.Background(), fakeslack.TeamID, channel)
+			if err != nil || len(tips) != 1 {
+				t.Fatalf("tips recorded for %s: %v %v, want the one posted", channel, tips, err)
+			}
 			ds, err := r.store.Deliverable(context.Background(), at.Add(time.Hour), 10)
 			if err != nil || len(ds) != 0 {
 				t.Fatalf("left deliverable: %+v %v (a notice to the subscriber?)", ds, err)

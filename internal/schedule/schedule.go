@@ -1,9 +1,10 @@
-// Package schedule sends what is due: once a minute (robfig/cron, with
-// panic recovery) it asks the store which check-ins are due, claims them,
-// and hands each to the chat platform, recording it as sending before the
-// call and sent after. Rows left sending by a crash are looked for on the
-// platform before anything is sent again. Per-user times are never cron
-// entries: the database holds them.
+// Package schedule sends what is due: once a minute (robfig/cron) it asks
+// the store which check-ins are due, claims them, and hands each to the
+// chat platform, recording it as sending before the call and sent after.
+// Rows left sending by a crash are looked for on the platform before
+// anything is sent again. Per-user times are never cron entries: the
+// database holds them. Every pass recovers from panics, and a jump of the
+// wall clock is a fault, never a time to send as of.
 package schedule
 
 import (
@@ -291,6 +292,7 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 			}
 			r.Reconciled++
 			d.Logger.Info("delivery left sending was found on the platform", "delivery", del.ID, "ts", posted.TS)
+			d.Coach.Delivered(ctx, del, now) // as after any send: a channel's tip is recorded as posted
 		default:
 			requeued, err := d.Store.Requeue(ctx, del.ID, del.Attempt, now, "not found after attempt "+del.Attempt)
 			if err != nil {
@@ -307,8 +309,8 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 
 // searchFrom is where the search on the platform for a delivery left
 // sending starts: when its attempt began by this host's clock, less the
-// margin by which that clock may run ahead of the platform's. A row from
-// before attempts were timed falls back to its due time.
+// margin by which that clock may run ahead of the platform's. A row
+// without that time falls back to its due time.
 func (d *Dispatcher) searchFrom(del trustbot.Delivery) time.Time {
 	from := del.SendingAt
 	if from.IsZero() {
