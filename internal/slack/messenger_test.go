@@ -108,3 +108,57 @@ func TestUnreachableSlackIsNotUncertain(t *testing.T) {
 		t.Fatalf("no connection to Slack: %v, want %s (not sent)", err, trustbot.ECANCELED)
 	}
 }
+
+// panicHandler panics on every request.
+type panicHandler struct{}
+
+func (panicHandler) Handle(context.Context, trustbot.Request) trustbot.Reply {
+	panic("injected: handler")
+}
+
+// panics counts the panics reported to the metrics.
+type panics struct {
+	trustbot.NopMetrics
+	seen chan string
+}
+
+func (p panics) Fault(name string) { p.seen <- name }
+
+// TestPanicInAHandlerIsCounted: a request whose handler panics is still
+// acknowledged, the panic is counted, and the next request is served.
+func TestPanicInAHandlerIsCounted(t *testing.T) {
+	fake := fakeslack.New()
+	defer fake.Close()
+	met := panics{seen: make(chan string, 10)}
+	c := New(Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fake.APIURL(), Metrics: met})
+	c.SetHandler(panicHandler{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer wcancel()
+	if err := fake.WaitConnected(wctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		env, err := fake.SlashCommand(fakeslack.SlashCommand{UserID: "UPANIC", ChannelID: "C0PANIC", Command: "/trust", Text: "help"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fake.WaitAck(wctx, env); err != nil {
+			t.Fatalf("request %d not acknowledged: %v", i+1, err)
+		}
+		select {
+		case f := <-met.seen:
+			if f != trustbot.FaultPanic {
+				t.Fatalf("fault %s", f)
+			}
+		case <-wctx.Done():
+			t.Fatalf("request %d: no panic counted", i+1)
+		}
+	}
+}

@@ -281,6 +281,7 @@ func (c *Client) work(parent context.Context, evt socketmode.Event) {
 	envelope := evt.Request.EnvelopeID
 	defer func() {
 		if p := recover(); p != nil {
+			c.cfg.Metrics.Fault(trustbot.FaultPanic)
 			c.log.Error("panic while handling envelope", "envelope", envelope, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		}
 	}()

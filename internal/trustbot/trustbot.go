@@ -263,7 +263,7 @@ type Metrics interface {
 
 // Faults are the internal faults counted by Metrics.Fault.
 const (
-	FaultPanic     = "panic"      // a panic recovered in a dispatch pass or a send
+	FaultPanic     = "panic"      // a panic recovered in a dispatch pass, a send or a request
 	FaultClockJump = "clock_jump" // the wall clock moved apart from the monotonic clock
 )
 
