@@ -3,7 +3,8 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-FUZZTIME ?= 10s
+FUZZTIME ?= 30s
+TESTFUZZTIME ?= 2s
 
 .PHONY: help build run test test-crash lint depcheck fuzz bench golden clean
 
@@ -13,22 +14,25 @@ help: ## List the targets
 build: ## Build a static binary into dist/trustbot, version stamped
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o dist/trustbot ./cmd/trustbot
 
-run: ## Run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, else the console
+run: ## Build and run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, else the console
+	@case "$${LC_ALL:-$${LC_MESSAGES:-$$LANG}}" in \
+		ja*) echo "trustbot をビルドしています。初回だけは SQLite（純 Go のドライバ）のコンパイルに数分かかり、その間は何も表示されません。2 回目からは数秒です。" ;; \
+		*) echo "Building trustbot. Only the first build takes a few minutes, silently, while it compiles SQLite (a pure-Go driver); later builds take seconds." ;; \
+	esac
 	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then \
 		go run ./cmd/trustbot serve; \
 	else \
-		echo "No Slack tokens set: starting the console (type /trust help, exit to leave)."; \
 		go run ./cmd/trustbot console; \
 	fi
 
-test: ## Run every test with the race detector, then each fuzz target briefly
+test: ## Run every test with the race detector, then each fuzz target for TESTFUZZTIME (default 2s)
 	go test -race -count=1 ./...
-	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME)
 
 test-crash: ## The long crash loop: SIGKILL during fan-outs, restarts; counts lost and duplicate messages
 	TRUSTBOT_CRASH_TEST=1 go test -count=1 -timeout 30m -run '^TestDispatchSurvivesKills$$' -v ./cmd/trustbot
 
-fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach
 	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach
 	go test -run '^$$' -fuzz '^FuzzTranslateSlash$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/secret"
+	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -35,9 +36,10 @@ type Config struct {
 }
 
 var (
-	errNoTokens = errors.New("SLACK_BOT_TOKEN and SLACK_APP_TOKEN must both be set to connect to Slack; to try trustbot without Slack, run: trustbot console")
-	errBotToken = errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…)")
-	errAppToken = errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
+	errNoTokens   = errors.New("SLACK_BOT_TOKEN and SLACK_APP_TOKEN must both be set to connect to Slack; to try trustbot without Slack, run: trustbot console")
+	errNoBotToken = errors.New("SLACK_BOT_TOKEN must be set to send messages; --dry-run shows what would be sent without it")
+	errBotToken   = errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…)")
+	errAppToken   = errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
 )
 
 // secrets can also be read from a file named by <NAME>_FILE (the
@@ -96,6 +98,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.DB = DefaultDB
 	}
 	errs := []error{fileErr}
+	c.SendRate = slack.DefaultSendRate
 	c.DefaultLang = trustbot.Japanese
 	if v := getenv("TRUSTBOT_DEFAULT_LANG"); v != "" {
 		l, ok := trustbot.ParseLang(v)
@@ -162,6 +165,17 @@ func parseDays(s string) (time.Duration, error) {
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(s)
+}
+
+// ValidateBot checks what posting messages needs: the bot token.
+func (c Config) ValidateBot() error {
+	switch {
+	case c.BotToken == "":
+		return errNoBotToken
+	case !strings.HasPrefix(c.BotToken, "xoxb-"):
+		return errBotToken
+	}
+	return nil
 }
 
 // ValidateSlack checks what serve needs to connect to Slack.

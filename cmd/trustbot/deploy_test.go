@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -267,6 +268,11 @@ func TestDeployKubernetes(t *testing.T) {
 	if err := secret.node.Decode(&sec); err != nil {
 		t.Fatal(err)
 	}
+	// Applied as it is, the example must not stop trustbot at start: an
+	// optional key is commented out, not a placeholder trustbot refuses.
+	if _, err := LoadConfig(func(k string) string { return sec.StringData[k] }); err != nil {
+		t.Errorf("%s as it is makes trustbot refuse to start: %v", secret.File, err)
+	}
 	for _, e := range c.Env {
 		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
 			continue
@@ -485,5 +491,145 @@ func TestDeployDockerfile(t *testing.T) {
 	}
 	if !numeric(uid) || hasGroup && !numeric(gid) {
 		t.Errorf("%s: final stage USER %q, want a numeric non-root user such as 65532:65532", name, user)
+	}
+}
+
+// stopGrace finds every stop grace period the deployment files and docs
+// give, in seconds, by where it was found.
+var stopGrace = []struct {
+	file string
+	re   *regexp.Regexp
+}{
+	{"deploy/systemd/trustbot.service", regexp.MustCompile(`(?m)^TimeoutStopSec=(\d+)`)},
+	{"deploy/k8s/deployment.yaml", regexp.MustCompile(`terminationGracePeriodSeconds: (\d+)`)},
+	{"deploy/Dockerfile", regexp.MustCompile(`--stop-timeout (\d+)`)},
+	{"deploy/Dockerfile", regexp.MustCompile(`docker stop -t (\d+)`)},
+	{"docs/operations.md", regexp.MustCompile(`TimeoutStopSec=(\d+)`)},
+	{"docs/operations.md", regexp.MustCompile(`terminationGracePeriodSeconds: (\d+)`)},
+	{"docs/operations.md", regexp.MustCompile(`docker stop -t (\d+)`)},
+	{"README.md", regexp.MustCompile(`give it\s+(\d+) seconds`)},
+}
+
+// TestDeployStopGrace: the unit, the Deployment, the Dockerfile and the
+// docs give the same time to stop, and it covers what serve may take.
+func TestDeployStopGrace(t *testing.T) {
+	want := 0
+	for _, g := range stopGrace {
+		b, err := os.ReadFile(filepath.Join("../..", g.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := g.re.FindAllSubmatch(b, -1)
+		if len(ms) == 0 {
+			t.Errorf("%s: no stop grace period matching %s", g.file, g.re)
+		}
+		for _, m := range ms {
+			n, _ := strconv.Atoi(string(m[1]))
+			if want == 0 {
+				want = n
+			}
+			if n != want {
+				t.Errorf("%s: %q gives %d s to stop, elsewhere %d s", g.file, m[0], n, want)
+			}
+		}
+	}
+	// serve waits for the dispatcher at most shutdownTime after the
+	// socket's workers are done (up to 10 s): leave room beyond both.
+	if min := int((shutdownTime + 10*time.Second + 5*time.Second) / time.Second); want < min {
+		t.Errorf("a stop grace period of %d s is shorter than the %d s serve may need", want, min)
+	}
+}
+
+// TestOperationsRestoreRecipe: the Kubernetes restore in
+// docs/operations.md mounts the claim and the path the Deployment uses,
+// as the Deployment's user, and names the Deployment and its pods as
+// deploy/k8s does.
+func TestOperationsRestoreRecipe(t *testing.T) {
+	b, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	_, rest, ok := strings.Cut(doc, "kubectl apply -f - <<'EOF'\n")
+	manifest, _, ok2 := strings.Cut(rest, "   EOF\n")
+	if !ok || !ok2 {
+		t.Fatal("no restore pod manifest (kubectl apply -f - <<'EOF' … EOF) in docs/operations.md")
+	}
+	var lines []string
+	for l := range strings.Lines(manifest) {
+		lines = append(lines, strings.TrimPrefix(l, "   "))
+	}
+	var pod struct {
+		Kind string `yaml:"kind"`
+		Spec struct {
+			SecurityContext k8sSecurityContext `yaml:"securityContext"`
+			Containers      []k8sContainer     `yaml:"containers"`
+			Volumes         []struct {
+				Name                  string `yaml:"name"`
+				PersistentVolumeClaim *struct {
+					ClaimName string `yaml:"claimName"`
+				} `yaml:"persistentVolumeClaim"`
+			} `yaml:"volumes"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal([]byte(strings.Join(lines, "")), &pod); err != nil {
+		t.Fatalf("restore pod manifest: %v", err)
+	}
+	var dep k8sDeployment
+	var depName, pvcName string
+	var depLabels map[string]string
+	for _, d := range readK8s(t) {
+		switch d.Kind {
+		case "Deployment":
+			depName = d.Metadata.Name
+			d.node.Decode(&dep)
+			var sel struct {
+				Spec struct {
+					Selector struct {
+						MatchLabels map[string]string `yaml:"matchLabels"`
+					} `yaml:"selector"`
+				} `yaml:"spec"`
+			}
+			d.node.Decode(&sel)
+			depLabels = sel.Spec.Selector.MatchLabels
+		case "PersistentVolumeClaim":
+			pvcName = d.Metadata.Name
+		}
+	}
+	if pod.Kind != "Pod" || len(pod.Spec.Containers) != 1 || len(pod.Spec.Volumes) != 1 || pod.Spec.Volumes[0].PersistentVolumeClaim == nil {
+		t.Fatalf("restore manifest: want a Pod with one container and the claim as its volume: %+v", pod)
+	}
+	if c := pod.Spec.Volumes[0].PersistentVolumeClaim.ClaimName; c != pvcName {
+		t.Errorf("the restore pod mounts claim %q, deploy/k8s has %q", c, pvcName)
+	}
+	depSpec := dep.Spec.Template.Spec
+	if u, w := pod.Spec.SecurityContext.RunAsUser, depSpec.SecurityContext.RunAsUser; u == nil || w == nil || *u != *w {
+		t.Errorf("the restore pod runs as another user than trustbot")
+	}
+	var db string
+	for _, e := range depSpec.Containers[0].Env {
+		if e.Name == "TRUSTBOT_DB" && e.Value != nil {
+			db = *e.Value
+		}
+	}
+	mounts := pod.Spec.Containers[0].VolumeMounts
+	if len(mounts) != 1 || filepath.Dir(db) != mounts[0].MountPath {
+		t.Errorf("the restore pod mounts %+v; trustbot's database is %s", mounts, db)
+	}
+	for _, want := range []string{
+		"kubectl scale deploy/" + depName + " --replicas=0",
+		"kubectl scale deploy/" + depName + " --replicas=1",
+		"kubectl exec deploy/" + depName + " -- /trustbot backup - >",
+		"rm -f " + filepath.Base(db) + "-wal " + filepath.Base(db) + "-shm",
+		"mv restore.db " + filepath.Base(db),
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("docs/operations.md lacks %q", want)
+		}
+	}
+	for k, v := range depLabels {
+		if !strings.Contains(doc, "kubectl wait --for=delete pod -l "+k+"="+v) {
+			t.Errorf("docs/operations.md does not wait for the pods labelled %s=%s to go", k, v)
+		}
 	}
 }

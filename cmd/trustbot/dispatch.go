@@ -1,12 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/calendar"
 	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -20,9 +28,9 @@ const maxAhead = 24 * time.Hour
 // database and Slack, and prints what it sent (or, with --dry-run, what it
 // would send).
 func dispatch(ctx context.Context, e env) error {
-	fs := e.flags("dispatch", "dispatch [--now RFC3339 [--force]] [--dry-run] [--db FILE]\n\nRuns one dispatch pass: reconciles deliveries a crash left sending, claims the\ncheck-ins due at --now (default: the current time) and sends them. A --now\nmore than a day ahead of the clock needs --force.")
+	fs := e.flags("dispatch", "Reconciles deliveries a crash left sending, claims the check-ins, journey\nfollow-ups and channel posts due at --now (default: the current time) and\nsends them. A --now more than a day ahead of the clock needs --force.\n--dry-run lists what a pass would send, by kind, and changes nothing.")
 	nowFlag := fs.String("now", "", "the instant to dispatch as of, e.g. 2026-11-27T07:00:00Z (default: now)")
-	dry := fs.Bool("dry-run", false, "only print what is due; change nothing, send nothing")
+	dry := fs.Bool("dry-run", false, "list what a pass would send, by kind; change nothing, send nothing, need no token")
 	force := fs.Bool("force", false, "allow --now more than a day after the current time (a dry run needs none)")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
@@ -44,40 +52,28 @@ func dispatch(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	if !*dry {
-		if err := cfg.ValidateSlack(); err != nil {
-			return usageErr("%v", err)
-		}
-	}
 	lib, err := library(cfg.PlaybooksDir)
 	if err != nil {
 		return err
+	}
+	if *dry {
+		return dryRun(ctx, e, cfg, lib, now)
+	}
+	// One pass only posts messages: it needs the bot token, never the app
+	// token of the socket.
+	if err := cfg.ValidateBot(); err != nil {
+		return usageErr("%v", err)
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	sl := slack.New(slack.Config{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, SendRate: cfg.SendRate, Logger: log})
+	sl := slack.New(slack.Config{BotToken: cfg.BotToken, APIURL: cfg.APIURL, SendRate: cfg.SendRate, Logger: log})
 	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
 	co.Now = func() time.Time { return now }
 	co.Holidays = calendar.New()
 	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule")}
-
-	if *dry {
-		due, pending, err := disp.DryRun(ctx, now)
-		if err != nil {
-			return err
-		}
-		for _, s := range due {
-			fmt.Fprintf(e.stdout, "due      %s %s %s occurrence %s at %s\n", s.Team, s.User, coach.KindCheckin, s.Occurrence, s.NextDueAt.Format(time.RFC3339))
-		}
-		for _, d := range pending {
-			fmt.Fprintf(e.stdout, "pending  %s %s %s occurrence %s delivery %s\n", d.Team, d.User, d.Kind, d.Occurrence, d.ID)
-		}
-		fmt.Fprintf(e.stdout, "dry run as of %s: %d due, %d pending; nothing sent\n", now.UTC().Format(time.RFC3339), len(due), len(pending))
-		return nil
-	}
 	if err := sl.Open(ctx); err != nil {
 		return err
 	}
@@ -87,10 +83,113 @@ func dispatch(ctx context.Context, e env) error {
 		if s.Err != nil {
 			status = trustbot.ErrorCode(s.Err)
 		}
-		fmt.Fprintf(e.stdout, "%-11s %s %s %s occurrence %s delivery %s %s\n", status, s.Delivery.Team, s.Delivery.User,
-			s.Delivery.Kind, s.Delivery.Occurrence, s.Delivery.ID, s.Posted.TS)
+		fmt.Fprintf(e.stdout, "%-11s %-8s %s %s occurrence %s delivery %s %s\n", status, s.Delivery.Kind, s.Delivery.Team, s.Delivery.User,
+			s.Delivery.Occurrence, s.Delivery.ID, s.Posted.TS)
 	}
 	fmt.Fprintf(e.stdout, "dispatched as of %s: %d claimed, %d sent, %d missed, %d reconciled, %d requeued, %d unreachable, %d uncertain, %d failed\n",
 		now.UTC().Format(time.RFC3339), r.Claimed, r.Sent, r.Missed, r.Reconciled, r.Requeued, r.Unreachable, r.Uncertain, r.Failed)
 	return err
+}
+
+// kinds names each kind of delivery, in the order a dry run lists them.
+var kinds = []struct{ kind, title string }{
+	{coach.KindCheckin, "check-ins"},
+	{coach.KindJourney, "journey follow-ups"},
+	{coach.KindWeekly, "channel posts (tip of the week)"},
+	{coach.KindTryit, "\"try this\" follow-ups"},
+	{coach.KindNotice, "notices to subscribers"},
+}
+
+// dryRun shows everything a real pass at now would send, grouped by kind,
+// and changes nothing: the same pass runs on a private copy of the
+// database, with a messenger that only records.
+func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now time.Time) error {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	dir, err := os.MkdirTemp("", "trustbot-dry-run-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cp := cfg
+	cp.DB = filepath.Join(dir, "copy.db")
+	if err := store.Backup(ctx, cp.DB); err != nil {
+		return err
+	}
+	stale, err := store.StaleSending(ctx, now.Add(time.Second), 10_000)
+	if err != nil {
+		return err
+	}
+	copyDB, err := openStore(ctx, cp)
+	if err != nil {
+		return err
+	}
+	defer copyDB.Close()
+	// No directory: languages and zones come from the profiles stored.
+	co := coach.New(lib, copyDB, nil, cfg.DefaultLang, nil)
+	co.Now = func() time.Time { return now }
+	co.Holidays = calendar.New()
+	rec := &dryMessenger{}
+	disp := &schedule.Dispatcher{Store: copyDB, Messenger: rec, Coach: co}
+	r, err := disp.Pass(ctx, now, false)
+	if err != nil {
+		return err
+	}
+	groups := map[string][]trustbot.Delivery{}
+	for _, s := range r.Sends {
+		groups[s.Delivery.Kind] = append(groups[s.Delivery.Kind], s.Delivery)
+	}
+	order := make([]string, 0, len(kinds))
+	titles := map[string]string{}
+	for _, k := range kinds {
+		order, titles[k.kind] = append(order, k.kind), k.title
+	}
+	for k := range groups {
+		if _, ok := titles[k]; !ok {
+			order, titles[k] = append(order, k), k
+		}
+	}
+	slices.Sort(order[len(kinds):])
+	total := 0
+	for _, k := range order {
+		ds := groups[k]
+		slices.SortFunc(ds, func(a, b trustbot.Delivery) int {
+			return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.Team, b.Team), cmp.Compare(a.User, b.User), cmp.Compare(a.Occurrence, b.Occurrence))
+		})
+		fmt.Fprintf(e.stdout, "%s: %d\n", titles[k], len(ds))
+		for _, d := range ds {
+			fmt.Fprintf(e.stdout, "  %s %s %s occurrence %s due %s\n", d.Kind, d.Team, d.User, d.Occurrence, d.DueAt.UTC().Format(time.RFC3339))
+		}
+		total += len(ds)
+	}
+	if len(stale) > 0 {
+		fmt.Fprintf(e.stdout, "left sending by an earlier run, looked for in Slack before any resend: %d\n", len(stale))
+		for _, d := range stale {
+			fmt.Fprintf(e.stdout, "  %s %s %s occurrence %s delivery %s\n", d.Kind, d.Team, d.User, d.Occurrence, d.ID)
+		}
+	}
+	fmt.Fprintf(e.stdout, "dry run as of %s: %d to send (%d missed occurrences), %d left sending; nothing sent, nothing changed\n",
+		now.UTC().Format(time.RFC3339), total, r.Missed, len(stale))
+	return nil
+}
+
+// dryMessenger records what would be posted. It cannot look in Slack, so
+// deliveries left sending stay as they are in the copy.
+type dryMessenger struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (m *dryMessenger) PostDM(_ context.Context, to trustbot.UserKey, _ trustbot.Reply, _ string) (trustbot.Posted, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n++
+	return trustbot.Posted{Channel: to.User, TS: "dry-run." + strconv.Itoa(m.n)}, nil
+}
+
+func (m *dryMessenger) FindDM(context.Context, trustbot.UserKey, string, time.Time) (trustbot.Posted, bool, error) {
+	return trustbot.Posted{}, false, errors.New("dry run: Slack is not asked")
 }

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"syscall"
 	// Time zone data inside the binary: a bare container has none.
 	_ "time/tzdata"
@@ -54,57 +56,89 @@ type env struct {
 	stderr io.Writer
 }
 
-const usage = `trustbot: a coach for building trust at work, in Slack.
+// command is one subcommand: its name, its arguments as the synopsis
+// shows them, one line saying what it does, and what runs it.
+type command struct {
+	name, args, summary string
+	run                 func(context.Context, env) error
+}
 
-Usage:
-  trustbot [serve]                 connect to Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)
-  trustbot console [flags]         try the coach in this terminal, without Slack
-  trustbot migrate                 create or upgrade the database, then exit
-  trustbot dispatch [--now T] [--dry-run]  send the check-ins due at T (RFC 3339), once; T more than a day ahead needs --force
-  trustbot backup FILE             write a consistent copy of the database while it runs
-  trustbot export --team T --user U [--out FILE]   a user's data as JSON
-  trustbot rekey                   re-seal stored notes with TRUSTBOT_ENCRYPTION_KEY
-  trustbot playbooks lint [DIR]    check the content (the embedded one, or DIR)
-  trustbot playbooks stats [--json] [DIR]  count the content
-  trustbot version                 print the version
+// commands lists every subcommand, in the order the help shows them. It
+// is set in init: each subcommand's help reads it.
+var commands []command
 
-Run "trustbot COMMAND --help" for a command's flags. Configuration is read
-from the environment: see the README's configuration table.
-`
+func init() {
+	commands = []command{
+		{"serve", "[--db FILE]", "connect to Slack over Socket Mode (the default; needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)", serve},
+		{"console", "[--user ID] [--team ID] [--lang ja|en] [--tz ZONE] [--now T] [--db FILE]", "try the coach in this terminal, without Slack", consoleCmd},
+		{"migrate", "[--db FILE]", "create or upgrade the database, then exit", migrate},
+		{"dispatch", "[--now T [--force]] [--dry-run] [--db FILE]", "one pass: send what is due at T (needs SLACK_BOT_TOKEN; --dry-run needs no token)", dispatch},
+		{"backup", "[--db FILE] FILE", "write a consistent copy of the database while the bot runs", backup},
+		{"export", "--team T --user U [--out FILE] [--db FILE]", "one user's data as JSON", export},
+		{"rekey", "[--db FILE]", "re-seal stored notes with TRUSTBOT_ENCRYPTION_KEY", rekey},
+		{"playbooks lint", "[DIR]", "check the content (the built-in one, or DIR); every problem as FILE:LINE", playbooksCmd},
+		{"playbooks stats", "[--json] [DIR]", "count the content", playbooksCmd},
+		{"version", "", "print the version (also --version)", printVersion},
+		{"help", "", "this list (also --help, -h)", nil}, // run prints usage: it lists commands
+	}
+}
+
+// lookup finds a subcommand by name ("playbooks lint" or its first word).
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	for _, c := range commands {
+		if first, _, _ := strings.Cut(c.name, " "); first == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// usage is the program's help: every subcommand on one line.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("trustbot: a coach for building trust at work, in Slack.\n\nUsage: trustbot [COMMAND] [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-16s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun \"trustbot COMMAND --help\" for a command's flags. Configuration is read\n" +
+		"from the environment: see the README's configuration table and\ndeploy/trustbot.env.example.\n")
+	return b.String()
+}
+
+func printVersion(_ context.Context, e env) error {
+	fmt.Fprintln(e.stdout, "trustbot", versionString())
+	return nil
+}
 
 // run is the whole program; it returns the exit status.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := env{args: args, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, e.args = args[0], args[1:]
+	name := "serve"
+	if len(args) > 0 {
+		switch a := args[0]; {
+		case a == "-h" || a == "-help" || a == "--help":
+			name, e.args = "help", nil
+		case a == "-version" || a == "--version":
+			name, e.args = "version", nil
+		case a != "" && a[0] != '-':
+			name, e.args = a, args[1:]
+		}
 	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(ctx, e)
-	case "console":
-		err = consoleCmd(ctx, e)
-	case "migrate":
-		err = migrate(ctx, e)
-	case "dispatch":
-		err = dispatch(ctx, e)
-	case "backup":
-		err = backup(ctx, e)
-	case "export":
-		err = export(ctx, e)
-	case "rekey":
-		err = rekey(ctx, e)
-	case "playbooks":
-		err = playbooksCmd(e)
-	case "version":
-		fmt.Fprintln(stdout, "trustbot", versionString())
-	case "help":
-		fmt.Fprint(stdout, usage)
-	default:
-		fmt.Fprintf(stderr, "trustbot: unknown command %q\n\n%s", cmd, usage)
+	cmd, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(stderr, "trustbot: unknown command %q\n\n%s", name, usage())
 		return 2
 	}
+	if cmd.run == nil {
+		fmt.Fprint(stdout, usage())
+		return 0
+	}
+	err := cmd.run(ctx, e)
 	switch {
 	case err == nil || errors.Is(err, flag.ErrHelp):
 		return 0
@@ -124,15 +158,32 @@ func usageErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
 }
 
-// flags returns a flag set for a subcommand that prints its help to stdout.
-func (e env) flags(name, synopsis string) *flag.FlagSet {
+// flags returns a flag set for a subcommand that prints its help to
+// stdout: the synopsis and summary from commands, then detail, then the
+// flags.
+func (e env) flags(name, detail string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "Usage: trustbot %s\n\n", synopsis)
+		if c, ok := lookup(name); ok && c.name == name {
+			fmt.Fprintf(e.stdout, "Usage: trustbot %s %s\n\n%s.\n", c.name, c.args, upperFirst(c.summary))
+		} else {
+			fmt.Fprintf(e.stdout, "Usage: trustbot %s\n", name)
+		}
+		if detail != "" {
+			fmt.Fprintf(e.stdout, "\n%s\n", detail)
+		}
+		fmt.Fprintln(e.stdout)
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func (e env) parse(fs *flag.FlagSet) error {
@@ -157,10 +208,17 @@ func (e env) loadConfig(db string) (Config, *slog.Logger, error) {
 	return cfg, newLogger(e.stderr, cfg.LogLevel, cfg.LogFormat), nil
 }
 
+// embedded is the content built into the binary, loaded once: it does not
+// change, and a library is read-only.
+var embedded = sync.OnceValues(func() (*playbook.Library, error) { return playbook.Load(playbooks.FS) })
+
 // library loads the content: the embedded playbooks, or the folder named
 // by TRUSTBOT_PLAYBOOKS_DIR, which is refused with its lint report when it
 // has problems.
 func library(dir string) (*playbook.Library, error) {
+	if dir == "" {
+		return embedded()
+	}
 	var fsys fs.FS = playbooks.FS
 	if dir != "" {
 		if _, err := os.Stat(dir); err != nil {
@@ -179,7 +237,7 @@ func library(dir string) (*playbook.Library, error) {
 }
 
 func migrate(ctx context.Context, e env) error {
-	fs := e.flags("migrate", "migrate [--db FILE]")
+	fs := e.flags("migrate", "")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err

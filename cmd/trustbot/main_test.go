@@ -235,9 +235,20 @@ func (b *Bot) interact(tb testing.TB, user string, action map[string]any) reply 
 	return b.response(tb, url, 1)
 }
 
+// waitLog waits until the bot's log has a line containing s.
+func (b *Bot) waitLog(tb testing.TB, s string) {
+	tb.Helper()
+	for deadline := time.Now().Add(patience); !strings.Contains(b.Stderr.String(), s); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("no log line with %q:\n%s", s, b.Stderr)
+		}
+	}
+}
+
+// mustLibrary is the built-in content, as the program loads it (once).
 func mustLibrary(tb testing.TB) *playbook.Library {
 	tb.Helper()
-	lib, err := playbook.Load(playbooks.FS)
+	lib, err := embedded()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -356,20 +367,8 @@ func TestSlackEndToEnd(t *testing.T) {
 			}
 		}
 		bot.response(t, url, 1)
-		deadline := time.Now().Add(patience)
-		for time.Now().Before(deadline) {
-			n := 0
-			for _, a := range bot.Slack.Acks() {
-				if a.EnvelopeID == "dup-1" {
-					n++
-				}
-			}
-			if n == 2 {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		time.Sleep(200 * time.Millisecond)
+		// The second is set aside before it is queued, and says so.
+		bot.waitLog(t, `msg="duplicate envelope" component=slack envelope=dup-1`)
 		if got := len(bot.Slack.Responses(url)); got != 1 {
 			t.Fatalf("duplicate envelope answered %d times", got)
 		}
@@ -576,7 +575,7 @@ func TestConsole(t *testing.T) {
 		"[1] " + lib.T(trustbot.Japanese, "button.tip"),
 		lib.T(trustbot.Japanese, "console.no_such_button", "number", "99"),
 		lib.T(trustbot.English, "help.title"),
-		lib.T(trustbot.Japanese, "console.bye"),
+		lib.T(trustbot.English, "console.bye"), // "lang en" applies at once
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("console output lacks %q", want)

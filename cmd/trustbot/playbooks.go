@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 var errProblems = errors.New("the playbooks have problems")
 
 // playbooksCmd runs "playbooks lint [DIR]" and "playbooks stats [--json] [DIR]".
-func playbooksCmd(e env) error {
+func playbooksCmd(_ context.Context, e env) error {
 	if len(e.args) == 0 {
 		return usageErr("playbooks needs a subcommand: lint or stats")
 	}
@@ -24,7 +25,7 @@ func playbooksCmd(e env) error {
 	e.args = e.args[1:]
 	switch sub {
 	case "lint":
-		fs := e.flags("playbooks lint", "playbooks lint [DIR]\n\nChecks the content in DIR (default: the content built into this binary) and prints\nevery problem as FILE:LINE: message. Exit status 1 when there is any.")
+		fs := e.flags("playbooks lint", "Exit status 1 when there is any problem.")
 		if err := e.parse(fs); err != nil {
 			return err
 		}
@@ -42,7 +43,7 @@ func playbooksCmd(e env) error {
 		fmt.Fprintf(e.stdout, "%s: no problems\n", name)
 		return nil
 	case "stats":
-		fs := e.flags("playbooks stats", "playbooks stats [--json] [DIR]")
+		fs := e.flags("playbooks stats", "")
 		asJSON := fs.Bool("json", false, "print JSON")
 		if err := e.parse(fs); err != nil {
 			return err

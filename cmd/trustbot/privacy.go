@@ -4,26 +4,34 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 
+	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// backup writes a consistent copy of the database while it is in use.
+// backup writes a consistent copy of the database while it is in use, to
+// a file or, for "-", to standard output (a container without a shell
+// streams it out through kubectl exec).
 func backup(ctx context.Context, e env) error {
-	fs := e.flags("backup", "backup [--db FILE] BACKUP_FILE\n\nWrites a consistent copy of the database (SQLite VACUUM INTO), safe while the bot runs.\nBACKUP_FILE must not exist. Restore by stopping the bot and putting the copy in place.")
+	fs := e.flags("backup", "Uses SQLite's VACUUM INTO, safe while the bot runs. FILE must not exist; with -, the copy\ngoes to standard output (made first next to the database, then removed).\nRestore by stopping the bot and putting the copy in place (docs/operations.md).")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageErr("backup needs one file name")
+		return usageErr("backup needs one file name, or - for standard output")
 	}
 	cfg, _, store, err := e.openConfigured(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if fs.Arg(0) == "-" {
+		return backupTo(ctx, store, cfg.DB, e.stdout)
+	}
 	if err := store.Backup(ctx, fs.Arg(0)); err != nil {
 		return err
 	}
@@ -35,9 +43,30 @@ func backup(ctx context.Context, e env) error {
 	return nil
 }
 
+// backupTo copies the database to w through a private folder next to it
+// (the volume that holds the database has room for a copy; /tmp may not).
+func backupTo(ctx context.Context, store *sqlite.DB, db string, w io.Writer) error {
+	dir, err := os.MkdirTemp(filepath.Dir(db), ".backup-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "copy.db")
+	if err := store.Backup(ctx, path); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}
+
 // export prints everything stored about one user as JSON.
 func export(ctx context.Context, e env) error {
-	fs := e.flags("export", "export --team T --user U [--out FILE] [--db FILE]")
+	fs := e.flags("export", "")
 	team := fs.String("team", "", "the workspace ID")
 	user := fs.String("user", "", "the user ID")
 	out := fs.String("out", "", "write to this file (default: standard output)")
@@ -71,7 +100,7 @@ func export(ctx context.Context, e env) error {
 
 // rekey re-seals every stored note with the current key.
 func rekey(ctx context.Context, e env) error {
-	fs := e.flags("rekey", "rekey [--db FILE]\n\nSeals every stored note, label and goal with TRUSTBOT_ENCRYPTION_KEY, opening older values\nwith TRUSTBOT_ENCRYPTION_OLD_KEYS. Without a key, stores them as plain text again.")
+	fs := e.flags("rekey", "Seals every stored note, label and goal with TRUSTBOT_ENCRYPTION_KEY, opening older values\nwith TRUSTBOT_ENCRYPTION_OLD_KEYS. Without a key, stores them as plain text again.")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err

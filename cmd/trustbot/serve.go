@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/calendar"
@@ -23,7 +25,7 @@ import (
 // serve connects to Slack and answers until ctx ends. Things are opened in
 // order and closed in reverse.
 func serve(ctx context.Context, e env) error {
-	fs := e.flags("serve", "serve [--db FILE]")
+	fs := e.flags("serve", "")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
@@ -141,13 +143,18 @@ func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, metricsHandler h
 	}, nil
 }
 
-// consoleCmd runs the coach in the terminal on the same SQLite store.
+// consoleChannel is the team channel the console's commands are typed in.
+const consoleChannel = "CCONSOLE"
+
+// consoleCmd runs the coach in the terminal on the same SQLite store, with
+// a clock of its own that "advance" moves forward.
 func consoleCmd(ctx context.Context, e env) error {
-	fs := e.flags("console", "console [--user ID] [--team ID] [--lang ja|en] [--db FILE]")
+	fs := e.flags("console", "The language follows --lang, else the terminal's locale (LC_ALL, LC_MESSAGES, LANG),\nelse TRUSTBOT_DEFAULT_LANG; \"lang en\" or \"lang ja\" switches it. Type \"advance 3d\" to\nmove the console's clock forward and see what comes due meanwhile.")
 	user := fs.String("user", "UCONSOLE", "the user ID you act as")
 	team := fs.String("team", "TCONSOLE", "the workspace ID")
-	lang := fs.String("lang", "", "your locale as Slack would report it (ja or en); default $TRUSTBOT_DEFAULT_LANG")
+	lang := fs.String("lang", "", "your locale as Slack would report it (ja or en); default: the terminal's locale")
 	tz := fs.String("tz", "", "your IANA time zone as Slack would report it (default $TZ, else Asia/Tokyo)")
+	nowFlag := fs.String("now", "", "start the console's clock at this time, e.g. 2026-12-01T09:00 (in --tz) or RFC 3339; default: now")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
@@ -164,10 +171,13 @@ func consoleCmd(ctx context.Context, e env) error {
 	if !k.Valid() {
 		return usageErr("--user and --team take IDs of letters, digits, '-', '_' and '.'")
 	}
-	if *lang != "" {
-		if _, ok := trustbot.ParseLang(*lang); !ok {
-			return usageErr("--lang %q: use ja or en", *lang)
+	locale := *lang
+	if locale != "" {
+		if _, ok := trustbot.ParseLang(locale); !ok {
+			return usageErr("--lang %q: use ja or en", locale)
 		}
+	} else {
+		locale = terminalLang(e.getenv)
 	}
 	zone := *tz
 	if zone == "" {
@@ -176,8 +186,13 @@ func consoleCmd(ctx context.Context, e env) error {
 	if zone == "" {
 		zone = "Asia/Tokyo"
 	}
-	if _, err := time.LoadLocation(zone); err != nil {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
 		return usageErr("--tz %q: not an IANA time zone", zone)
+	}
+	clock, err := newClock(*nowFlag, loc)
+	if err != nil {
+		return err
 	}
 	lib, err := library(cfg.PlaybooksDir)
 	if err != nil {
@@ -188,21 +203,30 @@ func consoleCmd(ctx context.Context, e env) error {
 		return err
 	}
 	defer store.Close()
-	co := coach.New(lib, store, console.Directory{Locale: *lang, TZ: zone}, cfg.DefaultLang, log)
+	// The flags and the locale are this session's "Slack profile": they
+	// apply at once, not when a cached one expires.
+	if err := store.SaveProfile(ctx, trustbot.Profile{UserKey: k, Locale: locale, TZ: zone, FetchedAt: clock.now()}); err != nil {
+		return err
+	}
+	co := coach.New(lib, store, console.Directory{Locale: locale, TZ: zone}, cfg.DefaultLang, log)
 	co.Holidays = calendar.New()
-	uiLang := co.Language(ctx, k)
+	co.Now = clock.now
 	c := &console.Console{
 		Handler: co,
 		User:    k,
 		In:      e.stdin,
 		Out:     e.stdout,
-		T:       func(key string, args ...string) string { return lib.T(uiLang, key, args...) },
+		Channel: consoleChannel,
+		Zone:    loc,
+		// The user's language as it is now: "lang en" applies at once.
+		T: func(key string, args ...string) string {
+			return lib.T(co.Language(context.WithoutCancel(ctx), k), key, args...)
+		},
 	}
-	if f, ok := e.stdin.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			c.Prompt = "trust> "
-		}
+	if isTerminal(e.stdin) {
+		c.Prompt = "trust> "
 	}
+	c.Color = isTerminal(e.stdout) && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 	// Check-ins arrive in the console as DMs, from the same dispatcher
 	// that serves Slack: only on a database of the console's own, never on
 	// one that holds Slack users' check-ins.
@@ -214,24 +238,124 @@ func consoleCmd(ctx context.Context, e env) error {
 	defer cancel()
 	dispatched := make(chan struct{})
 	if shared {
-		fmt.Fprintln(e.stdout, lib.T(uiLang, "console.shared_db", "db", cfg.DB))
+		c.Welcome(clock.now())
+		fmt.Fprintln(e.stdout, c.T("console.shared_db", "db", cfg.DB))
 		close(dispatched)
 	} else {
-		disp := &schedule.Dispatcher{Store: store, Messenger: &console.Messenger{Console: c}, Coach: co, Logger: log.With("component", "schedule")}
-		c.After = func(ctx context.Context) {
-			if _, err := disp.Pass(ctx, time.Now(), false); err != nil {
+		// Only errors interrupt the conversation: a catch-up after
+		// "advance" is expected here, not a warning.
+		quiet := log.With("component", "schedule")
+		if e.getenv("LOG_LEVEL") == "" {
+			quiet = newLogger(e.stderr, slog.LevelError, cfg.LogFormat)
+		}
+		disp := &schedule.Dispatcher{Store: store, Messenger: &console.Messenger{Console: c, Now: clock.now}, Coach: co, Logger: quiet}
+		pass := func(ctx context.Context, stale bool) {
+			if _, err := disp.Pass(ctx, clock.now(), stale); err != nil && ctx.Err() == nil {
 				log.Warn("dispatch pass failed", "err", err)
 			}
 		}
+		c.After = func(ctx context.Context) { pass(ctx, false) }
+		c.Advance = func(ctx context.Context, d time.Duration) time.Time {
+			// In steps, so that each check-in, follow-up and post comes at
+			// its own time, as it would while the bot runs.
+			end := clock.now().Add(d)
+			for ctx.Err() == nil {
+				now := clock.now()
+				step := min(now.Truncate(time.Hour).Add(time.Hour).Sub(now), end.Sub(now))
+				if step <= 0 {
+					break
+				}
+				clock.advance(step)
+				pass(ctx, false)
+			}
+			return clock.now()
+		}
+		c.Welcome(clock.now())
+		pass(ctx, true)
 		go func() {
 			defer close(dispatched)
-			disp.Run(ctx)
+			t := time.NewTicker(time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					pass(ctx, false)
+				}
+			}
 		}()
 	}
 	err = c.Run(ctx)
 	cancel()
 	<-dispatched
 	return err
+}
+
+// terminalLang is the language of the terminal's locale: LC_ALL, else
+// LC_MESSAGES, else LANG, as POSIX orders them. "C" and "POSIX" speak
+// English; a language trustbot does not have leaves the choice to
+// TRUSTBOT_DEFAULT_LANG.
+func terminalLang(getenv func(string) string) string {
+	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		v := getenv(name)
+		if v == "" {
+			continue
+		}
+		base, _, _ := strings.Cut(v, ".")
+		if base == "C" || base == "POSIX" {
+			return string(trustbot.English)
+		}
+		if l, ok := trustbot.ParseLang(base); ok {
+			return string(l)
+		}
+		return ""
+	}
+	return ""
+}
+
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := file.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// clock is the console's time: the wall clock, shifted by --now and by
+// every "advance".
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func newClock(start string, loc *time.Location) (*clock, error) {
+	c := &clock{}
+	if start == "" {
+		return c, nil
+	}
+	t, err := time.Parse(time.RFC3339, start)
+	if err != nil {
+		t, err = time.ParseInLocation("2006-01-02T15:04", start, loc)
+	}
+	if err != nil {
+		return nil, usageErr("--now %q: use 2026-12-01T09:00 (in --tz) or RFC 3339", start)
+	}
+	c.offset = time.Until(t)
+	return c, nil
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // retain deletes what is older than the retention period, at start and

@@ -210,8 +210,13 @@ func (t *turn) checkinNow() (trustbot.Reply, error) {
 		UserKey: t.req.UserKey, Kind: KindCheckin, Occurrence: now.Format("2006-01-02~1504"),
 		State: trustbot.Pending, DueAt: t.Now(),
 	}
-	if _, err := t.Store.InsertDelivery(t.ctx, d); err != nil {
+	inserted, err := t.Store.InsertDelivery(t.ctx, d)
+	if err != nil {
 		return trustbot.Reply{}, err
+	}
+	if !inserted {
+		// One check-in a minute: say so rather than promise another.
+		return t.textReply(t.tr("checkin.already_now")), nil
 	}
 	if t.Kick != nil {
 		t.Kick()

@@ -1,7 +1,8 @@
 // Package console runs the coach in a terminal, with no chat platform: it
-// reads "/trust ..." lines, prints each reply as plain text and numbers the
-// buttons so that typing a number presses one. It works interactively and
-// with piped input.
+// reads "/trust ..." lines, prints each reply as terminal text and numbers
+// the buttons so that typing a number presses one. Its clock can be moved
+// forward to see what comes later. It works interactively and with piped
+// input.
 package console
 
 import (
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -39,10 +41,21 @@ type Console struct {
 	// After, when set, runs after each request is answered: the console
 	// uses it to deliver any DM that became due (a check-in asked for now).
 	After func(ctx context.Context)
+	// Advance, when set, moves the console's clock forward by d, delivering
+	// what falls due meanwhile, and returns the new time: "advance 3d".
+	Advance func(ctx context.Context, d time.Duration) time.Time
+	// Channel is the team channel commands are typed in, as in Slack: a
+	// channel's tip of the week can be tried there.
+	Channel string
+	// Color shows *bold* with ANSI codes: set it when Out is a terminal.
+	Color bool
+	// Zone is the user's time zone, for the times the console shows.
+	Zone *time.Location
 
 	mu       sync.Mutex // output and controls: DMs arrive from the dispatcher
 	controls []choice   // what each number presses, from the last reply
-	sc       *bufio.Scanner
+	lines    chan string
+	readErr  error
 }
 
 type choice struct {
@@ -53,44 +66,54 @@ type choice struct {
 // by the coach's own limit after this.
 const MaxLine = 1 << 20
 
-// Run reads lines until EOF, "exit" or ctx's end.
+// Run reads lines until EOF, "exit" or ctx's end (Ctrl-C), which leaves
+// at once, even while a line is being typed.
 func (c *Console) Run(ctx context.Context) error {
-	fmt.Fprintln(c.Out, c.T("console.welcome", "user", c.User.User))
-	sc := bufio.NewScanner(c.In)
-	sc.Buffer(make([]byte, 64*1024), MaxLine)
-	c.sc = sc
+	c.lines = make(chan string)
+	go c.read()
 	for {
 		if c.Prompt != "" {
+			c.mu.Lock()
 			fmt.Fprint(c.Out, c.Prompt)
+			c.mu.Unlock()
 		}
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
-				return fmt.Errorf("console: read: %w", err)
+		line, ok := c.readLine(ctx)
+		if !ok {
+			if c.readErr != nil {
+				return fmt.Errorf("console: read: %w", c.readErr)
 			}
-			fmt.Fprintln(c.Out, c.T("console.bye"))
+			c.say(c.T("console.bye"))
 			return nil
 		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		line := strings.TrimSpace(sc.Text())
+		line = strings.TrimSpace(line)
 		switch line {
 		case "":
 			continue
 		case "exit", "quit", "/exit", "/quit":
-			fmt.Fprintln(c.Out, c.T("console.bye"))
+			c.say(c.T("console.bye"))
 			return nil
+		}
+		if rest, ok := strings.CutPrefix(line, "advance"); ok && c.Advance != nil && (rest == "" || rest[0] == ' ') {
+			d, ok := parseAdvance(rest)
+			if !ok {
+				c.say(c.T("console.advance_usage"))
+				continue
+			}
+			now := c.Advance(ctx, d)
+			c.say(c.T("console.advanced", "time", c.clock(now), "zone", c.zone().String()))
+			continue
 		}
 		req, ok := c.request(line)
 		if !ok {
-			c.mu.Lock()
-			fmt.Fprintln(c.Out, c.T("console.no_such_button", "number", line))
-			c.mu.Unlock()
+			c.say(c.T("console.no_such_button", "number", line))
 			continue
 		}
 		reply := c.Handler.Handle(ctx, req)
 		if reply.Modal != nil {
-			reply = c.form(ctx, reply.Modal)
+			var ok bool
+			if reply, ok = c.form(ctx, reply.Modal); !ok {
+				continue
+			}
 		}
 		if reply.File != nil {
 			c.save(reply.File)
@@ -101,6 +124,83 @@ func (c *Console) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// Welcome prints the first screen: who you are, the other language's
+// switch and, with a clock, how to move it.
+func (c *Console) Welcome(now time.Time) {
+	c.say(c.T("console.welcome", "user", c.User.User))
+	c.say(c.T("console.other_lang"))
+	if c.Advance != nil {
+		c.say(c.T("console.clock", "time", c.clock(now), "zone", c.zone().String(), "channel", c.Channel))
+	}
+}
+
+func (c *Console) zone() *time.Location {
+	if c.Zone == nil {
+		return time.Local
+	}
+	return c.Zone
+}
+
+// clock shows an instant in the user's zone, with the day's name in the
+// user's language: "2026-12-01 (Tuesday) 09:00".
+func (c *Console) clock(t time.Time) string {
+	t = t.In(c.zone())
+	return t.Format("2006-01-02") + " (" + c.T("day."+strconv.Itoa(int(t.Weekday()))) + ") " + t.Format("15:04")
+}
+
+// say prints one line.
+func (c *Console) say(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintln(c.Out, s)
+}
+
+// read feeds input lines to Run; it ends at EOF.
+func (c *Console) read() {
+	defer close(c.lines)
+	sc := bufio.NewScanner(c.In)
+	sc.Buffer(make([]byte, 64*1024), MaxLine)
+	for sc.Scan() {
+		c.lines <- sc.Text()
+	}
+	c.readErr = sc.Err()
+}
+
+// readLine waits for the next line; false at EOF or when ctx ends.
+func (c *Console) readLine(ctx context.Context) (string, bool) {
+	select {
+	case <-ctx.Done():
+		return "", false
+	case line, ok := <-c.lines:
+		return line, ok
+	}
+}
+
+// parseAdvance reads " 3d", " 12h", " 1w", " 30m": how far to move the
+// clock, at most maxAdvance.
+func parseAdvance(s string) (time.Duration, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	units := map[string]time.Duration{"m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour,
+		"分": time.Minute, "時間": time.Hour, "日": 24 * time.Hour, "週": 7 * 24 * time.Hour, "週間": 7 * 24 * time.Hour}
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i <= 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s[:i])
+	unit, ok := units[strings.TrimSpace(s[i:])]
+	if err != nil || !ok || n <= 0 {
+		return 0, false
+	}
+	d := time.Duration(n) * unit
+	return d, d <= MaxAdvance
+}
+
+// MaxAdvance is the furthest "advance" moves the clock at once.
+const MaxAdvance = 60 * 24 * time.Hour
 
 // save writes a file for the user into the working directory, readable
 // only by them.
@@ -115,67 +215,123 @@ func (c *Console) save(f *trustbot.File) {
 	fmt.Fprintln(c.Out, c.T("console.saved", "file", name))
 }
 
-// form asks for each input of a modal on its own line and submits them.
-func (c *Console) form(ctx context.Context, m *trustbot.Modal) trustbot.Reply {
+// form asks for each input of a modal on its own line, checking each
+// answer as it is typed and asking again until it can be used, then
+// submits them. It reports false when input ended first.
+func (c *Console) form(ctx context.Context, m *trustbot.Modal) (trustbot.Reply, bool) {
 	c.mu.Lock()
 	fmt.Fprintf(c.Out, "\n== %s ==\n", m.Title)
 	if m.Intro != "" {
-		fmt.Fprintln(c.Out, m.Intro)
+		fmt.Fprintln(c.Out, c.render(m.Intro))
 	}
 	c.mu.Unlock()
 	inputs := map[string]string{}
 	for _, in := range m.Inputs {
+		v, ok := c.ask(ctx, in)
+		if !ok {
+			return trustbot.Reply{}, false
+		}
+		inputs[in.ID] = v
+	}
+	return c.Handler.Handle(ctx, trustbot.Request{Kind: trustbot.Submit, UserKey: c.User, Channel: c.Channel, ActionID: m.ID, Value: m.Metadata, Inputs: inputs}), true
+}
+
+// ask reads one input until the answer is valid: a listed number for a
+// choice (Enter takes the preselected one, if any), text that is given
+// when required and within the length limit.
+func (c *Console) ask(ctx context.Context, in trustbot.Input) (string, bool) {
+	c.mu.Lock()
+	if len(in.Options) > 0 {
+		fmt.Fprintf(c.Out, "%s:\n", in.Label)
+		for i, o := range in.Options {
+			mark := ""
+			if o.Value == in.Initial {
+				mark = " *"
+			}
+			fmt.Fprintf(c.Out, "  [%d] %s%s\n", i+1, o.Label, mark)
+		}
+	}
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
 		if len(in.Options) > 0 {
-			c.mu.Lock()
-			fmt.Fprintf(c.Out, "%s:\n", in.Label)
-			for i, o := range in.Options {
-				mark := ""
-				if o.Value == in.Initial {
-					mark = " *"
-				}
-				fmt.Fprintf(c.Out, "  [%d] %s%s\n", i+1, o.Label, mark)
-			}
 			fmt.Fprint(c.Out, "> ")
-			c.mu.Unlock()
-			if !c.sc.Scan() {
-				break
+		} else {
+			fmt.Fprint(c.Out, in.Label)
+			if in.Placeholder != "" {
+				fmt.Fprintf(c.Out, " (%s)", in.Placeholder)
 			}
-			inputs[in.ID] = in.Initial
-			if n, err := strconv.Atoi(strings.TrimSpace(c.sc.Text())); err == nil && n >= 1 && n <= len(in.Options) {
-				inputs[in.ID] = in.Options[n-1].Value
+			fmt.Fprint(c.Out, ": ")
+		}
+		c.mu.Unlock()
+		line, ok := c.readLine(ctx)
+		if !ok {
+			return "", false
+		}
+		if c.Prompt == "" {
+			c.say(line) // piped: show what was answered
+		}
+		line = strings.TrimSpace(line)
+		if len(in.Options) > 0 {
+			if n, err := strconv.Atoi(toASCIIDigits(line)); err == nil && n >= 1 && n <= len(in.Options) {
+				return in.Options[n-1].Value, true
+			}
+			if line == "" && in.Initial != "" {
+				return in.Initial, true
+			}
+			def := ""
+			for _, o := range in.Options {
+				if o.Value == in.Initial {
+					def = o.Label
+				}
+			}
+			if def != "" {
+				c.say(c.T("console.choose_or_enter", "max", strconv.Itoa(len(in.Options)), "default", def))
+			} else {
+				c.say(c.T("console.choose_number", "max", strconv.Itoa(len(in.Options))))
 			}
 			continue
 		}
-		c.mu.Lock()
-		fmt.Fprintf(c.Out, "%s", in.Label)
-		if in.Placeholder != "" {
-			fmt.Fprintf(c.Out, " (%s)", in.Placeholder)
+		if line == "" && in.Initial != "" {
+			return in.Initial, true
 		}
-		fmt.Fprint(c.Out, ": ")
-		c.mu.Unlock()
-		if !c.sc.Scan() {
-			break
+		if line == "" && !in.Optional {
+			c.say(c.T("console.required"))
+			continue
 		}
-		inputs[in.ID] = strings.TrimSpace(c.sc.Text())
+		if n := utf8.RuneCountInString(line); in.MaxLength > 0 && n > in.MaxLength {
+			c.say(c.T("console.too_long", "max", strconv.Itoa(in.MaxLength), "count", strconv.Itoa(n)))
+			continue
+		}
+		return line, true
 	}
-	return c.Handler.Handle(ctx, trustbot.Request{Kind: trustbot.Submit, UserKey: c.User, ActionID: m.ID, Value: m.Metadata, Inputs: inputs})
+}
+
+// toASCIIDigits turns full-width digits (１２) into ASCII ones.
+func toASCIIDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, s)
 }
 
 // request turns a typed line into a request: a number presses a button of
 // the last reply, anything else is a command with or without "/trust".
 func (c *Console) request(line string) (trustbot.Request, bool) {
-	if n, err := strconv.Atoi(line); err == nil {
+	if n, err := strconv.Atoi(toASCIIDigits(line)); err == nil {
 		if n < 1 || n > len(c.controls) {
 			return trustbot.Request{}, false
 		}
 		ch := c.controls[n-1]
-		return trustbot.Request{Kind: trustbot.Action, UserKey: c.User, ActionID: ch.id, Value: ch.value}, true
+		return trustbot.Request{Kind: trustbot.Action, UserKey: c.User, Channel: c.Channel, ActionID: ch.id, Value: ch.value}, true
 	}
 	text := line
 	if rest, ok := strings.CutPrefix(line, "/trust"); ok && (rest == "" || rest[0] == ' ' || strings.HasPrefix(rest, "\u3000")) {
 		text = rest
 	}
-	return trustbot.Request{Kind: trustbot.Command, UserKey: c.User, Text: text}, true
+	return trustbot.Request{Kind: trustbot.Command, UserKey: c.User, Channel: c.Channel, Text: text}, true
 }
 
 // mention turns the coach's {@U123} and {#C123} tokens into @U123, #C123.
@@ -186,33 +342,38 @@ var mention = regexp.MustCompile(`\{([@#])([A-Z0-9]+)\}`)
 func (c *Console) print(r trustbot.Reply, heading string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i := range r.Blocks {
-		r.Blocks[i].Text = mention.ReplaceAllString(r.Blocks[i].Text, "$1$2")
+	// A reply without buttons leaves the last ones pressable, as they stay
+	// on screen in Slack.
+	for _, blk := range r.Blocks {
+		if blk.Kind == trustbot.Actions && len(blk.Controls) > 0 {
+			c.controls = c.controls[:0]
+			break
+		}
 	}
-	c.controls = c.controls[:0]
 	var b strings.Builder
 	b.WriteString("\n")
 	if heading != "" {
 		fmt.Fprintf(&b, "%s\n", heading)
 	}
 	for _, blk := range r.Blocks {
+		text := c.render(blk.Text)
 		switch blk.Kind {
 		case trustbot.Header:
-			fmt.Fprintf(&b, "== %s ==\n", blk.Text)
+			fmt.Fprintf(&b, "== %s ==\n", c.bold(blk.Text))
 		case trustbot.Section:
 			if blk.Title != "" {
-				fmt.Fprintf(&b, "【%s】\n", blk.Title)
+				fmt.Fprintf(&b, "【%s】\n", c.bold(blk.Title))
 			}
-			fmt.Fprintf(&b, "%s\n", blk.Text)
+			fmt.Fprintf(&b, "%s\n", text)
 		case trustbot.Quote:
 			if blk.Title != "" {
 				fmt.Fprintf(&b, "  (%s)\n", blk.Title)
 			}
-			for line := range strings.SplitSeq(blk.Text, "\n") {
+			for line := range strings.SplitSeq(text, "\n") {
 				fmt.Fprintf(&b, "  > %s\n", line)
 			}
 		case trustbot.Context:
-			fmt.Fprintf(&b, "  · %s\n", blk.Text)
+			fmt.Fprintf(&b, "  · %s\n", text)
 		case trustbot.Divider:
 			b.WriteString("  ----\n")
 		case trustbot.Actions:
@@ -236,9 +397,61 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 		}
 	}
 	if len(r.Blocks) == 0 {
-		fmt.Fprintf(&b, "%s\n", r.Text)
+		fmt.Fprintf(&b, "%s\n", c.render(r.Text))
 	}
 	io.WriteString(c.Out, b.String())
+}
+
+// ANSI codes for bold, used only when Color is set.
+const (
+	boldOn  = "\x1b[1m"
+	boldOff = "\x1b[22m"
+)
+
+func (c *Console) bold(s string) string {
+	if !c.Color || s == "" {
+		return s
+	}
+	return boldOn + s + boldOff
+}
+
+var (
+	// link is Slack's <url|label>, <url>, <@U1>, <#C1|name> and <!here>.
+	link = regexp.MustCompile(`<([^<>|\s]+)(?:\|([^<>]*))?>`)
+	// code is `text` on one line.
+	code = regexp.MustCompile("`([^`\n]+)`")
+	// strong is *text*: the stars touch the text, and stand at word
+	// boundaries (so 2*3*4 stays as it is).
+	strong = regexp.MustCompile(`(^|[\s(「（、。,.:;!?])\*([^*\s](?:[^*\n]*[^*\s])?)\*`)
+)
+
+// render turns Slack mrkdwn into terminal text: *bold* in bold (plain
+// without Color), `code` and sparklines without their backticks, links as
+// "label (url)", mentions as @U123 and #C123.
+func (c *Console) render(s string) string {
+	s = mention.ReplaceAllString(s, "$1$2")
+	s = link.ReplaceAllStringFunc(s, func(m string) string {
+		p := link.FindStringSubmatch(m)
+		target, label := p[1], p[2]
+		switch {
+		case strings.HasPrefix(target, "@") || strings.HasPrefix(target, "!"):
+			return "@" + strings.TrimLeft(target, "@!")
+		case strings.HasPrefix(target, "#"):
+			if label != "" {
+				return "#" + label
+			}
+			return target
+		case label != "" && label != target:
+			return label + " (" + target + ")"
+		}
+		return target
+	})
+	s = strong.ReplaceAllStringFunc(s, func(m string) string {
+		p := strong.FindStringSubmatch(m)
+		return p[1] + c.bold(p[2])
+	})
+	s = code.ReplaceAllString(s, "$1")
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
 // Directory stands in for the chat platform's user directory: it reports
@@ -253,10 +466,14 @@ func (d Directory) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Prof
 	return trustbot.Profile{UserKey: k, Locale: d.Locale, TZ: d.TZ}, nil
 }
 
-// Messenger delivers the coach's direct messages into the console, so that
-// check-ins can be tried without Slack.
+// Messenger delivers the coach's direct messages, and its posts to the
+// console's channel, into the console, so that check-ins, follow-ups and
+// a tip of the week can be tried without Slack.
 type Messenger struct {
 	Console *Console
+	// Now is the console's clock, shown with each message; default
+	// time.Now.
+	Now func() time.Time
 
 	mu   sync.Mutex
 	sent map[string]trustbot.Posted // delivery ID → where it went
@@ -265,17 +482,29 @@ type Messenger struct {
 
 var _ trustbot.Messenger = (*Messenger)(nil)
 
-// PostDM prints the message as a DM, with its buttons numbered.
+// PostDM prints the message as a DM, or as a post when it goes to a
+// channel, with its buttons numbered.
 func (m *Messenger) PostDM(_ context.Context, to trustbot.UserKey, r trustbot.Reply, deliveryID string) (trustbot.Posted, error) {
+	now := time.Now()
+	if m.Now != nil {
+		now = m.Now()
+	}
 	m.mu.Lock()
 	m.n++
-	p := trustbot.Posted{Channel: "D" + to.User, TS: strconv.FormatInt(time.Now().Unix(), 10) + "." + strconv.Itoa(m.n)}
+	p := trustbot.Posted{Channel: "D" + to.User, TS: strconv.FormatInt(now.Unix(), 10) + "." + strconv.Itoa(m.n)}
+	if to.User == m.Console.Channel {
+		p.Channel = to.User
+	}
 	if m.sent == nil {
 		m.sent = map[string]trustbot.Posted{}
 	}
 	m.sent[deliveryID] = p
 	m.mu.Unlock()
-	m.Console.print(r, m.Console.T("console.dm"))
+	heading := m.Console.T("console.dm", "time", m.Console.clock(now))
+	if to.User == m.Console.Channel {
+		heading = m.Console.T("console.channel_post", "channel", to.User, "time", m.Console.clock(now))
+	}
+	m.Console.print(r, heading)
 	return p, nil
 }
 

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// TestConsoleFollowsTheTerminalLocale: without --lang the first screen is
+// in the terminal's language (LC_ALL, then LC_MESSAGES, then LANG) and
+// names the other language's switch.
+func TestConsoleFollowsTheTerminalLocale(t *testing.T) {
+	lib := mustLibrary(t)
+	for i, tc := range []struct {
+		env  map[string]string
+		want trustbot.Lang
+	}{
+		{map[string]string{"LANG": "en_US.UTF-8"}, trustbot.English},
+		{map[string]string{"LANG": "ja_JP.UTF-8"}, trustbot.Japanese},
+		{map[string]string{"LANG": "C.UTF-8"}, trustbot.English},
+		{map[string]string{"LANG": "en_GB.UTF-8", "LC_MESSAGES": "ja_JP.UTF-8"}, trustbot.Japanese},
+		{map[string]string{"LANG": "ja_JP.UTF-8", "LC_ALL": "en_US.UTF-8"}, trustbot.English},
+		{map[string]string{"LANG": "de_DE.UTF-8", "TRUSTBOT_DEFAULT_LANG": "en"}, trustbot.English},
+		{map[string]string{}, trustbot.Japanese},
+	} {
+		tc.env["TRUSTBOT_DB"] = t.TempDir() + "/t.db"
+		code, out, stderr := runCmd(t, tc.env, "help\n", "console")
+		if code != 0 {
+			t.Fatalf("%d: exit %d: %s", i, code, stderr)
+		}
+		other := trustbot.English
+		if tc.want == trustbot.English {
+			other = trustbot.Japanese
+		}
+		first, _, _ := strings.Cut(out, "\n\n")
+		for _, want := range []string{lib.T(tc.want, "console.welcome", "user", "UCONSOLE"), lib.T(tc.want, "console.other_lang"), lib.T(tc.want, "help.title")} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%d %v: lacks %q:\n%s", i, tc.env, want, out)
+			}
+		}
+		if strings.Contains(first, lib.T(other, "console.welcome", "user", "UCONSOLE")) {
+			t.Errorf("%d: the first screen mixes languages:\n%s", i, first)
+		}
+		// The switch it names works.
+		if !strings.Contains(lib.T(tc.want, "console.other_lang"), "lang "+string(other)) {
+			t.Errorf("%d: the first screen does not name lang %s", i, other)
+		}
+	}
+}
+
+// TestConsoleSession: a Japanese session switches to English, and what
+// follows is English (the DM's header included); a second "checkin now"
+// in the same minute says why nothing more comes; piped output has no
+// terminal codes and no raw Slack formatting.
+func TestConsoleSession(t *testing.T) {
+	lib := mustLibrary(t)
+	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db", "LANG": "ja_JP.UTF-8"}
+	code, out, stderr := runCmd(t, env, "help\nlang en\ncheckin now\ncheckin now\nhistory\n", "console", "--now", "2026-12-01T09:00", "--tz", "Asia/Tokyo")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	_, en, _ := strings.Cut(out, lib.T(trustbot.English, "lang.saved", "setting", lib.T(trustbot.English, "lang.name.en")))
+	for _, want := range []string{
+		lib.T(trustbot.English, "console.dm", "time", "2026-12-01 (Tuesday) 09:00"),
+		lib.Checkin.Title.In(trustbot.English),
+		lib.T(trustbot.English, "checkin.already_now"),
+	} {
+		if !strings.Contains(en, want) {
+			t.Errorf("after lang en, lacks %q:\n%s", want, en)
+		}
+	}
+	if n := strings.Count(out, "── DM from trustbot"); n != 1 {
+		t.Errorf("%d DMs for two \"checkin now\" in one minute, want 1", n)
+	}
+	if strings.Contains(en, "trustbot からのDM") {
+		t.Error("the DM header stayed Japanese after lang en")
+	}
+	for _, raw := range []string{"*`", "`*", "\x1b[", "`▇", "`·"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("raw formatting %q in the console:\n%s", raw, out)
+		}
+	}
+}
+
+// TestConsoleClock: "advance" moves the console's clock, and what falls
+// due meanwhile arrives: the check-in, the journey's follow-ups and the
+// channel's tip of the week.
+func TestConsoleClock(t *testing.T) {
+	lib := mustLibrary(t)
+	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db"}
+	in := "checkin weekly fri 16:00\ndeclined\nweekly on\nadvance 3d\nadvance 8d\nadvance 99d\n"
+	code, out, stderr := runCmd(t, env, in, "console", "--lang", "en", "--tz", "Asia/Tokyo", "--now", "2026-12-01T09:00")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	first, rest, _ := strings.Cut(out, lib.T(trustbot.English, "console.advanced", "time", "2026-12-04 (Friday) 09:00", "zone", "Asia/Tokyo"))
+	if rest == "" {
+		t.Fatalf("advance 3d did not move the clock to Friday 09:00:\n%s", out)
+	}
+	if strings.Contains(first, "── DM from trustbot") {
+		t.Fatalf("something was delivered before its time:\n%s", first)
+	}
+	for _, want := range []string{
+		lib.T(trustbot.English, "console.dm", "time", "2026-12-04 (Friday) 16:00"), // the weekly check-in
+		lib.Checkin.Title.In(trustbot.English),
+		lib.T(trustbot.English, "console.channel_post", "channel", consoleChannel, "time", "2026-12-07 (Monday) 09:00"), // the tip of the week
+		lib.T(trustbot.English, "console.advance_usage"),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	// The cooling-off journey's follow-ups come at 10:00 on workdays.
+	if n := strings.Count(out, ") 10:00"); n < 1 {
+		t.Errorf("no journey follow-up in 11 days:\n%s", out)
+	}
+	if code, _, _ := runCmd(t, env, "", "console", "--now", "tomorrow"); code != 2 {
+		t.Errorf("--now tomorrow: exit %d, want 2", code)
+	}
+}
