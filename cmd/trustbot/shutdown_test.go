@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -64,16 +63,16 @@ func TestSIGTERMDuringFanOut(t *testing.T) {
 	env := append(os.Environ(), mainChildEnv+"=1",
 		"SLACK_BOT_TOKEN="+fakeslack.BotToken, "SLACK_APP_TOKEN="+fakeslack.AppToken, "SLACK_API_URL="+fake.APIURL(),
 		"TRUSTBOT_DB="+path, "TRUSTBOT_SEND_RATE=1000", "LOG_LEVEL=info")
-	var stderr bytes.Buffer
+	stderr := &syncBuffer{} // written by exec's copier while the test reads it
 	cmd := exec.Command(os.Args[0], "serve")
-	cmd.Env, cmd.Stderr = env, &stderr
+	cmd.Env, cmd.Stderr = env, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	// Mid-way through the fan-out, ask it to stop.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	for len(fake.AllMessages()) < 40 {
 		if ctx.Err() != nil {
