@@ -586,6 +586,8 @@ func (t *turn) history() (trustbot.Reply, error) {
 func (t *turn) trendBlocks(rs []trustbot.Reflection) []trustbot.Block {
 	rs = slices.Clone(rs)
 	slices.Reverse(rs) // oldest first, left to right
+	set, _ := t.Store.Settings(t.ctx, t.req.UserKey)
+	date := func(r trustbot.Reflection) string { return t.shortDate(r.Delivery.Occurrence, set.Prefs.TZ) }
 	var out []trustbot.Block
 	var lines []string
 	for _, q := range t.Library.Checkin.Questions {
@@ -601,7 +603,7 @@ func (t *turn) trendBlocks(rs []trustbot.Reflection) []trustbot.Block {
 	}
 	out = append(out,
 		trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")},
-		trustbot.Block{Kind: trustbot.Context, Text: t.tr("history.legend", "from", shortDate(rs[0].Delivery.Occurrence), "to", shortDate(rs[len(rs)-1].Delivery.Occurrence))},
+		trustbot.Block{Kind: trustbot.Context, Text: t.tr("history.legend", "from", date(rs[0]), "to", date(rs[len(rs)-1]))},
 		trustbot.Block{Kind: trustbot.Section, Text: t.tr("history.streak", "count", strconv.Itoa(streak(rs)))},
 	)
 	var notes []string
@@ -609,7 +611,7 @@ func (t *turn) trendBlocks(rs []trustbot.Reflection) []trustbot.Block {
 		a := rs[i].Answers
 		for _, s := range []string{a.Note, a.Action} {
 			if s != "" {
-				notes = append(notes, shortDate(rs[i].Delivery.Occurrence)+"  "+s)
+				notes = append(notes, date(rs[i])+"  "+s)
 			}
 		}
 	}
@@ -635,11 +637,15 @@ func firstLine(s string) string {
 }
 
 // shortDate turns an occurrence key ("2026-11-27" or "2026-11-27~1032")
-// into "11/27".
-func shortDate(occurrence string) string {
+// into "11/27", or "2025/11/27" when it is not in the current year in the
+// user's zone.
+func (t *turn) shortDate(occurrence, tz string) string {
 	d, err := trustbot.ParseDate(occurrence[:min(10, len(occurrence))])
 	if err != nil {
 		return occurrence
+	}
+	if d.Year != t.Now().In(Location(tz)).Year() {
+		return fmt.Sprintf("%d/%d/%d", d.Year, d.Month, d.Day)
 	}
 	return fmt.Sprintf("%d/%d", d.Month, d.Day)
 }

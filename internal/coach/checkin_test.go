@@ -236,3 +236,29 @@ func TestStatusShowsTheYearWhenNotThisOne(t *testing.T) {
 		t.Fatalf("this year's date shows its year: %q", all(r))
 	}
 }
+
+// TestHistoryShowsTheYearWhenNotThisOne: reflections from last year are
+// dated with their year in the history; this year's are not.
+func TestHistoryShowsTheYearWhenNotThisOne(t *testing.T) {
+	e := newCheckinEnv(t)
+	lib := MustLibrary(t)
+	q := lib.Checkin.Questions[0]
+	e.now = time.Date(2026, 12, 21, 3, 0, 0, 0, time.UTC)
+	e.cmd(user, "checkin weekly fri 16:00")
+	for _, at := range []time.Time{
+		time.Date(2026, 12, 25, 7, 0, 0, 0, time.UTC), // Friday 16:00 in Tokyo
+		time.Date(2027, 1, 1, 7, 0, 0, 0, time.UTC),
+	} {
+		e.now = at
+		ds := e.deliver(t)
+		if len(ds) != 1 {
+			t.Fatalf("%s: %d deliveries", at, len(ds))
+		}
+		e.press(user, coach.ActAnswer, ds[0].ID+":"+q.ID+":"+q.Choices[0].ID)
+	}
+	e.now = time.Date(2027, 1, 12, 3, 0, 0, 0, time.UTC)
+	r := e.cmd(user, "history")
+	if !strings.Contains(all(r), "2026/12/25–1/1") {
+		t.Fatalf("history across the new year: %q", all(r))
+	}
+}
