@@ -89,7 +89,7 @@ func TestConsoleSession(t *testing.T) {
 func TestConsoleClock(t *testing.T) {
 	lib := mustLibrary(t)
 	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db"}
-	in := "checkin weekly fri 16:00\ndeclined\nweekly on\nadvance 3d\nadvance 8d\nadvance 99d\n"
+	in := "checkin weekly fri 16:00\ndeclined\nweekly on\nadvance 3d\nadvance 4d\nadvance 99d\n"
 	code, out, stderr := runCmd(t, env, in, "console", "--lang", "en", "--tz", "Asia/Tokyo", "--now", "2026-12-01T09:00")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -111,9 +111,9 @@ func TestConsoleClock(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, out)
 		}
 	}
-	// The cooling-off journey's follow-ups come at 10:00 on workdays.
-	if n := strings.Count(out, ") 10:00"); n < 1 {
-		t.Errorf("no journey follow-up in 11 days:\n%s", out)
+	// The cooling-off journey's first follow-up comes on day 3, at 10:00.
+	if !strings.Contains(out, lib.T(trustbot.English, "console.dm", "time", "2026-12-04 (Friday) 10:00")) {
+		t.Errorf("no journey follow-up on day 3:\n%s", out)
 	}
 	if code, _, _ := runCmd(t, env, "", "console", "--now", "tomorrow"); code != 2 {
 		t.Errorf("--now tomorrow: exit %d, want 2", code)

@@ -55,7 +55,8 @@ type Console struct {
 	mu       sync.Mutex // output and controls: DMs arrive from the dispatcher
 	controls []choice   // what each number presses, from the last reply
 	lines    chan string
-	readErr  error
+	readErr  error // set by read before it closes lines
+	eof      bool  // lines was closed
 }
 
 type choice struct {
@@ -79,8 +80,11 @@ func (c *Console) Run(ctx context.Context) error {
 		}
 		line, ok := c.readLine(ctx)
 		if !ok {
-			if c.readErr != nil {
+			if c.eof && c.readErr != nil {
 				return fmt.Errorf("console: read: %w", c.readErr)
+			}
+			if c.Prompt != "" {
+				c.say("") // off the prompt's line
 			}
 			c.say(c.T("console.bye"))
 			return nil
@@ -173,6 +177,7 @@ func (c *Console) readLine(ctx context.Context) (string, bool) {
 	case <-ctx.Done():
 		return "", false
 	case line, ok := <-c.lines:
+		c.eof = !ok // readErr is set before lines is closed
 		return line, ok
 	}
 }
