@@ -109,7 +109,8 @@ func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now t
 		return err
 	}
 	defer store.Close()
-	dir, err := os.MkdirTemp("", "trustbot-dry-run-")
+	// The copy goes next to the database: that volume has room for it.
+	dir, err := os.MkdirTemp(filepath.Dir(cfg.DB), ".dry-run-")
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,6 +47,9 @@ func TestDispatchDryRun(t *testing.T) {
 	}
 	if n := len(bot.Slack.Messages("D"+jaUser)) + len(bot.Slack.Messages("D"+enUser)) + len(bot.Slack.Messages("C0TEAM")); n != 0 {
 		t.Fatalf("the dry run sent %d messages", n)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(bot.DB), ".dry-run-*")); len(left) > 0 {
+		t.Errorf("the dry run left its copy behind: %v", left)
 	}
 	if again := dry(); again != out {
 		t.Fatalf("a second dry run differs: the first changed something\n%s\n---\n%s", out, again)
