@@ -14,7 +14,8 @@
 //     SetChannelError). Posted messages and views are kept (Messages, Views).
 //   - /link/?ticket=N: the Socket Mode WebSocket returned by apps.connections.open.
 //     The fake sends hello, then ping control frames, and records acks (Acks,
-//     WaitAck). SlashCommand, Interactive, EventsAPI, SendEnvelope and SendRaw
+//     WaitAck) and the answers users saw, in an ack or at a response_url
+//     (Answers, WaitAnswers). SlashCommand, Interactive, EventsAPI, SendEnvelope and SendRaw
 //     push frames to the bot; Drop and Disconnect break the link.
 //   - /response/N: response_url endpoints (Responses, WaitResponse).
 //
@@ -106,6 +107,28 @@ type SlashCommand struct {
 	ResponseURL, TriggerID string
 }
 
+// AckDeadline is how long Slack waits for an envelope's ack; a slash
+// command acked later shows the user a timeout, and a payload in that late
+// ack is not shown.
+const AckDeadline = 3 * time.Second
+
+// How an answer reached the user (Answer.Via).
+const (
+	ViaAck         = "ack"          // the ack of the slash command carried it
+	ViaResponseURL = "response_url" // posted to the response_url
+)
+
+// Answer is a reply the user saw to a command or a click, in the order the
+// fake received them: the message in a slash command's ack (Slack shows an
+// ack's payload as the command's answer only for slash commands: a payload
+// on the ack of a click is ignored), then every body posted to the
+// response_url.
+type Answer struct {
+	Via  string
+	Body json.RawMessage
+	At   time.Time // when the fake received it
+}
+
 // Ack is an acknowledgement the bot sent over a socket.
 type Ack struct {
 	EnvelopeID string
@@ -178,8 +201,19 @@ type countFault struct {
 }
 
 type respURL struct {
-	bodies []json.RawMessage
-	uses   int
+	bodies  []json.RawMessage
+	uses    int
+	answers []Answer
+}
+
+// sentEnvelope is what the fake remembers of an envelope it sent, to judge
+// its ack.
+type sentEnvelope struct {
+	typ         string
+	accepts     bool
+	responseURL int // index of the response_url in its payload; 0 when none
+	at          time.Time
+	answered    bool // an ack of it was shown as its answer
 }
 
 // Server is the fake. Create it with New and stop it with Close.
@@ -241,6 +275,7 @@ type Server struct {
 	ackIdx      map[string][]int
 	envelopes   []Envelope
 	sentAt      map[string]time.Time
+	sentEnv     map[string]sentEnvelope
 	pongs       atomic.Int64
 	pings       atomic.Int64
 }
@@ -278,6 +313,7 @@ func New() *Server {
 		tickets:      map[string]bool{},
 		ackIdx:       map[string][]int{},
 		sentAt:       map[string]time.Time{},
+		sentEnv:      map[string]sentEnvelope{},
 	}
 	s.base = "http://" + s.host
 	s.users[BotUserID] = User{ID: BotUserID, Name: "trustbot", RealName: "trustbot", TZ: "America/Los_Angeles", Locale: "en-US", IsBot: true}
@@ -620,7 +656,7 @@ func (s *Server) ResetRecordings() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls, s.acks, s.envelopes, s.badFrames = nil, nil, nil, nil
-	s.ackIdx, s.sentAt = map[string][]int{}, map[string]time.Time{}
+	s.ackIdx, s.sentAt, s.sentEnv = map[string][]int{}, map[string]time.Time{}, map[string]sentEnvelope{}
 	s.messages, s.views = nil, nil
 	s.notifyLocked()
 }
@@ -661,6 +697,33 @@ func (s *Server) Responses(responseURL string) []json.RawMessage {
 		return append([]json.RawMessage(nil), r.bodies...)
 	}
 	return nil
+}
+
+// Answers returns what the user saw in answer to the command or click
+// that carried responseURL: the ack's message, if any, then the response_url
+// bodies, each with the time it arrived.
+func (s *Server) Answers(responseURL string) []Answer {
+	n := responseIndex(responseURL)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.responses[n]; r != nil {
+		return append([]Answer(nil), r.answers...)
+	}
+	return nil
+}
+
+// WaitAnswers waits until at least n answers were seen for the command or
+// click that carried responseURL, and returns them.
+func (s *Server) WaitAnswers(ctx context.Context, responseURL string, n int) ([]Answer, error) {
+	idx := responseIndex(responseURL)
+	var out []Answer
+	err := s.waitFor(ctx, func() bool {
+		if r := s.responses[idx]; r != nil {
+			out = append(out[:0], r.answers...)
+		}
+		return len(out) >= n
+	})
+	return out, err
 }
 
 // WaitResponse waits until at least n bodies were accepted at responseURL.

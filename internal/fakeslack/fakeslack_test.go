@@ -725,3 +725,69 @@ func TestNonUserIDsAreNotUsers(t *testing.T) {
 		t.Errorf("conversations.open with a Grid user: %v %v", ch, err)
 	}
 }
+
+// TestAnswers checks what the fake counts as an answer the user saw: the
+// message in a slash command's ack, then response_url posts; a payload on
+// the ack of a click is not shown, as in Slack.
+func TestAnswers(t *testing.T) {
+	s := newServer(t)
+	api := newAPI(s)
+	cli := socketmode.New(api)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = cli.RunContext(ctx) }()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-cli.Events:
+				if ev.Request == nil || ev.Request.EnvelopeID == "" {
+					continue
+				}
+				// Every ack carries a message; only the slash command's counts.
+				_ = cli.Ack(*ev.Request, map[string]any{"response_type": "ephemeral", "text": "in the ack"})
+			}
+		}
+	}()
+	if err := s.WaitConnected(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	u := s.NewResponseURL()
+	id, err := s.SlashCommand(SlashCommand{Text: "x", ResponseURL: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := s.WaitAck(ctx5(t), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.WaitAnswers(ctx5(t), u, 1)
+	if err != nil || got[0].Via != ViaAck || !strings.Contains(string(got[0].Body), "in the ack") || !got[0].At.Equal(ack.Received) {
+		t.Fatalf("answers = %+v, %v", got, err)
+	}
+	if _, _, err := api.PostMessage("", slack.MsgOptionResponseURL(u, slack.ResponseTypeEphemeral), slack.MsgOptionText("later", false)); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.WaitAnswers(ctx5(t), u, 2)
+	if err != nil || got[1].Via != ViaResponseURL || got[1].At.Before(got[0].At) {
+		t.Fatalf("answers = %+v, %v", got, err)
+	}
+	if n := len(s.Responses(u)); n != 1 {
+		t.Fatalf("the ack's answer is not a response_url use: %d bodies", n)
+	}
+
+	click := s.NewResponseURL()
+	id, err = s.Interactive(map[string]any{"type": "block_actions", "user": map[string]string{"id": DefaultUserID},
+		"response_url": click, "actions": []any{map[string]string{"action_id": "a", "type": "button"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := s.WaitAck(ctx5(t), id); err != nil || len(ack.Payload) == 0 {
+		t.Fatalf("ack = %+v, %v", ack, err)
+	}
+	if got := s.Answers(click); len(got) != 0 {
+		t.Fatalf("a click's ack payload was shown: %+v", got)
+	}
+}

@@ -262,8 +262,32 @@ func (s *Server) readLoop(k *sock) {
 		s.mu.Lock()
 		s.ackIdx[a.EnvelopeID] = append(s.ackIdx[a.EnvelopeID], len(s.acks))
 		s.acks = append(s.acks, Ack{EnvelopeID: a.EnvelopeID, Payload: payload, Received: now, Sent: s.sentAt[a.EnvelopeID]})
+		s.ackAnswerLocked(a.EnvelopeID, payload, now)
 		s.notifyLocked()
 		s.mu.Unlock()
+	}
+}
+
+// ackAnswerLocked shows the message in the ack of a slash command as the
+// command's answer, as Slack does: only when the envelope accepted a
+// response payload, the ack came within AckDeadline, the payload is a
+// message (text or blocks) and no earlier ack of the envelope was shown.
+func (s *Server) ackAnswerLocked(envelopeID string, payload json.RawMessage, at time.Time) {
+	e, ok := s.sentEnv[envelopeID]
+	if !ok || e.answered || e.typ != "slash_commands" || !e.accepts || len(payload) == 0 || at.Sub(e.at) > AckDeadline {
+		return
+	}
+	var msg struct {
+		Text   string            `json:"text"`
+		Blocks []json.RawMessage `json:"blocks"`
+	}
+	if json.Unmarshal(payload, &msg) != nil || msg.Text == "" && len(msg.Blocks) == 0 {
+		return
+	}
+	e.answered = true
+	s.sentEnv[envelopeID] = e
+	if r := s.responses[e.responseURL]; r != nil {
+		r.answers = append(r.answers, Answer{Via: ViaAck, Body: payload, At: at})
 	}
 }
 
@@ -354,9 +378,11 @@ func (s *Server) sendEnvelope(typ string, payload json.RawMessage, accepts bool,
 		return "", fmt.Errorf("fakeslack: marshal envelope: %w", err)
 	}
 	trig, user := payloadTrigger(payload)
+	respIdx := payloadResponseURL(payload)
 	err = s.deliver(data, func(at time.Time) {
 		s.mu.Lock()
 		s.sentAt[id] = at
+		s.sentEnv[id] = sentEnvelope{typ: typ, accepts: accepts, responseURL: respIdx, at: at}
 		if trig != "" {
 			// A trigger is born when the payload leaves Slack.
 			if t := s.triggers[trig]; t != nil {
@@ -376,6 +402,18 @@ func (s *Server) sendEnvelope(typ string, payload json.RawMessage, accepts bool,
 		return "", err
 	}
 	return id, nil
+}
+
+// payloadResponseURL returns the index of the response_url a payload
+// carries, 0 when none.
+func payloadResponseURL(payload json.RawMessage) int {
+	var p struct {
+		ResponseURL string `json:"response_url"`
+	}
+	if json.Unmarshal(payload, &p) != nil || p.ResponseURL == "" {
+		return 0
+	}
+	return responseIndex(p.ResponseURL)
 }
 
 // payloadTrigger extracts trigger_id and the user (user_id or user.id).
@@ -607,9 +645,21 @@ func (s *Server) EventsAPI(event any, eventID string, retryAttempt int) (string,
 }
 
 // SendRaw sends an arbitrary (even malformed) text frame over one open
-// socket, waiting for a connection like SendEnvelope.
+// socket, waiting for a connection like SendEnvelope. A frame that is an
+// envelope is timed and judged like one sent by SendEnvelope.
 func (s *Server) SendRaw(frame []byte) error {
-	return s.deliver(frame, nil, nil)
+	var env wireEnvelope
+	if json.Unmarshal(frame, &env) != nil || env.EnvelopeID == "" {
+		return s.deliver(frame, nil, nil)
+	}
+	respIdx := payloadResponseURL(env.Payload)
+	return s.deliver(frame, func(at time.Time) {
+		s.mu.Lock()
+		s.sentAt[env.EnvelopeID] = at
+		s.sentEnv[env.EnvelopeID] = sentEnvelope{typ: env.Type, accepts: env.AcceptsResponsePayload, responseURL: respIdx, at: at,
+			answered: s.sentEnv[env.EnvelopeID].answered}
+		s.mu.Unlock()
+	}, nil)
 }
 
 // Acks returns every ack received, oldest first.

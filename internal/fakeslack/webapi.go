@@ -998,6 +998,7 @@ func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request) {
 	default:
 		rec.uses++
 		rec.bodies = append(rec.bodies, json.RawMessage(body))
+		rec.answers = append(rec.answers, Answer{Via: ViaResponseURL, Body: json.RawMessage(body), At: time.Now()})
 		s.notifyLocked()
 	}
 	s.mu.Unlock()
