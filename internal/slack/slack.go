@@ -1,8 +1,9 @@
 // Package slack connects trustbot to Slack over Socket Mode with slack-go:
-// it acknowledges every envelope at once, hands the work to a bounded pool,
-// translates payloads into domain requests, renders replies as Block Kit
-// and answers through the request's response_url. It also looks users up
-// (users.info) for the coach.
+// it hands every envelope to a bounded pool, translates payloads into
+// domain requests, renders replies as Block Kit and answers in the ack of a
+// slash command when the answer is ready within a few milliseconds, else
+// acknowledges at once and answers through the request's response_url. It
+// also looks users up (users.info) for the coach.
 package slack
 
 import (
@@ -43,6 +44,9 @@ type Config struct {
 	// SendTimeout bounds one chat.postMessage call once it is sent (not
 	// the wait for its turn under the rate limits); default 30s.
 	SendTimeout time.Duration
+	// AnswerBudget is how long a slash command's ack may wait to carry
+	// the answer; default DefaultAnswerBudget, negative: never wait.
+	AnswerBudget time.Duration
 
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -63,9 +67,12 @@ type Client struct {
 	connected atomic.Bool
 	connects  atomic.Int64
 	pacer     *pacer
-	jobs      chan socketmode.Event
+	jobs      chan job
 	seen      *dedupe
 	wg        sync.WaitGroup
+	// afterFunc runs f after d (time.AfterFunc); tests replace it to
+	// end an answer budget at a chosen moment.
+	afterFunc func(d time.Duration, f func())
 }
 
 var (
@@ -85,6 +92,9 @@ func New(cfg Config) *Client {
 		// A queued envelope is a few hundred bytes: a deep queue costs
 		// little and turns a burst into a delay instead of "busy" answers.
 		cfg.Queue = 4096
+	}
+	if cfg.AnswerBudget == 0 {
+		cfg.AnswerBudget = DefaultAnswerBudget
 	}
 	if cfg.JobTime <= 0 {
 		cfg.JobTime = 30 * time.Second
@@ -111,13 +121,14 @@ func New(cfg Config) *Client {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingLimit))
 	}
 	return &Client{
-		cfg:   cfg,
-		api:   api,
-		sm:    socketmode.New(api, opts...),
-		log:   cfg.Logger.With("component", "slack"),
-		jobs:  make(chan socketmode.Event, cfg.Queue),
-		pacer: newPacer(cfg.SendRate),
-		seen:  newDedupe(15 * time.Minute),
+		cfg:       cfg,
+		api:       api,
+		sm:        socketmode.New(api, opts...),
+		log:       cfg.Logger.With("component", "slack"),
+		jobs:      make(chan job, cfg.Queue),
+		pacer:     newPacer(cfg.SendRate),
+		seen:      newDedupe(15 * time.Minute),
+		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 	}
 }
 
@@ -213,9 +224,12 @@ func eventErr(evt socketmode.Event) any {
 	return evt.Data
 }
 
-// accept acknowledges an envelope and queues its work. A duplicate (Slack
-// redelivers after a dropped socket) is acknowledged and not handled again.
-// When the queue is full the ack itself carries a "busy" answer.
+// accept queues an envelope's work and acknowledges it: at once, or for a
+// slash command that accepts a response payload, when the answer is ready
+// (to carry it) or the answer budget has run out, whichever comes first. A
+// duplicate (Slack redelivers after a dropped socket) is acknowledged and
+// not handled again. When the queue is full the ack itself carries a
+// "busy" answer.
 func (c *Client) accept(evt socketmode.Event) {
 	req := evt.Request
 	if req == nil || req.EnvelopeID == "" {
@@ -229,8 +243,17 @@ func (c *Client) accept(evt socketmode.Event) {
 		c.ack(req.EnvelopeID, nil)
 		return
 	}
+	if evt.Type == socketmode.EventTypeSlashCommand && req.AcceptsResponsePayload && c.cfg.AnswerBudget > 0 {
+		p := newPendingAck(req.EnvelopeID, start)
+		select {
+		case c.jobs <- job{evt: evt, ack: p}:
+			c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p) })
+			return
+		default:
+		}
+	}
 	select {
-	case c.jobs <- evt:
+	case c.jobs <- job{evt: evt}:
 		c.ack(req.EnvelopeID, nil)
 	default:
 		c.log.Warn("queue full, answering busy", "envelope", req.EnvelopeID, "type", string(evt.Type))
@@ -243,11 +266,15 @@ func (c *Client) accept(evt socketmode.Event) {
 }
 
 func (c *Client) ack(envelopeID string, payload any) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := c.sm.AckCtx(ctx, envelopeID, payload); err != nil {
+	if err := c.sendAck(envelopeID, payload); err != nil {
 		c.log.Warn("ack failed", "envelope", envelopeID, "err", err)
 	}
+}
+
+func (c *Client) sendAck(envelopeID string, payload any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return c.sm.AckCtx(ctx, envelopeID, payload)
 }
 
 // drainTime bounds how long workers keep answering envelopes already
@@ -262,23 +289,26 @@ func (c *Client) worker(ctx context.Context) {
 			deadline := time.After(drainTime)
 			for {
 				select {
-				case evt := <-c.jobs:
-					c.work(ctx, evt)
+				case j := <-c.jobs:
+					c.work(ctx, j)
 				case <-deadline:
 					return
 				default:
 					return
 				}
 			}
-		case evt := <-c.jobs:
-			c.work(ctx, evt)
+		case j := <-c.jobs:
+			c.work(ctx, j)
 		}
 	}
 }
 
-// work answers one envelope; a panic in it is logged, never fatal.
-func (c *Client) work(parent context.Context, evt socketmode.Event) {
+// work answers one envelope; a panic in it is logged, never fatal. A
+// pending ack is sent before work returns, with the answer or without.
+func (c *Client) work(parent context.Context, j job) {
+	evt := j.evt
 	envelope := evt.Request.EnvelopeID
+	defer c.ackEmpty(j.ack)
 	defer func() {
 		if p := recover(); p != nil {
 			c.cfg.Metrics.Fault(trustbot.FaultPanic)
@@ -316,6 +346,13 @@ func (c *Client) work(parent context.Context, evt socketmode.Event) {
 	}
 	start := time.Now()
 	reply := c.handler.Handle(ctx, req)
+	if j.ack != nil && c.answerInAck(j.ack, to, reply) {
+		if reply.RefreshHome {
+			c.publishHome(ctx, req.UserKey)
+		}
+		c.log.Debug("answered in the ack", "envelope", envelope, "team", req.Team, "user", req.User, "took", time.Since(start))
+		return
+	}
 	if err := c.respond(ctx, to, reply, req); err != nil {
 		c.log.Error("reply not delivered", "envelope", envelope, "team", req.Team, "user", req.User, "err", err)
 		return

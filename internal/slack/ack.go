@@ -1,0 +1,105 @@
+package slack
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// DefaultAnswerBudget is how long the ack of a slash command waits for the
+// answer, so as to carry it. Slack shows a message in a slash command's ack
+// as the command's answer, which spares the response_url post (a second
+// HTTPS round trip) and lets the answer appear with the ack. Slack waits
+// 3 s for the ack; the user notices a delay from about 100 ms. A command
+// served from memory is answered in well under a millisecond, and one that
+// reads the database cold and writes a row in one to two: 3 ms lets those
+// ride in the ack with room for a garbage collection or a busy core, while
+// an answer that misses it costs the user at most 3 ms more than an empty
+// ack at once would have. Past the budget the ack goes empty and the answer
+// follows through response_url: the ack never waits on the database longer
+// than this.
+const DefaultAnswerBudget = 3 * time.Millisecond
+
+// job is one envelope for the worker pool. For a slash command whose ack
+// may carry the answer, ack is its pending ack.
+type job struct {
+	evt socketmode.Event
+	ack *pendingAck
+}
+
+// Who sent a pending ack.
+const (
+	ackPending  int32 = iota
+	ackAnswered       // the worker, with the answer
+	ackEmpty          // the budget's timer or the worker, without
+)
+
+// pendingAck is the ack of a slash command, not sent yet. Whoever claims it
+// first sends it: the worker with the answer, or the timer at the end of
+// the budget without. Exactly one claim succeeds, so an answer goes either
+// in the ack or to the response_url, never both and never neither.
+type pendingAck struct {
+	envelope string
+	start    time.Time
+	state    atomic.Int32
+	sent     chan struct{} // closed once the claimer has handed the ack to the socket
+}
+
+func newPendingAck(envelope string, start time.Time) *pendingAck {
+	return &pendingAck{envelope: envelope, start: start, sent: make(chan struct{})}
+}
+
+// claim reports whether the caller takes the ack, moving it to state.
+func (p *pendingAck) claim(state int32) bool { return p.state.CompareAndSwap(ackPending, state) }
+
+// ackEmpty sends the pending ack without an answer, if nobody sent it yet.
+func (c *Client) ackEmpty(p *pendingAck) {
+	if p != nil && p.claim(ackEmpty) {
+		c.ack(p.envelope, nil)
+		c.cfg.Metrics.Acked(time.Since(p.start))
+		close(p.sent)
+	}
+}
+
+// answerInAck sends the reply in the pending ack when it fits there and the
+// ack is still unsent. It reports whether the reply was delivered; if not,
+// the ack has been sent empty and the reply must take the usual path.
+func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
+	payload, ok := ackPayload(to, r)
+	if !ok {
+		c.ackEmpty(p)
+		<-p.sent
+		return false
+	}
+	if !p.claim(ackAnswered) {
+		// The budget ran out first: the answer follows the empty ack,
+		// never overtakes it.
+		<-p.sent
+		return false
+	}
+	defer close(p.sent)
+	if err := c.sendAck(p.envelope, payload); err != nil {
+		c.log.Warn("answer not sent in the ack", "envelope", p.envelope, "err", err)
+		c.ack(p.envelope, nil)
+		c.cfg.Metrics.Acked(time.Since(p.start))
+		return false
+	}
+	c.cfg.Metrics.Acked(time.Since(p.start))
+	return true
+}
+
+// ackPayload renders a reply as the message of a slash command's ack. Only
+// a plain message fits there: a form, a file or an edit of an earlier
+// message keeps the usual path. An answer too large for an ack (Slack
+// drops Socket Mode responses of 20 KB or more) is refused by slack-go
+// before anything is written, and then takes the usual path too.
+func ackPayload(to target, r trustbot.Reply) (*slack.WebhookMessage, bool) {
+	if r.Modal != nil || r.File != nil || r.Update != nil || to.Home || to.Form {
+		return nil, false
+	}
+	return webhookMessage(r), true
+}

@@ -1,0 +1,246 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// handlerFunc answers requests with a function.
+type handlerFunc func(ctx context.Context, req trustbot.Request) trustbot.Reply
+
+func (f handlerFunc) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply {
+	return f(ctx, req)
+}
+
+func textReply(s string) trustbot.Reply {
+	return trustbot.Reply{Text: s, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: s}}}
+}
+
+// runClient runs a Client with one worker (so that jobs finish in the
+// order they came) against a new fake Slack.
+func runClient(t *testing.T, h Handler, tweak func(*Client)) *fakeslack.Server {
+	t.Helper()
+	fake := fakeslack.New()
+	t.Cleanup(fake.Close)
+	c := New(Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fake.APIURL(), Workers: 1})
+	c.SetHandler(h)
+	if tweak != nil {
+		tweak(c)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if err := fake.WaitConnected(waitCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	return fake
+}
+
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// command sends "/trust text" and returns its envelope ID and response_url.
+func command(t *testing.T, fake *fakeslack.Server, text string) (string, string) {
+	t.Helper()
+	url := fake.NewResponseURL()
+	id, err := fake.SlashCommand(fakeslack.SlashCommand{Text: text, ResponseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, url
+}
+
+// settled waits until every job sent before it is finished: with one
+// worker, a command answered after them proves they are done.
+func settled(t *testing.T, fake *fakeslack.Server) {
+	t.Helper()
+	_, url := command(t, fake, "barrier")
+	if _, err := fake.WaitAnswers(waitCtx(t), url, 1); err != nil {
+		t.Fatalf("barrier not answered: %v", err)
+	}
+}
+
+func TestAnswerInAckWhenFast(t *testing.T) {
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		return textReply("answer to " + req.Text)
+	}), func(c *Client) {
+		c.cfg.AnswerBudget = time.Minute // "fast" whatever the machine's load
+	})
+	id, url := command(t, fake, "tip")
+	ack, err := fake.WaitAck(waitCtx(t), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg struct {
+		ResponseType string            `json:"response_type"`
+		Text         string            `json:"text"`
+		Blocks       []json.RawMessage `json:"blocks"`
+	}
+	if err := json.Unmarshal(ack.Payload, &msg); err != nil || msg.ResponseType != "ephemeral" || msg.Text != "answer to tip" || len(msg.Blocks) != 1 {
+		t.Fatalf("ack payload %s (%v)", ack.Payload, err)
+	}
+	settled(t, fake)
+	got := fake.Answers(url)
+	if len(got) != 1 || got[0].Via != fakeslack.ViaAck || len(fake.Responses(url)) != 0 {
+		t.Fatalf("answers %+v, %d response_url posts", got, len(fake.Responses(url)))
+	}
+}
+
+func TestAnswerThroughResponseURLWhenSlow(t *testing.T) {
+	release := make(chan struct{})
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		if req.Text == "slow" {
+			<-release // the database is slow
+		}
+		return textReply("answer to " + req.Text)
+	}), nil)
+	id, url := command(t, fake, "slow")
+	ack, err := fake.WaitAck(waitCtx(t), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ack.Payload) != 0 {
+		t.Fatalf("the ack waited for a slow answer: %s", ack.Payload)
+	}
+	close(release)
+	got, err := fake.WaitAnswers(waitCtx(t), url, 1)
+	if err != nil || got[0].Via != fakeslack.ViaResponseURL || !strings.Contains(string(got[0].Body), "answer to slow") {
+		t.Fatalf("answers %+v (%v)", got, err)
+	}
+	settled(t, fake)
+	if n := len(fake.Answers(url)); n != 1 {
+		t.Fatalf("%d answers", n)
+	}
+	for _, a := range fake.Acks() {
+		if a.EnvelopeID == id && a.Payload != nil {
+			t.Fatalf("a second ack with the answer: %s", a.Payload)
+		}
+	}
+}
+
+// TestAnswerBudgetRace ends the answer budget at the very moment the
+// answer is ready, many times: each command must be answered exactly once
+// (in its ack or at its response_url) and acked exactly once.
+func TestAnswerBudgetRace(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		ready chan struct{}
+	)
+	expires := make(chan func(), 16)
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		if strings.HasPrefix(req.Text, "race") {
+			mu.Lock()
+			r := ready
+			mu.Unlock()
+			<-r
+		}
+		return textReply("answer to " + req.Text)
+	}), func(c *Client) {
+		c.cfg.AnswerBudget = time.Hour // ended by the test, not by the clock
+		c.afterFunc = func(_ time.Duration, f func()) { expires <- f }
+	})
+	const n = 100
+	via := map[string]int{}
+	for i := range n {
+		mu.Lock()
+		ready = make(chan struct{})
+		r := ready
+		mu.Unlock()
+		id, url := command(t, fake, fmt.Sprintf("race %d", i))
+		expire := <-expires // accepted and queued, its budget running
+		// Both at once: the answer is ready as the budget ends.
+		start := make(chan struct{})
+		go func() { <-start; close(r) }()
+		go func() { <-start; expire() }()
+		close(start)
+		got, err := fake.WaitAnswers(waitCtx(t), url, 1)
+		if err != nil {
+			t.Fatalf("command %d never answered: %v", i, err)
+		}
+		if _, err := fake.WaitAck(waitCtx(t), id); err != nil {
+			t.Fatalf("command %d never acked: %v", i, err)
+		}
+		settled(t, fake)
+		(<-expires)() // the barrier's budget, moot by now
+		if all := fake.Answers(url); len(all) != 1 {
+			t.Fatalf("command %d answered %d times: %+v", i, len(all), all)
+		}
+		acks := 0
+		for _, a := range fake.Acks() {
+			if a.EnvelopeID == id {
+				acks++
+			}
+		}
+		if acks != 1 {
+			t.Fatalf("command %d acked %d times", i, acks)
+		}
+		via[got[0].Via]++
+	}
+	t.Logf("answered in the ack %d times, at the response_url %d times", via[fakeslack.ViaAck], via[fakeslack.ViaResponseURL])
+}
+
+func TestPendingAckClaimedOnce(t *testing.T) {
+	for range 1000 {
+		p := newPendingAck("E1", time.Now())
+		var wins [2]bool
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, state := range []int32{ackAnswered, ackEmpty} {
+			wg.Go(func() {
+				<-start
+				wins[i] = p.claim(state)
+			})
+		}
+		close(start)
+		wg.Wait()
+		if wins[0] == wins[1] {
+			t.Fatalf("claims %v: exactly one must win", wins)
+		}
+	}
+}
+
+func TestAckPayloadOnlyForPlainMessages(t *testing.T) {
+	r := textReply("hello")
+	if _, ok := ackPayload(target{}, r); !ok {
+		t.Fatal("a plain message does not fit in the ack")
+	}
+	modal, file, update := r, r, r
+	modal.Modal = &trustbot.Modal{}
+	file.File = &trustbot.File{Name: "x.json"}
+	update.Update = &trustbot.Posted{Channel: "C1", TS: "1.2"}
+	for name, x := range map[string]trustbot.Reply{"modal": modal, "file": file, "update": update} {
+		if _, ok := ackPayload(target{}, x); ok {
+			t.Errorf("a %s went in the ack", name)
+		}
+	}
+}
+
+// TestLargeAnswerThroughResponseURL: Slack drops acks of 20 KB or more, so
+// a long answer goes to the response_url, after an empty ack.
+func TestLargeAnswerThroughResponseURL(t *testing.T) {
+	long := strings.Repeat("長い答えです。", 1200) // about 25 KB in JSON
+	fake := runClient(t, handlerFunc(func(context.Context, trustbot.Request) trustbot.Reply {
+		return trustbot.Reply{Text: "long", Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: long}}}
+	}), func(c *Client) { c.cfg.AnswerBudget = time.Minute })
+	id, url := command(t, fake, "long")
+	ack, err := fake.WaitAck(waitCtx(t), id)
+	if err != nil || len(ack.Payload) != 0 {
+		t.Fatalf("ack %s (%v): want an empty ack", ack.Payload, err)
+	}
+	got, err := fake.WaitAnswers(waitCtx(t), url, 1)
+	if err != nil || got[0].Via != fakeslack.ViaResponseURL || len(got[0].Body) < 20480 {
+		t.Fatalf("answers %d (%v)", len(got), err)
+	}
+}
