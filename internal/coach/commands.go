@@ -258,11 +258,7 @@ func (t *turn) tip(topicID string) (trustbot.Reply, error) {
 		tp, _ := t.Library.Topic(topicID)
 		pool = tp.Tips
 	} else {
-		for _, tip := range t.Library.Tips() {
-			if tip.Audience == playbook.Everyone {
-				pool = append(pool, tip)
-			}
-		}
+		pool = t.Library.TipsFor(playbook.Everyone)
 	}
 	recent, err := t.Store.RecentTips(t.ctx, t.req.UserKey, recentWindow)
 	if err != nil {

@@ -318,6 +318,16 @@ func (ld *loader) loadTips(l *Library) {
 		l.Topics = append(l.Topics, &t)
 	}
 	slices.SortStableFunc(l.Topics, func(a, b *Topic) int { return a.Order - b.Order })
+	// Worked out once here, not on every tip asked for.
+	l.byAudience = map[string][]*Tip{}
+	for _, t := range l.Topics {
+		for _, tip := range t.Tips {
+			if tip != nil {
+				l.allTips = append(l.allTips, tip)
+				l.byAudience[tip.Audience] = append(l.byAudience[tip.Audience], tip)
+			}
+		}
+	}
 }
 
 func (ld *loader) loadPhrasings(l *Library) {

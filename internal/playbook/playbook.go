@@ -224,6 +224,8 @@ type Library struct {
 	tips       map[string]*Tip
 	situations map[string]*Situation
 	phrasings  map[string]*Phrasing
+	allTips    []*Tip            // every tip, in topic order
+	byAudience map[string][]*Tip // the same, by audience
 }
 
 // Topic returns the topic with the given ID.
@@ -242,13 +244,12 @@ func (l *Library) Situation(id string) (*Situation, bool) {
 func (l *Library) Phrasing(id string) (*Phrasing, bool) { p, ok := l.phrasings[id]; return p, ok }
 
 // Tips returns every tip, in topic order.
-func (l *Library) Tips() []*Tip {
-	var out []*Tip
-	for _, t := range l.Topics {
-		out = append(out, t.Tips...)
-	}
-	return out
-}
+// The slice is shared: callers must not change it.
+func (l *Library) Tips() []*Tip { return l.allTips }
+
+// TipsFor returns the tips meant for an audience (Everyone or Managers), in
+// topic order. The slice is shared: callers must not change it.
+func (l *Library) TipsFor(audience string) []*Tip { return l.byAudience[audience] }
 
 // T returns the interface string key in lang, with each {name} placeholder
 // replaced by the value that follows name in args (pairs of name, value).

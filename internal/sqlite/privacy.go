@@ -14,6 +14,10 @@ import (
 func (db *DB) Export(ctx context.Context, k trustbot.UserKey) (trustbot.UserData, error) {
 	u := trustbot.UserData{Team: k.Team, User: k.User, ExportedAt: db.Now().UTC(),
 		Deliveries: []trustbot.Delivery{}, Reflections: []trustbot.Answers{}, Journeys: []trustbot.Journey{}, TipsShown: []string{}, Subscribed: []trustbot.Subscription{}}
+	// The "tip shown" records waiting in memory are part of the export.
+	if err := db.flushTips(ctx); err != nil {
+		return u, formatError(err)
+	}
 	var err error
 	if u.Settings, err = db.Settings(ctx, k); err != nil {
 		return u, err
@@ -60,6 +64,12 @@ func (db *DB) Export(ctx context.Context, k trustbot.UserKey) (trustbot.UserData
 // Forget deletes every row about the user. Channel subscriptions they set
 // up stay for the channel, without their ID.
 func (db *DB) Forget(ctx context.Context, k trustbot.UserKey) error {
+	// No group of "tip shown" records is written meanwhile: none of the
+	// user's can come back after the delete.
+	db.c.flushMu.Lock()
+	defer db.c.flushMu.Unlock()
+	db.dropPendingTips(k)
+	defer db.forgetCached(k)
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM reflections WHERE team = ? AND user = ?`,
@@ -84,6 +94,7 @@ func (db *DB) Forget(ctx context.Context, k trustbot.UserKey) error {
 // they answer, finished or stopped journeys, old tips shown. It returns how
 // many rows went.
 func (db *DB) Purge(ctx context.Context, before time.Time) (int64, error) {
+	defer db.c.recent.reset()
 	var total int64
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		cut := before.Unix()
@@ -159,6 +170,9 @@ func (db *DB) Rekey(ctx context.Context) (int, error) {
 // Backup writes a consistent copy of the database to path while it is in
 // use (VACUUM INTO). The file must not exist.
 func (db *DB) Backup(ctx context.Context, path string) error {
+	if err := db.flushTips(ctx); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, formatError(err))
+	}
 	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, formatError(err))
 	}
@@ -182,6 +196,9 @@ func (db *DB) OtherTeams(ctx context.Context, team string) (bool, error) {
 // needle, in every table, as the bytes on disk hold it: after Forget, a
 // user's ID should be nowhere.
 func (db *DB) Mentions(ctx context.Context, needle string) ([]string, error) {
+	if err := db.flushTips(ctx); err != nil {
+		return nil, formatError(err)
+	}
 	rows, err := db.read.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
 	if err != nil {
 		return nil, formatError(err)

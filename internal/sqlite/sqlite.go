@@ -44,6 +44,7 @@ type DB struct {
 
 	write *sql.DB // one connection, BEGIN IMMEDIATE: writers queue, never BUSY
 	read  *sql.DB // readers, in parallel with the writer thanks to WAL
+	c     *caches // per-user reads kept in memory, "tip shown" records waiting
 }
 
 var _ trustbot.Store = (*DB)(nil)
@@ -90,12 +91,17 @@ func Open(ctx context.Context, p string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
 	db.read.SetMaxOpenConns(4)
+	db.c = newCaches()
+	go db.flusher()
 	return db, nil
 }
 
-// Close closes every connection.
+// Close writes what waits in memory and closes every connection.
 func (db *DB) Close() error {
 	var errs []error
+	if db.c != nil {
+		errs = append(errs, db.closeCaches())
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -12,6 +13,19 @@ import (
 // Settings returns the user's settings, or the defaults. Prefs.TZ is the
 // zone of the cached profile.
 func (db *DB) Settings(ctx context.Context, k trustbot.UserKey) (trustbot.Settings, error) {
+	now := time.Now()
+	s, gen, ok := db.c.settings.get(k, now)
+	if ok {
+		return s, nil
+	}
+	s, err := db.readSettings(ctx, k)
+	if err == nil {
+		db.c.settings.put(k, s, gen, now)
+	}
+	return s, err
+}
+
+func (db *DB) readSettings(ctx context.Context, k trustbot.UserKey) (trustbot.Settings, error) {
 	s := trustbot.Settings{UserKey: k, Lang: trustbot.LangAuto, Prefs: trustbot.DefaultPrefs()}
 	var paused int64
 	followups := true
@@ -35,6 +49,7 @@ func (db *DB) Settings(ctx context.Context, k trustbot.UserKey) (trustbot.Settin
 // SaveSettings creates or replaces the user's settings (all but the time
 // zone, which belongs to the profile).
 func (db *DB) SaveSettings(ctx context.Context, s trustbot.Settings) error {
+	defer db.c.settings.update(s.UserKey, nil)
 	return db.tx(ctx, func(tx *sql.Tx) error { return saveSettings(ctx, tx, s, db.Now()) })
 }
 
@@ -57,6 +72,23 @@ func saveSettings(ctx context.Context, tx *sql.Tx, s trustbot.Settings, now time
 
 // Profile returns the cached platform profile.
 func (db *DB) Profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	now := time.Now()
+	r, gen, ok := db.c.profiles.get(k, now)
+	if !ok {
+		p, err := db.readProfile(ctx, k)
+		if err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+			return p, err
+		}
+		r = profileRead{p: p, found: err == nil}
+		db.c.profiles.put(k, r, gen, now)
+	}
+	if !r.found {
+		return r.p, trustbot.Errorf(trustbot.ENOTFOUND, "no profile for %s", k)
+	}
+	return r.p, nil
+}
+
+func (db *DB) readProfile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
 	p := trustbot.Profile{UserKey: k}
 	var fetched int64
 	err := db.read.QueryRowContext(ctx, `SELECT tz, locale, fetched_at FROM profiles WHERE team = ? AND user = ?`,
@@ -70,6 +102,8 @@ func (db *DB) Profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile
 
 // SaveProfile caches a platform profile.
 func (db *DB) SaveProfile(ctx context.Context, p trustbot.Profile) error {
+	defer db.c.settings.update(p.UserKey, nil) // Settings carry the zone
+	defer db.c.profiles.update(p.UserKey, nil)
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO profiles (team, user, tz, locale, fetched_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (team, user) DO UPDATE SET tz = excluded.tz, locale = excluded.locale, fetched_at = excluded.fetched_at`,
@@ -82,35 +116,63 @@ func (db *DB) SaveProfile(ctx context.Context, p trustbot.Profile) error {
 // deleted as new ones come.
 const tipsKept = 200
 
-// RecordTipShown notes that a tip was shown.
-func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID string, t time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tips_shown (team, user, tip_id, shown_at) VALUES (?, ?, ?, ?)`,
-			k.Team, k.User, tipID, t.UnixMilli()); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM tips_shown WHERE team = ? AND user = ? AND rowid NOT IN (
-			SELECT rowid FROM tips_shown WHERE team = ? AND user = ? ORDER BY shown_at DESC, rowid DESC LIMIT ?)`,
-			k.Team, k.User, k.Team, k.User, tipsKept)
-		return err
+// RecordTipShown notes that a tip was shown. The record is written with
+// others within tipFlushEvery (see cache.go); until then RecentTips and
+// Export see it all the same.
+func (db *DB) RecordTipShown(_ context.Context, k trustbot.UserKey, tipID string, t time.Time) error {
+	r := shownTip{k: k, id: tipID, at: t.UnixMilli()}
+	db.c.tipMu.Lock()
+	db.c.pending = append(db.c.pending, r)
+	full := len(db.c.pending) >= tipFlushMax
+	db.c.tipMu.Unlock()
+	db.c.recent.update(k, func(v *recentTips) bool {
+		v.tips = mergeTips(v.limit, []shownTip{r}, v.tips)
+		return true
 	})
+	if full {
+		select {
+		case db.c.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }
 
 // RecentTips returns the last n tips shown, newest first.
 func (db *DB) RecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT tip_id FROM tips_shown WHERE team = ? AND user = ?
+	now := time.Now()
+	v, gen, ok := db.c.recent.get(k, now)
+	if !ok || n > v.limit {
+		rows, err := db.readRecentTips(ctx, k, n)
+		if err != nil {
+			return nil, err
+		}
+		pending := db.pendingTips(k)
+		slices.Reverse(pending)
+		v = recentTips{tips: mergeTips(min(n, tipsKept), pending, rows), limit: n}
+		db.c.recent.put(k, v, gen, now)
+	}
+	ids := make([]string, 0, min(n, len(v.tips)))
+	for _, r := range v.tips[:min(n, len(v.tips))] {
+		ids = append(ids, r.id)
+	}
+	return ids, nil
+}
+
+func (db *DB) readRecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]shownTip, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT tip_id, shown_at FROM tips_shown WHERE team = ? AND user = ?
 		ORDER BY shown_at DESC, rowid DESC LIMIT ?`, k.Team, k.User, n)
 	if err != nil {
 		return nil, formatError(err)
 	}
 	defer rows.Close()
-	var ids []string
+	var out []shownTip
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		r := shownTip{k: k}
+		if err := rows.Scan(&r.id, &r.at); err != nil {
 			return nil, formatError(err)
 		}
-		ids = append(ids, id)
+		out = append(out, r)
 	}
-	return ids, formatError(rows.Err())
+	return out, formatError(rows.Err())
 }

@@ -1,0 +1,276 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// What a slash command reads about its user (settings, the cached platform
+// profile, the tips shown lately) is kept in memory for a short while, and
+// the "tip shown" records are written in groups. This process is the only
+// writer of those rows (the console keeps its own database), and every
+// write to them here updates or drops the entry, so the cache is never
+// stale; cacheTTL only bounds how long an idle user's entry stays.
+const (
+	cacheTTL   = 5 * time.Minute
+	cacheUsers = 20_000 // entries per cache before it is emptied and refilled
+)
+
+// A "tip shown" record waits at most tipFlushEvery (or until tipFlushMax
+// records wait) before it is written, in one transaction with the others.
+// A crash loses at most that last fraction of a second of records: the
+// user may then be shown a tip they just saw once more, which they would
+// hardly notice; a process that stops normally writes them all on Close.
+const (
+	tipFlushEvery = 100 * time.Millisecond
+	tipFlushMax   = 256
+)
+
+// entry is one user's cached value. gen changes with every write to the
+// user's rows, so that a read that started before a write never stores
+// what it read after it.
+type entry[V any] struct {
+	v      V
+	loaded bool
+	at     time.Time
+	gen    uint64
+}
+
+// userCache maps users to entries.
+type userCache[V any] struct {
+	mu sync.Mutex
+	m  map[trustbot.UserKey]*entry[V]
+}
+
+func newUserCache[V any]() *userCache[V] {
+	return &userCache[V]{m: map[trustbot.UserKey]*entry[V]{}}
+}
+
+// get returns the cached value, or the generation to pass to put after
+// reading it from the database.
+func (c *userCache[V]) get(k trustbot.UserKey, now time.Time) (v V, gen uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.m[k]
+	if e == nil {
+		if len(c.m) >= cacheUsers {
+			clear(c.m)
+		}
+		e = &entry[V]{}
+		c.m[k] = e
+	}
+	if e.loaded && now.Sub(e.at) < cacheTTL {
+		return e.v, e.gen, true
+	}
+	return v, e.gen, false
+}
+
+// put stores v read from the database, unless the user's rows were written
+// since get.
+func (c *userCache[V]) put(k trustbot.UserKey, v V, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.m[k]; e != nil && e.gen == gen {
+		e.v, e.loaded, e.at = v, true, now
+	}
+}
+
+// update marks a write to the user's rows; when the entry is loaded, fn
+// brings it up to date (returning false drops it instead).
+func (c *userCache[V]) update(k trustbot.UserKey, fn func(v *V) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.m[k]
+	if e == nil {
+		return
+	}
+	e.gen++
+	if e.loaded && (fn == nil || !fn(&e.v)) {
+		e.loaded = false
+	}
+}
+
+// reset drops every entry.
+func (c *userCache[V]) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = map[trustbot.UserKey]*entry[V]{}
+}
+
+// profileRead is a cached Profile answer, "none" included.
+type profileRead struct {
+	p     trustbot.Profile
+	found bool
+}
+
+// shownTip is one "tip shown" record.
+type shownTip struct {
+	k  trustbot.UserKey
+	id string
+	at int64 // Unix milliseconds
+}
+
+// recentTips is a user's newest tips shown, newest first, as read with
+// limit (the list is shorter only when there are no more).
+type recentTips struct {
+	tips  []shownTip
+	limit int
+}
+
+// caches are the DB's in-memory state.
+type caches struct {
+	settings *userCache[trustbot.Settings]
+	profiles *userCache[profileRead]
+	recent   *userCache[recentTips]
+
+	tipMu   sync.Mutex
+	pending []shownTip    // recorded, not written yet (kept until written)
+	kick    chan struct{} // a full group is waiting
+	stop    chan struct{}
+	stopped chan struct{}
+	flushMu sync.Mutex // one group write at a time; Forget holds it to delete
+}
+
+func newCaches() *caches {
+	return &caches{
+		settings: newUserCache[trustbot.Settings](),
+		profiles: newUserCache[profileRead](),
+		recent:   newUserCache[recentTips](),
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+}
+
+// flusher writes waiting "tip shown" records every tipFlushEvery, or at
+// once when a group is full, until Close.
+func (db *DB) flusher() {
+	defer close(db.c.stopped)
+	t := time.NewTicker(tipFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.c.stop:
+			return
+		case <-t.C:
+		case <-db.c.kick:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), BusyTimeout+time.Second)
+		_ = db.flushTips(ctx)
+		cancel()
+	}
+}
+
+// flushTips writes the waiting "tip shown" records in one transaction and
+// trims each user's history to tipsKept.
+func (db *DB) flushTips(ctx context.Context) error {
+	db.c.flushMu.Lock()
+	defer db.c.flushMu.Unlock()
+	db.c.tipMu.Lock()
+	batch := slices.Clone(db.c.pending)
+	db.c.tipMu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		seen := map[trustbot.UserKey]bool{}
+		for _, r := range batch {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tips_shown (team, user, tip_id, shown_at) VALUES (?, ?, ?, ?)`,
+				r.k.Team, r.k.User, r.id, r.at); err != nil {
+				return err
+			}
+			seen[r.k] = true
+		}
+		for k := range seen {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM tips_shown WHERE team = ? AND user = ? AND rowid NOT IN (
+				SELECT rowid FROM tips_shown WHERE team = ? AND user = ? ORDER BY shown_at DESC, rowid DESC LIMIT ?)`,
+				k.Team, k.User, k.Team, k.User, tipsKept); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err // kept waiting: the next flush tries again
+	}
+	db.c.tipMu.Lock()
+	db.c.pending = slices.Delete(db.c.pending, 0, len(batch))
+	db.c.tipMu.Unlock()
+	for _, r := range batch {
+		// A read that began before this write saw the record neither in
+		// the table nor waiting: it must not be cached.
+		db.c.recent.update(r.k, func(*recentTips) bool { return true })
+	}
+	return nil
+}
+
+// pendingTips returns k's waiting records.
+func (db *DB) pendingTips(k trustbot.UserKey) []shownTip {
+	db.c.tipMu.Lock()
+	defer db.c.tipMu.Unlock()
+	var out []shownTip
+	for _, r := range db.c.pending {
+		if r.k == k {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// dropPendingTips forgets k's waiting records.
+func (db *DB) dropPendingTips(k trustbot.UserKey) {
+	db.c.tipMu.Lock()
+	defer db.c.tipMu.Unlock()
+	db.c.pending = slices.DeleteFunc(db.c.pending, func(r shownTip) bool { return r.k == k })
+}
+
+// forgetCached drops everything held in memory about k.
+func (db *DB) forgetCached(k trustbot.UserKey) {
+	db.c.settings.update(k, nil)
+	db.c.profiles.update(k, nil)
+	db.c.recent.update(k, nil)
+}
+
+// closeCaches stops the flusher and writes what waits.
+func (db *DB) closeCaches() error {
+	select {
+	case <-db.c.stop:
+		return nil
+	default:
+	}
+	close(db.c.stop)
+	<-db.c.stopped
+	ctx, cancel := context.WithTimeout(context.Background(), BusyTimeout+time.Second)
+	defer cancel()
+	return db.flushTips(ctx)
+}
+
+// mergeTips merges newest-first lists of records, without repeats, newest
+// first, at most n.
+func mergeTips(n int, lists ...[]shownTip) []shownTip {
+	var all []shownTip
+	seen := map[shownTip]bool{}
+	for _, l := range lists {
+		for _, r := range l {
+			if !seen[r] {
+				seen[r] = true
+				all = append(all, r)
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b shownTip) int {
+		switch {
+		case a.at > b.at:
+			return -1
+		case a.at < b.at:
+			return 1
+		}
+		return 0
+	})
+	return all[:min(n, len(all))]
+}
