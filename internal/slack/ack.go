@@ -59,8 +59,8 @@ func (p *pendingAck) claim(state int32) bool { return p.state.CompareAndSwap(ack
 // ackEmpty sends the pending ack without an answer, if nobody sent it yet.
 func (c *Client) ackEmpty(p *pendingAck) {
 	if p != nil && p.claim(ackEmpty) {
-		c.ack(p.envelope, nil)
 		c.cfg.Metrics.Acked(time.Since(p.start))
+		c.ack(p.envelope, nil)
 		close(p.sent)
 	}
 }
@@ -82,13 +82,12 @@ func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 		return false
 	}
 	defer close(p.sent)
+	c.cfg.Metrics.Acked(time.Since(p.start))
 	if err := c.sendAck(p.envelope, payload); err != nil {
 		c.log.Warn("answer not sent in the ack", "envelope", p.envelope, "err", err)
 		c.ack(p.envelope, nil)
-		c.cfg.Metrics.Acked(time.Since(p.start))
 		return false
 	}
-	c.cfg.Metrics.Acked(time.Since(p.start))
 	return true
 }
 

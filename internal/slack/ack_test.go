@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,11 +73,21 @@ func settled(t *testing.T, fake *fakeslack.Server) {
 	}
 }
 
+// ackCounter counts the acks the metrics hear of.
+type ackCounter struct {
+	trustbot.NopMetrics
+	n atomic.Int64
+}
+
+func (a *ackCounter) Acked(time.Duration) { a.n.Add(1) }
+
 func TestAnswerInAckWhenFast(t *testing.T) {
+	met := &ackCounter{}
 	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
 		return textReply("answer to " + req.Text)
 	}), func(c *Client) {
 		c.cfg.AnswerBudget = time.Minute // "fast" whatever the machine's load
+		c.cfg.Metrics = met
 	})
 	id, url := command(t, fake, "tip")
 	ack, err := fake.WaitAck(waitCtx(t), id)
@@ -95,6 +106,9 @@ func TestAnswerInAckWhenFast(t *testing.T) {
 	got := fake.Answers(url)
 	if len(got) != 1 || got[0].Via != fakeslack.ViaAck || len(fake.Responses(url)) != 0 {
 		t.Fatalf("answers %+v, %d response_url posts", got, len(fake.Responses(url)))
+	}
+	if n := met.n.Load(); n != 2 {
+		t.Fatalf("%d acks measured for 2 commands", n)
 	}
 }
 

@@ -237,7 +237,12 @@ func (c *Client) accept(evt socketmode.Event) {
 		return
 	}
 	start := time.Now()
-	defer func() { c.cfg.Metrics.Acked(time.Since(start)) }()
+	pending := false // the ack, and its metric, come later
+	defer func() {
+		if !pending {
+			c.cfg.Metrics.Acked(time.Since(start))
+		}
+	}()
 	if !c.seen.first(req.EnvelopeID) {
 		c.log.Info("duplicate envelope", "envelope", req.EnvelopeID)
 		c.ack(req.EnvelopeID, nil)
@@ -248,6 +253,7 @@ func (c *Client) accept(evt socketmode.Event) {
 		select {
 		case c.jobs <- job{evt: evt, ack: p}:
 			c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p) })
+			pending = true
 			return
 		default:
 		}
