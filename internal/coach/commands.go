@@ -196,50 +196,26 @@ func (t *turn) tipCommand(query string) (trustbot.Reply, error) {
 	if query == "" {
 		return t.tip("")
 	}
-	matches := t.findTopics(query)
+	matches := t.Library.FindTopics(query)
 	if len(matches) == 1 {
 		return t.tip(matches[0].ID)
 	}
-	text := t.tr("tip.unknown_topic", "topic", clip(query, 60))
+	// The menu lists every topic; an ambiguous query also lists the
+	// topics it matched, so that the choice is among few.
+	r := trustbot.Reply{Text: t.tr("tip.unknown_topic", "topic", clip(query, 60))}
 	if len(matches) > 1 {
-		text = t.tr("tip.ambiguous_topic", "topic", clip(query, 60))
-	} else {
-		matches = t.Library.Topics
+		r.Text = t.tr("tip.ambiguous_topic", "topic", clip(query, 60))
 	}
-	var lines []string
-	for _, tp := range matches {
-		lines = append(lines, "• "+tp.Title.In(t.lang)+"  ("+tp.ID+")")
+	r.Add(trustbot.Block{Kind: trustbot.Section, Text: r.Text})
+	if len(matches) > 1 {
+		var lines []string
+		for _, tp := range matches {
+			lines = append(lines, "• "+tp.Title.In(t.lang)+"  ("+tp.ID+")")
+		}
+		r.Add(trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")})
 	}
-	r := trustbot.Reply{Text: text}
-	r.Add(
-		trustbot.Block{Kind: trustbot.Section, Text: text},
-		trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")},
-		trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{t.topicMenu("")}},
-	)
+	r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{t.topicMenu("")}})
 	return r, nil
-}
-
-// findTopics returns the topics whose ID or title matches query: an exact
-// ID wins, then titles and IDs that contain it.
-func (t *turn) findTopics(query string) []*playbook.Topic {
-	q := Fold(strings.TrimSpace(query))
-	if tp, ok := t.Library.Topic(q); ok {
-		return []*playbook.Topic{tp}
-	}
-	var out []*playbook.Topic
-	for _, tp := range t.Library.Topics {
-		if strings.Contains(tp.ID, q) || strings.Contains(tp.ID, strings.ReplaceAll(q, " ", "-")) {
-			out = append(out, tp)
-			continue
-		}
-		for _, l := range trustbot.Langs {
-			if strings.Contains(Fold(tp.Title.In(l)), q) {
-				out = append(out, tp)
-				break
-			}
-		}
-	}
-	return out
 }
 
 func (t *turn) topicMenu(current string) trustbot.Control {
@@ -320,22 +296,18 @@ func (t *turn) tipReply(tip *playbook.Tip, topicID string) trustbot.Reply {
 func (t *turn) phrase(query, style string, fromAction bool) (trustbot.Reply, error) {
 	query = strings.TrimSpace(query)
 	if query == "" {
-		return t.situationList(""), nil
+		return t.situationList("", nil), nil
 	}
-	sit, ok := t.Library.Situation(Fold(query))
-	if !ok {
-		for _, s := range t.Library.Situations {
-			if strings.Contains(s.ID, Fold(query)) || strings.Contains(Fold(s.Title.In(t.lang)), Fold(query)) {
-				sit, ok = s, true
-				break
-			}
-		}
+	sit, ok := t.Library.Situation(query)
+	if fromAction && !ok {
+		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown situation in action value")
 	}
 	if !ok {
-		if fromAction {
-			return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown situation in action value")
+		matches := t.Library.FindSituations(query)
+		if len(matches) != 1 {
+			return t.situationList(query, matches), nil
 		}
-		return t.situationList(query), nil
+		sit = matches[0]
 	}
 	title := sit.Title.In(t.lang)
 	r := trustbot.Reply{Text: title}
@@ -378,21 +350,25 @@ func (t *turn) situationMenu(current string) trustbot.Control {
 	return m
 }
 
-func (t *turn) situationList(unknown string) trustbot.Reply {
-	text := t.tr("phrase.list_title")
-	if unknown != "" {
-		text = t.tr("phrase.unknown", "situation", clip(unknown, 60))
+// situationList offers the menu of every situation, after the query the
+// user typed when it matched none or several (those are listed).
+func (t *turn) situationList(query string, matches []*playbook.Situation) trustbot.Reply {
+	r := trustbot.Reply{Text: t.tr("phrase.list_title")}
+	switch {
+	case len(matches) > 1:
+		r.Text = t.tr("phrase.ambiguous", "situation", clip(query, 60))
+	case query != "":
+		r.Text = t.tr("phrase.unknown", "situation", clip(query, 60))
 	}
-	var lines []string
-	for _, s := range t.Library.Situations {
-		lines = append(lines, "• "+s.Title.In(t.lang)+"  ("+s.ID+")")
+	r.Add(trustbot.Block{Kind: trustbot.Section, Text: r.Text})
+	if len(matches) > 1 {
+		var lines []string
+		for _, s := range matches {
+			lines = append(lines, "• "+s.Title.In(t.lang)+"  ("+s.ID+")")
+		}
+		r.Add(trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")})
 	}
-	r := trustbot.Reply{Text: text}
-	r.Add(
-		trustbot.Block{Kind: trustbot.Section, Text: text},
-		trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")},
-		trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{t.situationMenu("")}},
-	)
+	r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{t.situationMenu("")}})
 	return r
 }
 

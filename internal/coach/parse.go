@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/width"
+
+	"github.com/trustbot/trustbot/internal/playbook"
 )
 
 // MaxInput is how much of a command's text is read, in characters. Longer
@@ -123,42 +125,11 @@ func Suggest(word string) string {
 		if utf8.RuneCountInString(spelling) < 2 {
 			continue
 		}
-		d := distance(w, spelling)
+		d := playbook.Distance(w, spelling)
 		limit := max(1, utf8.RuneCountInString(spelling)/3)
 		if d <= limit && (bestDist < 0 || d < bestDist || d == bestDist && name < best) {
 			best, bestDist = name, d
 		}
 	}
 	return best
-}
-
-// distance is the optimal string alignment distance between a and b, in
-// characters: insertions, deletions, substitutions and swaps of two
-// neighbours ("tpi" for "tip") each count one.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return max(len(ra), len(rb))
-	}
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

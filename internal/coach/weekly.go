@@ -156,7 +156,7 @@ func (t *turn) weeklyOn(args []string) (trustbot.Reply, error) {
 			s.Lang = string(l)
 			continue
 		}
-		if tp, ok := t.Library.Topic(w); ok && tp.Audience == playbook.Everyone {
+		if tp, ok := t.Library.TopicNamed(w); ok && tp.Audience == playbook.Everyone {
 			topics = append(topics, tp.ID)
 			continue
 		}

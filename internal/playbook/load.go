@@ -31,6 +31,7 @@ const (
 	MaxExplain  = 200  // why a tone rule fired
 	MaxMessage  = 3000 // a journey or check-in paragraph: one section
 	MaxUIString = 3000 // any interface string: at most one section
+	MaxAlias    = 30   // a word typed after /trust tip or /trust phrase
 )
 
 // Problem is one thing wrong with the content, at a place in a file.
@@ -276,6 +277,7 @@ func load(fsys fs.FS) (*Library, []Problem) {
 
 func (ld *loader) loadTips(l *Library) {
 	seenTopic, seenTip := map[string]string{}, map[string]string{}
+	names := map[string]nameOwner{}
 	for _, file := range ld.yamlFiles("tips") {
 		var t Topic
 		d, ok := ld.decode(file, &t)
@@ -294,6 +296,7 @@ func (ld *loader) loadTips(l *Library) {
 		}
 		ld.text(d, t.Title, true, MaxTitle, "title")
 		ld.text(d, t.Summary, true, MaxMessage, "summary")
+		ld.names(d, "topic", t.ID, t.Title, t.Aliases, names, &l.topicNames)
 		if len(t.Tips) == 0 {
 			ld.addf(d, d.line("tips"), "topic has no tips")
 		}
@@ -332,6 +335,7 @@ func (ld *loader) loadTips(l *Library) {
 
 func (ld *loader) loadPhrasings(l *Library) {
 	seenSit, seenPhr := map[string]string{}, map[string]string{}
+	names := map[string]nameOwner{}
 	for _, file := range ld.yamlFiles("phrasings") {
 		var s Situation
 		d, ok := ld.decode(file, &s)
@@ -344,6 +348,7 @@ func (ld *loader) loadPhrasings(l *Library) {
 		}
 		ld.text(d, s.Title, true, MaxTitle, "title")
 		ld.text(d, s.Summary, true, MaxMessage, "summary")
+		ld.names(d, "situation", s.ID, s.Title, s.Aliases, names, &l.situationNames)
 		if len(s.Phrasings) == 0 {
 			ld.addf(d, d.line("phrasings"), "situation has no phrasings")
 		}
@@ -363,6 +368,64 @@ func (ld *loader) loadPhrasings(l *Library) {
 		l.Situations = append(l.Situations, &s)
 	}
 	slices.SortStableFunc(l.Situations, func(a, b *Situation) int { return a.Order - b.Order })
+}
+
+// nameOwner is the topic or situation a folded name belongs to, and where
+// it was first given.
+type nameOwner struct{ id, at string }
+
+// names checks the aliases of a topic or situation (at least one in each
+// language, short, not empty) and adds its ID, titles and aliases to ix.
+// A name that folds to another's name is a collision: people typing it
+// could not reach both.
+func (ld *loader) names(d doc, kind, id string, title Text, aliases Words, seen map[string]nameOwner, ix *nameIndex) {
+	if id == "" {
+		return
+	}
+	for k := range aliases {
+		if _, ok := trustbot.ParseLang(k); !ok || len(k) != 2 {
+			ld.addf(d, d.line("aliases", k), "aliases has unknown language %q (use ja and en)", k)
+		}
+	}
+	type given struct {
+		word string
+		line int
+	}
+	all := []given{{id, d.line(kind)}}
+	for _, lang := range trustbot.Langs {
+		all = append(all, given{title[string(lang)], d.line("title", string(lang))})
+	}
+	for _, lang := range trustbot.Langs {
+		words := aliases[string(lang)]
+		if len(words) == 0 {
+			ld.addf(d, d.line("aliases"), "aliases has no %s words: give at least one in ja and en", lang)
+		}
+		for i, w := range words {
+			line := d.line("aliases", string(lang), i)
+			switch n := utf8.RuneCountInString(w); {
+			case newName(w, "").compact == "":
+				ld.addf(d, line, "alias %q is empty once punctuation is ignored", w)
+				continue
+			case n > MaxAlias:
+				ld.addf(d, line, "alias %q is %d characters, over the limit of %d", w, n, MaxAlias)
+			}
+			all = append(all, given{w, line})
+		}
+	}
+	for _, g := range all {
+		n := newName(g.word, id)
+		if n.compact == "" {
+			continue
+		}
+		if prev, ok := seen[n.compact]; ok {
+			if prev.id != id {
+				ld.addf(d, g.line, "%q names %s %q and also %s %q (%s): make it belong to one", g.word, kind, id, kind, prev.id, prev.at)
+			}
+			continue
+		}
+		seen[n.compact] = nameOwner{id, fmt.Sprintf("%s:%d", d.file, g.line)}
+		*ix = append(*ix, n)
+	}
 }
 
 func (ld *loader) loadTone(l *Library) {

@@ -43,6 +43,7 @@ type Topic struct {
 	Audience string `yaml:"audience"`
 	Title    Text   `yaml:"title"`
 	Summary  Text   `yaml:"summary"`
+	Aliases  Words  `yaml:"aliases"`
 	Tips     []*Tip `yaml:"tips"`
 }
 
@@ -65,6 +66,7 @@ type Situation struct {
 	Order     int         `yaml:"order"`
 	Title     Text        `yaml:"title"`
 	Summary   Text        `yaml:"summary"`
+	Aliases   Words       `yaml:"aliases"`
 	Phrasings []*Phrasing `yaml:"phrasings"`
 }
 
@@ -226,6 +228,8 @@ type Library struct {
 	phrasings  map[string]*Phrasing
 	allTips    []*Tip            // every tip, in topic order
 	byAudience map[string][]*Tip // the same, by audience
+
+	topicNames, situationNames nameIndex
 }
 
 // Topic returns the topic with the given ID.

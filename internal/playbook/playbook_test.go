@@ -30,6 +30,10 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 		"tips/beta.yaml:11: tip id \"Beta_Tip\"",
 		"tips/beta.yaml:13: title.ja is 64 characters, over the limit of 60",
 		"tips/beta.yaml:17: body.en is empty",
+		"tips/beta.yaml:19: \"共通\" names topic \"gamma\" and also topic \"alpha\" (tips/alpha.yaml:25)",
+		"tips/beta.yaml:19: alias \"・\" is empty",
+		"tips/beta.yaml:20: \"ALPHA\" names topic \"gamma\" and also topic \"alpha\"",
+		"phrasings/thanks.yaml:1: aliases has no ja words",
 		"phrasings/thanks.yaml:8: polite has unknown language \"fr\"",
 		"tone/rules.yaml:2: rule \"demand\": pattern \"教えて(\"",
 		"tone/rules.yaml:8: soften names unknown situation \"nowhere\"",
@@ -156,4 +160,84 @@ func TestT(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEveryNameReachesItsOwner: each ID, title and alias of the shipped
+// content, typed as it is, finds its own topic or situation and no other.
+func TestEveryNameReachesItsOwner(t *testing.T) {
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tp := range lib.Topics {
+		names := []string{tp.ID, tp.Title.In(trustbot.Japanese), tp.Title.In(trustbot.English)}
+		for _, words := range tp.Aliases {
+			names = append(names, words...)
+		}
+		for _, name := range names {
+			n++
+			if got := lib.FindTopics(name); len(got) != 1 || got[0] != tp {
+				t.Errorf("topic name %q finds %v, want %s", name, topicIDs(got), tp.ID)
+			}
+		}
+	}
+	for _, s := range lib.Situations {
+		names := []string{s.ID, s.Title.In(trustbot.Japanese), s.Title.In(trustbot.English)}
+		for _, words := range s.Aliases {
+			names = append(names, words...)
+		}
+		for _, name := range names {
+			n++
+			if got := lib.FindSituations(name); len(got) != 1 || got[0] != s {
+				t.Errorf("situation name %q finds %d situations, want %s", name, len(got), s.ID)
+			}
+		}
+	}
+	if n < 4*(len(lib.Topics)+len(lib.Situations)) {
+		t.Errorf("only %d names for %d topics and situations", n, len(lib.Topics)+len(lib.Situations))
+	}
+}
+
+func TestFindLoosely(t *testing.T) {
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"ＣＯＯＬＩＮＧ－ＯＦＦ", []string{"cooling-period"}},          // full-width, punctuation
+		{"Cooling Off", []string{"cooling-period"}},          // case, space for hyphen
+		{"LINE断られた", []string{"declined-not-about-you"}},     // an alias inside a phrase
+		{"修復したい", []string{"repairing-trust"}},               // the same, in Japanese
+		{"I want to say sorry", []string{"repairing-trust"}}, // a Latin alias as a whole word
+		{"managr", []string{"managers"}},                     // a typo
+		{"冷却期", []string{"cooling-period"}},                  // part of a name
+		{"xyzzy", nil},
+		{"   ", nil},
+	} {
+		if got := topicIDs(lib.FindTopics(tc.query)); !slices.Equal(got, tc.want) {
+			t.Errorf("FindTopics(%q) = %v, want %v", tc.query, got, tc.want)
+		}
+	}
+	// A Latin alias inside another word does not count: "help" is an
+	// alias of small-support, "helpful" is not.
+	if got := topicIDs(lib.FindTopics("unhelpfulness")); slices.Contains(got, "small-support") {
+		t.Errorf("a Latin alias matched inside a word: %v", got)
+	}
+	// Several matches come back in topic order.
+	got := lib.FindSituations("フィードバック")
+	if len(got) != 2 || got[0].ID != "ask-feedback" || got[1].ID != "give-feedback" {
+		t.Errorf("FindSituations(フィードバック) = %d situations, want ask-feedback and give-feedback", len(got))
+	}
+}
+
+func topicIDs(ts []*playbook.Topic) []string {
+	var ids []string
+	for _, t := range ts {
+		ids = append(ids, t.ID)
+	}
+	return ids
 }
