@@ -255,7 +255,7 @@ func load(fsys fs.FS) (*Library, []Problem) {
 	ld := &loader{fsys: fsys}
 	l := &Library{
 		Journeys:   map[string]*Journey{},
-		ui:         map[trustbot.Lang]map[string]string{},
+		ui:         map[trustbot.Lang]map[string]UIString{},
 		topics:     map[string]*Topic{},
 		tips:       map[string]*Tip{},
 		situations: map[string]*Situation{},
@@ -626,7 +626,7 @@ var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
 func (ld *loader) loadUI(l *Library) {
 	docs := map[trustbot.Lang]doc{}
 	for _, lang := range trustbot.Langs {
-		m := map[string]string{}
+		m := map[string]UIString{}
 		d, ok := ld.decode("ui/"+string(lang)+".yaml", &m)
 		if !ok {
 			continue
@@ -634,10 +634,14 @@ func (ld *loader) loadUI(l *Library) {
 		docs[lang] = d
 		for _, k := range sortedKeys(m) {
 			v := m[k]
+			if v.Forms != nil {
+				ld.plural(d, k, v)
+				continue
+			}
 			switch {
-			case strings.TrimSpace(v) == "":
+			case strings.TrimSpace(v.Text) == "":
 				ld.addf(d, d.line(k), "%s is empty", k)
-			case utf8.RuneCountInString(v) > MaxUIString:
+			case utf8.RuneCountInString(v.Text) > MaxUIString:
 				ld.addf(d, d.line(k), "%s is over %d characters", k, MaxUIString)
 			}
 		}
@@ -649,7 +653,7 @@ func (ld *loader) loadUI(l *Library) {
 	}
 	for _, pair := range []struct {
 		lang        trustbot.Lang
-		have, other map[string]string
+		have, other map[string]UIString
 	}{{trustbot.Japanese, ja, en}, {trustbot.English, en, ja}} {
 		d := docs[pair.lang]
 		for _, k := range sortedKeys(pair.have) {
@@ -658,12 +662,45 @@ func (ld *loader) loadUI(l *Library) {
 				ld.addf(d, d.line(k), "%s has no twin in the other language's catalog", k)
 				continue
 			}
-			a, b := placeholder.FindAllString(pair.have[k], -1), placeholder.FindAllString(o, -1)
-			slices.Sort(a)
-			slices.Sort(b)
-			if pair.lang == trustbot.Japanese && !slices.Equal(slices.Compact(a), slices.Compact(b)) {
+			a, b := placeholders(pair.have[k]), placeholders(o)
+			if pair.lang == trustbot.Japanese && !slices.Equal(a, b) {
 				ld.addf(d, d.line(k), "%s: placeholders %v differ from the English %v", k, a, b)
 			}
 		}
 	}
+}
+
+// plural checks a string given as plural forms: one and other are both
+// there, nothing else but zero, none empty, and other shows {count}, the
+// number that chooses the form.
+func (ld *loader) plural(d doc, k string, v UIString) {
+	for _, f := range sortedKeys(v.Forms) {
+		switch {
+		case !slices.Contains(pluralForms, f):
+			ld.addf(d, d.line(k, f), "%s: unknown plural form %q (use zero, one and other)", k, f)
+		case strings.TrimSpace(v.Forms[f]) == "":
+			ld.addf(d, d.line(k, f), "%s.%s is empty", k, f)
+		case utf8.RuneCountInString(v.Forms[f]) > MaxUIString:
+			ld.addf(d, d.line(k, f), "%s.%s is over %d characters", k, f, MaxUIString)
+		}
+	}
+	for _, f := range []string{"one", "other"} {
+		if _, ok := v.Forms[f]; !ok {
+			ld.addf(d, d.line(k), "%s has plural forms but no %q: give both one and other", k, f)
+		}
+	}
+	if o, ok := v.Forms["other"]; ok && !strings.Contains(o, "{count}") {
+		ld.addf(d, d.line(k, "other"), "%s.other does not show {count}, the number that chooses the form", k)
+	}
+}
+
+// placeholders returns the distinct placeholders of a string, across all
+// its forms, sorted.
+func placeholders(u UIString) []string {
+	all := placeholder.FindAllString(u.Text, -1)
+	for _, f := range u.Forms {
+		all = append(all, placeholder.FindAllString(f, -1)...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
 }

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -220,7 +223,7 @@ type Library struct {
 	Examples   []ToneExample
 	Journeys   map[string]*Journey
 	Checkin    *Checkin
-	ui         map[trustbot.Lang]map[string]string
+	ui         map[trustbot.Lang]map[string]UIString
 
 	topics     map[string]*Topic
 	tips       map[string]*Tip
@@ -255,24 +258,64 @@ func (l *Library) Tips() []*Tip { return l.allTips }
 // topic order. The slice is shared: callers must not change it.
 func (l *Library) TipsFor(audience string) []*Tip { return l.byAudience[audience] }
 
+// UIString is one entry of the interface catalog: a sentence, or plural
+// forms chosen by the {count} placeholder ("zero", "one", "other").
+type UIString struct {
+	Text  string
+	Forms map[string]string
+}
+
+// UnmarshalYAML reads a sentence or a mapping of plural forms.
+func (u *UIString) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		return n.Decode(&u.Forms)
+	}
+	return n.Decode(&u.Text)
+}
+
+// Plural forms of an interface string: one and other are required, zero
+// is optional (for a sentence that reads differently when there is none).
+var pluralForms = []string{"zero", "one", "other"}
+
+// form returns the text for count: zero for 0 when given, one for 1,
+// other for the rest (and when count is not a number).
+func (u UIString) form(count string) string {
+	if u.Forms == nil {
+		return u.Text
+	}
+	switch n, err := strconv.Atoi(count); {
+	case err == nil && n == 0 && u.Forms["zero"] != "":
+		return u.Forms["zero"]
+	case err == nil && n == 1:
+		return u.Forms["one"]
+	}
+	return u.Forms["other"]
+}
+
 // T returns the interface string key in lang, with each {name} placeholder
 // replaced by the value that follows name in args (pairs of name, value).
+// A string with plural forms picks its form by the value of count.
 // A missing key returns the key itself so that a gap shows rather than
 // hides; the lint and the tests keep that from happening.
 func (l *Library) T(lang trustbot.Lang, key string, args ...string) string {
-	s, ok := l.ui[lang][key]
+	u, ok := l.ui[lang][key]
 	if !ok {
-		s, ok = l.ui[trustbot.Japanese][key]
+		u, ok = l.ui[trustbot.Japanese][key]
 	}
 	if !ok {
 		return key
 	}
-	if len(args) == 0 {
-		return s
-	}
 	pairs := make([]string, 0, len(args))
+	count := ""
 	for i := 0; i+1 < len(args); i += 2 {
 		pairs = append(pairs, "{"+args[i]+"}", args[i+1])
+		if args[i] == "count" {
+			count = args[i+1]
+		}
+	}
+	s := u.form(count)
+	if len(pairs) == 0 {
+		return s
 	}
 	return strings.NewReplacer(pairs...).Replace(s)
 }

@@ -3,6 +3,7 @@ package playbook_test
 import (
 	"errors"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -43,6 +44,9 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 		"journeys/cooling.yaml:11: days must increase",
 		"ui/ja.yaml:1: hello: placeholders [{name}] differ from the English []",
 		"ui/ja.yaml:2: only.ja has no twin",
+		"ui/en.yaml:3: items: unknown plural form \"few\"",
+		"ui/en.yaml:3: items has plural forms but no \"one\"",
+		"ui/en.yaml:4: items.other does not show {count}",
 	}
 	for _, w := range want {
 		file, rest, _ := strings.Cut(w, ":")
@@ -138,6 +142,50 @@ func TestFoldDraft(t *testing.T) {
 	} {
 		if got := playbook.FoldDraft(in); got != want {
 			t.Errorf("FoldDraft(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		lang       trustbot.Lang
+		key, count string
+		want       string
+	}{
+		{trustbot.English, "check.flagged", "1", "1 thing to look at"},
+		{trustbot.English, "check.flagged", "3", "3 things to look at"},
+		{trustbot.Japanese, "check.flagged", "3", "気になる点が3つあります"},
+		{trustbot.English, "history.streak", "0", "Your latest check-in has no answer yet"},
+		{trustbot.English, "history.streak", "1", "You answered your latest check-in"},
+		{trustbot.English, "history.streak", "12", "You've reflected 12 times in a row."},
+		{trustbot.Japanese, "history.streak", "2", "2回続けて振り返っています。"},
+	} {
+		if got := lib.T(tc.lang, tc.key, "count", tc.count); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s %s count=%s: %q, want %q", tc.lang, tc.key, tc.count, got, tc.want)
+		}
+	}
+}
+
+// TestCatalogTypography: English counts use plural forms, never "(s)";
+// Japanese puts no space between a number and its counter (3つ, 7日目).
+func TestCatalogTypography(t *testing.T) {
+	lib, err := playbook.Load(playbooks.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spaced := regexp.MustCompile(`\}\s+(つ|日|回|問|件|か月|文字|人|週)|[0-9]\s+(つ|日目|回|件|か月)`)
+	for _, k := range lib.Keys() {
+		for _, n := range []string{"0", "1", "2"} {
+			if en := lib.T(trustbot.English, k, "count", n); strings.Contains(en, "(s)") {
+				t.Errorf("en %s: %q: use plural forms", k, en)
+			}
+			if ja := lib.T(trustbot.Japanese, k, "count", n); spaced.MatchString(ja) {
+				t.Errorf("ja %s: %q: no space between a number and its counter", k, ja)
+			}
 		}
 	}
 }
