@@ -4,7 +4,7 @@ package playbooks
 
 import "embed"
 
-// FS holds the content folders.
+// FS holds the content folders and style.yaml.
 //
-//go:embed tips phrasings tone journeys ui
+//go:embed tips phrasings tone journeys ui style.yaml
 var FS embed.FS

@@ -35,17 +35,24 @@ const (
 )
 
 // Problem is one thing wrong with the content, at a place in a file.
+// A warning (Warn) does not stop the content from loading, but the
+// shipped content must have none.
 type Problem struct {
 	File string
 	Line int
 	Msg  string
+	Warn bool
 }
 
 func (p Problem) String() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	msg := p.Msg
+	if p.Warn {
+		msg = "warning: " + msg
 	}
-	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, msg)
 }
 
 // LintError carries every problem found in a content folder.
@@ -61,11 +68,12 @@ func (e *LintError) Error() string {
 	return b.String()
 }
 
-// Load reads and checks the content in fsys. On any problem it returns a
-// *LintError listing all of them and no library: broken content is never
-// served.
+// Load reads and checks the content in fsys. On any problem other than a
+// warning it returns a *LintError listing all of them and no library:
+// broken content is never served.
 func Load(fsys fs.FS) (*Library, error) {
 	l, problems := load(fsys)
+	problems = slices.DeleteFunc(problems, func(p Problem) bool { return p.Warn })
 	if len(problems) > 0 {
 		return nil, &LintError{Problems: problems}
 	}
@@ -83,6 +91,8 @@ var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 type loader struct {
 	fsys     fs.FS
 	problems []Problem
+	texts    []textAt // every text, for the style checks
+	style    doc
 }
 
 // doc is one parsed file: its name and YAML tree, for line numbers.
@@ -208,6 +218,9 @@ func (ld *loader) text(d doc, t Text, required bool, max int, p ...any) {
 		case utf8.RuneCountInString(s) > max:
 			ld.addf(d, d.line(append(p, string(lang))...), "%s.%s is %d characters, over the limit of %d", name, lang, utf8.RuneCountInString(s), max)
 		}
+		if ok {
+			ld.keep(d, d.line(append(p, string(lang))...), string(lang), s)
+		}
 	}
 }
 
@@ -261,11 +274,16 @@ func load(fsys fs.FS) (*Library, []Problem) {
 		situations: map[string]*Situation{},
 		phrasings:  map[string]*Phrasing{},
 	}
+	st := ld.loadStyle()
 	ld.loadTips(l)
 	ld.loadPhrasings(l)
 	ld.loadTone(l)
 	ld.loadJourneys(l)
 	ld.loadUI(l)
+	if st != nil {
+		ld.checkNotation(st)
+		ld.checkEndings(st, l)
+	}
 	slices.SortStableFunc(ld.problems, func(a, b Problem) int {
 		if c := strings.Compare(a.File, b.File); c != 0 {
 			return c
@@ -634,10 +652,14 @@ func (ld *loader) loadUI(l *Library) {
 		docs[lang] = d
 		for _, k := range sortedKeys(m) {
 			v := m[k]
+			for _, f := range sortedKeys(v.Forms) {
+				ld.keep(d, d.line(k, f), string(lang), v.Forms[f])
+			}
 			if v.Forms != nil {
 				ld.plural(d, k, v)
 				continue
 			}
+			ld.keep(d, d.line(k), string(lang), v.Text)
 			switch {
 			case strings.TrimSpace(v.Text) == "":
 				ld.addf(d, d.line(k), "%s is empty", k)

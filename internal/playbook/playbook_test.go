@@ -2,11 +2,13 @@ package playbook_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/playbook"
@@ -44,6 +46,11 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 		"journeys/cooling.yaml:11: days must increase",
 		"ui/ja.yaml:1: hello: placeholders [{name}] differ from the English []",
 		"ui/ja.yaml:2: only.ja has no twin",
+		"tips/alpha.yaml:7: notation: write ひとこと, not \"一言\" (style.yaml:2)",
+		"style.yaml:5: notation \"nothing\": pattern \"(\"",
+		"style.yaml:6: notation \"nothing\": lang \"xx\"",
+		"style.yaml:10: endings.fields: \"title\" is not a tip field",
+		"style.yaml:12: warning: ja: \"本文\" ends 3 of 3 tips' body (100%), over the 50% allowed",
 		"ui/en.yaml:3: items: unknown plural form \"few\"",
 		"ui/en.yaml:3: items has plural forms but no \"one\"",
 		"ui/en.yaml:4: items.other does not show {count}",
@@ -63,8 +70,8 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 	}
 	if _, err := playbook.Load(os.DirFS("testdata/bad")); err == nil {
 		t.Fatal("Load accepted broken content")
-	} else if le, ok := errors.AsType[*playbook.LintError](err); !ok || len(le.Problems) != len(problems) {
-		t.Fatalf("Load error = %v, want a LintError with the %d problems", err, len(problems))
+	} else if le, ok := errors.AsType[*playbook.LintError](err); !ok || len(le.Problems) != len(problems)-1 {
+		t.Fatalf("Load error = %v, want a LintError with the %d problems that are not warnings", err, len(problems)-1)
 	}
 }
 
@@ -143,6 +150,39 @@ func TestFoldDraft(t *testing.T) {
 		if got := playbook.FoldDraft(in); got != want {
 			t.Errorf("FoldDraft(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestWarningsDoNotStopLoading: content whose only problems are warnings
+// (here: an ending limit no content could meet) loads, and Lint still
+// reports them.
+func TestWarningsDoNotStopLoading(t *testing.T) {
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(playbooks.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(playbooks.FS, p)
+		fsys[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	style := string(fsys["style.yaml"].Data)
+	style = regexp.MustCompile(`max_share: [0-9.]+`).ReplaceAllString(style, "max_share: 0.01")
+	fsys["style.yaml"] = &fstest.MapFile{Data: []byte(style)}
+	problems := playbook.Lint(fsys)
+	if len(problems) == 0 {
+		t.Fatal("no warning for a 1% ending limit")
+	}
+	for _, p := range problems {
+		if !p.Warn || !strings.Contains(p.String(), "warning: ") {
+			t.Errorf("not a warning: %s", p)
+		}
+	}
+	if _, err := playbook.Load(fsys); err != nil {
+		t.Fatalf("warnings stopped the content from loading: %v", err)
 	}
 }
 
