@@ -423,7 +423,7 @@ func TestCatalogHasEveryKey(t *testing.T) {
 }
 
 func FuzzHandle(f *testing.F) {
-	for _, s := range []string{"", "help", "tip cooling", "phrase thanks", "check LINE教えて", "lang en", "ヒント　ｃｏｏｌｉｎｇ", "\xff\xfe", "check \x00\x1b[31m", strings.Repeat("あ", 5000)} {
+	for _, s := range []string{"", "help", "tip cooling", "phrase thanks", "check LINE教えて", "lang en", "ヒント　ｃｏｏｌｉｎｇ", "ヒント LINE断られた", "phrase sorry", "フレーズ ・・", "tip managr", "\xff\xfe", "check \x00\x1b[31m", strings.Repeat("あ", 5000)} {
 		f.Add(s)
 	}
 	c := MustCoach(f, "ja-JP")
