@@ -258,3 +258,42 @@ func TestLargeAnswerThroughResponseURL(t *testing.T) {
 		t.Fatalf("answers %d (%v)", len(got), err)
 	}
 }
+
+// TestAckAtOnceBehindAQueue: a command that would wait behind others is
+// acked at once, without waiting for an answer that cannot come in time.
+func TestAckAtOnceBehindAQueue(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		if req.Text == "first" {
+			close(started)
+			<-release
+		}
+		return textReply("answer to " + req.Text)
+	}), func(c *Client) { c.cfg.AnswerBudget = time.Minute })
+	_, firstURL := command(t, fake, "first")
+	<-started
+	_, secondURL := command(t, fake, "second") // the worker is busy: it waits in the queue
+	third, thirdURL := command(t, fake, "third")
+	ack, err := fake.WaitAck(waitCtx(t), third)
+	if err != nil || len(ack.Payload) != 0 {
+		t.Fatalf("third ack %s (%v): want an empty ack at once", ack.Payload, err)
+	}
+	if acks := fake.Acks(); len(acks) != 1 {
+		t.Fatalf("acks while the first command works: %+v", acks)
+	}
+	close(release)
+	for _, u := range []string{firstURL, secondURL, thirdURL} {
+		if _, err := fake.WaitAnswers(waitCtx(t), u, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settled(t, fake)
+	for i, u := range []string{firstURL, secondURL, thirdURL} {
+		if got := fake.Answers(u); len(got) != 1 {
+			t.Fatalf("command %d answered %d times", i+1, len(got))
+		}
+	}
+	if got := fake.Answers(firstURL); got[0].Via != fakeslack.ViaAck {
+		t.Fatalf("first answered through %s", got[0].Via)
+	}
+}

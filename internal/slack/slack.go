@@ -248,7 +248,10 @@ func (c *Client) accept(evt socketmode.Event) {
 		c.ack(req.EnvelopeID, nil)
 		return
 	}
-	if evt.Type == socketmode.EventTypeSlashCommand && req.AcceptsResponsePayload && c.cfg.AnswerBudget > 0 {
+	// The ack waits for the answer only when a worker can start on it
+	// about now: behind a queue, the budget would run out anyway and the
+	// ack would only be later.
+	if evt.Type == socketmode.EventTypeSlashCommand && req.AcceptsResponsePayload && c.cfg.AnswerBudget > 0 && len(c.jobs) < c.cfg.Workers {
 		p := newPendingAck(req.EnvelopeID, start)
 		select {
 		case c.jobs <- job{evt: evt, ack: p}:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ const (
 const (
 	tipFlushEvery = 100 * time.Millisecond
 	tipFlushMax   = 256
+	tipTrimEvery  = 32
 )
 
 // entry is one user's cached value. gen changes with every write to the
@@ -128,22 +130,24 @@ type caches struct {
 	profiles *userCache[profileRead]
 	recent   *userCache[recentTips]
 
-	tipMu   sync.Mutex
-	pending []shownTip    // recorded, not written yet (kept until written)
-	kick    chan struct{} // a full group is waiting
-	stop    chan struct{}
-	stopped chan struct{}
-	flushMu sync.Mutex // one group write at a time; Forget holds it to delete
+	tipMu     sync.Mutex
+	pending   []shownTip    // recorded, not written yet (kept until written)
+	kick      chan struct{} // a full group is waiting
+	stop      chan struct{}
+	stopped   chan struct{}
+	flushMu   sync.Mutex               // one group write at a time; Forget holds it to delete
+	sinceTrim map[trustbot.UserKey]int // records added since the user's last trim; under flushMu
 }
 
 func newCaches() *caches {
 	return &caches{
-		settings: newUserCache[trustbot.Settings](),
-		profiles: newUserCache[profileRead](),
-		recent:   newUserCache[recentTips](),
-		kick:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
+		settings:  newUserCache[trustbot.Settings](),
+		profiles:  newUserCache[profileRead](),
+		recent:    newUserCache[recentTips](),
+		kick:      make(chan struct{}, 1),
+		sinceTrim: map[trustbot.UserKey]int{},
+		stop:      make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
 }
 
@@ -177,16 +181,32 @@ func (db *DB) flushTips(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	// A user's history is trimmed once tipTrimEvery records of theirs
+	// were added, not at every write: it never holds more than tipsKept
+	// plus that many rows, and RecentTips reads no further than tipsKept.
+	trim := map[trustbot.UserKey]bool{}
+	if len(db.c.sinceTrim) > cacheUsers {
+		clear(db.c.sinceTrim) // those users are trimmed a little later
+	}
+	for _, r := range batch {
+		if db.c.sinceTrim[r.k]++; db.c.sinceTrim[r.k] >= tipTrimEvery {
+			trim[r.k] = true
+		}
+	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		seen := map[trustbot.UserKey]bool{}
-		for _, r := range batch {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tips_shown (team, user, tip_id, shown_at) VALUES (?, ?, ?, ?)`,
-				r.k.Team, r.k.User, r.id, r.at); err != nil {
+		for rest := batch; len(rest) > 0; {
+			n := min(len(rest), 100)
+			args := make([]any, 0, 4*n)
+			for _, r := range rest[:n] {
+				args = append(args, r.k.Team, r.k.User, r.id, r.at)
+			}
+			q := `INSERT INTO tips_shown (team, user, tip_id, shown_at) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, n-1)
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
-			seen[r.k] = true
+			rest = rest[n:]
 		}
-		for k := range seen {
+		for k := range trim {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM tips_shown WHERE team = ? AND user = ? AND rowid NOT IN (
 				SELECT rowid FROM tips_shown WHERE team = ? AND user = ? ORDER BY shown_at DESC, rowid DESC LIMIT ?)`,
 				k.Team, k.User, k.Team, k.User, tipsKept); err != nil {
@@ -196,7 +216,13 @@ func (db *DB) flushTips(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
+		for _, r := range batch {
+			db.c.sinceTrim[r.k]--
+		}
 		return err // kept waiting: the next flush tries again
+	}
+	for k := range trim {
+		delete(db.c.sinceTrim, k)
 	}
 	db.c.tipMu.Lock()
 	db.c.pending = slices.Delete(db.c.pending, 0, len(batch))

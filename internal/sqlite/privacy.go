@@ -69,6 +69,7 @@ func (db *DB) Forget(ctx context.Context, k trustbot.UserKey) error {
 	db.c.flushMu.Lock()
 	defer db.c.flushMu.Unlock()
 	db.dropPendingTips(k)
+	delete(db.c.sinceTrim, k)
 	defer db.forgetCached(k)
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
