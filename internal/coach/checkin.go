@@ -22,7 +22,7 @@ const (
 	ActNow     = "checkin.now"    // value: ""
 	ActCadence = "checkin.set"    // value: "weekly", "biweekly", "monthly" or "off"
 	ActNote    = "checkin.note"   // value: "<delivery>"; opens the note form
-	ActPause   = "prefs.pause"    // value: "1w" or "resume"
+	ActPause   = "prefs.pause"    // value: a length ("3d", "1w", "2w", "1m") or "resume"
 
 	// FormNote is the note form: its metadata is the delivery ID.
 	FormNote = "checkin.note"
@@ -133,12 +133,12 @@ func (t *turn) checkinCommand(args []string) (trustbot.Reply, error) {
 	if len(args) == 0 {
 		return t.checkinStatus("")
 	}
-	switch args[0] {
-	case "status", "状態", "設定", "確認":
+	switch Word(args[0]) {
+	case WordStatus:
 		return t.checkinStatus("")
-	case "off", "stop", "オフ", "停止", "やめる":
+	case WordOff:
 		return t.checkinOff()
-	case "now", "今", "いま", "今すぐ":
+	case WordNow:
 		return t.checkinNow()
 	}
 	s, err := ParseSchedule(args)
@@ -176,21 +176,55 @@ func (t *turn) setSchedule(s trustbot.Schedule) (trustbot.Reply, error) {
 	if err := t.Store.SaveSchedule(t.ctx, s); err != nil {
 		return trustbot.Reply{}, err
 	}
-	r, err := t.checkinStatus(t.tr("checkin.saved"))
+	note := t.tr("checkin.saved")
+	if d, ok := offWorkday(s, set.Prefs.Workdays); ok {
+		note += "\n" + t.tr("checkin.not_workday", "day", t.tr("day."+strconv.Itoa(int(d))),
+			"command", "/trust workdays "+workdaysArg(set.Prefs.Workdays|1<<d))
+	}
+	r, err := t.checkinStatus(note)
 	r.RefreshHome = true
 	return r, err
 }
 
+// offWorkday returns the day of the week a schedule asks for when it is
+// not one of the user's workdays: its check-ins then move to the next
+// workday.
+func offWorkday(s trustbot.Schedule, w trustbot.Weekdays) (time.Weekday, bool) {
+	if s.Cadence == trustbot.Monthly && s.MonthDay > 0 {
+		return 0, false // a date falls on any day of the week
+	}
+	return s.Weekday, !w.Has(s.Weekday)
+}
+
+// workdaysArg writes a set of days as /trust workdays reads it:
+// "mon,tue,wed,thu,fri,sun".
+func workdaysArg(w trustbot.Weekdays) string {
+	names := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+	var out []string
+	for i := range 7 {
+		if d := time.Weekday((i + 1) % 7); w.Has(d) {
+			out = append(out, names[d])
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// checkinOff stops the user's check-ins and says what changed: stopped,
+// already off, or there were none.
 func (t *turn) checkinOff() (trustbot.Reply, error) {
 	s, err := t.Store.Schedule(t.ctx, t.req.UserKey)
-	if err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+	if trustbot.ErrorCode(err) == trustbot.ENOTFOUND || err == nil && s.Cadence == "" {
+		return t.checkinStatus(t.tr("checkin.off_none"))
+	}
+	if err != nil {
 		return trustbot.Reply{}, err
 	}
-	if err == nil {
-		s.Active = false
-		if err := t.Store.SaveSchedule(t.ctx, s); err != nil {
-			return trustbot.Reply{}, err
-		}
+	if !s.Active {
+		return t.checkinStatus(t.tr("checkin.off_already"))
+	}
+	s.Active = false
+	if err := t.Store.SaveSchedule(t.ctx, s); err != nil {
+		return trustbot.Reply{}, err
 	}
 	r, err := t.checkinStatus(t.tr("checkin.off"))
 	r.RefreshHome = true
@@ -295,6 +329,8 @@ func (t *turn) scheduleStatus(s trustbot.Schedule, tz string) string {
 		return t.tr("checkin.status", "cadence", t.describe(s), "next", t.when(s.NextDueAt, tz))
 	case s.Stopped != "":
 		return t.tr("checkin.stopped", "cadence", t.describe(s))
+	case s.Cadence != "":
+		return t.tr("checkin.off_status", "cadence", t.describe(s))
 	}
 	return t.tr("checkin.none")
 }
@@ -311,9 +347,7 @@ func (t *turn) prefsLine(p trustbot.Prefs) string {
 	if p.QuietStart >= 0 && p.QuietEnd >= 0 {
 		parts = append(parts, t.tr("prefs.quiet", "start", clock(p.QuietStart), "end", clock(p.QuietEnd)))
 	}
-	if p.Holidays == "jp" {
-		parts = append(parts, t.tr("prefs.holidays_jp"))
-	}
+	parts = append(parts, t.holidaysLine(p.Holidays))
 	if !p.PausedUntil.IsZero() && p.PausedUntil.After(t.Now()) {
 		parts = append(parts, t.tr("prefs.paused", "until", t.when(p.PausedUntil, p.TZ)))
 	}
@@ -323,6 +357,15 @@ func (t *turn) prefsLine(p trustbot.Prefs) string {
 	}
 	parts = append(parts, t.tr("prefs.zone", "zone", tz))
 	return strings.Join(parts, " ・ ")
+}
+
+// holidaysLine says whether Japanese public holidays are skipped.
+func (t *turn) holidaysLine(h string) string {
+	state := t.tr("state.off")
+	if h == "jp" {
+		state = t.tr("state.on")
+	}
+	return t.tr("prefs.holidays_jp", "state", state)
 }
 
 func clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
@@ -349,7 +392,7 @@ func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) 
 		switch {
 		case len(args) == 0:
 			return t.checkinStatus(t.tr("prefs.quiet_usage"))
-		case args[0] == "off" || args[0] == "オフ" || args[0] == "なし":
+		case Word(args[0]) == WordOff:
 			p.QuietStart, p.QuietEnd, note = -1, -1, t.tr("prefs.saved")
 		default:
 			a, b, err := ParseQuiet(args)
@@ -359,15 +402,18 @@ func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) 
 			p.QuietStart, p.QuietEnd, note = a, b, t.tr("prefs.saved")
 		}
 	case "holidays":
-		switch strings.Join(args, "") {
-		case "jp", "japan", "日本", "on", "オン":
+		switch Word(strings.Join(args, "")) {
+		case WordJP, WordOn:
 			p.Holidays, note = "jp", t.tr("prefs.saved")
-		case "off", "オフ", "なし":
+		case WordOff:
 			p.Holidays, note = "", t.tr("prefs.saved")
 		default:
 			return t.checkinStatus(t.tr("prefs.holidays_usage"))
 		}
 	case "pause":
+		if len(args) == 0 {
+			return t.pauseAsk(), nil
+		}
 		d, err := ParsePause(args)
 		if err != nil {
 			return t.checkinStatus(t.tr("prefs.pause_usage"))
@@ -386,6 +432,22 @@ func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) 
 	r, err := t.checkinStatus(note)
 	r.RefreshHome = true
 	return r, err
+}
+
+// pauseLengths are the choices of pauseAsk.
+var pauseLengths = []string{"3d", "1w", "2w", "1m"}
+
+// pauseAsk answers "/trust pause" without a length: it asks how long,
+// and changes nothing until the user chooses.
+func (t *turn) pauseAsk() trustbot.Reply {
+	text := t.tr("prefs.pause_ask")
+	row := trustbot.Block{Kind: trustbot.Actions}
+	for _, v := range pauseLengths {
+		row.Controls = append(row.Controls, trustbot.Control{Kind: trustbot.Button, ID: ActPause, Label: t.tr("button.pause_" + v), Value: v})
+	}
+	r := t.textReply(text)
+	r.Add(row, trustbot.Block{Kind: trustbot.Context, Text: t.tr("prefs.pause_usage")})
+	return r
 }
 
 // checkinMessage is the check-in DM: each question with its choices as

@@ -230,11 +230,9 @@ var durationRe = regexp.MustCompile(`^(\d{1,3})(d|day|days|日|日間|w|wk|week|
 const MaxPause = 183 * 24 * time.Hour
 
 // ParsePause reads "2w", "3d", "1m", "2週間", "10日", "1か月" (and "2 weeks").
+// There is no default length: an empty text is an error.
 func ParsePause(args []string) (time.Duration, error) {
 	text := strings.Join(args, "")
-	if text == "" {
-		return 7 * 24 * time.Hour, nil
-	}
 	g := durationRe.FindStringSubmatch(text)
 	if g == nil {
 		return 0, errBadArg

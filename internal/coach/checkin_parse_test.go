@@ -94,14 +94,14 @@ func TestParseQuietAndPause(t *testing.T) {
 	}
 	day := 24 * time.Hour
 	for in, want := range map[string]time.Duration{
-		"": 7 * day, "2w": 14 * day, "3d": 3 * day, "1m": 30 * day, "2週間": 14 * day, "10日": 10 * day, "1か月": 30 * day, "2 weeks": 14 * day, "99m": coach.MaxPause,
+		"2w": 14 * day, "3d": 3 * day, "1m": 30 * day, "2週間": 14 * day, "10日": 10 * day, "1か月": 30 * day, "2 weeks": 14 * day, "99m": coach.MaxPause,
 	} {
 		got, err := coach.ParsePause(strings.Fields(coach.Fold(in)))
 		if err != nil || got != want {
 			t.Errorf("pause %q: %v %v, want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"0d", "forever", "-1w"} {
+	for _, in := range []string{"", "0d", "forever", "-1w"} {
 		if _, err := coach.ParsePause([]string{in}); err == nil {
 			t.Errorf("pause %q accepted", in)
 		}

@@ -72,7 +72,7 @@ func TestCheckinStatusAndPrefs(t *testing.T) {
 		t.Fatalf("weekly: %q", all(r))
 	}
 	// Japan: holidays skipped by default; the rules show in the status.
-	if !strings.Contains(all(r), "Japanese public holidays off") || !strings.Contains(all(r), "Asia/Tokyo") {
+	if !strings.Contains(all(r), "Skipping Japanese public holidays: on") || !strings.Contains(all(r), "Asia/Tokyo") {
 		t.Fatalf("status lacks the rules: %q", all(r))
 	}
 	for _, tc := range [][2]string{

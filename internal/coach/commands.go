@@ -129,8 +129,8 @@ func (t *turn) action(id, value string) (trustbot.Reply, error) {
 	case ActPause:
 		if value == "resume" {
 			r, err = t.prefsCommand("resume", nil)
-		} else if value == "1w" {
-			r, err = t.prefsCommand("pause", []string{"1w"})
+		} else if slices.Contains(pauseLengths, value) {
+			r, err = t.prefsCommand("pause", []string{value})
 		} else {
 			return r, trustbot.Errorf(trustbot.EINVALID, "unknown pause")
 		}

@@ -181,7 +181,7 @@ func (t *turn) limitReply() (trustbot.Reply, error) {
 // declinedCommand answers "/trust declined [label]" and "/trust declined
 // again [label]".
 func (t *turn) declinedCommand(c Command) (trustbot.Reply, error) {
-	if len(c.Args) > 0 && slices.Contains([]string{"again", "また", "もう一度", "再び", "二度目", "2回目"}, c.Args[0]) {
+	if len(c.Args) > 0 && Word(c.Args[0]) == WordAgain {
 		return t.declinedAgain("")
 	}
 	content := t.Library.Journeys[Cooling]
@@ -225,11 +225,13 @@ func (t *turn) declinedAgain(id string) (trustbot.Reply, error) {
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
+	closed := t.tr("journey.declined_none")
 	for _, j := range active {
 		if j.Kind == Cooling && (id == "" || j.ID == id) {
 			if err := t.stopJourney(&j, trustbot.Finished); err != nil {
 				return trustbot.Reply{}, err
 			}
+			closed = t.tr("journey.declined_closed", "title", t.journeyTitle(j))
 			break
 		}
 	}
@@ -239,8 +241,9 @@ func (t *turn) declinedAgain(id string) (trustbot.Reply, error) {
 		}
 	}
 	m := t.Library.Journeys[Cooling].Endings["declined-again"]
-	r := trustbot.Reply{Text: m.Title.In(t.lang) + "\n" + m.Body.In(t.lang), RefreshHome: true}
+	r := trustbot.Reply{Text: m.Title.In(t.lang) + "\n" + m.Body.In(t.lang) + "\n" + closed, RefreshHome: true}
 	r.Add(trustbot.Block{Kind: trustbot.Section, Title: m.Title.In(t.lang), Text: m.Body.In(t.lang)})
+	r.Add(trustbot.Block{Kind: trustbot.Context, Text: closed})
 	r.Add(t.topicTip(Cooling+"declined-again", "self-compassion")...)
 	return r, nil
 }
@@ -318,10 +321,10 @@ func (t *turn) situationTitle(id string) string {
 // the plan form.
 func (t *turn) planCommand(args []string) (trustbot.Reply, error) {
 	if len(args) > 0 {
-		switch args[0] {
-		case "status", "状態", "確認", "進み具合":
+		switch Word(args[0]) {
+		case WordStatus:
 			return t.journeysList()
-		case "stop", "停止", "やめる", "終了":
+		case WordOff:
 			active, err := t.Store.Journeys(t.ctx, t.req.UserKey, true)
 			if err != nil {
 				return trustbot.Reply{}, err

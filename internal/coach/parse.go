@@ -56,6 +56,38 @@ var commands = map[string]string{
 	"weekly": "weekly", "今週のヒント": "weekly", "週間ヒント": "weekly", "ウィークリー": "weekly",
 }
 
+// Canonical argument words: what a command's first argument means, in
+// whichever language or spelling it was typed.
+const (
+	WordStatus = "status"
+	WordOn     = "on"
+	WordOff    = "off"
+	WordNow    = "now"
+	WordAgain  = "again"
+	WordJP     = "jp"
+)
+
+// words maps every accepted spelling of an argument word to its canonical
+// form. Every command reads its arguments through this one table (Word), so
+// that "確認" means status for /trust checkin, plan and weekly alike.
+var words = map[string]string{
+	"status": WordStatus, "state": WordStatus, "show": WordStatus, "状態": WordStatus, "確認": WordStatus, "設定": WordStatus, "進み具合": WordStatus, "じょうたい": WordStatus, "かくにん": WordStatus,
+	"on": WordOn, "start": WordOn, "オン": WordOn, "開始": WordOn, "購読": WordOn, "はじめる": WordOn,
+	"off": WordOff, "stop": WordOff, "none": WordOff, "オフ": WordOff, "停止": WordOff, "やめる": WordOff, "終了": WordOff, "なし": WordOff, "止める": WordOff,
+	"now": WordNow, "今": WordNow, "いま": WordNow, "今すぐ": WordNow,
+	"again": WordAgain, "また": WordAgain, "もう一度": WordAgain, "再び": WordAgain, "二度目": WordAgain, "2回目": WordAgain,
+	"jp": WordJP, "japan": WordJP, "japanese": WordJP, "日本": WordJP,
+}
+
+// Word returns the canonical form of an argument word (already folded), or
+// the word itself when it is none of the table's.
+func Word(arg string) string {
+	if w, ok := words[arg]; ok {
+		return w
+	}
+	return arg
+}
+
 // Clean makes arbitrary input safe to handle: invalid UTF-8 becomes U+FFFD,
 // control characters other than newline and tab are dropped, ideographic
 // spaces become ordinary spaces, and the text is cut to max characters. It
@@ -105,6 +137,13 @@ func Parse(text string) Command {
 	c.Rest = rest
 	c.Args = strings.Fields(Fold(rest))
 	folded := Fold(word)
+	if folded == "/trust" {
+		// "/trust help" typed where no slash command runs (a DM, the
+		// console), full-width "／ｔｒｕｓｔ" included.
+		inner := Parse(rest)
+		inner.Truncated = inner.Truncated || cut
+		return inner
+	}
 	if name, ok := commands[folded]; ok {
 		c.Name, c.Known = name, true
 	} else {

@@ -80,13 +80,17 @@ func (t *turn) weeklyCommand(args []string) (trustbot.Reply, error) {
 	if len(args) == 0 {
 		return t.weeklyStatus("")
 	}
-	if args[0] != "status" && args[0] != "状態" && len(t.Admins) > 0 && !slices.Contains(t.Admins, t.req.User) {
+	sub := Word(args[0])
+	if commands[args[0]] == "holidays" {
+		sub = "holidays"
+	}
+	if sub != WordStatus && len(t.Admins) > 0 && !slices.Contains(t.Admins, t.req.User) {
 		return t.textReply(t.tr("weekly.not_admin")), nil
 	}
-	switch args[0] {
-	case "status", "状態", "確認":
+	switch sub {
+	case WordStatus:
 		return t.weeklyStatus("")
-	case "off", "オフ", "停止", "やめる":
+	case WordOff:
 		s, err := t.Store.Subscription(t.ctx, t.req.Team, ch)
 		if trustbot.ErrorCode(err) == trustbot.ENOTFOUND {
 			return t.weeklyStatus("")
@@ -98,7 +102,7 @@ func (t *turn) weeklyCommand(args []string) (trustbot.Reply, error) {
 			return trustbot.Reply{}, err
 		}
 		return t.weeklyStatus(t.tr("weekly.off"))
-	case "holidays", "祝日":
+	case "holidays":
 		s, err := t.Store.Subscription(t.ctx, t.req.Team, ch)
 		if err != nil {
 			if trustbot.ErrorCode(err) == trustbot.ENOTFOUND {
@@ -106,16 +110,16 @@ func (t *turn) weeklyCommand(args []string) (trustbot.Reply, error) {
 			}
 			return trustbot.Reply{}, err
 		}
-		switch strings.Join(args[1:], "") {
-		case "jp", "japan", "日本", "on", "オン":
+		switch Word(strings.Join(args[1:], "")) {
+		case WordJP, WordOn:
 			s.Holidays = "jp"
-		case "off", "オフ", "なし":
+		case WordOff:
 			s.Holidays = ""
 		default:
 			return t.weeklyStatus(t.tr("weekly.holidays_usage"))
 		}
 		return t.saveSubscription(s, "holidays "+s.Holidays)
-	case "on", "オン", "開始", "購読":
+	case WordOn:
 		return t.weeklyOn(args[1:])
 	}
 	return t.weeklyStatus(t.tr("weekly.usage"))
@@ -208,9 +212,7 @@ func (t *turn) weeklyStatus(note string) (trustbot.Reply, error) {
 		}
 		status = t.tr("weekly.status", "day", t.tr("day."+strconv.Itoa(int(s.Weekday))), "time", clock(s.Minute),
 			"lang", t.langName(s.Lang), "topics", topics, "next", next, "subscriber", "{@"+s.Subscriber+"}")
-		if s.Holidays == "jp" {
-			status += "\n" + t.tr("prefs.holidays_jp")
-		}
+		status += "\n" + t.holidaysLine(s.Holidays)
 	}
 	r.Text = strings.TrimSpace(note + "\n" + status)
 	r.Add(
