@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -87,15 +87,15 @@ func export(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(data, "", "  ")
+	b, err := coach.MarshalExport(coach.ExportOf(data))
 	if err != nil {
 		return err
 	}
 	if *out == "" {
-		_, err = fmt.Fprintf(e.stdout, "%s\n", b)
+		_, err = e.stdout.Write(b)
 		return err
 	}
-	return os.WriteFile(*out, append(b, '\n'), 0o600)
+	return os.WriteFile(*out, b, 0o600)
 }
 
 // rekey re-seals every stored note with the current key.

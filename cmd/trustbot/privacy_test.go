@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -76,11 +77,12 @@ func TestExportAndForget(t *testing.T) {
 		if len(files) != 1 || files[0].Channel != "D"+enUser || !strings.Contains(files[0].Comment, "JSON") {
 			t.Fatalf("export file: %+v", files)
 		}
-		var data trustbot.UserData
+		var data coach.Export
 		if err := json.Unmarshal(files[0].Content, &data); err != nil {
 			t.Fatal(err)
 		}
-		if data.User != enUser || len(data.Reflections) != 1 || data.Reflections[0].Note != "my very private note" || data.Schedule == nil {
+		if data.User != enUser || len(data.Reflections) != 1 || data.Reflections[0].Note == nil ||
+			*data.Reflections[0].Note != "my very private note" || data.Checkins == nil {
 			t.Fatalf("exported data: %+v", data)
 		}
 		if strings.Contains(string(files[0].Content), jaUser) {

@@ -222,6 +222,9 @@ func consoleCmd(ctx context.Context, e env) error {
 		T: func(key string, args ...string) string {
 			return lib.T(co.Language(context.WithoutCancel(ctx), k), key, args...)
 		},
+
+		ExportDir: console.DefaultExportDir(e.getenv),
+		Home:      e.getenv("HOME"),
 	}
 	if isTerminal(e.stdin) {
 		c.Prompt = "trust> "

@@ -55,7 +55,7 @@ func (t *turn) command(c Command) (trustbot.Reply, error) {
 	case "weekly":
 		return t.weeklyCommand(c.Args)
 	case "export":
-		return t.exportCommand()
+		return t.exportCommand(c.Rest)
 	case "forget":
 		return t.forgetCommand(), nil
 	}

@@ -337,6 +337,15 @@ func (t *turn) planCommand(args []string) (trustbot.Reply, error) {
 			return t.journeysList()
 		}
 	}
+	if t.req.Typed {
+		// A typed message cannot open a form: a button can.
+		text := t.tr("plan.open_form")
+		r := t.textReply(text)
+		r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{
+			{Kind: trustbot.Button, ID: ActPlanStart, Label: t.tr("button.start_plan"), Style: trustbot.Primary},
+		}})
+		return r, nil
+	}
 	return t.planForm(), nil
 }
 

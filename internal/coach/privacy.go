@@ -1,7 +1,6 @@
 package coach
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -13,21 +12,24 @@ const (
 	ActForgetCancel  = "forget.cancel"  // value: ""
 )
 
-// exportCommand answers "/trust export": all of the user's data as a JSON
-// file in their DM, with a short summary.
-func (t *turn) exportCommand() (trustbot.Reply, error) {
+// exportCommand answers "/trust export [file]": all of the user's data as
+// a JSON file in the documented format (docs/export.md), with a short
+// summary. Where the file goes is the platform's: the DM in Slack, the
+// named file (dest) or a default folder in the console.
+func (t *turn) exportCommand(dest string) (trustbot.Reply, error) {
 	data, err := t.Store.Export(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
-	b, err := json.MarshalIndent(data, "", "  ")
+	b, err := MarshalExport(ExportOf(data))
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
 	text := t.tr("export.summary", "checkins", strconv.Itoa(len(data.Deliveries)),
 		"reflections", strconv.Itoa(len(data.Reflections)), "journeys", strconv.Itoa(len(data.Journeys)))
 	r := t.textReply(text)
-	r.File = &trustbot.File{Name: "trustbot-export-" + t.req.User + ".json", Title: t.tr("export.title"), Data: append(b, '\n')}
+	r.File = &trustbot.File{Name: exportName(t.req.User, t.Now()), Title: t.tr("export.title"), Data: b,
+		Dest: dest, Sent: t.tr("export.sent_dm"), Failed: t.tr("export.failed")}
 	return r, nil
 }
 

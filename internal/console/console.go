@@ -10,8 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -51,6 +49,10 @@ type Console struct {
 	Color bool
 	// Zone is the user's time zone, for the times the console shows.
 	Zone *time.Location
+	// ExportDir is where "export" writes when no file is named
+	// (DefaultExportDir), and Home what a leading "~" in a file name
+	// stands for.
+	ExportDir, Home string
 
 	mu       sync.Mutex // output and controls: DMs arrive from the dispatcher
 	controls []choice   // what each number presses, from the last reply
@@ -206,19 +208,6 @@ func parseAdvance(s string) (time.Duration, bool) {
 
 // MaxAdvance is the furthest "advance" moves the clock at once.
 const MaxAdvance = 60 * 24 * time.Hour
-
-// save writes a file for the user into the working directory, readable
-// only by them.
-func (c *Console) save(f *trustbot.File) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	name := filepath.Base(f.Name)
-	if err := os.WriteFile(name, f.Data, 0o600); err != nil {
-		fmt.Fprintf(c.Out, "%s: %v\n", name, err)
-		return
-	}
-	fmt.Fprintln(c.Out, c.T("console.saved", "file", name))
-}
 
 // form asks for each input of a modal on its own line, checking each
 // answer as it is typed and asking again until it can be used, then

@@ -181,6 +181,7 @@ type msgRec struct {
 	broadcast bool
 	edited    string // ts of the last edit
 	deleted   bool
+	byUser    bool // typed by User in a DM, not posted by the app
 }
 
 type trigger struct {
@@ -246,6 +247,7 @@ type Server struct {
 	chanErr      map[string]string
 	users        map[string]User
 	channelNames map[string]string
+	subscribed   map[string]bool // bot events the app subscribes to
 
 	// web API state
 	calls     []Call

@@ -101,6 +101,7 @@ func (s *Server) filesCompleteUploadExternal(p params) (obj, *apiErr) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []obj
+	var shared []*File
 	for _, l := range list {
 		file, ok := f.pending[l.ID]
 		if !ok || file.Content == nil {
@@ -110,6 +111,12 @@ func (s *Server) filesCompleteUploadExternal(p params) (obj, *apiErr) {
 		f.shared = append(f.shared, *file)
 		delete(f.pending, l.ID)
 		out = append(out, obj{"id": file.ID, "title": file.Title})
+		shared = append(shared, file)
 	}
+	s.mu.Lock()
+	for _, file := range shared {
+		s.echoFileLocked(file)
+	}
+	s.mu.Unlock()
 	return obj{"files": out}, nil
 }

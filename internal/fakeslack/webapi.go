@@ -364,6 +364,9 @@ func messageContent(p params) (text string, blocks, meta json.RawMessage, nblock
 }
 
 func (s *Server) msgJSON(m *msgRec, withMeta bool) obj {
+	if m.byUser {
+		return userMessageJSON(m)
+	}
 	o := obj{"type": "message", "user": BotUserID, "bot_id": BotID, "app_id": AppID, "text": m.Text, "ts": m.TS, "team": TeamID}
 	if len(m.Blocks) > 0 {
 		o["blocks"] = m.Blocks
@@ -403,6 +406,7 @@ func (s *Server) chatPostMessage(p params) (obj, *apiErr) {
 	m.TS = s.nextTSLocked()
 	s.messages = append(s.messages, m)
 	s.notifyLocked()
+	s.echoPostLocked(m)
 	return obj{"channel": m.Channel, "ts": m.TS, "message": s.msgJSON(m, true)}, nil
 }
 
@@ -468,6 +472,7 @@ func (s *Server) chatUpdate(p params) (obj, *apiErr) {
 	if m == nil {
 		return nil, fail("message_not_found")
 	}
+	before := s.msgJSON(m, false)
 	if p.has("text") {
 		m.Text = text
 	}
@@ -480,6 +485,7 @@ func (s *Server) chatUpdate(p params) (obj, *apiErr) {
 	m.Updated = true
 	m.edited = s.nextTSLocked()
 	s.notifyLocked()
+	s.echoEditLocked(m, before)
 	return obj{"channel": m.Channel, "ts": m.TS, "text": m.Text, "message": s.msgJSON(m, true)}, nil
 }
 

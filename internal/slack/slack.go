@@ -64,6 +64,8 @@ type Client struct {
 	log     *slog.Logger
 	handler Handler
 
+	botUser string // the bot's own user ID (auth.test), set by Open
+
 	connected atomic.Bool
 	connects  atomic.Int64
 	pacer     *pacer
@@ -145,6 +147,7 @@ func (c *Client) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
+	c.botUser = res.UserID
 	c.log.Info("authenticated", "team", res.TeamID, "bot_user", res.UserID)
 	return nil
 }
@@ -339,14 +342,14 @@ func (c *Client) work(parent context.Context, j job) {
 		req, to, err = translateInteraction(evt.Request.Payload)
 	case socketmode.EventTypeEventsAPI:
 		var eventID string
-		req, eventID, err = translateEvent(evt.Request.Payload)
+		req, to, eventID, err = translateEvent(evt.Request.Payload, c.botUser)
 		if err == nil && !c.seen.first("event:"+eventID) {
 			c.log.Info("duplicate event", "event", eventID)
 			return
 		}
-		to = target{User: req.User, Home: true}
 	}
 	if errors.Is(err, errIgnore) {
+		c.log.Debug("nothing to answer", "envelope", envelope, "type", string(evt.Type), "reason", err)
 		return
 	}
 	if err != nil {
@@ -384,9 +387,17 @@ func (c *Client) respond(ctx context.Context, to target, r trustbot.Reply, req t
 
 func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, req trustbot.Request) error {
 	if r.File != nil {
-		// The file goes to the DM; the summary also answers where they asked.
+		// The file goes to the DM, the summary as its comment; where they
+		// asked, the answer says where it went, or that it could not go.
+		f := r.File
 		if err := c.sendFile(ctx, req.User, r); err != nil {
-			return err
+			c.log.Error("file not sent", "team", req.Team, "user", req.User, "err", err)
+			r = trustbot.Reply{Text: f.Failed, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: f.Failed}}}
+		} else if to.DM {
+			return nil
+		} else {
+			r.File = nil
+			r.Add(trustbot.Block{Kind: trustbot.Context, Text: f.Sent})
 		}
 	}
 	switch {
@@ -395,6 +406,13 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 			return errors.New("a form without a trigger to open it")
 		}
 		_, err := c.api.OpenViewContext(ctx, to.TriggerID, renderModal(r.Modal))
+		return err
+	case to.DM:
+		opts := []slack.MsgOption{slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...)}
+		if to.ThreadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(to.ThreadTS))
+		}
+		_, _, err := c.api.PostMessageContext(ctx, to.Channel, opts...)
 		return err
 	case r.Update != nil:
 		_, _, _, err := c.api.UpdateMessageContext(ctx, r.Update.Channel, r.Update.TS,

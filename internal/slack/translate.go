@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -21,6 +22,8 @@ type target struct {
 	TriggerID   string
 	Home        bool // the request came from the App Home tab: answer by publishing it
 	Form        bool // a modal was submitted: it closes on the ack
+	DM          bool // typed in the app's DM: answer there, in the thread if any
+	ThreadTS    string
 }
 
 // actionSep separates a control's ID from its position in the rendered
@@ -111,29 +114,62 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 	return req, target{ResponseURL: ic.ResponseURL, Channel: ic.Channel.ID, User: ic.User.ID, TriggerID: ic.TriggerID, Home: home}, nil
 }
 
-// translateEvent turns an Events API payload into a request: only the App
-// Home tab being opened is used.
-func translateEvent(payload []byte) (trustbot.Request, string, error) {
+// translateEvent turns an Events API payload into a request: the App Home
+// tab being opened, or a message a person typed in the app's DM (the
+// Messages tab), read as a command. The app's own messages (botUser, or
+// any bot's), edits, deletions and every other subtype are ignored.
+func translateEvent(payload []byte, botUser string) (trustbot.Request, target, string, error) {
 	var cb struct {
 		TeamID  string `json:"team_id"`
 		EventID string `json:"event_id"`
 		Event   struct {
-			Type string `json:"type"`
-			User string `json:"user"`
-			Tab  string `json:"tab"`
+			Type        string `json:"type"`
+			Subtype     string `json:"subtype"`
+			User        string `json:"user"`
+			BotID       string `json:"bot_id"`
+			Tab         string `json:"tab"`
+			Channel     string `json:"channel"`
+			ChannelType string `json:"channel_type"`
+			Text        string `json:"text"`
+			ThreadTS    string `json:"thread_ts"`
 		} `json:"event"`
 	}
 	if err := json.Unmarshal(payload, &cb); err != nil {
-		return trustbot.Request{}, "", fmt.Errorf("event payload: %w", err)
+		return trustbot.Request{}, target{}, "", fmt.Errorf("event payload: %w", err)
 	}
-	if cb.Event.Type != "app_home_opened" || cb.Event.Tab != "home" {
-		return trustbot.Request{}, "", fmt.Errorf("event %q: %w", clip(cb.Event.Type, 40), errIgnore)
+	ev := cb.Event
+	k := trustbot.UserKey{Team: cb.TeamID, User: ev.User}
+	switch {
+	case ev.Type == "app_home_opened" && ev.Tab == "home":
+		if !k.Valid() {
+			return trustbot.Request{}, target{}, "", fmt.Errorf("app_home_opened without valid team or user")
+		}
+		return trustbot.Request{Kind: trustbot.Home, UserKey: k}, target{User: ev.User, Home: true}, cb.EventID, nil
+	case ev.Type == "message" && ev.ChannelType == "im" && ev.Subtype == "" && ev.BotID == "" && ev.User != botUser:
+		if !k.Valid() || !strings.HasPrefix(ev.Channel, "D") {
+			return trustbot.Request{}, target{}, "", fmt.Errorf("DM message without valid team, user or channel")
+		}
+		req := trustbot.Request{Kind: trustbot.Command, UserKey: k, Channel: ev.Channel, Text: messageText(ev.Text), Typed: true}
+		return req, target{Channel: ev.Channel, User: ev.User, DM: true, ThreadTS: ev.ThreadTS}, cb.EventID, nil
 	}
-	req := trustbot.Request{Kind: trustbot.Home, UserKey: trustbot.UserKey{Team: cb.TeamID, User: cb.Event.User}}
-	if !req.UserKey.Valid() {
-		return req, "", fmt.Errorf("app_home_opened without valid team or user")
-	}
-	return req, cb.EventID, nil
+	return trustbot.Request{}, target{}, "", fmt.Errorf("event %q %q: %w", clip(ev.Type, 40), clip(ev.Subtype, 40), errIgnore)
+}
+
+// slackLink is a link in message text: <https://…|label>, <mailto:…>.
+var slackLink = regexp.MustCompile(`<((?:https?|mailto):[^|>]*)(?:\|([^>]*))?>`)
+
+// messageText turns a message's text as Slack sends it into what the
+// person typed: links back to their text, then &lt; &gt; &amp; unescaped.
+// Mentions (<@U…>) stay as they are.
+func messageText(s string) string {
+	s = slackLink.ReplaceAllStringFunc(s, func(m string) string {
+		g := slackLink.FindStringSubmatch(m)
+		if g[2] != "" {
+			return g[2]
+		}
+		return strings.TrimPrefix(g[1], "mailto:")
+	})
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
 // envelopeID digs the envelope ID out of a frame slack-go could not parse,

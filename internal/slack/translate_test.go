@@ -3,6 +3,7 @@ package slack
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -120,6 +121,60 @@ func FuzzTranslateInteraction(f *testing.F) {
 		req, _, err := translateInteraction(b)
 		if err == nil && (!req.UserKey.Valid() || req.Kind != trustbot.Action) {
 			t.Fatalf("accepted %+v", req)
+		}
+	})
+}
+
+func TestTranslateEvent(t *testing.T) {
+	event := func(ev string) []byte {
+		return []byte(`{"type":"event_callback","team_id":"T1","event_id":"Ev1","event":` + ev + `}`)
+	}
+	req, to, id, err := translateEvent(event(`{"type":"message","channel":"DU1","channel_type":"im","user":"U1","text":"check a &lt;b&gt; &amp; c <https://x.example/p|x.example> <mailto:a@b.example|a@b.example> <@U2>","ts":"1.2","thread_ts":"1.1"}`), "UBOT")
+	if err != nil || id != "Ev1" || req.Kind != trustbot.Command || !req.Typed || req.UserKey != (trustbot.UserKey{Team: "T1", User: "U1"}) || req.Channel != "DU1" {
+		t.Fatalf("DM message: %+v %v %q", req, err, id)
+	}
+	if want := "check a <b> & c x.example a@b.example <@U2>"; req.Text != want {
+		t.Errorf("text %q, want %q", req.Text, want)
+	}
+	if !to.DM || to.Channel != "DU1" || to.ThreadTS != "1.1" || to.Home {
+		t.Errorf("target %+v", to)
+	}
+	req, to, _, err = translateEvent(event(`{"type":"app_home_opened","user":"U1","tab":"home","channel":"DU1"}`), "UBOT")
+	if err != nil || req.Kind != trustbot.Home || !to.Home {
+		t.Errorf("app_home_opened: %+v %+v %v", req, to, err)
+	}
+	for name, ev := range map[string]string{
+		"own message":     `{"type":"message","channel":"DU1","channel_type":"im","user":"UBOT","text":"hi","ts":"1.2"}`,
+		"a bot's message": `{"type":"message","channel":"DU1","channel_type":"im","user":"U9","bot_id":"B1","text":"hi","ts":"1.2"}`,
+		"edit":            `{"type":"message","subtype":"message_changed","channel":"DU1","channel_type":"im","message":{"user":"U1","text":"help"},"ts":"1.3"}`,
+		"deletion":        `{"type":"message","subtype":"message_deleted","channel":"DU1","channel_type":"im","deleted_ts":"1.2","ts":"1.3"}`,
+		"file":            `{"type":"message","subtype":"file_share","channel":"DU1","channel_type":"im","user":"U1","text":"","ts":"1.3"}`,
+		"channel message": `{"type":"message","channel":"C1","channel_type":"channel","user":"U1","text":"help","ts":"1.3"}`,
+		"messages tab":    `{"type":"app_home_opened","user":"U1","tab":"messages","channel":"DU1"}`,
+	} {
+		if _, _, _, err := translateEvent(event(ev), "UBOT"); !errors.Is(err, errIgnore) {
+			t.Errorf("%s: err = %v, want errIgnore", name, err)
+		}
+	}
+	if _, _, _, err := translateEvent(event(`{"type":"message","channel":"DU1","channel_type":"im","user":"bad id!","text":"hi"}`), "UBOT"); err == nil || errors.Is(err, errIgnore) {
+		t.Errorf("a message with an invalid user: %v", err)
+	}
+}
+
+func FuzzTranslateEvent(f *testing.F) {
+	f.Add([]byte(`{"team_id":"T1","event_id":"Ev1","event":{"type":"message","channel":"DU1","channel_type":"im","user":"U1","text":"tip &amp; <https://a|b>"}}`))
+	f.Add([]byte(`{"team_id":"T1","event":{"type":"app_home_opened","user":"U1","tab":"home"}}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, to, _, err := translateEvent(b, "UBOT")
+		if err != nil {
+			return
+		}
+		if !req.UserKey.Valid() || req.User == "UBOT" {
+			t.Fatalf("accepted %+v", req)
+		}
+		if req.Kind == trustbot.Command && (!to.DM || !strings.HasPrefix(to.Channel, "D")) {
+			t.Fatalf("a command answered outside a DM: %+v", to)
 		}
 	})
 }

@@ -23,6 +23,9 @@ type Request struct {
 	Channel string // where the user is; may be empty (console)
 
 	Text string // Command: the text after the command name
+	// Typed says a Command was typed as a message (in the bot's DM), not
+	// sent as a slash command: no form can open in answer to it at once.
+	Typed bool
 
 	ActionID string // Action: which control
 	Value    string // Action: the control's value, or the chosen option's value
@@ -124,6 +127,13 @@ type File struct {
 	Name  string
 	Title string
 	Data  []byte
+	// Sent says where the file went, for the place the user asked from;
+	// Failed is the answer instead when it could not be sent.
+	Sent, Failed string
+	// Dest is where the user asked the file to be written, as typed
+	// ("export FILE"); only a platform that writes files (the console)
+	// uses it.
+	Dest string
 }
 
 // Modal is a small form.
