@@ -421,6 +421,9 @@ func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) 
 		p.PausedUntil = t.Now().Add(d).Truncate(time.Minute)
 		note = t.tr("prefs.paused_now", "until", t.when(p.PausedUntil, p.TZ))
 	case "resume":
+		if p.PausedUntil.IsZero() || !p.PausedUntil.After(t.Now()) {
+			return t.checkinStatus(t.tr("prefs.not_paused"))
+		}
 		p.PausedUntil, note = time.Time{}, t.tr("prefs.resumed")
 	}
 	if err := t.Store.SaveSettings(t.ctx, set); err != nil {

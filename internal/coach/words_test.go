@@ -128,6 +128,12 @@ func TestPauseWithoutLengthAsks(t *testing.T) {
 	if r := e.press(user, coach.ActPause, "99y"); !strings.Contains(all(r), lib.T(trustbot.English, "error.invalid")) {
 		t.Fatalf("a forged pause length: %q", all(r))
 	}
+	if r := all(e.cmd(user, "resume")); !strings.Contains(r, lib.T(trustbot.English, "prefs.resumed")) {
+		t.Fatalf("resume while paused: %q", r)
+	}
+	if r := all(e.cmd(user, "再開")); !strings.Contains(r, lib.T(trustbot.English, "prefs.not_paused")) || strings.Contains(r, lib.T(trustbot.English, "prefs.resumed")) {
+		t.Fatalf("resume when not paused: %q", r)
+	}
 }
 
 func TestCheckinOffSaysWhatHappened(t *testing.T) {
