@@ -298,7 +298,7 @@ func TestSlackEndToEnd(t *testing.T) {
 			}
 
 			_, r = bot.Slash(t, tc.user, "check LINE教えて。今すぐ！")
-			if !strings.Contains(r.raw, jsonText(ruleLabel(t, lib, "demand-private-contact", tc.lang))) {
+			if !strings.Contains(r.raw, jsonText(flagLabel(t, lib, "rush", tc.lang))) {
 				t.Fatalf("tone check: %s", r.raw)
 			}
 		})
@@ -512,14 +512,12 @@ func jsonText(s string) string {
 	return strings.Trim(string(b), `"`)
 }
 
-func ruleLabel(t *testing.T, lib *playbook.Library, id string, lang trustbot.Lang) string {
-	for _, r := range lib.ToneRules {
-		if r.ID == id {
-			return r.Label.In(lang)
-		}
+func flagLabel(t *testing.T, lib *playbook.Library, id string, lang trustbot.Lang) string {
+	f, ok := lib.Tone.Flag(id)
+	if !ok {
+		t.Fatalf("no flag %s", id)
 	}
-	t.Fatalf("no rule %s", id)
-	return ""
+	return f.Label.In(lang)
 }
 
 func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {

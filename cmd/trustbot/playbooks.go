@@ -19,7 +19,7 @@ var errProblems = errors.New("the playbooks have problems")
 // playbooksCmd runs "playbooks lint [DIR]" and "playbooks stats [--json] [DIR]".
 func playbooksCmd(_ context.Context, e env) error {
 	if len(e.args) == 0 {
-		return usageErr("playbooks needs a subcommand: lint or stats")
+		return usageErr("playbooks needs a subcommand: lint, stats, tone-eval or tone-check")
 	}
 	sub := e.args[0]
 	e.args = e.args[1:]
@@ -72,8 +72,12 @@ func playbooksCmd(_ context.Context, e env) error {
 		}
 		printStats(e, st)
 		return nil
+	case "tone-eval":
+		return toneEval(e)
+	case "tone-check":
+		return toneCheck(e)
 	}
-	return usageErr("unknown playbooks subcommand %q: use lint or stats", sub)
+	return usageErr("unknown playbooks subcommand %q: use lint, stats, tone-eval or tone-check", sub)
 }
 
 func contentFS(args []string) (fs.FS, string, error) {
@@ -104,7 +108,7 @@ func printStats(e env, st playbook.Stats) {
 	for _, k := range sortedKeys(st.Situations) {
 		fmt.Fprintf(w, "  %-28s %3d\n", k, st.Situations[k])
 	}
-	fmt.Fprintf(w, "\ntone rules: %d; tone examples: ja %d, en %d\n", st.ToneRules, st.Examples["ja"], st.Examples["en"])
+	fmt.Fprintf(w, "\ntone check: %d flags from %d cues; tone examples: ja %d, en %d\n", st.ToneFlags, st.ToneCues, st.Examples["ja"], st.Examples["en"])
 	for _, k := range sortedKeys(st.Journeys) {
 		fmt.Fprintf(w, "journey %s: %d steps\n", k, st.Journeys[k])
 	}

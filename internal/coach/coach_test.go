@@ -2,6 +2,7 @@ package coach_test
 
 import (
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -9,12 +10,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
 )
@@ -28,13 +31,22 @@ func (l fixedLocale) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Pr
 	return trustbot.Profile{UserKey: k, Locale: string(l), TZ: "Asia/Tokyo"}, nil
 }
 
+var (
+	libOnce   sync.Once
+	sharedLib *playbook.Library
+	libErr    error
+)
+
+// MustLibrary returns the real content, loaded once per test binary: it
+// is read-only, and loading it (the tone patterns included) is the
+// slowest part of a coach's start.
 func MustLibrary(tb testing.TB) *playbook.Library {
 	tb.Helper()
-	lib, err := playbook.Load(playbooks.FS)
-	if err != nil {
-		tb.Fatal(err)
+	libOnce.Do(func() { sharedLib, libErr = playbook.Load(playbooks.FS) })
+	if libErr != nil {
+		tb.Fatal(libErr)
 	}
-	return lib
+	return sharedLib
 }
 
 // MustCoach returns a coach on the real content and a fresh SQLite file,
@@ -197,27 +209,39 @@ func TestTip(t *testing.T) {
 		}
 	})
 	t.Run("TryAndSource", func(t *testing.T) {
+		// Every tip of a topic is shown within as many presses as it has
+		// tips (EveryTipReachable): check each shown tip's try line and
+		// source as it comes.
 		c := MustCoach(t, "en-US")
-		for _, tip := range lib.Tips() {
-			if tip.Try.In(trustbot.English) == "" && tip.Source == "" {
-				continue
-			}
-			for range 40 {
-				r := press(c, coach.ActTip, tip.Topic.ID)
-				if !strings.HasPrefix(r.Text, tip.Title.In(trustbot.English)) {
-					continue
-				}
+		tries, sources := 0, 0
+		for _, tp := range lib.Topics {
+			for range len(tp.Tips) {
+				r := press(c, coach.ActTip, tp.ID)
 				got := all(r)
-				if try := tip.Try.In(trustbot.English); try != "" && !strings.Contains(got, try) {
-					t.Errorf("%s: try line missing", tip.ID)
+				for _, tip := range tp.Tips {
+					if !strings.HasPrefix(r.Text, tip.Title.In(trustbot.English)+"\n") {
+						continue
+					}
+					if try := tip.Try.In(trustbot.English); try != "" {
+						tries++
+						if !strings.Contains(got, try) {
+							t.Errorf("%s: try line missing", tip.ID)
+						}
+					}
+					if tip.Source != "" {
+						sources++
+						if !strings.Contains(got, tip.Source) {
+							t.Errorf("%s: source missing", tip.ID)
+						}
+					}
 				}
-				if tip.Source != "" && !strings.Contains(got, tip.Source) {
-					t.Errorf("%s: source missing", tip.ID)
-				}
-				break
 			}
 		}
+		if tries == 0 || sources == 0 {
+			t.Fatalf("checked %d try lines and %d sources: want some of each", tries, sources)
+		}
 	})
+
 }
 
 func TestPhrase(t *testing.T) {
@@ -263,6 +287,11 @@ func TestPhrase(t *testing.T) {
 	}
 }
 
+// TestCheck runs every tone example through the coach: each flag raised
+// is shown with its label, its explanation and the words it saw; a clean
+// draft is said to be clean; a first ask for a contact gets the line about
+// a no already given; a draft written after a no gets the answer that
+// respects it.
 func TestCheck(t *testing.T) {
 	lib := MustLibrary(t)
 	coaches := map[string]*coach.Coach{"ja": MustCoach(t, "ja-JP"), "en": MustCoach(t, "en-US")}
@@ -270,26 +299,53 @@ func TestCheck(t *testing.T) {
 		lang, _ := trustbot.ParseLang(e.Lang)
 		r := command(coaches[e.Lang], "check "+e.Draft)
 		got := all(r)
-		if len(e.Flags) == 0 {
-			if !strings.Contains(got, lib.T(lang, "check.clean_title")) {
-				t.Errorf("%q: clean draft not reported clean: %q", e.Draft, got)
-			}
-			continue
+		res := lib.Tone.Check(e.Draft)
+		if !res.Pressured() && !strings.Contains(got, lib.T(lang, "check.clean_title")) {
+			t.Errorf("%q: clean draft not reported clean: %q", e.Draft, got)
 		}
-		for _, rule := range lib.ToneRules {
-			label := rule.Label.In(lang)
-			if slices.Contains(e.Flags, rule.ID) != strings.Contains(got, label) {
-				t.Errorf("%q: flag %s shown = %v, want %v", e.Draft, rule.ID, !slices.Contains(e.Flags, rule.ID), slices.Contains(e.Flags, rule.ID))
+		for _, f := range lib.Tone.Flags {
+			if !tone.Pressure(f.ID) {
+				continue
 			}
-			if slices.Contains(e.Flags, rule.ID) && !strings.Contains(got, rule.Explain.In(lang)) {
-				t.Errorf("%q: explanation of %s missing", e.Draft, rule.ID)
+			raised := slices.Contains(e.Flags, f.ID)
+			if raised != strings.Contains(got, f.Label.In(lang)) {
+				t.Errorf("%q: flag %s shown = %v, want %v", e.Draft, f.ID, !raised, raised)
+			}
+			if raised && !strings.Contains(got, f.Explain.In(lang)) {
+				t.Errorf("%q: explanation of %s missing", e.Draft, f.ID)
 			}
 		}
-		if len(controls(r)) == 0 {
+		for _, f := range res.Flags {
+			if !tone.Pressure(f.ID) {
+				continue
+			}
+			// The words it saw, each named by its cue.
+			h := f.Evidence[0]
+			c, _ := lib.Tone.Cue(h.Cue)
+			text := h.Text
+			if r := []rune(text); len(r) > 30 {
+				text = string(r[:30]) + "…"
+			}
+			if !strings.Contains(got, lib.T(lang, "check.seen_word", "text", text, "cue", c.Name.In(lang))) {
+				t.Errorf("%q: flag %s does not name %q (%s): %q", e.Draft, f.ID, h.Text, h.Cue, got)
+			}
+		}
+		afterNo := slices.Contains(e.Flags, tone.RepeatAsk) || slices.Contains(e.Flags, tone.ReasonAsk)
+		if afterNo != strings.Contains(got, lib.T(lang, "check.after_no")) {
+			t.Errorf("%q: the after-a-no answer shown = %v, want %v", e.Draft, !afterNo, afterNo)
+		}
+		if afterNo && !strings.Contains(got, lib.T(lang, "check.declined_pointer")) {
+			t.Errorf("%q: no pointer to /trust declined", e.Draft)
+		}
+		firstAsk := slices.Contains(e.Flags, tone.ContactAsk) && !afterNo
+		if firstAsk != strings.Contains(got, lib.T(lang, "check.if_declined")) {
+			t.Errorf("%q: the line about an earlier no shown = %v, want %v", e.Draft, !firstAsk, firstAsk)
+		}
+		if res.Pressured() && !afterNo && len(lib.Tone.Offers(res)) > 0 && len(controls(r)) == 0 {
 			t.Errorf("%q: no buttons to softer phrasings", e.Draft)
 		}
 	}
-	c := MustCoach(t, "ja-JP")
+	c := coaches["ja"]
 	if r := command(c, "チェック"); !strings.Contains(all(r), lib.T(trustbot.Japanese, "check.usage")) {
 		t.Errorf("empty check: %q", all(r))
 	}
@@ -297,6 +353,65 @@ func TestCheck(t *testing.T) {
 	if r := command(c, long); !strings.Contains(all(r), lib.T(trustbot.Japanese, "check.truncated", "max", strconv.Itoa(coach.MaxInput))) {
 		t.Errorf("long draft: truncation not said: %q", all(r))
 	}
+}
+
+// TestNoWayToAskAfterANo: a draft that asks again after a no, whether its
+// label says so or the check reads it so, is never answered with a way to
+// ask. The reply offers no situation that asks, quotes nothing that asks
+// for a contact, and says that not sending is a good choice.
+func TestNoWayToAskAfterANo(t *testing.T) {
+	lib := MustLibrary(t)
+	var drafts []tone.Sample
+	for _, e := range lib.Examples {
+		drafts = append(drafts, tone.Sample{Lang: e.Lang, Text: e.Draft, Labels: e.Flags, Where: fmt.Sprintf("%s:%d", e.File, e.Line)})
+	}
+	train, err := playbook.LoadCorpus(playbooks.FS, playbook.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drafts = append(drafts, train...)
+	asking := map[string]bool{}
+	for _, id := range lib.Tone.Asking {
+		sit, _ := lib.Situation(id)
+		for _, p := range sit.Phrasings {
+			for _, txt := range []playbook.Text{p.Polite, p.Casual} {
+				for _, s := range txt {
+					asking[s] = true
+				}
+			}
+		}
+	}
+	coaches := map[string]*coach.Coach{"ja": MustCoach(t, "ja-JP"), "en": MustCoach(t, "en-US")}
+	n := 0
+	for _, d := range drafts {
+		res := lib.Tone.Check(d.Text)
+		if !slices.Contains(d.Labels, tone.RepeatAsk) && !res.Has(tone.RepeatAsk) {
+			continue
+		}
+		n++
+		lang, _ := trustbot.ParseLang(d.Lang)
+		r := command(coaches[d.Lang], "check "+d.Text)
+		for _, c := range controls(r) {
+			if c.ID == coach.ActPhrase && slices.Contains(lib.Tone.Asking, c.Value) {
+				t.Errorf("%s %q: a repeat ask is offered %q, a way to ask", d.Where, d.Text, c.Value)
+			}
+		}
+		for _, b := range r.Blocks {
+			if b.Kind != trustbot.Quote {
+				continue
+			}
+			if asking[b.Text] || lib.Tone.Check(b.Text).Has(tone.ContactAsk) {
+				t.Errorf("%s %q: a repeat ask is answered with a way to ask: %q", d.Where, d.Text, b.Text)
+			}
+		}
+		if res.Has(tone.RepeatAsk) && !strings.Contains(all(r), lib.T(lang, "check.after_no")) {
+			t.Errorf("%s %q: no word that not sending is a good choice", d.Where, d.Text)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d repeat asks: too few for the test to show anything", n)
+	}
+	t.Logf("%d repeat asks answered without a way to ask", n)
 }
 
 // TestPhrasingsPassToneCheck: what trustbot suggests sending must pass its
@@ -307,8 +422,8 @@ func TestPhrasingsPassToneCheck(t *testing.T) {
 		for _, p := range s.Phrasings {
 			for _, text := range []playbook.Text{p.Polite, p.Casual} {
 				for lang, draft := range text {
-					if ids := playbook.FlagIDs(lib.ToneRules, draft); len(ids) > 0 {
-						t.Errorf("%s (%s): the tone check flags our own phrasing %v: %q", p.ID, lang, ids, draft)
+					if res := lib.Tone.Check(draft); res.Pressured() {
+						t.Errorf("%s (%s): the tone check flags our own phrasing %v: %q", p.ID, lang, res.IDs(), draft)
 					}
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -372,7 +373,14 @@ func (t *turn) situationList(query string, matches []*playbook.Situation) trustb
 	return r
 }
 
-// check runs the tone check on a draft.
+// maxSeen is how many of the words that raised a flag its line names.
+const maxSeen = 4
+
+// check runs the tone check on a draft. A draft that reads as written
+// after a no (asking again, asking why) is never answered with a way to
+// ask: it hears that not sending is a good choice, and gets what respects
+// the answer. A first ask for a contact hears that too, in one line, in
+// case the other person already said no.
 func (t *turn) check(draft string, truncated bool) trustbot.Reply {
 	draft = strings.TrimSpace(draft)
 	if draft == "" {
@@ -381,47 +389,45 @@ func (t *turn) check(draft string, truncated bool) trustbot.Reply {
 			{Kind: trustbot.Section, Title: t.tr("check.title"), Text: text},
 		}}
 	}
-	folded := playbook.FoldDraft(draft)
-	var fired []*playbook.ToneRule
-	for _, rule := range t.Library.ToneRules {
-		if rule.Matches(folded) {
-			fired = append(fired, rule)
+	tc := t.Library.Tone
+	res := tc.Check(draft)
+	var flags []tone.Flag
+	for _, f := range res.Flags {
+		if tone.Pressure(f.ID) {
+			flags = append(flags, f)
 		}
 	}
 	var r trustbot.Reply
-	if len(fired) == 0 {
+	if len(flags) == 0 {
 		r.Text = t.tr("check.clean")
 		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("check.clean_title"), Text: t.tr("check.clean")})
 	} else {
-		r.Text = t.tr("check.flagged", "count", strconv.Itoa(len(fired)))
+		r.Text = t.tr("check.flagged", "count", strconv.Itoa(len(flags)))
 		r.Add(trustbot.Block{Kind: trustbot.Header, Text: r.Text})
-		var soften []string
-		for _, rule := range fired {
-			r.Add(trustbot.Block{Kind: trustbot.Section, Title: "⚠ " + rule.Label.In(t.lang), Text: rule.Explain.In(t.lang)})
-			for _, s := range rule.Soften {
-				if !slices.Contains(soften, s) {
-					soften = append(soften, s)
-				}
-			}
+		for _, f := range flags {
+			tf, _ := tc.Flag(f.ID)
+			r.Add(trustbot.Block{Kind: trustbot.Section, Title: "⚠ " + tf.Label.In(t.lang),
+				Text: tf.Explain.In(t.lang) + "\n" + t.seen(f.Evidence)})
 		}
+	}
+	firstAsk := res.Has(tone.ContactAsk) && !res.AfterNo()
+	if firstAsk {
+		r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("check.if_declined")})
+	}
+	offers := tc.Offers(res)
+	switch {
+	case res.AfterNo():
 		r.Add(trustbot.Block{Kind: trustbot.Divider})
-		r.Add(trustbot.Block{Kind: trustbot.Section, Text: t.tr("check.softer_intro")})
-		var buttons []trustbot.Control
-		for i, id := range soften {
-			sit, ok := t.Library.Situation(id)
-			if !ok {
-				continue
-			}
-			if i < 2 && len(sit.Phrasings) > 0 {
-				p := sit.Phrasings[0]
-				r.Add(trustbot.Block{Kind: trustbot.Quote, Title: sit.Title.In(t.lang), Text: p.Polite.In(t.lang)})
-			}
-			if len(buttons) < 5 {
-				buttons = append(buttons, trustbot.Control{Kind: trustbot.Button, ID: ActPhrase, Value: sit.ID,
-					Label: t.tr("button.more_phrasings", "situation", sit.Title.In(t.lang))})
-			}
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("check.after_no_title"), Text: t.tr("check.after_no")})
+		buttons := t.offer(&r, offers, t.tr("check.after_no_offer"))
+		if tp, ok := t.Library.Topic(tc.AfterNoTopic); ok {
+			buttons = append(buttons, trustbot.Control{Kind: trustbot.Button, ID: ActTip, Value: tp.ID,
+				Label: t.tr("button.tips_on", "topic", tp.Title.In(t.lang))})
 		}
-		if len(buttons) > 0 {
+		r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: buttons})
+		r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("check.declined_pointer")})
+	case len(flags) > 0:
+		if buttons := t.offer(&r, offers, t.tr("check.softer_intro")); len(buttons) > 0 {
 			r.Add(trustbot.Block{Kind: trustbot.Actions, Controls: buttons})
 		}
 	}
@@ -430,6 +436,46 @@ func (t *turn) check(draft string, truncated bool) trustbot.Reply {
 	}
 	r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("check.not_stored")})
 	return r
+}
+
+// offer adds an introduction and the first phrasing of up to two of the
+// situations to r, and returns a button to each situation (at most five).
+func (t *turn) offer(r *trustbot.Reply, situations []string, intro string) []trustbot.Control {
+	var buttons []trustbot.Control
+	for _, id := range situations {
+		sit, ok := t.Library.Situation(id)
+		if !ok || len(sit.Phrasings) == 0 {
+			continue
+		}
+		if len(buttons) == 0 {
+			r.Add(trustbot.Block{Kind: trustbot.Section, Text: intro})
+		}
+		if len(buttons) < 2 {
+			r.Add(trustbot.Block{Kind: trustbot.Quote, Title: sit.Title.In(t.lang), Text: sit.Phrasings[0].Polite.In(t.lang)})
+		}
+		if len(buttons) < 5 {
+			buttons = append(buttons, trustbot.Control{Kind: trustbot.Button, ID: ActPhrase, Value: sit.ID,
+				Label: t.tr("button.more_phrasings", "situation", sit.Title.In(t.lang))})
+		}
+	}
+	return buttons
+}
+
+// seen is the line that names the words a flag was raised on, each with
+// the name of what it is.
+func (t *turn) seen(hits []tone.Hit) string {
+	var words []string
+	for _, h := range hits {
+		if len(words) == maxSeen {
+			break
+		}
+		name := h.Cue
+		if c, ok := t.Library.Tone.Cue(h.Cue); ok {
+			name = c.Name.In(t.lang)
+		}
+		words = append(words, t.tr("check.seen_word", "text", clip(h.Text, 30), "cue", name))
+	}
+	return t.tr("check.seen", "words", strings.Join(words, t.tr("check.seen_separator")))
 }
 
 // langCommand shows or sets the user's language.

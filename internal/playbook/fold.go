@@ -6,7 +6,7 @@ import (
 	"golang.org/x/text/width"
 )
 
-// FoldDraft prepares a draft for the tone rules: full-width letters, digits
+// FoldDraft folds text for comparing names: full-width letters, digits
 // and spaces become half-width (ＬＩＮＥ → line), half-width katakana
 // become full-width, and letters become lower case.
 func FoldDraft(s string) string {

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -70,9 +71,10 @@ func (e *LintError) Error() string {
 
 // Load reads and checks the content in fsys. On any problem other than a
 // warning it returns a *LintError listing all of them and no library:
-// broken content is never served.
+// broken content is never served. The tone examples are run by Lint, not
+// at every load.
 func Load(fsys fs.FS) (*Library, error) {
-	l, problems := load(fsys)
+	l, problems := load(fsys, false)
 	problems = slices.DeleteFunc(problems, func(p Problem) bool { return p.Warn })
 	if len(problems) > 0 {
 		return nil, &LintError{Problems: problems}
@@ -80,19 +82,26 @@ func Load(fsys fs.FS) (*Library, error) {
 	return l, nil
 }
 
-// Lint returns every problem in the content of fsys, sorted by file and line.
+// LoadAnyway reads the content in fsys and returns it with every problem
+// found, for tools that measure content still being written. The library
+// may be incomplete; never serve it.
+func LoadAnyway(fsys fs.FS) (*Library, []Problem) { return load(fsys, false) }
+
+// Lint returns every problem in the content of fsys, sorted by file and
+// line, the tone examples that the check gets wrong included.
 func Lint(fsys fs.FS) []Problem {
-	_, problems := load(fsys)
+	_, problems := load(fsys, true)
 	return problems
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 type loader struct {
-	fsys     fs.FS
-	problems []Problem
-	texts    []textAt // every text, for the style checks
-	style    doc
+	fsys        fs.FS
+	problems    []Problem
+	texts       []textAt // every text, for the style checks
+	style       doc
+	runExamples bool
 }
 
 // doc is one parsed file: its name and YAML tree, for line numbers.
@@ -264,8 +273,8 @@ func (ld *loader) yamlFiles(dir string) []string {
 
 func baseID(file string) string { return strings.TrimSuffix(path.Base(file), ".yaml") }
 
-func load(fsys fs.FS) (*Library, []Problem) {
-	ld := &loader{fsys: fsys}
+func load(fsys fs.FS, runExamples bool) (*Library, []Problem) {
+	ld := &loader{fsys: fsys, runExamples: runExamples}
 	l := &Library{
 		Journeys:   map[string]*Journey{},
 		ui:         map[trustbot.Lang]map[string]UIString{},
@@ -447,40 +456,11 @@ func (ld *loader) names(d doc, kind, id string, title Text, aliases Words, seen 
 }
 
 func (ld *loader) loadTone(l *Library) {
-	var rules struct {
-		Rules []*ToneRule `yaml:"rules"`
-	}
-	d, ok := ld.decode("tone/rules.yaml", &rules)
+	t := &Tone{}
+	d, ok := ld.decode("tone/rules.yaml", t)
 	if ok {
-		seen := map[string]string{}
-		for i, r := range rules.Rules {
-			if r == nil {
-				ld.addf(d, d.line("rules", i), "empty rule")
-				continue
-			}
-			ld.id(d, r.ID, "tone rule", seen, "rules", i)
-			ld.text(d, r.Label, true, MaxTitle, "rules", i, "label")
-			ld.text(d, r.Explain, true, MaxExplain, "rules", i, "explain")
-			if len(r.Match) == 0 {
-				ld.addf(d, d.line("rules", i), "rule %q has no match patterns", r.ID)
-			}
-			for _, set := range []map[string][]string{r.Match, r.Unless} {
-				for k := range set {
-					if _, ok := trustbot.ParseLang(k); !ok {
-						ld.addf(d, d.line("rules", i), "rule %q: unknown language %q", r.ID, k)
-					}
-				}
-			}
-			for _, err := range r.compile() {
-				ld.addf(d, d.line("rules", i), "rule %q: %v", r.ID, err)
-			}
-			for j, s := range r.Soften {
-				if _, ok := l.situations[s]; !ok {
-					ld.addf(d, d.line("rules", i, "soften", j), "rule %q: soften names unknown situation %q", r.ID, s)
-				}
-			}
-			l.ToneRules = append(l.ToneRules, r)
-		}
+		ld.checkTone(d, l, t)
+		l.Tone = t
 	}
 
 	var ex struct {
@@ -489,10 +469,6 @@ func (ld *loader) loadTone(l *Library) {
 	d, ok = ld.decode("tone/examples.yaml", &ex)
 	if !ok {
 		return
-	}
-	known := map[string]bool{}
-	for _, r := range l.ToneRules {
-		known[r.ID] = true
 	}
 	for i, e := range ex.Examples {
 		e.File, e.Line = d.file, d.line("examples", i)
@@ -503,35 +479,108 @@ func (ld *loader) loadTone(l *Library) {
 			ld.addf(d, e.Line, "example has no draft")
 		}
 		for _, f := range e.Flags {
-			if !known[f] {
-				ld.addf(d, e.Line, "example names unknown rule %q", f)
+			if !slices.Contains(tone.Flags, f) {
+				ld.addf(d, e.Line, "example names unknown flag %q (flags: %s)", f, strings.Join(tone.Flags, ", "))
 			}
 		}
 		l.Examples = append(l.Examples, e)
 	}
-	// Run the examples: a rule change that breaks one is a content
+	if !ld.runExamples || l.Tone == nil || l.Tone.Detector == nil {
+		return
+	}
+	// Run the examples: a pattern change that breaks one is a content
 	// problem, reported where a writer will see it.
 	for _, e := range l.Examples {
-		got := FlagIDs(l.ToneRules, e.Draft)
-		want := slices.Clone(e.Flags)
-		slices.Sort(want)
+		got := l.Tone.Check(e.Draft).IDs()
+		want := slices.Sorted(slices.Values(e.Flags))
 		if !slices.Equal(got, want) {
-			ld.addf(d, e.Line, "example %q: rules fired %v, want %v", clip(e.Draft, 40), got, want)
+			ld.addf(d, e.Line, "example %q: flags raised %v, want %v", clip(e.Draft, 40), got, want)
 		}
 	}
 }
 
-// FlagIDs returns the sorted IDs of the rules that fire on draft.
-func FlagIDs(rules []*ToneRule, draft string) []string {
-	folded := FoldDraft(draft)
-	var ids []string
-	for _, r := range rules {
-		if r.Matches(folded) {
-			ids = append(ids, r.ID)
+// checkTone checks tone/rules.yaml against the cues and flags the check
+// combines, and builds the detector.
+func (ld *loader) checkTone(d doc, l *Library, t *Tone) {
+	spec := tone.Spec{Replace: t.Replace, Words: t.Words}
+	seen := map[string]string{}
+	cueLine := map[string]int{}
+	for i, c := range t.Cues {
+		if c == nil {
+			ld.addf(d, d.line("cues", i), "empty cue")
+			continue
+		}
+		ld.id(d, c.ID, "tone cue", seen, "cues", i)
+		cueLine[c.ID] = d.line("cues", i)
+		if !slices.Contains(tone.Cues, c.ID) {
+			ld.addf(d, d.line("cues", i), "unknown cue %q: the check combines %s", c.ID, strings.Join(tone.Cues, ", "))
+		}
+		ld.text(d, c.Name, true, MaxLabel, "cues", i, "name")
+		for _, set := range []map[string][]string{c.Match, c.Except} {
+			for k := range set {
+				if _, ok := trustbot.ParseLang(k); !ok {
+					ld.addf(d, d.line("cues", i), "cue %q: unknown language %q", c.ID, k)
+				}
+			}
+		}
+		for _, lang := range trustbot.Langs {
+			if len(c.Match[string(lang)]) == 0 {
+				ld.addf(d, d.line("cues", i), "cue %q has no %s match patterns", c.ID, lang)
+			}
+		}
+		cs := tone.CueSpec{ID: c.ID}
+		for _, lang := range trustbot.Langs {
+			cs.Match = append(cs.Match, c.Match[string(lang)]...)
+			cs.Except = append(cs.Except, c.Except[string(lang)]...)
+		}
+		spec.Cues = append(spec.Cues, cs)
+	}
+	for _, id := range tone.Cues {
+		if _, ok := seen[id]; !ok {
+			ld.addf(d, d.line("cues"), "cue %q is missing", id)
 		}
 	}
-	slices.Sort(ids)
-	return ids
+	det, errs := tone.New(spec)
+	for _, err := range errs {
+		pe, _ := err.(tone.PatternError)
+		ld.addf(d, cueLine[pe.Cue], "%v", err)
+	}
+	t.Detector = det
+
+	seen = map[string]string{}
+	for i, f := range t.Flags {
+		if f == nil {
+			ld.addf(d, d.line("flags", i), "empty flag")
+			continue
+		}
+		ld.id(d, f.ID, "tone flag", seen, "flags", i)
+		if !slices.Contains(tone.Flags, f.ID) {
+			ld.addf(d, d.line("flags", i), "unknown flag %q: the check raises %s", f.ID, strings.Join(tone.Flags, ", "))
+		}
+		ld.text(d, f.Label, true, MaxTitle, "flags", i, "label")
+		ld.text(d, f.Explain, true, MaxExplain, "flags", i, "explain")
+		for j, s := range f.Offer {
+			if _, ok := l.situations[s]; !ok {
+				ld.addf(d, d.line("flags", i, "offer", j), "flag %q: offer names unknown situation %q", f.ID, s)
+			}
+			if (f.ID == tone.RepeatAsk || f.ID == tone.ReasonAsk) && slices.Contains(t.Asking, s) {
+				ld.addf(d, d.line("flags", i, "offer", j), "flag %q is raised after a no: it must not offer %q, a way to ask", f.ID, s)
+			}
+		}
+	}
+	for _, id := range tone.Flags {
+		if _, ok := seen[id]; !ok {
+			ld.addf(d, d.line("flags"), "flag %q is missing", id)
+		}
+	}
+	for j, s := range t.Asking {
+		if _, ok := l.situations[s]; !ok {
+			ld.addf(d, d.line("asking", j), "asking names unknown situation %q", s)
+		}
+	}
+	if _, ok := l.topics[t.AfterNoTopic]; !ok {
+		ld.addf(d, d.line("after_no_topic"), "after_no_topic names unknown topic %q", t.AfterNoTopic)
+	}
 }
 
 func clip(s string, n int) string {

@@ -1,17 +1,16 @@
-// Package playbook loads trustbot's content (tips, phrasings, tone rules,
+// Package playbook loads trustbot's content (tips, phrasings, the tone check,
 // journeys, check-in questions and interface strings) from YAML files in an
 // fs.FS, checks it with file and line for every problem, and answers lookups.
 package playbook
 
 import (
-	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -86,60 +85,94 @@ type Phrasing struct {
 // HasCasual reports whether the phrasing has a casual variant.
 func (p *Phrasing) HasCasual() bool { return len(p.Casual) > 0 }
 
-// ToneRule is one pattern of pressure the tone check flags.
-type ToneRule struct {
-	ID      string              `yaml:"id"`
-	Label   Text                `yaml:"label"`
-	Explain Text                `yaml:"explain"`
-	Match   map[string][]string `yaml:"match"`
-	Unless  map[string][]string `yaml:"unless"`
-	Soften  []string            `yaml:"soften"`
-
-	match, unless []*regexp.Regexp
+// ToneCue is one part of a draft the tone check looks for on its own (a
+// private contact, an ask, urgency...): its name, shown beside the words
+// it found, and its patterns.
+type ToneCue struct {
+	ID     string              `yaml:"id"`
+	Name   Text                `yaml:"name"`
+	Match  map[string][]string `yaml:"match"`
+	Except map[string][]string `yaml:"except"`
 }
 
-// Matches reports whether the rule fires on a draft that has already been
-// folded by FoldDraft.
-func (r *ToneRule) Matches(folded string) bool {
-	hit := false
-	for _, re := range r.match {
-		if re.MatchString(folded) {
-			hit = true
-			break
-		}
-	}
-	if !hit {
-		return false
-	}
-	for _, re := range r.unless {
-		if re.MatchString(folded) {
-			return false
-		}
-	}
-	return true
+// ToneFlag is one finding of the tone check: what it is called, why it
+// matters, and the phrasing situations the reply offers for it.
+type ToneFlag struct {
+	ID      string   `yaml:"id"`
+	Label   Text     `yaml:"label"`
+	Explain Text     `yaml:"explain"`
+	Offer   []string `yaml:"offer"`
 }
 
-// compile compiles every pattern it can and returns an error for each one
-// it cannot.
-func (r *ToneRule) compile() []error {
-	var errs []error
-	for _, set := range []struct {
-		src map[string][]string
-		dst *[]*regexp.Regexp
-	}{{r.Match, &r.match}, {r.Unless, &r.unless}} {
-		*set.dst = nil
-		for _, lang := range sortedKeys(set.src) {
-			for _, p := range set.src[lang] {
-				re, err := regexp.Compile(p)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("pattern %q: %v", p, err))
-					continue
-				}
-				*set.dst = append(*set.dst, re)
+// Tone is the tone check: the cues and flags of tone/rules.yaml and the
+// detector built from them.
+type Tone struct {
+	Replace      map[string]string `yaml:"replace"`
+	Words        map[string]string `yaml:"words"`
+	Cues         []*ToneCue        `yaml:"cues"`
+	Flags        []*ToneFlag       `yaml:"flags"`
+	Asking       []string          `yaml:"asking"`
+	AfterNoTopic string            `yaml:"after_no_topic"`
+
+	*tone.Detector `yaml:"-"`
+}
+
+// Cue returns the cue with the given ID.
+func (t *Tone) Cue(id string) (*ToneCue, bool) {
+	for _, c := range t.Cues {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// Flag returns the flag with the given ID.
+func (t *Tone) Flag(id string) (*ToneFlag, bool) {
+	for _, f := range t.Flags {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// Offers returns the phrasing situations a reply to the result offers, in
+// the order of its flags. A situation that asks for a contact or comes
+// back to an ask is offered only to a first ask: never to a draft written
+// after a no, nor to one that asks for nothing private.
+func (t *Tone) Offers(r tone.Result) []string {
+	firstAsk := r.Has(tone.ContactAsk) && !r.AfterNo()
+	var out []string
+	for _, f := range r.Flags {
+		tf, ok := t.Flag(f.ID)
+		if !ok {
+			continue
+		}
+		for _, s := range tf.Offer {
+			if slices.Contains(out, s) || (!firstAsk && slices.Contains(t.Asking, s)) {
+				continue
 			}
+			out = append(out, s)
 		}
 	}
-	return errs
+	return out
+}
+
+// AskedAfterNo counts the samples of lang labelled as a repeat ask whose
+// reply would offer a situation that asks: the check's promise is that
+// there are none.
+func (t *Tone) AskedAfterNo(samples []tone.Sample, lang string) int {
+	n := 0
+	for _, s := range samples {
+		if s.Lang != lang || !slices.Contains(s.Labels, tone.RepeatAsk) {
+			continue
+		}
+		if slices.ContainsFunc(t.Offers(t.Check(s.Text)), func(id string) bool { return slices.Contains(t.Asking, id) }) {
+			n++
+		}
+	}
+	return n
 }
 
 // ToneExample is a draft with the exact set of rules it must raise.
@@ -219,7 +252,7 @@ type Checkin struct {
 type Library struct {
 	Topics     []*Topic     // by Order
 	Situations []*Situation // by Order
-	ToneRules  []*ToneRule
+	Tone       *Tone
 	Examples   []ToneExample
 	Journeys   map[string]*Journey
 	Checkin    *Checkin

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
 )
@@ -38,10 +39,15 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 		"tips/beta.yaml:20: \"ALPHA\" names topic \"gamma\" and also topic \"alpha\"",
 		"phrasings/thanks.yaml:1: aliases has no ja words",
 		"phrasings/thanks.yaml:8: polite has unknown language \"fr\"",
-		"tone/rules.yaml:2: rule \"demand\": pattern \"教えて(\"",
-		"tone/rules.yaml:8: soften names unknown situation \"nowhere\"",
-		"tone/examples.yaml:5: example names unknown rule \"missing-rule\"",
-		"tone/examples.yaml:5: example \"hello there\": rules fired [] want [missing-rule]",
+		"tone/rules.yaml:2: cue \"contact\": pattern \"教えて(\"",
+		"tone/rules.yaml:2: cue \"meeting\" is missing",
+		"tone/rules.yaml:7: unknown cue \"nonsense\"",
+		"tone/rules.yaml:11: flag \"no-way-out\" is missing",
+		"tone/rules.yaml:14: flag \"repeat-ask\" is raised after a no: it must not offer \"thanks\"",
+		"tone/rules.yaml:14: flag \"repeat-ask\": offer names unknown situation \"nowhere\"",
+		"tone/examples.yaml:2: example \"give me your number\": flags raised [] want [contact-ask]",
+		"tone/examples.yaml:5: example names unknown flag \"missing-rule\"",
+		"tone/examples.yaml:5: example \"hello there\": flags raised [] want [missing-rule]",
 		"journeys/cooling.yaml:9: step \"cooling-day-7\" names unknown topic \"no-such-topic\"",
 		"journeys/cooling.yaml:11: days must increase",
 		"ui/ja.yaml:1: hello: placeholders [{name}] differ from the English []",
@@ -70,8 +76,20 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 	}
 	if _, err := playbook.Load(os.DirFS("testdata/bad")); err == nil {
 		t.Fatal("Load accepted broken content")
-	} else if le, ok := errors.AsType[*playbook.LintError](err); !ok || len(le.Problems) != len(problems)-1 {
-		t.Fatalf("Load error = %v, want a LintError with the %d problems that are not warnings", err, len(problems)-1)
+	} else if le, ok := errors.AsType[*playbook.LintError](err); !ok {
+		t.Fatalf("Load error = %v, want a LintError", err)
+	} else {
+		// Load reports every problem of the lint but the examples the tone
+		// check gets wrong: those run in the lint only.
+		for _, p := range le.Problems {
+			if !slices.Contains(got, p.String()) {
+				t.Errorf("Load reports %q, which the lint does not", p)
+			}
+		}
+		// and its warning, which Load leaves out too.
+		if n := len(problems) - len(le.Problems); n != 3 {
+			t.Errorf("Load reports %d problems, the lint %d: want the lint's two failing examples and its warning more", len(le.Problems), len(problems))
+		}
 	}
 }
 
@@ -117,6 +135,8 @@ func TestEmbeddedContent(t *testing.T) {
 	}
 }
 
+// TestToneExamples: the examples (run by the lint in TestEmbeddedContent)
+// must show, in each language, drafts that the check leaves clean.
 func TestToneExamples(t *testing.T) {
 	lib, err := playbook.Load(playbooks.FS)
 	if err != nil {
@@ -124,31 +144,13 @@ func TestToneExamples(t *testing.T) {
 	}
 	clean := map[string]int{}
 	for _, e := range lib.Examples {
-		got := playbook.FlagIDs(lib.ToneRules, e.Draft)
-		want := slices.Sorted(slices.Values(e.Flags))
-		if !slices.Equal(got, want) {
-			t.Errorf("%s:%d %q: fired %v, want %v", e.File, e.Line, e.Draft, got, want)
-		}
-		if len(want) == 0 {
+		if !slices.ContainsFunc(e.Flags, tone.Pressure) {
 			clean[e.Lang]++
 		}
 	}
 	for _, lang := range []string{"ja", "en"} {
 		if clean[lang] < 5 {
-			t.Errorf("only %d clean %s examples: the rules must be shown not to flag ordinary messages", clean[lang], lang)
-		}
-	}
-}
-
-func TestFoldDraft(t *testing.T) {
-	for in, want := range map[string]string{
-		"ＬＩＮＥ教えて":  "line教えて",
-		"Give Me":  "give me",
-		"ｶﾀｶﾅ":     "カタカナ",
-		"０９０－１２３４": "090-1234",
-	} {
-		if got := playbook.FoldDraft(in); got != want {
-			t.Errorf("FoldDraft(%q) = %q, want %q", in, got, want)
+			t.Errorf("only %d clean %s examples: the check must be shown not to flag ordinary messages", clean[lang], lang)
 		}
 	}
 }
@@ -229,6 +231,23 @@ func TestCatalogTypography(t *testing.T) {
 		}
 	}
 }
+
+func TestFoldDraft(t *testing.T) {
+	for in, want := range map[string]string{
+		"ＬＩＮＥ教えて":  "line教えて",
+		"Give Me":  "give me",
+		"ｶﾀｶﾅ":     "カタカナ",
+		"０９０－１２３４": "090-1234",
+	} {
+		if got := playbook.FoldDraft(in); got != want {
+			t.Errorf("FoldDraft(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestWarningsDoNotStopLoading: content whose only problems are warnings
+// (here: an ending limit no content could meet) loads, and Lint still
+// reports them.
 
 func TestT(t *testing.T) {
 	lib, err := playbook.Load(playbooks.FS)

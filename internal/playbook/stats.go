@@ -7,7 +7,8 @@ type Stats struct {
 	Languages  map[string]LangStats `json:"languages"`
 	Topics     map[string]int       `json:"tips_per_topic"`
 	Situations map[string]int       `json:"phrasings_per_situation"`
-	ToneRules  int                  `json:"tone_rules"`
+	ToneFlags  int                  `json:"tone_flags"`
+	ToneCues   int                  `json:"tone_cues"`
 	Examples   map[string]int       `json:"tone_examples"`
 	Journeys   map[string]int       `json:"journey_steps"`
 	Questions  int                  `json:"checkin_questions"`
@@ -31,8 +32,10 @@ func (l *Library) Stats() Stats {
 		Situations: map[string]int{},
 		Examples:   map[string]int{},
 		Journeys:   map[string]int{},
-		ToneRules:  len(l.ToneRules),
 		UIStrings:  len(l.Keys()),
+	}
+	if l.Tone != nil {
+		s.ToneFlags, s.ToneCues = len(l.Tone.Flags), len(l.Tone.Cues)
 	}
 	for _, lang := range trustbot.Langs {
 		code := string(lang)

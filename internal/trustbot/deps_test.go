@@ -16,8 +16,9 @@ const module = "github.com/trustbot/trustbot"
 // has to take its place in the picture on purpose.
 var allowed = map[string][]string{
 	"internal/trustbot":  {},
-	"internal/playbook":  {"internal/trustbot"},
-	"internal/coach":     {"internal/trustbot", "internal/playbook"},
+	"internal/tone":      {},
+	"internal/playbook":  {"internal/trustbot", "internal/tone"},
+	"internal/coach":     {"internal/trustbot", "internal/playbook", "internal/tone"},
 	"internal/sqlite":    {"internal/trustbot", "internal/secret"},
 	"internal/secret":    {},
 	"internal/metrics":   {"internal/trustbot"},
@@ -28,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/fakeslack": {},
 	"playbooks":          {},
 	"cmd/trustbot": {
-		"internal/trustbot", "internal/playbook", "internal/coach", "internal/sqlite",
+		"internal/trustbot", "internal/playbook", "internal/tone", "internal/coach", "internal/sqlite",
 		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "internal/metrics", "playbooks",
 	},
 }
@@ -37,6 +38,7 @@ var allowed = map[string][]string{
 // the module must not reach for them directly (cmd never touches slack-go
 // or the SQLite driver: the adapters hide them).
 var thirdParty = map[string][]string{
+	"internal/tone":      {"golang.org/x/text"},
 	"internal/playbook":  {"go.yaml.in/yaml/v3", "golang.org/x/text"},
 	"internal/coach":     {"golang.org/x/text"},
 	"internal/sqlite":    {"modernc.org/sqlite"},

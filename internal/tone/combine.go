@@ -1,0 +1,201 @@
+package tone
+
+import "slices"
+
+// The rules that turn cues into flags. A cue counts in its own sentence:
+// "もう一度資料を送ります。よかったらLINE交換しませんか" asks for LINE the
+// first time, because the "again" is about the documents. A sentence about
+// a work matter (資料, the client, a deadline) and no private contact or
+// meeting lends none of its cues to a personal ask.
+
+type sentence map[string][]Hit
+
+func (s sentence) has(ids ...string) bool {
+	for _, id := range ids {
+		if len(s[id]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// personal: the sentence names a private contact, or a meeting that is
+// private: not with a group, not about work.
+func (s sentence) personal() bool {
+	return s.has(CueContact) || s.has(CueMeeting) && !s.has(CueGroup, CueWork)
+}
+
+// why: the sentence asks why they said no.
+func (s sentence) why() bool {
+	return s.has(CueWhyNo) || s.has(CueReason) && s.has(CueRefusal, CueDeclined)
+}
+
+// work: the sentence is about a work matter and nothing private.
+func (s sentence) work() bool { return s.has(CueWork) && !s.personal() }
+
+// evidence collects the hits of the given cues in s.
+func (s sentence) evidence(ids ...string) []Hit {
+	var out []Hit
+	for _, id := range ids {
+		out = append(out, s[id]...)
+	}
+	return out
+}
+
+func combine(found []map[string][]Hit) []Flag {
+	sents := make([]sentence, len(found))
+	for i, f := range found {
+		sents[i] = sentence(f)
+	}
+	ev := map[string][]Hit{}
+	add := func(id string, hits ...Hit) {
+		if _, ok := ev[id]; !ok {
+			ev[id] = []Hit{}
+		}
+		for _, h := range hits {
+			if !containsHit(ev[id], h) {
+				ev[id] = append(ev[id], h)
+			}
+		}
+	}
+
+	// What points back to an earlier no, outside work talk: asking again,
+	// or the no itself.
+	var again, declined []Hit
+	for _, s := range sents {
+		if !s.work() {
+			again = append(again, s.evidence(CueAgain)...)
+			declined = append(declined, s.evidence(CueDeclined)...)
+		}
+	}
+	back := append(slices.Clip(again), declined...)
+
+	// An ask for a private contact or meeting: both in one sentence, or
+	// the ask in a sentence next to it ("A hike on Sunday. Want to
+	// join?"). Asking why they said no is not an ask for the contact. A
+	// private contact named next to words of asking again is an ask too
+	// ("考え直してくれた？番号の件").
+	asks := false
+	for i, s := range sents {
+		if !s.personal() || s.why() {
+			continue
+		}
+		ask := s.evidence(CueAsk, CueDemand)
+		for _, j := range []int{i + 1, i - 1} {
+			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() {
+				ask = sents[j].evidence(CueAsk, CueDemand)
+			}
+		}
+		if len(ask) == 0 && len(again) == 0 {
+			continue
+		}
+		asks = true
+		add(ContactAsk, s.evidence(CueContact, CueMeeting)...)
+		add(ContactAsk, ask...)
+	}
+	softened := false
+	for _, s := range sents {
+		if s.has(CueSoften) {
+			softened = true
+		}
+	}
+
+	for i, s := range sents {
+		// Asking again: the ask together with what points back to a no,
+		// or a "you said no, but..." with an ask of its own.
+		if asks && len(back) > 0 {
+			add(RepeatAsk, back...)
+			add(RepeatAsk, ev[ContactAsk]...)
+		}
+		// Asking again why, about something private.
+		if s.why() && s.personal() && len(again) > 0 {
+			add(RepeatAsk, again...)
+			add(RepeatAsk, s.evidence(CueContact, CueMeeting)...)
+		}
+		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() {
+			add(RepeatAsk, s.evidence(CueDeclined, CueAsk, CueContact, CueMeeting)...)
+		}
+
+		// Why they said no. A bare "why not?" next to work talk is about
+		// the work.
+		aboutWork := s.work() || !s.has(CueDeclined) && !s.personal() && nearWork(sents, i)
+		if s.has(CueWhyNo) && !aboutWork {
+			add(ReasonAsk, s.evidence(CueWhyNo)...)
+		}
+		bare := s.has(CueReason) && len(s) == 1 && i > 0 && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work()
+		if bare {
+			add(ReasonAsk, s.evidence(CueReason)...)
+			add(ReasonAsk, sents[i-1].evidence(CueRefusal, CueDeclined)...)
+		}
+		if s.has(CueReason) && (s.has(CueRefusal, CueDeclined) || s.personal()) && !aboutWork {
+			add(ReasonAsk, s.evidence(CueReason, CueRefusal, CueDeclined, CueContact, CueMeeting)...)
+		}
+
+		// A demand about something personal or about its answer (or
+		// demanding the reason of a no).
+		// (The object may be in the sentence before: "LINE ID です！追加しといて".)
+		prevWhy := i > 0 && sents[i-1].why()
+		prevPersonal := i > 0 && sents[i-1].personal()
+		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored)
+		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || prevPersonal && asks && !s.has(CueSoften)) {
+			add(Demand, s.evidence(CueDemand, CueContact, CueMeeting, CueReply)...)
+		}
+
+		// Urgency about something personal or about the answer, in the
+		// same sentence or right next to the personal ask; not next to
+		// work talk.
+		if s.has(CueRush) && !s.work() && (s.personal() || !nearWork(sents, i)) {
+			near := s.personal() || s.has(CueReply)
+			for _, j := range []int{i - 1, i + 1} {
+				if j >= 0 && j < len(sents) && (sents[j].personal() && sents[j].has(CueAsk) || sents[j].has(CueReply)) {
+					near = true
+				}
+			}
+			if near {
+				add(Rush, s.evidence(CueRush, CueReply, CueContact, CueMeeting)...)
+			}
+		}
+		if s.has(CueIgnored) {
+			add(Rush, s.evidence(CueIgnored)...)
+		}
+
+		// Guilt, or comparing with others about something personal.
+		if s.has(CueGuilt) && !s.work() {
+			add(Guilt, s.evidence(CueGuilt)...)
+		}
+		if s.has(CueCompare) && !s.work() {
+			add(Guilt, s.evidence(CueCompare, CueContact)...)
+		}
+
+		if s.has(CueHint) {
+			add(Hinting, s.evidence(CueHint)...)
+		}
+	}
+
+	// A personal ask with nothing that makes "no" easy.
+	if asks && !softened {
+		add(NoWayOut, ev[ContactAsk]...)
+	}
+
+	var flags []Flag
+	for _, id := range Flags {
+		if hits, ok := ev[id]; ok {
+			flags = append(flags, Flag{ID: id, Evidence: hits})
+		}
+	}
+	return flags
+}
+
+// nearWork reports whether a sentence next to sents[i] is about work.
+func nearWork(sents []sentence, i int) bool {
+	return i > 0 && sents[i-1].work() || i+1 < len(sents) && sents[i+1].work()
+}
+
+func containsHit(hits []Hit, h Hit) bool {
+	for _, o := range hits {
+		if o == h {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,286 @@
+// Package tone reads a draft message to a colleague and finds what in it may
+// pressure the reader: an ask for a private contact or a private meeting,
+// asked again after a no, as a demand, in a rush, with a "why", with guilt,
+// or with no easy way to decline. It looks for small cues one by one
+// (patterns given as data, in both languages) and combines them by the
+// rules written once in this package, so that wording never seen before
+// still lands and every flag can say what it saw.
+package tone
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Cue IDs: the parts of a draft looked for separately. The patterns of
+// each come from the content; the rules that combine them are in combine.
+const (
+	CueContact  = "contact"  // a private contact: LINE, a personal number, a private account
+	CueMeeting  = "meeting"  // a private meeting: the two of us, a date, the weekend
+	CueAsk      = "ask"      // a request or a question form
+	CueAgain    = "again"    // asking again: もう一度, やっぱり, reconsider
+	CueDeclined = "declined" // an earlier no from the reader: 断られた, you said no
+	CueDemand   = "demand"   // a demand or an imperative: 教えろ, 送れ, give me
+	CueGroup    = "group"    // a group: みんなで, the whole team (an outing with them is not private)
+	CueRush     = "rush"     // urgency: 今すぐ, 今日中, asap
+	CueReply    = "reply"    // pressing for an answer: 返事して, answer me
+	CueIgnored  = "ignored"  // reproaching silence: 既読無視, left me on read
+	CueReason   = "reason"   // asking why: なんで, why, how come
+	CueRefusal  = "refusal"  // a word of refusal: だめ, 無理, say no
+	CueWhyNo    = "why-no"   // the reason of a no asked in one phrase: was it me?
+	CueGuilt    = "guilt"    // guilt-tripping: after all I did, 貸し
+	CueCompare  = "compare"  // comparing with others: みんな教えてくれた
+	CueSoften   = "soften"   // a softener that makes "no" easy: よかったら, no worries if not
+	CueWork     = "work"     // a work matter: 資料, the client, a deadline
+	CueHint     = "hint"     // hinting without naming: 誰かさん, you know who you are
+)
+
+// Cues lists every cue ID; the content must give patterns for each.
+var Cues = []string{
+	CueContact, CueMeeting, CueAsk, CueAgain, CueDeclined, CueDemand, CueGroup,
+	CueRush, CueReply, CueIgnored, CueReason, CueRefusal, CueWhyNo, CueGuilt,
+	CueCompare, CueSoften, CueWork, CueHint,
+}
+
+// Flag IDs: what the check reports, in the order it reports them.
+const (
+	RepeatAsk  = "repeat-ask" // asks again after a no, or says it is asking again
+	ReasonAsk  = "reason-ask" // asks why they said no
+	Demand     = "demand"     // a personal ask as a demand
+	Rush       = "rush"       // urgency about a personal ask or its answer
+	Guilt      = "guilt"      // guilt-tripping or comparing with others
+	NoWayOut   = "no-way-out" // a personal ask with nothing that makes "no" easy
+	Hinting    = "hinting"    // a hint aimed at someone without naming them
+	ContactAsk = "contact-ask"
+)
+
+// Flags lists every flag ID, the pressure flags first. ContactAsk is
+// information (the draft asks for a private contact or meeting), not a
+// flag of pressure by itself.
+var Flags = []string{RepeatAsk, ReasonAsk, Demand, Rush, Guilt, NoWayOut, Hinting, ContactAsk}
+
+// Pressure reports whether flag id is one of pressure (every flag but
+// ContactAsk).
+func Pressure(id string) bool { return id != ContactAsk && slices.Contains(Flags, id) }
+
+// CueSpec is the data of one cue: the patterns that find it and the
+// patterns of look-alikes that do not count ("line manager" for LINE).
+// Patterns are RE2, written for normalized text (see Normalize): lower
+// case, half-width letters and digits.
+type CueSpec struct {
+	ID     string
+	Match  []string
+	Except []string // a match that overlaps a match of one of these is dropped
+}
+
+// Spec is everything the detector is built from.
+type Spec struct {
+	Cues []CueSpec
+	// Replace maps a substring to what it stands for, after folding
+	// (🙏 → お願い); Words maps a whole Latin word (u → you).
+	Replace map[string]string
+	Words   map[string]string
+}
+
+// PatternError is a pattern that does not compile.
+type PatternError struct {
+	Cue, Pattern string
+	Err          error
+}
+
+func (e PatternError) Error() string {
+	return fmt.Sprintf("cue %q: pattern %q: %v", e.Cue, e.Pattern, e.Err)
+}
+
+// Detector finds cues in drafts and combines them into flags. It is safe
+// for concurrent use.
+type Detector struct {
+	cues    map[string]*cue
+	lits    *literalIndex
+	norm    *strings.Replacer
+	words   map[string]string
+	missing []string
+}
+
+type cue struct {
+	match, except []pattern
+}
+
+// New builds a detector. It returns every pattern that does not compile;
+// the detector is usable with the rest.
+func New(spec Spec) (*Detector, []error) {
+	d := &Detector{cues: map[string]*cue{}, words: spec.Words}
+	var errs []error
+	for _, cs := range spec.Cues {
+		c := d.cues[cs.ID]
+		if c == nil {
+			c = &cue{}
+			d.cues[cs.ID] = c
+		}
+		for _, set := range []struct {
+			src []string
+			dst *[]pattern
+		}{{cs.Match, &c.match}, {cs.Except, &c.except}} {
+			for _, p := range set.src {
+				pts, err := compilePattern(foldKana(p))
+				if err != nil {
+					errs = append(errs, PatternError{cs.ID, p, err})
+					continue
+				}
+				*set.dst = append(*set.dst, pts...)
+			}
+		}
+	}
+	d.indexLiterals()
+	var pairs []string
+	for _, k := range slices.Sorted(mapKeys(spec.Replace)) {
+		pairs = append(pairs, fold(k), spec.Replace[k])
+	}
+	d.norm = strings.NewReplacer(pairs...)
+	return d, errs
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Hit is one cue found in a draft: the words as the check read them.
+type Hit struct {
+	Cue      string
+	Text     string
+	Sentence int
+}
+
+// Flag is one finding, with the cues that raised it.
+type Flag struct {
+	ID       string
+	Evidence []Hit
+}
+
+// Result is what the check found in a draft.
+type Result struct {
+	Flags []Flag // in the order of Flags
+	Hits  []Hit  // every cue found, in reading order
+}
+
+// Has reports whether the flag id was raised.
+func (r Result) Has(id string) bool {
+	return slices.ContainsFunc(r.Flags, func(f Flag) bool { return f.ID == id })
+}
+
+// Flag returns the flag id, if raised.
+func (r Result) Flag(id string) (Flag, bool) {
+	for _, f := range r.Flags {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Flag{}, false
+}
+
+// IDs returns the IDs of the raised flags, sorted.
+func (r Result) IDs() []string {
+	ids := make([]string, 0, len(r.Flags))
+	for _, f := range r.Flags {
+		ids = append(ids, f.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Pressured reports whether any flag of pressure was raised.
+func (r Result) Pressured() bool {
+	return slices.ContainsFunc(r.Flags, func(f Flag) bool { return Pressure(f.ID) })
+}
+
+// AfterNo reports whether the draft reads as written after a "no": it asks
+// again, or asks why. Such a draft is never answered with a way to ask.
+func (r Result) AfterNo() bool { return r.Has(RepeatAsk) || r.Has(ReasonAsk) }
+
+// Check reads a draft.
+func (d *Detector) Check(draft string) Result {
+	sents := Sentences(d.Normalize(draft))
+	var r Result
+	found := make([]map[string][]Hit, len(sents))
+	for i, shown := range sents {
+		found[i] = map[string][]Hit{}
+		// Patterns read katakana as hiragana (ダメ, だめ, ﾀﾞﾒ alike); the
+		// words shown are the draft's. Both have the same byte offsets.
+		s := foldKana(shown)
+		seen := d.lits.find(s)
+		for _, id := range Cues {
+			c := d.cues[id]
+			if c == nil {
+				continue
+			}
+			for _, h := range c.find(s, seen) {
+				hit := Hit{Cue: id, Text: strings.TrimSpace(shown[h[0]:h[1]]), Sentence: i}
+				found[i][id] = append(found[i][id], hit)
+				r.Hits = append(r.Hits, hit)
+			}
+		}
+	}
+	r.Flags = combine(found)
+	return r
+}
+
+// indexLiterals gives every literal of every pattern an ID in one index.
+func (d *Detector) indexLiterals() {
+	ids := map[string]int32{}
+	var lits []string
+	for _, c := range d.cues {
+		for _, set := range [][]pattern{c.match, c.except} {
+			for i := range set {
+				set[i].ids = nil
+				for _, l := range set[i].lits {
+					id, ok := ids[l]
+					if !ok {
+						id = int32(len(lits))
+						ids[l] = id
+						lits = append(lits, l)
+					}
+					set[i].ids = append(set[i].ids, id)
+				}
+			}
+		}
+	}
+	d.lits = newLiteralIndex(lits)
+}
+
+// find returns the spans of s where the cue is found, without look-alikes;
+// seen tells which literals s holds.
+func (c *cue) find(s string, seen []bool) [][2]int {
+	var out [][2]int
+	var except [][]int
+	for _, p := range c.except {
+		if p.may(seen) {
+			except = append(except, p.re.FindAllStringIndex(s, -1)...)
+		}
+	}
+	for _, p := range c.match {
+		if !p.may(seen) {
+			continue
+		}
+		for _, m := range p.re.FindAllStringIndex(s, -1) {
+			if m[0] == m[1] {
+				continue
+			}
+			if slices.ContainsFunc(except, func(e []int) bool { return e[0] < m[1] && m[0] < e[1] }) {
+				continue
+			}
+			if slices.ContainsFunc(out, func(o [2]int) bool { return o[0] < m[1] && m[0] < o[1] }) {
+				continue // the same words found by another pattern
+			}
+			out = append(out, [2]int{m[0], m[1]})
+		}
+	}
+	slices.SortFunc(out, func(a, b [2]int) int { return a[0] - b[0] })
+	return out
+}

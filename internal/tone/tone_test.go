@@ -1,0 +1,154 @@
+package tone
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	d, errs := New(Spec{
+		Replace: map[string]string{"🙏": " お願い "},
+		Words:   map[string]string{"u": "you", "ur": "your", "plz": "please"},
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for in, want := range map[string]string{
+		"ＬＩＮＥ教えて？！":             "line教えて?!",
+		"ｶﾀｶﾅ　ＯＫ":               "カタカナ ok",
+		"Give me UR number plz": "give me your number please",
+		"教えて🙏🙏":                 "教えて お願い お願い ", // the replacement, not the run, is kept
+		"教えてーーー！！！":             "教えてー!",
+		"pleeeeease":            "pleease",
+		"what’s up":             "what's up",
+		"LINE😊教えて👍🏻":            "line 教えて ",
+		"u\u200d":               "you",
+		"ok   then":             "ok then",
+	} {
+		if got := d.Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSentences(t *testing.T) {
+	for in, want := range map[string][]string{
+		"しつこくてごめん!やっぱりlineだめ?": {"しつこくてごめん!", "やっぱりlineだめ?"},
+		"だめ?!ねえ。":                  {"だめ?!", "ねえ。"},
+		"the rate is 3.5. ok? yes": {"the rate is 3.5.", "ok?", "yes"},
+		"line 1\nline 2":           {"line 1", "line 2"},
+		"after 3.5 hours…and that": {"after 3.5 hours…", "and that"},
+		"":                         nil,
+		"   ":                      nil,
+		"udon for lunch? why not!": {"udon for lunch?", "why not!"},
+	} {
+		if got := Sentences(in); !slices.Equal(got, want) {
+			t.Errorf("Sentences(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSplitTop(t *testing.T) {
+	for in, want := range map[string][]string{
+		`a|b`:          {`a`, `b`},
+		`(?:a|b)c|d`:   {`(?:a|b)c`, `d`},
+		`[|]x|y`:       {`[|]x`, `y`},
+		`[]|]x|y`:      {`[]|]x`, `y`},
+		`\|x|y`:        {`\|x`, `y`},
+		`[^]|a]b|c`:    {`[^]|a]b`, `c`},
+		`only`:         {`only`},
+		`x(?:y|(z|w))`: {`x(?:y|(z|w))`},
+	} {
+		if got := splitTop(in); !slices.Equal(got, want) {
+			t.Errorf("splitTop(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// prefilterSpec has patterns of every shape the content uses: classes,
+// counted repeats, anchors, optional parts, Japanese and English.
+var prefilterSpec = Spec{Cues: []CueSpec{
+	{ID: CueContact, Match: []string{`line|ライン`, `(?:^|[^\p{Han}a-z])番号(?:を|も)?教え`, `\byour (?:phone )?(?:number|cell)\b`},
+		Except: []string{`line ?works`, `\bline (?:manager|up)\b`}},
+	{ID: CueAsk, Match: []string{`教え|ください|[a-z][^?]*\?`, `\b(?:can|could) (?:i|you)\b`}},
+	{ID: CueAgain, Match: []string{`もう(?:一度|1回)|やっぱ(?:り)?`, `\bagain\b`}},
+	{ID: CueRush, Match: []string{`今すぐ|今日中|\b(?:asap|right now)\b`}},
+	{ID: CueWork, Match: []string{`資料|会議|\b(?:client|report)s?\b`}},
+	{ID: CueSoften, Match: []string{`(?:もし)?よかったら|無理(?:なら|しないで)`, `\bno worries(?: if not)?\b`}},
+	{ID: CueReason, Match: []string{`なんで|\bwhy\b`}},
+	{ID: CueRefusal, Match: []string{`だめ|[^a-z]ng(?:$|[^a-z])|\bno\b`}},
+	{ID: CueMeeting, Match: []string{`(?:二人|2人)(?:だけ)?で[^。]{0,6}(?:飲み|ご飯)`, `x{2,}y`}},
+}}
+
+// FuzzPrefilter: skipping a pattern whose literals are absent never
+// changes what the check finds.
+func FuzzPrefilter(f *testing.F) {
+	for _, s := range []string{"LINE教えて", "もう一度聞くけど、lineだめ？", "can you send your number asap?", "line works", "2人だけで飲み", "xxy", "ng", "番号を教えて", "社員番号を教えて"} {
+		f.Add(s)
+	}
+	fast, errs := New(prefilterSpec)
+	if len(errs) > 0 {
+		f.Fatal(errs)
+	}
+	slow, _ := New(prefilterSpec)
+	for _, c := range slow.cues {
+		for i := range c.match {
+			c.match[i].lits = nil
+		}
+		for i := range c.except {
+			c.except[i].lits = nil
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, b := fast.Check(s), slow.Check(s)
+		if !slices.Equal(a.Hits, b.Hits) || !slices.Equal(a.IDs(), b.IDs()) {
+			t.Fatalf("%q: with the prefilter %v %v, without %v %v", s, a.Hits, a.IDs(), b.Hits, b.IDs())
+		}
+	})
+}
+
+func TestRequiredLiterals(t *testing.T) {
+	for p, want := range map[string][]string{
+		`line|ライン`:                 {"line", "ライン"},
+		`\byour (?:number|cell)\b`: {"your "},
+		`(?:^|[^の])連絡先`:            {"連絡先"},
+		`x*y?`:                     nil,
+		`[a-z][^?]*\?`:             {"?"},
+	} {
+		pts, err := compilePattern(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, pt := range pts {
+			got = append(got, pt.lits...)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: literals %q, want %q", p, got, want)
+		}
+	}
+}
+
+func TestLiteralIndex(t *testing.T) {
+	lits := []string{"he", "she", "his", "hers", "ライン", "イン", "a", "line"}
+	ix := newLiteralIndex(lits)
+	for text, want := range map[string][]string{
+		"ushers": {"he", "she", "hers"},
+		"オンライン":  {"ライン", "イン"},
+		"linea":  {"a", "line"},
+		"":       nil,
+		"xyz":    nil,
+	} {
+		var got []string
+		for id, ok := range ix.find(text) {
+			if ok {
+				got = append(got, lits[id])
+			}
+		}
+		slices.Sort(got)
+		w := slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, w) {
+			t.Errorf("%q: found %q, want %q", text, got, w)
+		}
+	}
+}
