@@ -356,20 +356,24 @@ func TestCheck(t *testing.T) {
 }
 
 // TestNoWayToAskAfterANo: a draft that asks again after a no, whether its
-// label says so or the check reads it so, is never answered with a way to
-// ask. The reply offers no situation that asks, quotes nothing that asks
-// for a contact, and says that not sending is a good choice.
+// label says so (in the examples and both parts of the corpus) or the
+// check reads it so, is never answered with a way to ask. The reply offers
+// no situation that asks, quotes nothing that asks for a contact, and,
+// when the check reads it as a repeat ask, says that not sending is a good
+// choice.
 func TestNoWayToAskAfterANo(t *testing.T) {
 	lib := MustLibrary(t)
 	var drafts []tone.Sample
 	for _, e := range lib.Examples {
 		drafts = append(drafts, tone.Sample{Lang: e.Lang, Text: e.Draft, Labels: e.Flags, Where: fmt.Sprintf("%s:%d", e.File, e.Line)})
 	}
-	train, err := playbook.LoadCorpus(playbooks.FS, playbook.Train)
-	if err != nil {
-		t.Fatal(err)
+	for _, split := range []string{playbook.Train, playbook.Holdout} {
+		c, err := playbook.LoadCorpus(playbooks.FS, split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drafts = append(drafts, c...)
 	}
-	drafts = append(drafts, train...)
 	asking := map[string]bool{}
 	for _, id := range lib.Tone.Asking {
 		sit, _ := lib.Situation(id)

@@ -563,8 +563,8 @@ func (ld *loader) checkTone(d doc, l *Library, t *Tone) {
 			if _, ok := l.situations[s]; !ok {
 				ld.addf(d, d.line("flags", i, "offer", j), "flag %q: offer names unknown situation %q", f.ID, s)
 			}
-			if (f.ID == tone.RepeatAsk || f.ID == tone.ReasonAsk) && slices.Contains(t.Asking, s) {
-				ld.addf(d, d.line("flags", i, "offer", j), "flag %q is raised after a no: it must not offer %q, a way to ask", f.ID, s)
+			if slices.Contains(t.Asking, s) {
+				ld.addf(d, d.line("flags", i, "offer", j), "flag %q offers %q, a way to ask: the check cannot know whether this person already said no", f.ID, s)
 			}
 		}
 	}

@@ -139,10 +139,9 @@ func (t *Tone) Flag(id string) (*ToneFlag, bool) {
 
 // Offers returns the phrasing situations a reply to the result offers, in
 // the order of its flags. A situation that asks for a contact or comes
-// back to an ask is offered only to a first ask: never to a draft written
-// after a no, nor to one that asks for nothing private.
+// back to an ask is never offered (the lint refuses one in a flag): the
+// check cannot know whether this person already said no.
 func (t *Tone) Offers(r tone.Result) []string {
-	firstAsk := r.Has(tone.ContactAsk) && !r.AfterNo()
 	var out []string
 	for _, f := range r.Flags {
 		tf, ok := t.Flag(f.ID)
@@ -150,7 +149,7 @@ func (t *Tone) Offers(r tone.Result) []string {
 			continue
 		}
 		for _, s := range tf.Offer {
-			if slices.Contains(out, s) || (!firstAsk && slices.Contains(t.Asking, s)) {
+			if slices.Contains(out, s) || slices.Contains(t.Asking, s) {
 				continue
 			}
 			out = append(out, s)

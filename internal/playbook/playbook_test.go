@@ -43,7 +43,7 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 		"tone/rules.yaml:2: cue \"meeting\" is missing",
 		"tone/rules.yaml:7: unknown cue \"nonsense\"",
 		"tone/rules.yaml:11: flag \"no-way-out\" is missing",
-		"tone/rules.yaml:14: flag \"repeat-ask\" is raised after a no: it must not offer \"thanks\"",
+		"tone/rules.yaml:14: flag \"repeat-ask\" offers \"thanks\", a way to ask",
 		"tone/rules.yaml:14: flag \"repeat-ask\": offer names unknown situation \"nowhere\"",
 		"tone/examples.yaml:2: example \"give me your number\": flags raised [] want [contact-ask]",
 		"tone/examples.yaml:5: example names unknown flag \"missing-rule\"",
