@@ -96,11 +96,10 @@ func (e PatternError) Error() string {
 // Detector finds cues in drafts and combines them into flags. It is safe
 // for concurrent use.
 type Detector struct {
-	cues    map[string]*cue
-	lits    *literalIndex
-	norm    *strings.Replacer
-	words   map[string]string
-	missing []string
+	cues  map[string]*cue
+	lits  *literalIndex
+	norm  *strings.Replacer
+	words map[string]string
 }
 
 type cue struct {
