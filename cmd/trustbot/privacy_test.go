@@ -160,7 +160,7 @@ func TestRetention(t *testing.T) {
 			t.Fatalf("seed: %v %v", ds, err)
 		}
 		db.MarkSending(ctx, ds[0].ID, "seed", at)
-		db.MarkSent(ctx, ds[0].ID, trustbot.Posted{Channel: "D" + jaUser, TS: "1.1"}, at)
+		db.MarkSent(ctx, ds[0].ID, "seed", trustbot.Posted{Channel: "D" + jaUser, TS: "1.1"}, at)
 		db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: ds[0].ID, UserKey: k, Note: "note of " + at.Format("2006"), AnsweredAt: at})
 	}
 	db.Close()

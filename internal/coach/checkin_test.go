@@ -60,7 +60,7 @@ func (e *checkinEnv) deliver(t *testing.T) []trustbot.Delivery {
 	}
 	for _, d := range ds {
 		e.db.MarkSending(ctx, d.ID, "test", e.now)
-		e.db.MarkSent(ctx, d.ID, trustbot.Posted{Channel: "D" + d.User, TS: "1.1"}, e.now)
+		e.db.MarkSent(ctx, d.ID, "test", trustbot.Posted{Channel: "D" + d.User, TS: "1.1"}, e.now)
 	}
 	return ds
 }
@@ -159,7 +159,7 @@ func TestCheckinAnswerSnoozeSkip(t *testing.T) {
 
 	t.Run("LateAnswerClosesWhenANewerOneIsSent", func(t *testing.T) {
 		e.db.MarkSending(context.Background(), id, "t", e.now)
-		e.db.MarkSent(context.Background(), id, trustbot.Posted{Channel: "DU1", TS: "1.1"}, e.now)
+		e.db.MarkSent(context.Background(), id, "t", trustbot.Posted{Channel: "DU1", TS: "1.1"}, e.now)
 		// Still counts on Monday, before the next one.
 		e.now = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 		if r := e.press(user, coach.ActAnswer, id+":"+q.ID+":"+q.Choices[1].ID); strings.Contains(all(r), "closed") {

@@ -281,14 +281,21 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, d.searchFrom(del))
 		switch {
 		case trustbot.ErrorCode(err) == trustbot.EUNREACHABLE:
-			d.Store.MarkFailed(ctx, del.ID, err.Error())
+			if !d.markFailed(ctx, del, err.Error()) {
+				continue
+			}
 			d.Coach.Unreachable(ctx, del, errMessage(err), now)
 			d.Logger.Warn("delivery left sending: its target cannot be reached; it stops", "delivery", del.ID, "err", err)
 		case err != nil:
 			d.Logger.Warn("could not look for a delivery left sending; will try again", "delivery", del.ID, "err", err)
 		case found:
-			if err := d.Store.MarkSent(ctx, del.ID, posted, now); err != nil {
+			ok, err := d.Store.MarkSent(ctx, del.ID, del.Attempt, posted, now)
+			if err != nil {
 				return err
+			}
+			if !ok {
+				d.Logger.Info("delivery left sending was settled meanwhile", "delivery", del.ID, "attempt", del.Attempt)
+				continue
 			}
 			r.Reconciled++
 			d.Logger.Info("delivery left sending was found on the platform", "delivery", del.ID, "ts", posted.TS)
@@ -298,10 +305,12 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 			if err != nil {
 				return err
 			}
-			if requeued {
-				r.Requeued++
-				d.Logger.Info("delivery left sending was not found; sending again", "delivery", del.ID)
+			if !requeued {
+				d.Logger.Info("delivery left sending was settled meanwhile", "delivery", del.ID, "attempt", del.Attempt)
+				continue
 			}
+			r.Requeued++
+			d.Logger.Info("delivery left sending was not found; sending again", "delivery", del.ID)
 		}
 	}
 	return nil
@@ -402,7 +411,7 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 		d.recovered(v, "delivery", del.ID, "kind", del.Kind)
 		s, taken = Send{Delivery: del, Err: &trustbot.Error{Code: trustbot.EINTERNAL, Message: "panic while sending"}}, marked
 		if marked && !handed {
-			d.Store.MarkFailed(context.WithoutCancel(ctx), del.ID, "internal error while building the message")
+			d.markFailed(context.WithoutCancel(ctx), del, "internal error while building the message")
 		}
 	}()
 	if ctx.Err() != nil {
@@ -425,30 +434,42 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 	if err != nil {
 		s.Err = err
 		d.Logger.Error("could not build a message", "delivery", del.ID, "kind", del.Kind, "err", err)
-		d.Store.MarkFailed(ctx, del.ID, "message: "+err.Error())
+		d.markFailed(context.WithoutCancel(ctx), del, "message: "+err.Error())
 		return s, true
 	}
 	handed = true
 	s.Posted, s.Err = d.Messenger.PostDM(ctx, del.UserKey, reply, del.ID)
 	switch trustbot.ErrorCode(s.Err) {
 	case "":
-		if err := d.Store.MarkSent(context.WithoutCancel(ctx), del.ID, s.Posted, now); err != nil {
+		ok, err := d.Store.MarkSent(context.WithoutCancel(ctx), del.ID, attempt, s.Posted, now)
+		if err != nil {
 			// The message went out: a later pass finds it on the platform.
 			d.Logger.Error("sent but not recorded; it will be reconciled", "delivery", del.ID, "err", err)
+			return s, true
+		}
+		if !ok {
+			// Another attempt took the delivery while this one waited on
+			// the platform: the state is theirs to record.
+			d.Logger.Warn("sent, but another attempt had taken the delivery; its record stands", "delivery", del.ID, "attempt", attempt, "ts", s.Posted.TS)
 			return s, true
 		}
 		d.Logger.Info("sent", "delivery", del.ID, "team", del.Team, "user", del.User, "kind", del.Kind, "occurrence", del.Occurrence)
 		d.Coach.Delivered(ctx, del, now)
 	case trustbot.EUNREACHABLE:
 		d.Logger.Warn("target cannot receive messages; what sends to it stops", "delivery", del.ID, "team", del.Team, "target", del.User, "kind", del.Kind, "err", s.Err)
-		d.Store.MarkFailed(ctx, del.ID, s.Err.Error())
-		d.Coach.Unreachable(ctx, del, errMessage(s.Err), now)
+		if d.markFailed(context.WithoutCancel(ctx), del, s.Err.Error()) {
+			d.Coach.Unreachable(ctx, del, errMessage(s.Err), now)
+		}
 	case trustbot.ECANCELED:
 		// Never handed to the platform: back to pending, as if not tried.
-		if err := d.Store.MarkPending(context.WithoutCancel(ctx), del.ID, del.DueAt, "stopped before sending"); err != nil {
-			d.Logger.Error("could not hand a delivery back", "delivery", del.ID, "err", err)
+		switch ok, err := d.Store.Requeue(context.WithoutCancel(ctx), del.ID, attempt, del.DueAt, "stopped before sending"); {
+		case err != nil:
+			d.Logger.Error("could not hand a delivery back; it will be reconciled", "delivery", del.ID, "err", err)
+		case !ok:
+			d.Logger.Warn("not handed to the platform, but another attempt had taken the delivery", "delivery", del.ID, "attempt", attempt)
+		default:
+			d.Logger.Info("not handed to the platform; back to pending", "delivery", del.ID, "err", s.Err)
 		}
-		d.Logger.Info("not handed to the platform; back to pending", "delivery", del.ID, "err", s.Err)
 	case trustbot.EUNCERTAIN:
 		// Slack may have the message: leave it sending, to be looked for,
 		// never blindly posted again.
@@ -459,9 +480,23 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 			return s, true
 		}
 		d.Logger.Error("platform refused the message", "delivery", del.ID, "err", s.Err)
-		d.Store.MarkFailed(ctx, del.ID, s.Err.Error())
+		d.markFailed(context.WithoutCancel(ctx), del, s.Err.Error())
 	}
 	return s, true
+}
+
+// markFailed records that a delivery sending under del.Attempt will not be
+// sent. It reports whether that took effect; when it did not (another
+// attempt owns the delivery, or the store failed), it says so in the log.
+func (d *Dispatcher) markFailed(ctx context.Context, del trustbot.Delivery, reason string) bool {
+	ok, err := d.Store.MarkFailed(ctx, del.ID, del.Attempt, reason)
+	switch {
+	case err != nil:
+		d.Logger.Error("could not record a failed delivery; it will be reconciled", "delivery", del.ID, "err", err)
+	case !ok:
+		d.Logger.Warn("failed, but another attempt had taken the delivery; its record stands", "delivery", del.ID, "attempt", del.Attempt)
+	}
+	return ok
 }
 
 func errMessage(err error) string {

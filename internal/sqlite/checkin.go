@@ -273,30 +273,38 @@ func (db *DB) MarkSending(ctx context.Context, id, attempt string, now time.Time
 	return n == 1, err
 }
 
-// MarkSent records where a delivery went.
-func (db *DB) MarkSent(ctx context.Context, id string, p trustbot.Posted, now time.Time) error {
-	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'sent', channel = ?, ts = ?, sent_at = ?, error = '' WHERE id = ?`,
-		p.Channel, p.TS, now.Unix(), id)
-	return err
+// Every change of a delivery's sending state is fenced by the attempt that
+// made it sending: a sender that comes back late (after a reconciler
+// requeued its delivery, or another sender took it) changes nothing, and
+// is told so.
+
+// MarkSent records where a delivery sent under attempt went. It also takes
+// effect when the delivery was requeued from that attempt and nobody has
+// taken it since: the message is on the platform, so it must not go again.
+// It reports false when another attempt owns the delivery.
+func (db *DB) MarkSent(ctx context.Context, id, attempt string, p trustbot.Posted, now time.Time) (bool, error) {
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'sent', channel = ?, ts = ?, sent_at = ?, error = ''
+		WHERE id = ? AND attempt = ? AND state IN ('sending', 'pending')`, p.Channel, p.TS, now.Unix(), id, attempt)
+	return n == 1, err
 }
 
-// MarkPending puts a delivery back to pending, due at t.
-func (db *DB) MarkPending(ctx context.Context, id string, t time.Time, reason string) error {
-	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'pending', attempt = '', due_at = ?, error = ? WHERE id = ?`, t.Unix(), reason, id)
-	return err
-}
-
-// Requeue puts a delivery left sending under attempt back to pending.
+// Requeue puts a delivery left sending under attempt back to pending, due
+// at t. It reports false when the delivery is no longer sending under that
+// attempt. The attempt stays recorded, so that its sender can still record
+// the message as sent if it went out after all.
 func (db *DB) Requeue(ctx context.Context, id, attempt string, t time.Time, reason string) (bool, error) {
-	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'pending', attempt = '', due_at = ?, error = ?
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'pending', due_at = ?, error = ?
 		WHERE id = ? AND state = 'sending' AND attempt = ?`, t.Unix(), reason, id, attempt)
 	return n == 1, err
 }
 
-// MarkFailed records that a delivery will not be sent.
-func (db *DB) MarkFailed(ctx context.Context, id, reason string) error {
-	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'failed', attempt = '', error = ? WHERE id = ?`, reason, id)
-	return err
+// MarkFailed records that a delivery sending under attempt will not be
+// sent. It reports false when the delivery is no longer sending under that
+// attempt.
+func (db *DB) MarkFailed(ctx context.Context, id, attempt, reason string) (bool, error) {
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'failed', error = ? WHERE id = ? AND state = 'sending' AND attempt = ?`,
+		reason, id, attempt)
+	return n == 1, err
 }
 
 // Delivery returns one of the user's deliveries.

@@ -128,8 +128,8 @@ func TestDeliveryLifecycle(t *testing.T) {
 	if len(stale) != 1 || stale[0].Attempt != "a1" {
 		t.Fatalf("stale sending: %+v", stale)
 	}
-	if err := db.MarkSent(ctx, d.ID, trustbot.Posted{Channel: "DALICE", TS: "1.0001"}, due); err != nil {
-		t.Fatal(err)
+	if ok, err := db.MarkSent(ctx, d.ID, "a1", trustbot.Posted{Channel: "DALICE", TS: "1.0001"}, due); !ok || err != nil {
+		t.Fatalf("mark sent: %v %v", ok, err)
 	}
 
 	t.Run("ScopedToTheUser", func(t *testing.T) {
@@ -220,4 +220,96 @@ func TestSettingsKeepPrefsWhenLanguageChanges(t *testing.T) {
 	if got, _ := db.Settings(ctx, alice); got.Prefs.Holidays != "jp" || got.Lang != "en" {
 		t.Fatalf("got %+v", got)
 	}
+}
+
+// TestLateSenderCannotOverwriteARequeue plays a sender that hears back from
+// the platform only after a reconciler requeued its delivery and another
+// attempt took it: nothing the late sender records takes effect, and it is
+// told so. A late "sent" on a requeued delivery nobody took since does take
+// effect: the message is out, so it must not go again.
+func TestLateSenderCannotOverwriteARequeue(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	state := func(id string) trustbot.Delivery {
+		t.Helper()
+		d, err := db.Delivery(ctx, alice, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	take := func(id, attempt string) {
+		t.Helper()
+		if ok, err := db.MarkSending(ctx, id, attempt, due); !ok || err != nil {
+			t.Fatalf("mark sending %s: %v %v", attempt, ok, err)
+		}
+	}
+	insert := func(occurrence string) string {
+		t.Helper()
+		if ok, err := db.InsertDelivery(ctx, trustbot.Delivery{UserKey: alice, Kind: "checkin", Occurrence: occurrence, DueAt: due}); !ok || err != nil {
+			t.Fatalf("insert: %v %v", ok, err)
+		}
+		ds, err := db.Deliverable(ctx, due, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.Occurrence == occurrence {
+				return d.ID
+			}
+		}
+		t.Fatalf("no delivery for %s", occurrence)
+		return ""
+	}
+
+	t.Run("AnotherAttemptTookIt", func(t *testing.T) {
+		id := insert("2026-11-27")
+		take(id, "late")
+		if ok, err := db.Requeue(ctx, id, "late", due, "not found after attempt late"); !ok || err != nil {
+			t.Fatalf("requeue: %v %v", ok, err)
+		}
+		take(id, "second")
+		if ok, err := db.MarkFailed(ctx, id, "late", "timeout"); ok || err != nil {
+			t.Errorf("late MarkFailed: took effect %v, %v", ok, err)
+		}
+		if ok, err := db.Requeue(ctx, id, "late", due, "stopped"); ok || err != nil {
+			t.Errorf("late Requeue: took effect %v, %v", ok, err)
+		}
+		if ok, err := db.MarkSent(ctx, id, "late", trustbot.Posted{Channel: "DALICE", TS: "1.1"}, due); ok || err != nil {
+			t.Errorf("late MarkSent: took effect %v, %v", ok, err)
+		}
+		if d := state(id); d.State != trustbot.Sending || d.Attempt != "second" {
+			t.Fatalf("after the late sender: %s under %q, want sending under the second attempt", d.State, d.Attempt)
+		}
+		if ok, err := db.MarkSent(ctx, id, "second", trustbot.Posted{Channel: "DALICE", TS: "2.2"}, due); !ok || err != nil {
+			t.Fatalf("second attempt's MarkSent: %v %v", ok, err)
+		}
+		if ok, _ := db.MarkFailed(ctx, id, "late", "timeout"); ok {
+			t.Error("a late MarkFailed overwrote a sent delivery")
+		}
+		if d := state(id); d.State != trustbot.Sent || d.TS != "2.2" {
+			t.Errorf("end: %s ts %s, want sent as 2.2", d.State, d.TS)
+		}
+	})
+
+	t.Run("RequeuedAndNotTakenYet", func(t *testing.T) {
+		id := insert("2026-12-04")
+		take(id, "late")
+		if ok, err := db.Requeue(ctx, id, "late", due, "not found after attempt late"); !ok || err != nil {
+			t.Fatalf("requeue: %v %v", ok, err)
+		}
+		if ok, err := db.MarkFailed(ctx, id, "late", "timeout"); ok || err != nil {
+			t.Errorf("late MarkFailed on a requeued delivery: took effect %v, %v", ok, err)
+		}
+		if d := state(id); d.State != trustbot.Pending {
+			t.Fatalf("requeued delivery is %s, want pending", d.State)
+		}
+		if ok, err := db.MarkSent(ctx, id, "late", trustbot.Posted{Channel: "DALICE", TS: "3.3"}, due); !ok || err != nil {
+			t.Fatalf("late MarkSent of a message that went out: %v %v", ok, err)
+		}
+		if d := state(id); d.State != trustbot.Sent || d.TS != "3.3" {
+			t.Errorf("end: %s ts %s, want sent as 3.3", d.State, d.TS)
+		}
+	})
 }

@@ -34,7 +34,9 @@ func seedUser(t *testing.T, db *sqlite.DB, k trustbot.UserKey, note string) {
 	for _, d := range ds {
 		if d.User == k.User {
 			db.MarkSending(ctx, d.ID, "a", due)
-			must(db.MarkSent(ctx, d.ID, trustbot.Posted{Channel: "D" + k.User, TS: "1.1"}, due))
+			if ok, err := db.MarkSent(ctx, d.ID, "a", trustbot.Posted{Channel: "D" + k.User, TS: "1.1"}, due); !ok || err != nil {
+				t.Fatalf("mark sent: %v %v", ok, err)
+			}
 			_, err := db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: d.ID, UserKey: k, Choices: map[string]string{"promises": "yes"}, Note: note, Action: "朝の挨拶を自分から", AnsweredAt: due})
 			must(err)
 		}

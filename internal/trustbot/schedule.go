@@ -112,7 +112,7 @@ type Delivery struct {
 	Kind       string // "checkin"
 	Occurrence string // local date, or another key unique per kind
 	State      string
-	Attempt    string // set while Sending: who is sending
+	Attempt    string // who last took it to send: every later change of its state names it
 	Attempts   int
 	DueAt      time.Time
 	Channel    string // where it was posted, once Sent

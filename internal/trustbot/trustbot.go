@@ -160,16 +160,18 @@ type CheckinStore interface {
 	// search on the platform after a crash start from it). It reports
 	// false when another sender took it first.
 	MarkSending(ctx context.Context, id, attempt string, now time.Time) (bool, error)
-	// MarkSent records where a delivery went.
-	MarkSent(ctx context.Context, id string, p Posted, now time.Time) error
-	// MarkPending puts a delivery back to pending, due at t.
-	MarkPending(ctx context.Context, id string, t time.Time, reason string) error
+	// MarkSent records where a delivery sent under attempt went; it also
+	// takes effect on a delivery requeued from attempt that nobody took
+	// since. It reports false when another attempt owns the delivery.
+	MarkSent(ctx context.Context, id, attempt string, p Posted, now time.Time) (bool, error)
 	// Requeue puts a delivery left sending under attempt back to pending,
 	// due at t. It reports false when the delivery is no longer sending
 	// under that attempt (its sender recorded it meanwhile).
 	Requeue(ctx context.Context, id, attempt string, t time.Time, reason string) (bool, error)
-	// MarkFailed records that a delivery will not be sent, and why.
-	MarkFailed(ctx context.Context, id, reason string) error
+	// MarkFailed records that a delivery sending under attempt will not be
+	// sent, and why. It reports false when the delivery is no longer
+	// sending under that attempt.
+	MarkFailed(ctx context.Context, id, attempt, reason string) (bool, error)
 
 	// Delivery returns one of the user's deliveries. ENOTFOUND when the ID
 	// is not the user's.
