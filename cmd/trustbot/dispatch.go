@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,14 +58,14 @@ func dispatch(ctx context.Context, e env) error {
 		return err
 	}
 	if *dry {
-		return dryRun(ctx, e, cfg, lib, now)
+		return dryRun(ctx, e, cfg, lib, now, log)
 	}
 	// One pass only posts messages: it needs the bot token, never the app
 	// token of the socket.
 	if err := cfg.ValidateBot(); err != nil {
 		return usageErr("%v", err)
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -103,8 +104,8 @@ var kinds = []struct{ kind, title string }{
 // dryRun shows everything a real pass at now would send, grouped by kind,
 // and changes nothing: the same pass runs on a private copy of the
 // database, with a messenger that only records.
-func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now time.Time) error {
-	store, err := openStore(ctx, cfg)
+func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now time.Time, log *slog.Logger) error {
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now t
 	if err != nil {
 		return err
 	}
-	copyDB, err := openStore(ctx, cp)
+	copyDB, err := openStore(ctx, cp, log)
 	if err != nil {
 		return err
 	}

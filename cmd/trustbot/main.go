@@ -269,17 +269,17 @@ func (e env) openConfigured(ctx context.Context, db string) (Config, *slog.Logge
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	return cfg, log, store, err
 }
 
 // openStore opens the database with the configured encryption keys.
-func openStore(ctx context.Context, cfg Config) (*sqlite.DB, error) {
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqlite.DB, error) {
 	store, err := sqlite.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
-	store.Keys = cfg.Keys
+	store.Keys, store.Logger = cfg.Keys, log.With("component", "sqlite")
 	return store, nil
 }
 

@@ -110,7 +110,7 @@ func rekey(ctx context.Context, e env) error {
 		return err
 	}
 	defer store.Close()
-	n, err := store.Rekey(ctx)
+	n, skipped, err := store.Rekey(ctx)
 	if err != nil {
 		return err
 	}
@@ -119,5 +119,8 @@ func rekey(ctx context.Context, e env) error {
 		how = "sealed with the current key"
 	}
 	fmt.Fprintf(e.stdout, "%d value(s) %s\n", n, how)
+	if skipped > 0 {
+		fmt.Fprintf(e.stdout, "%d row(s) could not be opened with the configured keys and were left as they are (their IDs are in the log); add the missing key to TRUSTBOT_ENCRYPTION_OLD_KEYS and run rekey again\n", skipped)
+	}
 	return nil
 }

@@ -191,3 +191,42 @@ func TestRetention(t *testing.T) {
 		t.Errorf("TRUSTBOT_RETENTION=forever accepted")
 	}
 }
+
+// TestTextThatLooksSealed: with encryption off (the default), one user
+// types a journey label and a note shaped like sealed values. Every other
+// user still gets their DMs, and that user's own history, export and a
+// rekey of the whole database still work.
+func TestTextThatLooksSealed(t *testing.T) {
+	const lookalike = "enc1:deadbeef:AAAA"
+	bot := MustRunBot(t, nil)
+	seedCheckin(t, bot, enUser, lookalike)
+	if _, r := bot.Slash(t, enUser, "declined "+lookalike); !strings.Contains(r.raw, lookalike) {
+		t.Fatalf("declined: %s", r.raw)
+	}
+	bot.Slash(t, jaUser, "checkin weekly fri 16:00")
+	due := bot.dueAt(t, jaUser)
+	if next := bot.journey(t, enUser, "cooling").NextDueAt; next.After(due) {
+		due = next
+	}
+	beforeJa, beforeEn := len(bot.Slack.Messages("D"+jaUser)), len(bot.Slack.Messages("D"+enUser))
+	bot.Dispatch(t, "--now", due.Format(time.RFC3339))
+	if n := len(bot.Slack.Messages("D" + jaUser)); n != beforeJa+1 {
+		t.Errorf("%s got %d new DMs, want the check-in", jaUser, n-beforeJa)
+	}
+	if n := len(bot.Slack.Messages("D" + enUser)); n < beforeEn+1 {
+		t.Errorf("%s got no journey follow-up", enUser)
+	}
+	if _, h := bot.Slash(t, enUser, "history"); !strings.Contains(h.raw, lookalike) {
+		t.Errorf("history lacks the note as typed: %s", h.raw)
+	}
+	code, out, stderr := runCmd(t, bot.Env, "", "export", "--team", fakeslack.TeamID, "--user", enUser)
+	if code != 0 || !json.Valid([]byte(out)) {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	if n := strings.Count(out, lookalike); n < 2 {
+		t.Errorf("export holds the label and the note as typed %d times, want both:\n%s", n, out)
+	}
+	if code, out, stderr := runCmd(t, bot.Env, "", "rekey"); code != 0 || strings.Contains(out, "could not") {
+		t.Errorf("rekey: exit %d\n%s\n%s", code, out, stderr)
+	}
+}

@@ -43,13 +43,14 @@ func serve(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
 	met := metrics.New()
+	store.Metrics = met
 	sl := slack.New(slack.Config{
 		Metrics:  met,
 		BotToken: cfg.BotToken,
@@ -198,7 +199,7 @@ func consoleCmd(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -98,28 +98,37 @@ func (k *Keyring) Seal(s string) (string, error) {
 // ErrUnknownKey means a value was sealed with a key the keyring lacks.
 var ErrUnknownKey = errors.New("sealed with a key that is not configured")
 
-// Open returns the text of a sealed value; a value that is not sealed is
-// returned as it is.
-func (k *Keyring) Open(s string) (string, error) {
+// errMalformed means a value said to be sealed is not shaped as one.
+var errMalformed = errors.New("malformed sealed value")
+
+// GCM's standard nonce and tag sizes: a sealed value is at least as long.
+const nonceSize, tagSize = 12, 16
+
+// parse splits a value shaped as sealed into its key ID and its bytes.
+func parse(s string) (id string, raw []byte, ok bool) {
 	rest, ok := strings.CutPrefix(s, prefix)
 	if !ok {
-		return s, nil
+		return "", nil, false
 	}
 	id, data, ok := strings.Cut(rest, ":")
-	if !ok {
-		return "", errors.New("malformed sealed value")
-	}
-	var aead cipher.AEAD
-	if k != nil {
-		aead = k.aeads[id]
-	}
-	if aead == nil {
-		return "", fmt.Errorf("key %s: %w", id, ErrUnknownKey)
+	if !ok || len(id) != 8 || strings.Trim(id, "0123456789abcdef") != "" {
+		return "", nil, false
 	}
 	raw, err := base64.RawStdEncoding.DecodeString(data)
-	if err != nil || len(raw) < aead.NonceSize() {
-		return "", errors.New("malformed sealed value")
+	if err != nil || len(raw) < nonceSize+tagSize {
+		return "", nil, false
 	}
+	return id, raw, true
+}
+
+func (k *Keyring) aead(id string) cipher.AEAD {
+	if k == nil {
+		return nil
+	}
+	return k.aeads[id]
+}
+
+func (k *Keyring) open(aead cipher.AEAD, id string, raw []byte) (string, error) {
 	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(id))
 	if err != nil {
 		return "", fmt.Errorf("key %s: cannot open: %w", id, err)
@@ -127,11 +136,46 @@ func (k *Keyring) Open(s string) (string, error) {
 	return string(plain), nil
 }
 
-// Current reports whether s is sealed with the current key (or, when
-// sealing is off, not sealed at all): rekeying leaves such values alone.
-func (k *Keyring) Current(s string) bool {
-	if !k.Sealing() {
-		return !strings.HasPrefix(s, prefix)
+// Open returns the text of a sealed value. Whether a stored value is
+// sealed is recorded beside it, never guessed from its text: a value that
+// is not shaped as sealed is an error here.
+func (k *Keyring) Open(s string) (string, error) {
+	id, raw, ok := parse(s)
+	if !ok {
+		return "", errMalformed
 	}
-	return strings.HasPrefix(s, prefix+k.current+":")
+	aead := k.aead(id)
+	if aead == nil {
+		return "", fmt.Errorf("key %s: %w", id, ErrUnknownKey)
+	}
+	return k.open(aead, id, raw)
+}
+
+// OpenLegacy reads a value stored before whether it is sealed was recorded
+// beside it, when text a user typed may look like a sealed value. A value
+// that opens with a configured key was sealed: nobody without the key can
+// forge one that passes GCM's authentication. A value not shaped as
+// sealed, or naming a configured key without opening with it, is the
+// user's text, returned as it is. One naming a key that is not configured
+// cannot be told apart: ErrUnknownKey.
+func (k *Keyring) OpenLegacy(s string) (string, error) {
+	id, raw, ok := parse(s)
+	if !ok {
+		return s, nil
+	}
+	aead := k.aead(id)
+	if aead == nil {
+		return "", fmt.Errorf("key %s: %w", id, ErrUnknownKey)
+	}
+	plain, err := k.open(aead, id, raw)
+	if err != nil {
+		return s, nil
+	}
+	return plain, nil
+}
+
+// Current reports whether a sealed value is sealed with the current key:
+// rekeying leaves such values alone.
+func (k *Keyring) Current(s string) bool {
+	return k.Sealing() && strings.HasPrefix(s, prefix+k.current+":")
 }

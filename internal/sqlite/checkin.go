@@ -365,18 +365,14 @@ func (db *DB) SaveAnswers(ctx context.Context, a trustbot.Answers) (trustbot.Ans
 		}
 		cur.DeliveryID, cur.UserKey, cur.Occurrence, cur.AnsweredAt = a.DeliveryID, a.UserKey, occurrence, a.AnsweredAt
 		choices, _ := json.Marshal(cur.Choices)
-		note, err := db.Keys.Seal(cur.Note)
+		text, sealed, err := db.seal(cur.Note, cur.Action)
 		if err != nil {
 			return err
 		}
-		action, err := db.Keys.Seal(cur.Action)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reflections (delivery_id, team, user, occurrence, choices, note, action, answered_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO UPDATE SET choices = excluded.choices,
-			note = excluded.note, action = excluded.action, answered_at = excluded.answered_at`,
-			a.DeliveryID, a.Team, a.User, occurrence, string(choices), note, action, a.AnsweredAt.Unix()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reflections (delivery_id, team, user, occurrence, choices, note, action, sealed, answered_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO UPDATE SET choices = excluded.choices,
+			note = excluded.note, action = excluded.action, sealed = excluded.sealed, answered_at = excluded.answered_at`,
+			a.DeliveryID, a.Team, a.User, occurrence, string(choices), text[0], text[1], sealed, a.AnsweredAt.Unix()); err != nil {
 			return err
 		}
 		out = cur
@@ -385,14 +381,20 @@ func (db *DB) SaveAnswers(ctx context.Context, a trustbot.Answers) (trustbot.Ans
 	return out, err
 }
 
+// answers reads the user's reflection on a delivery (empty when there is
+// none). A reflection whose text cannot be read comes back without it,
+// with an *unreadableError.
 func (db *DB) answers(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, k trustbot.UserKey, id string) (trustbot.Answers, error) {
 	a := trustbot.Answers{DeliveryID: id, UserKey: k}
-	var choices string
-	var at int64
-	err := q.QueryRowContext(ctx, `SELECT occurrence, choices, note, action, answered_at FROM reflections
-		WHERE delivery_id = ? AND team = ? AND user = ?`, id, k.Team, k.User).Scan(&a.Occurrence, &choices, &a.Note, &a.Action, &at)
+	var (
+		choices, note, action string
+		sealed                sql.NullBool
+		at                    int64
+	)
+	err := q.QueryRowContext(ctx, `SELECT occurrence, choices, note, action, sealed, answered_at FROM reflections
+		WHERE delivery_id = ? AND team = ? AND user = ?`, id, k.Team, k.User).Scan(&a.Occurrence, &choices, &note, &action, &sealed, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, nil
 	}
@@ -400,14 +402,16 @@ func (db *DB) answers(ctx context.Context, q interface {
 		return a, err
 	}
 	a.AnsweredAt = time.Unix(at, 0).UTC()
-	if a.Note, err = db.Keys.Open(a.Note); err != nil {
-		return a, fmt.Errorf("reflection %s: note: %w", id, err)
-	}
-	if a.Action, err = db.Keys.Open(a.Action); err != nil {
-		return a, fmt.Errorf("reflection %s: action: %w", id, err)
-	}
 	if err := json.Unmarshal([]byte(choices), &a.Choices); err != nil {
-		return a, fmt.Errorf("reflection %s: choices: %w", id, err)
+		return a, unreadable("reflections", id, fmt.Errorf("choices: %w", err))
+	}
+	if a.Note, err = db.reveal(sealed, note); err != nil {
+		a.Note = ""
+		return a, unreadable("reflections", id, fmt.Errorf("note: %w", err))
+	}
+	if a.Action, err = db.reveal(sealed, action); err != nil {
+		a.Note, a.Action = "", ""
+		return a, unreadable("reflections", id, fmt.Errorf("action: %w", err))
 	}
 	return a, nil
 }
@@ -423,7 +427,9 @@ func (db *DB) Reflections(ctx context.Context, k trustbot.UserKey, kind string, 
 	out := make([]trustbot.Reflection, 0, len(ds))
 	for _, d := range ds {
 		a, err := db.answers(ctx, db.read, k, d.ID)
-		if err != nil {
+		if _, ok := errors.AsType[*unreadableError](err); ok {
+			db.skipped(err) // the answers chosen stay; the text is left out
+		} else if err != nil {
 			return nil, formatError(err)
 		}
 		out = append(out, trustbot.Reflection{Delivery: d, Answers: a})

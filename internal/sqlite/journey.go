@@ -11,7 +11,7 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-const journeyCols = `id, team, user, kind, label, state, start, step, next_due_at, data, started_at`
+const journeyCols = `id, team, user, kind, label, state, start, step, next_due_at, data, started_at, sealed`
 
 func (db *DB) scanJourney(row scanner) (trustbot.Journey, error) {
 	var (
@@ -19,22 +19,23 @@ func (db *DB) scanJourney(row scanner) (trustbot.Journey, error) {
 		start, data  string
 		due          sql.NullInt64
 		startedAtSec int64
+		sealed       sql.NullBool
 	)
-	if err := row.Scan(&j.ID, &j.Team, &j.User, &j.Kind, &j.Label, &j.State, &start, &j.Step, &due, &data, &startedAtSec); err != nil {
+	if err := row.Scan(&j.ID, &j.Team, &j.User, &j.Kind, &j.Label, &j.State, &start, &j.Step, &due, &data, &startedAtSec, &sealed); err != nil {
 		return j, err
 	}
-	return j, db.openJourney(&j, start, due, startedAtSec, data)
+	return j, db.openJourney(&j, start, due, startedAtSec, data, sealed)
 }
 
 // openJourney fills the parts of a journey read as text, opening what was
-// sealed.
-func (db *DB) openJourney(j *trustbot.Journey, start string, due sql.NullInt64, startedAtSec int64, data string) error {
+// sealed. A journey that cannot be read gets an *unreadableError.
+func (db *DB) openJourney(j *trustbot.Journey, start string, due sql.NullInt64, startedAtSec int64, data string, sealed sql.NullBool) error {
 	var err error
-	if j.Label, err = db.Keys.Open(j.Label); err != nil {
-		return fmt.Errorf("journey %s: label: %w", j.ID, err)
+	if j.Label, err = db.reveal(sealed, j.Label); err != nil {
+		return unreadable("journeys", j.ID, fmt.Errorf("label: %w", err))
 	}
-	if data, err = db.Keys.Open(data); err != nil {
-		return fmt.Errorf("journey %s: data: %w", j.ID, err)
+	if data, err = db.reveal(sealed, data); err != nil {
+		return unreadable("journeys", j.ID, fmt.Errorf("data: %w", err))
 	}
 	j.Start, _ = trustbot.ParseDate(start)
 	if due.Valid {
@@ -42,7 +43,7 @@ func (db *DB) openJourney(j *trustbot.Journey, start string, due sql.NullInt64, 
 	}
 	j.StartedAt = time.Unix(startedAtSec, 0).UTC()
 	if err := json.Unmarshal([]byte(data), &j.Data); err != nil {
-		return fmt.Errorf("journey %s: data: %w", j.ID, err)
+		return unreadable("journeys", j.ID, fmt.Errorf("data: %w", err))
 	}
 	return nil
 }
@@ -65,11 +66,7 @@ func (db *DB) saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, n
 	if err != nil {
 		return err
 	}
-	data, err := db.Keys.Seal(string(raw))
-	if err != nil {
-		return err
-	}
-	label, err := db.Keys.Seal(j.Label)
+	text, sealed, err := db.seal(j.Label, string(raw))
 	if err != nil {
 		return err
 	}
@@ -77,11 +74,12 @@ func (db *DB) saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, n
 	if started.IsZero() {
 		started = now
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO journeys (`+journeyCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	res, err := tx.ExecContext(ctx, `INSERT INTO journeys (`+journeyCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET label = excluded.label, state = excluded.state, start = excluded.start,
-			step = excluded.step, next_due_at = excluded.next_due_at, data = excluded.data, updated_at = excluded.updated_at
+			step = excluded.step, next_due_at = excluded.next_due_at, data = excluded.data, sealed = excluded.sealed,
+			updated_at = excluded.updated_at
 		WHERE journeys.team = excluded.team AND journeys.user = excluded.user`,
-		j.ID, j.Team, j.User, j.Kind, label, j.State, j.Start.String(), j.Step, due, data, started.Unix(), now.Unix())
+		j.ID, j.Team, j.User, j.Kind, text[0], j.State, j.Start.String(), j.Step, due, text[1], started.Unix(), sealed, now.Unix())
 	if err != nil {
 		return err
 	}
@@ -114,6 +112,10 @@ func (db *DB) Journeys(ctx context.Context, k trustbot.UserKey, activeOnly bool)
 	var out []trustbot.Journey
 	for rows.Next() {
 		j, err := db.scanJourney(rows)
+		if _, ok := errors.AsType[*unreadableError](err); ok {
+			db.skipped(err)
+			continue
+		}
 		if err != nil {
 			return nil, formatError(err)
 		}
@@ -141,15 +143,19 @@ func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, ad
 			j trustbot.Journey
 			p trustbot.Prefs
 		}
-		var list []due
+		var (
+			list []due
+			bad  []string
+		)
 		for rows.Next() {
 			var (
 				d               due
 				start, data     string
 				next            sql.NullInt64
 				started, paused int64
+				sealed          sql.NullBool
 			)
-			if err := rows.Scan(&d.j.ID, &d.j.Team, &d.j.User, &d.j.Kind, &d.j.Label, &d.j.State, &start, &d.j.Step, &next, &data, &started,
+			if err := rows.Scan(&d.j.ID, &d.j.Team, &d.j.User, &d.j.Kind, &d.j.Label, &d.j.State, &start, &d.j.Step, &next, &data, &started, &sealed,
 				&d.p.TZ, &d.p.Workdays, &d.p.QuietStart, &d.p.QuietEnd, &d.p.Holidays, &paused); err != nil {
 				rows.Close()
 				return err
@@ -157,15 +163,27 @@ func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, ad
 			if paused > 0 {
 				d.p.PausedUntil = time.Unix(paused, 0).UTC()
 			}
-			if err := db.openJourney(&d.j, start, next, started, data); err != nil {
-				rows.Close()
-				return err
+			if err := db.openJourney(&d.j, start, next, started, data, sealed); err != nil {
+				if _, ok := errors.AsType[*unreadableError](err); !ok {
+					rows.Close()
+					return err
+				}
+				db.skipped(err)
+				bad = append(bad, d.j.ID)
+				continue
 			}
 			list = append(list, d)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
+		}
+		// A journey that cannot be read waits a day, so that it neither
+		// stops the others nor comes first in every pass.
+		for _, id := range bad {
+			if _, err := tx.ExecContext(ctx, `UPDATE journeys SET next_due_at = ? WHERE id = ?`, now.Add(unreadableRetry).Unix(), id); err != nil {
+				return err
+			}
 		}
 		for _, d := range list {
 			next, key := advance(d.j, d.p)
@@ -184,6 +202,10 @@ func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, ad
 	}
 	return out, nil
 }
+
+// unreadableRetry is how long a due journey that cannot be read waits
+// before it is tried again (an operator may add the missing key).
+const unreadableRetry = 24 * time.Hour
 
 // SkipPending marks pending deliveries skipped.
 func (db *DB) SkipPending(ctx context.Context, k trustbot.UserKey, kind, prefix string) error {

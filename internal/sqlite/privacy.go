@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,8 +34,10 @@ func (db *DB) Export(ctx context.Context, k trustbot.UserKey) (trustbot.UserData
 	}
 	for _, d := range u.Deliveries {
 		a, err := db.answers(ctx, db.read, k, d.ID)
-		if err != nil {
-			return u, err
+		if _, ok := errors.AsType[*unreadableError](err); ok {
+			db.skipped(err) // the answers chosen stay; the text is left out
+		} else if err != nil {
+			return u, formatError(err)
 		}
 		if len(a.Choices) > 0 || a.Note != "" || a.Action != "" {
 			u.Reflections = append(u.Reflections, a)
@@ -119,28 +122,33 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int64, error) {
 }
 
 // Rekey seals every stored free-text value with the current key (or, with
-// sealing off, stores it as plain text again). It returns how many values
-// changed.
-func (db *DB) Rekey(ctx context.Context) (int, error) {
-	n := 0
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		for _, col := range []struct{ table, key, column string }{
-			{"reflections", "delivery_id", "note"}, {"reflections", "delivery_id", "action"},
-			{"journeys", "id", "label"}, {"journeys", "id", "data"},
+// sealing off, stores it as plain text again), and records for each row
+// whether it is sealed. A row that cannot be read (sealed with a key that
+// is not configured) is logged, counted and left as it is. It returns how
+// many values changed and how many rows were left.
+func (db *DB) Rekey(ctx context.Context) (changed, skipped int, err error) {
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range []struct{ table, key, a, b string }{
+			{"reflections", "delivery_id", "note", "action"},
+			{"journeys", "id", "label", "data"},
 		} {
-			rows, err := tx.QueryContext(ctx, `SELECT `+col.key+`, `+col.column+` FROM `+col.table)
+			rows, err := tx.QueryContext(ctx, `SELECT `+t.key+`, `+t.a+`, `+t.b+`, sealed FROM `+t.table)
 			if err != nil {
 				return err
 			}
-			type row struct{ id, value string }
+			type row struct {
+				id     string
+				values [2]string
+				sealed sql.NullBool
+			}
 			var stale []row
 			for rows.Next() {
 				var r row
-				if err := rows.Scan(&r.id, &r.value); err != nil {
+				if err := rows.Scan(&r.id, &r.values[0], &r.values[1], &r.sealed); err != nil {
 					rows.Close()
 					return err
 				}
-				if r.value != "" && !db.Keys.Current(r.value) {
+				if !db.current(r.sealed, r.values[:]) {
 					stale = append(stale, r)
 				}
 			}
@@ -149,23 +157,50 @@ func (db *DB) Rekey(ctx context.Context) (int, error) {
 				return err
 			}
 			for _, r := range stale {
-				plain, err := db.Keys.Open(r.value)
-				if err != nil {
-					return fmt.Errorf("%s %s: %w", col.table, r.id, err)
+				var plain [2]string
+				var err error
+				for i, v := range r.values {
+					if plain[i], err = db.reveal(r.sealed, v); err != nil {
+						break
+					}
 				}
-				sealed, err := db.Keys.Seal(plain)
+				if err != nil {
+					db.skipped(unreadable(t.table, r.id, err))
+					skipped++
+					continue
+				}
+				text, sealed, err := db.seal(plain[:]...)
 				if err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, `UPDATE `+col.table+` SET `+col.column+` = ? WHERE `+col.key+` = ?`, sealed, r.id); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+t.table+` SET `+t.a+` = ?, `+t.b+` = ?, sealed = ? WHERE `+t.key+` = ?`,
+					text[0], text[1], sealed, r.id); err != nil {
 					return err
 				}
-				n++
+				for i := range text {
+					if text[i] != r.values[i] {
+						changed++
+					}
+				}
 			}
 		}
 		return nil
 	})
-	return n, err
+	return changed, skipped, err
+}
+
+// current reports whether a row's values are stored as the keys would
+// store them now, with the mark recorded.
+func (db *DB) current(sealed sql.NullBool, values []string) bool {
+	if !sealed.Valid || sealed.Bool != db.Keys.Sealing() {
+		return false
+	}
+	for _, v := range values {
+		if sealed.Bool && v != "" && !db.Keys.Current(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // Backup writes a consistent copy of the database to path while it is in

@@ -104,21 +104,25 @@ func TestEncryptionAtRest(t *testing.T) {
 	// Rotate: a new key seals, the old one still opens; rekey moves every
 	// value to the new key, after which the old key is not needed.
 	db.Keys = keyring(t, 2, 1)
-	n, err := db.Rekey(ctx)
-	if err != nil || n != 4 {
+	n, skipped, err := db.Rekey(ctx)
+	if err != nil || n != 4 || skipped != 0 {
 		t.Fatalf("rekey changed %d values, err %v; want 4 (note, action, label, data)", n, err)
 	}
 	db.Keys = keyring(t, 2)
 	if rs, err := db.Reflections(ctx, alice, "checkin", 5); err != nil || rs[0].Answers.Note != "とても個人的なメモ" {
 		t.Fatalf("after rekey and dropping the old key: %+v %v", rs, err)
 	}
-	if n, _ := db.Rekey(ctx); n != 0 {
+	if n, _, _ := db.Rekey(ctx); n != 0 {
 		t.Fatalf("a second rekey changed %d values", n)
 	}
-	// Without the key, sealed values cannot be read: an error, not garbage.
+	// Without the key, sealed values cannot be read: left out, never
+	// shown as garbage, and the answers chosen stay.
 	db.Keys = nil
-	if _, err := db.Reflections(ctx, alice, "checkin", 5); err == nil {
-		t.Fatal("sealed notes read without a key")
+	if rs, err := db.Reflections(ctx, alice, "checkin", 5); err != nil || len(rs) != 1 || rs[0].Answers.Note != "" || rs[0].Answers.Choices["promises"] != "yes" {
+		t.Fatalf("sealed notes without a key: %+v %v", rs, err)
+	}
+	if _, err := db.Journey(ctx, alice, "j"+alice.User); err == nil {
+		t.Fatal("a sealed journey read without a key")
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"path"
 	"slices"
@@ -41,6 +42,10 @@ type DB struct {
 	// Keys seal free text (notes, labels, plan goals) at rest; nil or a
 	// keyring without a current key stores it as it is.
 	Keys *secret.Keyring
+	// Logger and Metrics hear of rows skipped because they cannot be
+	// read; both optional.
+	Logger  *slog.Logger
+	Metrics trustbot.Metrics
 
 	write *sql.DB // one connection, BEGIN IMMEDIATE: writers queue, never BUSY
 	read  *sql.DB // readers, in parallel with the writer thanks to WAL

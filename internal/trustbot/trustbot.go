@@ -267,10 +267,13 @@ type Metrics interface {
 const (
 	FaultPanic     = "panic"      // a panic recovered in a dispatch pass, a send or a request
 	FaultClockJump = "clock_jump" // the wall clock moved apart from the monotonic clock
+	// FaultUnreadable: a stored row skipped because it cannot be read
+	// (sealed with a key that is not configured, or damaged).
+	FaultUnreadable = "unreadable_row"
 )
 
 // Faults lists every fault name.
-var Faults = []string{FaultPanic, FaultClockJump}
+var Faults = []string{FaultPanic, FaultClockJump, FaultUnreadable}
 
 // NopMetrics records nothing.
 type NopMetrics struct{}
