@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -204,12 +205,20 @@ func (db *DB) current(sealed sql.NullBool, values []string) bool {
 }
 
 // Backup writes a consistent copy of the database to path while it is in
-// use (VACUUM INTO). The file must not exist.
+// use (VACUUM INTO), readable by its owner only (0600, whatever the
+// umask). The file must not exist.
 func (db *DB) Backup(ctx context.Context, path string) error {
 	if err := db.flushTips(ctx); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, formatError(err))
 	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	f.Close()
+	// SQLite writes into the empty file, keeping its mode.
 	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
 		return fmt.Errorf("backup to %s: %w", path, formatError(err))
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -71,10 +72,15 @@ func dsn(p string, write bool) string {
 }
 
 // Open opens (creating if needed) the database file at p and applies any
-// pending migrations.
+// pending migrations. The file is created 0600 whatever the umask, and an
+// existing one readable by others is made private: SQLite gives its WAL
+// and shared-memory files the same mode.
 func Open(ctx context.Context, p string) (*DB, error) {
 	if p == "" {
 		return nil, errors.New("sqlite: no database path")
+	}
+	if err := private(p); err != nil {
+		return nil, err
 	}
 	db := &DB{Path: p, Now: time.Now}
 	var err error
@@ -99,6 +105,32 @@ func Open(ctx context.Context, p string) (*DB, error) {
 	db.c = newCaches()
 	go db.flusher()
 	return db, nil
+}
+
+// fileMode is the mode of every file holding personal data.
+const fileMode = 0o600
+
+// private creates the database file 0600 when it does not exist, and
+// takes group and other permissions away from it, its WAL and its
+// shared-memory file when they do.
+func private(p string) error {
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("sqlite: create %s: %w", p, err)
+	}
+	for _, name := range []string{p, p + "-wal", p + "-shm"} {
+		st, err := os.Stat(name)
+		if err != nil || st.Mode().Perm()&0o077 == 0 || !st.Mode().IsRegular() {
+			continue
+		}
+		if err := os.Chmod(name, st.Mode().Perm()&0o700); err != nil {
+			return fmt.Errorf("sqlite: %s is readable by others and cannot be made private: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Close writes what waits in memory and closes every connection.
