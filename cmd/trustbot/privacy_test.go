@@ -91,10 +91,34 @@ func TestExportAndForget(t *testing.T) {
 	})
 
 	t.Run("Forget", func(t *testing.T) {
+		// The sealed note as stored: after forget, not even that remains.
+		var sealed string
+		raw := openRaw(t, bot.DB)
+		if err := raw.QueryRow(`SELECT note FROM reflections WHERE user = ?`, enUser).Scan(&sealed); err != nil || !strings.HasPrefix(sealed, "enc1:") {
+			t.Fatalf("sealed note: %q %v", sealed, err)
+		}
+		raw.Close()
 		_, r := bot.Slash(t, enUser, "forget")
 		done := bot.Press(t, enUser, r, "forget.confirm", "")
 		if !strings.Contains(done.raw, "Everything about you is deleted") {
 			t.Fatalf("forget: %s", done.raw)
+		}
+		// The bytes on disk, read while the bot runs.
+		var disk []byte
+		for _, p := range []string{bot.DB, bot.DB + "-wal", bot.DB + "-shm"} {
+			b, err := os.ReadFile(p)
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			disk = append(disk, b...)
+		}
+		for _, needle := range []string{enUser, sealed[len(sealed)-24:]} {
+			if bytes.Contains(disk, []byte(needle)) {
+				t.Errorf("after forget, the files on disk hold %q", needle)
+			}
+		}
+		if !bytes.Contains(disk, []byte(jaUser)) {
+			t.Error("the other user is not on disk either: the scan sees nothing")
 		}
 		db, err := sqlite.Open(context.Background(), bot.DB)
 		if err != nil {

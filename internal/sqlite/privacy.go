@@ -65,8 +65,11 @@ func (db *DB) Export(ctx context.Context, k trustbot.UserKey) (trustbot.UserData
 	return u, formatError(rows.Err())
 }
 
-// Forget deletes every row about the user. Channel subscriptions they set
-// up stay for the channel, without their ID.
+// Forget deletes every row about the user, down to the bytes on disk:
+// SQLite overwrites deleted content with zeros (secure_delete), and a
+// checkpoint then copies the zeroed pages into the database file and
+// empties the WAL, where the earlier versions of those pages were. Channel
+// subscriptions they set up stay for the channel, without their ID.
 func (db *DB) Forget(ctx context.Context, k trustbot.UserKey) error {
 	// No group of "tip shown" records is written meanwhile: none of the
 	// user's can come back after the delete.
@@ -75,6 +78,35 @@ func (db *DB) Forget(ctx context.Context, k trustbot.UserKey) error {
 	db.dropPendingTips(k)
 	delete(db.c.sinceTrim, k)
 	defer db.forgetCached(k)
+	if err := db.forget(ctx, k); err != nil {
+		return err
+	}
+	return db.wipeWAL(ctx)
+}
+
+// wipeWAL checkpoints the WAL into the database file and truncates it to
+// nothing. It waits (within the busy timeout, a few times over) for
+// readers still on older pages to finish.
+func (db *DB) wipeWAL(ctx context.Context) error {
+	var busy, frames, done int
+	for range 5 {
+		err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done)
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", formatError(err))
+		}
+		if busy == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return &trustbot.Error{Code: trustbot.EUNAVAILABLE, Message: "checkpoint: readers kept the WAL busy"}
+}
+
+func (db *DB) forget(ctx context.Context, k trustbot.UserKey) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM reflections WHERE team = ? AND user = ?`,

@@ -3,8 +3,10 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,23 +39,23 @@ func seedUser(t *testing.T, db *sqlite.DB, k trustbot.UserKey, note string) {
 			if ok, err := db.MarkSent(ctx, d.ID, "a", trustbot.Posted{Channel: "D" + k.User, TS: "1.1"}, due); !ok || err != nil {
 				t.Fatalf("mark sent: %v %v", ok, err)
 			}
-			_, err := db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: d.ID, UserKey: k, Choices: map[string]string{"promises": "yes"}, Note: note, Action: "朝の挨拶を自分から", AnsweredAt: due})
+			_, err := db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: d.ID, UserKey: k, Choices: map[string]string{"promises": "yes"}, Note: note, Action: "朝の挨拶を自分から" + k.User, AnsweredAt: due})
 			must(err)
 		}
 	}
 	must(db.SaveJourney(ctx, trustbot.Journey{ID: "j" + k.User, UserKey: k, Kind: "plan", Label: "秘密のラベル" + k.User, State: trustbot.Active,
-		Start: trustbot.DateOf(due), Data: trustbot.JourneyData{Goal: "秘密の目標", Stage: "some-unease", Horizon: 3}, NextDueAt: due.Add(24 * time.Hour)}))
+		Start: trustbot.DateOf(due), Data: trustbot.JourneyData{Goal: "秘密の目標" + k.User, Stage: "some-unease", Horizon: 3}, NextDueAt: due.Add(24 * time.Hour)}))
 	must(db.RecordTipShown(ctx, k, "cooling-work-only-first", due))
 	must(db.SaveSubscription(ctx, trustbot.Subscription{Team: k.Team, Channel: "C" + k.User[1:] + "CH", Weekday: time.Monday, Minute: 540, Lang: "ja",
 		TZ: "Asia/Tokyo", Active: true, Subscriber: k.User, NextDueAt: due}, k.User, "on"))
 }
 
-// fileBytes reads the database file and its WAL, as an attacker with the
-// disk would.
+// fileBytes reads the database file, its WAL and its shared-memory file,
+// as an attacker with the disk would.
 func fileBytes(t *testing.T, path string) []byte {
 	t.Helper()
 	var all []byte
-	for _, p := range []string{path, path + "-wal"} {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		b, err := os.ReadFile(p)
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
@@ -97,7 +99,7 @@ func TestEncryptionAtRest(t *testing.T) {
 		t.Fatalf("reading back: %+v %v", rs, err)
 	}
 	j, err := db.Journey(ctx, alice, "j"+alice.User)
-	if err != nil || j.Label != "秘密のラベル"+alice.User || j.Data.Goal != "秘密の目標" {
+	if err != nil || j.Label != "秘密のラベル"+alice.User || j.Data.Goal != "秘密の目標"+alice.User {
 		t.Fatalf("journey back: %+v %v", j, err)
 	}
 
@@ -127,6 +129,16 @@ func TestEncryptionAtRest(t *testing.T) {
 }
 
 func TestForget(t *testing.T) {
+	t.Run("PlainText", func(t *testing.T) { testForget(t, nil) })
+	t.Run("Sealed", func(t *testing.T) { testForget(t, keyring(t, 1)) })
+}
+
+// testForget forgets Alice and looks for her, her words and her IDs in
+// every column of every table, then in the raw bytes of the database file,
+// its WAL and its shared-memory file, with a reader open on the file as
+// the running bot has. Sealed, the sealed copies of her words must be gone
+// too.
+func testForget(t *testing.T, keys *secret.Keyring) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
 	db, err := sqlite.Open(ctx, path)
@@ -134,8 +146,47 @@ func TestForget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	db.Keys = keys
 	seedUser(t, db, alice, "アリスのメモ")
 	seedUser(t, db, bob, "ボブのメモ")
+	// Her note rewritten (the old version of the row is freed), and her
+	// journey saved again, as a real user's are.
+	rs, err := db.Reflections(ctx, alice, "checkin", 5)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("reflections: %v %v", rs, err)
+	}
+	if _, err := db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: rs[0].Delivery.ID, UserKey: alice, Note: "アリスの二つ目のメモ", AnsweredAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	needles := []string{alice.User, "アリスのメモ", "アリスの二つ目のメモ", "秘密のラベル" + alice.User, "秘密の目標" + alice.User, "朝の挨拶を自分から" + alice.User}
+	u, err := db.Export(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range u.Deliveries {
+		needles = append(needles, d.ID)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if keys != nil {
+		rows, err := raw.QueryContext(ctx, `SELECT note FROM reflections WHERE user = ?1 UNION ALL SELECT action FROM reflections WHERE user = ?1
+			UNION ALL SELECT label FROM journeys WHERE user = ?1 UNION ALL SELECT data FROM journeys WHERE user = ?1`, alice.User)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var v string
+			rows.Scan(&v)
+			if !strings.HasPrefix(v, "enc1:") {
+				t.Fatalf("not sealed: %q", v)
+			}
+			needles = append(needles, v[len(v)-24:]) // a piece of the ciphertext
+		}
+		rows.Close()
+	}
 	if err := db.Forget(ctx, alice); err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +202,15 @@ func TestForget(t *testing.T) {
 	}
 	if bobs, err := db.Mentions(ctx, bob.User); err != nil || len(bobs) == 0 {
 		t.Fatalf("forgetting Alice removed Bob too (%v)", err)
+	}
+	b := fileBytes(t, path)
+	for _, needle := range needles {
+		if bytes.Contains(b, []byte(needle)) {
+			t.Errorf("after forget, the files on disk still hold %q", needle)
+		}
+	}
+	if keys == nil && !bytes.Contains(b, []byte("ボブのメモ")) {
+		t.Error("Bob's note is not in the file: the scan cannot see plain text")
 	}
 }
 

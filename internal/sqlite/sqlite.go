@@ -63,6 +63,9 @@ func dsn(p string, write bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Deleted content is overwritten with zeros, in tables, indexes and
+	// freed pages alike: what a user erases does not linger in the file.
+	q.Add("_pragma", "secure_delete(1)")
 	if write {
 		q.Set("_txlock", "immediate")
 	} else {
