@@ -124,18 +124,20 @@ func (db *DB) Journeys(ctx context.Context, k trustbot.UserKey, activeOnly bool)
 	return out, formatError(rows.Err())
 }
 
+var claimDueJourneysSQL = `SELECT ` + prefixed("j.", journeyCols) + `,
+		coalesce(p.tz, ''), coalesce(st.workdays, 62), coalesce(st.quiet_start, -1), coalesce(st.quiet_end, -1),
+		coalesce(st.holidays, ''), coalesce(st.paused_until, 0)
+	FROM journeys j
+	LEFT JOIN profiles p ON p.team = j.team AND p.user = j.user
+	LEFT JOIN settings st ON st.team = j.team AND st.user = j.user
+	WHERE j.next_due_at IS NOT NULL AND j.next_due_at <= ?
+	ORDER BY j.next_due_at LIMIT ?`
+
 // ClaimDueJourneys claims due journey follow-ups in one transaction.
 func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, advance func(trustbot.Journey, trustbot.Prefs) (trustbot.Journey, string)) ([]trustbot.Delivery, error) {
 	var out []trustbot.Delivery
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+prefixed("j.", journeyCols)+`,
-				coalesce(p.tz, ''), coalesce(st.workdays, 62), coalesce(st.quiet_start, -1), coalesce(st.quiet_end, -1),
-				coalesce(st.holidays, ''), coalesce(st.paused_until, 0)
-			FROM journeys j
-			LEFT JOIN profiles p ON p.team = j.team AND p.user = j.user
-			LEFT JOIN settings st ON st.team = j.team AND st.user = j.user
-			WHERE j.next_due_at IS NOT NULL AND j.next_due_at <= ?
-			ORDER BY j.next_due_at LIMIT ?`, now.Unix(), limit)
+		rows, err := tx.QueryContext(ctx, claimDueJourneysSQL, now.Unix(), limit)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
+const userDeliveriesWhere = `WHERE team = ? AND user = ? ORDER BY due_at`
+
 // Export returns everything stored about the user.
 func (db *DB) Export(ctx context.Context, k trustbot.UserKey) (trustbot.UserData, error) {
 	u := trustbot.UserData{Team: k.Team, User: k.User, ExportedAt: db.Now().UTC(),
@@ -30,7 +32,7 @@ func (db *DB) Export(ctx context.Context, k trustbot.UserKey) (trustbot.UserData
 	if s, err := db.Schedule(ctx, k); err == nil {
 		u.Schedule = &s
 	}
-	if u.Deliveries, err = db.deliveries(ctx, `WHERE team = ? AND user = ? ORDER BY due_at`, k.Team, k.User); err != nil {
+	if u.Deliveries, err = db.deliveries(ctx, userDeliveriesWhere, k.Team, k.User); err != nil {
 		return u, err
 	}
 	for _, d := range u.Deliveries {

@@ -78,12 +78,14 @@ func saveSubscription(ctx context.Context, tx *sql.Tx, s trustbot.Subscription, 
 	return err
 }
 
+const claimDueSubscriptionsSQL = `SELECT ` + subscriptionCols + ` FROM subscriptions
+	WHERE next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY next_due_at LIMIT ?`
+
 // ClaimDueSubscriptions claims due channel posts in one transaction.
 func (db *DB) ClaimDueSubscriptions(ctx context.Context, now time.Time, limit int, advance func(trustbot.Subscription) (trustbot.Subscription, int)) ([]trustbot.Delivery, error) {
 	var out []trustbot.Delivery
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+subscriptionCols+` FROM subscriptions
-			WHERE next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY next_due_at LIMIT ?`, now.Unix(), limit)
+		rows, err := tx.QueryContext(ctx, claimDueSubscriptionsSQL, now.Unix(), limit)
 		if err != nil {
 			return err
 		}
