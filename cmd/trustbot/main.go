@@ -273,13 +273,22 @@ func (e env) openConfigured(ctx context.Context, db string) (Config, *slog.Logge
 	return cfg, log, store, err
 }
 
-// openStore opens the database with the configured encryption keys.
+// openStore opens the database with the configured encryption keys. An
+// empty file where the database should be is opened as a new database,
+// and a damaged one is opened as it is, but both are said loudly: they
+// may mean data was lost.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqlite.DB, error) {
+	if st, err := os.Stat(cfg.DB); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
+		log.Warn("the database file is empty: starting a new database in it; if it should hold data, stop and restore it from a backup", "path", cfg.DB)
+	}
 	store, err := sqlite.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
 	store.Keys, store.Logger = cfg.Keys, log.With("component", "sqlite")
+	if err := store.Damaged(); err != nil {
+		log.Error("the database is damaged: not ready until it is restored from a backup", "path", cfg.DB, "err", err)
+	}
 	return store, nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
 )
@@ -698,5 +699,65 @@ func TestMigrateVersionHelp(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, map[string]string{"LOG_FORMAT": "xml"}, "", "migrate"); code != 2 {
 		t.Errorf("bad LOG_FORMAT: exit %d", code)
+	}
+}
+
+// TestStartOnAnEmptyFile: a zero-length file where the database should be
+// is opened as a new database, and the log says so, naming the file.
+func TestStartOnAnEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trustbot.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd(t, map[string]string{"TRUSTBOT_DB": path}, "", "migrate")
+	if code != 0 || !strings.Contains(stderr, "level=WARN") || !strings.Contains(stderr, "database file is empty") || !strings.Contains(stderr, path) {
+		t.Fatalf("exit %d, log:\n%s", code, stderr)
+	}
+	// A new file is no news.
+	fresh := filepath.Join(t.TempDir(), "new.db")
+	if code, _, stderr := runCmd(t, map[string]string{"TRUSTBOT_DB": fresh}, "", "migrate"); code != 0 || strings.Contains(stderr, "WARN") {
+		t.Fatalf("new database: exit %d, log:\n%s", code, stderr)
+	}
+}
+
+// TestNotReadyOnADamagedDatabase starts the bot on a database with a
+// damaged page: it runs, says so in the log, and /readyz says not ready.
+func TestNotReadyOnADamagedDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trustbot.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		db.RecordTipShown(ctx, trustbot.UserKey{Team: fakeslack.TeamID, User: fmt.Sprintf("U%03d", i)}, "cooling-work-only-first", time.Now())
+	}
+	db.Close()
+	raw := openRaw(t, path)
+	var root, size int64
+	if err := raw.QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = 'tips_shown'`).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	raw.QueryRow(`PRAGMA page_size`).Scan(&size)
+	raw.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(bytes.Repeat([]byte{0xfe, 0x17}, int(size)/2), (root-1)*size)
+	f.Close()
+
+	bot := MustRunBot(t, map[string]string{"TRUSTBOT_DB": path})
+	resp, err := http.Get("http://" + bot.HTTP + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "damaged") {
+		t.Errorf("/readyz: %d %s", resp.StatusCode, body)
+	}
+	if !strings.Contains(bot.Stderr.String(), "the database is damaged") {
+		t.Errorf("the log does not say the database is damaged:\n%s", bot.Stderr)
 	}
 }

@@ -104,7 +104,8 @@ func serve(ctx context.Context, e env) error {
 const shutdownTime = 20 * time.Second
 
 // serveHTTP serves /healthz (the process is alive), /readyz (the database
-// answers and the Slack socket is connected) and /metrics (Prometheus).
+// takes writes and the Slack socket is connected) and /metrics
+// (Prometheus).
 func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, metricsHandler http.Handler, log interface {
 	Info(string, ...any)
 	Error(string, ...any)
@@ -121,9 +122,9 @@ func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, metricsHandler h
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		switch {
-		case store.Ping(ctx) != nil:
-			http.Error(w, "database not ready", http.StatusServiceUnavailable)
+		switch err := store.Ready(ctx); {
+		case err != nil:
+			http.Error(w, "database not ready: "+err.Error(), http.StatusServiceUnavailable)
 		case !sl.Connected():
 			http.Error(w, "slack not connected", http.StatusServiceUnavailable)
 		default:

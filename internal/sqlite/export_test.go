@@ -1,6 +1,9 @@
 package sqlite
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // HotQueries are the statements every dispatch pass (and a user's history
 // and export) runs, with arguments of the right types.
@@ -34,4 +37,18 @@ func (db *DB) Plan(ctx context.Context, query string, args ...any) ([]string, er
 		out = append(out, detail)
 	}
 	return out, rows.Err()
+}
+
+// WritePragma runs a pragma on the writer's connection, to play a fault.
+func (db *DB) WritePragma(ctx context.Context, pragma string) error {
+	_, err := db.write.ExecContext(ctx, `PRAGMA `+pragma)
+	return err
+}
+
+// SetHealthTimes shortens how long a storage fault holds and how often
+// readiness probes, for the test's life.
+func SetHealthTimes(tb interface{ Cleanup(func()) }, hold, every time.Duration) {
+	oldHold, oldEvery := faultHold, probeEvery
+	faultHold, probeEvery = hold, every
+	tb.Cleanup(func() { faultHold, probeEvery = oldHold, oldEvery })
 }

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -51,6 +52,14 @@ type DB struct {
 	write *sql.DB // one connection, BEGIN IMMEDIATE: writers queue, never BUSY
 	read  *sql.DB // readers, in parallel with the writer thanks to WAL
 	c     *caches // per-user reads kept in memory, "tip shown" records waiting
+
+	damaged error // what the integrity check at open found, if anything
+	health  struct {
+		sync.Mutex
+		fault   error     // the last write that failed for want of storage
+		faultAt time.Time // when
+		probeAt time.Time // the last write probe that went through
+	}
 }
 
 var _ trustbot.Store = (*DB)(nil)
@@ -96,6 +105,7 @@ func Open(ctx context.Context, p string) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", p, err)
 	}
+	db.damaged = db.quickCheck(ctx)
 	if err := db.migrate(ctx); err != nil {
 		db.write.Close()
 		return nil, err
@@ -153,6 +163,104 @@ func (db *DB) Close() error {
 
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// quickCheck runs SQLite's quick_check: it reads every page (a second or
+// so for a million rows) and reports damage it finds.
+func (db *DB) quickCheck(ctx context.Context) error {
+	found, err := db.quickCheckLines(ctx)
+	if err != nil {
+		return fmt.Errorf("integrity check: the database is damaged or unreadable: %w", err)
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("integrity check: the database is damaged: %s", strings.Join(found, "; "))
+	}
+	return nil
+}
+
+func (db *DB) quickCheckLines(ctx context.Context) ([]string, error) {
+	rows, err := db.write.QueryContext(ctx, `PRAGMA quick_check`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		if line != "ok" && len(found) < 3 {
+			found = append(found, line)
+		}
+	}
+	return found, rows.Err()
+}
+
+// Damaged returns what the integrity check at open found (nil: nothing).
+func (db *DB) Damaged() error { return db.damaged }
+
+// faultHold is how long a write that failed for want of storage keeps the
+// database not ready, and probeEvery how often readiness writes a probe.
+// Variables for tests.
+var (
+	faultHold  = time.Minute
+	probeEvery = 5 * time.Second
+)
+
+// Ready reports whether the database can be used now: the integrity check
+// at open found nothing, no write failed for want of storage (a full disk,
+// a read-only or damaged file, an I/O error) in the last minute, and a
+// write goes through (probed at most every few seconds).
+func (db *DB) Ready(ctx context.Context) error {
+	if db.damaged != nil {
+		return db.damaged
+	}
+	now := time.Now()
+	db.health.Lock()
+	fault, faultAt, probeAt := db.health.fault, db.health.faultAt, db.health.probeAt
+	db.health.Unlock()
+	if fault != nil && now.Sub(faultAt) < faultHold {
+		return fmt.Errorf("a write failed %s ago: %w", now.Sub(faultAt).Round(time.Second), fault)
+	}
+	if now.Sub(probeAt) < probeEvery && probeAt.After(faultAt) {
+		return nil
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`, now.Unix())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write probe: %w", err)
+	}
+	db.health.Lock()
+	db.health.probeAt = now
+	db.health.Unlock()
+	return nil
+}
+
+// storageFault reports whether err says the storage failed: the disk is
+// full, the file is read-only or damaged, or an I/O error.
+func storageFault(err error) bool {
+	se, ok := errors.AsType[*sqlite.Error](err)
+	if !ok {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
+}
+
+// noteWrite remembers a write that failed for want of storage.
+func (db *DB) noteWrite(err error) {
+	if err == nil || !storageFault(err) {
+		return
+	}
+	db.health.Lock()
+	db.health.fault, db.health.faultAt = err, time.Now()
+	db.health.Unlock()
+}
 
 // Migration is one numbered schema change.
 type Migration struct {
@@ -247,6 +355,9 @@ func formatError(err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return &trustbot.Error{Code: trustbot.EUNAVAILABLE, Message: "database busy: " + se.Error()}
+		case sqlite3.SQLITE_FULL:
+			// Nothing was written; once there is room, trying again works.
+			return &trustbot.Error{Code: trustbot.EUNAVAILABLE, Message: "disk full: " + se.Error()}
 		}
 	}
 	return err
@@ -254,13 +365,19 @@ func formatError(err error) error {
 
 // tx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	err := db.commit(ctx, fn)
+	db.noteWrite(err)
+	return formatError(err)
+}
+
+func (db *DB) commit(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return formatError(err)
+		return err
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return formatError(err)
+		return err
 	}
-	return formatError(tx.Commit())
+	return tx.Commit()
 }
