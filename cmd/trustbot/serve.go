@@ -49,7 +49,7 @@ func serve(ctx context.Context, e env) error {
 	}
 	defer store.Close()
 
-	met := metrics.New()
+	met := metrics.New(metricNames())
 	store.Metrics = met
 	sl := slack.New(slack.Config{
 		Metrics:  met,
@@ -97,6 +97,18 @@ func serve(ctx context.Context, e env) error {
 	}
 	log.Info("stopped")
 	return err
+}
+
+// metricNames are the only label values the metrics take.
+func metricNames() metrics.Names {
+	return metrics.Names{
+		Commands: coach.MetricNames(),
+		Kinds:    coach.Kinds(),
+		States: []string{"sent", trustbot.EUNREACHABLE, trustbot.EUNCERTAIN, trustbot.ECANCELED,
+			trustbot.EINVALID, trustbot.EINTERNAL, trustbot.ENOTFOUND, trustbot.ECONFLICT, trustbot.EUNAVAILABLE},
+		Methods: slack.Methods,
+		Errors:  slack.ErrorLabels(),
+	}
 }
 
 // shutdownTime bounds how long serve waits for in-flight sends once

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,6 +79,29 @@ type turn struct {
 }
 
 func (t *turn) tr(key string, args ...string) string { return t.Library.T(t.lang, key, args...) }
+
+// actions are the IDs of every control the coach puts in a reply.
+var actions = []string{
+	ActHelp, ActTip, ActTipTopic, ActPhrase, ActPhraseStyle, ActCheckHelp, ActLang,
+	ActAnswer, ActSnooze, ActSkip, ActNow, ActCadence, ActNote, ActPause,
+	ActJourneySign, ActJourneyAnswer, ActJourneySnooze, ActJourneyStop, ActPlanStart, ActDeclinedAgain,
+	ActForgetConfirm, ActForgetCancel, ActTry, ActTryAnswer, ActTryOff,
+}
+
+// MetricNames are the names Handle counts requests under: every
+// subcommand, every control ID and "unknown".
+func MetricNames() []string {
+	names := []string{"help", "unknown"}
+	for _, name := range commands {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return append(names, actions...)
+}
+
+// Kinds are the kinds of scheduled message the coach builds.
+func Kinds() []string { return []string{KindCheckin, KindJourney, KindWeekly, KindTryit, KindNotice} }
 
 // Handle answers one request. It always returns a reply: failures are
 // logged (with IDs only) and answered with a kind, localized message.

@@ -558,3 +558,54 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// TestMetricNamesListEveryAction: every control ID declared in the coach
+// (an Act… constant) is among the names metrics count, else its presses
+// would be counted as "other".
+func TestMetricNamesListEveryAction(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := coach.MetricNames()
+	fset := token.NewFileSet()
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(node ast.Node) bool {
+			spec, ok := node.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
+			for i, id := range spec.Names {
+				if !strings.HasPrefix(id.Name, "Act") || i >= len(spec.Values) {
+					continue
+				}
+				lit, ok := spec.Values[i].(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					continue
+				}
+				v, _ := strconv.Unquote(lit.Value)
+				n++
+				if !slices.Contains(names, v) {
+					t.Errorf("%s: action %s (%q) is not in coach.MetricNames", fset.Position(id.Pos()), id.Name, v)
+				}
+			}
+			return true
+		})
+	}
+	if n < 20 {
+		t.Fatalf("found only %d actions: the scan is broken", n)
+	}
+	for _, cmd := range []string{"help", "unknown", "tip", "checkin", "weekly", "forget"} {
+		if !slices.Contains(names, cmd) {
+			t.Errorf("command %s is not in coach.MetricNames", cmd)
+		}
+	}
+}

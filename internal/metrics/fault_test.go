@@ -11,7 +11,7 @@ import (
 // TestFaults: every fault shows from the start at zero, counts up when it
 // happens, and a name that is not a fault counts as other.
 func TestFaults(t *testing.T) {
-	p := New()
+	p := New(Names{})
 	scrape := func() string {
 		rec := httptest.NewRecorder()
 		p.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))

@@ -1,5 +1,7 @@
 // Package metrics exposes trustbot's metrics in the Prometheus format,
-// with prometheus/client_golang, on a registry of its own.
+// with prometheus/client_golang, on a registry of its own. Labels take only
+// the values they were given at start; anything else is counted as
+// "other", so that no input from outside can create a new series.
 package metrics
 
 import (
@@ -14,8 +16,42 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
+// Other is the label value of everything not among the known names.
+const Other = "other"
+
+// Names are the label values the metrics accept, each list from the package
+// that owns the names.
+type Names struct {
+	Commands []string // subcommands, control and form IDs, "unknown"
+	Kinds    []string // delivery kinds
+	States   []string // delivery outcomes
+	Methods  []string // Slack Web API methods
+	Errors   []string // error labels of Slack methods
+}
+
+// known is one label's set of accepted values.
+type known map[string]bool
+
+func newKnown(names []string) known {
+	k := known{}
+	for _, n := range names {
+		k[n] = true
+	}
+	return k
+}
+
+// label returns v when it is known, else Other.
+func (k known) label(v string) string {
+	if k[v] {
+		return v
+	}
+	return Other
+}
+
 // Prometheus implements trustbot.Metrics.
 type Prometheus struct {
+	names struct{ commands, kinds, states, methods, errors known }
+
 	registry    *prometheus.Registry
 	commands    *prometheus.CounterVec
 	ack         prometheus.Histogram
@@ -31,8 +67,8 @@ type Prometheus struct {
 var _ trustbot.Metrics = (*Prometheus)(nil)
 
 // New returns the metrics, registered with the Go runtime and process
-// collectors.
-func New() *Prometheus {
+// collectors, labelled only with these names.
+func New(names Names) *Prometheus {
 	p := &Prometheus{
 		registry: prometheus.NewRegistry(),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -69,6 +105,11 @@ func New() *Prometheus {
 	}
 	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.slackErrors, p.rateLimited, p.reconnects, p.backlog, p.missed, p.faults,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p.names.commands = newKnown(slices.Concat(names.Commands, []string{"unknown"}))
+	p.names.kinds = newKnown(names.Kinds)
+	p.names.states = newKnown(names.States)
+	p.names.methods = newKnown(names.Methods)
+	p.names.errors = newKnown(names.Errors)
 	return p
 }
 
@@ -77,24 +118,30 @@ func (p *Prometheus) Handler() http.Handler {
 	return promhttp.HandlerFor(p.registry, promhttp.HandlerOpts{Registry: p.registry})
 }
 
-func (p *Prometheus) Command(name string)   { p.commands.WithLabelValues(name).Inc() }
+func (p *Prometheus) Command(name string) {
+	p.commands.WithLabelValues(p.names.commands.label(name)).Inc()
+}
 func (p *Prometheus) Acked(d time.Duration) { p.ack.Observe(d.Seconds()) }
 func (p *Prometheus) Delivered(kind, state string) {
-	p.deliveries.WithLabelValues(kind, state).Inc()
+	p.deliveries.WithLabelValues(p.names.kinds.label(kind), p.names.states.label(state)).Inc()
 }
 func (p *Prometheus) SlackError(method, code string) {
-	p.slackErrors.WithLabelValues(method, code).Inc()
+	p.slackErrors.WithLabelValues(p.names.methods.label(method), p.names.errors.label(code)).Inc()
 }
-func (p *Prometheus) RateLimited(method string) { p.rateLimited.WithLabelValues(method).Inc() }
-func (p *Prometheus) Reconnected()              { p.reconnects.Inc() }
-func (p *Prometheus) Backlog(n int)             { p.backlog.Set(float64(n)) }
-func (p *Prometheus) Missed(kind string, n int) { p.missed.WithLabelValues(kind).Add(float64(n)) }
+func (p *Prometheus) RateLimited(method string) {
+	p.rateLimited.WithLabelValues(p.names.methods.label(method)).Inc()
+}
+func (p *Prometheus) Reconnected()  { p.reconnects.Inc() }
+func (p *Prometheus) Backlog(n int) { p.backlog.Set(float64(n)) }
+func (p *Prometheus) Missed(kind string, n int) {
+	p.missed.WithLabelValues(p.names.kinds.label(kind)).Add(float64(n))
+}
 
 // Fault counts a caught fault; a name not among trustbot.Faults counts as
 // "other".
 func (p *Prometheus) Fault(name string) {
 	if !slices.Contains(trustbot.Faults, name) {
-		name = "other"
+		name = Other
 	}
 	p.faults.WithLabelValues(name).Inc()
 }

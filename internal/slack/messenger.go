@@ -167,7 +167,7 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 			continue
 		}
 		err = classify(err)
-		c.cfg.Metrics.SlackError("chat.postMessage", trustbot.ErrorCode(err)+":"+errCode(err))
+		c.cfg.Metrics.SlackError("chat.postMessage", errorLabel(err))
 		return trustbot.Posted{}, err
 	}
 }
@@ -186,13 +186,42 @@ func (c *Client) post(ctx context.Context, channel string, r trustbot.Reply, met
 		slack.MsgOptionMetadata(meta))
 }
 
-// errCode is the Slack error string of a classified error, for metrics:
-// a short code, never text that could carry data.
-func errCode(err error) string {
-	if e, ok := errors.AsType[*trustbot.Error](err); ok && e.Code != trustbot.EUNCERTAIN {
-		return clip(e.Message, 40)
+// Methods are the Slack Web API methods trustbot calls: the only method
+// names its metrics carry.
+var Methods = []string{
+	"auth.test", "chat.postMessage", "chat.postEphemeral", "chat.update", "conversations.open",
+	"conversations.history", "conversations.info", "users.info", "views.open", "views.publish", "files.upload",
+}
+
+// knownErrors are the Slack error strings named in metrics; any other is
+// counted as "other", so that an answer from outside never creates a series.
+var knownErrors = append([]string{
+	"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
+	"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope",
+	"invalid_blocks", "invalid_arguments", "msg_too_long", "no_text", "too_many_attachments", "invalid_metadata_format",
+	"HTTP 400", "HTTP 403", "HTTP 404", "HTTP 413",
+}, unreachable...)
+
+// errorLabel is a failed call's label for metrics: its domain code and
+// Slack's error when it is a known one.
+func errorLabel(err error) string {
+	code := trustbot.ErrorCode(err)
+	if e, ok := errors.AsType[*trustbot.Error](err); ok && slices.Contains(knownErrors, e.Message) {
+		return code + ":" + e.Message
 	}
-	return "uncertain"
+	return code + ":other"
+}
+
+// ErrorLabels are every label errorLabel may return.
+func ErrorLabels() []string {
+	var out []string
+	for _, code := range []string{trustbot.EUNREACHABLE, trustbot.EUNCERTAIN, trustbot.EINVALID, trustbot.EINTERNAL} {
+		out = append(out, code+":other")
+		for _, e := range knownErrors {
+			out = append(out, code+":"+e)
+		}
+	}
+	return out
 }
 
 // classify turns a failed chat.postMessage into a domain error.
