@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,16 @@ import (
 )
 
 // Dispatch runs "trustbot dispatch" with the bot's configuration. The
-// tests travel in time: --force lets --now go more than a day ahead.
+// tests travel in time: --force lets --now go more than a day ahead. Only
+// one trustbot sends from a database at a time, so a running bot is
+// stopped for the pass and started again after it; a dry run sends
+// nothing and runs beside it.
 func (b *Bot) Dispatch(t *testing.T, args ...string) string {
 	t.Helper()
+	if b.cancel != nil && !slices.Contains(args, "--dry-run") {
+		b.Stop(t)
+		defer b.Start(t)
+	}
 	code, out, stderr := runCmd(t, b.Env, "", append([]string{"dispatch", "--force"}, args...)...)
 	if code != 0 {
 		t.Fatalf("dispatch %v: exit %d\n%s\n%s", args, code, out, stderr)

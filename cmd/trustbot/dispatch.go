@@ -18,6 +18,7 @@ import (
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
+	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -29,7 +30,7 @@ const maxAhead = 24 * time.Hour
 // database and Slack, and prints what it sent (or, with --dry-run, what it
 // would send).
 func dispatch(ctx context.Context, e env) error {
-	fs := e.flags("dispatch", "Reconciles deliveries a crash left sending, claims the check-ins, journey\nfollow-ups and channel posts due at --now (default: the current time) and\nsends them. A --now more than a day ahead of the clock needs --force.\n--dry-run lists what a pass would send, by kind, and changes nothing.")
+	fs := e.flags("dispatch", "Reconciles deliveries a crash left sending, claims the check-ins, journey\nfollow-ups and channel posts due at --now (default: the current time) and\nsends them. A --now more than a day ahead of the clock needs --force.\n--dry-run lists what a pass would send, by kind, and changes nothing.\nA pass is refused while another trustbot sends from the database (serve):\nstop it first; --dry-run runs beside it.")
 	nowFlag := fs.String("now", "", "the instant to dispatch as of, e.g. 2026-11-27T07:00:00Z (default: now)")
 	dry := fs.Bool("dry-run", false, "list what a pass would send, by kind; change nothing, send nothing, need no token")
 	force := fs.Bool("force", false, "allow --now more than a day after the current time (a dry run needs none)")
@@ -65,6 +66,12 @@ func dispatch(ctx context.Context, e env) error {
 	if err := cfg.ValidateBot(); err != nil {
 		return usageErr("%v", err)
 	}
+	// A pass sends: never beside a running serve or another pass.
+	unlock, err := sqlite.Lock(cfg.DB, "dispatch")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err

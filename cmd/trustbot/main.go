@@ -239,12 +239,21 @@ func library(dir string) (*playbook.Library, error) {
 }
 
 func migrate(ctx context.Context, e env) error {
-	fs := e.flags("migrate", "")
+	fs := e.flags("migrate", "Refused while trustbot runs on the database: its schema must not change\nunder a running bot.")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
 	}
-	cfg, _, store, err := e.openConfigured(ctx, *db)
+	cfg, log, err := e.loadConfig(*db)
+	if err != nil {
+		return err
+	}
+	unlock, err := sqlite.Lock(cfg.DB, "migrate")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

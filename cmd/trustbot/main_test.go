@@ -72,7 +72,7 @@ func MustRunBot(tb testing.TB, extra map[string]string) *Bot {
 	fake.SetPingInterval(500 * time.Millisecond)
 	fake.AddUser(fakeslack.User{ID: jaUser, TZ: "Asia/Tokyo", Locale: "ja-JP"})
 	fake.AddUser(fakeslack.User{ID: enUser, TZ: "Europe/London", Locale: "en-GB"})
-	b := &Bot{Slack: fake, Stderr: &syncBuffer{}, DB: filepath.Join(tb.TempDir(), "trustbot.db"), HTTP: freeAddr(tb), done: make(chan int, 1)}
+	b := &Bot{Slack: fake, Stderr: &syncBuffer{}, DB: filepath.Join(tb.TempDir(), "trustbot.db"), HTTP: freeAddr(tb)}
 	env := map[string]string{
 		"SLACK_BOT_TOKEN":    fakeslack.BotToken,
 		"SLACK_APP_TOKEN":    fakeslack.AppToken,
@@ -85,18 +85,27 @@ func MustRunBot(tb testing.TB, extra map[string]string) *Bot {
 		env[k] = v
 	}
 	b.Env = env
+	tb.Cleanup(func() { b.Stop(tb) })
+	b.Start(tb)
+	return b
+}
+
+// Start runs "trustbot serve" with the bot's environment and waits until
+// it is connected to the fake Slack.
+func (b *Bot) Start(tb testing.TB) {
+	tb.Helper()
+	before := b.Slack.Connections()
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
+	b.done = make(chan int, 1)
 	go func() {
-		b.done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, b.Stderr)
+		b.done <- run(ctx, []string{"serve"}, func(k string) string { return b.Env[k] }, strings.NewReader(""), io.Discard, b.Stderr)
 	}()
-	tb.Cleanup(func() { b.Stop(tb) })
 	wctx, wcancel := context.WithTimeout(context.Background(), patience)
 	defer wcancel()
-	if err := fake.WaitConnected(wctx); err != nil {
+	if err := b.Slack.WaitConnections(wctx, before+1); err != nil {
 		tb.Fatalf("bot did not connect: %v\n%s", err, b.Stderr)
 	}
-	return b
 }
 
 // Stop cancels the program and checks it exits cleanly.

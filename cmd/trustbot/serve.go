@@ -43,6 +43,11 @@ func serve(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := sqlite.Lock(cfg.DB, "serve")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -212,6 +217,12 @@ func consoleCmd(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	// The console delivers DMs like serve: one of them at a time per file.
+	unlock, err := sqlite.Lock(cfg.DB, "console")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
