@@ -117,7 +117,7 @@ func Allowed(t time.Time, minute int, p trustbot.Prefs, loc *time.Location, hol 
 		}
 		local := t.In(loc)
 		d := trustbot.DateOf(local)
-		if p.Workdays != 0 && !p.Workdays.Has(d.Weekday()) || p.Holidays != "" && hol != nil && hol.IsHoliday(p.Holidays, d) {
+		if p.Workdays != 0 && !p.Workdays.Has(d.Weekday()) || p.Holidays != "" && p.Holidays != trustbot.HolidaysOff && hol != nil && hol.IsHoliday(p.Holidays, d) {
 			t = Resolve(d.AddDays(1), minute, loc)
 			continue
 		}

@@ -163,8 +163,8 @@ func (t *turn) setSchedule(s trustbot.Schedule) (trustbot.Reply, error) {
 	}
 	p, _ := t.profile(t.ctx, t.req.UserKey)
 	if _, err := t.Store.Schedule(t.ctx, t.req.UserKey); trustbot.ErrorCode(err) == trustbot.ENOTFOUND && p.TZ == "Asia/Tokyo" && set.Prefs.Holidays == "" {
-		// A first schedule in Japan skips Japanese public holidays; the
-		// user can turn it off.
+		// A first schedule in Japan skips Japanese public holidays, unless
+		// the user already chose; they can turn it off.
 		set.Prefs.Holidays = "jp"
 		if err := t.Store.SaveSettings(t.ctx, set); err != nil {
 			return trustbot.Reply{}, err
@@ -406,7 +406,7 @@ func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) 
 		case WordJP, WordOn:
 			p.Holidays, note = "jp", t.tr("prefs.saved")
 		case WordOff:
-			p.Holidays, note = "", t.tr("prefs.saved")
+			p.Holidays, note = trustbot.HolidaysOff, t.tr("prefs.saved")
 		default:
 			return t.checkinStatus(t.tr("prefs.holidays_usage"))
 		}

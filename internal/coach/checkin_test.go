@@ -262,3 +262,45 @@ func TestHistoryShowsTheYearWhenNotThisOne(t *testing.T) {
 		t.Fatalf("history across the new year: %q", all(r))
 	}
 }
+
+// TestHolidaysOffSticksInTokyo: a user in Asia/Tokyo who turned holidays
+// off before setting a check-in keeps them off; only a user who never
+// chose gets Japan's default.
+func TestHolidaysOffSticksInTokyo(t *testing.T) {
+	e := newCheckinEnv(t) // Asia/Tokyo; 23 Nov 2026 (Monday) is a holiday
+	ctx := context.Background()
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	chose := trustbot.UserKey{Team: "T1", User: "UCHOSE"}
+	e.cmd(chose, "holidays off")
+	e.cmd(chose, "checkin weekly mon 16:00")
+	set, err := e.db.Settings(ctx, chose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Prefs.Holidays != trustbot.HolidaysOff {
+		t.Errorf("holidays after \"holidays off\" and a first check-in: %q", set.Prefs.Holidays)
+	}
+	s, _ := e.db.Schedule(ctx, chose)
+	if got := s.NextDueAt.In(tokyo).Format("Mon 2 Jan 15:04"); got != "Mon 23 Nov 16:00" {
+		t.Errorf("first check-in of a user who turned holidays off: %s, want the holiday itself", got)
+	}
+
+	never := trustbot.UserKey{Team: "T1", User: "UNEVER"}
+	e.cmd(never, "checkin weekly mon 16:00")
+	s, _ = e.db.Schedule(ctx, never)
+	if got := s.NextDueAt.In(tokyo).Format("Mon 2 Jan 15:04"); got != "Tue 24 Nov 16:00" {
+		t.Errorf("first check-in of a user who never chose: %s, want the day after the holiday", got)
+	}
+	// Turned off later, it stays off through a new cadence.
+	e.cmd(never, "holidays off")
+	e.cmd(never, "checkin off")
+	e.cmd(never, "checkin weekly mon 16:00")
+	if set, _ := e.db.Settings(ctx, never); set.Prefs.Holidays != trustbot.HolidaysOff {
+		t.Errorf("holidays after off and a new cadence: %q", set.Prefs.Holidays)
+	}
+	// And back on.
+	e.cmd(never, "holidays jp")
+	if set, _ := e.db.Settings(ctx, never); set.Prefs.Holidays != "jp" {
+		t.Errorf("holidays jp: %q", set.Prefs.Holidays)
+	}
+}

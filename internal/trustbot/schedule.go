@@ -69,9 +69,13 @@ type Prefs struct {
 	Workdays    Weekdays  // days a message may arrive; never empty
 	QuietStart  int       // minutes after midnight; -1 when there are no quiet hours
 	QuietEnd    int       // minutes after midnight; may be before QuietStart (overnight)
-	Holidays    string    // "jp" to skip Japanese public holidays, "" otherwise
+	Holidays    string    // "jp" to skip Japanese public holidays; HolidaysOff when the user turned them off; "" when never chosen (not skipped)
 	PausedUntil time.Time // zero when not paused
 }
+
+// HolidaysOff is Prefs.Holidays of a user who chose not to skip public
+// holidays: unlike "", a default for their zone never overrides it.
+const HolidaysOff = "off"
 
 // DefaultPrefs are the rules before a user changes any.
 func DefaultPrefs() Prefs { return Prefs{Workdays: MondayToFriday, QuietStart: -1, QuietEnd: -1} }
