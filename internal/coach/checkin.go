@@ -80,9 +80,9 @@ func (c *Coach) Message(ctx context.Context, d trustbot.Delivery) (trustbot.Repl
 	return trustbot.Reply{}, fmt.Errorf("unknown delivery kind %q", d.Kind)
 }
 
-// Delivered refreshes the user's time zone now and then; when it changed
-// (a move, a trip), the next check-in is planned in the new zone, at the
-// same local time.
+// Delivered refreshes the user's profile when it is stale, so that a
+// changed time zone (a move, a trip) is adopted (see profile) even when
+// building the message did not read it.
 func (c *Coach) Delivered(ctx context.Context, d trustbot.Delivery, now time.Time) {
 	switch d.Kind {
 	case KindWeekly:
@@ -103,15 +103,7 @@ func (c *Coach) Delivered(ctx context.Context, d trustbot.Delivery, now time.Tim
 	default:
 		return
 	}
-	before, err := c.Store.Profile(ctx, d.UserKey)
-	if err == nil && now.Sub(before.FetchedAt) < ProfileTTL {
-		return
-	}
-	after, ok := c.profile(ctx, d.UserKey)
-	if !ok || after.TZ == before.TZ {
-		return
-	}
-	c.replan(ctx, d.UserKey, now)
+	c.profile(ctx, d.UserKey)
 }
 
 // replan recomputes the user's next check-in after a change of rules.
@@ -126,6 +118,28 @@ func (c *Coach) replan(ctx context.Context, k trustbot.UserKey, now time.Time) (
 	}
 	s = Plan(s, set.Prefs, now, c.Holidays)
 	return s, c.Store.SaveSchedule(ctx, s)
+}
+
+// rezone moves the user's next check-in into their new zone: the same
+// local date and time there, or, when that has already passed in the new
+// zone, the next occurrence after now. The date is kept so that a move
+// westwards never brings back the occurrence just sent.
+func (c *Coach) rezone(ctx context.Context, k trustbot.UserKey, now time.Time) error {
+	s, err := c.Store.Schedule(ctx, k)
+	if err != nil || !s.Active {
+		return err
+	}
+	set, err := c.Store.Settings(ctx, k)
+	if err != nil {
+		return err
+	}
+	loc := Location(set.Prefs.TZ)
+	if at := Resolve(s.Occurrence, s.Minute, loc); !s.Occurrence.IsZero() && at.After(now) {
+		s.NextDueAt = Allowed(at, s.Minute, set.Prefs, loc, c.Holidays).UTC()
+	} else {
+		s = Plan(s, set.Prefs, now, c.Holidays)
+	}
+	return c.Store.SaveSchedule(ctx, s)
 }
 
 // checkinCommand answers "/trust checkin ...".

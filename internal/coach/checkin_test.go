@@ -304,3 +304,43 @@ func TestHolidaysOffSticksInTokyo(t *testing.T) {
 		t.Errorf("holidays jp: %q", set.Prefs.Holidays)
 	}
 }
+
+// TestZoneChangeAdoptedWhateverTheLanguage: the dispatcher builds the DM
+// (Message) before it records the delivery (Delivered). For a user whose
+// language follows the platform ("auto"), building the DM already reads
+// the stale profile again; the move is adopted all the same, for the very
+// next check-in.
+func TestZoneChangeAdoptedWhateverTheLanguage(t *testing.T) {
+	for _, lang := range []string{"auto", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			e := newCheckinEnv(t)
+			ctx := context.Background()
+			e.cmd(user, "lang "+lang)
+			e.cmd(user, "checkin weekly fri 16:00")
+			e.now = time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+			ds := e.deliver(t)
+			if len(ds) != 1 {
+				t.Fatalf("%d deliveries", len(ds))
+			}
+			// A week later the user is in New York and the profile is stale.
+			e.dir.tz = "America/New_York"
+			e.now = time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+			ds = e.deliver(t)
+			if len(ds) != 1 {
+				t.Fatalf("%d deliveries a week later", len(ds))
+			}
+			if _, err := e.c.Message(ctx, ds[0]); err != nil {
+				t.Fatal(err)
+			}
+			e.c.Delivered(ctx, ds[0], e.now)
+			s, err := e.db.Schedule(ctx, user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ny, _ := time.LoadLocation("America/New_York")
+			if got := s.NextDueAt.In(ny).Format("Mon 2 Jan 15:04"); got != "Fri 11 Dec 16:00" {
+				t.Fatalf("next check-in after moving to New York: %s in New York (%s)", got, s.NextDueAt)
+			}
+		})
+	}
+}

@@ -183,7 +183,10 @@ func (c *Coach) Language(ctx context.Context, k trustbot.UserKey) trustbot.Lang 
 }
 
 // profile returns the user's platform profile, from the cache while it is
-// fresh, else from the directory (and caches it).
+// fresh, else from the directory (and caches it). Whatever asked for it
+// (the language of a DM, a command), a zone found changed is adopted at
+// once: the next check-in is planned again, at the same local time in the
+// new zone.
 func (c *Coach) profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, bool) {
 	p, err := c.Store.Profile(ctx, k)
 	fresh := err == nil && c.Now().Sub(p.FetchedAt) < ProfileTTL
@@ -198,6 +201,12 @@ func (c *Coach) profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profi
 	q.UserKey, q.FetchedAt = k, c.Now()
 	if err := c.Store.SaveProfile(ctx, q); err != nil {
 		c.Logger.Warn("profile not cached", "team", k.Team, "user", k.User, "err", err)
+		return q, true
+	}
+	if err == nil && q.TZ != p.TZ {
+		if err := c.rezone(ctx, k, c.Now()); err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+			c.Logger.Warn("check-in not planned again after a zone change", "team", k.Team, "user", k.User, "err", err)
+		}
 	}
 	return q, true
 }
