@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/secret"
 	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -27,6 +28,7 @@ type Config struct {
 	HTTPAddr     string
 	PlaybooksDir string
 	DefaultLang  trustbot.Lang
+	TZ           string // the installation's IANA zone, for users whose platform gives none
 	LogLevel     slog.Level
 	LogFormat    string
 	SendRate     float64  // scheduled messages per second across the workspace
@@ -106,6 +108,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("TRUSTBOT_DEFAULT_LANG=%q: use ja or en", v))
 		}
 		c.DefaultLang = l
+	}
+	c.TZ = coach.DefaultZone
+	if v := strings.TrimSpace(getenv("TRUSTBOT_TZ")); v != "" {
+		// Only a name with a "/" (Asia/Tokyo) or UTC: LoadLocation also
+		// takes "Local" and file paths, which mean nothing to users.
+		if _, err := time.LoadLocation(v); err != nil || v == "Local" || (!strings.Contains(v, "/") && v != "UTC") {
+			errs = append(errs, fmt.Errorf("TRUSTBOT_TZ=%q: not an IANA time zone; use a name such as Asia/Tokyo, Europe/London or UTC", v))
+		}
+		c.TZ = v
 	}
 	if v := getenv("TRUSTBOT_SEND_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
@@ -209,6 +220,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("playbooks_dir", c.PlaybooksDir),
 		slog.String("default_lang", string(c.DefaultLang)),
+		slog.String("tz", c.TZ),
 		slog.Float64("send_rate", c.SendRate),
 		slog.Bool("encryption", c.Keys.Sealing()),
 		slog.Duration("retention", c.Retention),

@@ -80,7 +80,7 @@ func dispatch(ctx context.Context, e env) error {
 	sl := slack.New(slack.Config{BotToken: cfg.BotToken, APIURL: cfg.APIURL, SendRate: cfg.SendRate, Logger: log})
 	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
 	co.Now = func() time.Time { return now }
-	co.Holidays = calendar.New()
+	co.Holidays, co.DefaultTZ = calendar.New(), cfg.TZ
 	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule")}
 	if err := sl.Open(ctx); err != nil {
 		return err
@@ -140,7 +140,7 @@ func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now t
 	// No directory: languages and zones come from the profiles stored.
 	co := coach.New(lib, copyDB, nil, cfg.DefaultLang, nil)
 	co.Now = func() time.Time { return now }
-	co.Holidays = calendar.New()
+	co.Holidays, co.DefaultTZ = calendar.New(), cfg.TZ
 	rec := &dryMessenger{}
 	disp := &schedule.Dispatcher{Store: copyDB, Messenger: rec, Coach: co}
 	r, err := disp.Pass(ctx, now, false)

@@ -69,7 +69,7 @@ func serve(ctx context.Context, e env) error {
 		return err
 	}
 	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
-	co.Holidays, co.Metrics = calendar.New(), met
+	co.Holidays, co.Metrics, co.DefaultTZ = calendar.New(), met, cfg.TZ
 	co.Channels, co.Admins = sl, cfg.Admins
 	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule"), Metrics: met}
 	co.Kick = disp.Kick
@@ -172,7 +172,7 @@ func consoleCmd(ctx context.Context, e env) error {
 	user := fs.String("user", "UCONSOLE", "the user ID you act as")
 	team := fs.String("team", "TCONSOLE", "the workspace ID")
 	lang := fs.String("lang", "", "your locale as Slack would report it (ja or en); default: the terminal's locale")
-	tz := fs.String("tz", "", "your IANA time zone as Slack would report it (default $TZ, else Asia/Tokyo)")
+	tz := fs.String("tz", "", "your IANA time zone as Slack would report it (default $TZ, else $TRUSTBOT_TZ, else Asia/Tokyo)")
 	nowFlag := fs.String("now", "", "start the console's clock at this time, e.g. 2026-12-01T09:00 (in --tz) or RFC 3339; default: now")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
@@ -203,7 +203,7 @@ func consoleCmd(ctx context.Context, e env) error {
 		zone = e.getenv("TZ")
 	}
 	if zone == "" {
-		zone = "Asia/Tokyo"
+		zone = cfg.TZ
 	}
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
@@ -234,7 +234,7 @@ func consoleCmd(ctx context.Context, e env) error {
 		return err
 	}
 	co := coach.New(lib, store, console.Directory{Locale: locale, TZ: zone}, cfg.DefaultLang, log)
-	co.Holidays = calendar.New()
+	co.Holidays, co.DefaultTZ = calendar.New(), cfg.TZ
 	co.Now = clock.now
 	c := &console.Console{
 		Handler: co,

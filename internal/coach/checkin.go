@@ -44,6 +44,7 @@ var errClosed = errors.New("a newer check-in has been sent")
 
 // Advance moves a claimed schedule on (for the dispatcher).
 func (c *Coach) Advance(s trustbot.Schedule, p trustbot.Prefs, now time.Time) (trustbot.Schedule, int) {
+	p.TZ = c.zone(p.TZ)
 	return Advance(s, p, now, c.Holidays)
 }
 
@@ -112,7 +113,7 @@ func (c *Coach) replan(ctx context.Context, k trustbot.UserKey, now time.Time) (
 	if err != nil || !s.Active {
 		return s, err
 	}
-	set, err := c.Store.Settings(ctx, k)
+	set, err := c.settings(ctx, k)
 	if err != nil {
 		return s, err
 	}
@@ -129,7 +130,7 @@ func (c *Coach) rezone(ctx context.Context, k trustbot.UserKey, now time.Time) e
 	if err != nil || !s.Active {
 		return err
 	}
-	set, err := c.Store.Settings(ctx, k)
+	set, err := c.settings(ctx, k)
 	if err != nil {
 		return err
 	}
@@ -171,7 +172,7 @@ func (t *turn) checkinCommand(args []string) (trustbot.Reply, error) {
 
 // setSchedule saves a new cadence and plans its first check-in.
 func (t *turn) setSchedule(s trustbot.Schedule) (trustbot.Reply, error) {
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
@@ -249,7 +250,7 @@ func (t *turn) checkinOff() (trustbot.Reply, error) {
 // which is nudged). Its key is the local minute, so a double press sends
 // one.
 func (t *turn) checkinNow() (trustbot.Reply, error) {
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
@@ -308,7 +309,7 @@ func (t *turn) when(at time.Time, tz string) string {
 // checkinStatus shows the cadence, the next check-in and the rules, with
 // buttons to change them; note is shown first when set.
 func (t *turn) checkinStatus(note string) (trustbot.Reply, error) {
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
@@ -319,6 +320,12 @@ func (t *turn) checkinStatus(note string) (trustbot.Reply, error) {
 	var r trustbot.Reply
 	if note != "" {
 		r.Add(trustbot.Block{Kind: trustbot.Section, Text: note})
+	}
+	if s.Active && t.zoneAssumed(t.ctx, t.req.UserKey) {
+		// Times are in the installation's zone until the platform tells
+		// the user's own: say so where the time is set and shown.
+		note = strings.TrimSpace(note + "\n" + t.tr("checkin.zone_assumed", "zone", set.Prefs.TZ))
+		r.Add(trustbot.Block{Kind: trustbot.Section, Text: t.tr("checkin.zone_assumed", "zone", set.Prefs.TZ)})
 	}
 	status := t.scheduleStatus(s, set.Prefs.TZ)
 	r.Text = strings.TrimSpace(note + "\n" + status)
@@ -365,11 +372,11 @@ func (t *turn) prefsLine(p trustbot.Prefs) string {
 	if !p.PausedUntil.IsZero() && p.PausedUntil.After(t.Now()) {
 		parts = append(parts, t.tr("prefs.paused", "until", t.when(p.PausedUntil, p.TZ)))
 	}
-	tz := p.TZ
-	if tz == "" {
-		tz = "UTC"
+	key := "prefs.zone"
+	if t.zoneAssumed(t.ctx, t.req.UserKey) {
+		key = "prefs.zone_assumed"
 	}
-	parts = append(parts, t.tr("prefs.zone", "zone", tz))
+	parts = append(parts, t.tr(key, "zone", t.zone(p.TZ)))
 	return strings.Join(parts, " ・ ")
 }
 
@@ -386,7 +393,7 @@ func clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // prefsCommand answers "/trust workdays|quiet|holidays|pause|resume".
 func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) {
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
@@ -582,7 +589,7 @@ func (t *turn) snooze(value string) (trustbot.Reply, error) {
 	case "3h":
 		until = t.Now().Add(3 * time.Hour)
 	case "1d":
-		set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+		set, err := t.settings(t.ctx, t.req.UserKey)
 		if err != nil {
 			return trustbot.Reply{}, err
 		}
@@ -599,7 +606,7 @@ func (t *turn) snooze(value string) (trustbot.Reply, error) {
 	if err := t.Store.Snooze(t.ctx, t.req.UserKey, d.ID, until); err != nil {
 		return trustbot.Reply{}, err
 	}
-	set, _ := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, _ := t.settings(t.ctx, t.req.UserKey)
 	text := t.tr("checkin.snoozed", "time", t.when(until, set.Prefs.TZ))
 	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}, RefreshHome: true}, nil
 }
@@ -632,7 +639,7 @@ func (t *turn) history() (trustbot.Reply, error) {
 	if js, err := t.Store.Journeys(t.ctx, t.req.UserKey, true); err != nil {
 		return trustbot.Reply{}, err
 	} else if len(js) > 0 {
-		set, _ := t.Store.Settings(t.ctx, t.req.UserKey)
+		set, _ := t.settings(t.ctx, t.req.UserKey)
 		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("journey.list_title")})
 		r.Add(t.journeyBlocks(js, set.Prefs.TZ)...)
 		r.Add(trustbot.Block{Kind: trustbot.Divider})
@@ -791,7 +798,7 @@ func (t *turn) submit(form, metadata string, inputs map[string]string) (trustbot
 // home is the user's overview: their check-in cadence and next time, the
 // recent trend, and buttons to change things or reflect now.
 func (t *turn) home() (trustbot.Reply, error) {
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}

@@ -344,3 +344,68 @@ func TestZoneChangeAdoptedWhateverTheLanguage(t *testing.T) {
 		})
 	}
 }
+
+// failingDir is a Directory that cannot be asked until it is told to
+// answer, like users.info failing.
+type failingDir struct {
+	tz    string
+	fail  bool
+	calls int
+}
+
+func (d *failingDir) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	d.calls++
+	if d.fail {
+		return trustbot.Profile{}, trustbot.Errorf(trustbot.EINTERNAL, "users.info failed")
+	}
+	return trustbot.Profile{UserKey: k, TZ: d.tz, Locale: "en-US"}, nil
+}
+
+// TestDefaultZoneUntilThePlatformTells: while the platform gives no zone,
+// check-ins are planned in the installation's zone (DefaultTZ, not UTC)
+// and the reply says so; the platform is asked again later, and the
+// user's own zone is then adopted.
+func TestDefaultZoneUntilThePlatformTells(t *testing.T) {
+	e := newCheckinEnv(t)
+	ctx := context.Background()
+	lib := MustLibrary(t)
+	dir := &failingDir{tz: "America/New_York", fail: true}
+	e.c.Directory = dir
+	e.c.DefaultTZ = "Europe/Berlin"
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	ny, _ := time.LoadLocation("America/New_York")
+
+	r := e.cmd(user, "checkin weekly fri 16:00")
+	assumed := lib.T(trustbot.Japanese, "checkin.zone_assumed", "zone", "Europe/Berlin")
+	if !strings.Contains(all(r), assumed) || !strings.Contains(r.Text, assumed) {
+		t.Errorf("the reply does not say which zone is assumed: %q", all(r))
+	}
+	s, _ := e.db.Schedule(ctx, user)
+	if got := s.NextDueAt.In(berlin).Format("Mon 2 Jan 15:04"); got != "Fri 27 Nov 16:00" {
+		t.Errorf("check-in planned in %s Berlin time (%s), want Friday 16:00 in the default zone", got, s.NextDueAt)
+	}
+	if r := e.cmd(user, "checkin status"); !strings.Contains(all(r), assumed) {
+		t.Errorf("the status does not say which zone is assumed: %q", all(r))
+	}
+	// The failure is not taken as final, nor asked again at every turn.
+	calls := dir.calls
+	e.cmd(user, "tip")
+	if dir.calls != calls {
+		t.Errorf("the platform was asked again at once (%d calls, then %d)", calls, dir.calls)
+	}
+
+	// Later the platform answers: the user's own zone is adopted.
+	dir.fail = false
+	e.now = e.now.Add(coach.ZoneRetry + time.Minute)
+	r = e.cmd(user, "checkin status")
+	if strings.Contains(all(r), assumed) {
+		t.Errorf("still assumed after the platform answered: %q", all(r))
+	}
+	if !strings.Contains(all(r), "America/New_York") {
+		t.Errorf("status lacks the user's own zone: %q", all(r))
+	}
+	s, _ = e.db.Schedule(ctx, user)
+	if got := s.NextDueAt.In(ny).Format("Mon 2 Jan 15:04"); got != "Fri 27 Nov 16:00" {
+		t.Errorf("after the zone became known: %s New York time, want Friday 16:00 there", got)
+	}
+}

@@ -20,6 +20,15 @@ import (
 // trusted before the platform is asked again.
 const ProfileTTL = 24 * time.Hour
 
+// ZoneRetry is how long a profile without a time zone (the platform gave
+// none, so DefaultTZ is assumed) is trusted before the platform is asked
+// again.
+const ZoneRetry = time.Hour
+
+// DefaultZone is the zone assumed, when DefaultTZ is not set, for a user
+// whose platform gives none.
+const DefaultZone = "Asia/Tokyo"
+
 // RequestTimeout bounds one request: a user waiting on a locked database
 // hears "busy, try again" within it, whatever else is waiting to write.
 const RequestTimeout = 6 * time.Second
@@ -30,8 +39,11 @@ type Coach struct {
 	Store       trustbot.Store
 	Directory   trustbot.Directory // optional: platform profiles
 	DefaultLang trustbot.Lang
-	Holidays    Holidays // optional: public holidays, for users who skip them
-	Channels    Channels // optional: whether the bot is in a channel
+	// DefaultTZ is the installation's IANA zone, assumed for a user whose
+	// platform gives none (or cannot be asked); "" means DefaultZone.
+	DefaultTZ string
+	Holidays  Holidays // optional: public holidays, for users who skip them
+	Channels  Channels // optional: whether the bot is in a channel
 	// Admins, when set, are the only users who may change a channel's
 	// tip of the week.
 	Admins  []string
@@ -182,31 +194,82 @@ func (c *Coach) Language(ctx context.Context, k trustbot.UserKey) trustbot.Lang 
 	return c.DefaultLang
 }
 
+// zone is tz, or the installation's zone when tz is unknown ("").
+func (c *Coach) zone(tz string) string {
+	switch {
+	case tz != "":
+		return tz
+	case c.DefaultTZ != "":
+		return c.DefaultTZ
+	}
+	return DefaultZone
+}
+
+// settings returns the user's settings with the zone their rules apply
+// in: the platform's, else the installation's.
+func (c *Coach) settings(ctx context.Context, k trustbot.UserKey) (trustbot.Settings, error) {
+	s, err := c.Store.Settings(ctx, k)
+	if err != nil {
+		return s, err
+	}
+	if s.Prefs.TZ == "" {
+		// Not known yet: ask the platform (profile falls back itself).
+		p, _ := c.profile(ctx, k)
+		s.Prefs.TZ = p.TZ
+	}
+	s.Prefs.TZ = c.zone(s.Prefs.TZ)
+	return s, nil
+}
+
+// zoneAssumed reports whether the user's zone is the installation's
+// because their platform has not given one.
+func (c *Coach) zoneAssumed(ctx context.Context, k trustbot.UserKey) bool {
+	p, err := c.Store.Profile(ctx, k)
+	return err != nil || p.TZ == ""
+}
+
 // profile returns the user's platform profile, from the cache while it is
 // fresh, else from the directory (and caches it). Whatever asked for it
 // (the language of a DM, a command), a zone found changed is adopted at
 // once: the next check-in is planned again, at the same local time in the
 // new zone.
+//
+// A profile without a zone (the platform gave none, or could not be asked)
+// is kept for ZoneRetry only: the platform is asked again then. Meanwhile
+// the profile returned carries the installation's zone.
 func (c *Coach) profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, bool) {
 	p, err := c.Store.Profile(ctx, k)
-	fresh := err == nil && c.Now().Sub(p.FetchedAt) < ProfileTTL
+	ttl := ProfileTTL
+	if p.TZ == "" {
+		ttl = ZoneRetry
+	}
+	fresh := err == nil && c.Now().Sub(p.FetchedAt) < ttl
 	if fresh || c.Directory == nil {
+		p.TZ = c.zone(p.TZ)
 		return p, err == nil
 	}
 	q, derr := c.Directory.Profile(ctx, k)
 	if derr != nil {
 		c.Logger.Warn("profile lookup failed", "team", k.Team, "user", k.User, "err", derr)
-		return p, err == nil // a stale profile beats none
+		if err != nil {
+			// Nothing known: keep an empty profile, so that the platform
+			// is asked again after ZoneRetry, not at every turn.
+			p = trustbot.Profile{UserKey: k, FetchedAt: c.Now()}
+			if err := c.Store.SaveProfile(ctx, p); err != nil {
+				c.Logger.Warn("profile not cached", "team", k.Team, "user", k.User, "err", err)
+			}
+		}
+		p.UserKey, p.TZ = k, c.zone(p.TZ)
+		return p, true // a stale profile beats none
 	}
 	q.UserKey, q.FetchedAt = k, c.Now()
 	if err := c.Store.SaveProfile(ctx, q); err != nil {
 		c.Logger.Warn("profile not cached", "team", k.Team, "user", k.User, "err", err)
-		return q, true
-	}
-	if err == nil && q.TZ != p.TZ {
+	} else if c.zone(q.TZ) != c.zone(p.TZ) {
 		if err := c.rezone(ctx, k, c.Now()); err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
 			c.Logger.Warn("check-in not planned again after a zone change", "team", k.Team, "user", k.User, "err", err)
 		}
 	}
+	q.TZ = c.zone(q.TZ)
 	return q, true
 }

@@ -481,7 +481,7 @@ func (t *turn) seen(hits []tone.Hit) string {
 // langCommand shows or sets the user's language.
 func (t *turn) langCommand(args []string) (trustbot.Reply, error) {
 	if len(args) == 0 {
-		s, err := t.Store.Settings(t.ctx, t.req.UserKey)
+		s, err := t.settings(t.ctx, t.req.UserKey)
 		if err != nil {
 			return trustbot.Reply{}, err
 		}
@@ -502,7 +502,7 @@ func (t *turn) langCommand(args []string) (trustbot.Reply, error) {
 	if l, ok := trustbot.ParseLang(choice); ok {
 		choice = string(l)
 	}
-	s, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	s, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}

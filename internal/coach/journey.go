@@ -97,6 +97,7 @@ func (c *Coach) timeline(j trustbot.Journey) []item {
 
 // due says when an item of the journey is sent.
 func (c *Coach) due(j trustbot.Journey, it item, p trustbot.Prefs) time.Time {
+	p.TZ = c.zone(p.TZ)
 	loc := Location(p.TZ)
 	minute := j.Data.Minute
 	if minute == 0 {
@@ -142,7 +143,7 @@ func (t *turn) startJourney(kind, label string, data trustbot.JourneyData) (trus
 	if len(active) >= MaxJourneys {
 		return trustbot.Journey{}, false, nil
 	}
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Journey{}, false, err
 	}
@@ -465,7 +466,7 @@ func (t *turn) journeySnooze(value string) (trustbot.Reply, error) {
 	if j.State != trustbot.Active {
 		return t.journeysList()
 	}
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
@@ -678,7 +679,7 @@ func (t *turn) journeysList() (trustbot.Reply, error) {
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}

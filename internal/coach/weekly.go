@@ -283,7 +283,7 @@ func (t *turn) tryThis(tipID string) (trustbot.Reply, error) {
 	if !ok {
 		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown tip")
 	}
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
@@ -357,7 +357,7 @@ func (t *turn) tryAnswer(value string) (trustbot.Reply, error) {
 }
 
 func (t *turn) tryOff() (trustbot.Reply, error) {
-	set, err := t.Store.Settings(t.ctx, t.req.UserKey)
+	set, err := t.settings(t.ctx, t.req.UserKey)
 	if err != nil {
 		return trustbot.Reply{}, err
 	}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// TestDefaultZoneWhenUsersInfoFails: users.info failing does not turn a
+// user's zone into UTC: their check-in is planned in TRUSTBOT_TZ, the reply
+// says that zone is assumed, and Slack is asked again later; once it
+// answers, the user's own zone is adopted.
+func TestDefaultZoneWhenUsersInfoFails(t *testing.T) {
+	lib := mustLibrary(t)
+	bot := MustRunBot(t, map[string]string{"TRUSTBOT_TZ": "Europe/Berlin"})
+	const user = "UNOZONE"
+	bot.Slack.AddUser(fakeslack.User{ID: user, TZ: "America/New_York", Locale: "en-US"})
+	bot.Slack.FailNext("users.info", "fatal_error", -1)
+
+	_, r := bot.Slash(t, user, "checkin weekly fri 16:00")
+	assumed := lib.T(trustbot.Japanese, "checkin.zone_assumed", "zone", "Europe/Berlin") // no locale either: the default language
+	if !strings.Contains(r.raw, jsonText(assumed)) {
+		t.Fatalf("the reply does not say which zone is assumed: %s", r.raw)
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	if due := bot.dueAt(t, user).In(berlin); due.Weekday() != time.Friday || due.Format("15:04") != "16:00" {
+		t.Errorf("check-in due %s in Berlin, want Friday 16:00 in TRUSTBOT_TZ", due)
+	}
+	calls := len(bot.Slack.Calls("users.info"))
+	if calls == 0 {
+		t.Fatal("users.info was never asked")
+	}
+
+	// Slack answers again; once the retry period has passed (moved back
+	// here in the file, while the bot is stopped: it caches what it read),
+	// the next command reads the user's own zone.
+	bot.Slack.FailNext("users.info", "", 0)
+	bot.Stop(t)
+	db := openRaw(t, bot.DB)
+	res, err := db.Exec(`UPDATE profiles SET fetched_at = fetched_at - 7200 WHERE user = ?`, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("%d profiles moved back", n)
+	}
+	db.Close()
+	bot.Start(t)
+	_, r = bot.Slash(t, user, "checkin status")
+	if strings.Contains(r.raw, jsonText(lib.T(trustbot.English, "checkin.zone_assumed", "zone", "Europe/Berlin"))) || !strings.Contains(r.raw, "America/New_York") {
+		t.Errorf("after Slack answered: %s", r.raw)
+	}
+	if len(bot.Slack.Calls("users.info")) == calls {
+		t.Error("users.info was not asked again")
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	if due := bot.dueAt(t, user).In(ny); due.Weekday() != time.Friday || due.Format("15:04") != "16:00" {
+		t.Errorf("check-in due %s in New York, want Friday 16:00 in the user's own zone", due)
+	}
+}
+
+func TestTZConfig(t *testing.T) {
+	for _, bad := range []string{"Mars/Olympus", "Local", "JST-9", "../../etc/passwd"} {
+		code, _, stderr := runCmd(t, map[string]string{"TRUSTBOT_TZ": bad}, "", "migrate", "--db", t.TempDir()+"/db")
+		if code != 2 || !strings.Contains(stderr, "TRUSTBOT_TZ") || !strings.Contains(stderr, "Asia/Tokyo") {
+			t.Errorf("TRUSTBOT_TZ=%s: exit %d: %s", bad, code, stderr)
+		}
+	}
+	cfg, err := LoadConfig(func(string) string { return "" })
+	if err != nil || cfg.TZ != "Asia/Tokyo" {
+		t.Errorf("default TRUSTBOT_TZ: %q, %v", cfg.TZ, err)
+	}
+}
