@@ -211,7 +211,7 @@ func (t *turn) weeklyStatus(note string) (trustbot.Reply, error) {
 			next = t.tr("weekly.stopped_next")
 		}
 		status = t.tr("weekly.status", "day", t.tr("day."+strconv.Itoa(int(s.Weekday))), "time", clock(s.Minute),
-			"lang", t.langName(s.Lang), "topics", topics, "next", next, "subscriber", "{@"+s.Subscriber+"}")
+			"lang", t.langName(s.Lang), "topics", topics, "next", next, "subscriber", trustbot.MentionUser(s.Subscriber))
 		status += "\n" + t.holidaysLine(s.Holidays)
 	}
 	r.Text = strings.TrimSpace(note + "\n" + status)
@@ -425,5 +425,5 @@ func (t *turn) noticeMessage(d trustbot.Delivery) (trustbot.Reply, error) {
 	if len(parts) != 3 || parts[0] != "weekly-paused" {
 		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown notice %q", d.Occurrence)
 	}
-	return t.textReply(t.tr("weekly.paused_dm", "channel", "{#"+parts[1]+"}")), nil
+	return t.textReply(t.tr("weekly.paused_dm", "channel", trustbot.MentionChannel(parts[1]))), nil
 }

@@ -328,8 +328,19 @@ func (c *Console) request(line string) (trustbot.Request, bool) {
 	return trustbot.Request{Kind: trustbot.Command, UserKey: c.User, Channel: c.Channel, Text: text}, true
 }
 
-// mention turns the coach's {@U123} and {#C123} tokens into @U123, #C123.
-var mention = regexp.MustCompile(`\{([@#])([A-Z0-9]+)\}`)
+// plain renders a text for the terminal as it is, with the coach's marked
+// mentions as @U123 and #C123: nothing a user typed is interpreted.
+func plain(s string) string {
+	var b strings.Builder
+	trustbot.Mentions(s, func(text string, mention bool, sigil byte, id string) {
+		if mention {
+			b.WriteString(string(sigil) + id)
+			return
+		}
+		b.WriteString(text)
+	})
+	return b.String()
+}
 
 // print writes a reply as text, under a heading when set, and remembers
 // its numbered controls.
@@ -344,6 +355,9 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 			break
 		}
 	}
+	for i := range r.Blocks {
+		r.Blocks[i].Title = plain(r.Blocks[i].Title)
+	}
 	var b strings.Builder
 	b.WriteString("\n")
 	if heading != "" {
@@ -353,7 +367,7 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 		text := c.render(blk.Text)
 		switch blk.Kind {
 		case trustbot.Header:
-			fmt.Fprintf(&b, "== %s ==\n", c.bold(blk.Text))
+			fmt.Fprintf(&b, "== %s ==\n", c.bold(plain(blk.Text)))
 		case trustbot.Section:
 			if blk.Title != "" {
 				fmt.Fprintf(&b, "【%s】\n", c.bold(blk.Title))
@@ -421,9 +435,9 @@ var (
 
 // render turns Slack mrkdwn into terminal text: *bold* in bold (plain
 // without Color), `code` and sparklines without their backticks, links as
-// "label (url)", mentions as @U123 and #C123.
+// "label (url)", the coach's mentions as @U123 and #C123.
 func (c *Console) render(s string) string {
-	s = mention.ReplaceAllString(s, "$1$2")
+	s = plain(s)
 	s = link.ReplaceAllStringFunc(s, func(m string) string {
 		p := link.FindStringSubmatch(m)
 		target, label := p[1], p[2]

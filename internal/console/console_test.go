@@ -131,7 +131,8 @@ func TestRender(t *testing.T) {
 		{"`▇▄·`  Did you listen?", "▇▄·  Did you listen?", "▇▄·  Did you listen?"},
 		{"2*3*4 and a * b", "2*3*4 and a * b", "2*3*4 and a * b"},
 		{"see <https://example.com/a|the guide> or <https://example.com>", "see the guide (https://example.com/a) or https://example.com", ""},
-		{"{@U123} in {#C9}, <@U7>, <#C8|team>", "@U123 in #C9, @U7, #team", ""},
+		{trustbot.MentionUser("U123") + " in " + trustbot.MentionChannel("C9") + ", <@U7>, <#C8|team>", "@U123 in #C9, @U7, #team", ""},
+		{"{@U123} typed by a user", "{@U123} typed by a user", ""},
 		{"「*大事*」です", "「大事」です", "「\x1b[1m大事\x1b[22m」です"},
 		{"a &lt;b&gt; &amp; c", "a <b> & c", ""},
 	} {

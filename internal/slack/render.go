@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -30,15 +29,39 @@ const (
 	MaxAckPayload     = 20480 // Socket Mode response frames of this size or more are dropped (slack-go socketmode.go)
 )
 
-// escape makes plain text safe inside mrkdwn: Slack treats only &, < and >
-// as control characters (docs.slack.dev "Formatting text for app surfaces").
+// escaper makes plain text safe inside mrkdwn: Slack treats only &, < and
+// > as control characters (docs.slack.dev "Formatting text for app
+// surfaces"), so "<@U123>", "<!here>" or a link typed by a user is shown as
+// typed.
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// mention finds the coach's tokens for a user ({@U123}) or a channel
-// ({#C123}), which become Slack mentions after escaping.
-var mention = regexp.MustCompile(`\{([@#])([UWCG][A-Z0-9]{2,30})\}`)
+// escape renders a text for mrkdwn: every character escaped, and only the
+// coach's marked mentions (trustbot.MentionUser) made live.
+func escape(s string) string {
+	var b strings.Builder
+	trustbot.Mentions(s, func(text string, mention bool, sigil byte, id string) {
+		if mention {
+			b.WriteString("<" + string(sigil) + id + ">")
+			return
+		}
+		escaper.WriteString(&b, text)
+	})
+	return b.String()
+}
 
-func escape(s string) string { return mention.ReplaceAllString(escaper.Replace(s), "<$1$2>") }
+// plain renders a text for a plain_text object, where Slack shows every
+// character as it is: marked mentions become "@U123".
+func plain(s string) string {
+	var b strings.Builder
+	trustbot.Mentions(s, func(text string, mention bool, sigil byte, id string) {
+		if mention {
+			b.WriteString(string(sigil) + id)
+			return
+		}
+		b.WriteString(text)
+	})
+	return b.String()
+}
 
 // truncate cuts s to at most n characters, marking the cut with "…".
 func truncate(s string, n int) string {
@@ -74,7 +97,7 @@ func Render(r trustbot.Reply) []slack.Block {
 		switch b.Kind {
 		case trustbot.Header:
 			blocks = append(blocks, slack.NewHeaderBlock(
-				slack.NewTextBlockObject(slack.PlainTextType, truncate(b.Text, MaxHeaderText), true, false), slack.HeaderBlockOptionBlockID(id())))
+				slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(b.Text), MaxHeaderText), true, false), slack.HeaderBlockOptionBlockID(id())))
 		case trustbot.Section, trustbot.Quote:
 			text := escape(b.Text)
 			if b.Kind == trustbot.Quote {
@@ -130,7 +153,7 @@ func renderControl(c trustbot.Control, i int) slack.BlockElement {
 	switch c.Kind {
 	case trustbot.Button:
 		btn := slack.NewButtonBlockElement(actionID, truncate(c.Value, MaxButtonValue),
-			slack.NewTextBlockObject(slack.PlainTextType, truncate(c.Label, MaxButtonLabel), true, false))
+			slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(c.Label), MaxButtonLabel), true, false))
 		switch c.Style {
 		case trustbot.Primary:
 			btn.Style = slack.StylePrimary
@@ -146,7 +169,7 @@ func renderControl(c trustbot.Control, i int) slack.BlockElement {
 				continue
 			}
 			opt := slack.NewOptionBlockObject(o.Value,
-				slack.NewTextBlockObject(slack.PlainTextType, truncate(o.Label, MaxOptionText), true, false), nil)
+				slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(o.Label), MaxOptionText), true, false), nil)
 			opts = append(opts, opt)
 			if o.Value == c.Initial {
 				initial = opt
@@ -156,7 +179,7 @@ func renderControl(c trustbot.Control, i int) slack.BlockElement {
 			return nil
 		}
 		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic,
-			slack.NewTextBlockObject(slack.PlainTextType, truncate(c.Label, MaxPlaceholder), true, false), actionID, opts...)
+			slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(c.Label), MaxPlaceholder), true, false), actionID, opts...)
 		sel.InitialOption = initial
 		return sel
 	}
@@ -193,7 +216,7 @@ const (
 // renderModal turns a form into a modal view.
 func renderModal(m *trustbot.Modal) slack.ModalViewRequest {
 	text := func(s string, n int) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.PlainTextType, truncate(s, n), true, false)
+		return slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(s), n), true, false)
 	}
 	var blocks []slack.Block
 	if m.Intro != "" {
@@ -219,7 +242,7 @@ func renderModal(m *trustbot.Modal) slack.ModalViewRequest {
 		if in.Placeholder != "" {
 			el.Placeholder = text(in.Placeholder, MaxPlaceholder)
 		}
-		el.InitialValue = truncate(in.Initial, MaxInputLength)
+		el.InitialValue = truncate(plain(in.Initial), MaxInputLength)
 		el.Multiline = in.Multiline
 		if in.MaxLength > 0 {
 			el.MaxLength = min(in.MaxLength, MaxInputLength)

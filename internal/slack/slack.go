@@ -458,7 +458,7 @@ func (c *Client) sendFile(ctx context.Context, user string, r trustbot.Reply) er
 		return fmt.Errorf("conversations.open: %w", err)
 	}
 	_, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Reader: bytes.NewReader(r.File.Data), FileSize: len(r.File.Data), Filename: r.File.Name, Title: r.File.Title,
+		Reader: bytes.NewReader(r.File.Data), FileSize: len(r.File.Data), Filename: plain(r.File.Name), Title: plain(r.File.Title),
 		Channel: ch.ID, InitialComment: fallback(r),
 	})
 	if err != nil {

@@ -45,7 +45,7 @@ func translateSlash(payload []byte) (trustbot.Request, target, error) {
 		Kind:    trustbot.Command,
 		UserKey: trustbot.UserKey{Team: sc.TeamID, User: sc.UserID},
 		Channel: sc.ChannelID,
-		Text:    sc.Text,
+		Text:    trustbot.Unmarked(sc.Text),
 	}
 	if !req.UserKey.Valid() {
 		return req, target{}, fmt.Errorf("slash command without valid team or user")
@@ -70,15 +70,15 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 			Kind:     trustbot.Submit,
 			UserKey:  trustbot.UserKey{Team: team, User: ic.User.ID},
 			ActionID: ic.View.CallbackID,
-			Value:    ic.View.PrivateMetadata,
+			Value:    trustbot.Unmarked(ic.View.PrivateMetadata),
 			Inputs:   map[string]string{},
 		}
 		for blockID, actions := range ic.View.State.Values {
 			for actionID, a := range actions {
 				if actionID == blockID {
-					req.Inputs[blockID] = a.Value
+					req.Inputs[blockID] = trustbot.Unmarked(a.Value)
 					if a.SelectedOption.Value != "" {
-						req.Inputs[blockID] = a.SelectedOption.Value
+						req.Inputs[blockID] = trustbot.Unmarked(a.SelectedOption.Value)
 					}
 				}
 			}
@@ -105,7 +105,7 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 		UserKey:  trustbot.UserKey{Team: team, User: ic.User.ID},
 		Channel:  ic.Channel.ID,
 		ActionID: id,
-		Value:    value,
+		Value:    trustbot.Unmarked(value),
 	}
 	if !req.UserKey.Valid() {
 		return req, target{}, fmt.Errorf("interaction without valid team or user")
@@ -149,7 +149,7 @@ func translateEvent(payload []byte, botUser string) (trustbot.Request, target, s
 		if !k.Valid() || !strings.HasPrefix(ev.Channel, "D") {
 			return trustbot.Request{}, target{}, "", fmt.Errorf("DM message without valid team, user or channel")
 		}
-		req := trustbot.Request{Kind: trustbot.Command, UserKey: k, Channel: ev.Channel, Text: messageText(ev.Text), Typed: true}
+		req := trustbot.Request{Kind: trustbot.Command, UserKey: k, Channel: ev.Channel, Text: trustbot.Unmarked(messageText(ev.Text)), Typed: true}
 		return req, target{Channel: ev.Channel, User: ev.User, DM: true, ThreadTS: ev.ThreadTS}, cb.EventID, nil
 	}
 	return trustbot.Request{}, target{}, "", fmt.Errorf("event %q %q: %w", clip(ev.Type, 40), clip(ev.Subtype, 40), errIgnore)

@@ -1,5 +1,7 @@
 package trustbot
 
+import "strings"
+
 // RequestKind says what a user did.
 type RequestKind int
 
@@ -52,8 +54,9 @@ const (
 	Actions
 )
 
-// Block is one platform-neutral piece of a reply. Texts are plain: each
-// renderer escapes them and applies its own emphasis to Title.
+// Block is one platform-neutral piece of a reply. Texts are plain, with
+// mentions marked (MentionUser): each renderer escapes them, turns the
+// marks into its own mentions and applies its own emphasis to Title.
 type Block struct {
 	Kind     BlockKind
 	Title    string
@@ -163,4 +166,69 @@ type Input struct {
 func (r *Reply) Add(b ...Block) *Reply {
 	r.Blocks = append(r.Blocks, b...)
 	return r
+}
+
+// Mentions of a user or a channel in a reply's text are marked with two
+// control characters, which no text from outside carries: the coach drops
+// every control character from what it reads, and adapters drop these two
+// from what they receive (Unmarked). So only the coach can name someone in
+// a way a platform shows as a live mention; whatever a user typed, even
+// "<@U123>" or "<!here>", is shown as the characters they typed.
+const (
+	mentionOpen  = "\x1d"
+	mentionClose = "\x1f"
+)
+
+// MentionUser marks a user ID for the renderers: Slack shows a live
+// mention, the console "@U123".
+func MentionUser(id string) string { return mentionOpen + "@" + id + mentionClose }
+
+// MentionChannel marks a channel ID: Slack shows a link to the channel,
+// the console "#C123".
+func MentionChannel(id string) string { return mentionOpen + "#" + id + mentionClose }
+
+// Mentions calls f for each piece of s: plain text (mention false) or a
+// marked mention (sigil '@' or '#' and the ID). Stray marks are dropped.
+func Mentions(s string, f func(text string, mention bool, sigil byte, id string)) {
+	for s != "" {
+		i := strings.IndexAny(s, mentionOpen+mentionClose)
+		if i < 0 {
+			f(s, false, 0, "")
+			return
+		}
+		if i > 0 {
+			f(s[:i], false, 0, "")
+		}
+		s = s[i:]
+		if s[0] == mentionOpen[0] {
+			if j := strings.Index(s, mentionClose); j > 2 && (s[1] == '@' || s[1] == '#') && validMentionID(s[2:j]) {
+				f("", true, s[1], s[2:j])
+				s = s[j+1:]
+				continue
+			}
+		}
+		s = s[1:] // a stray mark
+	}
+}
+
+// validMentionID: Slack user and channel IDs are capital letters and digits.
+func validMentionID(id string) bool {
+	if id == "" || len(id) > 40 {
+		return false
+	}
+	for _, r := range id {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Unmarked returns s without mention marks: adapters apply it to all text
+// they receive, so that no user can send a mention through the coach.
+func Unmarked(s string) string {
+	if !strings.ContainsAny(s, mentionOpen+mentionClose) {
+		return s
+	}
+	return strings.NewReplacer(mentionOpen, "", mentionClose, "").Replace(s)
 }
