@@ -90,8 +90,10 @@ func TestCtrlCLeavesAtOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- c.Run(ctx) }()
-	for !strings.Contains(out.String(), "trust> ") {
-		time.Sleep(time.Millisecond) // waiting for the prompt to be shown
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(out.String(), "trust> "); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt shown: %q", out.String())
+		}
 	}
 	cancel()
 	select {
