@@ -90,7 +90,18 @@ type turn struct {
 	lang trustbot.Lang
 }
 
-func (t *turn) tr(key string, args ...string) string { return t.Library.T(t.lang, key, args...) }
+// tr returns the catalog's text for key in the turn's language. A text
+// that names something of one platform (a slash command, App Home) has a
+// counterpart for the others under key + "." + platform, used on that
+// platform.
+func (t *turn) tr(key string, args ...string) string {
+	if p := t.req.Platform(); p != trustbot.Slack {
+		if pk := key + "." + string(p); t.Library.HasKey(pk) {
+			key = pk
+		}
+	}
+	return t.Library.T(t.lang, key, args...)
+}
 
 // actions are the IDs of every control the coach puts in a reply.
 var actions = []string{
@@ -124,6 +135,9 @@ func (c *Coach) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply
 	if !req.UserKey.Valid() {
 		c.Logger.Warn("request without a valid user", "team", req.Team, "user", req.User)
 		return t.failure(trustbot.Errorf(trustbot.EINVALID, "invalid user key"))
+	}
+	if req.Profile != nil {
+		c.adopt(ctx, req.UserKey, *req.Profile)
 	}
 	t.lang = c.Language(ctx, req.UserKey)
 	var (
@@ -250,7 +264,9 @@ func (c *Coach) profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profi
 	}
 	q, derr := c.Directory.Profile(ctx, k)
 	if derr != nil {
-		c.Logger.Warn("profile lookup failed", "team", k.Team, "user", k.User, "err", derr)
+		if trustbot.ErrorCode(derr) != trustbot.ENOTFOUND {
+			c.Logger.Warn("profile lookup failed", "team", k.Team, "user", k.User, "err", derr)
+		}
 		if err != nil {
 			// Nothing known: keep an empty profile, so that the platform
 			// is asked again after ZoneRetry, not at every turn.
@@ -272,4 +288,34 @@ func (c *Coach) profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profi
 	}
 	q.TZ = c.zone(q.TZ)
 	return q, true
+}
+
+// adopt takes in what the platform said about the user with a request
+// (Teams sends the zone and locale with every message): a part it left
+// out keeps its cached value, a change is saved, and a zone found changed
+// plans the next check-in again, as profile does. Nothing is written when
+// nothing changed and the cache is fresh.
+func (c *Coach) adopt(ctx context.Context, k trustbot.UserKey, q trustbot.Profile) {
+	p, err := c.Store.Profile(ctx, k)
+	known := err == nil
+	if q.TZ == "" {
+		q.TZ = p.TZ
+	}
+	if q.Locale == "" {
+		q.Locale = p.Locale
+	}
+	now := c.Now()
+	if known && q.TZ == p.TZ && q.Locale == p.Locale && now.Sub(p.FetchedAt) < ProfileTTL/2 {
+		return
+	}
+	q.UserKey, q.FetchedAt = k, now
+	if err := c.Store.SaveProfile(ctx, q); err != nil {
+		c.Logger.Warn("profile not cached", "team", k.Team, "user", k.User, "err", err)
+		return
+	}
+	if c.zone(q.TZ) != c.zone(p.TZ) {
+		if err := c.rezone(ctx, k, now); err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+			c.Logger.Warn("check-in not planned again after a zone change", "team", k.Team, "user", k.User, "err", err)
+		}
+	}
 }

@@ -59,6 +59,8 @@ func (t *turn) command(c Command) (trustbot.Reply, error) {
 		return t.exportCommand(c.Rest)
 	case "forget":
 		return t.forgetCommand(), nil
+	case "home":
+		return t.home()
 	}
 	return t.help(c.Word), nil
 }

@@ -53,6 +53,7 @@ var commands = map[string]string{
 	"journeys": "journeys", "journey": "journeys", "進行中": "journeys", "ジャーニー": "journeys",
 	"export": "export", "エクスポート": "export", "書き出し": "export",
 	"forget": "forget", "削除": "forget", "データ削除": "forget", "忘れて": "forget",
+	"home": "home", "overview": "home", "ホーム": "home", "ほーむ": "home", "概要": "home",
 	"weekly": "weekly", "今週のヒント": "weekly", "週間ヒント": "weekly", "ウィークリー": "weekly",
 }
 

@@ -65,7 +65,7 @@ func subscriptionSchedule(s trustbot.Subscription) (trustbot.Schedule, trustbot.
 // channel.
 func (t *turn) weeklyCommand(args []string) (trustbot.Reply, error) {
 	ch := t.req.Channel
-	if ch == "" || strings.HasPrefix(ch, "D") {
+	if ch == "" || t.req.Direct {
 		return t.textReply(t.tr("weekly.in_dm")), nil
 	}
 	if t.Channels != nil {
@@ -421,9 +421,11 @@ func (c *Coach) Unreachable(ctx context.Context, d trustbot.Delivery, reason str
 // noticeMessage is the DM telling a subscriber their channel's posts
 // stopped.
 func (t *turn) noticeMessage(d trustbot.Delivery) (trustbot.Reply, error) {
-	parts := strings.SplitN(d.Occurrence, ":", 3)
-	if len(parts) != 3 || parts[0] != "weekly-paused" {
+	// "weekly-paused:" channel ":" date; a Teams channel ID has colons.
+	rest, ok := strings.CutPrefix(d.Occurrence, "weekly-paused:")
+	i := strings.LastIndexByte(rest, ':')
+	if !ok || i <= 0 {
 		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown notice %q", d.Occurrence)
 	}
-	return t.textReply(t.tr("weekly.paused_dm", "channel", trustbot.MentionChannel(parts[1]))), nil
+	return t.textReply(t.tr("weekly.paused_dm", "channel", trustbot.MentionChannel(rest[:i]))), nil
 }

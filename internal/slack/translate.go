@@ -45,9 +45,10 @@ func translateSlash(payload []byte) (trustbot.Request, target, error) {
 		Kind:    trustbot.Command,
 		UserKey: trustbot.UserKey{Team: sc.TeamID, User: sc.UserID},
 		Channel: sc.ChannelID,
+		Direct:  direct(sc.ChannelID),
 		Text:    trustbot.Unmarked(sc.Text),
 	}
-	if !req.UserKey.Valid() {
+	if !validKey(req.UserKey) {
 		return req, target{}, fmt.Errorf("slash command without valid team or user")
 	}
 	return req, target{ResponseURL: sc.ResponseURL, Channel: sc.ChannelID, User: sc.UserID, TriggerID: sc.TriggerID}, nil
@@ -83,7 +84,7 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 				}
 			}
 		}
-		if !req.UserKey.Valid() {
+		if !validKey(req.UserKey) {
 			return req, target{}, fmt.Errorf("view submission without valid team or user")
 		}
 		return req, target{User: ic.User.ID, Form: true}, nil
@@ -104,10 +105,11 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 		Kind:     trustbot.Action,
 		UserKey:  trustbot.UserKey{Team: team, User: ic.User.ID},
 		Channel:  ic.Channel.ID,
+		Direct:   direct(ic.Channel.ID),
 		ActionID: id,
 		Value:    trustbot.Unmarked(value),
 	}
-	if !req.UserKey.Valid() {
+	if !validKey(req.UserKey) {
 		return req, target{}, fmt.Errorf("interaction without valid team or user")
 	}
 	home := ic.View.Type == slack.VTHomeTab || ic.Container.Type == "view" && ic.View.Type != slack.VTModal
@@ -141,19 +143,26 @@ func translateEvent(payload []byte, botUser string) (trustbot.Request, target, s
 	k := trustbot.UserKey{Team: cb.TeamID, User: ev.User}
 	switch {
 	case ev.Type == "app_home_opened" && ev.Tab == "home":
-		if !k.Valid() {
+		if !validKey(k) {
 			return trustbot.Request{}, target{}, "", fmt.Errorf("app_home_opened without valid team or user")
 		}
 		return trustbot.Request{Kind: trustbot.Home, UserKey: k}, target{User: ev.User, Home: true}, cb.EventID, nil
 	case ev.Type == "message" && ev.ChannelType == "im" && ev.Subtype == "" && ev.BotID == "" && ev.User != botUser:
-		if !k.Valid() || !strings.HasPrefix(ev.Channel, "D") {
+		if !validKey(k) || !direct(ev.Channel) {
 			return trustbot.Request{}, target{}, "", fmt.Errorf("DM message without valid team, user or channel")
 		}
-		req := trustbot.Request{Kind: trustbot.Command, UserKey: k, Channel: ev.Channel, Text: trustbot.Unmarked(messageText(ev.Text)), Typed: true}
+		req := trustbot.Request{Kind: trustbot.Command, UserKey: k, Channel: ev.Channel, Text: trustbot.Unmarked(messageText(ev.Text)), Typed: true, Direct: true}
 		return req, target{Channel: ev.Channel, User: ev.User, DM: true, ThreadTS: ev.ThreadTS}, cb.EventID, nil
 	}
 	return trustbot.Request{}, target{}, "", fmt.Errorf("event %q %q: %w", clip(ev.Type, 40), clip(ev.Subtype, 40), errIgnore)
 }
+
+// validKey reports whether k is a plausible Slack user: a payload naming
+// another platform's workspace is refused.
+func validKey(k trustbot.UserKey) bool { return k.Valid() && k.Platform() == trustbot.Slack }
+
+// direct reports whether a channel ID is a direct-message channel.
+func direct(channel string) bool { return strings.HasPrefix(channel, "D") }
 
 // slackLink is a link in message text: <https://…|label>, <mailto:…>.
 var slackLink = regexp.MustCompile(`<((?:https?|mailto):[^|>]*)(?:\|([^>]*))?>`)

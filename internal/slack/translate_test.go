@@ -19,7 +19,7 @@ func TestTranslateSlash(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := trustbot.Request{Kind: trustbot.Command, UserKey: trustbot.UserKey{Team: "T0001", User: "U2147483697"}, Channel: "C2147483705", Text: "tip 冷却期間"}
-	if req.Kind != want.Kind || req.UserKey != want.UserKey || req.Channel != want.Channel || req.Text != want.Text {
+	if req.Kind != want.Kind || req.UserKey != want.UserKey || req.Channel != want.Channel || req.Text != want.Text || req.Direct {
 		t.Errorf("request = %+v, want %+v", req, want)
 	}
 	if to.ResponseURL != "https://hooks.slack.com/commands/1234/5678" || to.TriggerID != "13345224609.738474920.8088930838d88f008e0" {
@@ -30,6 +30,8 @@ func TestTranslateSlash(t *testing.T) {
 		"NoUser":    `{"team_id":"T1","text":"help"}`,
 		"BadUserID": `{"team_id":"T1","user_id":"U1 OR 1=1"}`,
 		"Array":     `[1,2,3]`,
+		// A Teams workspace's ID in a Slack payload names another platform.
+		"TeamsTeam": `{"team_id":"msteams:8f0d6a1e-3c1b-4b5e-9e7f-2a6c4d1b0e93","user_id":"U1","text":"help"}`,
 	} {
 		if _, _, err := translateSlash([]byte(payload)); err == nil {
 			t.Errorf("%s: accepted", name)

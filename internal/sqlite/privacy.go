@@ -117,6 +117,7 @@ func (db *DB) forget(ctx context.Context, k trustbot.UserKey) error {
 			`DELETE FROM schedules WHERE team = ? AND user = ?`,
 			`DELETE FROM tips_shown WHERE team = ? AND user = ?`,
 			`DELETE FROM profiles WHERE team = ? AND user = ?`,
+			`DELETE FROM conversations WHERE team = ? AND user = ?`,
 			`DELETE FROM settings WHERE team = ? AND user = ?`,
 			`DELETE FROM subscription_changes WHERE team = ? AND user = ?`,
 			`UPDATE subscriptions SET subscriber = '' WHERE team = ? AND subscriber = ?`,

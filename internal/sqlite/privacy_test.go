@@ -46,6 +46,7 @@ func seedUser(t *testing.T, db *sqlite.DB, k trustbot.UserKey, note string) {
 	must(db.SaveJourney(ctx, trustbot.Journey{ID: "j" + k.User, UserKey: k, Kind: "plan", Label: "秘密のラベル" + k.User, State: trustbot.Active,
 		Start: trustbot.DateOf(due), Data: trustbot.JourneyData{Goal: "秘密の目標" + k.User, Stage: "some-unease", Horizon: 3}, NextDueAt: due.Add(24 * time.Hour)}))
 	must(db.RecordTipShown(ctx, k, "cooling-work-only-first", due))
+	must(db.SaveConversation(ctx, trustbot.Conversation{Key: k, ID: "a:conv-" + k.User, ServiceURL: "https://smba.example/teams/", BotID: "28:bot", UpdatedAt: due}))
 	must(db.SaveSubscription(ctx, trustbot.Subscription{Team: k.Team, Channel: "C" + k.User[1:] + "CH", Weekday: time.Monday, Minute: 540, Lang: "ja",
 		TZ: "Asia/Tokyo", Active: true, Subscriber: k.User, NextDueAt: due}, k.User, "on"))
 }
@@ -158,7 +159,7 @@ func testForget(t *testing.T, keys *secret.Keyring) {
 	if _, err := db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: rs[0].Delivery.ID, UserKey: alice, Note: "アリスの二つ目のメモ", AnsweredAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	needles := []string{alice.User, "アリスのメモ", "アリスの二つ目のメモ", "秘密のラベル" + alice.User, "秘密の目標" + alice.User, "朝の挨拶を自分から" + alice.User}
+	needles := []string{alice.User, "a:conv-" + alice.User, "アリスのメモ", "アリスの二つ目のメモ", "秘密のラベル" + alice.User, "秘密の目標" + alice.User, "朝の挨拶を自分から" + alice.User}
 	u, err := db.Export(ctx, alice)
 	if err != nil {
 		t.Fatal(err)

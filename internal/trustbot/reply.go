@@ -14,7 +14,8 @@ const (
 	// Submit is a filled-in form (a modal): ActionID is the form's ID,
 	// Value its metadata, Inputs what the user typed.
 	Submit
-	// Home is the user opening their overview (Slack's App Home tab).
+	// Home is the user opening their overview (Slack's App Home tab, or
+	// the "home" command).
 	Home
 )
 
@@ -25,9 +26,17 @@ type Request struct {
 	Channel string // where the user is; may be empty (console)
 
 	Text string // Command: the text after the command name
-	// Typed says a Command was typed as a message (in the bot's DM), not
-	// sent as a slash command: no form can open in answer to it at once.
+	// Typed says a Command was typed as a message (in the bot's DM, or
+	// anywhere on a platform without slash commands), not sent as a slash
+	// command: no form can open in answer to it at once.
 	Typed bool
+	// Direct says the request came from the user's direct chat with the
+	// bot, not from a channel.
+	Direct bool
+	// Profile, when set, is what the platform said about the user with
+	// this request (Teams sends the zone and locale with each message): it
+	// is adopted before the request is answered.
+	Profile *Profile
 
 	ActionID string // Action: which control
 	Value    string // Action: the control's value, or the chosen option's value
@@ -211,13 +220,14 @@ func Mentions(s string, f func(text string, mention bool, sigil byte, id string)
 	}
 }
 
-// validMentionID: Slack user and channel IDs are capital letters and digits.
+// validMentionID: Slack user and channel IDs are capital letters and
+// digits; Teams IDs are longer, with ':', '@', '-', '_' and '.'.
 func validMentionID(id string) bool {
-	if id == "" || len(id) > 40 {
+	if id == "" || len(id) > maxTeamsID {
 		return false
 	}
 	for _, r := range id {
-		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') && (r < 'a' || r > 'z') && !strings.ContainsRune(teamsIDPunct, r) {
 			return false
 		}
 	}

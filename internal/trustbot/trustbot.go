@@ -45,21 +45,40 @@ const LangAuto = "auto"
 // UserKey identifies one person in one workspace. Every query about a
 // person's data is scoped by both parts.
 type UserKey struct {
-	Team string // workspace (Slack team ID)
+	// Team is the workspace: a Slack team ID as Slack gives it, or a
+	// Microsoft 365 tenant as TeamsWorkspace makes it. It names the
+	// platform too (UserKey.Platform).
+	Team string
 	User string // user ID inside the workspace
 }
 
 func (k UserKey) String() string { return k.Team + "/" + k.User }
 
-// Valid reports whether both parts are set and plausible IDs.
-func (k UserKey) Valid() bool { return validID(k.Team) && validID(k.User) }
+// Valid reports whether both parts are set and plausible IDs of the
+// workspace's platform.
+func (k UserKey) Valid() bool {
+	if k.Platform() == Teams {
+		tenant, _ := Tenant(k.Team)
+		return validID(tenant, 64, "-") && validID(k.User, maxTeamsID, teamsIDPunct)
+	}
+	return validID(k.Team, 64, slackIDPunct) && validID(k.User, 64, slackIDPunct)
+}
 
-func validID(s string) bool {
-	if s == "" || len(s) > 64 {
+// IDs are short ASCII: Slack's letters and digits (the console's and the
+// tests' too, with a few marks), Teams' longer, with ':' and '@'
+// ("29:1a…", "19:…@thread.tacv2").
+const (
+	slackIDPunct = "-_."
+	teamsIDPunct = "-_.:@="
+	maxTeamsID   = 256
+)
+
+func validID(s string, max int, punct string) bool {
+	if s == "" || len(s) > max {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune(punct, r)) {
 			return false
 		}
 	}
@@ -110,6 +129,7 @@ type Store interface {
 	CheckinStore
 	JourneyStore
 	WeeklyStore
+	ConversationStore
 
 	// Export returns everything stored about the user.
 	Export(ctx context.Context, k UserKey) (UserData, error)

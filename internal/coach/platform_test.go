@@ -1,0 +1,105 @@
+package coach_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// noDirectory is a platform without a profile lookup (Teams): the zone
+// and locale come with the user's own messages.
+type noDirectory struct{}
+
+func (noDirectory) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	return trustbot.Profile{}, trustbot.Errorf(trustbot.ENOTFOUND, "no directory for %s", k.Platform())
+}
+
+var teamsUser = trustbot.UserKey{Team: trustbot.TeamsWorkspace("8f0d6a1e-3c1b-4b5e-9e7f-2a6c4d1b0e93"), User: "29:1aB3-xY_9"}
+
+func teamsCoach(t *testing.T, now time.Time) (*coach.Coach, *sqlite.DB) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trustbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := coach.New(MustLibrary(t), db, noDirectory{}, trustbot.Japanese, nil)
+	c.Now = func() time.Time { return now }
+	return c, db
+}
+
+// A Teams user's zone and locale come with their messages: the first one
+// sets them, a later one in another zone moves the next check-in to the
+// same local time there, and a message without them keeps what is known.
+func TestProfileComesWithTheRequest(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC) // a Tuesday
+	c, db := teamsCoach(t, now)
+	ask := func(text string, p *trustbot.Profile) trustbot.Reply {
+		return c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: teamsUser, Text: text, Typed: true, Direct: true, Profile: p})
+	}
+	r := ask("checkin weekly fri 16:00", &trustbot.Profile{TZ: "Asia/Tokyo", Locale: "en-US"})
+	if !strings.Contains(r.Text, "Friday") {
+		t.Fatalf("the locale of the request was not used: %q", r.Text)
+	}
+	s, err := db.Schedule(ctx, teamsUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC); !s.NextDueAt.Equal(want) {
+		t.Fatalf("next check-in %v, want %v (16:00 in Tokyo)", s.NextDueAt, want)
+	}
+	ask("history", &trustbot.Profile{Locale: "en-GB"}) // no zone in this one
+	if p, _ := db.Profile(ctx, teamsUser); p.TZ != "Asia/Tokyo" || p.Locale != "en-GB" {
+		t.Fatalf("profile after a message without a zone: %+v", p)
+	}
+	ask("history", &trustbot.Profile{TZ: "Europe/London"})
+	s, _ = db.Schedule(ctx, teamsUser)
+	if want := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC); !s.NextDueAt.Equal(want) {
+		t.Fatalf("after moving to London the next check-in is %v, want %v", s.NextDueAt, want)
+	}
+}
+
+// Until a Teams user's zone is known, the installation's is assumed and
+// the reply says so, naming Teams, not Slack.
+func TestTeamsTextsNameTeams(t *testing.T) {
+	ctx := context.Background()
+	c, _ := teamsCoach(t, time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC))
+	lib := MustLibrary(t)
+	r := c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: teamsUser, Text: "checkin weekly", Typed: true, Direct: true,
+		Profile: &trustbot.Profile{Locale: "ja-JP"}})
+	if !strings.Contains(all(r), lib.T(trustbot.Japanese, "checkin.zone_assumed.msteams", "zone", "Asia/Tokyo")) {
+		t.Fatalf("no Teams note on the assumed zone in %q", all(r))
+	}
+	if strings.Contains(all(r), "Slack") {
+		t.Fatalf("a Teams reply names Slack: %q", all(r))
+	}
+	r = c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: teamsUser, Channel: "a:1personal", Text: "weekly on", Typed: true, Direct: true})
+	if r.Text != lib.T(trustbot.Japanese, "weekly.in_dm.msteams") {
+		t.Fatalf("weekly in a personal chat: %q", r.Text)
+	}
+	// The same text for a Slack user keeps Slack's words.
+	slack := MustCoach(t, "ja-JP")
+	r = slack.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: user, Channel: "D1", Direct: true, Text: "weekly on"})
+	if r.Text != lib.T(trustbot.Japanese, "weekly.in_dm") {
+		t.Fatalf("Slack weekly in a DM: %q", r.Text)
+	}
+}
+
+// "home" shows the overview where a platform has no home tab.
+func TestHomeCommand(t *testing.T) {
+	c, _ := teamsCoach(t, time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	want := all(c.Handle(ctx, trustbot.Request{Kind: trustbot.Home, UserKey: teamsUser}))
+	for _, text := range []string{"home", "ホーム"} {
+		if got := all(c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: teamsUser, Text: text, Typed: true, Direct: true})); got != want {
+			t.Errorf("%q: %q, want the overview %q", text, got, want)
+		}
+	}
+}

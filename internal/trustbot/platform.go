@@ -1,0 +1,113 @@
+package trustbot
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Platform is a chat platform trustbot speaks on.
+type Platform string
+
+const (
+	Slack Platform = "slack"
+	Teams Platform = "msteams"
+)
+
+// teamsPrefix starts every workspace ID of Microsoft Teams: the tenant ID
+// after it. Slack's workspace IDs (T…, E…) are kept bare, as they always
+// were, so that a database written before Teams existed needs no change.
+// A colon never occurs in a Slack ID, so the two cannot be confused.
+const teamsPrefix = string(Teams) + ":"
+
+// TeamsWorkspace is the workspace ID of a Microsoft 365 tenant.
+func TeamsWorkspace(tenantID string) string { return teamsPrefix + tenantID }
+
+// Tenant returns the tenant ID of a Teams workspace ID, and false for any
+// other.
+func Tenant(workspace string) (string, bool) { return strings.CutPrefix(workspace, teamsPrefix) }
+
+// PlatformOf returns the platform a workspace ID belongs to.
+func PlatformOf(workspace string) Platform {
+	if strings.HasPrefix(workspace, teamsPrefix) {
+		return Teams
+	}
+	return Slack
+}
+
+// Platform returns the platform the user (or channel) is on.
+func (k UserKey) Platform() Platform { return PlatformOf(k.Team) }
+
+// Conversation is where messages to a user (or a channel) go on a platform
+// that cannot address them by their ID alone: for Teams, the reference to
+// the bot's personal chat with the user or to a team channel, taken from
+// the platform's own activities and refreshed from later ones.
+type Conversation struct {
+	// Key is the user (or, for a channel, UserKey.User is the channel ID).
+	Key UserKey
+	// ID is the platform's conversation ID (Teams: "a:…" for a personal
+	// chat, "19:…@thread.tacv2" for a channel).
+	ID string
+	// ServiceURL is the platform endpoint that serves the conversation.
+	ServiceURL string
+	// BotID is the bot's own ID in the conversation ("28:…").
+	BotID string
+	// Channel is true for a team channel, false for a personal chat.
+	Channel   bool
+	UpdatedAt time.Time
+}
+
+// ConversationStore keeps conversation references.
+type ConversationStore interface {
+	// SaveConversation creates or replaces the reference for c.Key.
+	SaveConversation(ctx context.Context, c Conversation) error
+	// Conversation returns the reference for k. ENOTFOUND when none.
+	Conversation(ctx context.Context, k UserKey) (Conversation, error)
+	// DeleteConversation removes the reference for k (the app was
+	// uninstalled there) and stops every delivery to it, as for an
+	// unreachable user. It is not an error when there is none.
+	DeleteConversation(ctx context.Context, k UserKey) error
+}
+
+// Messengers routes each delivery to the messenger of its platform. A
+// delivery for a platform this process does not serve is not tried: the
+// error is ECANCELED, so it stays pending for a process that does.
+type Messengers map[Platform]Messenger
+
+func (m Messengers) of(k UserKey) (Messenger, error) {
+	if mm, ok := m[k.Platform()]; ok && mm != nil {
+		return mm, nil
+	}
+	return nil, Errorf(ECANCELED, "no messenger for platform %s", k.Platform())
+}
+
+// PostDM sends r through the messenger of to's platform.
+func (m Messengers) PostDM(ctx context.Context, to UserKey, r Reply, deliveryID string) (Posted, error) {
+	mm, err := m.of(to)
+	if err != nil {
+		return Posted{}, err
+	}
+	return mm.PostDM(ctx, to, r, deliveryID)
+}
+
+// FindDM looks through the messenger of to's platform.
+func (m Messengers) FindDM(ctx context.Context, to UserKey, deliveryID string, since time.Time) (Posted, bool, error) {
+	mm, err := m.of(to)
+	if err != nil {
+		return Posted{}, false, err
+	}
+	return mm.FindDM(ctx, to, deliveryID, since)
+}
+
+// Directories looks each user up on their own platform. A platform
+// without a lookup (Teams sends the zone and locale with each message
+// instead) answers ENOTFOUND.
+type Directories map[Platform]Directory
+
+// Profile asks the directory of k's platform.
+func (d Directories) Profile(ctx context.Context, k UserKey) (Profile, error) {
+	if dd, ok := d[k.Platform()]; ok && dd != nil {
+		return dd.Profile(ctx, k)
+	}
+	return Profile{}, Errorf(ENOTFOUND, "no directory for platform %s", k.Platform())
+}
