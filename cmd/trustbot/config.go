@@ -178,6 +178,9 @@ func parseDays(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
+// Slack reports whether Slack is configured: a bot token is set.
+func (c Config) Slack() bool { return c.BotToken != "" }
+
 // ValidateBot checks what posting messages needs: the bot token.
 func (c Config) ValidateBot() error {
 	switch {

@@ -17,7 +17,6 @@ import (
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/schedule"
-	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -77,14 +76,13 @@ func dispatch(ctx context.Context, e env) error {
 		return err
 	}
 	defer store.Close()
-	sl := slack.New(slack.Config{BotToken: cfg.BotToken, APIURL: cfg.APIURL, SendRate: cfg.SendRate, Logger: log})
-	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
-	co.Now = func() time.Time { return now }
-	co.Holidays, co.DefaultTZ = calendar.New(), cfg.TZ
-	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule")}
-	if err := sl.Open(ctx); err != nil {
+	b := &bot{cfg: cfg, log: log, lib: lib, store: store}
+	b.wire(false)
+	b.coach.Now = func() time.Time { return now }
+	if err := b.open(ctx); err != nil {
 		return err
 	}
+	disp := b.disp
 	r, err := disp.Pass(ctx, now, true)
 	for _, s := range r.Sends {
 		status := "sent"

@@ -22,7 +22,7 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// serve connects to Slack and answers until ctx ends. Things are opened in
+// serve connects to the platforms configured and answers until ctx ends. Things are opened in
 // order and closed in reverse.
 func serve(ctx context.Context, e env) error {
 	fs := e.flags("serve", "")
@@ -54,54 +54,19 @@ func serve(ctx context.Context, e env) error {
 	}
 	defer store.Close()
 
-	met := metrics.New(metricNames())
-	store.Metrics = met
-	sl := slack.New(slack.Config{
-		Metrics:  met,
-		BotToken: cfg.BotToken,
-		AppToken: cfg.AppToken,
-		APIURL:   cfg.APIURL,
-		SendRate: cfg.SendRate,
-		BusyText: lib.T(cfg.DefaultLang, "slack.busy"),
-		Logger:   log,
-	})
-	if err := sl.Open(ctx); err != nil {
+	b := &bot{cfg: cfg, log: log, lib: lib, store: store, met: metrics.New(metricNames())}
+	b.wire(true)
+	if err := b.open(ctx); err != nil {
 		return err
 	}
-	co := coach.New(lib, store, sl, cfg.DefaultLang, log.With("component", "coach"))
-	co.Holidays, co.Metrics, co.DefaultTZ = calendar.New(), met, cfg.TZ
-	co.Channels, co.Admins = sl, cfg.Admins
-	disp := &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule"), Metrics: met}
-	co.Kick = disp.Kick
-	sl.SetHandler(co)
-
 	if cfg.HTTPAddr != "" {
-		stop, err := serveHTTP(cfg.HTTPAddr, store, sl, met.Handler(), log)
+		stop, err := serveHTTP(cfg.HTTPAddr, store, b.connected, b.met.Handler(), log)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	dispatched := make(chan struct{})
-	go func() {
-		defer close(dispatched)
-		disp.Run(ctx)
-	}()
-	if cfg.Retention > 0 {
-		go retain(ctx, store, cfg.Retention, log)
-	}
-	err = sl.Run(ctx)
-	log.Info("stopping: finishing in-flight work")
-	cancel()
-	select {
-	case <-dispatched:
-	case <-time.After(shutdownTime):
-		log.Warn("dispatcher did not stop in time; deliveries left sending are reconciled at the next start")
-	}
-	log.Info("stopped")
-	return err
+	return b.run(ctx)
 }
 
 // metricNames are the only label values the metrics take.
@@ -121,9 +86,9 @@ func metricNames() metrics.Names {
 const shutdownTime = 20 * time.Second
 
 // serveHTTP serves /healthz (the process is alive), /readyz (the database
-// takes writes and the Slack socket is connected) and /metrics
-// (Prometheus).
-func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, metricsHandler http.Handler, log interface {
+// takes writes and every platform connection is up: connected says which
+// is not) and /metrics (Prometheus).
+func serveHTTP(addr string, store *sqlite.DB, connected func() string, metricsHandler http.Handler, log interface {
 	Info(string, ...any)
 	Error(string, ...any)
 }) (stop func(), err error) {
@@ -142,8 +107,8 @@ func serveHTTP(addr string, store *sqlite.DB, sl *slack.Client, metricsHandler h
 		switch err := store.Ready(ctx); {
 		case err != nil:
 			http.Error(w, "database not ready: "+err.Error(), http.StatusServiceUnavailable)
-		case !sl.Connected():
-			http.Error(w, "slack not connected", http.StatusServiceUnavailable)
+		case connected() != "":
+			http.Error(w, connected(), http.StatusServiceUnavailable)
 		default:
 			fmt.Fprintln(w, "ready")
 		}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/calendar"
+	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/metrics"
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/schedule"
+	"github.com/trustbot/trustbot/internal/slack"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// bot is trustbot wired together: the store, the coach and the
+// dispatcher, and one adapter per platform it serves, each a field (nil
+// when that platform is not served). serve and dispatch build it the same
+// way; only serve listens.
+type bot struct {
+	cfg   Config
+	log   *slog.Logger
+	lib   *playbook.Library
+	store *sqlite.DB
+	met   *metrics.Prometheus // nil: nothing is measured (one dispatch pass)
+
+	coach *coach.Coach
+	disp  *schedule.Dispatcher
+
+	slack *slack.Client
+}
+
+// wire builds the coach, the dispatcher and the adapters. listen says the
+// adapters will take requests (serve), not only send (dispatch).
+func (b *bot) wire(listen bool) {
+	var met trustbot.Metrics = trustbot.NopMetrics{}
+	if b.met != nil {
+		met = b.met
+		b.store.Metrics = b.met
+	}
+	messengers := trustbot.Messengers{}
+	directories := trustbot.Directories{}
+	if b.cfg.Slack() {
+		sc := slack.Config{BotToken: b.cfg.BotToken, APIURL: b.cfg.APIURL, SendRate: b.cfg.SendRate, Logger: b.log}
+		if listen {
+			sc.AppToken, sc.BusyText = b.cfg.AppToken, b.lib.T(b.cfg.DefaultLang, "slack.busy")
+		}
+		if b.met != nil {
+			sc.Metrics = b.met
+		}
+		b.slack = slack.New(sc)
+		messengers[trustbot.Slack], directories[trustbot.Slack] = b.slack, b.slack
+	}
+	b.coach = coach.New(b.lib, b.store, directories, b.cfg.DefaultLang, b.log.With("component", "coach"))
+	b.coach.Holidays, b.coach.Metrics, b.coach.DefaultTZ, b.coach.Admins = calendar.New(), met, b.cfg.TZ, b.cfg.Admins
+	if b.slack != nil {
+		b.coach.Channels = b.slack
+	}
+	b.disp = &schedule.Dispatcher{Store: b.store, Messenger: messengers, Coach: b.coach, Logger: b.log.With("component", "schedule")}
+	if b.met != nil {
+		b.disp.Metrics = b.met
+	}
+	b.coach.Kick = b.disp.Kick
+	if b.slack != nil && listen {
+		b.slack.SetHandler(b.coach)
+	}
+}
+
+// open connects the adapters that need a connection before use.
+func (b *bot) open(ctx context.Context) error {
+	if b.slack != nil {
+		return b.slack.Open(ctx)
+	}
+	return nil
+}
+
+// run serves until ctx ends or a platform's connection fails for good,
+// then stops the dispatcher, waiting for in-flight sends.
+func (b *bot) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		b.disp.Run(ctx)
+	}()
+	if b.cfg.Retention > 0 {
+		go retain(ctx, b.store, b.cfg.Retention, b.log)
+	}
+	var err error
+	if b.slack != nil {
+		err = b.slack.Run(ctx)
+	} else {
+		<-ctx.Done()
+	}
+	b.log.Info("stopping: finishing in-flight work")
+	cancel()
+	select {
+	case <-dispatched:
+	case <-time.After(shutdownTime):
+		b.log.Warn("dispatcher did not stop in time; deliveries left sending are reconciled at the next start")
+	}
+	b.log.Info("stopped")
+	return err
+}
+
+// connected reports whether every platform that keeps a connection has
+// it, for /readyz: "" when all do, else which does not.
+func (b *bot) connected() string {
+	if b.slack != nil && !b.slack.Connected() {
+		return "slack not connected"
+	}
+	return ""
+}
