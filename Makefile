@@ -39,6 +39,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
 	go test -run '^$$' -fuzz '^FuzzTranslateEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
 	go test -run '^$$' -fuzz '^FuzzOpenLegacy$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/secret
 	go test -run '^$$' -fuzz '^FuzzUserTextNeverMentions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
+	go test -run '^$$' -fuzz '^FuzzActivity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
 
 lint: ## gofmt check, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

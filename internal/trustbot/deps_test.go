@@ -27,6 +27,8 @@ var allowed = map[string][]string{
 	"internal/schedule":  {"internal/trustbot"},
 	"internal/calendar":  {"internal/trustbot"},
 	"internal/fakeslack": {},
+	"internal/teams":     {"internal/trustbot"},
+	"internal/fakebf":    {},
 	"playbooks":          {},
 	"cmd/trustbot": {
 		"internal/trustbot", "internal/playbook", "internal/tone", "internal/coach", "internal/sqlite",
@@ -47,6 +49,8 @@ var thirdParty = map[string][]string{
 	"internal/calendar":  {"github.com/rickar/cal/v2"},
 	"internal/metrics":   {"github.com/prometheus/client_golang"},
 	"internal/fakeslack": {"github.com/gorilla/websocket"},
+	"internal/teams":     {"github.com/golang-jwt/jwt/v5", "golang.org/x/time"},
+	"internal/fakebf":    {"github.com/golang-jwt/jwt/v5"},
 }
 
 func goList(t *testing.T, args ...string) []string {
