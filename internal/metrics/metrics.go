@@ -25,8 +25,8 @@ type Names struct {
 	Commands []string // subcommands, control and form IDs, "unknown"
 	Kinds    []string // delivery kinds
 	States   []string // delivery outcomes
-	Methods  []string // Slack Web API methods
-	Errors   []string // error labels of Slack methods
+	Methods  []string // platform API methods (Slack Web API, Bot Framework connector)
+	Errors   []string // error labels of those methods
 }
 
 // known is one label's set of accepted values.
@@ -54,9 +54,9 @@ type Prometheus struct {
 
 	registry    *prometheus.Registry
 	commands    *prometheus.CounterVec
-	ack         prometheus.Histogram
+	ack         *prometheus.HistogramVec
 	deliveries  *prometheus.CounterVec
-	slackErrors *prometheus.CounterVec
+	apiErrors   *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	reconnects  prometheus.Counter
 	backlog     prometheus.Gauge
@@ -74,19 +74,19 @@ func New(names Names) *Prometheus {
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trustbot_commands_total", Help: "/trust subcommands and control presses handled, by name.",
 		}, []string{"command"}),
-		ack: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "trustbot_ack_latency_seconds", Help: "Time from an envelope read from the socket to its ack queued.",
+		ack: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "trustbot_ack_latency_seconds", Help: "Time from a request received (a Slack envelope read from the socket, a Teams activity) to its acknowledgement queued, by platform.",
 			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 2, 3},
-		}),
+		}, []string{"platform"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "trustbot_deliveries_total", Help: "Scheduled messages handed to Slack, by kind and outcome.",
-		}, []string{"kind", "state"}),
-		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "trustbot_slack_api_errors_total", Help: "Error answers from Slack Web API methods, by method and error.",
-		}, []string{"method", "error"}),
+			Name: "trustbot_deliveries_total", Help: "Scheduled messages handed to the platform, by platform, kind and outcome.",
+		}, []string{"platform", "kind", "state"}),
+		apiErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trustbot_platform_api_errors_total", Help: "Error answers from platform API methods, by platform, method and error.",
+		}, []string{"platform", "method", "error"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "trustbot_slack_rate_limited_total", Help: "429 answers from Slack Web API methods, by method.",
-		}, []string{"method"}),
+			Name: "trustbot_platform_rate_limited_total", Help: "429 answers from platform API methods, by platform and method.",
+		}, []string{"platform", "method"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "trustbot_socket_reconnects_total", Help: "Socket Mode connections opened after the first.",
 		}),
@@ -103,7 +103,7 @@ func New(names Names) *Prometheus {
 	for _, f := range trustbot.Faults {
 		p.faults.WithLabelValues(f) // every fault shows, at zero until it happens
 	}
-	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.slackErrors, p.rateLimited, p.reconnects, p.backlog, p.missed, p.faults,
+	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.apiErrors, p.rateLimited, p.reconnects, p.backlog, p.missed, p.faults,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.names.commands = newKnown(slices.Concat(names.Commands, []string{"unknown"}))
 	p.names.kinds = newKnown(names.Kinds)
@@ -121,15 +121,25 @@ func (p *Prometheus) Handler() http.Handler {
 func (p *Prometheus) Command(name string) {
 	p.commands.WithLabelValues(p.names.commands.label(name)).Inc()
 }
-func (p *Prometheus) Acked(d time.Duration) { p.ack.Observe(d.Seconds()) }
-func (p *Prometheus) Delivered(kind, state string) {
-	p.deliveries.WithLabelValues(p.names.kinds.label(kind), p.names.states.label(state)).Inc()
+func (p *Prometheus) Acked(pl trustbot.Platform, d time.Duration) {
+	p.ack.WithLabelValues(platform(pl)).Observe(d.Seconds())
 }
-func (p *Prometheus) SlackError(method, code string) {
-	p.slackErrors.WithLabelValues(p.names.methods.label(method), p.names.errors.label(code)).Inc()
+func (p *Prometheus) Delivered(pl trustbot.Platform, kind, state string) {
+	p.deliveries.WithLabelValues(platform(pl), p.names.kinds.label(kind), p.names.states.label(state)).Inc()
 }
-func (p *Prometheus) RateLimited(method string) {
-	p.rateLimited.WithLabelValues(p.names.methods.label(method)).Inc()
+func (p *Prometheus) APIError(pl trustbot.Platform, method, code string) {
+	p.apiErrors.WithLabelValues(platform(pl), p.names.methods.label(method), p.names.errors.label(code)).Inc()
+}
+func (p *Prometheus) RateLimited(pl trustbot.Platform, method string) {
+	p.rateLimited.WithLabelValues(platform(pl), p.names.methods.label(method)).Inc()
+}
+
+// platform is a platform's label: only the ones trustbot knows.
+func platform(p trustbot.Platform) string {
+	if p == trustbot.Slack || p == trustbot.Teams {
+		return string(p)
+	}
+	return Other
 }
 func (p *Prometheus) Reconnected()  { p.reconnects.Inc() }
 func (p *Prometheus) Backlog(n int) { p.backlog.Set(float64(n)) }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trustbot/trustbot/internal/metrics"
+	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
 // series returns the lines of the exposition that start with name{.
@@ -41,21 +42,23 @@ func TestUnknownLabelsAreOther(t *testing.T) {
 	for i := range 3000 {
 		id := fmt.Sprintf("forged.%d", i)
 		p.Command(id)
-		p.Delivered("kind"+id, "state"+id)
+		p.Delivered(trustbot.Platform("forged"+id), "kind"+id, "state"+id)
 		p.Missed("kind"+id, 1)
-		p.SlackError("method"+id, "error"+id)
-		p.RateLimited("method" + id)
+		p.APIError(trustbot.Slack, "method"+id, "error"+id)
+		p.RateLimited(trustbot.Platform("forged"+id), "method"+id)
 	}
-	p.Delivered("checkin", "sent")
-	p.SlackError("chat.postMessage", "unreachable:user_not_found")
+	p.Delivered(trustbot.Slack, "checkin", "sent")
+	p.Delivered(trustbot.Teams, "checkin", "sent")
+	p.APIError(trustbot.Slack, "chat.postMessage", "unreachable:user_not_found")
 
 	for name, want := range map[string][]string{
 		"trustbot_commands_total":           {`command="help"`, `command="tip.another"`, `command="unknown"`, `command="other"} 3000`},
-		"trustbot_deliveries_total":         {`kind="checkin",state="sent"`, `kind="other",state="other"} 3000`},
+		"trustbot_deliveries_total": {`kind="checkin",platform="slack",state="sent"`, `kind="checkin",platform="msteams",state="sent"`,
+			`kind="other",platform="other",state="other"} 3000`},
 		"trustbot_missed_occurrences_total": {`kind="other"} 3000`},
-		"trustbot_slack_api_errors_total": {`error="unreachable:user_not_found",method="chat.postMessage"`,
-			`error="other",method="other"} 3000`},
-		"trustbot_slack_rate_limited_total": {`method="other"} 3000`},
+		"trustbot_platform_api_errors_total": {`error="unreachable:user_not_found",method="chat.postMessage",platform="slack"`,
+			`error="other",method="other",platform="slack"} 3000`},
+		"trustbot_platform_rate_limited_total": {`method="other",platform="other"} 3000`},
 	} {
 		got := series(t, p, name)
 		if len(got) != len(want) {

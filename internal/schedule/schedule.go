@@ -365,7 +365,7 @@ func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, ds []trustbot.D
 				if state == "" {
 					state = "sent"
 				}
-				d.Metrics.Delivered(del.Kind, state)
+				d.Metrics.Delivered(del.Platform(), del.Kind, state)
 				switch trustbot.ErrorCode(s.Err) {
 				case trustbot.ECANCELED:
 				case "":

@@ -59,7 +59,7 @@ func (p *pendingAck) claim(state int32) bool { return p.state.CompareAndSwap(ack
 // ackEmpty sends the pending ack without an answer, if nobody sent it yet.
 func (c *Client) ackEmpty(p *pendingAck) {
 	if p != nil && p.claim(ackEmpty) {
-		c.cfg.Metrics.Acked(time.Since(p.start))
+		c.cfg.Metrics.Acked(trustbot.Slack, time.Since(p.start))
 		c.ack(p.envelope, nil)
 		close(p.sent)
 	}
@@ -82,7 +82,7 @@ func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 		return false
 	}
 	defer close(p.sent)
-	c.cfg.Metrics.Acked(time.Since(p.start))
+	c.cfg.Metrics.Acked(trustbot.Slack, time.Since(p.start))
 	if err := c.sendAck(p.envelope, payload); err != nil {
 		c.log.Warn("answer not sent in the ack", "envelope", p.envelope, "err", err)
 		c.ack(p.envelope, nil)

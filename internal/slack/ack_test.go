@@ -79,7 +79,7 @@ type ackCounter struct {
 	n atomic.Int64
 }
 
-func (a *ackCounter) Acked(time.Duration) { a.n.Add(1) }
+func (a *ackCounter) Acked(trustbot.Platform, time.Duration) { a.n.Add(1) }
 
 func TestAnswerInAckWhenFast(t *testing.T) {
 	met := &ackCounter{}

@@ -153,21 +153,21 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 			return trustbot.Posted{Channel: ch, TS: ts}, nil
 		}
 		if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
-			c.cfg.Metrics.RateLimited("chat.postMessage")
+			c.cfg.Metrics.RateLimited(trustbot.Slack, "chat.postMessage")
 			c.log.Warn("rate limited", "method", "chat.postMessage", "retry_after", rl.RetryAfter)
 			c.pacer.hold(rl.RetryAfter)
 			continue
 		}
 		if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code == 429 {
 			// No Retry-After: back off, doubling up to a minute.
-			c.cfg.Metrics.RateLimited("chat.postMessage")
+			c.cfg.Metrics.RateLimited(trustbot.Slack, "chat.postMessage")
 			c.log.Warn("rate limited without Retry-After", "method", "chat.postMessage", "wait", noHeader)
 			c.pacer.hold(noHeader)
 			noHeader = min(2*noHeader, maxNoHeaderWait)
 			continue
 		}
 		err = classify(err)
-		c.cfg.Metrics.SlackError("chat.postMessage", errorLabel(err))
+		c.cfg.Metrics.APIError(trustbot.Slack, "chat.postMessage", errorLabel(err))
 		return trustbot.Posted{}, err
 	}
 }

@@ -243,7 +243,7 @@ func (c *Client) accept(evt socketmode.Event) {
 	pending := false // the ack, and its metric, come later
 	defer func() {
 		if !pending {
-			c.cfg.Metrics.Acked(time.Since(start))
+			c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
 		}
 	}()
 	if !c.seen.first(req.EnvelopeID) {

@@ -265,14 +265,15 @@ func ErrorCode(err error) string {
 type Metrics interface {
 	// Command counts a /trust subcommand (or a press on a control).
 	Command(name string)
-	// Acked records how long an envelope waited before its ack was sent.
-	Acked(d time.Duration)
+	// Acked records how long a request waited before its acknowledgement
+	// was sent.
+	Acked(p Platform, d time.Duration)
 	// Delivered counts a delivery's outcome: sent, unreachable, uncertain, failed.
-	Delivered(kind, state string)
-	// SlackError counts an error answer from a Slack method.
-	SlackError(method, code string)
-	// RateLimited counts a 429 from a Slack method.
-	RateLimited(method string)
+	Delivered(p Platform, kind, state string)
+	// APIError counts an error answer from a platform's API method.
+	APIError(p Platform, method, code string)
+	// RateLimited counts a 429 from a platform's API method.
+	RateLimited(p Platform, method string)
 	// Reconnected counts a new Socket Mode connection after the first.
 	Reconnected()
 	// Backlog reports how many deliveries were due and unsent at a pass.
@@ -298,12 +299,12 @@ var Faults = []string{FaultPanic, FaultClockJump, FaultUnreadable}
 // NopMetrics records nothing.
 type NopMetrics struct{}
 
-func (NopMetrics) Command(string)            {}
-func (NopMetrics) Acked(time.Duration)       {}
-func (NopMetrics) Delivered(string, string)  {}
-func (NopMetrics) SlackError(string, string) {}
-func (NopMetrics) RateLimited(string)        {}
-func (NopMetrics) Reconnected()              {}
-func (NopMetrics) Backlog(int)               {}
-func (NopMetrics) Missed(string, int)        {}
-func (NopMetrics) Fault(string)              {}
+func (NopMetrics) Command(string)                     {}
+func (NopMetrics) Acked(Platform, time.Duration)      {}
+func (NopMetrics) Delivered(Platform, string, string) {}
+func (NopMetrics) APIError(Platform, string, string)  {}
+func (NopMetrics) RateLimited(Platform, string)       {}
+func (NopMetrics) Reconnected()                       {}
+func (NopMetrics) Backlog(int)                        {}
+func (NopMetrics) Missed(string, int)                 {}
+func (NopMetrics) Fault(string)                       {}
