@@ -20,14 +20,9 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// Handler answers requests: the coach.
-type Handler interface {
-	Handle(ctx context.Context, req trustbot.Request) trustbot.Reply
-}
-
 // Console is one terminal session for one user.
 type Console struct {
-	Handler Handler
+	Handler trustbot.Handler
 	User    trustbot.UserKey
 	In      io.Reader
 	Out     io.Writer

@@ -27,7 +27,7 @@ func textReply(s string) trustbot.Reply {
 
 // runClient runs a Client with one worker (so that jobs finish in the
 // order they came) against a new fake Slack.
-func runClient(t *testing.T, h Handler, tweak func(*Client)) *fakeslack.Server {
+func runClient(t *testing.T, h trustbot.Handler, tweak func(*Client)) *fakeslack.Server {
 	t.Helper()
 	fake := fakeslack.New()
 	t.Cleanup(fake.Close)

@@ -24,11 +24,6 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// Handler answers requests: the coach.
-type Handler interface {
-	Handle(ctx context.Context, req trustbot.Request) trustbot.Reply
-}
-
 // Config configures a Client.
 type Config struct {
 	BotToken string // xoxb-…
@@ -62,7 +57,7 @@ type Client struct {
 	api     *slack.Client
 	sm      *socketmode.Client
 	log     *slog.Logger
-	handler Handler
+	handler trustbot.Handler
 
 	botUser string // the bot's own user ID (auth.test), set by Open
 
@@ -135,7 +130,7 @@ func New(cfg Config) *Client {
 }
 
 // SetHandler sets who answers requests; call it before Run.
-func (c *Client) SetHandler(h Handler) { c.handler = h }
+func (c *Client) SetHandler(h trustbot.Handler) { c.handler = h }
 
 // Connected reports whether the socket is open and Slack said hello.
 func (c *Client) Connected() bool { return c.connected.Load() }

@@ -1,6 +1,9 @@
 package trustbot
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 // RequestKind says what a user did.
 type RequestKind int
@@ -18,6 +21,12 @@ const (
 	// the "home" command).
 	Home
 )
+
+// Handler answers requests: the coach is one. Every adapter hands what
+// its platform received to a Handler and renders the Reply it returns.
+type Handler interface {
+	Handle(ctx context.Context, req Request) Reply
+}
 
 // Request is one thing a user asked of the coach, whatever the platform.
 type Request struct {
