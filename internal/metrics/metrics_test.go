@@ -52,7 +52,7 @@ func TestUnknownLabelsAreOther(t *testing.T) {
 	p.APIError(trustbot.Slack, "chat.postMessage", "unreachable:user_not_found")
 
 	for name, want := range map[string][]string{
-		"trustbot_commands_total":           {`command="help"`, `command="tip.another"`, `command="unknown"`, `command="other"} 3000`},
+		"trustbot_commands_total": {`command="help"`, `command="tip.another"`, `command="unknown"`, `command="other"} 3000`},
 		"trustbot_deliveries_total": {`kind="checkin",platform="slack",state="sent"`, `kind="checkin",platform="msteams",state="sent"`,
 			`kind="other",platform="other",state="other"} 3000`},
 		"trustbot_missed_occurrences_total": {`kind="other"} 3000`},
