@@ -163,6 +163,10 @@ func (c *Coach) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply
 		r, err = t.submit(req.ActionID, req.Value, req.Inputs)
 	case trustbot.Home:
 		r, err = t.home()
+	case trustbot.Install:
+		r = t.greeting()
+	case trustbot.Uninstall:
+		err = t.uninstalled()
 	default:
 		err = trustbot.Errorf(trustbot.EINVALID, "unknown request kind %d", req.Kind)
 	}

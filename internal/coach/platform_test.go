@@ -103,3 +103,48 @@ func TestHomeCommand(t *testing.T) {
 		}
 	}
 }
+
+// Installing greets once, briefly, in the user's language; uninstalling
+// stops every delivery bound there and keeps the user's data.
+func TestInstallAndUninstall(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	c, db := teamsCoach(t, now)
+	lib := MustLibrary(t)
+	r := c.Handle(ctx, trustbot.Request{Kind: trustbot.Install, UserKey: teamsUser, Direct: true, Profile: &trustbot.Profile{Locale: "en-US"}})
+	if r.Text != lib.T(trustbot.English, "install.personal.msteams") || r.Public {
+		t.Fatalf("personal greeting: %+v", r)
+	}
+	ch := "19:3b1c0f2d9e8a4b7c6d5e4f3a2b1c0d9e@thread.tacv2"
+	r = c.Handle(ctx, trustbot.Request{Kind: trustbot.Install, UserKey: teamsUser, Channel: ch})
+	if r.Text != lib.T(trustbot.English, "install.channel.msteams") || !r.Public {
+		t.Fatalf("channel greeting: %+v", r)
+	}
+	ask := func(text, channel string, direct bool) trustbot.Reply {
+		return c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: teamsUser, Channel: channel, Text: text, Typed: true, Direct: direct})
+	}
+	ask("checkin weekly fri 16:00", "a:1personal", true)
+	ask("declined A-san", "a:1personal", true)
+	ask("weekly on", ch, false)
+	c.Handle(ctx, trustbot.Request{Kind: trustbot.Uninstall, UserKey: teamsUser, Direct: true})
+	if s, err := db.Schedule(ctx, teamsUser); err != nil || s.Active || s.Stopped == "" {
+		t.Fatalf("check-ins after uninstall: %+v %v", s, err)
+	}
+	if js, err := db.Journeys(ctx, teamsUser, true); err != nil || len(js) != 0 {
+		t.Fatalf("active journeys after uninstall: %v %v", js, err)
+	}
+	if ds, err := db.Deliverable(ctx, now.Add(60*24*time.Hour), 100); err != nil || len(ds) != 0 {
+		t.Fatalf("deliveries still pending after uninstall: %v %v", ds, err)
+	}
+	if sub, err := db.Subscription(ctx, teamsUser.Team, ch); err != nil || !sub.Active {
+		t.Fatalf("removing the app from the personal chat stopped the channel's tip: %+v %v", sub, err)
+	}
+	c.Handle(ctx, trustbot.Request{Kind: trustbot.Uninstall, UserKey: teamsUser, Channel: ch})
+	if sub, _ := db.Subscription(ctx, teamsUser.Team, ch); sub.Active {
+		t.Fatal("the channel's tip goes on after the app left the team")
+	}
+	// The data stays: history still shows the journey.
+	if js, err := db.Journeys(ctx, teamsUser, false); err != nil || len(js) != 1 {
+		t.Fatalf("journeys kept: %v %v", js, err)
+	}
+}

@@ -20,6 +20,12 @@ const (
 	// Home is the user opening their overview (Slack's App Home tab, or
 	// the "home" command).
 	Home
+	// Install is the app being added where the user (or, in a channel,
+	// the team) can use it: the reply is a short greeting.
+	Install
+	// Uninstall is the app being removed there: nothing more may be sent
+	// to it. There is no reply.
+	Uninstall
 )
 
 // Handler answers requests: the coach is one. Every adapter hands what
