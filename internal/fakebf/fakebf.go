@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -47,6 +48,10 @@ type Config struct {
 	// Anonymous lets any or no bearer token through the connector, as the
 	// Agents Playground's connector does.
 	Anonymous bool
+	// PlainHTTP serves http instead of https (with a certificate of its
+	// own, which Client and CertPEM trust), as a local development
+	// connector does.
+	PlainHTTP bool
 }
 
 // Server is a running fake Bot Framework.
@@ -116,7 +121,11 @@ func New(cfg Config) *Server {
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.tenantJWKS)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	s.connectorRoutes(mux)
-	s.srv = httptest.NewServer(mux)
+	if cfg.PlainHTTP {
+		s.srv = httptest.NewServer(mux)
+	} else {
+		s.srv = httptest.NewTLSServer(mux)
+	}
 	return s
 }
 
@@ -148,8 +157,17 @@ func (s *Server) Close() { s.srv.Close() }
 // URL is the server's base URL.
 func (s *Server) URL() string { return s.srv.URL }
 
-// Client is an HTTP client for the server.
+// Client is an HTTP client that trusts the server's certificate.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// CertPEM is the server's certificate, for a process that must trust it
+// (SSL_CERT_FILE); nil over plain http.
+func (s *Server) CertPEM() []byte {
+	if s.srv.Certificate() == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
+}
 
 // MetadataURL is the Bot Framework OpenID configuration
 // (TEAMS_OPENID_METADATA_URL).

@@ -278,7 +278,7 @@ func flaky(t *testing.T, fake *fakebf.Server) (*httptest.Server, *sync.Mutex, *b
 func TestVerifyKeepsOldKeysWhenARefreshFails(t *testing.T) {
 	f := newAuthFixture(t, nil)
 	proxy, mu, down := flaky(t, f.fake)
-	v, err := NewVerifier(VerifierConfig{AppID: f.fake.AppID(), MetadataURL: proxy.URL + "/v1/.well-known/openidconfiguration", Now: f.clock.Now})
+	v, err := NewVerifier(VerifierConfig{AppID: f.fake.AppID(), MetadataURL: proxy.URL + "/v1/.well-known/openidconfiguration", HTTPClient: f.fake.Client(), Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
