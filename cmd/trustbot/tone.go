@@ -100,7 +100,7 @@ func toneCheck(e env) error {
 	}
 	res := lib.Tone.Check(draft)
 	for _, h := range res.Hits {
-		fmt.Fprintf(w, "  cue %-9s [%d] %q\n", h.Cue, h.Sentence, h.Text)
+		fmt.Fprintf(w, "  cue %-9s [%d] %q (written %q)\n", h.Cue, h.Sentence, h.Norm, h.Text)
 	}
 	for _, f := range res.Flags {
 		var ev []string

@@ -355,6 +355,39 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckWordsAsWritten: the words a flag names are the user's own
+// (「LINE」, not the 「line」 the check reads), whole (「返事ください」, not
+// 「事ください」), and each is named once in a flag's line.
+func TestCheckWordsAsWritten(t *testing.T) {
+	lib := MustLibrary(t)
+	c := MustCoach(t, "ja-JP")
+	got := all(command(c, "check ＬＩＮＥ教えてください。今日中に返事ください"))
+	for _, want := range []string{"「ＬＩＮＥ」", "「返事ください」"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s not named: %q", want, got)
+		}
+	}
+	for _, not := range []string{"「line」", "「事ください」", "「教えてください。」"} {
+		if strings.Contains(got, not) {
+			t.Errorf("%s named: %q", not, got)
+		}
+	}
+	for _, line := range strings.Split(got, "\n") {
+		rest, ok := strings.CutPrefix(line, strings.TrimSuffix(lib.T(trustbot.Japanese, "check.seen", "words", ""), " "))
+		if !ok {
+			continue
+		}
+		words := map[string]bool{}
+		for _, w := range strings.Split(rest, lib.T(trustbot.Japanese, "check.seen_separator")) {
+			word, _, _ := strings.Cut(w, "（")
+			if words[word] {
+				t.Errorf("%s named twice in %q", word, line)
+			}
+			words[word] = true
+		}
+	}
+}
+
 // TestNoWayToAskAfterANo: a draft that asks again after a no, whether its
 // label says so (in the examples and both parts of the corpus) or the
 // check reads it so, is never answered with a way to ask. The reply offers

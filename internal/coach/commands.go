@@ -463,14 +463,19 @@ func (t *turn) offer(r *trustbot.Reply, situations []string, intro string) []tru
 	return buttons
 }
 
-// seen is the line that names the words a flag was raised on, each with
-// the name of what it is.
+// seen is the line that names the words a flag was raised on, as the
+// user wrote them, each once, with the name of what it is.
 func (t *turn) seen(hits []tone.Hit) string {
 	var words []string
+	shown := map[string]bool{}
 	for _, h := range hits {
 		if len(words) == maxSeen {
 			break
 		}
+		if shown[h.Text] {
+			continue
+		}
+		shown[h.Text] = true
 		name := h.Cue
 		if c, ok := t.Library.Tone.Cue(h.Cue); ok {
 			name = c.Name.In(t.lang)

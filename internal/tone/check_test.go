@@ -28,7 +28,8 @@ func library(tb testing.TB) *playbook.Library {
 }
 
 // FuzzCheck: any text is read without a panic; every flag is known, in
-// order, with evidence taken from the draft as normalized.
+// order, with evidence; every hit is words of the draft as normalized,
+// shown as the user wrote them.
 func FuzzCheck(f *testing.F) {
 	for _, s := range []string{"", "LINE教えて", "しつこくてごめん！やっぱりLINEだめ？", "What made you say no? Was it me?", "\xff\xfe", "🙏🙏🙏", strings.Repeat("今すぐ", 500), "a.b.c?!…\n\n。"} {
 		f.Add(s)
@@ -49,8 +50,11 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 		for _, h := range res.Hits {
-			if h.Text == "" || !utf8.ValidString(h.Text) || !strings.Contains(norm, h.Text) {
+			if h.Norm == "" || !strings.Contains(norm, h.Norm) {
 				t.Fatalf("%q: hit %+v not in the normalized draft %q", s, h, norm)
+			}
+			if h.Text == "" || !utf8.ValidString(h.Text) || utf8.ValidString(s) && !strings.Contains(s, h.Text) {
+				t.Fatalf("%q: hit %+v not shown as written", s, h)
 			}
 		}
 	})
@@ -61,5 +65,31 @@ func BenchmarkCheck(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		l.Tone.Check(l.Examples[i%len(l.Examples)].Draft)
+	}
+}
+
+// TestEvidenceAsWritten: the words a flag names are the user's own, in
+// their spelling and width, as whole words, not the text as normalized.
+func TestEvidenceAsWritten(t *testing.T) {
+	l := library(t)
+	for _, c := range []struct{ draft, cue, want string }{
+		{"LINE教えてください。今日中に返事ください", tone.CueContact, "LINE"},
+		{"LINE教えてください。今日中に返事ください", tone.CueReply, "返事ください"},
+		{"ＬＩＮＥ交換しませんか？", tone.CueContact, "ＬＩＮＥ"},
+		{"ﾗｲﾝ教えて", tone.CueContact, "ﾗｲﾝ"},
+		{"Can I get UR number?", tone.CueContact, "UR number"},
+		{"Why did you say NO?", tone.CueWhyNo, "Why did you say NO"},
+		{"しつこくてごめん！やっぱりLINEだめ？", tone.CueAgain, "やっぱり"},
+	} {
+		res := l.Tone.Check(c.draft)
+		var got []string
+		for _, h := range res.Hits {
+			if h.Cue == c.cue {
+				got = append(got, h.Text)
+			}
+		}
+		if !slices.Contains(got, c.want) {
+			t.Errorf("%q: %s shown as %q, want %q among them", c.draft, c.cue, got, c.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package tone
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
@@ -12,23 +13,168 @@ import (
 // (ﾊﾟ → パ), makes full-width letters half-width, and lower-cases.
 func fold(s string) string { return strings.ToLower(norm.NFC.String(width.Fold.String(s))) }
 
+// mapped is text made from a draft, with, for each of its bytes, the
+// span of the draft it was made from: the words a cue finds in the
+// normalized text are shown to the user as they typed them.
+type mapped struct {
+	s          string
+	start, end []int32 // per byte of s: the draft's bytes [start, end) it comes from
+}
+
+// builder writes mapped text.
+type builder struct {
+	b          strings.Builder
+	start, end []int32
+}
+
+func newBuilder(n int) *builder {
+	b := &builder{start: make([]int32, 0, n), end: make([]int32, 0, n)}
+	b.b.Grow(n)
+	return b
+}
+
+// write appends s, made from the draft's bytes [lo, hi).
+func (b *builder) write(s string, lo, hi int32) {
+	b.b.WriteString(s)
+	for range len(s) {
+		b.start = append(b.start, lo)
+		b.end = append(b.end, hi)
+	}
+}
+
+func (b *builder) done() mapped { return mapped{s: b.b.String(), start: b.start, end: b.end} }
+
+// span returns the draft's bytes that m.s[i:j] (j > i) was made from.
+func (m mapped) span(i, j int) (int, int) { return int(m.start[i]), int(m.end[j-1]) }
+
 // Normalize prepares a draft for the patterns: full-width letters, digits,
 // spaces and punctuation become half-width (ＬＩＮＥ？ → line?), half-width
 // katakana full-width, letters lower case; curly quotes straight; the
 // content's replacements applied (🙏 → お願い, u → you); other emoji and
 // symbols become spaces; a run of the same character (pleeeease, ーーー,
 // !!) and of spaces is shortened.
-func (d *Detector) Normalize(draft string) string {
-	s := fold(draft)
-	s = quotes.Replace(s)
-	if d.norm != nil {
-		s = d.norm.Replace(s)
+func (d *Detector) Normalize(draft string) string { return d.normalize(draft).s }
+
+func (d *Detector) normalize(draft string) mapped {
+	m := foldMapped(draft)
+	m = replaceMapped(m, quotePairs)
+	if len(d.pairs) > 0 {
+		m = replaceMapped(m, d.pairs)
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	m = squeeze(m)
+	if len(d.words) > 0 {
+		m = replaceWords(m, d.words)
+	}
+	return m
+}
+
+// foldMapped is fold, keeping where each part comes from: width rune by
+// rune, composition (ﾊﾟ → パ) and case segment by segment.
+func foldMapped(draft string) mapped {
+	w := newBuilder(len(draft))
+	var buf [utf8.UTFMax]byte
+	for i, r := range draft {
+		n := utf8.RuneLen(r)
+		switch {
+		case r == utf8.RuneError:
+			_, n = utf8.DecodeRuneInString(draft[i:])
+			w.write("\uFFFD", int32(i), int32(i+n))
+			continue
+		case r < utf8.RuneSelf:
+			w.b.WriteByte(byte(r))
+			w.start = append(w.start, int32(i))
+			w.end = append(w.end, int32(i+1))
+			continue
+		}
+		if f := width.LookupRune(r).Folded(); f != 0 {
+			r = f
+		}
+		k := utf8.EncodeRune(buf[:], r)
+		w.write(string(buf[:k]), int32(i), int32(i+n))
+	}
+	wm := w.done()
+	if norm.NFC.IsNormalString(wm.s) {
+		return lowerMapped(wm)
+	}
+	out := newBuilder(len(wm.s))
+	var it norm.Iter
+	it.InitString(norm.NFC, wm.s)
+	for !it.Done() {
+		p := it.Pos()
+		seg := it.Next()
+		q := it.Pos()
+		if q <= p {
+			break
+		}
+		lo, hi := wm.span(p, q)
+		out.write(string(seg), int32(lo), int32(hi))
+	}
+	return lowerMapped(out.done())
+}
+
+// lowerMapped lower-cases m rune by rune, as strings.ToLower does.
+func lowerMapped(m mapped) mapped {
+	if !strings.ContainsFunc(m.s, func(r rune) bool { return unicode.ToLower(r) != r }) {
+		return m
+	}
+	out := newBuilder(len(m.s))
+	var buf [utf8.UTFMax]byte
+	for i, r := range m.s {
+		n := utf8.RuneLen(r)
+		k := utf8.EncodeRune(buf[:], unicode.ToLower(r))
+		lo, hi := m.span(i, i+n)
+		out.write(string(buf[:k]), int32(lo), int32(hi))
+	}
+	return out.done()
+}
+
+// quotePairs straighten quotes and unify wave dashes.
+var quotePairs = []string{"’", "'", "‘", "'", "`", "'", "“", `"`, "”", `"`, "～", "〜"}
+
+// replaceMapped replaces as strings.NewReplacer(pairs...) does: in the
+// order found in the text, without overlaps, the first of the pairs that
+// matches at a place winning.
+func replaceMapped(m mapped, pairs []string) mapped {
+	if m.s == "" {
+		return m
+	}
+	out := newBuilder(len(m.s))
+	s := m.s
+	for i := 0; i < len(s); {
+		matched := false
+		for k := 0; k+1 < len(pairs); k += 2 {
+			if old := pairs[k]; old != "" && strings.HasPrefix(s[i:], old) {
+				lo, hi := m.span(i, i+len(old))
+				out.write(pairs[k+1], int32(lo), int32(hi))
+				i += len(old)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			_, n := utf8.DecodeRuneInString(s[i:])
+			for j := i; j < i+n; j++ {
+				out.b.WriteByte(s[j])
+				out.start = append(out.start, m.start[j])
+				out.end = append(out.end, m.end[j])
+			}
+			i += n
+		}
+	}
+	return out.done()
+}
+
+// squeeze drops the joiners of emoji, makes other symbols and spaces a
+// space, and shortens runs of one character.
+func squeeze(m mapped) mapped {
+	out := newBuilder(len(m.s))
 	var prev rune
 	run := 0
-	for _, r := range s {
+	for i, r := range m.s {
+		n := utf8.RuneLen(r)
+		if r == utf8.RuneError {
+			_, n = utf8.DecodeRuneInString(m.s[i:])
+		}
 		switch {
 		case r == '\u200d' || unicode.Is(unicode.Variation_Selector, r) || (r >= 0x1F3FB && r <= 0x1F3FF):
 			continue // joiners, variation selectors and skin tones of emoji
@@ -55,32 +201,32 @@ func (d *Detector) Normalize(draft string) string {
 		if run > limit {
 			continue
 		}
-		b.WriteRune(r)
+		lo, hi := m.span(i, i+n)
+		out.write(string(r), int32(lo), int32(hi))
 	}
-	s = b.String()
-	if len(d.words) > 0 {
-		s = replaceWords(s, d.words)
-	}
-	return s
+	return out.done()
 }
 
-var quotes = strings.NewReplacer("’", "'", "‘", "'", "`", "'", "“", `"`, "”", `"`, "〜", "〜", "～", "〜")
-
 // replaceWords replaces whole Latin words (runs of a-z and ') found in m.
-func replaceWords(s string, m map[string]string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+func replaceWords(m mapped, words map[string]string) mapped {
+	s := m.s
+	out := newBuilder(len(s))
 	start := -1
 	flush := func(end int) {
 		w := s[start:end]
-		if r, ok := m[w]; ok {
-			w = r
+		if r, ok := words[w]; ok {
+			lo, hi := m.span(start, end)
+			out.write(r, int32(lo), int32(hi))
+		} else {
+			out.b.WriteString(w)
+			out.start = append(out.start, m.start[start:end]...)
+			out.end = append(out.end, m.end[start:end]...)
 		}
-		b.WriteString(w)
 		start = -1
 	}
-	for i, r := range s {
-		latin := r >= 'a' && r <= 'z' || r == '\''
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		latin := c >= 'a' && c <= 'z' || c == '\''
 		switch {
 		case latin && start < 0:
 			start = i
@@ -88,13 +234,15 @@ func replaceWords(s string, m map[string]string) string {
 			flush(i)
 		}
 		if !latin {
-			b.WriteRune(r)
+			out.b.WriteByte(c)
+			out.start = append(out.start, m.start[i])
+			out.end = append(out.end, m.end[i])
 		}
 	}
 	if start >= 0 {
 		flush(len(s))
 	}
-	return b.String()
+	return out.done()
 }
 
 // Sentences splits normalized text after each 。!?… and line break, and
@@ -102,6 +250,26 @@ func replaceWords(s string, m map[string]string) string {
 // with their sentence; empty sentences are dropped.
 func Sentences(s string) []string {
 	var out []string
+	for _, sp := range sentenceSpans(s) {
+		out = append(out, s[sp[0]:sp[1]])
+	}
+	return out
+}
+
+// sentenceSpans returns where each sentence of Sentences is in s.
+func sentenceSpans(s string) [][2]int {
+	var out [][2]int
+	add := func(i, j int) {
+		for i < j && isSpaceByte(s[i]) {
+			i++
+		}
+		for j > i && isSpaceByte(s[j-1]) {
+			j--
+		}
+		if i < j {
+			out = append(out, [2]int{i, j})
+		}
+	}
 	start := 0
 	rs := []rune(s)
 	pos := 0 // byte offset of rs[i]
@@ -121,16 +289,18 @@ func Sentences(s string) []string {
 		}
 		pos += n
 		if end {
-			if t := strings.TrimSpace(s[start:pos]); t != "" {
-				out = append(out, t)
-			}
+			add(start, pos)
 			start = pos
 		}
 	}
-	if t := strings.TrimSpace(s[start:]); t != "" {
-		out = append(out, t)
-	}
+	add(start, len(s))
 	return out
+}
+
+// isSpaceByte: the only spaces left in normalized text are ' ' and '\n'
+// (and, for text that was not normalized, the other ASCII spaces).
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // foldKana turns katakana into hiragana (ダメ → だめ), leaving the long

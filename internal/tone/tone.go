@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Cue IDs: the parts of a draft looked for separately. The patterns of
@@ -98,7 +100,7 @@ func (e PatternError) Error() string {
 type Detector struct {
 	cues  map[string]*cue
 	lits  *literalIndex
-	norm  *strings.Replacer
+	pairs []string // the content's replacements, old and new in turn, sorted
 	words map[string]string
 }
 
@@ -132,11 +134,9 @@ func New(spec Spec) (*Detector, []error) {
 		}
 	}
 	d.indexLiterals()
-	var pairs []string
 	for _, k := range slices.Sorted(mapKeys(spec.Replace)) {
-		pairs = append(pairs, fold(k), spec.Replace[k])
+		d.pairs = append(d.pairs, fold(k), spec.Replace[k])
 	}
-	d.norm = strings.NewReplacer(pairs...)
 	return d, errs
 }
 
@@ -150,10 +150,14 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-// Hit is one cue found in a draft: the words as the check read them.
+// Hit is one cue found in a draft: the words as the user wrote them
+// (whole words: a match that starts or ends inside a run of kanji, of
+// katakana or of Latin letters is widened to the whole run), and as the
+// check read them.
 type Hit struct {
 	Cue      string
-	Text     string
+	Text     string // as written: 「LINE」, 「返事ください」
+	Norm     string // as read: 「line」, 「事ください」
 	Sentence int
 }
 
@@ -205,14 +209,15 @@ func (r Result) AfterNo() bool { return r.Has(RepeatAsk) || r.Has(ReasonAsk) }
 
 // Check reads a draft.
 func (d *Detector) Check(draft string) Result {
-	sents := Sentences(d.Normalize(draft))
+	m := d.normalize(draft)
+	spans := sentenceSpans(m.s)
 	var r Result
-	found := make([]map[string][]Hit, len(sents))
-	for i, shown := range sents {
+	found := make([]map[string][]Hit, len(spans))
+	for i, sp := range spans {
 		found[i] = map[string][]Hit{}
-		// Patterns read katakana as hiragana (ダメ, だめ, ﾀﾞﾒ alike); the
-		// words shown are the draft's. Both have the same byte offsets.
-		s := foldKana(shown)
+		// Patterns read katakana as hiragana (ダメ, だめ, ﾀﾞﾒ alike). Both
+		// take three bytes, so offsets in one are offsets in the other.
+		s := foldKana(m.s[sp[0]:sp[1]])
 		seen := d.lits.find(s)
 		for _, id := range Cues {
 			c := d.cues[id]
@@ -220,7 +225,11 @@ func (d *Detector) Check(draft string) Result {
 				continue
 			}
 			for _, h := range c.find(s, seen) {
-				hit := Hit{Cue: id, Text: strings.TrimSpace(shown[h[0]:h[1]]), Sentence: i}
+				lo, hi := trimSpan(m.s, sp[0]+h[0], sp[0]+h[1], isSpaceByte)
+				if lo == hi {
+					continue
+				}
+				hit := Hit{Cue: id, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}
 				found[i][id] = append(found[i][id], hit)
 				r.Hits = append(r.Hits, hit)
 			}
@@ -282,4 +291,93 @@ func (c *cue) find(s string, seen []bool) [][2]int {
 	}
 	slices.SortFunc(out, func(a, b [2]int) int { return a[0] - b[0] })
 	return out
+}
+
+// trimSpan narrows s[i:j] by the bytes that trim at both ends.
+func trimSpan(s string, i, j int, trim func(byte) bool) (int, int) {
+	for i < j && trim(s[i]) {
+		i++
+	}
+	for j > i && trim(s[j-1]) {
+		j--
+	}
+	return i, j
+}
+
+// maxWiden bounds how many characters a hit is widened by at each end.
+const maxWiden = 12
+
+// written returns the words of the draft that the normalized m.s[i:j] was
+// read from, widened to whole words and without spaces or punctuation at
+// either end.
+func written(draft string, m mapped, i, j int) string {
+	lo, hi := m.span(i, j)
+	lo, hi = widen(draft, lo, hi)
+	for lo < hi {
+		r, n := utf8.DecodeRuneInString(draft[lo:])
+		if !edgeMark(r) {
+			break
+		}
+		lo += n
+	}
+	for hi > lo {
+		r, n := utf8.DecodeLastRuneInString(draft[lo:hi])
+		if !edgeMark(r) {
+			break
+		}
+		hi -= n
+	}
+	if lo == hi {
+		return m.s[i:j]
+	}
+	return strings.ToValidUTF8(draft[lo:hi], "\uFFFD")
+}
+
+// edgeMark: what is not shown at the edge of the words a cue saw.
+func edgeMark(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsPunct(r) && r != '?' && r != '？' || r == utf8.RuneError
+}
+
+// wordClass is the kind of run a character belongs to for widening: 1
+// kanji, 2 katakana, 3 Latin letters and digits; 0 anything else (kana
+// particles and endings, punctuation), which a hit is never widened over.
+func wordClass(r rune) int {
+	switch {
+	case unicode.Is(unicode.Han, r) || r == '々':
+		return 1
+	case unicode.Is(unicode.Katakana, r) || r == 'ー' || r == 'ｰ':
+		return 2
+	case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) || r >= 'Ａ' && r <= 'Ｚ' || r >= 'ａ' && r <= 'ｚ' || r >= '０' && r <= '９' || r == '\'' || r == '’':
+		return 3
+	}
+	return 0
+}
+
+// widen extends draft[lo:hi] over the rest of a word it starts or ends
+// inside of.
+func widen(draft string, lo, hi int) (int, int) {
+	if lo >= hi {
+		return lo, hi
+	}
+	first, _ := utf8.DecodeRuneInString(draft[lo:])
+	if c := wordClass(first); c != 0 {
+		for k := 0; k < maxWiden && lo > 0; k++ {
+			r, n := utf8.DecodeLastRuneInString(draft[:lo])
+			if wordClass(r) != c {
+				break
+			}
+			lo -= n
+		}
+	}
+	last, _ := utf8.DecodeLastRuneInString(draft[:hi])
+	if c := wordClass(last); c != 0 {
+		for k := 0; k < maxWiden && hi < len(draft); k++ {
+			r, n := utf8.DecodeRuneInString(draft[hi:])
+			if wordClass(r) != c {
+				break
+			}
+			hi += n
+		}
+	}
+	return lo, hi
 }

@@ -2,6 +2,7 @@ package tone
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -151,4 +152,42 @@ func TestLiteralIndex(t *testing.T) {
 			t.Errorf("%q: found %q, want %q", text, got, w)
 		}
 	}
+}
+
+// normalizeStrings is Normalize written with the string functions alone,
+// as it was before it kept where each byte comes from.
+func normalizeStrings(d *Detector, draft string) string {
+	s := fold(draft)
+	s = strings.NewReplacer(quotePairs...).Replace(s)
+	if len(d.pairs) > 0 {
+		s = strings.NewReplacer(d.pairs...).Replace(s)
+	}
+	return squeeze(mapped{s: s, start: make([]int32, len(s)), end: make([]int32, len(s))}).s
+}
+
+// FuzzNormalizeMapped: keeping where each byte comes from changes nothing
+// in the text the patterns read, and every byte comes from a span of the
+// draft.
+func FuzzNormalizeMapped(f *testing.F) {
+	for _, s := range []string{"ＬＩＮＥ教えて？！", "ｶﾀｶﾅ　ＯＫﾊﾟﾊﾞ", "Give me UR number plz", "教えて🙏🙏下さい", "İSTANBUL ΣΑΣ", "a\u0301e\u0300", "\xff\xfeＡ", "’‘“”～", "👍🏻\u200d"} {
+		f.Add(s)
+	}
+	d, errs := New(Spec{Replace: map[string]string{"🙏": " お願い ", "下さい": "ください", "頂け": "いただけ"}})
+	if len(errs) > 0 {
+		f.Fatal(errs)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m := d.normalize(s)
+		if want := normalizeStrings(d, s); m.s != want {
+			t.Fatalf("%q: normalized %q, want %q", s, m.s, want)
+		}
+		if len(m.start) != len(m.s) || len(m.end) != len(m.s) {
+			t.Fatalf("%q: %d bytes, %d/%d spans", s, len(m.s), len(m.start), len(m.end))
+		}
+		for i := range m.s {
+			if m.start[i] < 0 || m.start[i] >= m.end[i] || int(m.end[i]) > len(s) {
+				t.Fatalf("%q: byte %d from [%d, %d)", s, i, m.start[i], m.end[i])
+			}
+		}
+	})
 }
