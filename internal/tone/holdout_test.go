@@ -1,0 +1,88 @@
+package tone_test
+
+import (
+	"testing"
+
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/tone"
+	"github.com/trustbot/trustbot/playbooks"
+)
+
+// The targets of the check on the holdout drafts, per language: recall of
+// repeat asks at least 0.95 and of every other kind of pressure at least
+// 0.9, at most 5 % of clean drafts flagged, and no repeat ask answered
+// with a way to ask.
+const (
+	targetRepeatRecall   = 0.95
+	targetPressureRecall = 0.9
+	targetCleanFlagged   = 0.05
+)
+
+// holdoutFloors are the figures the check has reached where it is still
+// short of a target: it may not fall below them. A floor at or above its
+// target is an error: the target itself then holds.
+var holdoutFloors = map[string]map[string]float64{
+	"ja": {tone.RepeatAsk: 0.666, tone.ReasonAsk: 0.888, tone.Demand: 0.52, tone.Rush: 0.666, tone.Guilt: 0.5, tone.NoWayOut: 0.746, "clean-flagged": 0.076},
+	"en": {tone.RepeatAsk: 0.696, tone.ReasonAsk: 0.562, tone.Demand: 0.304, tone.Rush: 0.666, tone.Guilt: 0.333, tone.NoWayOut: 0.783, "clean-flagged": 0.076},
+}
+
+// TestHoldoutTargets measures the check on the holdout drafts (figures
+// only: no draft is printed) and fails when a figure falls below its
+// target or, where the target is not reached yet, below the floor reached.
+func TestHoldoutTargets(t *testing.T) {
+	l := library(t)
+	samples, err := playbook.LoadCorpus(playbooks.FS, playbook.Holdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := tone.Evaluate(l.Tone.Detector, samples)
+	if len(reports) != 2 {
+		t.Fatalf("%d languages in the holdout, want ja and en", len(reports))
+	}
+	for _, r := range reports {
+		floors := holdoutFloors[r.Lang]
+		for _, f := range tone.Flags {
+			if !tone.Pressure(f) {
+				continue
+			}
+			target := targetPressureRecall
+			if f == tone.RepeatAsk {
+				target = targetRepeatRecall
+			}
+			c := r.Flags[f]
+			if f != tone.Hinting && c.TP+c.FN == 0 {
+				t.Errorf("%s %s: no holdout draft is labelled with it", r.Lang, f)
+			}
+			got := c.Recall()
+			want := target
+			if floor, ok := floors[f]; ok {
+				if floor >= target {
+					t.Errorf("%s %s: floor %.3f at or above the target %.2f: drop the floor", r.Lang, f, floor, target)
+				}
+				want = floor
+			}
+			switch {
+			case got < want:
+				t.Errorf("%s %s: recall %.3f (%d of %d), below %.3f", r.Lang, f, got, c.TP, c.TP+c.FN, want)
+			case got < target:
+				t.Logf("%s %s: recall %.3f, target %.2f not reached yet", r.Lang, f, got, target)
+			}
+		}
+		got, want := r.CleanRate(), targetCleanFlagged
+		if floor, ok := floors["clean-flagged"]; ok {
+			if floor <= targetCleanFlagged {
+				t.Errorf("%s clean drafts flagged: floor %.3f within the target %.2f: drop the floor", r.Lang, floor, targetCleanFlagged)
+			}
+			want = floor
+		}
+		switch {
+		case got > want:
+			t.Errorf("%s: %d of %d clean drafts flagged (%.3f), above %.3f", r.Lang, r.CleanFlagged, r.Clean, got, want)
+		case got > targetCleanFlagged:
+			t.Logf("%s: %.3f of clean drafts flagged, target %.2f not reached yet", r.Lang, got, targetCleanFlagged)
+		}
+		if n := l.Tone.AskedAfterNo(samples, r.Lang); n > 0 {
+			t.Errorf("%s: %d repeat asks answered with a way to ask", r.Lang, n)
+		}
+	}
+}
