@@ -34,6 +34,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach
 	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach
 	go test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/tone
+	go test -run '^$$' -fuzz '^FuzzNormalizeMapped$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/tone
 	go test -run '^$$' -fuzz '^FuzzTranslateSlash$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
 	go test -run '^$$' -fuzz '^FuzzTranslateInteraction$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
 	go test -run '^$$' -fuzz '^FuzzTranslateEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
