@@ -154,7 +154,11 @@ func (s *Server) Conversations() []string {
 // PersonalConversationID returns the ID of the bot's personal chat with a
 // user: the same every time, as Teams gives.
 func (s *Server) PersonalConversationID(userID string) string {
-	return "a:1" + strings.NewReplacer(":", "", "-", "").Replace(userID) + "." + s.cfg.AppID[:8]
+	app := s.cfg.AppID
+	if len(app) > 8 {
+		app = app[:8]
+	}
+	return "a:1" + strings.NewReplacer(":", "", "-", "").Replace(userID) + "." + app
 }
 
 // conversationLocked returns the conversation, creating it if need be.

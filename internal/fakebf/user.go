@@ -252,7 +252,7 @@ func (s *Server) Token(serviceURL string, f Forgery) string {
 		"exp":        now.Add(time.Hour).Unix(),
 	}
 	s.mu.Lock()
-	k := s.signer
+	k, unendorsed := s.signer, s.keys[1]
 	s.mu.Unlock()
 	method := jwt.SigningMethod(jwt.SigningMethodRS256)
 	var secret any = k.priv
@@ -271,7 +271,7 @@ func (s *Server) Token(serviceURL string, f Forgery) string {
 		k = s.hidden
 		secret = k.priv
 	case Unendorsed:
-		k = s.keys[1]
+		k = unendorsed
 		secret = k.priv
 	case ServiceURLMismatch:
 		claims["serviceurl"] = "https://smba.trafficmanager.net/teams/"

@@ -563,3 +563,39 @@ func TestLabelsAreBounded(t *testing.T) {
 		t.Errorf("no connection: %q", l)
 	}
 }
+
+// staticTokens always gives the same token.
+type staticTokens string
+
+func (s staticTokens) Token(context.Context) (string, error) { return string(s), nil }
+func (s staticTokens) Invalidate(string)                     {}
+
+func TestConnectorNeverFollowsARedirect(t *testing.T) {
+	var withToken atomic.Int32
+	attacker := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			withToken.Add(1)
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":"1"}`))
+	}))
+	t.Cleanup(attacker.Close)
+	redirector := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, attacker.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirector.Close)
+	conn, err := NewConnector(ConnectorConfig{AppID: "app", Tokens: staticTokens("secret-token"), HTTPClient: redirector.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.TrustServiceURL(redirector.URL + "/teams/"); err != nil {
+		t.Fatal(err)
+	}
+	ref := ConversationReference{ServiceURL: redirector.URL + "/teams/", Conversation: ConversationAccount{ID: "a:1x"}}
+	if _, err := conn.SendToConversation(context.Background(), ref, text("m")); err == nil {
+		t.Error("a redirected send succeeded")
+	}
+	if withToken.Load() != 0 {
+		t.Error("the token followed a redirect to another server")
+	}
+}
