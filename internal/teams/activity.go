@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -351,9 +353,27 @@ func validZone(name string) bool {
 			return false
 		}
 	}
-	_, err := time.LoadLocation(name)
-	return err == nil
+	if _, ok := knownZones.Load(name); ok {
+		return true
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return false
+	}
+	if zonesCached.Add(1) <= maxCachedZones {
+		knownZones.Store(name, struct{}{})
+	}
+	return true
 }
+
+// knownZones remembers zone names this machine was found to know, so
+// that each activity does not read the zone database again. There are
+// about 600 names; the cap only guards against a surprise.
+var (
+	knownZones  sync.Map
+	zonesCached atomic.Int32
+)
+
+const maxCachedZones = 2000
 
 func validLocale(tag string) bool {
 	if tag == "" || len(tag) > 35 {
