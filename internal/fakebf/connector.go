@@ -1,6 +1,7 @@
 package fakebf
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -143,6 +144,48 @@ func (s *Server) Messages(conversationID string) []Message {
 	return out
 }
 
+// changedLocked wakes every Await: a conversation changed.
+func (s *Server) changedLocked() {
+	if s.changed != nil {
+		close(s.changed)
+	}
+	s.changed = make(chan struct{})
+}
+
+// Await waits until what a user of the conversation sees satisfies cond
+// (for example, the bot's answer has arrived), and returns it; or returns
+// ctx's error with what the conversation shows at that point.
+func (s *Server) Await(ctx context.Context, conversationID string, cond func([]Message) bool) ([]Message, error) {
+	for {
+		s.mu.Lock()
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		wake := s.changed
+		s.mu.Unlock()
+		msgs := s.Messages(conversationID)
+		if cond(msgs) {
+			return msgs, nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return msgs, ctx.Err()
+		}
+	}
+}
+
+// FromBot keeps the messages the bot sent.
+func (s *Server) FromBot(msgs []Message) []Message {
+	var out []Message
+	for _, m := range msgs {
+		if m.From == s.BotID() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Conversations returns the IDs of the conversations the connector knows,
 // in the order they began.
 func (s *Server) Conversations() []string {
@@ -256,6 +299,7 @@ func (s *Server) record(c *conversation, a *wireActivity, replyTo string) *Messa
 		m.Attachments = append(m.Attachments, Attachment{ContentType: at.ContentType, Content: at.Content})
 	}
 	c.messages = append(c.messages, m)
+	s.changedLocked()
 	return m
 }
 
@@ -424,6 +468,7 @@ func (s *Server) updateActivity(w http.ResponseWriter, r *http.Request) {
 		for _, at := range a.Attachments {
 			m.Attachments = append(m.Attachments, Attachment{ContentType: at.ContentType, Content: at.Content})
 		}
+		s.changedLocked()
 		return true
 	}
 	applied := false
@@ -454,6 +499,7 @@ func (s *Server) deleteActivity(w http.ResponseWriter, r *http.Request) {
 			return false
 		}
 		m.Deleted = true
+		s.changedLocked()
 		return true
 	}
 	applied := false

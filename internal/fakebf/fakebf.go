@@ -72,6 +72,7 @@ type Server struct {
 	faults   []*Fault
 	requests []Request
 	nextID   int
+	changed  chan struct{} // closed when a conversation changes
 }
 
 type key struct {

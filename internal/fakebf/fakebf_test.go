@@ -1,12 +1,14 @@
 package fakebf_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trustbot/trustbot/internal/fakebf"
 )
@@ -169,5 +171,30 @@ func TestMetadataNamesTheKeysAndTheirEndorsements(t *testing.T) {
 	resp.Body.Close()
 	if len(set.Keys) != 3 || set.Keys[2].Kid != kid {
 		t.Errorf("after rotation: %+v", set.Keys)
+	}
+}
+
+func TestAwaitWakesOnANewMessage(t *testing.T) {
+	s := fakebf.New(fakebf.Config{Anonymous: true})
+	defer s.Close()
+	u := fakebf.NewUser("A", "en-US", "")
+	connector(t, s, "POST", "v3/conversations", "", `{"bot":{"id":"`+s.BotID()+`"},"members":[{"id":"`+u.ID+`"}],"tenantId":"`+s.TenantID()+`"}`)
+	conv := s.PersonalConversationID(u.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	if _, err := s.Await(ctx, conv, func(m []fakebf.Message) bool { return len(m) > 0 }); err == nil {
+		t.Fatal("Await returned before any message")
+	}
+	done := make(chan []fakebf.Message)
+	go func() {
+		msgs, err := s.Await(context.Background(), conv, func(m []fakebf.Message) bool { return len(s.FromBot(m)) == 1 })
+		if err != nil {
+			t.Error(err)
+		}
+		done <- msgs
+	}()
+	connector(t, s, "POST", "v3/conversations/"+url.PathEscape(conv)+"/activities", "", `{"type":"message","text":"hello"}`)
+	if msgs := <-done; len(msgs) != 1 || msgs[0].Text != "hello" {
+		t.Errorf("Await returned %+v", msgs)
 	}
 }

@@ -204,6 +204,14 @@ func (s *Server) MembersAdded(u User) *Activity {
 	return a
 }
 
+// MembersRemoved is the conversationUpdate of the bot leaving the user's
+// personal chat.
+func (s *Server) MembersRemoved(u User) *Activity {
+	a := s.personal(u, "conversationUpdate")
+	a.MembersRemoved = []Account{{ID: s.BotID()}}
+	return a
+}
+
 // TeamInstalled is the installationUpdate of u adding the app to a team
 // (remove: taking it out).
 func (s *Server) TeamInstalled(u User, t Team, remove bool) *Activity {
@@ -345,5 +353,6 @@ func (s *Server) userSide(a *Activity) {
 	}
 	if a.Type == "message" && strings.TrimSpace(a.Text) != "" {
 		c.messages = append(c.messages, &Message{ID: a.ID, From: a.From.ID, Text: a.Text, ReplyToID: a.ReplyToID})
+		s.changedLocked()
 	}
 }
