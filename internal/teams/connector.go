@@ -74,11 +74,17 @@ const (
 	OpDelete             = "delete"
 )
 
-// Metrics counts the connector's calls: each attempt's outcome ("ok", a
-// known Teams error code, an HTTP status, "timeout", "connect", "token"
-// or "other"). Labels come from closed lists.
-type Metrics interface {
-	ConnectorCall(op, outcome string)
+// Methods are the connector operations metrics name (as the method of an
+// API error or a rate limit).
+var Methods = []string{OpCreateConversation, OpSend, OpReply, OpUpdate, OpDelete}
+
+// ErrorLabels are the codes the connector's API errors are counted under:
+// the Teams error codes it knows, the HTTP statuses it tells apart, and
+// "timeout" (sent, no answer), "connect" (never sent), "token" (no token),
+// "untrusted" (a service URL the token may not go to) and "other".
+func ErrorLabels() []string {
+	return slices.Concat(knownCodes, []string{"400", "401", "403", "404", "405", "409", "412", "413", "429", "500", "502", "503", "504",
+		"timeout", "connect", "token", "untrusted", "other"})
 }
 
 // TokenProvider gives the bot's connector token; *TokenSource is one.
@@ -102,8 +108,10 @@ type ConnectorConfig struct {
 	HTTPClient     *http.Client
 	RequestTimeout time.Duration
 	MaxRetries     int
-	Metrics        Metrics
-	Logger         *slog.Logger
+	// Metrics counts every error answer (APIError, under Methods and
+	// ErrorLabels) and every 429 (RateLimited); nil counts nothing.
+	Metrics trustbot.Metrics
+	Logger  *slog.Logger
 }
 
 // Connector is a client of the Bot Framework Connector REST API. It paces
@@ -434,7 +442,8 @@ func (c *Connector) call(ctx context.Context, op, method, serviceURL, path, tena
 				}
 				return notSent(fmt.Sprintf("HTTP %d after %d retries", res.status, retries))
 			}
-			d := c.backoff(retries)
+			// A Retry-After on these is honoured too, when longer.
+			d := max(c.backoff(retries), res.retryAfter)
 			retries++
 			c.log.Warn("teams: connector asks to retry", "op", op, "status", res.status, "retry", retries, "wait", d)
 			if err := c.pacer.sleep(ctx, d); err != nil {
@@ -561,7 +570,11 @@ func label(res outcome, codes []string) string {
 }
 
 func (c *Connector) count(op, outcome string) {
-	if c.cfg.Metrics != nil {
-		c.cfg.Metrics.ConnectorCall(op, outcome)
+	switch {
+	case c.cfg.Metrics == nil || outcome == "ok":
+	case outcome == "429" || outcome == "Throttled":
+		c.cfg.Metrics.RateLimited(trustbot.Teams, op)
+	default:
+		c.cfg.Metrics.APIError(trustbot.Teams, op, outcome)
 	}
 }

@@ -17,16 +17,21 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// recordingMetrics keeps every connector call's labels.
+// recordingMetrics keeps the labels of every API error and rate limit.
 type recordingMetrics struct {
+	trustbot.NopMetrics
 	mu    sync.Mutex
 	calls []string
 }
 
-func (m *recordingMetrics) ConnectorCall(op, outcome string) {
+func (m *recordingMetrics) APIError(p trustbot.Platform, method, code string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.calls = append(m.calls, op+" "+outcome)
+	m.calls = append(m.calls, string(p)+" "+method+" "+code)
+}
+
+func (m *recordingMetrics) RateLimited(p trustbot.Platform, method string) {
+	m.APIError(p, method, "rate_limited")
 }
 
 func (m *recordingMetrics) list() []string {
@@ -300,7 +305,7 @@ func TestConnectorHonoursRetryAfter(t *testing.T) {
 	if n := len(f.fake.Messages(f.ref.Conversation.ID)); n != 1 {
 		t.Errorf("the user sees %d messages, want 1", n)
 	}
-	if calls := f.metrics.list(); !slices.Contains(calls, "send 429") || !slices.Contains(calls, "send ok") {
+	if calls := f.metrics.list(); !slices.Equal(calls, []string{"msteams send rate_limited", "msteams send rate_limited"}) {
 		t.Errorf("metrics %v", calls)
 	}
 }
@@ -329,6 +334,17 @@ func TestConnectorRetriesWithBackoff(t *testing.T) {
 		if len(backoffs) != 3 || !(backoffs[0] < backoffs[1] && backoffs[1] < backoffs[2]) {
 			t.Errorf("%d: waits %v, want three growing backoffs", status, backoffs)
 		}
+	}
+}
+
+func TestConnectorHonoursRetryAfterOn503(t *testing.T) {
+	f := newConnFixture(t, fakebf.Config{}, nil)
+	f.fake.Inject(fakebf.Fault{Conversation: f.ref.Conversation.ID, Status: 503, RetryAfter: 20 * time.Second, Times: 1})
+	if _, err := f.conn.SendToConversation(context.Background(), f.ref, text("m")); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(f.waits(), 20*time.Second) {
+		t.Errorf("waits %v, want the 20 s the 503 asked for", f.waits())
 	}
 }
 
@@ -400,7 +416,7 @@ func TestConnectorNeverCodesAreUnreachable(t *testing.T) {
 	if n := len(f.fake.Messages(f.ref.Conversation.ID)); n != 0 {
 		t.Errorf("%d messages got through", n)
 	}
-	if calls := f.metrics.list(); !slices.Contains(calls, "send ConversationBlockedByUser") || !slices.Contains(calls, "send ConversationNotFound") {
+	if calls := f.metrics.list(); !slices.Contains(calls, "msteams send ConversationBlockedByUser") || !slices.Contains(calls, "msteams send ConversationNotFound") {
 		t.Errorf("metrics %v", calls)
 	}
 }
@@ -416,7 +432,7 @@ func TestConnectorTimeoutAfterSendIsUncertain(t *testing.T) {
 	if n := len(f.fake.Messages(f.ref.Conversation.ID)); n != 1 {
 		t.Errorf("the user sees %d messages, want 1 (taken, and not sent again)", n)
 	}
-	if calls := f.metrics.list(); !slices.Contains(calls, "send timeout") {
+	if calls := f.metrics.list(); !slices.Contains(calls, "msteams send timeout") {
 		t.Errorf("metrics %v", calls)
 	}
 }
@@ -553,6 +569,11 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestLabelsAreBounded(t *testing.T) {
+	for _, l := range []string{label(outcome{status: 403, sent: true}, []string{"ConversationBlockedByUser"}), label(outcome{status: 599, sent: true}, nil), "timeout", "connect", "token", "untrusted"} {
+		if !slices.Contains(ErrorLabels(), l) {
+			t.Errorf("%q is not among ErrorLabels", l)
+		}
+	}
 	if l := label(outcome{status: 403, sent: true}, []string{"SomethingNew"}); l != "403" {
 		t.Errorf("unknown code: %q", l)
 	}
