@@ -102,7 +102,8 @@ type VerifierConfig struct {
 	// keys of TenantMetadataURL. They pass the same checks as the Bot
 	// Framework's, the serviceurl claim included, so that a token some
 	// other application of the tenant obtained for the bot's app ID cannot
-	// pass.
+	// pass; only the endorsement check differs: Entra's keys carry no
+	// endorsements, so it applies to a tenant key only if it lists some.
 	TenantID string
 	// TenantMetadataURL defaults to the tenant's v2.0 OpenID configuration
 	// on login.microsoftonline.com.
