@@ -54,8 +54,9 @@ depcheck: ## Check the dependency direction between packages
 bench: ## Run the benchmarks (figures go to docs/benchmarks.md)
 	go test -run '^$$' -bench . -benchmem ./...
 
-golden: ## Rewrite the golden files after an intended rendering change
+golden: ## Rewrite the golden files (Block Kit, Adaptive Cards) after an intended rendering change
 	go test ./internal/slack -run TestRender -update
+	go test ./internal/teams -run TestRenderCoach -update
 
 clean: ## Remove build output
 	rm -rf dist

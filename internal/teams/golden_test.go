@@ -1,0 +1,87 @@
+package teams
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// goldenOptions are the options the handler renders with.
+var goldenOptions = Options{Forms: []string{coach.ActNote, coach.ActPlanStart}, Names: map[string]string{"U1": "Aoi Sato"}}
+
+// golden compares v, encoded as Teams receives it, with testdata/name.
+func golden(t *testing.T, name string, v any, stable func(string) string) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	got := []byte(stable(buf.String()))
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./internal/teams -run %s -update writes it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("rendering differs from %s (make golden after an intended change):\n%s", path, got)
+	}
+}
+
+// TestRenderCoach renders every kind of reply the real coach gives, in
+// Japanese and English, and compares each with its golden file. The
+// golden cards are what make cards-check validates with the Adaptive
+// Cards library.
+func TestRenderCoach(t *testing.T) {
+	for _, loc := range []string{"ja-JP", "en-US"} {
+		lang := loc[:2]
+		sc, s := scenes(t, loc)
+		seen := map[string]int{}
+		for _, x := range sc {
+			name := x.name
+			if seen[name]++; seen[name] > 1 {
+				name += "_" + string(rune('0'+seen[name]))
+			}
+			t.Run(lang+"/"+name, func(t *testing.T) {
+				var v any
+				if x.reply.Modal != nil {
+					required := library(t).T(trustbot.Lang(lang), "console.required")
+					fetch, ok := DialogFor(x.reply, nil, required, goldenOptions)
+					if !ok {
+						t.Fatal("a form reply gave no dialog")
+					}
+					v = map[string]any{
+						"launcher": Launcher(x.reply, Press{ActionID: "opener", Value: "v"}, goldenOptions),
+						"dialog":   fetch,
+					}
+				} else {
+					ps := Render(x.reply, goldenOptions)
+					for _, p := range ps {
+						checkPayload(t, p)
+					}
+					v = ps
+				}
+				golden(t, filepath.Join(lang, name+".json"), v, s.stable)
+			})
+		}
+	}
+}

@@ -1,0 +1,276 @@
+package teams
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/playbook"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
+	"github.com/trustbot/trustbot/playbooks"
+)
+
+// scene is one reply of the real coach, named for its golden file.
+type scene struct {
+	name  string
+	reply trustbot.Reply
+}
+
+// locale is a Directory that gives everyone one locale and Tokyo time.
+type locale string
+
+func (l locale) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	return trustbot.Profile{UserKey: k, Locale: string(l), TZ: "Asia/Tokyo"}, nil
+}
+
+// member says trustbot is in every channel.
+type member struct{}
+
+func (member) IsMember(context.Context, string, string) (bool, error) { return true, nil }
+
+var library = sync1(func() (*playbook.Library, error) { return playbook.Load(playbooks.FS) })
+
+// sync1 runs f once and keeps its result.
+func sync1[T any](f func() (T, error)) func(testing.TB) T {
+	var (
+		done bool
+		v    T
+		err  error
+	)
+	return func(tb testing.TB) T {
+		tb.Helper()
+		if !done {
+			v, err = f()
+			done = true
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return v
+	}
+}
+
+// session drives a real coach on a fresh SQLite file at a fixed instant.
+type session struct {
+	t   *testing.T
+	c   *coach.Coach
+	db  *sqlite.DB
+	raw *sql.DB // the same file, for fixing random IDs
+	now time.Time
+	key trustbot.UserKey
+	// ids are the random IDs the store made (deliveries, journeys),
+	// replaced by stable names in the golden files.
+	ids map[string]string
+}
+
+func newSession(t *testing.T, loc string) *session {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "trustbot.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	s := &session{t: t, db: db, raw: raw, key: trustbot.UserKey{Team: "T1", User: "U1"}, ids: map[string]string{},
+		now: time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)} // Tuesday 10:00 in Tokyo
+	s.c = coach.New(library(t), db, locale(loc), trustbot.Japanese, nil)
+	s.c.Seed(1)
+	s.c.Now = func() time.Time { return s.now }
+	s.c.Channels = member{}
+	return s
+}
+
+func (s *session) handle(req trustbot.Request) trustbot.Reply {
+	if req.UserKey == (trustbot.UserKey{}) {
+		req.UserKey = s.key
+	}
+	return s.c.Handle(context.Background(), req)
+}
+
+func (s *session) cmd(text string) trustbot.Reply {
+	return s.handle(trustbot.Request{Kind: trustbot.Command, Text: text, Channel: "D1"})
+}
+
+func (s *session) press(id, value string) trustbot.Reply {
+	return s.handle(trustbot.Request{Kind: trustbot.Action, ActionID: id, Value: value, Channel: "D1"})
+}
+
+func (s *session) name(id, as string) {
+	if id != "" {
+		if _, ok := s.ids[id]; !ok {
+			s.ids[id] = as
+		}
+	}
+}
+
+// stable replaces the random IDs in b by their names.
+func (s *session) stable(b string) string {
+	ids := make([]string, 0, len(s.ids))
+	for id := range s.ids {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return len(ids[i]) > len(ids[j]) })
+	for _, id := range ids {
+		b = strings.ReplaceAll(b, id, s.ids[id])
+	}
+	return b
+}
+
+// checkin claims the check-ins due now and builds their DMs.
+func (s *session) due() []trustbot.Delivery {
+	s.t.Helper()
+	ctx := context.Background()
+	var out []trustbot.Delivery
+	ds, err := s.db.ClaimDue(ctx, s.now, 10, func(sc trustbot.Schedule, p trustbot.Prefs) (trustbot.Schedule, int) {
+		return s.c.Advance(sc, p, s.now)
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out = append(out, ds...)
+	js, err := s.db.ClaimDueJourneys(ctx, s.now, 10, func(j trustbot.Journey, p trustbot.Prefs) (trustbot.Journey, string) {
+		return s.c.AdvanceJourney(j, p, s.now)
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out = append(out, js...)
+	ws, err := s.db.ClaimDueSubscriptions(ctx, s.now, 10, func(sub trustbot.Subscription) (trustbot.Subscription, int) {
+		return s.c.AdvanceSubscription(sub, s.now)
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out = append(out, ws...)
+	for _, d := range out {
+		s.name(d.ID, d.Kind+"-delivery")
+		s.db.MarkSending(ctx, d.ID, "test", s.now)
+		s.db.MarkSent(ctx, d.ID, "test", trustbot.Posted{Channel: "a:conversation", TS: "activity-" + d.Kind}, s.now)
+	}
+	return out
+}
+
+func (s *session) message(d trustbot.Delivery) trustbot.Reply {
+	s.t.Helper()
+	r, err := s.c.Message(context.Background(), d)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return r
+}
+
+// fixJourneyIDs gives the user's journeys fixed IDs, named by their
+// kind: the coach picks a follow-up's tip by the journey's ID, which is
+// random.
+func (s *session) fixJourneyIDs() {
+	s.t.Helper()
+	js, err := s.db.Journeys(context.Background(), s.key, true)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, j := range js {
+		s.name(j.ID, j.Kind+"-journey")
+		if _, err := s.raw.Exec(`UPDATE journeys SET id = ? WHERE id = ?`, j.Kind+"-journey", j.ID); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// firstValue returns the value of the first control with this ID.
+func firstValue(r trustbot.Reply, id string) string {
+	for _, b := range r.Blocks {
+		for _, c := range b.Controls {
+			if c.ID == id {
+				if c.Kind == trustbot.Select && len(c.Options) > 0 {
+					return c.Options[0].Value
+				}
+				return c.Value
+			}
+		}
+	}
+	return ""
+}
+
+// scenes walks the real coach through every kind of reply it gives, in
+// one language.
+func scenes(t *testing.T, loc string) ([]scene, *session) {
+	s := newSession(t, loc)
+	var out []scene
+	add := func(name string, r trustbot.Reply) { out = append(out, scene{name, r}) }
+
+	add("help", s.cmd("help"))
+	add("unknown", s.cmd("tpi cooling"))
+	tip := s.cmd("tip cooling")
+	add("tip", tip)
+	add("tip_another", s.press(coach.ActTip, firstValue(tip, coach.ActTip)))
+	add("tip_menu", s.cmd("tip"))
+	phrase := s.cmd("phrase decline")
+	add("phrase", phrase)
+	add("phrase_casual", s.press(coach.ActPhraseStyle, "decline-contact-kindly:casual"))
+	add("phrase_menu", s.cmd("phrase"))
+	add("check", s.cmd("check LINE教えてください。今日中に返事ください <at>x</at> **bold** [link](https://evil.example)"))
+	add("check_help", s.press(coach.ActCheckHelp, ""))
+	add("checkin_set", s.cmd("checkin weekly fri 16:00"))
+	add("checkin_status", s.cmd("checkin status"))
+	add("workdays", s.cmd("workdays mon-fri"))
+	add("quiet", s.cmd("quiet 22:00-08:00"))
+	add("pause_ask", s.cmd("pause"))
+
+	// The check-in DM at its due time, answered, with a note.
+	s.now = time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	ds := s.due()
+	if len(ds) != 1 {
+		t.Fatalf("%d check-ins due", len(ds))
+	}
+	card := s.message(ds[0])
+	add("checkin_card", card)
+	answered := s.press(coach.ActAnswer, firstValue(card, coach.ActAnswer))
+	add("checkin_answered", answered)
+	form := s.press(coach.ActNote, ds[0].ID)
+	add("note_form", form)
+	add("note_saved", s.handle(trustbot.Request{Kind: trustbot.Submit, ActionID: coach.FormNote, Value: ds[0].ID,
+		Inputs: map[string]string{"note": "話しかけてくれた *嬉しい* <b>", "action": "朝の挨拶"}}))
+	add("history", s.cmd("history"))
+	add("home", s.handle(trustbot.Request{Kind: trustbot.Home}))
+
+	// Journeys, started a minute apart so that their order is fixed.
+	add("declined", s.cmd("declined 田中さん"))
+	s.now = s.now.Add(time.Minute)
+	add("repair", s.cmd("repair 締め切り"))
+	s.now = s.now.Add(time.Minute)
+	add("plan_button", s.handle(trustbot.Request{Kind: trustbot.Command, Text: "plan", Typed: true, Channel: "D1"}))
+	add("plan_form", s.press(coach.ActPlanStart, ""))
+	add("plan_started", s.handle(trustbot.Request{Kind: trustbot.Submit, ActionID: coach.FormPlan,
+		Inputs: map[string]string{"label": "佐藤さん", "stage": "little-contact", "goal": "信頼される", "horizon": "6"}}))
+	add("plan_status", s.cmd("plan status"))
+	add("journeys", s.cmd("journeys"))
+	s.fixJourneyIDs()
+	s.now = s.now.Add(3 * 24 * time.Hour)
+	for _, d := range s.due() {
+		// The occurrence names the journey: "<journey>:<item>".
+		kind, _, _ := strings.Cut(s.stable(d.Occurrence), "-journey")
+		add("followup_"+kind, s.message(d))
+	}
+
+	// Tip of the week in a channel, and its try-it loop.
+	add("weekly_on", s.handle(trustbot.Request{Kind: trustbot.Command, Text: "weekly on", Channel: "C1"}))
+	add("weekly_status", s.handle(trustbot.Request{Kind: trustbot.Command, Text: "weekly status", Channel: "C1"}))
+
+	add("export", s.cmd("export"))
+	add("forget", s.cmd("forget"))
+	add("forget_canceled", s.press("forget.cancel", ""))
+	add("lang", s.cmd("lang en"))
+	add("error_invalid", s.press("nope", ""))
+	return out, s
+}
