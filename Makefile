@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-crash lint depcheck fuzz bench golden clean
+.PHONY: help build run test test-crash lint depcheck fuzz bench golden cards-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,8 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
 	go test -run '^$$' -fuzz '^FuzzTranslateEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
 	go test -run '^$$' -fuzz '^FuzzOpenLegacy$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/secret
 	go test -run '^$$' -fuzz '^FuzzUserTextNeverMentions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
+	go test -run '^$$' -fuzz '^FuzzUserTextShownAsTyped$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
 	go test -run '^$$' -fuzz '^FuzzActivity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
 
 lint: ## gofmt check, go vet, staticcheck
@@ -57,6 +59,9 @@ bench: ## Run the benchmarks (figures go to docs/benchmarks.md)
 golden: ## Rewrite the golden files (Block Kit, Adaptive Cards) after an intended rendering change
 	go test ./internal/slack -run TestRender -update
 	go test ./internal/teams -run TestRenderCoach -update
+
+cards-check: ## Validate the golden Adaptive Cards with the adaptivecards npm package (needs Node.js and npm)
+	cd tools/cardcheck && npm ci --no-audit --no-fund && npm test && npm run check
 
 clean: ## Remove build output
 	rm -rf dist

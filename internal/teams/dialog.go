@@ -1,6 +1,7 @@
 package teams
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -51,7 +52,8 @@ type Form struct {
 	// Problem, when set, is shown at the top of the form: why the form
 	// came back (the coach's words, localized).
 	Problem string
-	// Required is shown under a required input left empty (localized).
+	// Required is shown under a required input left empty (localized);
+	// without it, the input's label is.
 	Required string
 }
 
@@ -123,7 +125,10 @@ func FormCard(f Form, o Options) *Card {
 		e := Element{ID: inputPrefix + in.ID, Label: plain(in.Label, o), Placeholder: plain(in.Placeholder, o),
 			IsRequired: !in.Optional, Spacing: "medium"}
 		if e.IsRequired {
-			e.ErrorMessage = plain(f.Required, o)
+			// Every required input needs its message (the Adaptive Cards
+			// library flags one without); the label names the field when
+			// no message is given.
+			e.ErrorMessage = plain(cmp.Or(f.Required, in.Label), o)
 		}
 		if len(in.Options) > 0 {
 			e.Type, e.Style = typeChoiceSet, styleCompact

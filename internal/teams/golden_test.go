@@ -52,6 +52,7 @@ func golden(t *testing.T, name string, v any, stable func(string) string) {
 // golden cards are what make cards-check validates with the Adaptive
 // Cards library.
 func TestRenderCoach(t *testing.T) {
+	written := map[string]bool{}
 	for _, loc := range []string{"ja-JP", "en-US"} {
 		lang := loc[:2]
 		sc, s := scenes(t, loc)
@@ -69,9 +70,22 @@ func TestRenderCoach(t *testing.T) {
 					if !ok {
 						t.Fatal("a form reply gave no dialog")
 					}
+					// The same form sent back by the coach, with what the
+					// user typed in each field and why it came back.
+					back := x.reply
+					back.Add(trustbot.Block{Kind: trustbot.Section, Text: required})
+					typed := map[string]string{}
+					for _, in := range back.Modal.Inputs {
+						typed[in.ID] = "**" + in.ID + "** <at>x</at>"
+						if len(in.Options) > 0 {
+							typed[in.ID] = in.Options[len(in.Options)-1].Value
+						}
+					}
+					again, _ := DialogFor(back, typed, required, goldenOptions)
 					v = map[string]any{
 						"launcher": Launcher(x.reply, Press{ActionID: "opener", Value: "v"}, goldenOptions),
 						"dialog":   fetch,
+						"again":    again,
 					}
 				} else {
 					ps := Render(x.reply, goldenOptions)
@@ -81,7 +95,20 @@ func TestRenderCoach(t *testing.T) {
 					v = ps
 				}
 				golden(t, filepath.Join(lang, name+".json"), v, s.stable)
+				written[filepath.Join(lang, name+".json")] = true
 			})
+		}
+	}
+	// No golden file outlives the reply it was made from.
+	files, _ := filepath.Glob(filepath.Join("testdata", "*", "*.json"))
+	for _, f := range files {
+		rel, _ := filepath.Rel("testdata", f)
+		switch {
+		case written[rel] || t.Failed():
+		case *update:
+			os.Remove(f)
+		default:
+			t.Errorf("%s: no reply renders to it any more (make golden removes it)", f)
 		}
 	}
 }

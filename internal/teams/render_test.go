@@ -70,54 +70,79 @@ var unescaped = regexp.MustCompile(`(^|[^\\])(\\\\)*[*_\[\]<>` + "`" + `~]`)
 // markdown of a line with a mention escapes it, and only the coach's own
 // mentions are live.
 func TestUserTextShownAsTyped(t *testing.T) {
-	o := Options{Names: map[string]string{"UGENUINE": "Genuine Person", "CGENUINE": "general"}}
 	for _, typed := range hostile {
-		text := trustbot.Unmarked(typed) // as every adapter receives text
-		c := Render(everywhere(text), o)[0].Card()
-		var runs, blocks []string
-		var walk func([]Element)
-		walk = func(es []Element) {
-			for _, e := range es {
-				for _, in := range e.Inlines {
-					runs = append(runs, in.Text)
-				}
-				if e.Type == typeTextBlock {
-					blocks = append(blocks, e.Text)
-				}
-				walk(e.Items)
+		shownAsTyped(t, typed)
+	}
+}
+
+// FuzzUserTextShownAsTyped: the same for any text.
+func FuzzUserTextShownAsTyped(f *testing.F) {
+	for _, typed := range hostile {
+		f.Add(typed)
+	}
+	f.Fuzz(func(t *testing.T, typed string) {
+		if !utf8.ValidString(typed) || strings.ContainsAny(typed, "\n\r") {
+			return // text from Teams is valid UTF-8; a line break starts another line
+		}
+		if strings.TrimSpace(trustbot.Unmarked(typed)) != trustbot.Unmarked(typed) || trustbot.Unmarked(typed) == "" {
+			return // lines are trimmed
+		}
+		shownAsTyped(t, typed)
+	})
+}
+
+var liveTag = regexp.MustCompile(`(?i)<at\b`)
+
+func shownAsTyped(t *testing.T, typed string) {
+	t.Helper()
+	o := Options{Names: map[string]string{"UGENUINE": "Genuine Person", "CGENUINE": "general"}}
+	text := trustbot.Unmarked(typed) // as every adapter receives text
+	c := Render(everywhere(text), o)[0].Card()
+	var runs, blocks []string
+	var walk func([]Element)
+	walk = func(es []Element) {
+		for _, e := range es {
+			var line strings.Builder
+			for _, in := range e.Inlines {
+				line.WriteString(in.Text)
 			}
-		}
-		walk(c.Body)
-		want := unformat(text)
-		if !slices.Contains(runs, want) {
-			t.Errorf("%q: no TextRun shows it as typed: %q", typed, runs)
-		}
-		if len(blocks) != 2 {
-			t.Fatalf("%q: %d markdown lines, want the two with mentions", typed, len(blocks))
-		}
-		for _, b := range blocks {
-			rest := strings.ReplaceAll(b, "<at>Genuine Person</at>", "")
-			if m := unescaped.FindString(rest); m != "" {
-				t.Errorf("%q: markdown not escaped in %q (%q)", typed, b, m)
+			if line.Len() > 0 {
+				runs = append(runs, line.String())
 			}
-			if strings.HasPrefix(rest, "-") || strings.HasPrefix(rest, "#") || regexp.MustCompile(`^\d+\.`).MatchString(rest) {
-				t.Errorf("%q: line start read as markdown: %q", typed, rest)
+			if e.Type == typeTextBlock {
+				blocks = append(blocks, e.Text)
 			}
+			walk(e.Items)
 		}
-		if !strings.Contains(blocks[0], "<at>Genuine Person</at>") || !strings.Contains(blocks[1], "general") {
-			t.Errorf("%q: the coach's mentions are missing: %q", typed, blocks)
+	}
+	walk(c.Body)
+	if !slices.Contains(runs, unformat(text)) || strings.ReplaceAll(unformat(text), "\u2060", "") != strings.ReplaceAll(text, "\u2060", "") {
+		t.Errorf("%q: no TextRun shows it as typed: %q", typed, runs)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("%q: %d markdown lines, want the two with mentions", typed, len(blocks))
+	}
+	for _, b := range blocks {
+		rest := strings.Replace(b, "<at>Genuine Person</at>", "", 1)
+		if m := unescaped.FindString(rest); m != "" {
+			t.Errorf("%q: markdown not escaped in %q (%q)", typed, b, m)
 		}
-		if len(c.MSTeams.Entities) != 1 || c.MSTeams.Entities[0].Mentioned.ID != "UGENUINE" {
-			t.Errorf("%q: mention entities %+v", typed, c.MSTeams.Entities)
+		if strings.HasPrefix(rest, "-") || strings.HasPrefix(rest, "+") || strings.HasPrefix(rest, "#") || regexp.MustCompile(`^\d+\.`).MatchString(rest) {
+			t.Errorf("%q: line start read as markdown: %q", typed, rest)
 		}
-		b, _ := marshal(c)
-		if strings.ContainsAny(string(b), "\x1d\x1f") || strings.Contains(string(b), "EVIL\\u") {
-			t.Errorf("%q: a mention mark reached the card", typed)
-		}
-		live := regexp.MustCompile(`(?i)<at\b`)
-		if n := len(live.FindAllString(strings.Join(slices.Concat(runs, blocks), "\n"), -1)); n != 1 {
-			t.Errorf("%q: %d <at> tags in the card's text, want the coach's one: %q %q", typed, n, runs, blocks)
-		}
+	}
+	if !strings.Contains(blocks[0], "<at>Genuine Person</at>") || !strings.Contains(blocks[1], "general") {
+		t.Errorf("%q: the coach's mentions are missing: %q", typed, blocks)
+	}
+	if len(c.MSTeams.Entities) != 1 || c.MSTeams.Entities[0].Mentioned.ID != "UGENUINE" {
+		t.Errorf("%q: mention entities %+v", typed, c.MSTeams.Entities)
+	}
+	b, _ := marshal(c)
+	if strings.ContainsAny(string(b), "\x1d\x1f") {
+		t.Errorf("%q: a mention mark reached the card", typed)
+	}
+	if n := len(liveTag.FindAllString(strings.Join(slices.Concat(runs, blocks), "\n"), -1)); n != 1 {
+		t.Errorf("%q: %d <at> tags in the card's text, want the coach's one: %q %q", typed, n, runs, blocks)
 	}
 }
 
