@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/calendar"
@@ -12,6 +13,7 @@ import (
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/teams"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -30,11 +32,13 @@ type bot struct {
 	disp  *schedule.Dispatcher
 
 	slack *slack.Client
+	teams *teams.Bot
+	links *teams.Links
 }
 
 // wire builds the coach, the dispatcher and the adapters. listen says the
 // adapters will take requests (serve), not only send (dispatch).
-func (b *bot) wire(listen bool) {
+func (b *bot) wire(listen bool) error {
 	var met trustbot.Metrics = trustbot.NopMetrics{}
 	if b.met != nil {
 		met = b.met
@@ -53,6 +57,14 @@ func (b *bot) wire(listen bool) {
 		b.slack = slack.New(sc)
 		messengers[trustbot.Slack], directories[trustbot.Slack] = b.slack, b.slack
 	}
+	if b.cfg.Teams() {
+		t, err := b.wireTeams(met)
+		if err != nil {
+			return err
+		}
+		b.teams = t
+		messengers[trustbot.Teams] = b.teams
+	}
 	b.coach = coach.New(b.lib, b.store, directories, b.cfg.DefaultLang, b.log.With("component", "coach"))
 	b.coach.Holidays, b.coach.Metrics, b.coach.DefaultTZ, b.coach.Admins = calendar.New(), met, b.cfg.TZ, b.cfg.Admins
 	if b.slack != nil {
@@ -66,6 +78,44 @@ func (b *bot) wire(listen bool) {
 	if b.slack != nil && listen {
 		b.slack.SetHandler(b.coach)
 	}
+	if b.teams != nil {
+		b.teams.SetHandler(b.coach, coach.FormActions())
+	}
+	return nil
+}
+
+// wireTeams builds the Teams adapter: the token check of what Teams
+// posts, the bot's own token, the connector and the links to files. It
+// needs nothing from the network until the first activity or send.
+func (b *bot) wireTeams(met trustbot.Metrics) (*teams.Bot, error) {
+	cfg, log := b.cfg, b.log.With("component", "teams")
+	cc := teams.ConnectorConfig{AppID: cfg.TeamsAppID, Dev: cfg.TeamsDev, Metrics: met, Logger: log}
+	tc := teams.Config{AppID: cfg.TeamsAppID, Conversations: b.store, Dev: cfg.TeamsDev, PublicURL: cfg.PublicURL, Logger: log, Metrics: met}
+	if !cfg.TeamsDev {
+		tokens, err := teams.NewTokenSource(teams.TokenConfig{AppID: cfg.TeamsAppID, Password: cfg.TeamsAppPassword, TokenURL: cfg.TeamsTokenURL, TenantID: cfg.TeamsTenantID})
+		if err != nil {
+			return nil, err
+		}
+		cc.Tokens = tokens
+		vc := teams.VerifierConfig{AppID: cfg.TeamsAppID, MetadataURL: cfg.TeamsOpenIDURL, Logger: log}
+		if cfg.TeamsTenantID != multiTenant {
+			vc.TenantID = cfg.TeamsTenantID
+		}
+		if tc.Verifier, err = teams.NewVerifier(vc); err != nil {
+			return nil, err
+		}
+	}
+	conn, err := teams.NewConnector(cc)
+	if err != nil {
+		return nil, err
+	}
+	tc.Connector = conn
+	b.links = &teams.Links{Gone: b.lib.T(trustbot.Japanese, "export.link_gone") + "\n" + b.lib.T(trustbot.English, "export.link_gone")}
+	tc.Links = b.links
+	tc.T = func(ctx context.Context, k trustbot.UserKey, key string, args ...string) string {
+		return b.lib.T(b.coach.Language(ctx, k), key, args...)
+	}
+	return teams.New(tc)
 }
 
 // open connects the adapters that need a connection before use.
@@ -89,6 +139,9 @@ func (b *bot) run(ctx context.Context) error {
 	if b.cfg.Retention > 0 {
 		go retain(ctx, b.store, b.cfg.Retention, b.log)
 	}
+	if b.teams != nil {
+		b.teams.Start(ctx)
+	}
 	var err error
 	if b.slack != nil {
 		err = b.slack.Run(ctx)
@@ -97,10 +150,18 @@ func (b *bot) run(ctx context.Context) error {
 	}
 	b.log.Info("stopping: finishing in-flight work")
 	cancel()
+	done := make(chan struct{})
+	go func() {
+		<-dispatched
+		if b.teams != nil {
+			b.teams.Wait()
+		}
+		close(done)
+	}()
 	select {
-	case <-dispatched:
+	case <-done:
 	case <-time.After(shutdownTime):
-		b.log.Warn("dispatcher did not stop in time; deliveries left sending are reconciled at the next start")
+		b.log.Warn("dispatcher or Teams answers did not stop in time; deliveries left sending are reconciled at the next start")
 	}
 	b.log.Info("stopped")
 	return err
@@ -113,4 +174,12 @@ func (b *bot) connected() string {
 		return "slack not connected"
 	}
 	return ""
+}
+
+// publicRoutes are what the public address serves.
+func (b *bot) publicRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/messages", b.teams)
+	mux.Handle(teams.LinkPath, b.links)
+	return mux
 }

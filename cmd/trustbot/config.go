@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -35,18 +37,43 @@ type Config struct {
 	Admins       []string // user IDs who alone may change a channel's tip of the week; empty: any member
 	Keys         *secret.Keyring
 	Retention    time.Duration // reflections and finished journeys older than this are deleted; 0: kept
+
+	// PublicAddr is where platforms reach trustbot (Teams posts to
+	// /api/messages there); HTTPAddr stays internal (metrics, probes).
+	PublicAddr string
+	// PublicURL is how people's browsers reach PublicAddr (links to
+	// files); by default the host Teams posts to, over https.
+	PublicURL string
+
+	TeamsAppID       string
+	TeamsAppPassword string
+	// TeamsTenantID is the tenant of a single-tenant bot, or
+	// "botframework.com" for a multi-tenant one.
+	TeamsTenantID  string
+	TeamsOpenIDURL string // the Bot Framework's OpenID metadata
+	TeamsTokenURL  string // where the bot's own token comes from
+	// TeamsDev is the local development mode: no inbound token, plain
+	// http service URLs, only on loopback and without credentials.
+	TeamsDev bool
 }
 
+// Defaults of the Teams endpoints.
+const (
+	defaultOpenIDURL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+	multiTenant      = "botframework.com"
+)
+
 var (
+	errNoPlatform = errors.New("no platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN for Slack, or TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID and TRUSTBOT_PUBLIC_ADDR for Teams (both may be set); to try trustbot without either, run: trustbot console")
 	errNoTokens   = errors.New("SLACK_BOT_TOKEN and SLACK_APP_TOKEN must both be set to connect to Slack; to try trustbot without Slack, run: trustbot console")
-	errNoBotToken = errors.New("SLACK_BOT_TOKEN must be set to send messages; --dry-run shows what would be sent without it")
+	errNoBotToken = errors.New("SLACK_BOT_TOKEN (or Teams' TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID) must be set to send messages; --dry-run shows what would be sent without them")
 	errBotToken   = errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…)")
 	errAppToken   = errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
 )
 
 // secrets can also be read from a file named by <NAME>_FILE (the
 // container and systemd-credentials convention).
-var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS"}
+var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "TEAMS_APP_PASSWORD", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS"}
 
 // withSecretFiles returns a getenv that answers a secret from its _FILE
 // when the variable itself is unset. A file that cannot be read is an
@@ -89,6 +116,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		HTTPAddr:     getenv("TRUSTBOT_HTTP_ADDR"),
 		PlaybooksDir: getenv("TRUSTBOT_PLAYBOOKS_DIR"),
 		LogFormat:    strings.ToLower(getenv("LOG_FORMAT")),
+
+		PublicAddr:       strings.TrimSpace(getenv("TRUSTBOT_PUBLIC_ADDR")),
+		PublicURL:        strings.TrimSpace(getenv("TRUSTBOT_PUBLIC_URL")),
+		TeamsAppID:       strings.TrimSpace(getenv("TEAMS_APP_ID")),
+		TeamsAppPassword: strings.TrimSpace(getenv("TEAMS_APP_PASSWORD")),
+		TeamsTenantID:    strings.TrimSpace(getenv("TEAMS_TENANT_ID")),
+		TeamsOpenIDURL:   strings.TrimSpace(getenv("TEAMS_OPENID_METADATA_URL")),
+		TeamsTokenURL:    strings.TrimSpace(getenv("TEAMS_TOKEN_URL")),
+	}
+	if c.TeamsOpenIDURL == "" {
+		c.TeamsOpenIDURL = defaultOpenIDURL
+	}
+	if c.TeamsTokenURL == "" && c.TeamsTenantID != "" {
+		c.TeamsTokenURL = "https://login.microsoftonline.com/" + url.PathEscape(c.TeamsTenantID) + "/oauth2/v2.0/token"
 	}
 	if c.APIURL == "" {
 		c.APIURL = "https://slack.com/api/"
@@ -154,6 +195,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.Retention = d
 	}
+	switch v := getenv("TEAMS_DEV"); v {
+	case "", "0", "false":
+	case "1", "true":
+		c.TeamsDev = true
+	default:
+		errs = append(errs, fmt.Errorf("TEAMS_DEV=%q: use 1 to turn the development mode on", v))
+	}
 	c.Admins = strings.FieldsFunc(getenv("TRUSTBOT_ADMINS"), func(r rune) bool { return r == ',' || r == ' ' })
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -181,15 +229,100 @@ func parseDays(s string) (time.Duration, error) {
 // Slack reports whether Slack is configured: a bot token is set.
 func (c Config) Slack() bool { return c.BotToken != "" }
 
-// ValidateBot checks what posting messages needs: the bot token.
-func (c Config) ValidateBot() error {
-	switch {
-	case c.BotToken == "":
-		return errNoBotToken
-	case !strings.HasPrefix(c.BotToken, "xoxb-"):
-		return errBotToken
+// Teams reports whether Teams is configured: an app ID, a password or a
+// tenant is set, or the development mode is on.
+func (c Config) Teams() bool {
+	return c.TeamsAppID != "" || c.TeamsAppPassword != "" || c.TeamsTenantID != "" || c.TeamsDev
+}
+
+// ValidateTeams checks what Teams needs: all three credentials and the
+// public address, or, in the development mode, a loopback public address
+// and no password.
+func (c Config) ValidateTeams(listen bool) error {
+	var errs []error
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || u.Scheme != "https" && !(c.TeamsDev && u.Scheme == "http") || u.Host == "") {
+		errs = append(errs, fmt.Errorf("TRUSTBOT_PUBLIC_URL=%q: the https URL people reach the public address at, such as https://trustbot.example.com", c.PublicURL))
 	}
-	return nil
+	if c.TeamsDev {
+		if c.TeamsAppPassword != "" {
+			errs = append(errs, errors.New("TEAMS_DEV=1 is refused while TEAMS_APP_PASSWORD is set: the development mode takes no credentials"))
+		}
+		if listen && !loopback(c.PublicAddr) {
+			errs = append(errs, fmt.Errorf("TEAMS_DEV=1 needs TRUSTBOT_PUBLIC_ADDR on a loopback address (such as 127.0.0.1:3978), not %q: it accepts activities without a token", c.PublicAddr))
+		}
+		return errors.Join(errs...)
+	}
+	var missing []string
+	for _, v := range []struct{ name, value string }{
+		{"TEAMS_APP_ID", c.TeamsAppID}, {"TEAMS_APP_PASSWORD", c.TeamsAppPassword}, {"TEAMS_TENANT_ID", c.TeamsTenantID}, {"TRUSTBOT_PUBLIC_ADDR", c.PublicAddr},
+	} {
+		if v.value == "" && (listen || v.name != "TRUSTBOT_PUBLIC_ADDR") {
+			missing = append(missing, v.name)
+		}
+	}
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("Teams needs %s as well (set: TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID and TRUSTBOT_PUBLIC_ADDR)", strings.Join(missing, ", ")))
+	}
+	for _, v := range []struct{ name, value string }{{"TEAMS_OPENID_METADATA_URL", c.TeamsOpenIDURL}, {"TEAMS_TOKEN_URL", c.TeamsTokenURL}} {
+		if u, err := url.Parse(v.value); v.value != "" && (err != nil || u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Host))) {
+			errs = append(errs, fmt.Errorf("%s=%q: an https URL", v.name, v.value))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// loopback reports whether a host:port (or host) names only this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Platforms returns the platforms serve runs: each one configured, each
+// configured in full. Half a configuration is refused, naming what is
+// missing; so is none.
+func (c Config) Platforms() ([]trustbot.Platform, error) {
+	var (
+		ps   []trustbot.Platform
+		errs []error
+	)
+	if c.BotToken != "" || c.AppToken != "" {
+		ps = append(ps, trustbot.Slack)
+		errs = append(errs, c.ValidateSlack())
+	}
+	if c.Teams() {
+		ps = append(ps, trustbot.Teams)
+		errs = append(errs, c.ValidateTeams(true))
+	}
+	if len(ps) == 0 {
+		return nil, errNoPlatform
+	}
+	if c.PublicAddr != "" && c.PublicAddr == c.HTTPAddr {
+		errs = append(errs, errors.New("TRUSTBOT_PUBLIC_ADDR and TRUSTBOT_HTTP_ADDR must differ: the public address must never serve /metrics"))
+	}
+	return ps, errors.Join(errs...)
+}
+
+// ValidateBot checks what posting messages needs: Slack's bot token,
+// Teams' credentials, or both.
+func (c Config) ValidateBot() error {
+	var errs []error
+	switch {
+	case c.BotToken == "" && !c.Teams():
+		return errNoBotToken
+	case c.BotToken != "" && !strings.HasPrefix(c.BotToken, "xoxb-"):
+		errs = append(errs, errBotToken)
+	}
+	if c.Teams() {
+		errs = append(errs, c.ValidateTeams(false))
+	}
+	return errors.Join(errs...)
 }
 
 // ValidateSlack checks what serve needs to connect to Slack.
@@ -221,6 +354,12 @@ func (c Config) LogValue() slog.Value {
 		slog.String("slack_api_url", c.APIURL),
 		slog.String("db", c.DB),
 		slog.String("http_addr", c.HTTPAddr),
+		slog.String("public_addr", c.PublicAddr),
+		slog.String("public_url", c.PublicURL),
+		slog.String("teams_app_id", c.TeamsAppID),
+		slog.String("teams_app_password", set(c.TeamsAppPassword)),
+		slog.String("teams_tenant_id", c.TeamsTenantID),
+		slog.Bool("teams_dev", c.TeamsDev),
 		slog.String("playbooks_dir", c.PlaybooksDir),
 		slog.String("default_lang", string(c.DefaultLang)),
 		slog.String("tz", c.TZ),

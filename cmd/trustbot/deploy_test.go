@@ -317,6 +317,9 @@ func TestDeployKubernetes(t *testing.T) {
 // documentedEnv is every variable deploy/trustbot.env.example must list,
 // besides those found in the code.
 var documentedEnv = []string{
+	"TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_APP_PASSWORD_FILE", "TEAMS_TENANT_ID",
+	"TEAMS_OPENID_METADATA_URL", "TEAMS_TOKEN_URL", "TEAMS_DEV",
+	"TRUSTBOT_PUBLIC_ADDR", "TRUSTBOT_PUBLIC_URL",
 	"SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN_FILE",
 	"SLACK_APP_TOKEN", "SLACK_APP_TOKEN_FILE",
 	"SLACK_API_URL",
@@ -330,7 +333,7 @@ var documentedEnv = []string{
 
 var (
 	// envLiteral is a string literal that names one of trustbot's variables.
-	envLiteral = regexp.MustCompile("[\"`]((?:SLACK|TRUSTBOT|LOG)_[A-Z0-9_]*[A-Z0-9])[\"`]")
+	envLiteral = regexp.MustCompile("[\"`]((?:SLACK|TEAMS|TRUSTBOT|LOG)_[A-Z0-9_]*[A-Z0-9])[\"`]")
 	// envLine is a variable in the example, set or commented out.
 	envLine = regexp.MustCompile(`^#?\s*([A-Z][A-Z0-9_]+)=(.*)$`)
 	// realToken looks like an actual Slack token rather than a placeholder.

@@ -77,7 +77,9 @@ func dispatch(ctx context.Context, e env) error {
 	}
 	defer store.Close()
 	b := &bot{cfg: cfg, log: log, lib: lib, store: store}
-	b.wire(false)
+	if err := b.wire(false); err != nil {
+		return err
+	}
 	b.coach.Now = func() time.Time { return now }
 	if err := b.open(ctx); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/teams"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -34,7 +36,7 @@ func serve(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.ValidateSlack(); err != nil {
+	if _, err := cfg.Platforms(); err != nil {
 		return usageErr("%v", err)
 	}
 	log.Info("starting", "version", versionString(), "config", cfg)
@@ -55,7 +57,9 @@ func serve(ctx context.Context, e env) error {
 	defer store.Close()
 
 	b := &bot{cfg: cfg, log: log, lib: lib, store: store, met: metrics.New(metricNames())}
-	b.wire(true)
+	if err := b.wire(true); err != nil {
+		return err
+	}
 	if err := b.open(ctx); err != nil {
 		return err
 	}
@@ -66,7 +70,38 @@ func serve(ctx context.Context, e env) error {
 		}
 		defer stop()
 	}
+	if b.teams != nil {
+		stop, err := servePublic(cfg.PublicAddr, b.publicRoutes(), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		if cfg.TeamsDev {
+			log.Warn("TEAMS DEVELOPMENT MODE: activities are taken WITHOUT a token from this machine, and messages go to plain-http service URLs on it; never use this beside real users", "public_addr", cfg.PublicAddr)
+		}
+	}
 	return b.run(ctx)
+}
+
+// servePublic serves the platforms' traffic (Teams' POST /api/messages,
+// links to files) on the public address: never /metrics or the probes.
+func servePublic(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("TRUSTBOT_PUBLIC_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("public server failed", "err", err)
+		}
+	}()
+	log.Info("public address listening", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
 }
 
 // metricNames are the only label values the metrics take.
@@ -76,8 +111,8 @@ func metricNames() metrics.Names {
 		Kinds:    coach.Kinds(),
 		States: []string{"sent", trustbot.EUNREACHABLE, trustbot.EUNCERTAIN, trustbot.ECANCELED,
 			trustbot.EINVALID, trustbot.EINTERNAL, trustbot.ENOTFOUND, trustbot.ECONFLICT, trustbot.EUNAVAILABLE},
-		Methods: slack.Methods,
-		Errors:  slack.ErrorLabels(),
+		Methods: slices.Concat(slack.Methods, teams.Methods),
+		Errors:  slices.Concat(slack.ErrorLabels(), teams.ErrorLabels()),
 	}
 }
 

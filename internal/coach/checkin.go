@@ -770,6 +770,13 @@ func (t *turn) submitNote(id string, inputs map[string]string) (trustbot.Reply, 
 	if err != nil {
 		return trustbot.Reply{}, err
 	}
+	form, err := t.noteForm(id)
+	if err != nil {
+		return trustbot.Reply{}, err
+	}
+	if problems := t.checkForm(form.Modal, inputs); len(problems) > 0 {
+		return t.formAgain(form, inputs, problems), nil
+	}
 	note, _ := Clean(strings.TrimSpace(inputs["note"]), MaxNote)
 	action, _ := Clean(strings.TrimSpace(inputs["action"]), MaxAction)
 	a, err := t.Store.SaveAnswers(t.ctx, trustbot.Answers{DeliveryID: d.ID, UserKey: t.req.UserKey, Note: note, Action: action, AnsweredAt: t.Now()})

@@ -377,14 +377,11 @@ func (t *turn) planForm() trustbot.Reply {
 // submitPlan starts a plan from its form.
 func (t *turn) submitPlan(inputs map[string]string) (trustbot.Reply, error) {
 	content := t.Library.Journeys[PlanKind]
-	stage := inputs["stage"]
-	if !slices.ContainsFunc(content.Stages, func(c playbook.Choice) bool { return c.ID == stage }) {
-		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown stage")
+	if form := t.planForm(); len(t.checkForm(form.Modal, inputs)) > 0 {
+		return t.formAgain(form, inputs, t.checkForm(form.Modal, inputs)), nil
 	}
-	months, err := strconv.Atoi(inputs["horizon"])
-	if err != nil || months != 3 && months != 6 && months != 12 {
-		return trustbot.Reply{}, trustbot.Errorf(trustbot.EINVALID, "unknown horizon")
-	}
+	stage := strings.TrimSpace(inputs["stage"])
+	months, _ := strconv.Atoi(strings.TrimSpace(inputs["horizon"]))
 	goal, _ := Clean(strings.TrimSpace(inputs["goal"]), 300)
 	j, ok, err := t.startJourney(PlanKind, inputs["label"], trustbot.JourneyData{Stage: stage, Goal: goal, Horizon: months})
 	if err != nil {

@@ -1,6 +1,11 @@
 package coach
 
 import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -77,4 +82,37 @@ func ignoreNotFound(err error) error {
 		return nil
 	}
 	return err
+}
+
+// formAgain is a refused form's answer: the same form, with what the user
+// typed in it, and above it what to correct. A platform that can keep a
+// form open shows it again (Teams); the others show the problems.
+func (t *turn) formAgain(form trustbot.Reply, inputs map[string]string, problems []string) trustbot.Reply {
+	m := *form.Modal
+	m.Inputs = slices.Clone(m.Inputs)
+	for i, in := range m.Inputs {
+		if v, ok := inputs[in.ID]; ok {
+			m.Inputs[i].Initial = v
+		}
+	}
+	text := strings.Join(problems, "\n")
+	return trustbot.Reply{Text: text, Modal: &m, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}
+}
+
+// checkForm returns what is wrong with a form's inputs: a choice that is
+// not one of its options, a text longer than its limit.
+func (t *turn) checkForm(m *trustbot.Modal, inputs map[string]string) []string {
+	var problems []string
+	for _, in := range m.Inputs {
+		v := strings.TrimSpace(inputs[in.ID])
+		switch {
+		case len(in.Options) > 0:
+			if !slices.ContainsFunc(in.Options, func(o trustbot.Option) bool { return o.Value == v }) && (v != "" || !in.Optional) {
+				problems = append(problems, t.tr("form.choose", "field", in.Label))
+			}
+		case in.MaxLength > 0 && utf8.RuneCountInString(v) > in.MaxLength:
+			problems = append(problems, t.tr("form.too_long", "field", in.Label, "max", strconv.Itoa(in.MaxLength), "count", strconv.Itoa(utf8.RuneCountInString(v))))
+		}
+	}
+	return problems
 }

@@ -148,3 +148,42 @@ func TestInstallAndUninstall(t *testing.T) {
 		t.Fatalf("journeys kept: %v %v", js, err)
 	}
 }
+
+// A refused form comes back with what was typed and what to correct,
+// never thrown away.
+func TestRefusedFormComesBack(t *testing.T) {
+	c := MustCoach(t, "en-GB")
+	ctx := context.Background()
+	submit := func(inputs map[string]string) trustbot.Reply {
+		return c.Handle(ctx, trustbot.Request{Kind: trustbot.Submit, UserKey: user, ActionID: coach.FormPlan, Inputs: inputs})
+	}
+	long := strings.Repeat("a", 301)
+	for name, in := range map[string]map[string]string{
+		"UnknownStage": {"stage": "no-such-stage", "horizon": "6", "goal": "Say good morning first"},
+		"NoHorizon":    {"stage": "some-unease", "horizon": "", "goal": "Say good morning first"},
+		"LongGoal":     {"stage": "some-unease", "horizon": "6", "goal": long},
+	} {
+		r := submit(in)
+		if r.Modal == nil || r.Modal.ID != coach.FormPlan {
+			t.Errorf("%s: the form did not come back: %q", name, r.Text)
+			continue
+		}
+		kept := map[string]string{}
+		for _, input := range r.Modal.Inputs {
+			kept[input.ID] = input.Initial
+		}
+		if kept["goal"] != in["goal"] || kept["stage"] != in["stage"] {
+			t.Errorf("%s: what was typed is lost: %v", name, kept)
+		}
+		if r.Text == "" || !strings.Contains(all(r), "\"") {
+			t.Errorf("%s: no problem named: %q", name, r.Text)
+		}
+	}
+	if js, _ := c.Store.Journeys(ctx, user, true); len(js) != 0 {
+		t.Fatalf("a refused form started a plan: %v", js)
+	}
+	r := submit(map[string]string{"stage": "some-unease", "horizon": "6", "goal": "Say good morning first"})
+	if r.Modal != nil {
+		t.Fatalf("a good form came back: %q", r.Text)
+	}
+}

@@ -383,6 +383,10 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 			for _, ctl := range blk.Controls {
 				switch ctl.Kind {
 				case trustbot.Button:
+					if ctl.URL != "" {
+						fmt.Fprintf(&b, "  %s: %s\n", ctl.Label, ctl.URL)
+						continue
+					}
 					c.controls = append(c.controls, choice{ctl.ID, ctl.Value})
 					fmt.Fprintf(&b, "  [%d] %s\n", len(c.controls), ctl.Label)
 				case trustbot.Select:

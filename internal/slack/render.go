@@ -154,6 +154,9 @@ func renderControl(c trustbot.Control, i int) slack.BlockElement {
 	case trustbot.Button:
 		btn := slack.NewButtonBlockElement(actionID, truncate(c.Value, MaxButtonValue),
 			slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(c.Label), MaxButtonLabel), true, false))
+		if c.URL != "" {
+			btn.URL = c.URL
+		}
 		switch c.Style {
 		case trustbot.Primary:
 			btn.Style = slack.StylePrimary

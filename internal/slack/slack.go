@@ -396,6 +396,19 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 		}
 	}
 	switch {
+	case r.Modal != nil && to.Form:
+		// A refused form: its modal has closed with the ack. What to
+		// correct goes to the DM, and the form opens again with what was
+		// typed, where the submission's trigger still allows it.
+		if _, _, err := c.api.PostMessageContext(ctx, req.User, slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...)); err != nil {
+			return err
+		}
+		if to.TriggerID != "" {
+			if _, err := c.api.OpenViewContext(ctx, to.TriggerID, renderModal(r.Modal)); err != nil {
+				c.log.Info("refused form not opened again", "team", req.Team, "user", req.User, "err", err)
+			}
+		}
+		return nil
 	case r.Modal != nil:
 		if to.TriggerID == "" {
 			return errors.New("a form without a trigger to open it")

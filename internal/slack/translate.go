@@ -87,7 +87,7 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 		if !validKey(req.UserKey) {
 			return req, target{}, fmt.Errorf("view submission without valid team or user")
 		}
-		return req, target{User: ic.User.ID, Form: true}, nil
+		return req, target{User: ic.User.ID, Form: true, TriggerID: ic.TriggerID}, nil
 	}
 	if ic.Type != slack.InteractionTypeBlockActions {
 		return trustbot.Request{}, target{}, fmt.Errorf("interaction %q: %w", clip(string(ic.Type), 40), errIgnore)

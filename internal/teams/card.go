@@ -91,10 +91,11 @@ type Choice struct {
 
 // Action is an Action.Submit.
 type Action struct {
-	Type  string `json:"type"` // "Action.Submit"
+	Type  string `json:"type"` // "Action.Submit" or "Action.OpenUrl"
 	Title string `json:"title"`
 	Style string `json:"style,omitempty"`
 	Data  any    `json:"data,omitempty"`
+	URL   string `json:"url,omitempty"` // Action.OpenUrl only
 }
 
 // Element and action types, and property values.
@@ -108,6 +109,7 @@ const (
 	typeInputText = "Input.Text"
 	typeChoiceSet = "Input.ChoiceSet"
 	typeSubmit    = "Action.Submit"
+	typeOpenURL   = "Action.OpenUrl"
 
 	styleCompact     = "compact"
 	styleEmphasis    = "emphasis"

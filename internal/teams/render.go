@@ -536,5 +536,9 @@ func button(c trustbot.Control, o Options) Action {
 	if slices.Contains(o.Forms, c.ID) {
 		a.Data = submitData{Teams: &teamsData{Type: taskFetch}, Trustbot: actionData{A: c.ID, V: cut(c.Value, MaxDataValue)}}
 	}
+	if c.URL != "" {
+		// A link (a download): the button opens it, sending nothing.
+		a.Type, a.Data, a.URL = typeOpenURL, nil, c.URL
+	}
 	return a
 }

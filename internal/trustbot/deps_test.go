@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"playbooks":          {},
 	"cmd/trustbot": {
 		"internal/trustbot", "internal/playbook", "internal/tone", "internal/coach", "internal/sqlite",
-		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "internal/metrics", "playbooks",
+		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "internal/metrics", "internal/teams", "playbooks",
 	},
 }
 

@@ -117,6 +117,9 @@ type Control struct {
 	Options     []Option // Select only
 	Initial     string   // Select: the value chosen at first, if any
 	Description string   // optional: what the control does, for screen readers
+	// URL, on a button, opens the link instead of sending a request (a
+	// download).
+	URL string
 }
 
 // Option is one choice of a Select.

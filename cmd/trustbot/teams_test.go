@@ -1,0 +1,658 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/coach"
+	"github.com/trustbot/trustbot/internal/fakebf"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// TestMain makes the fake Bot Framework's certificate (every httptest TLS
+// server has the same one) the only one this test binary trusts, as an
+// operator's SSL_CERT_FILE does: the program under test then reaches the
+// fake over https, as it reaches Microsoft.
+func TestMain(m *testing.M) {
+	bf := fakebf.New(fakebf.Config{})
+	dir, err := os.MkdirTemp("", "trustbot-certs-")
+	if err != nil {
+		panic(err)
+	}
+	cert := filepath.Join(dir, "fakebf.pem")
+	if err := os.WriteFile(cert, bf.CertPEM(), 0o600); err != nil {
+		panic(err)
+	}
+	bf.Close()
+	os.Setenv("SSL_CERT_FILE", cert)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// TeamsBot is the real program serving Teams against a fake Bot Framework.
+type TeamsBot struct {
+	BF     *fakebf.Server
+	Stderr *syncBuffer
+	DB     string
+	HTTP   string
+	Public string
+	Env    map[string]string
+	cancel context.CancelFunc
+	done   chan int
+}
+
+var (
+	satoJA = fakebf.NewUser("Sato", "ja-JP", "Asia/Tokyo")
+	alexEN = fakebf.NewUser("Alex", "en-GB", "Europe/London")
+)
+
+// MustRunTeams starts "trustbot serve" with Teams only, on a temp database.
+func MustRunTeams(tb testing.TB, extra map[string]string) *TeamsBot {
+	tb.Helper()
+	bf := fakebf.New(fakebf.Config{})
+	tb.Cleanup(bf.Close)
+	b := &TeamsBot{BF: bf, Stderr: &syncBuffer{}, DB: filepath.Join(tb.TempDir(), "trustbot.db"), HTTP: freeAddr(tb), Public: freeAddr(tb)}
+	b.Env = map[string]string{
+		"TEAMS_APP_ID":              bf.AppID(),
+		"TEAMS_APP_PASSWORD":        bf.Password(),
+		"TEAMS_TENANT_ID":           bf.TenantID(),
+		"TEAMS_OPENID_METADATA_URL": bf.MetadataURL(),
+		"TEAMS_TOKEN_URL":           bf.TokenURL(),
+		"TRUSTBOT_PUBLIC_ADDR":      b.Public,
+		"TRUSTBOT_DB":               b.DB,
+		"TRUSTBOT_HTTP_ADDR":        b.HTTP,
+		"LOG_LEVEL":                 "debug",
+	}
+	for k, v := range extra {
+		b.Env[k] = v
+	}
+	tb.Cleanup(func() { b.Stop(tb) })
+	b.Start(tb)
+	return b
+}
+
+// Start runs serve and waits until it says it is ready.
+func (b *TeamsBot) Start(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	b.done = make(chan int, 1)
+	go func() {
+		b.done <- run(ctx, []string{"serve"}, func(k string) string { return b.Env[k] }, strings.NewReader(""), io.Discard, b.Stderr)
+	}()
+	b.eventually(tb, "ready", func() bool {
+		resp, err := http.Get("http://" + b.HTTP + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// Stop ends serve and checks it exits cleanly.
+func (b *TeamsBot) Stop(tb testing.TB) {
+	tb.Helper()
+	if b.cancel == nil {
+		return
+	}
+	b.cancel()
+	b.cancel = nil
+	select {
+	case code := <-b.done:
+		if code != 0 {
+			tb.Errorf("trustbot exited %d\n%s", code, b.Stderr)
+		}
+	case <-time.After(patience):
+		tb.Errorf("trustbot did not stop")
+	}
+}
+
+// eventually waits for cond, checking it often, for up to patience.
+func (b *TeamsBot) eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(patience)
+	for wait := time.Millisecond; !cond(); wait = min(wait*2, 50*time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for %s\n%s", what, b.Stderr)
+		}
+		time.Sleep(wait)
+	}
+}
+
+// Dispatch runs "trustbot dispatch" with the bot's configuration, the
+// bot stopped meanwhile (one sender per database).
+func (b *TeamsBot) Dispatch(t *testing.T, args ...string) string {
+	t.Helper()
+	if b.cancel != nil && !slices.Contains(args, "--dry-run") {
+		b.Stop(t)
+		defer b.Start(t)
+	}
+	code, out, stderr := runCmd(t, b.Env, "", append([]string{"dispatch", "--force"}, args...)...)
+	if code != 0 {
+		t.Fatalf("dispatch %v: exit %d\n%s\n%s", args, code, out, stderr)
+	}
+	return out
+}
+
+// Post sends an activity with a genuine token and returns the answer.
+func (b *TeamsBot) Post(tb testing.TB, a *fakebf.Activity) (int, []byte) {
+	tb.Helper()
+	status, body, err := b.BF.Post(ctxTimeout(tb), "http://"+b.Public+"/api/messages", a, fakebf.Genuine)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return status, body
+}
+
+// botMessages are the bot's messages in a conversation (the fake records
+// the user's own too, as the user sees them).
+func (b *TeamsBot) botMessages(conv string) []fakebf.Message {
+	var out []fakebf.Message
+	for _, m := range b.BF.Messages(conv) {
+		if m.From == b.BF.BotID() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// send posts an activity and waits for n new messages in conversation
+// conv, which it returns.
+func (b *TeamsBot) send(tb testing.TB, a *fakebf.Activity, conv string, n int) []fakebf.Message {
+	tb.Helper()
+	before := len(b.botMessages(conv))
+	if status, body := b.Post(tb, a); status != http.StatusOK {
+		tb.Fatalf("activity answered %d: %s", status, body)
+	}
+	var got []fakebf.Message
+	b.eventually(tb, "a message in "+conv, func() bool {
+		got = b.botMessages(conv)
+		return len(got) >= before+n
+	})
+	return got[before:]
+}
+
+// Say sends text in u's personal chat and returns the one message that
+// answers it.
+func (b *TeamsBot) Say(tb testing.TB, u fakebf.User, text string) (fakebf.Message, *fakebf.Activity) {
+	tb.Helper()
+	a := b.BF.Personal(u, text)
+	return b.send(tb, a, b.BF.PersonalConversationID(u.ID), 1)[0], a
+}
+
+// Press presses the button of a card whose action is id (the first whose
+// value contains value) and returns the message that answers it, or the
+// message as updated in place.
+func (b *TeamsBot) Press(tb testing.TB, u fakebf.User, base *fakebf.Activity, m fakebf.Message, id, value string) fakebf.Message {
+	tb.Helper()
+	data := actionData(tb, m, id, value)
+	conv := b.BF.PersonalConversationID(u.ID)
+	a := b.BF.Submit(base, m.ID, data)
+	before := b.botMessages(conv)
+	if status, body := b.Post(tb, a); status != http.StatusOK {
+		tb.Fatalf("press answered %d: %s", status, body)
+	}
+	var got fakebf.Message
+	b.eventually(tb, "an answer to the press", func() bool {
+		now := b.botMessages(conv)
+		if len(now) > len(before) {
+			got = now[len(before)]
+			return true
+		}
+		for i, msg := range now {
+			if msg.ID == m.ID && msg.Updates > before[i].Updates {
+				got = msg
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// cardText is every text of a message's cards, for searching.
+func cardText(m fakebf.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Text + "\n" + m.Summary + "\n")
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && (k == "text" || k == "title" || k == "label") {
+					b.WriteString(s + "\n")
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	for _, at := range m.Attachments {
+		var v any
+		json.Unmarshal(at.Content, &v)
+		walk(v)
+	}
+	return b.String()
+}
+
+// actionData finds the data of the first Action.Submit of a message whose
+// trustbot routing names action id and whose value contains value.
+func actionData(tb testing.TB, m fakebf.Message, id, value string) map[string]any {
+	tb.Helper()
+	var found map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		if found != nil {
+			return
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			if v["type"] == "Action.Submit" {
+				if d, ok := v["data"].(map[string]any); ok {
+					if r, ok := d["trustbot"].(map[string]any); ok && r["a"] == id && strings.Contains(jsonString(r["v"]), value) {
+						found = d
+						return
+					}
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	for _, at := range m.Attachments {
+		var v any
+		json.Unmarshal(at.Content, &v)
+		walk(v)
+	}
+	if found == nil {
+		tb.Fatalf("no button %q (%q) in %s", id, value, cardText(m))
+	}
+	return found
+}
+
+func jsonString(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func mustContain(tb testing.TB, m fakebf.Message, want ...string) {
+	tb.Helper()
+	text := cardText(m)
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			tb.Fatalf("message lacks %q:\n%s", w, text)
+		}
+	}
+}
+
+// A Teams user's first steps, in both languages: the greeting on install,
+// commands typed in the personal chat (Japanese aliases and a leading
+// /trust too), buttons, and a tip of the week in a channel.
+func TestTeamsEndToEnd(t *testing.T) {
+	b := MustRunTeams(t, nil)
+	lib := mustLibrary(t)
+	ja, en := trustbot.Japanese, trustbot.English
+
+	// Installing greets once, in the user's language, even when Teams
+	// tells of it twice.
+	jaConv := b.BF.PersonalConversationID(satoJA.ID)
+	greet := b.send(t, b.BF.Installed(satoJA), jaConv, 1)[0]
+	mustContain(t, greet, lib.T(ja, "install.personal.msteams"))
+	b.Post(t, b.BF.MembersAdded(satoJA))
+	m, _ := b.Say(t, satoJA, "ヘルプ")
+	mustContain(t, m, lib.T(ja, "help.title"))
+	if n := len(b.botMessages(jaConv)); n != 2 {
+		t.Fatalf("%d messages in the personal chat, want the greeting and the help: the install was greeted twice?", n)
+	}
+
+	// A tip, then another on the same topic by its button.
+	m, base := b.Say(t, alexEN, "/trust tip cooling")
+	if strings.Contains(cardText(m), "ヒント") {
+		t.Fatalf("an English user got Japanese:\n%s", cardText(m))
+	}
+	next := b.Press(t, alexEN, base, m, coach.ActTip, "")
+	if cardText(next) == "" {
+		t.Fatal("no second tip")
+	}
+
+	// The tone check answers in the personal chat.
+	m, _ = b.Say(t, satoJA, "チェック LINE教えてください。今日中に返事ください")
+	mustContain(t, m, "LINE")
+
+	// In a channel, a private answer goes to the personal chat, and the
+	// channel only hears where it went.
+	team := fakebf.NewTeam("Sales")
+	chGreet := b.send(t, b.BF.TeamInstalled(alexEN, team, false), team.ChannelID, 1)[0]
+	mustContain(t, chGreet, lib.T(en, "install.channel.msteams"))
+	enConv := b.BF.PersonalConversationID(alexEN.ID)
+	before := len(b.botMessages(enConv))
+	a := b.BF.InChannel(alexEN, team, "check Can I have your number? Reply today please")
+	note := b.send(t, a, team.ChannelID, 1)[0]
+	mustContain(t, note, lib.T(en, "teams.replied_in_chat"))
+	b.eventually(t, "the check in the personal chat", func() bool { return len(b.botMessages(enConv)) > before })
+	if strings.Contains(cardText(note), "number") {
+		t.Fatalf("the channel sees the draft:\n%s", cardText(note))
+	}
+
+	// weekly on: the confirmation, like every answer to one person, goes
+	// to their personal chat.
+	before = len(b.botMessages(enConv))
+	a = b.BF.InChannel(alexEN, team, "weekly on")
+	b.send(t, a, team.ChannelID, 1)
+	b.eventually(t, "the weekly confirmation", func() bool { return len(b.botMessages(enConv)) > before })
+	mustContain(t, b.botMessages(enConv)[before], "Monday")
+}
+
+// Tokens that must fail are refused before anything is believed, and
+// nothing is answered.
+func TestTeamsRefusesForgedActivities(t *testing.T) {
+	b := MustRunTeams(t, nil)
+	conv := b.BF.PersonalConversationID(satoJA.ID)
+	for _, f := range []fakebf.Forgery{fakebf.NoToken, fakebf.WrongIssuer, fakebf.WrongAudience, fakebf.Expired, fakebf.NotYetValid,
+		fakebf.UnknownKey, fakebf.Unendorsed, fakebf.ServiceURLMismatch, fakebf.AlgNone, fakebf.HS256PublicKey, fakebf.TamperedServiceURL} {
+		status, _, err := b.BF.Post(ctxTimeout(t), "http://"+b.Public+"/api/messages", b.BF.Personal(satoJA, "help"), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status != http.StatusUnauthorized && status != http.StatusForbidden {
+			t.Errorf("forgery %d answered %d", f, status)
+		}
+	}
+	// A genuine one after them is answered, and it is the only answer.
+	b.Say(t, satoJA, "help")
+	if n := len(b.botMessages(conv)); n != 1 {
+		t.Fatalf("%d messages: a forged activity was answered", n)
+	}
+	// The public address never serves the metrics.
+	resp, err := http.Get("http://" + b.Public + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatal("the public address serves /metrics")
+	}
+}
+
+// dueAt finds when user's next delivery of kind is due, from a dry run far
+// ahead.
+func (b *TeamsBot) dueAt(t *testing.T, kind, user string) time.Time {
+	t.Helper()
+	out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
+	for line := range strings.SplitSeq(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 7 && f[0] == kind && f[2] == user && f[5] == "due" {
+			at, err := time.Parse(time.RFC3339, f[6])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return at
+		}
+	}
+	t.Fatalf("no %s due for %s in:\n%s", kind, user, out)
+	return time.Time{}
+}
+
+// invoke sends an invoke and decodes its answer.
+func (b *TeamsBot) invoke(t *testing.T, a *fakebf.Activity) map[string]any {
+	t.Helper()
+	status, body := b.Post(t, a)
+	if status != http.StatusOK {
+		t.Fatalf("invoke %s answered %d: %s", a.Name, status, body)
+	}
+	var v map[string]any
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("invoke answer %q: %v", body, err)
+		}
+	}
+	return v
+}
+
+// A check-in delivered at its due instant by dispatch --now, answered by
+// its buttons in place; the trust plan's dialog, refused then taken; the
+// export's single-use link; uninstalling stops what was planned.
+func TestTeamsCheckinsFormsAndExport(t *testing.T) {
+	b := MustRunTeams(t, nil)
+	lib := mustLibrary(t)
+	en := trustbot.English
+	conv := b.BF.PersonalConversationID(alexEN.ID)
+	b.send(t, b.BF.Installed(alexEN), conv, 1)
+
+	m, _ := b.Say(t, alexEN, "checkin weekly fri 16:00")
+	mustContain(t, m, "Friday")
+	due := b.dueAt(t, "checkin", alexEN.ID)
+	if due.UTC().Hour() != 16 || due.Weekday() != time.Friday {
+		t.Fatalf("check-in due %v, want Friday 16:00 in London", due)
+	}
+	before := len(b.botMessages(conv))
+	out := b.Dispatch(t, "--now", due.UTC().Format(time.RFC3339))
+	if !strings.Contains(out, "1 sent") {
+		t.Fatalf("dispatch at the due instant:\n%s", out)
+	}
+	msgs := b.botMessages(conv)
+	if len(msgs) != before+1 {
+		t.Fatalf("%d new messages after dispatch, want the check-in", len(msgs)-before)
+	}
+	checkin := msgs[before]
+	// A Teams send cannot be looked up later: a second pass must not send
+	// it again.
+	if out := b.Dispatch(t, "--now", due.Add(time.Minute).UTC().Format(time.RFC3339)); strings.Contains(out, "1 sent") {
+		t.Fatalf("second pass sent again:\n%s", out)
+	}
+	base := b.BF.Personal(alexEN, "")
+	updated := b.Press(t, alexEN, base, checkin, coach.ActAnswer, "")
+	if updated.ID != checkin.ID || updated.Updates == 0 {
+		t.Fatalf("the answer did not update the check-in in place: %+v", updated)
+	}
+
+	// The note form opens as a dialog from the check-in's button.
+	fetch := b.invoke(t, b.BF.Invoke(base, "task/fetch", map[string]any{"data": actionData(t, updated, coach.ActNote, "")}))
+	if task, _ := fetch["task"].(map[string]any); task["type"] != "continue" {
+		t.Fatalf("task/fetch answered %v", fetch)
+	}
+
+	// The plan: typed, a card whose button opens the dialog.
+	m, base = b.Say(t, alexEN, "plan")
+	data := actionData(t, m, coach.ActPlanStart, "")
+	if ms, _ := data["msteams"].(map[string]any); ms["type"] != "task/fetch" {
+		t.Fatalf("the plan button does not open a dialog: %v", data)
+	}
+	fetch = b.invoke(t, b.BF.Invoke(base, "task/fetch", map[string]any{"data": data}))
+	task, _ := fetch["task"].(map[string]any)
+	value, _ := task["value"].(map[string]any)
+	if task["type"] != "continue" || value["card"] == nil {
+		t.Fatalf("task/fetch answered %v", fetch)
+	}
+	card, _ := json.Marshal(value["card"])
+	submit := formData(t, card)
+	// A bad stage comes back with the form, what was typed kept.
+	submit["in.stage"], submit["in.goal"] = "no-such-stage", "Say good morning first"
+	back := b.invoke(t, b.BF.Invoke(base, "task/submit", map[string]any{"data": submit}))
+	if task, _ := back["task"].(map[string]any); task["type"] != "continue" || !strings.Contains(mustJSON(back), "Say good morning first") {
+		t.Fatalf("a bad form was taken, or lost what was typed: %v", back)
+	}
+	submit["in.stage"] = "some-unease"
+	before = len(b.botMessages(conv))
+	if got := b.invoke(t, b.BF.Invoke(base, "task/submit", map[string]any{"data": submit})); got != nil {
+		if task, _ := got["task"].(map[string]any); task["type"] == "continue" {
+			t.Fatalf("a good form came back: %v", got)
+		}
+	}
+	b.eventually(t, "the plan's first step", func() bool { return len(b.botMessages(conv)) > before })
+
+	// Export: a link in the personal chat that works once.
+	m, _ = b.Say(t, alexEN, "export")
+	mustContain(t, m, lib.T(en, "export.link"))
+	link := urlOf(t, m)
+	if !strings.HasPrefix(link, "https://"+b.Public+"/files/") {
+		t.Fatalf("link %s is not on the public address over https", link)
+	}
+	// In front of the public address, a proxy ends TLS.
+	link = "http://" + strings.TrimPrefix(link, "https://")
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), alexEN.ID) || !strings.Contains(string(body), "Say good morning first") {
+		t.Fatalf("export link: %d %s", resp.StatusCode, body)
+	}
+	resp, err = http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGone {
+		t.Fatalf("the link worked twice: %d", resp.StatusCode)
+	}
+
+	// Uninstalled: nothing more is sent.
+	b.Post(t, b.BF.Uninstalled(alexEN))
+	b.eventually(t, "the check-ins stopped", func() bool {
+		out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
+		return !strings.Contains(out, alexEN.ID)
+	})
+}
+
+// formData is the data a dialog's submit button sends, with every input
+// at its value on the card.
+func formData(t *testing.T, card []byte) map[string]any {
+	t.Helper()
+	var wrapped struct {
+		Content json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(card, &wrapped) == nil && len(wrapped.Content) > 0 {
+		card = wrapped.Content
+	}
+	var c struct {
+		Body []struct {
+			Type  string `json:"type"`
+			ID    string `json:"id"`
+			Value string `json:"value"`
+		} `json:"body"`
+		Actions []struct {
+			Data map[string]any `json:"data"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal(card, &c); err != nil || len(c.Actions) == 0 {
+		t.Fatalf("form card %s: %v", card, err)
+	}
+	data := c.Actions[0].Data
+	for _, e := range c.Body {
+		if strings.HasPrefix(e.Type, "Input.") {
+			data[e.ID] = e.Value
+		}
+	}
+	return data
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// urlOf is the link of a message's Action.OpenUrl.
+func urlOf(t *testing.T, m fakebf.Message) string {
+	t.Helper()
+	for _, at := range m.Attachments {
+		s := string(at.Content)
+		if i := strings.Index(s, `"url":"`); i >= 0 {
+			rest := s[i+len(`"url":"`):]
+			return rest[:strings.IndexByte(rest, '"')]
+		}
+	}
+	t.Fatalf("no link in %s", cardText(m))
+	return ""
+}
+
+// serve runs whichever platforms have credentials, and refuses half a
+// configuration, naming what is missing.
+func TestPlatformsFromConfig(t *testing.T) {
+	full := map[string]string{"TEAMS_APP_ID": "app", "TEAMS_APP_PASSWORD": "pw", "TEAMS_TENANT_ID": "tenant", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:3978"}
+	slackEnv := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+	for _, c := range []struct {
+		name    string
+		env     map[string]string
+		want    []trustbot.Platform
+		wantErr []string
+	}{
+		{"None", nil, nil, []string{"SLACK_BOT_TOKEN", "TEAMS_APP_ID", "trustbot console"}},
+		{"Slack", slackEnv, []trustbot.Platform{trustbot.Slack}, nil},
+		{"Teams", full, []trustbot.Platform{trustbot.Teams}, nil},
+		{"Both", merge(slackEnv, full), []trustbot.Platform{trustbot.Slack, trustbot.Teams}, nil},
+		{"HalfSlack", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, nil, []string{"SLACK_APP_TOKEN"}},
+		{"HalfTeams", map[string]string{"TEAMS_APP_ID": "app"}, nil, []string{"TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID", "TRUSTBOT_PUBLIC_ADDR"}},
+		{"SameAddress", merge(full, map[string]string{"TRUSTBOT_HTTP_ADDR": "0.0.0.0:3978"}), nil, []string{"must differ"}},
+		{"DevRemote", map[string]string{"TEAMS_DEV": "1", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:3978"}, nil, []string{"loopback"}},
+		{"DevWithPassword", map[string]string{"TEAMS_DEV": "1", "TEAMS_APP_PASSWORD": "pw", "TRUSTBOT_PUBLIC_ADDR": "127.0.0.1:3978"}, nil, []string{"TEAMS_APP_PASSWORD"}},
+		{"Dev", map[string]string{"TEAMS_DEV": "1", "TRUSTBOT_PUBLIC_ADDR": "127.0.0.1:3978"}, []trustbot.Platform{trustbot.Teams}, nil},
+		{"PlainTokenURL", merge(full, map[string]string{"TEAMS_TOKEN_URL": "http://login.example/token"}), nil, []string{"TEAMS_TOKEN_URL"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := LoadConfig(func(k string) string { return c.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := cfg.Platforms()
+			if len(c.wantErr) == 0 {
+				if err != nil || !slices.Equal(got, c.want) {
+					t.Fatalf("platforms %v %v, want %v", got, err, c.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted: %v", got)
+			}
+			for _, w := range c.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+		})
+	}
+	// The password may come from a file, and is never logged.
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("s3cret-value\n"), 0o600)
+	cfg, err := LoadConfig(func(k string) string {
+		return merge(full, map[string]string{"TEAMS_APP_PASSWORD": "", "TEAMS_APP_PASSWORD_FILE": pw})[k]
+	})
+	if err != nil || cfg.TeamsAppPassword != "s3cret-value" {
+		t.Fatalf("password from file: %q %v", cfg.TeamsAppPassword, err)
+	}
+	var log strings.Builder
+	newLogger(&log, 0, "json").Info("starting", "config", cfg)
+	if strings.Contains(log.String(), "s3cret") {
+		t.Fatalf("the password reached the log: %s", log.String())
+	}
+}
+
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
