@@ -28,7 +28,7 @@ test: ## Run every test with the race detector (each fuzz target's seed corpus i
 	go test -race -count=1 ./...
 
 test-crash: ## The long crash loop: SIGKILL during fan-outs, restarts; counts lost and duplicate messages
-	TRUSTBOT_CRASH_TEST=1 go test -count=1 -timeout 30m -run '^TestDispatchSurvivesKills$$' -v ./cmd/trustbot
+	TRUSTBOT_CRASH_TEST=1 go test -count=1 -timeout 30m -run '^(TestDispatchSurvivesKills|TestTeamsDispatchSurvivesKills)$$' -v ./cmd/trustbot
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach

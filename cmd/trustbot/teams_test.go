@@ -656,3 +656,63 @@ func merge(ms ...map[string]string) map[string]string {
 	}
 	return out
 }
+
+// A journey's follow-up and a channel's tip of the week arrive at their
+// due instants through dispatch --now; "try this" on the channel's post
+// brings the try-it question to the presser's personal chat; forget
+// deletes the user, after a confirmation.
+func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
+	b := MustRunTeams(t, nil)
+	lib := mustLibrary(t)
+	ja := trustbot.Japanese
+	conv := b.BF.PersonalConversationID(satoJA.ID)
+	b.send(t, b.BF.Installed(satoJA), conv, 1)
+
+	b.Say(t, satoJA, "断られた Aさん")
+	due := b.dueAt(t, "journey", satoJA.ID)
+	before := len(b.botMessages(conv))
+	b.Dispatch(t, "--now", due.UTC().Format(time.RFC3339))
+	if got := b.botMessages(conv); len(got) != before+1 {
+		t.Fatalf("%d new messages after the journey's due instant, want its follow-up", len(got)-before)
+	}
+
+	team := fakebf.NewTeam("開発チーム")
+	b.send(t, b.BF.TeamInstalled(satoJA, team, false), team.ChannelID, 1)
+	on := b.BF.InChannel(satoJA, team, "今週のヒント on")
+	b.send(t, on, team.ChannelID, 1)
+	due = b.dueAt(t, "weekly", team.ChannelID)
+	before = len(b.botMessages(team.ChannelID))
+	b.Dispatch(t, "--now", due.UTC().Format(time.RFC3339))
+	posts := b.botMessages(team.ChannelID)
+	if len(posts) != before+1 {
+		t.Fatalf("%d new posts in the channel at the tip's due instant", len(posts)-before)
+	}
+	post := posts[len(posts)-1]
+	mustContain(t, post, lib.T(ja, "weekly.post_title"))
+
+	// "Try this", pressed in the channel: the answer is the presser's
+	// alone, in their personal chat.
+	personal := len(b.botMessages(conv))
+	press := b.BF.Submit(on, post.ID, actionData(t, post, coach.ActTry, ""))
+	b.send(t, press, team.ChannelID, 1)
+	b.eventually(t, "the try-this answer in the personal chat", func() bool { return len(b.botMessages(conv)) > personal })
+	due = b.dueAt(t, "tryit", satoJA.ID)
+	before = len(b.botMessages(conv))
+	b.Dispatch(t, "--now", due.UTC().Format(time.RFC3339))
+	if got := b.botMessages(conv); len(got) != before+1 {
+		t.Fatalf("no try-it question after its due instant (%d new)", len(got)-before)
+	} else {
+		mustContain(t, got[len(got)-1], lib.T(ja, "tryit.tried"))
+	}
+
+	// Forget, confirmed by its button.
+	m, base := b.Say(t, satoJA, "削除")
+	done := b.Press(t, satoJA, base, m, coach.ActForgetConfirm, "")
+	if cardText(done) == "" {
+		t.Fatal("no answer to the confirmation")
+	}
+	out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
+	if strings.Contains(out, satoJA.ID) {
+		t.Fatalf("the forgotten user still has deliveries:\n%s", out)
+	}
+}

@@ -356,3 +356,22 @@ func (s *Server) userSide(a *Activity) {
 		s.changedLocked()
 	}
 }
+
+// Join makes the user's personal chat with the bot known to the connector,
+// as after the user installed the app, and returns its ID.
+func (s *Server) Join(u User) string {
+	id := s.PersonalConversationID(u.ID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conversationLocked(id).user = u.ID
+	return id
+}
+
+// JoinTeam makes the team's channel known to the connector, as after the
+// app was added to the team.
+func (s *Server) JoinTeam(t Team) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.conversationLocked(t.ChannelID)
+	c.isGroup, c.channel = true, t.ChannelID
+}
