@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -307,6 +308,7 @@ func mustContain(tb testing.TB, m fakebf.Message, want ...string) {
 // commands typed in the personal chat (Japanese aliases and a leading
 // /trust too), buttons, and a tip of the week in a channel.
 func TestTeamsEndToEnd(t *testing.T) {
+	t.Parallel()
 	b := MustRunTeams(t, nil)
 	lib := mustLibrary(t)
 	ja, en := trustbot.Japanese, trustbot.English
@@ -364,6 +366,7 @@ func TestTeamsEndToEnd(t *testing.T) {
 // Tokens that must fail are refused before anything is believed, and
 // nothing is answered.
 func TestTeamsRefusesForgedActivities(t *testing.T) {
+	t.Parallel()
 	b := MustRunTeams(t, nil)
 	conv := b.BF.PersonalConversationID(satoJA.ID)
 	for _, f := range []fakebf.Forgery{fakebf.NoToken, fakebf.WrongIssuer, fakebf.WrongAudience, fakebf.Expired, fakebf.NotYetValid,
@@ -431,6 +434,7 @@ func (b *TeamsBot) invoke(t *testing.T, a *fakebf.Activity) map[string]any {
 // its buttons in place; the trust plan's dialog, refused then taken; the
 // export's single-use link; uninstalling stops what was planned.
 func TestTeamsCheckinsFormsAndExport(t *testing.T) {
+	t.Parallel()
 	b := MustRunTeams(t, nil)
 	lib := mustLibrary(t)
 	en := trustbot.English
@@ -588,6 +592,7 @@ func urlOf(t *testing.T, m fakebf.Message) string {
 // serve runs whichever platforms have credentials, and refuses half a
 // configuration, naming what is missing.
 func TestPlatformsFromConfig(t *testing.T) {
+	t.Parallel()
 	full := map[string]string{"TEAMS_APP_ID": "app", "TEAMS_APP_PASSWORD": "pw", "TEAMS_TENANT_ID": "tenant", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:3978"}
 	slackEnv := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
 	for _, c := range []struct {
@@ -662,6 +667,7 @@ func merge(ms ...map[string]string) map[string]string {
 // brings the try-it question to the presser's personal chat; forget
 // deletes the user, after a confirmation.
 func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
+	t.Parallel()
 	b := MustRunTeams(t, nil)
 	lib := mustLibrary(t)
 	ja := trustbot.Japanese
@@ -715,4 +721,142 @@ func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
 	if strings.Contains(out, satoJA.ID) {
 		t.Fatalf("the forgotten user still has deliveries:\n%s", out)
 	}
+}
+
+// allActions returns the data of every Action.Submit of a message.
+func allActions(m fakebf.Message) []map[string]any {
+	var out []map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["type"] == "Action.Submit" {
+				if d, ok := v["data"].(map[string]any); ok {
+					out = append(out, d)
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	for _, at := range m.Attachments {
+		var v any
+		json.Unmarshal(at.Content, &v)
+		walk(v)
+	}
+	return out
+}
+
+// Every button of every command's answer works in Teams, in both
+// languages: a press is answered (a new message or the card updated in
+// place) with no error, and a button that opens a form opens its dialog.
+func TestTeamsEveryButton(t *testing.T) {
+	t.Parallel()
+	b := MustRunTeams(t, nil)
+	lib := mustLibrary(t)
+	for _, c := range []struct {
+		u        fakebf.User
+		lang     trustbot.Lang
+		commands []string
+	}{
+		{satoJA, trustbot.Japanese, []string{"ヘルプ", "ヒント", "言い方", "チェック 今日中にLINE教えて", "振り返り", "振り返り 状態", "履歴", "断られた Aさん", "修復 Bさん", "信頼プラン", "進行中", "ホーム", "言語", "一時停止", "削除"}},
+		{alexEN, trustbot.English, []string{"help", "tip", "phrase", "check can I get your number today?", "checkin", "checkin status", "history", "declined A", "repair B", "plan", "journeys", "home", "lang", "pause", "forget"}},
+	} {
+		bad := []string{lib.T(c.lang, "error.invalid.msteams"), lib.T(c.lang, "error.internal"), lib.T(c.lang, "error.invalid")}
+		for i, cmd := range c.commands {
+			// A user per command: Teams paces each conversation (60
+			// messages in 30 s), and the walk must not wait on that.
+			u := fakebf.NewUser(fmt.Sprintf("%s-%d", c.u.Name, i), c.u.Locale, c.u.Timezone)
+			conv := b.BF.PersonalConversationID(u.ID)
+			m, base := b.Say(t, u, cmd)
+			for _, data := range allActions(m) {
+				route, _ := data["trustbot"].(map[string]any)
+				id, _ := route["a"].(string)
+				if id == coach.ActForgetConfirm {
+					continue // pressed in TestTeamsJourneysChannelTipsAndForget
+				}
+				if ms, _ := data["msteams"].(map[string]any); ms["type"] == "task/fetch" {
+					got := b.invoke(t, b.BF.Invoke(base, "task/fetch", map[string]any{"data": data}))
+					if task, _ := got["task"].(map[string]any); task["type"] != "continue" {
+						t.Errorf("%s: %q: button %s opened no dialog: %v", c.lang, cmd, id, got)
+					}
+					continue
+				}
+				if route["i"] != nil {
+					// A menu: choose its first option.
+					data = choose(t, m, data)
+				}
+				before := b.botMessages(conv)
+				if status, body := b.Post(t, b.BF.Submit(base, m.ID, data)); status != http.StatusOK {
+					t.Fatalf("press answered %d: %s", status, body)
+				}
+				var got fakebf.Message
+				b.eventually(t, fmt.Sprintf("an answer to %s after %q", id, cmd), func() bool {
+					now := b.botMessages(conv)
+					if len(now) > len(before) {
+						got = now[len(before)]
+						return true
+					}
+					for i := range before {
+						if now[i].Updates > before[i].Updates {
+							got = now[i]
+							return true
+						}
+					}
+					return false
+				})
+				for _, w := range bad {
+					if strings.Contains(cardText(got), w) {
+						t.Errorf("%s: %q: button %s (%v) answered with an error:\n%s", c.lang, cmd, id, route["v"], cardText(got))
+					}
+				}
+			}
+		}
+	}
+}
+
+// choose fills in a menu's choice in a press's data: the first option of
+// the menu the data names.
+func choose(t *testing.T, m fakebf.Message, data map[string]any) map[string]any {
+	t.Helper()
+	route := data["trustbot"].(map[string]any)
+	input := route["i"].(string)
+	var first string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["id"] == input {
+				if cs, ok := v["choices"].([]any); ok && len(cs) > 0 {
+					first, _ = cs[0].(map[string]any)["value"].(string)
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	for _, at := range m.Attachments {
+		var v any
+		json.Unmarshal(at.Content, &v)
+		walk(v)
+	}
+	if first == "" {
+		t.Fatalf("menu %s has no choice", input)
+	}
+	out := map[string]any{}
+	for k, v := range data {
+		out[k] = v
+	}
+	out[input] = first
+	return out
 }
