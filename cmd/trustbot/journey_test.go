@@ -269,3 +269,33 @@ func TestRepairJourney(t *testing.T) {
 		t.Fatalf("repair ending: %s", dms[len(dms)-1].Blocks)
 	}
 }
+
+// A plan form Slack sends back with a value trustbot refuses (a goal over
+// its limit, as an old client that ignores max_length may send): what to
+// correct arrives by DM, and the form opens again with what was typed.
+func TestPlanFormRefusedInSlack(t *testing.T) {
+	bot := MustRunBot(t, nil)
+	long := strings.Repeat("率直に", 120)
+	env, err := bot.Slack.Interactive(map[string]any{
+		"type": "view_submission", "user": map[string]string{"id": jaUser, "team_id": fakeslack.TeamID},
+		"team": map[string]string{"id": fakeslack.TeamID}, "trigger_id": "T.refused",
+		"view": map[string]any{"id": "V3", "type": "modal", "callback_id": "plan.new",
+			"state": map[string]any{"values": map[string]any{
+				"stage":   map[string]any{"stage": map[string]any{"type": "static_select", "selected_option": map[string]string{"value": "some-unease"}}},
+				"goal":    map[string]any{"goal": map[string]string{"type": "plain_text_input", "value": long}},
+				"horizon": map[string]any{"horizon": map[string]any{"type": "static_select", "selected_option": map[string]string{"value": "3"}}},
+			}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot.Slack.WaitAck(ctxTimeout(t), env)
+	views := bot.waitViews(t, "open", "", 1)
+	if !strings.Contains(string(views[0].View), long) {
+		t.Fatalf("the form did not open again with the goal typed: %s", views[0].View)
+	}
+	dm := bot.Slack.Messages("D" + jaUser)
+	if len(dm) != 1 || !strings.Contains(string(dm[0].Blocks), "300") {
+		t.Fatalf("no DM saying what to correct: %+v", dm)
+	}
+}
