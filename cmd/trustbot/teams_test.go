@@ -335,6 +335,13 @@ func TestTeamsEndToEnd(t *testing.T) {
 		t.Fatal("no second tip")
 	}
 
+	// Phrasings switch between polite and casual in place.
+	m, base = b.Say(t, alexEN, "phrase right after a no")
+	casual := b.Press(t, alexEN, base, m, coach.ActPhraseStyle, ":casual")
+	if casual.ID != m.ID || casual.Updates == 0 || cardText(casual) == cardText(m) {
+		t.Fatalf("casual did not replace the phrasings in place: %+v", casual)
+	}
+
 	// The tone check answers in the personal chat.
 	m, _ = b.Say(t, satoJA, "チェック LINE教えてください。今日中に返事ください")
 	mustContain(t, m, "LINE")
@@ -470,9 +477,25 @@ func TestTeamsCheckinsFormsAndExport(t *testing.T) {
 
 	// The note form opens as a dialog from the check-in's button.
 	fetch := b.invoke(t, b.BF.Invoke(base, "task/fetch", map[string]any{"data": actionData(t, updated, coach.ActNote, "")}))
-	if task, _ := fetch["task"].(map[string]any); task["type"] != "continue" {
+	noteTask, _ := fetch["task"].(map[string]any)
+	if noteTask["type"] != "continue" {
 		t.Fatalf("task/fetch answered %v", fetch)
 	}
+	// The note, sent from the dialog, updates the check-in in place.
+	noteCard, _ := json.Marshal(noteTask["value"].(map[string]any)["card"])
+	note := formData(t, noteCard)
+	note["in.note"], note["in.action"] = "Asked Kim about the release calmly", "Say thanks after the review"
+	if got := b.invoke(t, b.BF.Invoke(base, "task/submit", map[string]any{"data": note})); got != nil {
+		t.Fatalf("the note form came back: %v", got)
+	}
+	b.eventually(t, "the check-in updated with the note", func() bool {
+		for _, m := range b.botMessages(conv) {
+			if m.ID == checkin.ID && m.Updates > updated.Updates {
+				return strings.Contains(cardText(m), "Say thanks after the review")
+			}
+		}
+		return false
+	})
 
 	// The plan: typed, a card whose button opens the dialog.
 	m, base = b.Say(t, alexEN, "plan")
@@ -710,6 +733,13 @@ func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
 	} else {
 		mustContain(t, got[len(got)-1], lib.T(ja, "tryit.tried"))
 	}
+
+	// The app removed from the team: the channel's tip stops.
+	b.Post(t, b.BF.TeamInstalled(satoJA, team, true))
+	b.eventually(t, "the channel's tip stopped", func() bool {
+		out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
+		return !strings.Contains(out, team.ChannelID)
+	})
 
 	// Forget, confirmed by its button.
 	m, base := b.Say(t, satoJA, "削除")
