@@ -137,7 +137,11 @@ func (b *bot) run(ctx context.Context) error {
 		b.disp.Run(ctx)
 	}()
 	if b.cfg.Retention > 0 {
-		go retain(ctx, b.store, b.cfg.Retention, b.log)
+		var met trustbot.Metrics = trustbot.NopMetrics{}
+		if b.met != nil {
+			met = b.met
+		}
+		go retain(ctx, b.store, b.cfg.Retention, retentionEvery, met, b.log)
 	}
 	if b.teams != nil {
 		b.teams.Start(ctx)

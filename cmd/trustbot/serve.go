@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -386,22 +387,41 @@ func (c *clock) advance(d time.Duration) {
 	c.offset += d
 }
 
-// retain deletes what is older than the retention period, at start and
-// then daily.
-func retain(ctx context.Context, store *sqlite.DB, keep time.Duration, log *slog.Logger) {
-	t := time.NewTicker(24 * time.Hour)
+// retentionEvery is how often retention runs after the pass at start.
+const retentionEvery = 24 * time.Hour
+
+// purger is what retention needs of the store.
+type purger interface {
+	Purge(ctx context.Context, before time.Time) (int64, error)
+}
+
+// retain deletes what is older than keep, at start and then every
+// interval. A panic in a pass is recovered, logged and counted, and the
+// next pass runs as usual: retention never takes the process down.
+func retain(ctx context.Context, store purger, keep, every time.Duration, met trustbot.Metrics, log *slog.Logger) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := store.Purge(ctx, time.Now().Add(-keep))
-		if err != nil && ctx.Err() == nil {
-			log.Error("retention purge failed", "err", err)
-		} else if n > 0 {
-			log.Info("retention purge", "rows", n, "older_than", keep)
-		}
+		retainOnce(ctx, store, keep, met, log)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+func retainOnce(ctx context.Context, store purger, keep time.Duration, met trustbot.Metrics, log *slog.Logger) {
+	defer func() {
+		if v := recover(); v != nil {
+			met.Fault(trustbot.FaultPanic)
+			log.Error("panic recovered in the retention purge", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	n, err := store.Purge(ctx, time.Now().Add(-keep))
+	if err != nil && ctx.Err() == nil {
+		log.Error("retention purge failed", "err", err)
+	} else if n > 0 {
+		log.Info("retention purge", "rows", n, "older_than", keep)
 	}
 }
