@@ -132,7 +132,9 @@ func (db *DB) forget(ctx context.Context, k trustbot.UserKey) error {
 
 // Purge deletes what is older than before: reflections and the deliveries
 // they answer, finished or stopped journeys, old tips shown. It returns how
-// many rows went.
+// many rows went. As with Forget, what goes is gone from the bytes on disk:
+// secure_delete zeroes it, and a checkpoint empties the WAL that held its
+// earlier versions.
 func (db *DB) Purge(ctx context.Context, before time.Time) (int64, error) {
 	defer db.c.recent.reset()
 	var total int64
@@ -154,7 +156,10 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int64, error) {
 		}
 		return nil
 	})
-	return total, err
+	if err != nil || total == 0 {
+		return total, err
+	}
+	return total, db.wipeWAL(ctx)
 }
 
 // Rekey seals every stored free-text value with the current key (or, with

@@ -246,6 +246,43 @@ func TestExportAndPurge(t *testing.T) {
 	}
 }
 
+// TestPurgeReachesTheBytes: what retention deletes is gone from the raw
+// bytes of the database file and its WAL, with a reader open on the file
+// as the running bot has; what it keeps is still there.
+func TestPurgeReachesTheBytes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	seedUser(t, db, alice, "アリスの古いメモ")
+	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(fileBytes(t, path), []byte("アリスの古いメモ")) {
+		t.Fatal("the note is not in the files before the purge: the scan cannot see it")
+	}
+	if n, err := db.Purge(ctx, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || n == 0 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	b := fileBytes(t, path)
+	for _, gone := range []string{"アリスの古いメモ", "朝の挨拶を自分から" + alice.User} {
+		if bytes.Contains(b, []byte(gone)) {
+			t.Errorf("after the purge, the files on disk still hold %q", gone)
+		}
+	}
+	if !bytes.Contains(b, []byte("秘密のラベル"+alice.User)) {
+		t.Error("the active journey's label is gone: it was not to be purged")
+	}
+}
+
 func TestBackupWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t)
