@@ -295,6 +295,9 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqlite.DB, e
 		return nil, err
 	}
 	store.Keys, store.Logger = cfg.Keys, log.With("component", "sqlite")
+	if err := store.Upkeep(); err != nil {
+		log.Warn("a one-time upkeep step failed; the database works, and it is tried again at the next start", "path", cfg.DB, "err", err)
+	}
 	if err := store.Damaged(); err != nil {
 		log.Error("the database is damaged: not ready until it is restored from a backup", "path", cfg.DB, "err", err)
 	}

@@ -54,6 +54,7 @@ type DB struct {
 	c     *caches // per-user reads kept in memory, "tip shown" records waiting
 
 	damaged error // what the integrity check at open found, if anything
+	upkeep  error // a one-time step at open that failed, tried again at the next
 	health  struct {
 		sync.Mutex
 		fault   error     // the last write that failed for want of storage
@@ -199,6 +200,10 @@ func (db *DB) quickCheckLines(ctx context.Context) ([]string, error) {
 // Damaged returns what the integrity check at open found (nil: nothing).
 func (db *DB) Damaged() error { return db.damaged }
 
+// Upkeep returns the one-time step at open that failed, if any (nil:
+// none). The database works without it; it is tried again at the next open.
+func (db *DB) Upkeep() error { return db.upkeep }
+
 // faultHold is how long a write that failed for want of storage keeps the
 // database not ready, and probeEvery how often readiness writes a probe.
 // Variables for tests.
@@ -293,10 +298,18 @@ func Migrations() ([]Migration, error) {
 }
 
 // migrate applies every migration not yet recorded, each in its own
-// transaction with its record.
+// transaction with its record, then the one-time steps not yet done.
 func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		return fmt.Errorf("sqlite: migrations table: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS upkeep (
+		name TEXT PRIMARY KEY, done_at INTEGER NOT NULL) STRICT`); err != nil {
+		return fmt.Errorf("sqlite: upkeep table: %w", err)
+	}
+	var before int
+	if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&before); err != nil {
 		return fmt.Errorf("sqlite: migrations table: %w", err)
 	}
 	ms, err := Migrations()
@@ -308,7 +321,43 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
 	}
+	// A new database has nothing from before secure_delete was on.
+	db.upkeep = db.once(ctx, "vacuum-after-secure-delete", before == 0, db.vacuum)
 	return nil
+}
+
+// once runs step unless it is recorded as done, and records it when it
+// succeeds (or, with skip, without running it). A step that fails is tried
+// again at the next open.
+func (db *DB) once(ctx context.Context, name string, skip bool, step func(context.Context) error) error {
+	var n int
+	if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM upkeep WHERE name = ?`, name).Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if !skip {
+		if err := step(ctx); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", name, err)
+		}
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO upkeep (name, done_at) VALUES (?, ?)`, name, db.Now().Unix()); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", name, err)
+	}
+	return nil
+}
+
+// vacuum rebuilds the database file and empties the WAL. Free pages left
+// by deletes made before secure_delete was on may still hold what was
+// deleted; a rebuild writes every page anew and drops the free ones. It
+// needs free disk space about the size of the database, and time in
+// proportion to it, once.
+func (db *DB) vacuum(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `VACUUM`); err != nil {
+		return formatError(err)
+	}
+	return db.wipeWAL(ctx)
 }
 
 func (db *DB) apply(ctx context.Context, m Migration) error {
