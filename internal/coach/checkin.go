@@ -100,7 +100,7 @@ func (c *Coach) Delivered(ctx context.Context, d trustbot.Delivery, now time.Tim
 			}
 		}
 		return
-	case KindCheckin:
+	case KindCheckin, KindJourney:
 	default:
 		return
 	}
@@ -121,16 +121,25 @@ func (c *Coach) replan(ctx context.Context, k trustbot.UserKey, now time.Time) (
 	return s, c.Store.SaveSchedule(ctx, s)
 }
 
-// rezone moves the user's next check-in into their new zone: the same
-// local date and time there, or, when that has already passed in the new
-// zone, the next occurrence after now. The date is kept so that a move
-// westwards never brings back the occurrence just sent.
+// rezone moves what is planned for the user into their new zone: the next
+// check-in and the next follow-up of each active journey.
 func (c *Coach) rezone(ctx context.Context, k trustbot.UserKey, now time.Time) error {
-	s, err := c.Store.Schedule(ctx, k)
-	if err != nil || !s.Active {
+	set, err := c.settings(ctx, k)
+	if err != nil {
 		return err
 	}
-	set, err := c.settings(ctx, k)
+	return errors.Join(c.rezoneCheckin(ctx, k, set, now), c.rezoneJourneys(ctx, k, set))
+}
+
+// rezoneCheckin moves the next check-in to the same local date and time in
+// the new zone, or, when that has already passed there, to the next
+// occurrence after now. The date is kept so that a move westwards never
+// brings back the occurrence just sent.
+func (c *Coach) rezoneCheckin(ctx context.Context, k trustbot.UserKey, set trustbot.Settings, now time.Time) error {
+	s, err := c.Store.Schedule(ctx, k)
+	if trustbot.ErrorCode(err) == trustbot.ENOTFOUND || err == nil && !s.Active {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -141,6 +150,30 @@ func (c *Coach) rezone(ctx context.Context, k trustbot.UserKey, now time.Time) e
 		s = Plan(s, set.Prefs, now, c.Holidays)
 	}
 	return c.Store.SaveSchedule(ctx, s)
+}
+
+// rezoneJourneys moves each active journey's next follow-up to the same
+// local date and time in the new zone (a follow-up whose time has already
+// passed there goes out at the next pass). One that a pass claimed
+// meanwhile is left as the pass planned it.
+func (c *Coach) rezoneJourneys(ctx context.Context, k trustbot.UserKey, set trustbot.Settings) error {
+	js, err := c.Store.Journeys(ctx, k, true)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, j := range js {
+		items := c.timeline(j)
+		if j.NextDueAt.IsZero() || j.Step >= len(items) {
+			continue
+		}
+		if to := c.due(j, items[j.Step], set.Prefs); !to.Equal(j.NextDueAt) {
+			if _, err := c.Store.MoveJourney(ctx, k, j.ID, j.Step, j.NextDueAt, to); err != nil {
+				errs = append(errs, fmt.Errorf("journey %s: %w", j.ID, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // checkinCommand answers "/trust checkin ...".

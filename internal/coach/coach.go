@@ -286,8 +286,8 @@ func (c *Coach) profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profi
 	if err := c.Store.SaveProfile(ctx, q); err != nil {
 		c.Logger.Warn("profile not cached", "team", k.Team, "user", k.User, "err", err)
 	} else if c.zone(q.TZ) != c.zone(p.TZ) {
-		if err := c.rezone(ctx, k, c.Now()); err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
-			c.Logger.Warn("check-in not planned again after a zone change", "team", k.Team, "user", k.User, "err", err)
+		if err := c.rezone(ctx, k, c.Now()); err != nil {
+			c.Logger.Warn("check-in or journey not planned again after a zone change", "team", k.Team, "user", k.User, "err", err)
 		}
 	}
 	q.TZ = c.zone(q.TZ)

@@ -73,3 +73,65 @@ func TestJourneyCatchUp(t *testing.T) {
 		t.Fatalf("next follow-up %s is not after now %s", next.NextDueAt, now)
 	}
 }
+
+// TestJourneyFollowsAZoneChange: a user on a journey moves from Tokyo to
+// New York. Their next follow-up moves to the same local date and time in
+// the new zone, whether the move is seen by a command (the language
+// follows the platform's locale, so the profile is read) or when a
+// follow-up goes out (the language is set: building the DM does not read
+// the profile).
+func TestJourneyFollowsAZoneChange(t *testing.T) {
+	ctx := context.Background()
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	ny, _ := time.LoadLocation("America/New_York")
+	const layout = "Mon 2 Jan 15:04"
+	// move makes the cached profile stale and the platform say New York.
+	move := func(e *checkinEnv) {
+		t.Helper()
+		if err := e.db.SaveProfile(ctx, trustbot.Profile{UserKey: user, TZ: "Asia/Tokyo", Locale: "en-US", FetchedAt: e.now.Add(-coach.ProfileTTL - time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		e.dir.tz = "America/New_York"
+	}
+	journey := func(e *checkinEnv) trustbot.Journey {
+		t.Helper()
+		js, err := e.db.Journeys(ctx, user, true)
+		if err != nil || len(js) != 1 {
+			t.Fatalf("journeys: %v %v", js, err)
+		}
+		return js[0]
+	}
+
+	t.Run("seen by a command", func(t *testing.T) {
+		e := newCheckinEnv(t) // language: auto, read from the profile
+		e.cmd(user, "declined")
+		before := journey(e).NextDueAt.In(tokyo).Format(layout)
+		move(e)
+		e.cmd(user, "journeys")
+		if got := journey(e).NextDueAt.In(ny).Format(layout); got != before {
+			t.Fatalf("next follow-up %s in New York, want %s there as it was in Tokyo", got, before)
+		}
+	})
+
+	t.Run("seen when a follow-up goes out", func(t *testing.T) {
+		e := newCheckinEnv(t)
+		e.cmd(user, "lang en")
+		e.cmd(user, "declined")
+		e.now = journey(e).NextDueAt
+		ds, err := e.db.ClaimDueJourneys(ctx, e.now, 10, func(j trustbot.Journey, p trustbot.Prefs) (trustbot.Journey, string) {
+			return e.c.AdvanceJourney(j, p, e.now)
+		})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("claim: %v %v", ds, err)
+		}
+		planned := journey(e).NextDueAt.In(tokyo).Format(layout)
+		move(e)
+		if _, err := e.c.Message(ctx, ds[0]); err != nil {
+			t.Fatal(err)
+		}
+		e.c.Delivered(ctx, ds[0], e.now)
+		if got := journey(e).NextDueAt.In(ny).Format(layout); got != planned {
+			t.Fatalf("follow-up after the move %s in New York, want %s there as planned in Tokyo", got, planned)
+		}
+	})
+}

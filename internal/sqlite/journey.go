@@ -205,6 +205,15 @@ func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, ad
 	return out, nil
 }
 
+// MoveJourney moves a journey's next follow-up, fenced by its step and
+// its due time.
+func (db *DB) MoveJourney(ctx context.Context, k trustbot.UserKey, id string, step int, from, to time.Time) (bool, error) {
+	n, err := db.exec(ctx, `UPDATE journeys SET next_due_at = ?, updated_at = ?
+		WHERE id = ? AND team = ? AND user = ? AND state = 'active' AND step = ? AND next_due_at = ?`,
+		to.Unix(), db.Now().Unix(), id, k.Team, k.User, step, from.Unix())
+	return n > 0, err
+}
+
 // unreadableRetry is how long a due journey that cannot be read waits
 // before it is tried again (an operator may add the missing key).
 const unreadableRetry = 24 * time.Hour

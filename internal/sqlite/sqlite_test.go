@@ -248,3 +248,40 @@ func TestLockedDatabase(t *testing.T) {
 		t.Fatalf("write after the lock was released: %v", err)
 	}
 }
+
+// TestMoveJourneyIsFenced: a journey's follow-up moves only while it is
+// still the one planned: not once a pass has claimed it (the step moved
+// on), nor for another user.
+func TestMoveJourneyIsFenced(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	due := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
+	j := trustbot.Journey{ID: "jmove", UserKey: alice, Kind: "cooling", State: trustbot.Active, Step: 1, Start: trustbot.DateOf(due), NextDueAt: due}
+	if err := db.SaveJourney(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	to := due.Add(14 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		k    trustbot.UserKey
+		step int
+		from time.Time
+	}{
+		{"another step", alice, 2, due},
+		{"another due time", alice, 1, due.Add(time.Hour)},
+		{"another user", bob, 1, due},
+	} {
+		if moved, err := db.MoveJourney(ctx, tc.k, j.ID, tc.step, tc.from, to); err != nil || moved {
+			t.Errorf("%s: moved %v, err %v", tc.name, moved, err)
+		}
+	}
+	if got, _ := db.Journey(ctx, alice, j.ID); !got.NextDueAt.Equal(due) {
+		t.Fatalf("moved to %s by a fenced-off call", got.NextDueAt)
+	}
+	if moved, err := db.MoveJourney(ctx, alice, j.ID, 1, due, to); err != nil || !moved {
+		t.Fatalf("moved %v, err %v", moved, err)
+	}
+	if got, _ := db.Journey(ctx, alice, j.ID); !got.NextDueAt.Equal(to) || got.Step != 1 {
+		t.Fatalf("journey after the move: %+v", got)
+	}
+}

@@ -218,6 +218,10 @@ type JourneyStore interface {
 	// SkipPending marks the user's pending deliveries of a kind whose key
 	// starts with prefix skipped (a stopped journey sends nothing more).
 	SkipPending(ctx context.Context, k UserKey, kind, prefix string) error
+	// MoveJourney moves an active journey's next follow-up from from to
+	// to, only if it is still at step with that follow-up due at from (a
+	// pass may have claimed it meanwhile). It reports whether it moved.
+	MoveJourney(ctx context.Context, k UserKey, id string, step int, from, to time.Time) (bool, error)
 }
 
 // Subscription is a channel's tip of the week. Its deliveries are keyed by
