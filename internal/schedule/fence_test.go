@@ -1,0 +1,150 @@
+package schedule_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/schedule"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// slowMessenger is the real Slack adapter whose first PostDM waits, before
+// it reaches Slack, until the test lets it go (or its pass is stopped): a
+// sender that hangs long enough for another pass to take its delivery.
+type slowMessenger struct {
+	trustbot.Messenger
+	waiting chan struct{} // closed when the first PostDM waits
+	release chan struct{} // closed by the test to let it go on
+	first   chan struct{} // holds one token: the first call takes it
+}
+
+func newSlowMessenger(m trustbot.Messenger) *slowMessenger {
+	s := &slowMessenger{Messenger: m, waiting: make(chan struct{}), release: make(chan struct{}), first: make(chan struct{}, 1)}
+	s.first <- struct{}{}
+	return s
+}
+
+func (s *slowMessenger) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Reply, id string) (trustbot.Posted, error) {
+	select {
+	case <-s.first:
+		close(s.waiting)
+		select {
+		case <-s.release:
+		case <-ctx.Done():
+		}
+	default:
+	}
+	return s.Messenger.PostDM(ctx, to, r, id)
+}
+
+// TestLateSenderCannotOverwrite: a send hangs before it reaches Slack; a
+// later pass finds the delivery stale, does not find it on Slack, queues it
+// again and sends it under a new attempt. When the hung sender finally
+// ends (refused by Slack, the user unreachable, or stopped before sending),
+// what it records must not overwrite the other attempt's: the delivery
+// stays sent, the user's check-ins go on, and the user gets exactly one
+// message, however many passes follow.
+func TestLateSenderCannotOverwrite(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault string // what Slack answers the late sender; "" stops its pass instead
+	}{
+		{"refused by Slack", "invalid_blocks"},
+		{"user unreachable", "account_inactive"},
+		{"stopped before sending", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, 1000)
+			us := users("ULATE", 1)
+			u := us[0]
+			at := now()
+			r.seed(t, us, at, "UTC")
+			slow := newSlowMessenger(r.sl)
+			r.disp.Messenger = slow
+
+			ctx1, stop1 := context.WithCancel(context.Background())
+			defer stop1()
+			late := make(chan schedule.Report, 1)
+			go func() {
+				rep, _ := r.disp.Pass(ctx1, at, false)
+				late <- rep
+			}()
+			select {
+			case <-slow.waiting:
+			case <-time.After(45 * time.Second):
+				t.Fatal("the first send never started")
+			}
+			held := r.onlyDelivery(t, u)
+			if held.State != trustbot.Sending {
+				t.Fatalf("the held delivery is %s, want sending", held.State)
+			}
+
+			// Another pass, as of later: the delivery is stale.
+			other := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, Logger: r.disp.Logger, StaleAfter: time.Millisecond}
+			rep := pass2(t, other, time.Now().Add(time.Second))
+			if rep.Requeued != 1 || rep.Sent != 1 {
+				t.Fatalf("the other pass: %+v, want the delivery requeued and sent", rep)
+			}
+			sent := r.onlyDelivery(t, u)
+			if sent.State != trustbot.Sent || sent.Attempt == held.Attempt {
+				t.Fatalf("after the other pass: %s under %q (the held attempt was %q)", sent.State, sent.Attempt, held.Attempt)
+			}
+
+			// The late sender ends.
+			if tc.fault != "" {
+				r.fake.FailNext(postMessage, tc.fault, 1)
+				close(slow.release)
+			} else {
+				stop1()
+			}
+			select {
+			case rep := <-late:
+				if rep.Sent != 0 {
+					t.Fatalf("the late sender reports %+v", rep)
+				}
+			case <-time.After(45 * time.Second):
+				t.Fatal("the late sender never ended")
+			}
+			if !strings.Contains(r.logs.String(), "another attempt had taken the delivery") {
+				t.Error("the late sender did not log that its record was refused")
+			}
+			if got := r.onlyDelivery(t, u); got.State != trustbot.Sent || got.Attempt != sent.Attempt || got.TS != sent.TS {
+				t.Fatalf("the late sender overwrote the delivery: %s under %q ts %q error %q; was %s under %q ts %q",
+					got.State, got.Attempt, got.TS, got.Error, sent.State, sent.Attempt, sent.TS)
+			}
+			if s, err := r.store.Schedule(context.Background(), key(u)); err != nil || !s.Active {
+				t.Fatalf("the user's check-ins stopped: %+v %v", s, err)
+			}
+			// Passes after it send nothing again.
+			pass2(t, other, time.Now().Add(time.Minute))
+			r.checkOneDMEach(t, us)
+		})
+	}
+}
+
+// onlyDelivery returns the user's one delivery as stored.
+func (r *rig) onlyDelivery(t *testing.T, user string) trustbot.Delivery {
+	t.Helper()
+	u, err := r.store.Export(context.Background(), key(user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Deliveries) != 1 {
+		t.Fatalf("%s has %d deliveries, want 1", user, len(u.Deliveries))
+	}
+	return u.Deliveries[0]
+}
+
+func pass2(t *testing.T, d *schedule.Dispatcher, at time.Time) schedule.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	rep, err := d.Pass(ctx, at, false)
+	if err != nil {
+		t.Fatalf("pass: %v", err)
+	}
+	return rep
+}
