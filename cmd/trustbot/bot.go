@@ -70,7 +70,11 @@ func (b *bot) wire(listen bool) error {
 	if b.slack != nil {
 		b.coach.Channels = b.slack
 	}
-	b.disp = &schedule.Dispatcher{Store: b.store, Messenger: messengers, Coach: b.coach, Logger: b.log.With("component", "schedule")}
+	b.disp = &schedule.Dispatcher{Store: b.store, Messenger: messengers, Coach: b.coach, Logger: b.log.With("component", "schedule"),
+		Clocks: map[trustbot.Platform]schedule.PlatformClock{}}
+	if b.slack != nil {
+		b.disp.Clocks[trustbot.Slack] = b.slack
+	}
 	if b.met != nil {
 		b.disp.Metrics = b.met
 	}

@@ -29,10 +29,10 @@ const maxAhead = 24 * time.Hour
 // database and Slack, and prints what it sent (or, with --dry-run, what it
 // would send).
 func dispatch(ctx context.Context, e env) error {
-	fs := e.flags("dispatch", "Reconciles deliveries a crash left sending, claims the check-ins, journey\nfollow-ups and channel posts due at --now (default: the current time) and\nsends them. A --now more than a day ahead of the clock needs --force.\n--dry-run lists what a pass would send, by kind, and changes nothing.\nA pass is refused while another trustbot sends from the database (serve):\nstop it first; --dry-run runs beside it.")
+	fs := e.flags("dispatch", "Reconciles deliveries a crash left sending, claims the check-ins, journey\nfollow-ups and channel posts due at --now (default: the current time) and\nsends them. A --now more than a day ahead of the clock, or a clock more\nthan 5 minutes from Slack's, needs --force.\n--dry-run lists what a pass would send, by kind, and changes nothing.\nA pass is refused while another trustbot sends from the database (serve):\nstop it first; --dry-run runs beside it.")
 	nowFlag := fs.String("now", "", "the instant to dispatch as of, e.g. 2026-11-27T07:00:00Z (default: now)")
 	dry := fs.Bool("dry-run", false, "list what a pass would send, by kind; change nothing, send nothing, need no token")
-	force := fs.Bool("force", false, "allow --now more than a day after the current time (a dry run needs none)")
+	force := fs.Bool("force", false, "allow --now more than a day after the current time, or a clock more than 5 minutes from Slack's (a dry run needs none)")
 	db := dbFlag(fs)
 	if err := e.parse(fs); err != nil {
 		return err
@@ -85,6 +85,17 @@ func dispatch(ctx context.Context, e env) error {
 		return err
 	}
 	disp := b.disp
+	if apart, off := disp.ClockSkewed(ctx); apart {
+		// What is sent is recorded at this host's time, which the search
+		// after a crash relies on: only with --force (the search then
+		// allows for the offset while it lasts).
+		if !*force {
+			return fmt.Errorf("this host's clock and Slack's are %s apart, more than %s: set the clock right (NTP), or add --force to send anyway",
+				off.Abs().Round(time.Second), schedule.MaxSkew)
+		}
+		log.Warn("this host's clock and Slack's disagree; sending anyway (--force)",
+			"slack_ahead_by", off.Round(time.Second).String(), "limit", schedule.MaxSkew.String())
+	}
 	r, err := disp.Pass(ctx, now, true)
 	for _, s := range r.Sends {
 		status := "sent"

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,4 +78,39 @@ func TestDispatchRefusesAFarFuture(t *testing.T) {
 	if got := next(); got.Before(time.Now().AddDate(1, 0, 0)) {
 		t.Fatalf("with --force the pass ran as of a year ahead, yet the schedule is at %s", got)
 	}
+}
+
+// TestRefusedWhileClocksDisagree: this host's clock two hours ahead of
+// Slack's (read from the Date header of its answers). serve does not start,
+// and says why; dispatch sends nothing without --force. Once the clocks
+// agree, serve starts.
+func TestRefusedWhileClocksDisagree(t *testing.T) {
+	fake := fakeslack.New()
+	defer fake.Close()
+	fake.SetClockOffset(-2 * time.Hour)
+	env := map[string]string{"SLACK_BOT_TOKEN": fakeslack.BotToken, "SLACK_APP_TOKEN": fakeslack.AppToken,
+		"SLACK_API_URL": fake.APIURL(), "TRUSTBOT_DB": filepath.Join(t.TempDir(), "trustbot.db")}
+	// Bounded: a serve that does start runs until this ends.
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	var errOut bytes.Buffer
+	code := run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &errOut)
+	stderr := errOut.String()
+	if code != 1 || !strings.Contains(stderr, "this host's clock is 2h0m0s ahead of Slack's") || !strings.Contains(stderr, "disagree") {
+		t.Fatalf("serve with the clocks two hours apart: exit %d\n%s", code, stderr)
+	}
+	if n := len(fake.Calls("apps.connections.open")); n != 0 {
+		t.Fatalf("serve connected %d times with the clocks apart", n)
+	}
+	code, _, stderr = runCmd(t, env, "", "dispatch")
+	if code != 1 || !strings.Contains(stderr, "--force") {
+		t.Fatalf("dispatch with the clocks apart: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, env, "", "dispatch", "--force"); code != 0 || !strings.Contains(stderr, "sending anyway") {
+		t.Fatalf("dispatch --force with the clocks apart: exit %d\n%s", code, stderr)
+	}
+	fake.SetClockOffset(4 * time.Minute) // within the limit
+	bot := &Bot{Slack: fake, Stderr: &syncBuffer{}, Env: env}
+	bot.Start(t)
+	bot.Stop(t)
 }

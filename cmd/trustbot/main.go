@@ -72,7 +72,7 @@ func init() {
 		{"serve", "[--db FILE]", "connect to Slack over Socket Mode (the default; needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)", serve},
 		{"console", "[--user ID] [--team ID] [--lang ja|en] [--tz ZONE] [--now T] [--db FILE]", "try the coach in this terminal, without Slack", consoleCmd},
 		{"migrate", "[--db FILE]", "create or upgrade the database, then exit", migrate},
-		{"dispatch", "[--now T [--force]] [--dry-run] [--db FILE]", "one pass: send what is due at T (needs SLACK_BOT_TOKEN; --dry-run needs no token)", dispatch},
+		{"dispatch", "[--now T] [--force] [--dry-run] [--db FILE]", "one pass: send what is due at T (needs SLACK_BOT_TOKEN; --dry-run needs no token)", dispatch},
 		{"backup", "[--db FILE] FILE", "write a consistent copy of the database while the bot runs", backup},
 		{"export", "--team T --user U [--out FILE] [--db FILE]", "one user's data as JSON", export},
 		{"rekey", "[--db FILE]", "re-seal stored notes with TRUSTBOT_ENCRYPTION_KEY", rekey},

@@ -64,6 +64,18 @@ func serve(ctx context.Context, e env) error {
 	if err := b.open(ctx); err != nil {
 		return err
 	}
+	// A clock far from Slack's would send at the wrong times: refuse to
+	// start rather than run on it (Run stops passing if it drifts later).
+	if apart, off := b.disp.ClockSkewed(ctx); apart {
+		b.met.Fault(trustbot.FaultClockSkew)
+		log.Error("this host's clock and the platform's disagree: not starting", "platform_ahead_by", off.Round(time.Second).String(), "limit", schedule.MaxSkew.String())
+		way := "ahead of"
+		if off > 0 {
+			way = "behind"
+		}
+		return fmt.Errorf("this host's clock is %s %s Slack's, more than %s: set it right (NTP) and start again",
+			off.Abs().Round(time.Second), way, schedule.MaxSkew)
+	}
 	if cfg.HTTPAddr != "" {
 		stop, err := serveHTTP(cfg.HTTPAddr, store, b.connected, b.met.Handler(), log)
 		if err != nil {

@@ -531,8 +531,9 @@ func (s *Server) LoseAnswers(method string, times int) {
 	s.setFault(s.loseAnswer, method, times, &countFault{remaining: times})
 }
 
-// SetClockOffset sets how far Slack's clock (message timestamps) runs ahead
-// of this host's; negative: behind, as seen by a host whose clock is fast.
+// SetClockOffset sets how far Slack's clock (message timestamps and the
+// Date header of every Web API answer) runs ahead of this host's; negative:
+// behind, as seen by a host whose clock is fast.
 func (s *Server) SetClockOffset(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -700,6 +700,19 @@ func TestLostAnswersAndClock(t *testing.T) {
 	if lag := time.Since(time.UnixMicro(us)); lag < 59*time.Minute || lag > 61*time.Minute {
 		t.Fatalf("message stamped %v behind this host, want an hour", lag)
 	}
+	// The Date header of every answer tells the same clock.
+	resp, err := http.Post(s.APIURL()+"auth.test", "application/x-www-form-urlencoded", strings.NewReader("token="+BotToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		t.Fatalf("Date header %q: %v", resp.Header.Get("Date"), err)
+	}
+	if lag := time.Since(date); lag < 59*time.Minute || lag > 61*time.Minute {
+		t.Fatalf("Date header %v behind this host, want an hour", lag)
+	}
 }
 
 // TestNonUserIDsAreNotUsers: as in Slack, users.info and conversations.open

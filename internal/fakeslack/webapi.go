@@ -209,7 +209,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.calls = append(s.calls, Call{Method: method, Token: token, Params: p, Body: body, At: time.Now()})
 	s.notifyLocked()
 	delay := s.delayLocked(method)
+	offset := s.clockOffset
 	s.mu.Unlock()
+	// Slack's clock, in every answer's Date header as in its timestamps.
+	w.Header().Set("Date", time.Now().Add(offset).UTC().Format(http.TimeFormat))
 
 	if !s.sleepFor(r, delay) {
 		return

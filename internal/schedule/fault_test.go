@@ -28,6 +28,10 @@ func TestLeftSendingIsFoundFromItsAttempt(t *testing.T) {
 		{"dispatch six hours ahead", 6 * time.Hour, 0},
 		{"dispatch twenty hours ahead", 20 * time.Hour, 0},
 		{"host clock twenty minutes fast", 0, 20 * time.Minute},
+		// More than the margin: the search moves by the offset read
+		// from Slack (a pass run with dispatch --force).
+		{"host clock two hours fast", 0, 2 * time.Hour},
+		{"host clock two hours fast, dispatch six hours ahead", 6 * time.Hour, 2 * time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -413,4 +417,52 @@ func (r *rig) waitLog(t *testing.T, msg string) {
 			t.Fatalf("no log %q", msg)
 		}
 	}
+}
+
+// TestNoPassWhileClocksDisagree: with this host's clock two hours ahead of
+// Slack's, Run sends nothing (at start or when kicked): it logs and counts
+// the fault once. Once the clocks agree, the next pass sends what is due.
+func TestNoPassWhileClocksDisagree(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1000)
+	us := users("USKEW", 2)
+	r.seed(t, us, time.Now().Add(-time.Minute), "UTC")
+	r.fake.SetClockOffset(-2 * time.Hour)
+	met := newFaultCount()
+	r.disp.Metrics = met
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.disp.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	select {
+	case f := <-met.seen:
+		if f != trustbot.FaultClockSkew {
+			t.Fatalf("fault %s", f)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no clock skew counted at start")
+	}
+	r.waitLog(t, "cron: start") // the start-up pass has been skipped
+	if n := len(r.fake.AllMessages()); n != 0 {
+		t.Fatalf("%d messages sent while the clocks disagree", n)
+	}
+	if !strings.Contains(r.logs.String(), "this host's clock and the platform's disagree") {
+		t.Fatal("no log of the disagreement")
+	}
+	r.fake.SetClockOffset(0)
+	r.disp.Kick()
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	for _, u := range us {
+		if _, err := r.fake.WaitMessages(wctx, u, 1); err != nil {
+			t.Fatalf("%s: no check-in once the clocks agree: %v", u, err)
+		}
+	}
+	if n := met.count(trustbot.FaultClockSkew); n != 1 {
+		t.Fatalf("%d clock skews counted, want 1", n)
+	}
+	r.waitLog(t, "agree again")
 }

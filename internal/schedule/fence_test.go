@@ -83,7 +83,7 @@ func TestLateSenderCannotOverwrite(t *testing.T) {
 			}
 
 			// Another pass, as of later: the delivery is stale.
-			other := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, Logger: r.disp.Logger, StaleAfter: time.Millisecond}
+			other := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, Logger: r.disp.Logger, StaleAfter: time.Millisecond, Clocks: r.disp.Clocks}
 			rep := pass2(t, other, time.Now().Add(time.Second))
 			if rep.Requeued != 1 || rep.Sent != 1 {
 				t.Fatalf("the other pass: %+v, want the delivery requeued and sent", rep)

@@ -4,7 +4,8 @@
 // Rows left sending by a crash are looked for on the platform before
 // anything is sent again. Per-user times are never cron entries: the
 // database holds them. Every pass recovers from panics, and a jump of the
-// wall clock is a fault, never a time to send as of.
+// wall clock, or a clock far from the platform's, is a fault, never a time
+// to send as of.
 package schedule
 
 import (
@@ -59,10 +60,16 @@ type Dispatcher struct {
 	Batch      int           // deliveries claimed or sent per round; default 500
 	Senders    int           // messages in flight at once; default 4
 	StaleAfter time.Duration // a delivery sending for this long is looked for on the platform; default 2m
-	// Skew is how far this host's clock may be ahead of the platform's: a
-	// delivery left sending is looked for from the time its attempt began
-	// minus Skew; default SkewMargin.
+	// Skew is the margin for clock skew in the search for a delivery left
+	// sending: it is looked for from the time its attempt began, moved to
+	// the platform's clock, minus Skew; default SkewMargin.
 	Skew time.Duration
+	// MaxSkew is how far this host's clock and a platform's may disagree
+	// for Run to pass; default MaxSkew.
+	MaxSkew time.Duration
+	// Clocks read each platform's clock (optional: a platform without one
+	// is taken to agree with this host).
+	Clocks map[trustbot.Platform]PlatformClock
 	// Clock is the real clock (default time.Now). The instant a pass runs
 	// as of may be another (trustbot dispatch --now); an attempt to send is
 	// recorded at the real time.
@@ -90,11 +97,25 @@ type Dispatcher struct {
 	clockMu  sync.Mutex
 	lastWall time.Time     // the previous reading of Clock by Run
 	lastMono time.Duration // and of Elapsed
+	skewed   bool          // Run found the clocks apart at its last reading
 }
 
 // SkewMargin is the default Skew: an hour, far more than a host kept in
 // time by NTP drifts, and few messages to page through in a DM or a channel.
 const SkewMargin = time.Hour
+
+// MaxSkew is the default of Dispatcher.MaxSkew: how far this host's clock
+// and the platform's may disagree for passes to run. A host kept in time
+// by NTP is within a second; at most this far apart, the time an attempt
+// is recorded at is well within SkewMargin of the platform's.
+const MaxSkew = 5 * time.Minute
+
+// PlatformClock reads a platform's clock.
+type PlatformClock interface {
+	// ClockOffset returns how far the platform's clock runs ahead of this
+	// host's (negative: this host's is fast), read at most maxAge ago.
+	ClockOffset(ctx context.Context, maxAge time.Duration) (time.Duration, error)
+}
 
 // Report counts what one pass did.
 type Report struct {
@@ -129,6 +150,9 @@ func (d *Dispatcher) init() {
 		}
 		if d.Skew <= 0 {
 			d.Skew = SkewMargin
+		}
+		if d.MaxSkew <= 0 {
+			d.MaxSkew = MaxSkew
 		}
 		if d.Clock == nil {
 			d.Clock = time.Now
@@ -278,7 +302,7 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 			d.Logger.Debug("delivery being sent by another process", "delivery", del.ID, "attempt", del.Attempt)
 			continue
 		}
-		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, d.searchFrom(del))
+		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, d.searchFrom(ctx, del))
 		switch {
 		case trustbot.ErrorCode(err) == trustbot.EUNREACHABLE:
 			if !d.markFailed(ctx, del, err.Error()) {
@@ -317,15 +341,66 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 }
 
 // searchFrom is where the search on the platform for a delivery left
-// sending starts: when its attempt began by this host's clock, less the
-// margin by which that clock may run ahead of the platform's. A row
+// sending starts: when its attempt began by this host's clock (or now, if
+// that is earlier: a clock that ran fast at the attempt and was set right
+// since), moved back by how far this host's clock runs ahead of the
+// platform's now, less the margin for what that reading misses. A row
 // without that time falls back to its due time.
-func (d *Dispatcher) searchFrom(del trustbot.Delivery) time.Time {
+func (d *Dispatcher) searchFrom(ctx context.Context, del trustbot.Delivery) time.Time {
 	from := del.SendingAt
 	if from.IsZero() {
 		from = del.DueAt
 	}
+	if now := d.Clock(); now.Before(from) {
+		from = now
+	}
+	if pc := d.Clocks[del.Platform()]; pc != nil {
+		if off, err := pc.ClockOffset(ctx, time.Minute); err == nil && off < 0 {
+			from = from.Add(off)
+		}
+	}
 	return from.Add(-d.Skew)
+}
+
+// ClockSkewed reports whether this host's clock and a platform's disagree
+// by more than MaxSkew, confirmed by a fresh reading, and that platform's
+// offset. A platform whose clock cannot be read is taken to agree.
+func (d *Dispatcher) ClockSkewed(ctx context.Context) (bool, time.Duration) {
+	d.init()
+	for p, pc := range d.Clocks {
+		off, err := pc.ClockOffset(ctx, time.Minute)
+		if err == nil && off.Abs() > d.MaxSkew {
+			off, err = pc.ClockOffset(ctx, 0)
+		}
+		if err != nil {
+			d.Logger.Debug("a platform's clock could not be read", "platform", p, "err", err)
+			continue
+		}
+		if off.Abs() > d.MaxSkew {
+			return true, off
+		}
+	}
+	return false, 0
+}
+
+// clockApart reports whether this host's clock and the platform's are too
+// far apart for a pass; the first reading that finds them so is logged and
+// counted, and the first that finds them agreeing again is logged.
+func (d *Dispatcher) clockApart(ctx context.Context) bool {
+	apart, off := d.ClockSkewed(ctx)
+	d.clockMu.Lock()
+	was := d.skewed
+	d.skewed = apart
+	d.clockMu.Unlock()
+	switch {
+	case apart && !was:
+		d.Metrics.Fault(trustbot.FaultClockSkew)
+		d.Logger.Error("this host's clock and the platform's disagree: no pass runs until they agree again (set the clock right, e.g. NTP)",
+			"platform_ahead_by", off.Round(time.Second).String(), "limit", d.MaxSkew.String())
+	case !apart && was:
+		d.Logger.Info("this host's clock and the platform's agree again: passes run", "platform_ahead_by", off.Round(time.Second).String())
+	}
+	return apart
 }
 
 func later(a, b time.Time) time.Time {
@@ -509,6 +584,11 @@ func errMessage(err error) string {
 // Run passes once at start (catching up after downtime, reconciling what
 // a previous process left sending), then every minute until ctx ends.
 //
+// No pass runs while this host's clock and the platform's disagree by more
+// than MaxSkew: it would send at the wrong times, and record attempts at
+// times the search after a crash could miss. The first such reading is
+// logged and counted.
+//
 // The wall clock is watched against the monotonic clock. When it jumps
 // (forwards or backwards, by more than JumpLimit between two readings: a
 // manual change, an NTP step, a host resumed from suspend), the jump is
@@ -539,6 +619,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		now := d.Clock()
 		if d.clockJumped(now) {
 			rebase()
+			return
+		}
+		if d.clockApart(ctx) {
 			return
 		}
 		r, err := d.Pass(ctx, now, stale)

@@ -123,7 +123,8 @@ func newRig(tb testing.TB, sendRate float64) *rig {
 	})
 	co := coach.New(library(tb), store, sl, trustbot.English, log.With("component", "coach"))
 	r.sl, r.co = sl, co
-	r.disp = &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule"), Senders: senders}
+	r.disp = &schedule.Dispatcher{Store: store, Messenger: sl, Coach: co, Logger: log.With("component", "schedule"), Senders: senders,
+		Clocks: map[trustbot.Platform]schedule.PlatformClock{trustbot.Slack: sl}}
 	if t, ok := tb.(*testing.T); ok {
 		t.Cleanup(func() {
 			if t.Failed() {

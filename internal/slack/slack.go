@@ -61,6 +61,8 @@ type Client struct {
 
 	botUser string // the bot's own user ID (auth.test), set by Open
 
+	clock *slackClock // Slack's clock, as its answers tell it
+
 	connected atomic.Bool
 	connects  atomic.Int64
 	pacer     *pacer
@@ -108,6 +110,14 @@ func New(cfg Config) *Client {
 	if cfg.Metrics == nil {
 		cfg.Metrics = trustbot.NopMetrics{}
 	}
+	// A copy of the HTTP client whose transport reads Slack's clock.
+	hc := *cfg.HTTPClient
+	clock := &slackClock{base: hc.Transport, prefix: cfg.APIURL}
+	if clock.base == nil {
+		clock.base = http.DefaultTransport
+	}
+	hc.Transport = clock
+	cfg.HTTPClient = &hc
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionAPIURL(cfg.APIURL),
@@ -125,6 +135,7 @@ func New(cfg Config) *Client {
 		jobs:      make(chan job, cfg.Queue),
 		pacer:     newPacer(cfg.SendRate),
 		seen:      newDedupe(15 * time.Minute),
+		clock:     clock,
 		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 	}
 }

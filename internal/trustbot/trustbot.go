@@ -288,13 +288,14 @@ type Metrics interface {
 const (
 	FaultPanic     = "panic"      // a panic recovered in a dispatch pass, a send or a request
 	FaultClockJump = "clock_jump" // the wall clock moved apart from the monotonic clock
+	FaultClockSkew = "clock_skew" // this host's clock and the platform's disagree
 	// FaultUnreadable: a stored row skipped because it cannot be read
 	// (sealed with a key that is not configured, or damaged).
 	FaultUnreadable = "unreadable_row"
 )
 
 // Faults lists every fault name.
-var Faults = []string{FaultPanic, FaultClockJump, FaultUnreadable}
+var Faults = []string{FaultPanic, FaultClockJump, FaultClockSkew, FaultUnreadable}
 
 // NopMetrics records nothing.
 type NopMetrics struct{}
