@@ -63,8 +63,10 @@ type Form struct {
 // Modal again whose blocks say what to correct. Values are the
 // submission's inputs (nil for a task/fetch) and required the localized
 // text for a required input left empty. A reply without a Modal gives
-// false: a task/fetch then answers with TaskMessage(reply.Text), a
-// task/submit closes the dialog (Close) and the reply goes to the chat.
+// false: a task/fetch then answers with TaskMessage(reply.Text)
+// (FetchAnswer), a task/submit closes the dialog (status 200, an empty
+// body) and the reply goes to the chat: in place of the message it names
+// (ReplaceTarget), else as a new one.
 func DialogFor(r trustbot.Reply, values map[string]string, required string, o Options) (TaskResponse, bool) {
 	if r.Modal == nil {
 		return TaskResponse{}, false
@@ -76,6 +78,16 @@ func DialogFor(r trustbot.Reply, values map[string]string, required string, o Op
 		}
 	}
 	return Dialog(Form{Modal: r.Modal, Values: values, Problem: strings.Join(problem, "\n"), Required: required}, o), true
+}
+
+// FetchAnswer is the answer to a task/fetch: the form of the coach's reply
+// to the press, or, when the coach answered without one (the press was
+// refused), its text in a small dialog.
+func FetchAnswer(r trustbot.Reply, required string, o Options) TaskResponse {
+	if res, ok := DialogFor(r, nil, required, o); ok {
+		return res
+	}
+	return TaskMessage(r.Text, o)
 }
 
 // Dialog renders a form as the "continue" answer of a dialog invoke.

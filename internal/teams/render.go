@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -90,12 +89,20 @@ func (p Payload) Activity() *Activity {
 // split between several, the buttons staying with the text they follow.
 // Its Modal and File are for the handler (Launcher, dialogs, a file).
 func Render(r trustbot.Reply, o Options) []Payload {
-	body, mentions := renderBody(r.Blocks, o)
+	body, mentions := renderBody(blocksOf(r), o)
+	room := MaxMessageBytes - envelope(r, mentions, o)
+	sizes := elementSizes(body)
 	var out []Payload
 	for len(body) > 0 || len(out) == 0 {
-		n := fit(body, func(part []Element) Payload { return payload(r, part, mentions, o) })
+		n, used := 0, 0
+		for n < len(body) && (n == 0 || used+sizes[n]+2 <= room) {
+			// At least one element per message: one too large on its own
+			// is sent and refused by Teams rather than looping here.
+			used += sizes[n] + 2 // the element and its comma
+			n++
+		}
 		out = append(out, payload(r, body[:n], mentions, o))
-		body = body[n:]
+		body, sizes = body[n:], sizes[n:]
 	}
 	return out
 }
@@ -104,46 +111,97 @@ func Render(r trustbot.Reply, o Options) []Payload {
 // an earlier message: a reply too long for one message loses text from
 // its end, never its buttons, and says so with "…".
 func Replacement(r trustbot.Reply, o Options) Payload {
-	body, mentions := renderBody(r.Blocks, o)
-	p := payload(r, body, mentions, o)
-	if size(p) <= MaxMessageBytes {
-		return p
+	body, mentions := renderBody(blocksOf(r), o)
+	room := MaxMessageBytes - envelope(r, mentions, o)
+	sizes := elementSizes(body)
+	total := 0
+	for _, n := range sizes {
+		total += n + 2
 	}
-	var actions, text []Element
-	for _, e := range body {
-		if e.Type == typeActionSet || e.Type == typeChoiceSet {
-			actions = append(actions, e)
-		} else {
-			text = append(text, e)
-		}
+	if total <= room {
+		return payload(r, body, mentions, o)
 	}
 	more := richLine([]Element{{Type: typeTextRun, Text: "…"}})
-	for k := len(text); k >= 0; k-- {
-		p = payload(r, slices.Concat(text[:k], []Element{more}, actions), mentions, o)
-		if size(p) <= MaxMessageBytes {
-			return p
+	room -= elementSizes([]Element{more})[0] + 2
+	var kept []Element
+	used := 0
+	for i, e := range body { // every row of buttons first, then text from the top
+		if e.Type == typeActionSet || e.Type == typeChoiceSet {
+			used += sizes[i] + 2
 		}
 	}
-	return p
+	cutAt := -1
+	for i, e := range body {
+		if e.Type == typeActionSet || e.Type == typeChoiceSet {
+			kept = append(kept, e)
+			continue
+		}
+		if cutAt >= 0 || used+sizes[i]+2 > room {
+			if cutAt < 0 {
+				cutAt = len(kept)
+			}
+			continue
+		}
+		used += sizes[i] + 2
+		kept = append(kept, e)
+	}
+	if cutAt >= 0 {
+		kept = slices.Insert(kept, cutAt, more)
+	}
+	return payload(r, kept, mentions, o)
 }
 
-// fit returns how many of the elements fit in one message (at least one,
-// so that a single element too large is sent on its own and refused by
-// Teams rather than looping here).
-func fit(body []Element, build func([]Element) Payload) int {
-	if size(build(body)) <= MaxMessageBytes {
-		return len(body)
+// blocksOf returns a reply's blocks, or its text as one when it has none:
+// an empty card says nothing.
+func blocksOf(r trustbot.Reply) []trustbot.Block {
+	if len(r.Blocks) == 0 && strings.TrimSpace(r.Text) != "" {
+		return []trustbot.Block{{Kind: trustbot.Section, Text: r.Text}}
 	}
-	lo, hi := 1, len(body) // fits(lo) assumed; find the largest that fits
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if size(build(body[:mid])) <= MaxMessageBytes {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
+	return r.Blocks
+}
+
+// Target is an earlier message a reply replaces in place.
+type Target struct {
+	Conversation string
+	ActivityID   string
+}
+
+// ReplaceTarget says which message a reply replaces, if any: the one it
+// names (Update: a check-in DM, by the conversation and activity stored
+// when it was sent), else, when it replaces the card whose button was
+// pressed (ReplaceOriginal), that card: the activity the press answers
+// (the message's replyToId) in the press's conversation. ok is false for
+// a reply to post as a new message, as when Teams did not say which card
+// was pressed. The handler puts Replacement(reply) there.
+func ReplaceTarget(r trustbot.Reply, conversation, replyToID string) (Target, bool) {
+	switch {
+	case r.Update != nil && r.Update.Channel != "" && r.Update.TS != "":
+		return Target{Conversation: r.Update.Channel, ActivityID: r.Update.TS}, true
+	case r.ReplaceOriginal && conversation != "" && replyToID != "":
+		return Target{Conversation: conversation, ActivityID: replyToID}, true
 	}
-	return lo
+	return Target{}, false
+}
+
+// envelope is the size of a reply's payload without its body elements,
+// all its mentions counted: what every message of it costs.
+func envelope(r trustbot.Reply, mentions []Mention, o Options) int {
+	n := size(payload(r, nil, nil, o)) + 2*len(`,"entities":[]`)
+	for _, m := range mentions {
+		b, _ := marshal(m)
+		n += utf16Bytes(b) + 2
+	}
+	return n
+}
+
+// elementSizes returns each element's size in a payload.
+func elementSizes(body []Element) []int {
+	out := make([]int, len(body))
+	for i, e := range body {
+		b, _ := marshal(e)
+		out[i] = utf16Bytes(b)
+	}
+	return out
 }
 
 // size is a payload's length in bytes as UTF-16, as Teams measures it.
@@ -152,13 +210,23 @@ func size(p Payload) int {
 	if err != nil {
 		return 0
 	}
+	return utf16Bytes(b)
+}
+
+// utf16Bytes is the length of UTF-8 text once encoded as UTF-16: two
+// bytes per character, four for one outside the Basic Multilingual Plane.
+func utf16Bytes(b []byte) int {
 	n := 0
-	for len(b) > 0 {
-		r, w := utf8.DecodeRune(b)
-		n += utf16.RuneLen(r)
-		b = b[w:]
+	for _, c := range b {
+		switch {
+		case c&0xC0 == 0x80: // continuation byte
+		case c >= 0xF0: // a 4-byte sequence: a surrogate pair
+			n += 4
+		default:
+			n += 2
+		}
 	}
-	return 2 * n
+	return n
 }
 
 // marshal encodes v as Teams receives it: HTML characters as they are.
@@ -345,6 +413,9 @@ func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 // runs splits a line into TextRuns: the coach's emphasis bold and
 // monospace, the rest as it is.
 func runs(line string, k kind) []Element {
+	if !strings.Contains(line, "`") {
+		return []Element{textRun(line, k)}
+	}
 	var out []Element
 	plainRun := func(s string) {
 		if s != "" {
@@ -389,7 +460,7 @@ func runs(line string, k kind) []Element {
 // and a Teams mention tag ("<at>"). A word joiner inside each stops it and
 // does not show.
 func unformat(s string) string {
-	if !strings.Contains(s, "{{") && !atTag.MatchString(s) {
+	if !strings.Contains(s, "{{") && (!strings.Contains(s, "<") || !atTag.MatchString(s)) {
 		return s
 	}
 	s = strings.ReplaceAll(s, "{{", "{\u2060{")

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -247,5 +248,42 @@ func TestPayloadActivity(t *testing.T) {
 	json.Unmarshal(b, &bv)
 	if !reflect.DeepEqual(av, bv) {
 		t.Errorf("activity %s\npayload %s", a, b)
+	}
+}
+
+func TestReplaceTarget(t *testing.T) {
+	posted := &trustbot.Posted{Channel: "a:dm", TS: "1:checkin"}
+	for _, tc := range []struct {
+		r     trustbot.Reply
+		reply string
+		want  Target
+		ok    bool
+	}{
+		{trustbot.Reply{Update: posted, ReplaceOriginal: true}, "1:pressed", Target{"a:dm", "1:checkin"}, true},
+		{trustbot.Reply{ReplaceOriginal: true}, "1:pressed", Target{"a:here", "1:pressed"}, true},
+		{trustbot.Reply{ReplaceOriginal: true}, "", Target{}, false},
+		{trustbot.Reply{}, "1:pressed", Target{}, false},
+		{trustbot.Reply{Update: &trustbot.Posted{}}, "", Target{}, false},
+	} {
+		got, ok := ReplaceTarget(tc.r, "a:here", tc.reply)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%+v %q: %+v %v, want %+v %v", tc.r, tc.reply, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestTextOnlyReply: a reply with no blocks still says something.
+func TestTextOnlyReply(t *testing.T) {
+	c := Render(trustbot.Reply{Text: "Saved."}, Options{})[0].Card()
+	if len(c.Body) != 1 || c.Body[0].Inlines[0].Text != "Saved." {
+		t.Errorf("body %+v", c.Body)
+	}
+}
+
+func TestUTF16Bytes(t *testing.T) {
+	for _, s := range []string{"", "abc", "日本語", "😀x", "a\u00e9\u2060"} {
+		if got, want := utf16Bytes([]byte(s)), 2*len(utf16.Encode([]rune(s))); got != want {
+			t.Errorf("%q: %d bytes, want %d", s, got, want)
+		}
 	}
 }

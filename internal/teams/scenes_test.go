@@ -58,7 +58,7 @@ func sync1[T any](f func() (T, error)) func(testing.TB) T {
 
 // session drives a real coach on a fresh SQLite file at a fixed instant.
 type session struct {
-	t   *testing.T
+	t   testing.TB
 	c   *coach.Coach
 	db  *sqlite.DB
 	raw *sql.DB // the same file, for fixing random IDs
@@ -69,7 +69,7 @@ type session struct {
 	ids map[string]string
 }
 
-func newSession(t *testing.T, loc string) *session {
+func newSession(t testing.TB, loc string) *session {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "trustbot.db")
 	db, err := sqlite.Open(context.Background(), path)
@@ -204,7 +204,7 @@ func firstValue(r trustbot.Reply, id string) string {
 
 // scenes walks the real coach through every kind of reply it gives, in
 // one language.
-func scenes(t *testing.T, loc string) ([]scene, *session) {
+func scenes(t testing.TB, loc string) ([]scene, *session) {
 	s := newSession(t, loc)
 	var out []scene
 	add := func(name string, r trustbot.Reply) { out = append(out, scene{name, r}) }

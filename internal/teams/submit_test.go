@@ -268,3 +268,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestFetchAnswer(t *testing.T) {
+	if res := FetchAnswer(trustbot.Reply{Text: "Note", Modal: noteForm()}, "Needed.", Options{}); res.Task.Type != "continue" {
+		t.Errorf("a form: %+v", res)
+	}
+	res := FetchAnswer(trustbot.Reply{Text: "That action couldn't be used."}, "Needed.", Options{})
+	if res.Task.Type != "message" || res.Task.Value != "That action couldn't be used." {
+		t.Errorf("a refusal: %+v", res)
+	}
+}
