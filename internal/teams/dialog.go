@@ -3,6 +3,7 @@ package teams
 import (
 	"cmp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -156,7 +157,12 @@ func FormCard(f Form, o Options) *Card {
 			if in.MaxLength > 0 {
 				e.MaxLength = min(in.MaxLength, MaxInputLength)
 			}
-			e.Value = cutKeep(value, e.MaxLength)
+			// A value longer than the limit (the coach sent the form back
+			// for it) is shown whole, the limit raised to fit: cut, the
+			// cut part would be lost; the coach's message says how long
+			// it may be.
+			e.Value = value
+			e.MaxLength = max(e.MaxLength, utf8.RuneCountInString(value))
 		}
 		body = append(body, e)
 	}
@@ -167,15 +173,6 @@ func FormCard(f Form, o Options) *Card {
 		c.MSTeams = &CardTeams{Entities: ms}
 	}
 	return c
-}
-
-// cutKeep shortens a value to n characters without a mark: it goes back
-// into an input, where a "…" would become part of what is saved.
-func cutKeep(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // Launcher is the card that opens a form when the form cannot open at

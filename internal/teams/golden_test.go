@@ -15,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // goldenOptions are the options the handler renders with.
-var goldenOptions = Options{Forms: []string{coach.ActNote, coach.ActPlanStart}, Names: map[string]string{"U1": "Aoi Sato"}}
+var goldenOptions = Options{Forms: coach.FormActions(), Names: map[string]string{"29:user-1": "Aoi Sato"}}
 
 // golden compares v, encoded as Teams receives it, with testdata/name.
 func golden(t *testing.T, name string, v any, stable func(string) string) {
@@ -65,7 +65,7 @@ func TestRenderCoach(t *testing.T) {
 			t.Run(lang+"/"+name, func(t *testing.T) {
 				var v any
 				if x.reply.Modal != nil {
-					required := library(t).T(trustbot.Lang(lang), "console.required")
+					required := library(t).T(trustbot.Lang(lang), "teams.required")
 					fetch, ok := DialogFor(x.reply, nil, required, goldenOptions)
 					if !ok {
 						t.Fatal("a form reply gave no dialog")

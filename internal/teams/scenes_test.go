@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -82,7 +83,7 @@ func newSession(t testing.TB, loc string) *session {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	s := &session{t: t, db: db, raw: raw, key: trustbot.UserKey{Team: "T1", User: "U1"}, ids: map[string]string{},
+	s := &session{t: t, db: db, raw: raw, key: trustbot.UserKey{Team: trustbot.TeamsWorkspace("tenant-1"), User: "29:user-1"}, ids: map[string]string{},
 		now: time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)} // Tuesday 10:00 in Tokyo
 	s.c = coach.New(library(t), db, locale(loc), trustbot.Japanese, nil)
 	s.c.Seed(1)
@@ -98,12 +99,24 @@ func (s *session) handle(req trustbot.Request) trustbot.Reply {
 	return s.c.Handle(context.Background(), req)
 }
 
+// The personal chat and a team channel, as the Teams adapter names them.
+const (
+	personalChat = "a:personal-1"
+	teamChannel  = "19:general@thread.tacv2"
+)
+
+// cmd is a command typed in the personal chat.
 func (s *session) cmd(text string) trustbot.Reply {
-	return s.handle(trustbot.Request{Kind: trustbot.Command, Text: text, Channel: "D1"})
+	return s.handle(trustbot.Request{Kind: trustbot.Command, Text: text, Typed: true, Direct: true, Channel: personalChat})
+}
+
+// channelCmd is a command typed in a team channel (by @mention).
+func (s *session) channelCmd(text string) trustbot.Reply {
+	return s.handle(trustbot.Request{Kind: trustbot.Command, Text: text, Typed: true, Channel: teamChannel})
 }
 
 func (s *session) press(id, value string) trustbot.Reply {
-	return s.handle(trustbot.Request{Kind: trustbot.Action, ActionID: id, Value: value, Channel: "D1"})
+	return s.handle(trustbot.Request{Kind: trustbot.Action, ActionID: id, Value: value, Direct: true, Channel: personalChat})
 }
 
 func (s *session) name(id, as string) {
@@ -153,6 +166,16 @@ func (s *session) due() []trustbot.Delivery {
 		s.t.Fatal(err)
 	}
 	out = append(out, ws...)
+	// And what was queued by hand (a try-it follow-up).
+	ready, err := s.db.Deliverable(ctx, s.now, 10)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, d := range ready {
+		if !slices.ContainsFunc(out, func(x trustbot.Delivery) bool { return x.ID == d.ID }) {
+			out = append(out, d)
+		}
+	}
 	for _, d := range out {
 		s.name(d.ID, d.Kind+"-delivery")
 		s.db.MarkSending(ctx, d.ID, "test", s.now)
@@ -242,14 +265,14 @@ func scenes(t testing.TB, loc string) ([]scene, *session) {
 	add("note_saved", s.handle(trustbot.Request{Kind: trustbot.Submit, ActionID: coach.FormNote, Value: ds[0].ID,
 		Inputs: map[string]string{"note": "話しかけてくれた *嬉しい* <b>", "action": "朝の挨拶"}}))
 	add("history", s.cmd("history"))
-	add("home", s.handle(trustbot.Request{Kind: trustbot.Home}))
+	add("home", s.cmd("home"))
 
 	// Journeys, started a minute apart so that their order is fixed.
 	add("declined", s.cmd("declined 田中さん"))
 	s.now = s.now.Add(time.Minute)
 	add("repair", s.cmd("repair 締め切り"))
 	s.now = s.now.Add(time.Minute)
-	add("plan_button", s.handle(trustbot.Request{Kind: trustbot.Command, Text: "plan", Typed: true, Channel: "D1"}))
+	add("plan_button", s.cmd("plan"))
 	add("plan_form", s.press(coach.ActPlanStart, ""))
 	add("plan_started", s.handle(trustbot.Request{Kind: trustbot.Submit, ActionID: coach.FormPlan,
 		Inputs: map[string]string{"label": "佐藤さん", "stage": "little-contact", "goal": "信頼される", "horizon": "6"}}))
@@ -264,13 +287,33 @@ func scenes(t testing.TB, loc string) ([]scene, *session) {
 	}
 
 	// Tip of the week in a channel, and its try-it loop.
-	add("weekly_on", s.handle(trustbot.Request{Kind: trustbot.Command, Text: "weekly on", Channel: "C1"}))
-	add("weekly_status", s.handle(trustbot.Request{Kind: trustbot.Command, Text: "weekly status", Channel: "C1"}))
+	add("weekly_on", s.channelCmd("weekly on"))
+	add("weekly_status", s.channelCmd("weekly status"))
+	add("weekly_in_chat", s.cmd("weekly on"))
+	s.now = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) // Monday 09:00 in Tokyo
+	for _, d := range s.due() {
+		if d.Kind == coach.KindWeekly {
+			post := s.message(d)
+			add("weekly_post", post)
+			add("weekly_try", s.handle(trustbot.Request{Kind: trustbot.Action, ActionID: coach.ActTry, Value: firstValue(post, coach.ActTry), Channel: teamChannel}))
+		}
+	}
+	s.now = s.now.Add(coach.TryitDays*24*time.Hour + 2*time.Hour) // the follow-up comes at 10:00
+	for _, d := range s.due() {
+		if d.Kind == coach.KindTryit {
+			tryit := s.message(d)
+			add("tryit", tryit)
+			add("tryit_answered", s.press(coach.ActTryAnswer, firstValue(tryit, coach.ActTryAnswer)))
+		}
+	}
 
 	add("export", s.cmd("export"))
 	add("forget", s.cmd("forget"))
-	add("forget_canceled", s.press("forget.cancel", ""))
+	add("forget_canceled", s.press(coach.ActForgetCancel, ""))
 	add("lang", s.cmd("lang en"))
+	add("pause", s.cmd("pause 2w"))
+	add("resume", s.cmd("resume"))
 	add("error_invalid", s.press("nope", ""))
+	add("forgotten", s.press(coach.ActForgetConfirm, ""))
 	return out, s
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -166,7 +167,7 @@ func TestDialogRoundTrip(t *testing.T) {
 func TestDialogKeepsValues(t *testing.T) {
 	back := trustbot.Reply{Text: "Note", Modal: noteForm()}
 	back.Add(trustbot.Block{Kind: trustbot.Section, Text: "Please choose a stage."})
-	values := map[string]string{"note": "kept *as typed*", "stage": "", "long": "x"}
+	values := map[string]string{"note": "kept *as typed* " + strings.Repeat("長", 1200), "stage": "", "long": "x"}
 	res, ok := DialogFor(back, values, "Needed.", Options{})
 	if !ok {
 		t.Fatal("no dialog")
@@ -179,6 +180,9 @@ func TestDialogKeepsValues(t *testing.T) {
 	for _, e := range c.Body {
 		if v, ok := values[strings.TrimPrefix(e.ID, inputPrefix)]; ok && e.Value != v {
 			t.Errorf("%s shows %q, the user typed %q", e.ID, e.Value, v)
+		}
+		if e.Type == typeInputText && e.MaxLength < utf8.RuneCountInString(e.Value) {
+			t.Errorf("%s: %d characters in an input of at most %d", e.ID, utf8.RuneCountInString(e.Value), e.MaxLength)
 		}
 	}
 	// Without a message for required inputs, the label names the field.
