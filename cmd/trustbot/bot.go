@@ -93,6 +93,9 @@ func (b *bot) wire(listen bool) error {
 // needs nothing from the network until the first activity or send.
 func (b *bot) wireTeams(met trustbot.Metrics) (*teams.Bot, error) {
 	cfg, log := b.cfg, b.log.With("component", "teams")
+	if cfg.TeamsDev && cfg.TeamsAppID == "" {
+		cfg.TeamsAppID = teams.DevAppID
+	}
 	cc := teams.ConnectorConfig{AppID: cfg.TeamsAppID, Dev: cfg.TeamsDev, Metrics: met, Logger: log}
 	tc := teams.Config{AppID: cfg.TeamsAppID, Conversations: b.store, Dev: cfg.TeamsDev, PublicURL: cfg.PublicURL, Logger: log, Metrics: met}
 	if !cfg.TeamsDev {

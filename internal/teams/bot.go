@@ -32,6 +32,10 @@ const (
 	InvokeTime = 10 * time.Second
 )
 
+// DevAppID is the bot's app ID in the development mode when none is
+// configured: the Agents Playground takes any.
+const DevAppID = "00000000-0000-4000-8000-000000000dev"
+
 // Config configures a Bot.
 type Config struct {
 	// AppID is the bot's Microsoft App ID ("28:" + AppID is its ID in
