@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-crash lint depcheck fuzz bench golden cards-check clean
+.PHONY: help build run test test-crash lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ golden: ## Rewrite the golden files (Block Kit, Adaptive Cards) after an intende
 
 cards-check: ## Validate the golden Adaptive Cards with the adaptivecards npm package (needs Node.js and npm)
 	cd tools/cardcheck && npm ci --no-audit --no-fund && npm test && npm run check
+
+teams-package: ## Build dist/trustbot-teams.zip, the Teams app package: TEAMS_APP_ID=<the bot's app ID> [TEAMS_APP_VERSION=X.Y.Z]
+	go run ./tools/teamsapp package -dir deploy/teams -out dist/trustbot-teams.zip
+
+teams-icons: ## Draw deploy/teams/color.png and outline.png again from tools/teamsapp
+	go run ./tools/teamsapp icons -out deploy/teams
 
 clean: ## Remove build output
 	rm -rf dist

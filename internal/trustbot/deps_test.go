@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"internal/teams":     {"internal/trustbot"},
 	"internal/fakebf":    {},
 	"playbooks":          {},
+	"tools/teamsapp":     {},
 	"cmd/trustbot": {
 		"internal/trustbot", "internal/playbook", "internal/tone", "internal/coach", "internal/sqlite",
 		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "internal/metrics", "internal/teams", "playbooks",
