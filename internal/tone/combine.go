@@ -19,11 +19,15 @@ func (s sentence) has(ids ...string) bool {
 	return false
 }
 
-// personal: the sentence names a private contact, or a meeting that is
-// private: not with a group, not about work.
+// personal: the sentence names a private contact, a meeting that is
+// private whatever else is said (the two of us, a date), or a meeting not
+// with a group and not about work.
 func (s sentence) personal() bool {
-	return s.has(CueContact) || s.has(CueMeeting) && !s.has(CueGroup, CueWork)
+	return s.has(CueContact, CuePrivate) || s.has(CueMeeting) && !s.has(CueGroup, CueWork)
 }
+
+// personalCues are the cues that make a sentence personal.
+var personalCues = []string{CueContact, CuePrivate, CueMeeting}
 
 // why: the sentence asks why they said no.
 func (s sentence) why() bool {
@@ -46,6 +50,18 @@ func combine(found []map[string][]Hit) []Flag {
 	sents := make([]sentence, len(found))
 	for i, f := range found {
 		sents[i] = sentence(f)
+	}
+	// A group named next to a meeting makes it a group meeting ("Lunch?
+	// Let's all go").
+	for i := range sents {
+		if len(found[i][CueGroup]) > 0 {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(found) && sents[i].has(CueMeeting) {
+				sents[i][CueGroup] = append(sents[i][CueGroup], found[j][CueGroup]...)
+			}
+		}
 	}
 	ev := map[string][]Hit{}
 	add := func(id string, hits ...Hit) {
@@ -90,8 +106,30 @@ func combine(found []map[string][]Hit) []Flag {
 			continue
 		}
 		asks = true
-		add(ContactAsk, s.evidence(CueContact, CueMeeting)...)
+		add(ContactAsk, s.evidence(personalCues...)...)
 		add(ContactAsk, ask...)
+	}
+	// Coming back to a no without naming what was asked ("考え直して
+	// くれた？", "have you reconsidered?") asks again for it, unless the
+	// draft is about work or names what the no was about ("changed your
+	// mind about the design?").
+	if !asks && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueObject) }) {
+		for i, s := range sents {
+			if !s.has(CueDeclined) || s.why() {
+				continue
+			}
+			ask := s.evidence(CueAsk, CueDemand)
+			for _, j := range []int{i + 1, i - 1} {
+				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() {
+					ask = sents[j].evidence(CueAsk, CueDemand)
+				}
+			}
+			if len(ask) > 0 {
+				asks = true
+				add(ContactAsk, s.evidence(CueDeclined)...)
+				add(ContactAsk, ask...)
+			}
+		}
 	}
 	softened := false
 	for _, s := range sents {
@@ -110,10 +148,10 @@ func combine(found []map[string][]Hit) []Flag {
 		// Asking again why, about something private.
 		if s.why() && s.personal() && len(again) > 0 {
 			add(RepeatAsk, again...)
-			add(RepeatAsk, s.evidence(CueContact, CueMeeting)...)
+			add(RepeatAsk, s.evidence(personalCues...)...)
 		}
-		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() {
-			add(RepeatAsk, s.evidence(CueDeclined, CueAsk, CueContact, CueMeeting)...)
+		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
+			add(RepeatAsk, s.evidence(append([]string{CueDeclined, CueAsk}, personalCues...)...)...)
 		}
 
 		// Why they said no. A bare "why not?" next to work talk is about
@@ -128,17 +166,22 @@ func combine(found []map[string][]Hit) []Flag {
 			add(ReasonAsk, sents[i-1].evidence(CueRefusal, CueDeclined)...)
 		}
 		if s.has(CueReason) && (s.has(CueRefusal, CueDeclined) || s.personal()) && !aboutWork {
-			add(ReasonAsk, s.evidence(CueReason, CueRefusal, CueDeclined, CueContact, CueMeeting)...)
+			add(ReasonAsk, s.evidence(append([]string{CueReason, CueRefusal, CueDeclined}, personalCues...)...)...)
 		}
 
 		// A demand about something personal or about its answer (or
 		// demanding the reason of a no).
 		// (The object may be in the sentence before: "LINE ID です！追加しといて".)
 		prevWhy := i > 0 && sents[i-1].why()
-		prevPersonal := i > 0 && sents[i-1].personal()
+		nearPersonal := false
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueSoften) {
+				nearPersonal = true
+			}
+		}
 		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored)
-		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || prevPersonal && asks && !s.has(CueSoften)) {
-			add(Demand, s.evidence(CueDemand, CueContact, CueMeeting, CueReply)...)
+		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || nearPersonal && asks && !s.has(CueSoften)) {
+			add(Demand, s.evidence(append([]string{CueDemand, CueReply}, personalCues...)...)...)
 		}
 
 		// Urgency about something personal or about the answer, in the
@@ -147,12 +190,12 @@ func combine(found []map[string][]Hit) []Flag {
 		if s.has(CueRush) && !s.work() && (s.personal() || !nearWork(sents, i)) {
 			near := s.personal() || s.has(CueReply)
 			for _, j := range []int{i - 1, i + 1} {
-				if j >= 0 && j < len(sents) && (sents[j].personal() && sents[j].has(CueAsk) || sents[j].has(CueReply)) {
+				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply)) {
 					near = true
 				}
 			}
 			if near {
-				add(Rush, s.evidence(CueRush, CueReply, CueContact, CueMeeting)...)
+				add(Rush, s.evidence(append([]string{CueRush, CueReply}, personalCues...)...)...)
 			}
 		}
 		if s.has(CueIgnored) {

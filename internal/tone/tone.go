@@ -19,7 +19,8 @@ import (
 // each come from the content; the rules that combine them are in combine.
 const (
 	CueContact  = "contact"  // a private contact: LINE, a personal number, a private account
-	CueMeeting  = "meeting"  // a private meeting: the two of us, a date, the weekend
+	CueMeeting  = "meeting"  // a private meeting: a meal, a drink, the weekend
+	CuePrivate  = "private"  // private whatever else is said: the two of us, a date, my place
 	CueAsk      = "ask"      // a request or a question form
 	CueAgain    = "again"    // asking again: もう一度, やっぱり, reconsider
 	CueDeclined = "declined" // an earlier no from the reader: 断られた, you said no
@@ -36,13 +37,14 @@ const (
 	CueSoften   = "soften"   // a softener that makes "no" easy: よかったら, no worries if not
 	CueWork     = "work"     // a work matter: 資料, the client, a deadline
 	CueHint     = "hint"     // hinting without naming: 誰かさん, you know who you are
+	CueObject   = "object"   // a thing named as what the no was about: the design, 資料の件
 )
 
 // Cues lists every cue ID; the content must give patterns for each.
 var Cues = []string{
-	CueContact, CueMeeting, CueAsk, CueAgain, CueDeclined, CueDemand, CueGroup,
+	CueContact, CueMeeting, CuePrivate, CueAsk, CueAgain, CueDeclined, CueDemand, CueGroup,
 	CueRush, CueReply, CueIgnored, CueReason, CueRefusal, CueWhyNo, CueGuilt,
-	CueCompare, CueSoften, CueWork, CueHint,
+	CueCompare, CueSoften, CueWork, CueHint, CueObject,
 }
 
 // Flag IDs: what the check reports, in the order it reports them.
@@ -359,6 +361,8 @@ func widen(draft string, lo, hi int) (int, int) {
 	if lo >= hi {
 		return lo, hi
 	}
+	// Kanji are widened to the left only: a compound noun ends where the
+	// verb or ending after it starts (返事ください, not 映画行こう).
 	first, _ := utf8.DecodeRuneInString(draft[lo:])
 	if c := wordClass(first); c != 0 {
 		for k := 0; k < maxWiden && lo > 0; k++ {
@@ -370,7 +374,7 @@ func widen(draft string, lo, hi int) (int, int) {
 		}
 	}
 	last, _ := utf8.DecodeLastRuneInString(draft[:hi])
-	if c := wordClass(last); c != 0 {
+	if c := wordClass(last); c > 1 {
 		for k := 0; k < maxWiden && hi < len(draft); k++ {
 			r, n := utf8.DecodeRuneInString(draft[hi:])
 			if wordClass(r) != c {
