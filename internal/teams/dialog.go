@@ -180,7 +180,7 @@ func FormCard(f Form, o Options) *Card {
 // with a form. Its one button opens the dialog (task/fetch) by pressing
 // again the control that asked for the form (press).
 func Launcher(r trustbot.Reply, press Press, o Options) Payload {
-	title := r.Modal.Title
+	title := cmp.Or(r.Modal.Title, r.Modal.Submit)
 	text := r.Text
 	if text == "" {
 		text = title

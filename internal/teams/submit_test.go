@@ -282,3 +282,14 @@ func TestFetchAnswer(t *testing.T) {
 		t.Errorf("a refusal: %+v", res)
 	}
 }
+
+// TestLauncherTitle: a form without a title still gets a button that says
+// something.
+func TestLauncherTitle(t *testing.T) {
+	m := noteForm()
+	m.Title = ""
+	l := Launcher(trustbot.Reply{Text: "Add a note", Modal: m}, Press{"checkin.note", "d1"}, Options{})
+	if got := actions(l.Card())[0].Title; got != "Save" {
+		t.Errorf("launcher button %q", got)
+	}
+}
