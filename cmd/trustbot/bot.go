@@ -67,9 +67,7 @@ func (b *bot) wire(listen bool) error {
 	}
 	b.coach = coach.New(b.lib, b.store, directories, b.cfg.DefaultLang, b.log.With("component", "coach"))
 	b.coach.Holidays, b.coach.Metrics, b.coach.DefaultTZ, b.coach.Admins = calendar.New(), met, b.cfg.TZ, b.cfg.Admins
-	if b.slack != nil {
-		b.coach.Channels = b.slack
-	}
+	b.coach.Channels = channels{slack: b.slack}
 	b.disp = &schedule.Dispatcher{Store: b.store, Messenger: messengers, Coach: b.coach, Logger: b.log.With("component", "schedule"),
 		Clocks: map[trustbot.Platform]schedule.PlatformClock{}}
 	if b.slack != nil {
@@ -193,4 +191,19 @@ func (b *bot) publicRoutes() http.Handler {
 	mux.Handle("/api/messages", b.teams)
 	mux.Handle(teams.LinkPath, b.links)
 	return mux
+}
+
+// channels answers whether the bot is in a channel, per platform: Slack
+// is asked; in Teams a channel message reaches the bot only when the app
+// is in the team, so it always is.
+type channels struct{ slack *slack.Client }
+
+func (c channels) IsMember(ctx context.Context, team, channel string) (bool, error) {
+	if trustbot.PlatformOf(team) == trustbot.Teams {
+		return true, nil
+	}
+	if c.slack == nil {
+		return false, trustbot.Errorf(trustbot.ENOTFOUND, "Slack is not served")
+	}
+	return c.slack.IsMember(ctx, team, channel)
 }

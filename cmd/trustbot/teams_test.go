@@ -890,3 +890,30 @@ func choose(t *testing.T, m fakebf.Message, data map[string]any) map[string]any 
 	out[input] = first
 	return out
 }
+
+// One serve runs Slack and Teams at once on one database: each answers
+// its own users, and a Teams channel is never looked up in Slack.
+func TestSlackAndTeamsInOneServe(t *testing.T) {
+	slackBot := MustRunBot(t, nil)
+	slackBot.Stop(t)
+	env := merge(slackBot.Env, map[string]string{"TRUSTBOT_DB": filepath.Join(t.TempDir(), "both.db")})
+	delete(env, "TRUSTBOT_HTTP_ADDR") // the Teams harness has its own
+	b := MustRunTeams(t, env)
+	// Ready means Slack's socket is connected too.
+	_, r := slackBot.Slash(t, enUser, "tip")
+	if r.Text == "" {
+		t.Fatal("no answer in Slack")
+	}
+	m, _ := b.Say(t, alexEN, "tip")
+	if cardText(m) == "" {
+		t.Fatal("no answer in Teams")
+	}
+	team := fakebf.NewTeam("Both")
+	b.send(t, b.BF.TeamInstalled(alexEN, team, false), team.ChannelID, 1)
+	b.send(t, b.BF.InChannel(alexEN, team, "weekly on"), team.ChannelID, 1)
+	for _, c := range slackBot.Slack.Calls("conversations.info") {
+		if strings.Contains(c.Params["channel"], "@thread") {
+			t.Fatalf("a Teams channel was looked up in Slack: %v", c.Params)
+		}
+	}
+}
