@@ -93,3 +93,19 @@ func TestEvidenceAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupNextToMeeting: a group in the next sentence makes a meeting a
+// group one, but it does not spread further along the draft.
+func TestGroupNextToMeeting(t *testing.T) {
+	l := library(t)
+	for draft, want := range map[string]bool{
+		"ランチ、うどんどうですか？みんなで行きましょー🍜":                                                         false,
+		"Drinks after the review? The whole team is going.":                                false,
+		"みんなで集まります。映画もいいですね。週末、二人で映画行かない？":                                                 true,
+		"The team dinner is on Friday. Karaoke after? And brunch on Sunday, want to come?": true,
+	} {
+		if got := l.Tone.Check(draft).Has(tone.ContactAsk); got != want {
+			t.Errorf("%q: contact-ask %v, want %v", draft, got, want)
+		}
+	}
+}

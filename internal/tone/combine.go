@@ -51,15 +51,19 @@ func combine(found []map[string][]Hit) []Flag {
 	for i, f := range found {
 		sents[i] = sentence(f)
 	}
-	// A group named next to a meeting makes it a group meeting ("Lunch?
-	// Let's all go").
+	// A group named in the sentence next to a meeting makes it a group
+	// meeting ("Lunch? Let's all go"): only the neighbours' own groups
+	// count, so a group does not spread along the draft.
+	var lent []int
 	for i := range sents {
-		if len(found[i][CueGroup]) > 0 {
-			continue
+		if !sents[i].has(CueGroup) && sents[i].has(CueMeeting) && (i > 0 && sents[i-1].has(CueGroup) || i+1 < len(sents) && sents[i+1].has(CueGroup)) {
+			lent = append(lent, i)
 		}
+	}
+	for _, i := range lent {
 		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(found) && sents[i].has(CueMeeting) {
-				sents[i][CueGroup] = append(sents[i][CueGroup], found[j][CueGroup]...)
+			if j >= 0 && j < len(sents) && !slices.Contains(lent, j) {
+				sents[i][CueGroup] = append(sents[i][CueGroup], sents[j][CueGroup]...)
 			}
 		}
 	}
@@ -160,10 +164,16 @@ func combine(found []map[string][]Hit) []Flag {
 		if s.has(CueWhyNo) && !aboutWork {
 			add(ReasonAsk, s.evidence(CueWhyNo)...)
 		}
-		bare := s.has(CueReason) && len(s) == 1 && i > 0 && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work()
-		if bare {
-			add(ReasonAsk, s.evidence(CueReason)...)
-			add(ReasonAsk, sents[i-1].evidence(CueRefusal, CueDeclined)...)
+		// A bare "why?" after a no, or before pushing past one ("なんで？
+		// LINEくらいいいじゃん").
+		if s.has(CueReason) && len(s) == 1 {
+			if i > 0 && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work() {
+				add(ReasonAsk, s.evidence(CueReason)...)
+				add(ReasonAsk, sents[i-1].evidence(CueRefusal, CueDeclined)...)
+			} else if i+1 < len(sents) && sents[i+1].has(CueAgain, CueDeclined) && sents[i+1].personal() {
+				add(ReasonAsk, s.evidence(CueReason)...)
+				add(ReasonAsk, sents[i+1].evidence(CueAgain, CueDeclined)...)
+			}
 		}
 		if s.has(CueReason) && (s.has(CueRefusal, CueDeclined) || s.personal()) && !aboutWork {
 			add(ReasonAsk, s.evidence(append([]string{CueReason, CueRefusal, CueDeclined}, personalCues...)...)...)
