@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -235,6 +236,25 @@ func TestDeployKubernetes(t *testing.T) {
 		}
 	}
 
+	// Teams' public port: a container port of its own, never the one of
+	// the probes and /metrics; the Services keep the two apart, and an
+	// Ingress reaches the public one only.
+	_, public, ok := strings.Cut(env["TRUSTBOT_PUBLIC_ADDR"], ":")
+	switch {
+	case !ok || public == "":
+		t.Errorf("container %s: TRUSTBOT_PUBLIC_ADDR = %q, want a value such as :3978", c.Name, env["TRUSTBOT_PUBLIC_ADDR"])
+	case public == listen:
+		t.Errorf("container %s: TRUSTBOT_PUBLIC_ADDR and TRUSTBOT_HTTP_ADDR share port %s: the public port must never serve /metrics", c.Name, public)
+	case !slices.ContainsFunc(c.Ports, func(p struct {
+		Name          string `yaml:"name"`
+		ContainerPort int    `yaml:"containerPort"`
+	}) bool {
+		return strconv.Itoa(p.ContainerPort) == public
+	}):
+		t.Errorf("container %s declares no port %s (TRUSTBOT_PUBLIC_ADDR)", c.Name, public)
+	}
+	checkServices(t, docs, portOf, listen, public)
+
 	// The database is on the claimed volume.
 	db := env["TRUSTBOT_DB"]
 	if !filepath.IsAbs(db) {
@@ -297,13 +317,17 @@ func TestDeployKubernetes(t *testing.T) {
 	if err := kust.node.Decode(&k); err != nil {
 		t.Fatal(err)
 	}
+	// Examples (the Secret, the Ingress) are adapted and applied by hand.
 	for _, d := range docs {
 		listed := slices.Contains(k.Resources, d.File)
+		example := strings.HasSuffix(d.File, ".example.yaml")
 		switch {
 		case d.File == kust.File:
-		case d.Kind == "Secret" && listed:
-			t.Errorf("%s lists %s: secrets must not be applied from the repository", kust.File, d.File)
-		case d.Kind != "Secret" && !listed:
+		case d.Kind == "Secret" && (listed || !example):
+			t.Errorf("%s: secrets must not be applied from the repository (keep the Secret in an example file that %s does not list)", d.File, kust.File)
+		case example && listed:
+			t.Errorf("%s lists %s: an example is adapted and applied by hand", kust.File, d.File)
+		case !example && !listed:
 			t.Errorf("%s does not list %s", kust.File, d.File)
 		}
 	}
@@ -311,6 +335,124 @@ func TestDeployKubernetes(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(deployDir, "k8s", r)); err != nil {
 			t.Errorf("%s: %v", kust.File, err)
 		}
+	}
+}
+
+// checkServices: each Service reaches either the internal port (probes,
+// /metrics) or the public one (Teams), never both; one reaches the public
+// port; and every Ingress routes only to a Service on the public port.
+// portOf resolves a container port's name or number.
+func checkServices(t *testing.T, docs []k8sDoc, portOf func(any) string, internal, public string) {
+	t.Helper()
+	type service struct {
+		Spec struct {
+			Ports []struct {
+				Name       string `yaml:"name"`
+				Port       int    `yaml:"port"`
+				TargetPort any    `yaml:"targetPort"`
+			} `yaml:"ports"`
+		} `yaml:"spec"`
+	}
+	// reaches maps a Service's name and its port (name or number) to the
+	// container port it forwards to.
+	reaches := map[string]map[string]string{}
+	publicServices := 0
+	for _, d := range docs {
+		if d.Kind != "Service" {
+			continue
+		}
+		var svc service
+		if err := d.node.Decode(&svc); err != nil {
+			t.Fatalf("%s: %v", d.File, err)
+		}
+		ports := map[string]string{}
+		targets := map[string]bool{}
+		for _, p := range svc.Spec.Ports {
+			target := p.TargetPort
+			if target == nil {
+				target = p.Port
+			}
+			cp := portOf(target)
+			if cp == "" {
+				t.Errorf("%s: Service %s port %d forwards to %v, which the container does not declare", d.File, d.Metadata.Name, p.Port, target)
+			}
+			targets[cp] = true
+			ports[strconv.Itoa(p.Port)] = cp
+			if p.Name != "" {
+				ports[p.Name] = cp
+			}
+		}
+		reaches[d.Metadata.Name] = ports
+		if targets[public] {
+			publicServices++
+			if targets[internal] {
+				t.Errorf("%s: Service %s reaches both the public port %s and %s, which serves /metrics: give each its own Service", d.File, d.Metadata.Name, public, internal)
+			}
+		}
+	}
+	if publicServices == 0 {
+		t.Errorf("no Service reaches the public port %s", public)
+	}
+
+	type backend struct {
+		Service *struct {
+			Name string `yaml:"name"`
+			Port struct {
+				Name   string `yaml:"name"`
+				Number int    `yaml:"number"`
+			} `yaml:"port"`
+		} `yaml:"service"`
+	}
+	ingresses := 0
+	for _, d := range docs {
+		if d.Kind != "Ingress" {
+			continue
+		}
+		ingresses++
+		var ing struct {
+			Spec struct {
+				DefaultBackend *backend `yaml:"defaultBackend"`
+				Rules          []struct {
+					HTTP struct {
+						Paths []struct {
+							Path    string  `yaml:"path"`
+							Backend backend `yaml:"backend"`
+						} `yaml:"paths"`
+					} `yaml:"http"`
+				} `yaml:"rules"`
+			} `yaml:"spec"`
+		}
+		if err := d.node.Decode(&ing); err != nil {
+			t.Fatalf("%s: %v", d.File, err)
+		}
+		var backends []backend
+		if ing.Spec.DefaultBackend != nil {
+			backends = append(backends, *ing.Spec.DefaultBackend)
+		}
+		for _, r := range ing.Spec.Rules {
+			for _, p := range r.HTTP.Paths {
+				backends = append(backends, p.Backend)
+			}
+		}
+		if len(backends) == 0 {
+			t.Errorf("%s: Ingress %s routes nowhere", d.File, d.Metadata.Name)
+		}
+		for _, b := range backends {
+			if b.Service == nil {
+				t.Errorf("%s: Ingress %s has a backend that is not a Service", d.File, d.Metadata.Name)
+				continue
+			}
+			port := b.Service.Port.Name
+			if port == "" {
+				port = strconv.Itoa(b.Service.Port.Number)
+			}
+			if got := reaches[b.Service.Name][port]; got != public {
+				t.Errorf("%s: Ingress %s routes to Service %s port %s, which reaches %q: only the public port %s may be exposed", d.File, d.Metadata.Name, b.Service.Name, port, got, public)
+			}
+		}
+	}
+	if ingresses == 0 {
+		t.Error("no example Ingress in deploy/k8s for Teams' public port")
 	}
 }
 
@@ -436,8 +578,36 @@ func unitSettings(t *testing.T, name string) map[string]string {
 	return settings
 }
 
+// unitEnvironment returns the variables a unit's Environment= lines set.
+func unitEnvironment(t *testing.T, name string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Environment="); ok {
+			for _, kv := range strings.Fields(v) {
+				k, val, _ := strings.Cut(kv, "=")
+				env[k] = val
+			}
+		}
+	}
+	return env
+}
+
 func TestDeploySystemd(t *testing.T) {
 	name := filepath.Join(deployDir, "systemd", "trustbot.service")
+	// The public address is set by the unit and is a real listen address
+	// (host:port) that trustbot accepts.
+	env := unitEnvironment(t, name)
+	if _, _, err := net.SplitHostPort(env["TRUSTBOT_PUBLIC_ADDR"]); err != nil {
+		t.Errorf("%s: Environment=TRUSTBOT_PUBLIC_ADDR=%q: want host:port such as 127.0.0.1:3978", name, env["TRUSTBOT_PUBLIC_ADDR"])
+	}
+	if _, err := LoadConfig(func(k string) string { return env[k] }); err != nil {
+		t.Errorf("%s: its Environment= lines make trustbot refuse to start: %v", name, err)
+	}
 	s := unitSettings(t, name)
 	for k, want := range map[string]string{
 		"NoNewPrivileges":         "yes",
@@ -463,13 +633,20 @@ func TestDeployDockerfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The instructions of the final stage: after the last FROM.
+	// The instructions of the final stage: after the last FROM, each with
+	// its continuation lines joined.
 	var final [][2]string
+	pending := ""
 	for line := range strings.Lines(string(b)) {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if cont, ok := strings.CutSuffix(line, "\\"); ok {
+			pending += cont + " "
+			continue
+		}
+		line, pending = pending+line, ""
 		instr, arg, _ := strings.Cut(line, " ")
 		instr = strings.ToUpper(instr)
 		if instr == "FROM" {
@@ -481,10 +658,39 @@ func TestDeployDockerfile(t *testing.T) {
 		t.Fatalf("%s: the final stage must be FROM scratch", name)
 	}
 	user := ""
+	env := map[string]string{}
+	var exposed []string
 	for _, in := range final {
-		if in[0] == "USER" {
+		switch in[0] {
+		case "USER":
 			user = in[1]
+		case "ENV":
+			for _, kv := range strings.Fields(in[1]) {
+				k, v, _ := strings.Cut(kv, "=")
+				env[k] = v
+			}
+		case "EXPOSE":
+			for _, p := range strings.Fields(in[1]) {
+				exposed = append(exposed, strings.TrimSuffix(p, "/tcp"))
+			}
 		}
+	}
+	// The internal port and Teams' public port: both set, both exposed,
+	// never the same.
+	var ports []string
+	for _, v := range []string{"TRUSTBOT_HTTP_ADDR", "TRUSTBOT_PUBLIC_ADDR"} {
+		_, port, ok := strings.Cut(env[v], ":")
+		if !ok || port == "" {
+			t.Errorf("%s: final stage ENV %s=%q, want an address such as :3978", name, v, env[v])
+			continue
+		}
+		if !slices.Contains(exposed, port) {
+			t.Errorf("%s: %s's port %s is not in EXPOSE %v", name, v, port, exposed)
+		}
+		ports = append(ports, port)
+	}
+	if len(ports) == 2 && ports[0] == ports[1] {
+		t.Errorf("%s: TRUSTBOT_HTTP_ADDR and TRUSTBOT_PUBLIC_ADDR share port %s: the public port must never serve /metrics", name, ports[0])
 	}
 	// scratch has no /etc/passwd: the user must be numeric, and not root.
 	uid, gid, hasGroup := strings.Cut(user, ":")
@@ -540,6 +746,49 @@ func TestDeployStopGrace(t *testing.T) {
 	// socket's workers are done (up to 10 s): leave room beyond both.
 	if min := int((shutdownTime + 10*time.Second + 5*time.Second) / time.Second); want < min {
 		t.Errorf("a stop grace period of %d s is shorter than the %d s serve may need", want, min)
+	}
+}
+
+// publicPort finds the public port each deployment file and doc gives
+// TRUSTBOT_PUBLIC_ADDR, by where it was found.
+var publicPort = []struct {
+	file string
+	re   *regexp.Regexp
+}{
+	{"deploy/Dockerfile", regexp.MustCompile(`TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
+	{"deploy/Dockerfile", regexp.MustCompile(`add -p (?:[0-9.]+:)?(\d+):\d+`)},
+	{"deploy/systemd/trustbot.service", regexp.MustCompile(`(?m)^Environment=TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
+	{"deploy/trustbot.env.example", regexp.MustCompile(`TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
+	{"deploy/k8s/deployment.yaml", regexp.MustCompile(`name: TRUSTBOT_PUBLIC_ADDR\s+value: "[^":]*:(\d+)"`)},
+	{"deploy/k8s/deployment.yaml", regexp.MustCompile(`- name: public\s+containerPort: (\d+)`)},
+	{"deploy/k8s/service-public.yaml", regexp.MustCompile(`port: (\d+)`)},
+	{"docs/operations.md", regexp.MustCompile(`TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
+	{"README.md", regexp.MustCompile(`TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
+}
+
+// TestDeployPublicPort: the image, the unit, the example environment, the
+// Kubernetes files and the docs give Teams the same public port, and it is
+// not the internal one.
+func TestDeployPublicPort(t *testing.T) {
+	want := ""
+	for _, g := range publicPort {
+		b, err := os.ReadFile(filepath.Join("../..", g.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := g.re.FindAllSubmatch(b, -1)
+		if len(ms) == 0 {
+			t.Errorf("%s: no public port matching %s", g.file, g.re)
+		}
+		for _, m := range ms {
+			port := string(m[1])
+			if want == "" {
+				want = port
+			}
+			if port != want {
+				t.Errorf("%s: %q gives the public port %s, elsewhere %s", g.file, m[0], port, want)
+			}
+		}
 	}
 }
 
