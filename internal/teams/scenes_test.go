@@ -307,7 +307,20 @@ func scenes(t testing.TB, loc string) ([]scene, *session) {
 		}
 	}
 
-	add("export", s.cmd("export"))
+	export := s.cmd("export")
+	add("export", export)
+	if export.File != nil {
+		// The card with the download link the adapter sends to the
+		// personal chat (a button that opens a URL).
+		lang := trustbot.Lang(loc[:2])
+		add("export_link", trustbot.Reply{Text: export.Text, Blocks: []trustbot.Block{
+			{Kind: trustbot.Header, Text: export.File.Title},
+			{Kind: trustbot.Section, Text: export.Text},
+			{Kind: trustbot.Section, Text: library(t).T(lang, "export.link")},
+			{Kind: trustbot.Actions, Controls: []trustbot.Control{{Kind: trustbot.Button, ID: "download", Label: library(t).T(lang, "button.download"),
+				URL: "https://trustbot.example/files/0123456789abcdef", Style: trustbot.Primary}}},
+		}})
+	}
 	add("forget", s.cmd("forget"))
 	add("forget_canceled", s.press(coach.ActForgetCancel, ""))
 	add("lang", s.cmd("lang en"))
