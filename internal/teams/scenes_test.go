@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,26 +36,17 @@ type member struct{}
 
 func (member) IsMember(context.Context, string, string) (bool, error) { return true, nil }
 
-var library = sync1(func() (*playbook.Library, error) { return playbook.Load(playbooks.FS) })
+// library is the real content, loaded once: loading it (the tone
+// patterns above all) is the slowest part of a coach's start.
+var loadLibrary = sync.OnceValues(func() (*playbook.Library, error) { return playbook.Load(playbooks.FS) })
 
-// sync1 runs f once and keeps its result.
-func sync1[T any](f func() (T, error)) func(testing.TB) T {
-	var (
-		done bool
-		v    T
-		err  error
-	)
-	return func(tb testing.TB) T {
-		tb.Helper()
-		if !done {
-			v, err = f()
-			done = true
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return v
+func library(tb testing.TB) *playbook.Library {
+	tb.Helper()
+	lib, err := loadLibrary()
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return lib
 }
 
 // session drives a real coach on a fresh SQLite file at a fixed instant.
