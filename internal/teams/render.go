@@ -41,6 +41,11 @@ const (
 	// fallbackText), in characters. Not documented; a notification shows
 	// a line or two, so this is generous.
 	MaxSummary = 1000
+	// MaxLine bounds one line of text, in characters: a longer one is
+	// shown as several, so that no single element comes near
+	// MaxMessageBytes and every reply can be split between messages.
+	// Chosen; the coach's texts keep far below it.
+	MaxLine = 2000
 	// FewChoices: a menu with at most this many options is shown as one
 	// button per option, easier on a phone than a drop-down.
 	FewChoices = 3
@@ -360,8 +365,17 @@ func paragraph(s string, k kind, o Options) ([]Element, []Mention) {
 		mentions []Mention
 		gap      bool
 	)
+	var lines []string
 	for line := range strings.SplitSeq(strings.TrimSpace(s), "\n") {
 		line = strings.TrimRight(line, " \t\r")
+		for !hasMention(line) && utf8.RuneCountInString(line) > MaxLine {
+			r := []rune(line)
+			lines = append(lines, string(r[:MaxLine]))
+			line = string(r[MaxLine:])
+		}
+		lines = append(lines, line)
+	}
+	for _, line := range lines {
 		if strings.TrimSpace(line) == "" {
 			gap = len(out) > 0
 			continue

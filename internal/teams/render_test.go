@@ -287,3 +287,25 @@ func TestUTF16Bytes(t *testing.T) {
 		}
 	}
 }
+
+// TestLongLine: one line far longer than a message holds is split too.
+func TestLongLine(t *testing.T) {
+	line := strings.Repeat("あ", 30_000)
+	ps := Render(trustbot.Reply{Text: "t", Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: line}}}, Options{})
+	if len(ps) < 3 {
+		t.Fatalf("%d messages for 30,000 characters", len(ps))
+	}
+	var got strings.Builder
+	for _, p := range ps {
+		checkPayload(t, p)
+		for _, e := range p.Card().Body {
+			got.WriteString(e.Inlines[0].Text)
+		}
+	}
+	if got.String() != line {
+		t.Errorf("%d of %d characters shown", utf8.RuneCountInString(got.String()), 30_000)
+	}
+	if r := Replacement(trustbot.Reply{Text: "t", Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: line}}}, Options{}); size(r) > MaxMessageBytes {
+		t.Errorf("update in place of %d bytes", size(r))
+	}
+}
