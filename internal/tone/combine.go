@@ -135,6 +135,7 @@ func combine(found []map[string][]Hit) []Flag {
 			}
 		}
 	}
+	anyWork := slices.ContainsFunc(sents, sentence.work)
 	softened := false
 	for _, s := range sents {
 		if s.has(CueSoften) {
@@ -190,7 +191,7 @@ func combine(found []map[string][]Hit) []Flag {
 			}
 		}
 		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored)
-		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || nearPersonal && asks && !s.has(CueSoften)) {
+		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || (nearPersonal || !anyWork && !softened) && asks && !s.has(CueSoften)) {
 			add(Demand, s.evidence(append([]string{CueDemand, CueReply}, personalCues...)...)...)
 		}
 
@@ -198,7 +199,9 @@ func combine(found []map[string][]Hit) []Flag {
 		// same sentence or right next to the personal ask; not next to
 		// work talk.
 		if s.has(CueRush) && !s.work() && (s.personal() || !nearWork(sents, i)) {
-			near := s.personal() || s.has(CueReply)
+			// In a draft that asks and says nothing of work, urgency
+			// anywhere is about the ask.
+			near := s.personal() || s.has(CueReply) || asks && !anyWork && !softened
 			for _, j := range []int{i - 1, i + 1} {
 				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply)) {
 					near = true
