@@ -420,9 +420,14 @@ var (
 	codeSpan = regexp.MustCompile("`([^`\n]+)`")
 )
 
-// isWord: a code span opening a line is the coach's only when it holds
-// no letters or digits (a trend, "`▇▄·`"); a user's "`code`" stays text.
-func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+// isTrend: a code span opening a line is the coach's only when it holds
+// a trend, symbols outside ASCII ("`▇▄·`"); a user's "`code`" or "` `"
+// stays text.
+func isTrend(s string) bool {
+	return strings.TrimSpace(s) != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return r != ' ' && (r < 0x80 || unicode.IsLetter(r) || unicode.IsDigit(r))
+	})
+}
 
 // runs splits a line into TextRuns: the coach's emphasis bold and
 // monospace, the rest as it is.
@@ -455,7 +460,7 @@ func runs(line string, k kind) []Element {
 			out = append(out, textRun(s[last:], ck))
 		}
 	}
-	if m := codeSpan.FindStringIndex(line); m != nil && m[0] == 0 && !strings.ContainsFunc(line[:m[1]], isWord) {
+	if m := codeSpan.FindStringIndex(line); m != nil && m[0] == 0 && isTrend(line[1:m[1]-1]) {
 		code(line[:m[1]], false)
 		line = line[m[1]:]
 	}
