@@ -118,7 +118,7 @@ func (b *bot) wireTeams(met trustbot.Metrics) (*teams.Bot, error) {
 	b.links = &teams.Links{Gone: b.lib.T(trustbot.Japanese, "export.link_gone") + "\n" + b.lib.T(trustbot.English, "export.link_gone")}
 	tc.Links = b.links
 	tc.T = func(ctx context.Context, k trustbot.UserKey, key string, args ...string) string {
-		return b.lib.T(b.coach.Language(ctx, k), key, args...)
+		return b.coach.T(ctx, k, key, args...)
 	}
 	return teams.New(tc)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -88,7 +89,7 @@ func TestCoolingJourney(t *testing.T) {
 					if !contains(m, step.Title.In(tc.lang)) {
 						t.Errorf("day %d: step title missing: %s", step.Day, m.Blocks)
 					}
-					if step.Day < 21 && (contains(m, content.Endings["with-signs"].Title.In(tc.lang)) || contains(m, reapproach.Phrasings[0].Polite.In(tc.lang))) {
+					if step.Day < 21 && (contains(m, content.Endings["with-signs"].Title.In(tc.lang)) || contains(m, playbook.FillChat(reapproach.Phrasings[0].Polite.In(tc.lang), "Slack"))) {
 						t.Errorf("day %d: asking again suggested before week 3", step.Day)
 					}
 					if step.AskSigns && tc.signs && step.Day == 21 {
@@ -109,10 +110,10 @@ func TestCoolingJourney(t *testing.T) {
 			if withSigns != tc.signs {
 				t.Fatalf("ending with signs = %v, want %v: %s", withSigns, tc.signs, end.Blocks)
 			}
-			if !tc.signs && (contains(end, reapproach.Phrasings[0].Polite.In(tc.lang)) || !contains(end, content.Endings["without-signs"].Title.In(tc.lang))) {
+			if !tc.signs && (contains(end, playbook.FillChat(reapproach.Phrasings[0].Polite.In(tc.lang), "Slack")) || !contains(end, content.Endings["without-signs"].Title.In(tc.lang))) {
 				t.Fatalf("without signs, the ending must not suggest asking again: %s", end.Blocks)
 			}
-			if tc.signs && !contains(end, reapproach.Phrasings[0].Polite.In(tc.lang)) {
+			if tc.signs && !contains(end, playbook.FillChat(reapproach.Phrasings[0].Polite.In(tc.lang), "Slack")) {
 				t.Fatalf("with signs, the ending shows soft phrasings: %s", end.Blocks)
 			}
 			if j.Label != "" && !contains(end, j.Label) {
@@ -241,7 +242,7 @@ func TestRepairJourney(t *testing.T) {
 	bot := MustRunBot(t, nil)
 	_, r := bot.Slash(t, jaUser, "修復 Dさん")
 	apology, _ := lib.Situation("apology-repair")
-	if !strings.Contains(r.raw, jsonText(apology.Phrasings[0].Polite.In(trustbot.Japanese))) {
+	if !strings.Contains(r.raw, jsonText(playbook.FillChat(apology.Phrasings[0].Polite.In(trustbot.Japanese), "Slack"))) {
 		t.Fatalf("repair start lacks apology phrasings: %s", r.raw)
 	}
 	asked := 0

@@ -299,11 +299,11 @@ func TestSlackEndToEnd(t *testing.T) {
 
 			_, r = bot.Slash(t, tc.user, "phrase ask-contact-softly")
 			sit, _ := lib.Situation("ask-contact-softly")
-			if !strings.Contains(r.raw, jsonText(sit.Phrasings[0].Polite.In(tc.lang))) {
+			if !strings.Contains(r.raw, jsonText(playbook.FillChat(sit.Phrasings[0].Polite.In(tc.lang), "Slack"))) {
 				t.Fatalf("phrase reply: %s", r.raw)
 			}
 			casual := bot.Press(t, tc.user, r, "phrase.style", "")
-			if !strings.Contains(casual.raw, jsonText(sit.Phrasings[0].Casual.In(tc.lang))) {
+			if !strings.Contains(casual.raw, jsonText(playbook.FillChat(sit.Phrasings[0].Casual.In(tc.lang), "Slack"))) {
 				t.Fatalf("casual switch: %s", casual.raw)
 			}
 
@@ -596,7 +596,7 @@ func TestConsole(t *testing.T) {
 		}
 	}
 	sit, _ := lib.Situation("thanks")
-	if !strings.Contains(out, sit.Phrasings[0].Polite.In(trustbot.Japanese)) {
+	if !strings.Contains(out, playbook.FillChat(sit.Phrasings[0].Polite.In(trustbot.Japanese), "Slack")) {
 		t.Error("phrasings not shown")
 	}
 	// The tip button and "ヒント 冷却期間" each showed a tip (which one is

@@ -227,7 +227,7 @@ func (t *turn) setSchedule(s trustbot.Schedule) (trustbot.Reply, error) {
 	note := t.tr("checkin.saved")
 	if d, ok := offWorkday(s, set.Prefs.Workdays); ok {
 		note += "\n" + t.tr("checkin.not_workday", "day", t.tr("day."+strconv.Itoa(int(d))),
-			"command", "/trust workdays "+workdaysArg(set.Prefs.Workdays|1<<d))
+			"command", t.commandText("workdays "+workdaysArg(set.Prefs.Workdays|1<<d)))
 	}
 	r, err := t.checkinStatus(note)
 	r.RefreshHome = true

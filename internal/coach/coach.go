@@ -95,12 +95,38 @@ type turn struct {
 // counterpart for the others under key + "." + platform, used on that
 // platform.
 func (t *turn) tr(key string, args ...string) string {
-	if p := t.req.Platform(); p != trustbot.Slack {
-		if pk := key + "." + string(p); t.Library.HasKey(pk) {
+	return t.text(t.req.Platform(), t.lang, key, args...)
+}
+
+// text returns the catalog's text for key in lang, in its form for
+// platform p when it has one.
+func (c *Coach) text(p trustbot.Platform, lang trustbot.Lang, key string, args ...string) string {
+	if p != trustbot.Slack {
+		if pk := key + "." + string(p); c.Library.HasKey(pk) {
 			key = pk
 		}
 	}
-	return t.Library.T(t.lang, key, args...)
+	return c.Library.T(lang, key, args...)
+}
+
+// T returns the catalog's text for key as the user k reads it: in their
+// language, in the form for their platform. Adapters use it for the few
+// texts they write themselves.
+func (c *Coach) T(ctx context.Context, k trustbot.UserKey, key string, args ...string) string {
+	return c.text(k.Platform(), c.Language(ctx, k), key, args...)
+}
+
+// phrasing returns a ready-to-send phrasing in the turn's language, with
+// the workplace chat the user is on named where it says {chat}.
+func (t *turn) phrasing(x playbook.Text) string {
+	return playbook.FillChat(x.In(t.lang), t.tr("chat.name"))
+}
+
+// commandText writes a command the way the user types it on their
+// platform: "/trust tip" where it is a slash command, "tip" where commands
+// are messages to the bot.
+func (t *turn) commandText(command string) string {
+	return t.tr("command.form", "command", command)
 }
 
 // actions are the IDs of every control the coach puts in a reply.

@@ -256,7 +256,7 @@ func TestPhrase(t *testing.T) {
 	for _, s := range lib.Situations {
 		polite := command(c, "言い方 "+s.ID)
 		for _, p := range s.Phrasings {
-			if !strings.Contains(all(polite), p.Polite.In(trustbot.English)) {
+			if !strings.Contains(all(polite), playbook.FillChat(p.Polite.In(trustbot.English), "Slack")) {
 				t.Errorf("%s: polite text missing", p.ID)
 			}
 		}
@@ -273,6 +273,7 @@ func TestPhrase(t *testing.T) {
 			if p.HasCasual() {
 				want = p.Casual.In(trustbot.English)
 			}
+			want = playbook.FillChat(want, "Slack")
 			if !strings.Contains(all(casual), want) {
 				t.Errorf("%s: casual view lacks %q", p.ID, want)
 			}
@@ -413,7 +414,7 @@ func TestNoWayToAskAfterANo(t *testing.T) {
 		for _, p := range sit.Phrasings {
 			for _, txt := range []playbook.Text{p.Polite, p.Casual} {
 				for _, s := range txt {
-					asking[s] = true
+					asking[playbook.FillChat(s, "Slack")] = true
 				}
 			}
 		}
@@ -459,8 +460,11 @@ func TestPhrasingsPassToneCheck(t *testing.T) {
 		for _, p := range s.Phrasings {
 			for _, text := range []playbook.Text{p.Polite, p.Casual} {
 				for lang, draft := range text {
-					if res := lib.Tone.Check(draft); res.Pressured() {
-						t.Errorf("%s (%s): the tone check flags our own phrasing %v: %q", p.ID, lang, res.IDs(), draft)
+					for _, chat := range []string{"Slack", "Teams"} {
+						draft := playbook.FillChat(draft, chat)
+						if res := lib.Tone.Check(draft); res.Pressured() {
+							t.Errorf("%s (%s): the tone check flags our own phrasing %v: %q", p.ID, lang, res.IDs(), draft)
+						}
 					}
 				}
 			}

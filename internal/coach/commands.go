@@ -175,7 +175,7 @@ func (t *turn) help(unknown string) trustbot.Reply {
 	if unknown != "" {
 		text := t.tr("help.unknown", "word", clip(unknown, 40))
 		if s := Suggest(unknown); s != "" {
-			text += "\n" + t.tr("help.did_you_mean", "command", "/trust "+s)
+			text += "\n" + t.tr("help.did_you_mean", "command", t.commandText(s))
 		}
 		r.Text = text
 		r.Add(trustbot.Block{Kind: trustbot.Section, Text: text})
@@ -320,10 +320,10 @@ func (t *turn) phrase(query, style string, fromAction bool) (trustbot.Reply, err
 	)
 	casual := style == "casual"
 	for _, p := range sit.Phrasings {
-		text, note := p.Polite.In(t.lang), p.Note.In(t.lang)
+		text, note := t.phrasing(p.Polite), p.Note.In(t.lang)
 		if casual {
 			if p.HasCasual() {
-				text = p.Casual.In(t.lang)
+				text = t.phrasing(p.Casual)
 			} else {
 				note = t.tr("phrase.polite_only", "note", note)
 			}
@@ -453,7 +453,7 @@ func (t *turn) offer(r *trustbot.Reply, situations []string, intro string) []tru
 			r.Add(trustbot.Block{Kind: trustbot.Section, Text: intro})
 		}
 		if len(buttons) < 2 {
-			r.Add(trustbot.Block{Kind: trustbot.Quote, Title: sit.Title.In(t.lang), Text: sit.Phrasings[0].Polite.In(t.lang)})
+			r.Add(trustbot.Block{Kind: trustbot.Quote, Title: sit.Title.In(t.lang), Text: t.phrasing(sit.Phrasings[0].Polite)})
 		}
 		if len(buttons) < 5 {
 			buttons = append(buttons, trustbot.Control{Kind: trustbot.Button, ID: ActPhrase, Value: sit.ID,

@@ -298,7 +298,7 @@ func (t *turn) repairCommand(c Command) (trustbot.Reply, error) {
 	if sit, ok := t.Library.Situation("apology-repair"); ok {
 		r.Add(trustbot.Block{Kind: trustbot.Section, Text: t.tr("journey.apology_intro")})
 		for _, p := range sit.Phrasings[:min(2, len(sit.Phrasings))] {
-			r.Add(trustbot.Block{Kind: trustbot.Quote, Title: p.Note.In(t.lang), Text: p.Polite.In(t.lang)})
+			r.Add(trustbot.Block{Kind: trustbot.Quote, Title: p.Note.In(t.lang), Text: t.phrasing(p.Polite)})
 		}
 	}
 	r.Add(
@@ -616,7 +616,7 @@ func (t *turn) ending(j trustbot.Journey) []trustbot.Block {
 		out := []trustbot.Block{msg(content.Endings["with-signs"])}
 		for _, sit := range []string{"re-approach", "work-reason-contact"} {
 			if s, ok := t.Library.Situation(sit); ok && len(s.Phrasings) > 0 {
-				out = append(out, trustbot.Block{Kind: trustbot.Quote, Title: s.Title.In(t.lang), Text: s.Phrasings[0].Polite.In(t.lang)})
+				out = append(out, trustbot.Block{Kind: trustbot.Quote, Title: s.Title.In(t.lang), Text: t.phrasing(s.Phrasings[0].Polite)})
 			}
 		}
 		return append(out, trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{

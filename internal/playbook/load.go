@@ -388,6 +388,8 @@ func (ld *loader) loadPhrasings(l *Library) {
 			ld.text(d, p.Note, true, MaxNote, "phrasings", i, "note")
 			ld.text(d, p.Polite, true, MaxPhrasing, "phrasings", i, "polite")
 			ld.text(d, p.Casual, false, MaxPhrasing, "phrasings", i, "casual")
+			ld.chatOnly(d, p.Polite, "phrasings", i, "polite")
+			ld.chatOnly(d, p.Casual, "phrasings", i, "casual")
 			p.Situation = &s
 			l.phrasings[p.ID] = p
 		}
@@ -395,6 +397,27 @@ func (ld *loader) loadPhrasings(l *Library) {
 		l.Situations = append(l.Situations, &s)
 	}
 	slices.SortStableFunc(l.Situations, func(a, b *Situation) int { return a.Order - b.Order })
+}
+
+// ChatPlaceholder, in a phrasing, is the workplace chat the user is on
+// ("Slack", "Teams"): the one placeholder a phrasing may hold.
+const ChatPlaceholder = "{chat}"
+
+// FillChat names the workplace chat where a phrasing says ChatPlaceholder.
+func FillChat(phrasing, chat string) string {
+	return strings.ReplaceAll(phrasing, ChatPlaceholder, chat)
+}
+
+// chatOnly reports a placeholder in a phrasing other than ChatPlaceholder:
+// nothing else would be filled in.
+func (ld *loader) chatOnly(d doc, t Text, p ...any) {
+	for _, lang := range trustbot.Langs {
+		for _, m := range placeholder.FindAllString(t[string(lang)], -1) {
+			if m != ChatPlaceholder {
+				ld.addf(d, d.line(append(p, string(lang))...), "%s.%s: unknown placeholder %s (a phrasing may hold only %s)", p[len(p)-1], lang, m, ChatPlaceholder)
+			}
+		}
+	}
 }
 
 // nameOwner is the topic or situation a folded name belongs to, and where
@@ -722,6 +745,9 @@ func (ld *loader) loadUI(l *Library) {
 	if ja == nil || en == nil {
 		return
 	}
+	for _, lang := range trustbot.Langs {
+		ld.platformForms(docs[lang], l.ui[lang])
+	}
 	for _, pair := range []struct {
 		lang        trustbot.Lang
 		have, other map[string]UIString
@@ -736,6 +762,35 @@ func (ld *loader) loadUI(l *Library) {
 			a, b := placeholders(pair.have[k]), placeholders(o)
 			if pair.lang == trustbot.Japanese && !slices.Equal(a, b) {
 				ld.addf(d, d.line(k), "%s: placeholders %v differ from the English %v", k, a, b)
+			}
+		}
+	}
+}
+
+// otherPlatforms are the platforms a text may have a form of its own for;
+// Slack's is the text itself.
+var otherPlatforms = []trustbot.Platform{trustbot.Teams}
+
+// platformForms checks the texts written for one platform (key +
+// ".msteams"): each stands for a text of the same key without it, which
+// the platform's users would otherwise read, and uses only the values the
+// bot gives that text.
+func (ld *loader) platformForms(d doc, m map[string]UIString) {
+	for _, k := range sortedKeys(m) {
+		for _, p := range otherPlatforms {
+			base, ok := strings.CutSuffix(k, "."+string(p))
+			if !ok {
+				continue
+			}
+			b, found := m[base]
+			if !found {
+				ld.addf(d, d.line(k), "%s is the %s form of %s, which does not exist", k, p, base)
+				continue
+			}
+			for _, ph := range placeholders(m[k]) {
+				if !slices.Contains(placeholders(b), ph) {
+					ld.addf(d, d.line(k), "%s: placeholder %s is not one of %s's %v", k, ph, base, placeholders(b))
+				}
 			}
 		}
 	}
