@@ -81,7 +81,7 @@ func (b *bot) wire(listen bool) error {
 		b.slack.SetHandler(b.coach)
 	}
 	if b.teams != nil {
-		b.teams.SetHandler(b.coach, coach.FormActions())
+		b.teams.SetHandler(forgetLinks{b.coach, b.links}, coach.FormActions())
 	}
 	return nil
 }
@@ -206,4 +206,19 @@ func (c channels) IsMember(ctx context.Context, team, channel string) (bool, err
 		return false, trustbot.Errorf(trustbot.ENOTFOUND, "Slack is not served")
 	}
 	return c.slack.IsMember(ctx, team, channel)
+}
+
+// forgetLinks drops a user's waiting export links when they are
+// forgotten: nothing of theirs may be downloaded after that.
+type forgetLinks struct {
+	trustbot.Handler
+	links *teams.Links
+}
+
+func (f forgetLinks) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply {
+	r := f.Handler.Handle(ctx, req)
+	if req.Kind == trustbot.Action && req.ActionID == coach.ActForgetConfirm {
+		f.links.Forget(req.UserKey)
+	}
+	return r
 }

@@ -741,11 +741,22 @@ func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
 		return !strings.Contains(out, team.ChannelID)
 	})
 
-	// Forget, confirmed by its button.
+	// Forget, confirmed by its button; an export link not yet used stops
+	// working too.
+	m, _ := b.Say(t, satoJA, "エクスポート")
+	link := "http://" + strings.TrimPrefix(urlOf(t, m), "https://")
 	m, base := b.Say(t, satoJA, "削除")
 	done := b.Press(t, satoJA, base, m, coach.ActForgetConfirm, "")
 	if cardText(done) == "" {
 		t.Fatal("no answer to the confirmation")
+	}
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGone {
+		t.Fatalf("an export link works after forget: %d", resp.StatusCode)
 	}
 	out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
 	if strings.Contains(out, satoJA.ID) {
