@@ -2,9 +2,13 @@ package coach_test
 
 import (
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -442,5 +446,42 @@ func TestPhrasingsNameTheUsersChat(t *testing.T) {
 	}
 	if got, want := c.T(ctx, user, "error.invalid"), lib.T(trustbot.Japanese, "error.invalid"); got != want {
 		t.Errorf("Slack adapter text %q, want %q", got, want)
+	}
+}
+
+// TestNoSlackWordsInGo: the coach writes no Slack-only word into a text
+// itself; such words live in the catalog, which has a Teams form of each.
+func TestNoSlackWordsInGo(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(node ast.Node) bool {
+			lit, ok := node.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			n++
+			s, _ := strconv.Unquote(lit.Value)
+			for _, word := range slackWords {
+				if strings.Contains(s, word) {
+					t.Errorf("%s: %q says %q: put the text in the catalog, with a .msteams form", fset.Position(lit.Pos()), s, word)
+				}
+			}
+			return true
+		})
+	}
+	if n < 100 {
+		t.Fatalf("found only %d strings: the scan is broken", n)
 	}
 }
