@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-crash lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
+.PHONY: help build run test test-crash test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,12 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
 	go test -run '^$$' -fuzz '^FuzzUserTextShownAsTyped$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
 	go test -run '^$$' -fuzz '^FuzzActivity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
+
+test-playground: ## Teams' development mode driven by the Microsoft 365 Agents Playground, a test tool installed here only (needs Node.js and npm)
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm; } || \
+		{ echo "make test-playground needs Node.js and npm"; exit 1; }
+	cd tools/playground && npm ci --no-audit --no-fund
+	TRUSTBOT_PLAYGROUND=1 go test -count=1 -run '^TestPlayground$$' -v ./cmd/trustbot
 
 lint: ## gofmt check, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
