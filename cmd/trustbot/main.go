@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	// Time zone data inside the binary: a bare container has none.
 	_ "time/tzdata"
@@ -301,8 +302,16 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqlite.DB, e
 	if err := store.Damaged(); err != nil {
 		log.Error("the database is damaged: not ready until it is restored from a backup", "path", cfg.DB, "err", err)
 	}
+	if f := storeOpened.Load(); f != nil {
+		(*f)(store)
+	}
 	return store, nil
 }
+
+// storeOpened, when set, is shown every store a command opens, before the
+// command uses it: the storage fault tests reach the running program's
+// store through it. Unset outside tests.
+var storeOpened atomic.Pointer[func(*sqlite.DB)]
 
 func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}

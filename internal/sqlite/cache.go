@@ -155,6 +155,7 @@ func newCaches() *caches {
 // once when a group is full, until Close.
 func (db *DB) flusher() {
 	defer close(db.c.stopped)
+	failing := false
 	t := time.NewTicker(tipFlushEvery)
 	defer t.Stop()
 	for {
@@ -165,9 +166,29 @@ func (db *DB) flusher() {
 		case <-db.c.kick:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), BusyTimeout+time.Second)
-		_ = db.flushTips(ctx)
+		err := db.flushTips(ctx)
 		cancel()
+		failing = db.flushed(err, failing)
 	}
+}
+
+// flushed logs the first flush of a run that fails and the first that
+// goes through after it; it returns whether the flush failed. Nothing is
+// lost meanwhile: the records wait in memory for the next flush. (The
+// logger is read only then: a flush that fails had records to write, put
+// there after the logger was set.)
+func (db *DB) flushed(err error, failing bool) bool {
+	switch {
+	case err != nil && !failing:
+		if db.Logger != nil {
+			db.Logger.Warn("\"tip shown\" records not written yet: they wait in memory and are tried again", "err", err)
+		}
+	case err == nil && failing:
+		if db.Logger != nil {
+			db.Logger.Info("\"tip shown\" records written again")
+		}
+	}
+	return err != nil
 }
 
 // flushTips writes the waiting "tip shown" records in one transaction and

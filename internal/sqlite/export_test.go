@@ -39,12 +39,6 @@ func (db *DB) Plan(ctx context.Context, query string, args ...any) ([]string, er
 	return out, rows.Err()
 }
 
-// WritePragma runs a pragma on the writer's connection, to play a fault.
-func (db *DB) WritePragma(ctx context.Context, pragma string) error {
-	_, err := db.write.ExecContext(ctx, `PRAGMA `+pragma)
-	return err
-}
-
 // SetHealthTimes shortens how long a storage fault holds and how often
 // readiness probes, for the test's life.
 func SetHealthTimes(tb interface{ Cleanup(func()) }, hold, every time.Duration) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +32,11 @@ func TestReadyOnAReadOnlyDatabase(t *testing.T) {
 	}
 	if err := db.Ready(ctx); err == nil || !strings.Contains(err.Error(), "readonly") {
 		t.Fatalf("ready on a read-only database: %v", err)
+	}
+	// A write gets "busy, nothing saved, try again", not an internal error.
+	err := db.SaveSettings(ctx, trustbot.Settings{UserKey: alice, Lang: "en", Prefs: trustbot.DefaultPrefs()})
+	if code := trustbot.ErrorCode(err); code != trustbot.EUNAVAILABLE {
+		t.Fatalf("a write on a read-only database: %v (code %q), want %s", err, code, trustbot.EUNAVAILABLE)
 	}
 	// It stays not ready for a while after the fault, not only while probing.
 	db.WritePragma(ctx, "query_only(0)")
@@ -111,5 +118,76 @@ func CorruptTable(t *testing.T, path, table string) {
 	defer f.Close()
 	if _, err := f.WriteAt([]byte(strings.Repeat("\xfe\x00\x17", int(size)/3)), (root-1)*size); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// lockedBuffer is a log the store's goroutines and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitFor waits until cond holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+	}
+}
+
+// TestTipsShownWaitThroughAStorageFault: while the disk refuses writes,
+// the "tip shown" records wait in memory (still read back), and the first
+// failed flush is logged, once. When writes go through again, the records
+// are written, and that is logged too: nothing is lost.
+func TestTipsShownWaitThroughAStorageFault(t *testing.T) {
+	sqlite.SetHealthTimes(t, time.Hour, 0)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	logs := &lockedBuffer{}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	if err := db.WritePragma(ctx, "query_only(1)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := db.RecordTipShown(ctx, alice, fmt.Sprintf("tip-%d", i), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "a log of the failed flush", func() bool { return strings.Contains(logs.String(), "not written yet") })
+	if tips, err := db.RecentTips(ctx, alice, 10); err != nil || len(tips) != 3 {
+		t.Fatalf("tips shown during the fault: %v %v, want the 3 waiting", tips, err)
+	}
+	db.WritePragma(ctx, "query_only(0)")
+	waitFor(t, "a log of the flush going through", func() bool { return strings.Contains(logs.String(), "written again") })
+	if n := strings.Count(logs.String(), "not written yet"); n != 1 {
+		t.Errorf("the failing flushes were logged %d times, want once", n)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM tips_shown WHERE user = ?`, alice.User).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d tips shown in the file after the fault (%v), want 3", n, err)
 	}
 }

@@ -45,9 +45,14 @@ type DB struct {
 	// keyring without a current key stores it as it is.
 	Keys *secret.Keyring
 	// Logger and Metrics hear of rows skipped because they cannot be
-	// read; both optional.
+	// read, and of "tip shown" records that wait for the disk; both
+	// optional.
 	Logger  *slog.Logger
 	Metrics trustbot.Metrics
+	// FaultHold is how long a write that failed for want of storage keeps
+	// Ready failing, and ProbeEvery how often Ready writes a probe; Open
+	// sets them (a minute, five seconds).
+	FaultHold, ProbeEvery time.Duration
 
 	write *sql.DB // one connection, BEGIN IMMEDIATE: writers queue, never BUSY
 	read  *sql.DB // readers, in parallel with the writer thanks to WAL
@@ -95,7 +100,7 @@ func Open(ctx context.Context, p string) (*DB, error) {
 	if err := private(p); err != nil {
 		return nil, err
 	}
-	db := &DB{Path: p, Now: time.Now}
+	db := &DB{Path: p, Now: time.Now, FaultHold: faultHold, ProbeEvery: probeEvery}
 	var err error
 	if db.write, err = sql.Open("sqlite", dsn(p, true)); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -204,9 +209,8 @@ func (db *DB) Damaged() error { return db.damaged }
 // none). The database works without it; it is tried again at the next open.
 func (db *DB) Upkeep() error { return db.upkeep }
 
-// faultHold is how long a write that failed for want of storage keeps the
-// database not ready, and probeEvery how often readiness writes a probe.
-// Variables for tests.
+// faultHold and probeEvery are the defaults of DB.FaultHold and
+// DB.ProbeEvery. Variables for tests.
 var (
 	faultHold  = time.Minute
 	probeEvery = 5 * time.Second
@@ -224,10 +228,10 @@ func (db *DB) Ready(ctx context.Context) error {
 	db.health.Lock()
 	fault, faultAt, probeAt := db.health.fault, db.health.faultAt, db.health.probeAt
 	db.health.Unlock()
-	if fault != nil && now.Sub(faultAt) < faultHold {
+	if fault != nil && now.Sub(faultAt) < db.FaultHold {
 		return fmt.Errorf("a write failed %s ago: %w", now.Sub(faultAt).Round(time.Second), fault)
 	}
-	if now.Sub(probeAt) < probeEvery && probeAt.After(faultAt) {
+	if now.Sub(probeAt) < db.ProbeEvery && probeAt.After(faultAt) {
 		return nil
 	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -383,6 +387,14 @@ func (db *DB) apply(ctx context.Context, m Migration) error {
 	return tx.Commit()
 }
 
+// WritePragma runs a pragma on the writer's connection. query_only(1)
+// makes SQLite refuse every write as it does on a read-only file: the
+// fault tests play a disk that turns read-only with it.
+func (db *DB) WritePragma(ctx context.Context, pragma string) error {
+	_, err := db.write.ExecContext(ctx, `PRAGMA `+pragma)
+	return err
+}
+
 // Version returns the newest applied migration.
 func (db *DB) Version(ctx context.Context) (int, error) {
 	var v sql.NullInt64
@@ -407,6 +419,11 @@ func formatError(err error) error {
 		case sqlite3.SQLITE_FULL:
 			// Nothing was written; once there is room, trying again works.
 			return &trustbot.Error{Code: trustbot.EUNAVAILABLE, Message: "disk full: " + se.Error()}
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR:
+			// The disk refused the write (remounted read-only, failing):
+			// the transaction was rolled back, and trying again works
+			// once the disk does. /readyz says not ready meanwhile.
+			return &trustbot.Error{Code: trustbot.EUNAVAILABLE, Message: "storage refused the write: " + se.Error()}
 		}
 	}
 	return err
