@@ -399,9 +399,17 @@ func (t *turn) triedBlocks() ([]trustbot.Block, error) {
 func (c *Coach) Unreachable(ctx context.Context, d trustbot.Delivery, reason string, now time.Time) {
 	switch d.Kind {
 	case KindCheckin:
-		if s, err := c.Store.Schedule(ctx, d.UserKey); err == nil && s.Active {
+		s, err := c.Store.Schedule(ctx, d.UserKey)
+		if trustbot.ErrorCode(err) == trustbot.ENOTFOUND || err == nil && !s.Active {
+			return
+		}
+		if err == nil {
 			s.Active, s.Stopped = false, reason
-			c.Store.SaveSchedule(ctx, s)
+			err = c.Store.SaveSchedule(ctx, s)
+		}
+		if err != nil {
+			c.Logger.Error("could not stop the check-ins of a user who cannot be reached; they are tried again",
+				"team", d.Team, "user", d.User, "reason", reason, "err", err)
 		}
 	case KindWeekly:
 		s, err := c.Store.Subscription(ctx, d.Team, d.User)
@@ -413,8 +421,11 @@ func (c *Coach) Unreachable(ctx context.Context, d trustbot.Delivery, reason str
 			c.Logger.Error("could not pause a subscription", "team", s.Team, "channel", s.Channel, "err", err)
 			return
 		}
-		c.Store.InsertDelivery(ctx, trustbot.Delivery{UserKey: trustbot.UserKey{Team: s.Team, User: s.Subscriber},
-			Kind: KindNotice, Occurrence: "weekly-paused:" + s.Channel + ":" + trustbot.DateOf(now).String(), DueAt: now})
+		if _, err := c.Store.InsertDelivery(ctx, trustbot.Delivery{UserKey: trustbot.UserKey{Team: s.Team, User: s.Subscriber},
+			Kind: KindNotice, Occurrence: "weekly-paused:" + s.Channel + ":" + trustbot.DateOf(now).String(), DueAt: now}); err != nil {
+			c.Logger.Error("a channel's posts stopped, but the notice to its subscriber could not be queued",
+				"team", s.Team, "channel", s.Channel, "subscriber", s.Subscriber, "err", err)
+		}
 	}
 }
 
