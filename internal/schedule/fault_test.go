@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -465,4 +466,31 @@ func TestNoPassWhileClocksDisagree(t *testing.T) {
 		t.Fatalf("%d clock skews counted, want 1", n)
 	}
 	r.waitLog(t, "agree again")
+}
+
+// TestLeftSendingIsFoundAfterTheClockWasSetRight: the host's clock ran two
+// hours fast when a send was attempted (so the attempt is recorded two
+// hours late) and was set right before the restart. The search starts from
+// now, not from that recorded time, and finds the message Slack took.
+func TestLeftSendingIsFoundAfterTheClockWasSetRight(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1000)
+	us := users("USETRIGHT", 2)
+	at := now()
+	r.seed(t, us, at, "UTC")
+	r.fake.LoseAnswers(postMessage, 1)
+	r.disp.Clock = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if rep := pass(t, r, at, false); rep.Sent != 1 || rep.Uncertain != 1 {
+		t.Fatalf("first pass: %+v, want 1 sent and 1 uncertain", rep)
+	}
+	// The restart, with the clock right: a new dispatcher, as a new process.
+	d := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, Logger: r.disp.Logger, Clocks: r.disp.Clocks}
+	rep, err := d.Pass(context.Background(), at, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Reconciled != 1 || rep.Requeued != 0 || rep.Sent != 0 {
+		t.Fatalf("start-up pass: %+v, want the message found (1 reconciled, nothing sent)", rep)
+	}
+	r.checkOneDMEach(t, us)
 }

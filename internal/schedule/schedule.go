@@ -213,8 +213,9 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (r Rep
 	}()
 	before := now.Add(-d.StaleAfter)
 	if stale {
-		// Every attempt so far, whichever instant this pass runs as of.
-		before = later(now, d.Clock()).Add(time.Second)
+		// Every attempt so far, whichever instant this pass runs as of,
+		// even one recorded by a clock that ran fast and was set back.
+		before = endOfTime
 	}
 	if err := d.reconcile(ctx, before, now, stale, &r); err != nil {
 		return r, err
@@ -403,12 +404,8 @@ func (d *Dispatcher) clockApart(ctx context.Context) bool {
 	return apart
 }
 
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
+// endOfTime is after every instant an attempt can be recorded at.
+var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // sentByOther reports whether an attempt belongs to another process that
 // still runs on this host.
