@@ -13,11 +13,11 @@ import (
 // c.Key.
 func (db *DB) SaveConversation(ctx context.Context, c trustbot.Conversation) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (team, user, conversation, service_url, bot, channel, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (team, user, conversation, service_url, bot, channel, name, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (team, user) DO UPDATE SET conversation = excluded.conversation, service_url = excluded.service_url,
-				bot = excluded.bot, channel = excluded.channel, updated_at = excluded.updated_at`,
-			c.Key.Team, c.Key.User, c.ID, c.ServiceURL, c.BotID, c.Channel, c.UpdatedAt.UnixMilli())
+				bot = excluded.bot, channel = excluded.channel, name = excluded.name, updated_at = excluded.updated_at`,
+			c.Key.Team, c.Key.User, c.ID, c.ServiceURL, c.BotID, c.Channel, c.Name, c.UpdatedAt.UnixMilli())
 		return err
 	})
 }
@@ -26,8 +26,8 @@ func (db *DB) SaveConversation(ctx context.Context, c trustbot.Conversation) err
 func (db *DB) Conversation(ctx context.Context, k trustbot.UserKey) (trustbot.Conversation, error) {
 	c := trustbot.Conversation{Key: k}
 	var updated int64
-	err := db.read.QueryRowContext(ctx, `SELECT conversation, service_url, bot, channel, updated_at FROM conversations
-		WHERE team = ? AND user = ?`, k.Team, k.User).Scan(&c.ID, &c.ServiceURL, &c.BotID, &c.Channel, &updated)
+	err := db.read.QueryRowContext(ctx, `SELECT conversation, service_url, bot, channel, name, updated_at FROM conversations
+		WHERE team = ? AND user = ?`, k.Team, k.User).Scan(&c.ID, &c.ServiceURL, &c.BotID, &c.Channel, &c.Name, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, trustbot.Errorf(trustbot.ENOTFOUND, "no conversation for %s", k)
 	}

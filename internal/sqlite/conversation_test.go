@@ -21,8 +21,8 @@ func TestConversations(t *testing.T) {
 		t.Fatalf("no reference yet: %v", err)
 	}
 	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	c := trustbot.Conversation{Key: user, ID: "a:1personal", ServiceURL: "https://smba.trafficmanager.net/jp/", BotID: "28:app", UpdatedAt: at}
-	ch := trustbot.Conversation{Key: channel, ID: channel.User, ServiceURL: "https://smba.trafficmanager.net/jp/", BotID: "28:app", Channel: true, UpdatedAt: at}
+	c := trustbot.Conversation{Key: user, ID: "a:1personal", ServiceURL: "https://smba.trafficmanager.net/jp/", BotID: "28:app", Name: "佐藤 花子", UpdatedAt: at}
+	ch := trustbot.Conversation{Key: channel, ID: channel.User, ServiceURL: "https://smba.trafficmanager.net/jp/", BotID: "28:app", Channel: true, Name: "General", UpdatedAt: at}
 	for _, x := range []trustbot.Conversation{c, ch} {
 		if err := db.SaveConversation(ctx, x); err != nil {
 			t.Fatal(err)

@@ -331,12 +331,12 @@ func (b *Bot) remember(ctx context.Context, a *Activity, in inbound) {
 	if a.Recipient != nil {
 		bot = a.Recipient.ID
 	}
-	c := trustbot.Conversation{Key: in.key(), ID: a.Conversation.ID, ServiceURL: a.ServiceURL, BotID: bot, UpdatedAt: now}
+	c := trustbot.Conversation{Key: in.key(), ID: a.Conversation.ID, ServiceURL: a.ServiceURL, BotID: bot, Name: accountName(a.From), UpdatedAt: now}
 	if in.channel != "" {
-		c.ID, c.Channel = in.channel, true
+		c.ID, c.Channel, c.Name = in.channel, true, a.ChannelData.Channel.Name
 	}
 	old, err := b.cfg.Conversations.Conversation(ctx, c.Key)
-	if err == nil && old.ID == c.ID && old.ServiceURL == c.ServiceURL && old.BotID == c.BotID && now.Sub(old.UpdatedAt) < time.Hour {
+	if err == nil && old.ID == c.ID && old.ServiceURL == c.ServiceURL && old.BotID == c.BotID && old.Name == c.Name && now.Sub(old.UpdatedAt) < time.Hour {
 		return // unchanged and fresh: no write on every message
 	}
 	if err := b.cfg.Conversations.SaveConversation(ctx, c); err != nil {
@@ -403,7 +403,7 @@ func (b *Bot) busy(a *Activity, req trustbot.Request) {
 func (b *Bot) invoke(w http.ResponseWriter, ctx context.Context, a *Activity, in inbound) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), InvokeTime)
 	defer cancel()
-	o := b.options(in.base)
+	o := b.options(ctx, in.base.Team, trustbot.Reply{}, a.From)
 	required := b.cfg.T(ctx, in.base.UserKey, "teams.required")
 	var resp TaskResponse
 	switch a.Name {

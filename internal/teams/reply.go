@@ -9,8 +9,41 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// options are the rendering options for a request.
-func (b *Bot) options(trustbot.Request) Options { return Options{Forms: b.forms} }
+// options are the rendering options of a reply in a workspace: the
+// controls that open forms, and the names its mentions read as: the asker's
+// from the activity (from), the others' as their references last gave
+// them.
+func (b *Bot) options(ctx context.Context, team string, r trustbot.Reply, from *ChannelAccount) Options {
+	o := Options{Forms: b.forms}
+	add := func(id, name string) {
+		if name == "" {
+			return
+		}
+		if o.Names == nil {
+			o.Names = map[string]string{}
+		}
+		o.Names[id] = name
+	}
+	if from != nil {
+		add(from.ID, from.Name)
+	}
+	look := func(s string) {
+		trustbot.Mentions(s, func(_ string, mention bool, _ byte, id string) {
+			if _, ok := o.Names[id]; !mention || ok {
+				return
+			}
+			if c, err := b.cfg.Conversations.Conversation(ctx, trustbot.UserKey{Team: team, User: id}); err == nil {
+				add(id, c.Name)
+			}
+		})
+	}
+	look(r.Text)
+	for _, blk := range r.Blocks {
+		look(blk.Title)
+		look(blk.Text)
+	}
+	return o
+}
 
 // reply sends the coach's reply to an activity where it belongs: into the
 // conversation it came from when it is public or the conversation is the
@@ -21,7 +54,7 @@ func (b *Bot) reply(ctx context.Context, a *Activity, req trustbot.Request, r tr
 	if r.Text == "" && len(r.Blocks) == 0 && r.Modal == nil && r.File == nil {
 		return nil // nothing to say (an uninstall)
 	}
-	o := b.options(req)
+	o := b.options(ctx, req.Team, r, a.From)
 	here := a.Reference()
 	switch {
 	case r.File != nil:
@@ -59,7 +92,7 @@ func (b *Bot) post(ctx context.Context, a *Activity, req trustbot.Request, ps []
 	if public || req.Direct {
 		return b.sendAll(ctx, a.Reference(), ps)
 	}
-	ref, err := b.personal(ctx, req.UserKey, a.ServiceURL)
+	ref, err := b.personal(ctx, req.UserKey, a.ServiceURL, accountName(a.From))
 	if err != nil {
 		return err
 	}
@@ -67,7 +100,7 @@ func (b *Bot) post(ctx context.Context, a *Activity, req trustbot.Request, ps []
 		return err
 	}
 	note := b.cfg.T(ctx, req.UserKey, "teams.replied_in_chat")
-	return b.sendAll(ctx, a.Reference(), Render(trustbot.Reply{Text: note, Blocks: []trustbot.Block{{Kind: trustbot.Context, Text: note}}}, b.options(req)))
+	return b.sendAll(ctx, a.Reference(), Render(trustbot.Reply{Text: note, Blocks: []trustbot.Block{{Kind: trustbot.Context, Text: note}}}, Options{Forms: b.forms}))
 }
 
 func (b *Bot) sendAll(ctx context.Context, ref ConversationReference, ps []Payload) error {
@@ -81,7 +114,7 @@ func (b *Bot) sendAll(ctx context.Context, ref ConversationReference, ps []Paylo
 
 // personal returns the user's personal chat with the bot: the one stored,
 // or a new one opened through the connector (and stored).
-func (b *Bot) personal(ctx context.Context, k trustbot.UserKey, serviceURL string) (ConversationReference, error) {
+func (b *Bot) personal(ctx context.Context, k trustbot.UserKey, serviceURL, name string) (ConversationReference, error) {
 	tenant, _ := trustbot.Tenant(k.Team)
 	c, err := b.cfg.Conversations.Conversation(ctx, k)
 	if err == nil && c.ID != "" {
@@ -98,7 +131,7 @@ func (b *Bot) personal(ctx context.Context, k trustbot.UserKey, serviceURL strin
 	if err != nil {
 		return ConversationReference{}, err
 	}
-	c = trustbot.Conversation{Key: k, ID: res.ID, ServiceURL: serviceURL, BotID: "28:" + b.cfg.AppID, UpdatedAt: b.cfg.Now()}
+	c = trustbot.Conversation{Key: k, ID: res.ID, ServiceURL: serviceURL, BotID: "28:" + b.cfg.AppID, Name: name, UpdatedAt: b.cfg.Now()}
 	if res.ServiceURL != "" {
 		c.ServiceURL = res.ServiceURL
 	}
@@ -113,7 +146,7 @@ func (b *Bot) personal(ctx context.Context, k trustbot.UserKey, serviceURL strin
 // soon, in their personal chat only; where they asked, a note of where it
 // went (or, if it could not be sent, the reply's words for that).
 func (b *Bot) sendFile(ctx context.Context, a *Activity, req trustbot.Request, r trustbot.Reply) error {
-	o := b.options(req)
+	o := Options{Forms: b.forms}
 	fail := func(err error) error {
 		if r.File.Failed != "" {
 			b.sendAll(ctx, a.Reference(), Render(trustbot.Reply{Text: r.File.Failed, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: r.File.Failed}}}, o))
@@ -123,7 +156,7 @@ func (b *Bot) sendFile(ctx context.Context, a *Activity, req trustbot.Request, r
 	if b.cfg.Links == nil {
 		return fail(errors.New("no link store for files"))
 	}
-	ref, err := b.personal(ctx, req.UserKey, a.ServiceURL)
+	ref, err := b.personal(ctx, req.UserKey, a.ServiceURL, accountName(a.From))
 	if err != nil {
 		return fail(err)
 	}
@@ -169,11 +202,11 @@ func (b *Bot) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Reply,
 	if c.Channel {
 		tenant, _ := trustbot.Tenant(to.Team)
 		ref = ConversationReference{ServiceURL: c.ServiceURL, Conversation: ConversationAccount{ID: c.ID, TenantID: tenant, ConversationType: ConversationChannel}, Bot: ChannelAccount{ID: c.BotID}}
-	} else if ref, err = b.personal(ctx, to, c.ServiceURL); err != nil {
+	} else if ref, err = b.personal(ctx, to, c.ServiceURL, c.Name); err != nil {
 		return trustbot.Posted{}, err
 	}
 	var first trustbot.Posted
-	for i, p := range Render(r, b.options(trustbot.Request{UserKey: to})) {
+	for i, p := range Render(r, b.options(ctx, to.Team, r, nil)) {
 		res, err := b.cfg.Connector.SendToConversation(ctx, ref, p.Activity())
 		if err != nil {
 			if i > 0 {
@@ -196,4 +229,11 @@ func (b *Bot) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Reply,
 // again: never lost, at most once twice.
 func (b *Bot) FindDM(context.Context, trustbot.UserKey, string, time.Time) (trustbot.Posted, bool, error) {
 	return trustbot.Posted{}, false, nil
+}
+
+func accountName(a *ChannelAccount) string {
+	if a == nil {
+		return ""
+	}
+	return a.Name
 }

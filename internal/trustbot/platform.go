@@ -53,7 +53,10 @@ type Conversation struct {
 	// BotID is the bot's own ID in the conversation ("28:…").
 	BotID string
 	// Channel is true for a team channel, false for a personal chat.
-	Channel   bool
+	Channel bool
+	// Name is the user's (or channel's) display name, as the platform
+	// last gave it: how a mention of them reads.
+	Name      string
 	UpdatedAt time.Time
 }
 
