@@ -718,6 +718,13 @@ func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
 	}
 	post := posts[len(posts)-1]
 	mustContain(t, post, lib.T(ja, "weekly.post_title"))
+	// The status names whoever set it up by their Teams name, not an ID.
+	personal0 := len(b.botMessages(conv))
+	b.send(t, b.BF.InChannel(satoJA, team, "今週のヒント 状態"), team.ChannelID, 1)
+	b.eventually(t, "the weekly status in the personal chat", func() bool { return len(b.botMessages(conv)) > personal0 })
+	if text := cardText(b.botMessages(conv)[personal0]); strings.Contains(text, satoJA.ID) || !strings.Contains(text, "<at>"+satoJA.Name+"</at>") {
+		t.Fatalf("the status does not name its subscriber by name:\n%s", text)
+	}
 
 	// "Try this", pressed in the channel: the answer is the presser's
 	// alone, in their personal chat.
