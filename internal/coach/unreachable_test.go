@@ -88,3 +88,32 @@ func TestUnreachableWritesAreChecked(t *testing.T) {
 		t.Fatalf("a notice that could not be queued is not logged:\n%s", logs)
 	}
 }
+
+// A channel whose subscriber has asked to be forgotten: its posts pause,
+// and no notice is queued for nobody.
+func TestUnreachableChannelOfAForgottenSubscriber(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := coach.New(MustLibrary(t), db, &zoneDir{tz: "Asia/Tokyo", locale: "en-US"}, trustbot.English, nil)
+	c.Now = func() time.Time { return now }
+	sub := trustbot.Subscription{Team: user.Team, Channel: "C0GONE", Weekday: time.Monday, Minute: 540, Lang: "en", TZ: "UTC",
+		Active: true, Subscriber: user.User, NextDueAt: now}
+	if err := db.SaveSubscription(ctx, sub, user.User, "on"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Forget(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	c.Unreachable(ctx, trustbot.Delivery{UserKey: trustbot.UserKey{Team: user.Team, User: "C0GONE"}, Kind: coach.KindWeekly}, "channel_not_found", now)
+	if s, err := db.Subscription(ctx, user.Team, "C0GONE"); err != nil || s.Active {
+		t.Fatalf("the channel's posts did not pause: %+v %v", s, err)
+	}
+	if ds, err := db.Deliverable(ctx, now.Add(time.Hour), 10); err != nil || len(ds) != 0 {
+		t.Fatalf("a notice was queued for nobody: %+v %v", ds, err)
+	}
+}

@@ -421,6 +421,9 @@ func (c *Coach) Unreachable(ctx context.Context, d trustbot.Delivery, reason str
 			c.Logger.Error("could not pause a subscription", "team", s.Team, "channel", s.Channel, "err", err)
 			return
 		}
+		if s.Subscriber == "" {
+			return // the subscriber asked to be forgotten: nobody to tell
+		}
 		if _, err := c.Store.InsertDelivery(ctx, trustbot.Delivery{UserKey: trustbot.UserKey{Team: s.Team, User: s.Subscriber},
 			Kind: KindNotice, Occurrence: "weekly-paused:" + s.Channel + ":" + trustbot.DateOf(now).String(), DueAt: now}); err != nil {
 			c.Logger.Error("a channel's posts stopped, but the notice to its subscriber could not be queued",
