@@ -109,6 +109,15 @@ func TestPlayground(t *testing.T) {
 		t.Fatalf("a press the Playground sent as a message got no dialog button: %s", cardText(again))
 	}
 
+	// In a channel, trustbot answers when @mentioned: the answer goes to
+	// the personal chat, and the post's thread only hears where it went.
+	before := pg.shownCount()
+	post := pg.mention(t, "weekly on")
+	note := pg.awaitIn(t, post, "the note in the channel", func(ms []fakebf.Message) bool { return len(ms) > 0 })[0]
+	mustContain(t, note, lib.T(ja, "teams.replied_in_chat"))
+	m = pg.await(t, "the answer in the personal chat", func(ms []fakebf.Message) bool { return len(ms) > before })[before]
+	mustContain(t, m, "月曜")
+
 	// However often the installation was told of, it was greeted once.
 	n := 0
 	for _, m := range pg.await(t, "everything shown", func([]fakebf.Message) bool { return true }) {
@@ -227,14 +236,17 @@ type playground struct {
 	log    fmt.Stringer
 	botLog fmt.Stringer
 	cfg    struct {
-		Bot          struct{ ID string } `json:"bot"`
-		CurrentUser  struct{ ID string } `json:"currentUser"`
-		PersonalChat struct{ ID string } `json:"personalChat"`
+		Bot          struct{ ID, Name string } `json:"bot"`
+		CurrentUser  struct{ ID string }       `json:"currentUser"`
+		PersonalChat struct{ ID string }       `json:"personalChat"`
+		Teams        []struct {
+			Channels []struct{ ID string } `json:"channels"`
+		} `json:"teams"`
 	}
 
 	mu      sync.Mutex
-	shown   []fakebf.Message // the bot's messages in the personal chat, as shown
-	changed chan struct{}    // closed and replaced when shown changes
+	shown   map[string][]fakebf.Message // the bot's messages, by conversation, as shown
+	changed chan struct{}               // closed and replaced when shown changes
 	readErr error
 }
 
@@ -300,7 +312,7 @@ func launchPlayground(t *testing.T, node, preload, cli, dir, endpoint string) (*
 		"M365_AGENTS_PLAYGROUND_LOGFILE=" + logFile,
 	}
 	out := &syncBuffer{}
-	pg := &playground{base: base, log: playgroundLog{out, logFile}, changed: make(chan struct{})}
+	pg := &playground{base: base, log: playgroundLog{out, logFile}, shown: map[string][]fakebf.Message{}, changed: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +358,7 @@ func launchPlayground(t *testing.T, node, preload, cli, dir, endpoint string) (*
 		}
 		return json.Unmarshal(v.Config, &pg.cfg) == nil && pg.cfg.PersonalChat.ID != ""
 	})
-	if pg.cfg.Bot.ID == "" || pg.cfg.CurrentUser.ID == "" {
+	if pg.cfg.Bot.ID == "" || pg.cfg.CurrentUser.ID == "" || len(pg.cfg.Teams) == 0 || len(pg.cfg.Teams[0].Channels) == 0 {
 		t.Fatalf("the Playground's configuration names no bot or user: %+v", pg.cfg)
 	}
 	pg.subscribe(t)
@@ -381,7 +393,7 @@ type streamEvent struct {
 }
 
 // subscribe reads the conversation stream the Playground's page reads,
-// keeping the bot's messages in the personal chat as they are shown.
+// keeping the bot's messages in each conversation as they are shown.
 func (pg *playground) subscribe(t *testing.T) {
 	t.Helper()
 	ws := "ws" + strings.TrimPrefix(pg.base, "http") + "/_ws_conversation/v1/conversations/stream"
@@ -407,7 +419,7 @@ func (pg *playground) subscribe(t *testing.T) {
 				return
 			}
 			var e streamEvent
-			if json.Unmarshal(data, &e) != nil || e.Conversation != pg.cfg.PersonalChat.ID || e.Message.From.ID != pg.cfg.Bot.ID {
+			if json.Unmarshal(data, &e) != nil || e.Message.From.ID != pg.cfg.Bot.ID {
 				continue
 			}
 			m := fakebf.Message{ID: e.Message.MessageID, From: e.Message.From.ID, Text: e.Message.Text}
@@ -415,17 +427,19 @@ func (pg *playground) subscribe(t *testing.T) {
 				m.Attachments = append(m.Attachments, fakebf.Attachment{ContentType: a.ContentType, Content: a.Content})
 			}
 			pg.mu.Lock()
+			shown := pg.shown[e.Conversation]
 			switch e.Action {
 			case "createMessage":
-				pg.shown = append(pg.shown, m)
+				shown = append(shown, m)
 			case "updateMessage":
-				for i := range pg.shown {
-					if pg.shown[i].ID == m.ID {
-						m.Updates = pg.shown[i].Updates + 1
-						pg.shown[i] = m
+				for i := range shown {
+					if shown[i].ID == m.ID {
+						m.Updates = shown[i].Updates + 1
+						shown[i] = m
 					}
 				}
 			}
+			pg.shown[e.Conversation] = shown
 			close(pg.changed)
 			pg.changed = make(chan struct{})
 			pg.mu.Unlock()
@@ -437,10 +451,17 @@ func (pg *playground) subscribe(t *testing.T) {
 // returns it.
 func (pg *playground) await(t *testing.T, what string, cond func([]fakebf.Message) bool) []fakebf.Message {
 	t.Helper()
+	return pg.awaitIn(t, pg.cfg.PersonalChat.ID, what, cond)
+}
+
+// awaitIn waits until what a conversation shows satisfies cond, and
+// returns it.
+func (pg *playground) awaitIn(t *testing.T, conv, what string, cond func([]fakebf.Message) bool) []fakebf.Message {
+	t.Helper()
 	deadline := time.After(patience)
 	for {
 		pg.mu.Lock()
-		shown, changed, readErr := slicesClone(pg.shown), pg.changed, pg.readErr
+		shown, changed, readErr := slicesClone(pg.shown[conv]), pg.changed, pg.readErr
 		pg.mu.Unlock()
 		if cond(shown) {
 			return shown
@@ -462,7 +483,7 @@ func slicesClone(ms []fakebf.Message) []fakebf.Message { return append([]fakebf.
 func (pg *playground) shownCount() int {
 	pg.mu.Lock()
 	defer pg.mu.Unlock()
-	return len(pg.shown)
+	return len(pg.shown[pg.cfg.PersonalChat.ID])
 }
 
 // post sends JSON to one of the Playground's endpoints, as its page does.
@@ -504,6 +525,24 @@ func (pg *playground) say(t *testing.T, text string) fakebf.Message {
 	return pg.await(t, "the answer to "+strconv.Quote(text), func(ms []fakebf.Message) bool { return len(ms) > before })[before]
 }
 
+// mention posts text in the team's general channel, @mentioning the bot
+// first as Teams writes it, and returns the conversation of the new post.
+func (pg *playground) mention(t *testing.T, text string) string {
+	t.Helper()
+	at := "<at>" + pg.cfg.Bot.Name + "</at>"
+	answer := pg.post(t, "/_conversation/v1/conversations/"+pg.cfg.Teams[0].Channels[0].ID+"/messages", map[string]any{
+		"type": "text", "text": at + " " + text, "textFormat": "plain", "from": map[string]string{"id": pg.cfg.CurrentUser.ID},
+		"mentions": []map[string]any{{"mentioned": map[string]string{"id": pg.cfg.Bot.ID}, "text": at}},
+	})
+	var v struct {
+		PostConversationID string `json:"postConversationId"`
+	}
+	if err := json.Unmarshal(answer, &v); err != nil || v.PostConversationID == "" {
+		t.Fatalf("a channel post answered %s: %v", answer, err)
+	}
+	return v.PostConversationID
+}
+
 // press presses the button of m whose action is id (the first whose value
 // contains value), the card's inputs at the values given, as the
 // Playground's page sends an Action.Submit, and
@@ -517,7 +556,7 @@ func (pg *playground) press(t *testing.T, m fakebf.Message, id, value string, in
 		}
 	}
 	pg.mu.Lock()
-	before := slicesClone(pg.shown)
+	before := slicesClone(pg.shown[pg.cfg.PersonalChat.ID])
 	pg.mu.Unlock()
 	pg.post(t, "/_conversation/v1/submit", map[string]any{
 		"conversation": map[string]string{"id": pg.cfg.PersonalChat.ID},

@@ -96,7 +96,7 @@ type TokenProvider interface {
 // ConnectorConfig configures a Connector.
 type ConnectorConfig struct {
 	// AppID is the bot's app ID, its identity ("28:" + AppID) in new
-	// conversations. Empty only in the development mode.
+	// conversations.
 	AppID string
 	// Tokens gives the bearer token. Required unless Dev.
 	Tokens TokenProvider
@@ -134,7 +134,7 @@ type Connector struct {
 
 // NewConnector returns a Connector.
 func NewConnector(cfg ConnectorConfig) (*Connector, error) {
-	if cfg.AppID == "" && !cfg.Dev {
+	if cfg.AppID == "" {
 		return nil, errors.New("teams: the connector needs the app ID")
 	}
 	if cfg.Tokens == nil && !cfg.Dev {
