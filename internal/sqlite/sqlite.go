@@ -102,7 +102,7 @@ func Open(ctx context.Context, p string) (*DB, error) {
 	}
 	db := &DB{Path: p, Now: time.Now, FaultHold: faultHold, ProbeEvery: probeEvery}
 	var err error
-	if db.write, err = sql.Open("sqlite", dsn(p, true)); err != nil {
+	if db.write, err = openPool(dsn(p, true)); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -116,7 +116,7 @@ func Open(ctx context.Context, p string) (*DB, error) {
 		db.write.Close()
 		return nil, err
 	}
-	if db.read, err = sql.Open("sqlite", dsn(p, false)); err != nil {
+	if db.read, err = openPool(dsn(p, false)); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
