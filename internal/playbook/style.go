@@ -3,6 +3,8 @@ package playbook
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"strings"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -25,6 +27,7 @@ type Notation struct {
 	Allow []string `yaml:"allow"`
 
 	avoid, allow []*regexp.Regexp
+	lits         []string // per avoid pattern: see requiredLiteral
 	line         int
 }
 
@@ -92,6 +95,10 @@ func (ld *loader) loadStyle() *Style {
 		var errs, more []error
 		n.avoid, errs = compileAll(n.Avoid, "")
 		n.allow, more = compileAll(n.Allow, "")
+		n.lits = n.lits[:0]
+		for _, re := range n.avoid {
+			n.lits = append(n.lits, requiredLiteral(re))
+		}
 		for _, err := range append(errs, more...) {
 			ld.addf(d, d.line("notation", i), "notation %q: %v", n.Use, err)
 		}
@@ -119,18 +126,30 @@ func (ld *loader) loadStyle() *Style {
 }
 
 // checkNotation reports every spelling the notation table asks to avoid,
-// at its file and line.
+// at its file and line. An avoid pattern runs on a text only when the
+// text holds the literal every match of the pattern contains (a match in
+// the masked text holds it too, and masking only turns bytes into NUL).
 func (ld *loader) checkNotation(st *Style) {
+	var run []*regexp.Regexp
 	for _, t := range ld.texts {
 		for _, n := range st.Notation {
 			if n == nil || n.Lang != t.lang {
+				continue
+			}
+			run = run[:0]
+			for i, re := range n.avoid {
+				if n.lits[i] == "" || strings.Contains(t.text, n.lits[i]) {
+					run = append(run, re)
+				}
+			}
+			if len(run) == 0 {
 				continue
 			}
 			s := t.text
 			for _, re := range n.allow {
 				s = re.ReplaceAllStringFunc(s, func(m string) string { return strings.Repeat("\x00", len(m)) })
 			}
-			for _, re := range n.avoid {
+			for _, re := range run {
 				if m := re.FindString(s); m != "" {
 					ld.problems = append(ld.problems, Problem{File: t.file, Line: t.line,
 						Msg: fmt.Sprintf("notation: write %s, not %q (style.yaml:%d)", n.Use, m, n.line)})
@@ -139,6 +158,37 @@ func (ld *loader) checkNotation(st *Style) {
 			}
 		}
 	}
+}
+
+// requiredLiteral is a string every match of re contains, as written (no
+// case folding), or "" when it finds none.
+func requiredLiteral(re *regexp.Regexp) string {
+	tree, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	return literalIn(tree.Simplify())
+}
+
+func literalIn(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 || slices.Contains(re.Rune, 0) {
+			return ""
+		}
+		return string(re.Rune)
+	case syntax.OpCapture, syntax.OpPlus:
+		return literalIn(re.Sub[0])
+	case syntax.OpConcat:
+		best := ""
+		for _, sub := range re.Sub {
+			if l := literalIn(sub); len(l) > len(best) {
+				best = l
+			}
+		}
+		return best
+	}
+	return ""
 }
 
 // checkEndings warns when one ending closes more than the allowed share of
