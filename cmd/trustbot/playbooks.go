@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	iofs "io/fs"
 	"os"
 	"slices"
 
@@ -56,11 +56,14 @@ func playbooksCmd(_ context.Context, e env) error {
 		if err := e.parse(fs); err != nil {
 			return err
 		}
-		fsys, _, err := contentFS(fs.Args())
-		if err != nil {
-			return err
+		lib, err := embedded()
+		if len(fs.Args()) > 0 {
+			var fsys iofs.FS
+			if fsys, _, err = contentFS(fs.Args()); err != nil {
+				return err
+			}
+			lib, err = playbook.Load(fsys)
 		}
-		lib, err := playbook.Load(fsys)
 		if err != nil {
 			return err
 		}
@@ -80,7 +83,7 @@ func playbooksCmd(_ context.Context, e env) error {
 	return usageErr("unknown playbooks subcommand %q: use lint, stats, tone-eval or tone-check", sub)
 }
 
-func contentFS(args []string) (fs.FS, string, error) {
+func contentFS(args []string) (iofs.FS, string, error) {
 	switch len(args) {
 	case 0:
 		return playbooks.FS, "embedded playbooks", nil

@@ -42,15 +42,16 @@ func serve(ctx context.Context, e env) error {
 	}
 	log.Info("starting", "version", versionString(), "config", cfg)
 
-	lib, err := library(cfg.PlaybooksDir)
-	if err != nil {
-		return err
-	}
+	// The lock first: a second trustbot on the file is refused at once.
 	unlock, err := sqlite.Lock(cfg.DB, "serve")
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	lib, err := library(cfg.PlaybooksDir)
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
