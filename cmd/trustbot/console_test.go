@@ -83,6 +83,30 @@ func TestConsoleSession(t *testing.T) {
 	}
 }
 
+// TestConsoleLeavesTypedMarkup: stars, backticks and links a user typed
+// (an unknown word, a journey's label) are shown as typed, while the
+// coach's own formatting is rendered.
+func TestConsoleLeavesTypedMarkup(t *testing.T) {
+	lib := mustLibrary(t)
+	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db"}
+	const label = "*A-san* `x` <https://x.example|y>"
+	code, out, stderr := runCmd(t, env, "*hi*\ndeclined "+label+"\njourneys\n", "console", "--lang", "en")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := lib.T(trustbot.English, "help.unknown", "word", "*hi*"); !strings.Contains(out, want) {
+		t.Errorf("the unknown word is not shown as typed (%q):\n%s", want, out)
+	}
+	if n := strings.Count(out, label); n < 2 {
+		t.Errorf("the label is shown as typed %d times, want the reply and the list:\n%s", n, out)
+	}
+	for _, raw := range []string{"*`", "`*", "`▇", "\x1c", "\x1e"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("the coach's formatting or a mark shown raw (%q):\n%s", raw, out)
+		}
+	}
+}
+
 // TestConsoleClock: "advance" moves the console's clock, and what falls
 // due meanwhile arrives: the check-in, the journey's follow-ups and the
 // channel's tip of the week.

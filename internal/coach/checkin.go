@@ -537,10 +537,10 @@ func (t *turn) checkinMessage(d trustbot.Delivery, a trustbot.Answers) trustbot.
 		r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("checkin.recorded_some", "count", strconv.Itoa(answered), "total", strconv.Itoa(len(ci.Questions)))})
 	}
 	if a.Note != "" {
-		r.Add(trustbot.Block{Kind: trustbot.Section, Title: ci.NoteLabel.In(t.lang), Text: a.Note})
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: ci.NoteLabel.In(t.lang), Text: trustbot.Typed(a.Note)})
 	}
 	if a.Action != "" {
-		r.Add(trustbot.Block{Kind: trustbot.Section, Title: ci.ActionLabel.In(t.lang), Text: a.Action})
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: ci.ActionLabel.In(t.lang), Text: trustbot.Typed(a.Action)})
 	}
 	controls := []trustbot.Control{{Kind: trustbot.Button, ID: ActNote, Label: t.tr("button.note"), Value: d.ID}}
 	if answered < len(ci.Questions) {
@@ -730,7 +730,7 @@ func (t *turn) trendBlocks(rs []trustbot.Reflection) []trustbot.Block {
 		a := rs[i].Answers
 		for _, s := range []string{a.Note, a.Action} {
 			if s != "" {
-				notes = append(notes, date(rs[i])+"  "+s)
+				notes = append(notes, date(rs[i])+"  "+trustbot.Typed(s))
 			}
 		}
 	}

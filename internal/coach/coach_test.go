@@ -71,8 +71,16 @@ func press(c *coach.Coach, id, value string) trustbot.Reply {
 	return c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Action, UserKey: user, ActionID: id, Value: value})
 }
 
-// all returns every text of a reply, for searching.
+// all returns every text of a reply, for searching, with what the user
+// typed unmarked (as a renderer shows it).
 func all(r trustbot.Reply) string {
+	var shown strings.Builder
+	trustbot.TypedPieces(marked(r), func(text string, _ bool) { shown.WriteString(text) })
+	return shown.String()
+}
+
+// marked returns every text of a reply as the coach wrote it.
+func marked(r trustbot.Reply) string {
 	var b strings.Builder
 	b.WriteString(r.Text + "\n")
 	for _, blk := range r.Blocks {

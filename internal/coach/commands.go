@@ -173,7 +173,7 @@ func (t *turn) cadenceButton(value string) (trustbot.Reply, error) {
 func (t *turn) help(unknown string) trustbot.Reply {
 	r := trustbot.Reply{Text: t.tr("help.text")}
 	if unknown != "" {
-		text := t.tr("help.unknown", "word", clip(unknown, 40))
+		text := t.tr("help.unknown", "word", trustbot.Typed(clip(unknown, 40)))
 		if s := Suggest(unknown); s != "" {
 			text += "\n" + t.tr("help.did_you_mean", "command", t.commandText(s))
 		}
@@ -205,9 +205,9 @@ func (t *turn) tipCommand(query string) (trustbot.Reply, error) {
 	}
 	// The menu lists every topic; an ambiguous query also lists the
 	// topics it matched, so that the choice is among few.
-	r := trustbot.Reply{Text: t.tr("tip.unknown_topic", "topic", clip(query, 60))}
+	r := trustbot.Reply{Text: t.tr("tip.unknown_topic", "topic", trustbot.Typed(clip(query, 60)))}
 	if len(matches) > 1 {
-		r.Text = t.tr("tip.ambiguous_topic", "topic", clip(query, 60))
+		r.Text = t.tr("tip.ambiguous_topic", "topic", trustbot.Typed(clip(query, 60)))
 	}
 	r.Add(trustbot.Block{Kind: trustbot.Section, Text: r.Text})
 	if len(matches) > 1 {
@@ -359,9 +359,9 @@ func (t *turn) situationList(query string, matches []*playbook.Situation) trustb
 	r := trustbot.Reply{Text: t.tr("phrase.list_title")}
 	switch {
 	case len(matches) > 1:
-		r.Text = t.tr("phrase.ambiguous", "situation", clip(query, 60))
+		r.Text = t.tr("phrase.ambiguous", "situation", trustbot.Typed(clip(query, 60)))
 	case query != "":
-		r.Text = t.tr("phrase.unknown", "situation", clip(query, 60))
+		r.Text = t.tr("phrase.unknown", "situation", trustbot.Typed(clip(query, 60)))
 	}
 	r.Add(trustbot.Block{Kind: trustbot.Section, Text: r.Text})
 	if len(matches) > 1 {
@@ -480,7 +480,7 @@ func (t *turn) seen(hits []tone.Hit) string {
 		if c, ok := t.Library.Tone.Cue(h.Cue); ok {
 			name = c.Name.In(t.lang)
 		}
-		words = append(words, t.tr("check.seen_word", "text", clip(h.Text, 30), "cue", name))
+		words = append(words, t.tr("check.seen_word", "text", trustbot.Typed(clip(h.Text, 30)), "cue", name))
 	}
 	return t.tr("check.seen", "words", strings.Join(words, t.tr("check.seen_separator")))
 }
@@ -504,7 +504,7 @@ func (t *turn) langCommand(args []string) (trustbot.Reply, error) {
 		choice = trustbot.LangAuto
 	}
 	if _, ok := trustbot.ParseLang(choice); !ok && choice != trustbot.LangAuto || len(choice) > 4 {
-		return t.langMenu(t.tr("lang.unknown", "value", clip(args[0], 20))), nil
+		return t.langMenu(t.tr("lang.unknown", "value", trustbot.Typed(clip(args[0], 20)))), nil
 	}
 	if l, ok := trustbot.ParseLang(choice); ok {
 		choice = string(l)

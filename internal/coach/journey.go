@@ -165,7 +165,7 @@ func (t *turn) startJourney(kind, label string, data trustbot.JourneyData) (trus
 func (t *turn) journeyTitle(j trustbot.Journey) string {
 	title := t.Library.Journeys[j.Kind].Title.In(t.lang)
 	if j.Label != "" {
-		title = t.tr("journey.with_label", "title", title, "label", j.Label)
+		title = t.tr("journey.with_label", "title", title, "label", trustbot.Typed(j.Label))
 	}
 	return title
 }
@@ -397,7 +397,7 @@ func (t *turn) submitPlan(inputs map[string]string) (trustbot.Reply, error) {
 		trustbot.Block{Kind: trustbot.Section, Text: t.tr("plan.started", "stage", t.choiceLabel(content.Stages, stage), "months", strconv.Itoa(months))},
 	)
 	if goal != "" {
-		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("plan.goal"), Text: goal})
+		r.Add(trustbot.Block{Kind: trustbot.Section, Title: t.tr("plan.goal"), Text: trustbot.Typed(goal)})
 	}
 	r.Add(
 		trustbot.Block{Kind: trustbot.Context, Text: t.tr("journey.plan_schedule", "days", t.days(j))},
@@ -564,7 +564,7 @@ func (t *turn) followUp(j trustbot.Journey, it item) trustbot.Reply {
 	case "review":
 		r.Add(trustbot.Block{Kind: trustbot.Section, Title: content.Review.Title.In(t.lang), Text: content.Review.Body.In(t.lang)})
 		if j.Data.Goal != "" {
-			r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("plan.goal") + ": " + j.Data.Goal})
+			r.Add(trustbot.Block{Kind: trustbot.Context, Text: t.tr("plan.goal") + ": " + trustbot.Typed(j.Data.Goal)})
 		}
 		r.Add(t.answerRow(j, it, content.Stages))
 	case "ending":

@@ -164,7 +164,7 @@ func (t *turn) weeklyOn(args []string) (trustbot.Reply, error) {
 			topics = append(topics, tp.ID)
 			continue
 		}
-		return t.weeklyStatus(t.tr("weekly.bad_word", "word", clip(w, 30)))
+		return t.weeklyStatus(t.tr("weekly.bad_word", "word", trustbot.Typed(clip(w, 30))))
 	}
 	if len(topics) > 0 {
 		s.Topics = topics

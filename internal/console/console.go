@@ -388,16 +388,16 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 						continue
 					}
 					c.controls = append(c.controls, choice{ctl.ID, ctl.Value})
-					fmt.Fprintf(&b, "  [%d] %s\n", len(c.controls), ctl.Label)
+					fmt.Fprintf(&b, "  [%d] %s\n", len(c.controls), plain(ctl.Label))
 				case trustbot.Select:
-					fmt.Fprintf(&b, "  %s:\n", ctl.Label)
+					fmt.Fprintf(&b, "  %s:\n", plain(ctl.Label))
 					for _, o := range ctl.Options {
 						c.controls = append(c.controls, choice{ctl.ID, o.Value})
 						mark := ""
 						if o.Value == ctl.Initial {
 							mark = " *"
 						}
-						fmt.Fprintf(&b, "    [%d] %s%s\n", len(c.controls), o.Label, mark)
+						fmt.Fprintf(&b, "    [%d] %s%s\n", len(c.controls), plain(o.Label), mark)
 					}
 				}
 			}
@@ -432,10 +432,23 @@ var (
 	strong = regexp.MustCompile(`(^|[\s(「（、。,.:;!?])\*([^*\s](?:[^*\n]*[^*\s])?)\*`)
 )
 
-// render turns Slack mrkdwn into terminal text: *bold* in bold (plain
-// without Color), `code` and sparklines without their backticks, links as
-// "label (url)", the coach's mentions as @U123 and #C123.
+// render turns the coach's Slack mrkdwn into terminal text: *bold* in bold
+// (plain without Color), `code` and sparklines without their backticks,
+// links as "label (url)", the coach's mentions as @U123 and #C123. What a
+// user typed (trustbot.Typed) is shown as typed.
 func (c *Console) render(s string) string {
+	var b strings.Builder
+	trustbot.TypedPieces(s, func(text string, typed bool) {
+		if typed {
+			b.WriteString(plain(text))
+			return
+		}
+		b.WriteString(c.markup(text))
+	})
+	return b.String()
+}
+
+func (c *Console) markup(s string) string {
 	s = plain(s)
 	s = link.ReplaceAllStringFunc(s, func(m string) string {
 		p := link.FindStringSubmatch(m)

@@ -137,6 +137,10 @@ func TestRender(t *testing.T) {
 		{"{@U123} typed by a user", "{@U123} typed by a user", ""},
 		{"「*大事*」です", "「大事」です", "「\x1b[1m大事\x1b[22m」です"},
 		{"a &lt;b&gt; &amp; c", "a <b> & c", ""},
+		// What a user typed is shown as typed; only the coach's markup is rendered.
+		{"*Note*: " + trustbot.Typed("*not bold* `not code` &lt; <https://x.example|x>"), "Note: *not bold* `not code` &lt; <https://x.example|x>",
+			"\x1b[1mNote\x1b[22m: *not bold* `not code` &lt; <https://x.example|x>"},
+		{"「" + trustbot.Typed("*a*") + "」と *b*", "「*a*」と b", ""},
 	} {
 		plain := (&Console{}).render(tc.in)
 		if plain != tc.plain {

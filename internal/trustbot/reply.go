@@ -206,6 +206,45 @@ const (
 	mentionClose = "\x1f"
 )
 
+// What a user typed is marked too when the coach echoes it (Typed), with
+// two other control characters: a renderer that formats text shows it as
+// the characters typed, never as formatting; the others drop the marks
+// (Mentions does).
+const (
+	typedOpen  = "\x1c"
+	typedClose = "\x1e"
+	marks      = mentionOpen + mentionClose + typedOpen + typedClose
+)
+
+// Typed marks s as typed by a user, for the renderers.
+func Typed(s string) string { return typedOpen + Unmarked(s) + typedClose }
+
+// TypedPieces calls f for each piece of s: text the coach wrote (typed
+// false), still holding its mention marks, or text a user typed (typed
+// true). Stray typed marks are dropped.
+func TypedPieces(s string, f func(text string, typed bool)) {
+	for s != "" {
+		i := strings.Index(s, typedOpen)
+		j := -1
+		if i >= 0 {
+			j = strings.Index(s[i:], typedClose)
+		}
+		if i < 0 || j < 0 {
+			if rest := strings.ReplaceAll(strings.ReplaceAll(s, typedOpen, ""), typedClose, ""); rest != "" {
+				f(rest, false)
+			}
+			return
+		}
+		if before := strings.ReplaceAll(s[:i], typedClose, ""); before != "" {
+			f(before, false)
+		}
+		if typed := s[i+1 : i+j]; typed != "" {
+			f(typed, true)
+		}
+		s = s[i+j+1:]
+	}
+}
+
 // MentionUser marks a user ID for the renderers: Slack shows a live
 // mention, the console "@U123".
 func MentionUser(id string) string { return mentionOpen + "@" + id + mentionClose }
@@ -215,10 +254,11 @@ func MentionUser(id string) string { return mentionOpen + "@" + id + mentionClos
 func MentionChannel(id string) string { return mentionOpen + "#" + id + mentionClose }
 
 // Mentions calls f for each piece of s: plain text (mention false) or a
-// marked mention (sigil '@' or '#' and the ID). Stray marks are dropped.
+// marked mention (sigil '@' or '#' and the ID). Stray marks and typed
+// marks are dropped.
 func Mentions(s string, f func(text string, mention bool, sigil byte, id string)) {
 	for s != "" {
-		i := strings.IndexAny(s, mentionOpen+mentionClose)
+		i := strings.IndexAny(s, marks)
 		if i < 0 {
 			f(s, false, 0, "")
 			return
@@ -252,11 +292,14 @@ func validMentionID(id string) bool {
 	return true
 }
 
-// Unmarked returns s without mention marks: adapters apply it to all text
-// they receive, so that no user can send a mention through the coach.
+// Unmarked returns s without mention or typed marks: adapters apply it to
+// all text they receive, so that no user can send a mention through the
+// coach or end the marks around their own text.
 func Unmarked(s string) string {
-	if !strings.ContainsAny(s, mentionOpen+mentionClose) {
+	if !strings.ContainsAny(s, marks) {
 		return s
 	}
-	return strings.NewReplacer(mentionOpen, "", mentionClose, "").Replace(s)
+	return unmarker.Replace(s)
 }
+
+var unmarker = strings.NewReplacer(mentionOpen, "", mentionClose, "", typedOpen, "", typedClose, "")
