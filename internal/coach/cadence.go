@@ -105,11 +105,26 @@ func NextOccurrence(s trustbot.Schedule, t time.Time, loc *time.Location) (trust
 	panic("coach: no next occurrence") // a cadence always has one within 1000 steps
 }
 
+// HolidayRegion is the region whose public holidays the user skips, or
+// "": their choice, else Japan's for a user in Asia/Tokyo (zone) who never
+// chose.
+func HolidayRegion(p trustbot.Prefs, zone string) string {
+	switch {
+	case p.Holidays == trustbot.HolidaysOff:
+		return ""
+	case p.Holidays == "" && zone == "Asia/Tokyo":
+		return "jp"
+	}
+	return p.Holidays
+}
+
 // Allowed moves t forward to the first moment the user's rules allow a
-// message: after any pause, on a workday that is not a holiday they skip,
-// outside quiet hours. A day that is not allowed moves to the next one at
-// the same time of day (minute).
+// message: after any pause, on a workday that is not a holiday they skip
+// (HolidayRegion), outside quiet hours. A day that is not allowed moves
+// to the next one at the same time of day (minute). Check-ins, journey
+// follow-ups and snoozes all pass through it.
 func Allowed(t time.Time, minute int, p trustbot.Prefs, loc *time.Location, hol Holidays) time.Time {
+	region := HolidayRegion(p, loc.String())
 	for range 1000 {
 		if !p.PausedUntil.IsZero() && t.Before(p.PausedUntil) {
 			t = p.PausedUntil.In(loc)
@@ -117,7 +132,7 @@ func Allowed(t time.Time, minute int, p trustbot.Prefs, loc *time.Location, hol 
 		}
 		local := t.In(loc)
 		d := trustbot.DateOf(local)
-		if p.Workdays != 0 && !p.Workdays.Has(d.Weekday()) || p.Holidays != "" && p.Holidays != trustbot.HolidaysOff && hol != nil && hol.IsHoliday(p.Holidays, d) {
+		if p.Workdays != 0 && !p.Workdays.Has(d.Weekday()) || region != "" && hol != nil && hol.IsHoliday(region, d) {
 			t = Resolve(d.AddDays(1), minute, loc)
 			continue
 		}

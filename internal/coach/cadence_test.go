@@ -164,7 +164,9 @@ func TestAllowed(t *testing.T) {
 		{"Workday", "2026-11-27 16:00", nil, "2026-11-27 16:00"},
 		{"SaturdayMovesToMonday", "2026-11-28 16:00", nil, "2026-11-30 16:00"},
 		{"HolidayMovesToNextWorkday", "2026-11-21 16:00", func(p *trustbot.Prefs) { p.Holidays = "jp" }, "2026-11-24 16:00"},
-		{"HolidayIgnoredWhenOff", "2026-11-23 16:00", nil, "2026-11-23 16:00"},
+		{"HolidayIgnoredWhenOff", "2026-11-23 16:00", func(p *trustbot.Prefs) { p.Holidays = trustbot.HolidaysOff }, "2026-11-23 16:00"},
+		// In Asia/Tokyo, a user who never chose skips Japan's holidays.
+		{"HolidaySkippedInTokyoByDefault", "2026-11-23 16:00", nil, "2026-11-24 16:00"},
 		{"QuietHoursEndSameDay", "2026-11-27 12:30", func(p *trustbot.Prefs) { p.QuietStart, p.QuietEnd = 12*60, 13*60 }, "2026-11-27 13:00"},
 		{"OvernightQuietBeforeMidnight", "2026-11-26 23:00", func(p *trustbot.Prefs) { p.QuietStart, p.QuietEnd = 22*60, 8*60 }, "2026-11-27 08:00"},
 		{"OvernightQuietAfterMidnight", "2026-11-27 06:00", func(p *trustbot.Prefs) { p.QuietStart, p.QuietEnd = 22*60, 8*60 }, "2026-11-27 08:00"},

@@ -401,7 +401,7 @@ func (t *turn) prefsLine(p trustbot.Prefs) string {
 	if p.QuietStart >= 0 && p.QuietEnd >= 0 {
 		parts = append(parts, t.tr("prefs.quiet", "start", clock(p.QuietStart), "end", clock(p.QuietEnd)))
 	}
-	parts = append(parts, t.holidaysLine(p.Holidays))
+	parts = append(parts, t.holidaysLine(HolidayRegion(p, t.zone(p.TZ))))
 	if !p.PausedUntil.IsZero() && p.PausedUntil.After(t.Now()) {
 		parts = append(parts, t.tr("prefs.paused", "until", t.when(p.PausedUntil, p.TZ)))
 	}
@@ -484,6 +484,9 @@ func (t *turn) prefsCommand(name string, args []string) (trustbot.Reply, error) 
 		return trustbot.Reply{}, err
 	}
 	if _, err := t.replan(t.ctx, t.req.UserKey, t.Now()); err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		return trustbot.Reply{}, err
+	}
+	if err := t.replanJourneys(t.ctx, t.req.UserKey, set.Prefs); err != nil {
 		return trustbot.Reply{}, err
 	}
 	r, err := t.checkinStatus(note)

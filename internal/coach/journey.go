@@ -1,6 +1,7 @@
 package coach
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"hash/fnv"
@@ -104,6 +105,30 @@ func (c *Coach) due(j trustbot.Journey, it item, p trustbot.Prefs) time.Time {
 		minute = JourneyMinute
 	}
 	return Allowed(Resolve(j.Start.AddDays(it.Day), minute, loc), minute, p, loc, c.Holidays).UTC()
+}
+
+// replanJourneys plans the next follow-up of each of the user's active
+// journeys again under prefs, as replan does for check-ins: a follow-up
+// already planned keeps to rules changed since (workdays, quiet hours,
+// holidays, a pause). A snooze is kept: it moved the journey's start.
+func (c *Coach) replanJourneys(ctx context.Context, k trustbot.UserKey, p trustbot.Prefs) error {
+	js, err := c.Store.Journeys(ctx, k, true)
+	if err != nil {
+		return err
+	}
+	for _, j := range js {
+		items := c.timeline(j)
+		if j.State != trustbot.Active || j.Step >= len(items) {
+			continue
+		}
+		if next := c.due(j, items[j.Step], p); !next.Equal(j.NextDueAt) {
+			j.NextDueAt = next
+			if err := c.Store.SaveJourney(ctx, j); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // staleAfter is how late a journey follow-up may be before it counts as

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustbot/trustbot/internal/calendar"
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -134,4 +135,66 @@ func TestJourneyFollowsAZoneChange(t *testing.T) {
 			t.Fatalf("follow-up after the move %s in New York, want %s there as planned in Tokyo", got, planned)
 		}
 	})
+}
+
+// TestFollowUpsKeepTheUsersDays: a journey's follow-ups keep to the same
+// rules as check-ins (workdays, Japanese public holidays, quiet hours), for
+// a user in Tokyo who never chose about holidays (skipped by default there)
+// and when the rules change after the journey began.
+func TestFollowUpsKeepTheUsersDays(t *testing.T) {
+	ctx := context.Background()
+	cal := calendar.New()
+	tokyo := coach.Location("Asia/Tokyo")
+	for _, tc := range []struct {
+		name          string
+		before, after []string // commands before and after the plan starts
+		workdays      trustbot.Weekdays
+		quiet         [2]int // minutes; no follow-up at or after [0] and before [1]
+	}{
+		{name: "never chose", workdays: trustbot.MondayToFriday},
+		{name: "rules set first", before: []string{"workdays mon-thu", "quiet 09:30-10:30", "holidays jp"},
+			workdays: trustbot.MondayToFriday &^ (1 << time.Friday), quiet: [2]int{9*60 + 30, 10*60 + 30}},
+		{name: "rules changed after", after: []string{"workdays mon-thu", "quiet 09:30-10:30"},
+			workdays: trustbot.MondayToFriday &^ (1 << time.Friday), quiet: [2]int{9*60 + 30, 10*60 + 30}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newCheckinEnv(t)
+			e.c.Holidays = cal
+			e.now = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+			for _, c := range tc.before {
+				e.cmd(user, c)
+			}
+			e.c.Handle(ctx, trustbot.Request{Kind: trustbot.Submit, UserKey: user, ActionID: coach.FormPlan,
+				Inputs: map[string]string{"label": "x", "stage": "some-unease", "goal": "g", "horizon": "3"}})
+			for _, c := range tc.after {
+				e.cmd(user, c)
+			}
+			sent := 0
+			for range 20 {
+				js, err := e.db.Journeys(ctx, user, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(js) == 0 {
+					break
+				}
+				local := js[0].NextDueAt.In(tokyo)
+				d, m := trustbot.DateOf(local), local.Hour()*60+local.Minute()
+				if !tc.workdays.Has(d.Weekday()) || cal.IsHoliday("jp", d) || m >= tc.quiet[0] && m < tc.quiet[1] {
+					t.Errorf("follow-up %d at %s (%s): not a time the user allows", js[0].Step, local.Format("2006-01-02 15:04"), d.Weekday())
+				}
+				e.now = js[0].NextDueAt
+				ds, err := e.db.ClaimDueJourneys(ctx, e.now, 10, func(j trustbot.Journey, p trustbot.Prefs) (trustbot.Journey, string) {
+					return e.c.AdvanceJourney(j, p, e.now)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sent += len(ds)
+			}
+			if sent < 8 {
+				t.Errorf("%d follow-ups of a 3-month plan, want every step and review", sent)
+			}
+		})
+	}
 }
