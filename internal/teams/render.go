@@ -375,6 +375,9 @@ func paragraph(s string, k kind, o Options) ([]Element, []Mention) {
 		}
 		lines = append(lines, line)
 	}
+	// What a user typed is marked on each line (a cut line included), so
+	// that each line is read on its own.
+	lines = strings.Split(trustbot.TypedPerLine(strings.Join(lines, "\n")), "\n")
 	for _, line := range lines {
 		if strings.TrimSpace(line) == "" {
 			gap = len(out) > 0
@@ -412,9 +415,8 @@ func textRun(s string, k kind) Element {
 // The coach's own emphasis, the only markup its texts carry: a bold
 // command, "*`/trust tip [topic]`*" (several code spans may share the
 // asterisks), and a code span opening a line ("`▇▄·`  question"), as in
-// Slack's mrkdwn. Anywhere else, asterisks and backquotes are text. A
-// user who types the first pattern sees their own words in bold: nothing
-// more (no link, mention, list or heading) can come of it.
+// Slack's mrkdwn. Anywhere else, asterisks and backquotes are text, and
+// what a user typed (trustbot.Typed) is text wherever it stands.
 var (
 	boldCode = regexp.MustCompile("\\*(`[^`\n]+`(?:[^*`\n]*`[^`\n]+`)*)\\*")
 	codeSpan = regexp.MustCompile("`([^`\n]+)`")
@@ -430,11 +432,41 @@ func isTrend(s string) bool {
 }
 
 // runs splits a line into TextRuns: the coach's emphasis bold and
-// monospace, the rest as it is.
+// monospace, the rest as it is; what a user typed (trustbot.Typed) is
+// never read as emphasis. Neighbouring runs of the same look are one.
 func runs(line string, k kind) []Element {
 	if !strings.Contains(line, "`") {
 		return []Element{textRun(line, k)}
 	}
+	var out []Element
+	start := true
+	trustbot.TypedPieces(line, func(text string, typed bool) {
+		var rs []Element
+		if typed {
+			rs = []Element{textRun(text, k)}
+		} else {
+			rs = markupRuns(text, k, start)
+		}
+		start = false
+		for _, r := range rs {
+			if n := len(out); n > 0 && sameLook(out[n-1], r) {
+				out[n-1].Text += r.Text
+				continue
+			}
+			out = append(out, r)
+		}
+	})
+	return out
+}
+
+func sameLook(a, b Element) bool {
+	return a.Type == typeTextRun && b.Type == typeTextRun && a.Size == b.Size && a.Weight == b.Weight &&
+		a.FontType == b.FontType && a.IsSubtle == b.IsSubtle && a.Italic == b.Italic
+}
+
+// markupRuns reads the coach's emphasis in a piece of a line it wrote;
+// atStart: the piece opens the line.
+func markupRuns(line string, k kind, atStart bool) []Element {
 	var out []Element
 	plainRun := func(s string) {
 		if s != "" {
@@ -460,7 +492,7 @@ func runs(line string, k kind) []Element {
 			out = append(out, textRun(s[last:], ck))
 		}
 	}
-	if m := codeSpan.FindStringIndex(line); m != nil && m[0] == 0 && isTrend(line[1:m[1]-1]) {
+	if m := codeSpan.FindStringIndex(line); atStart && m != nil && m[0] == 0 && isTrend(line[1:m[1]-1]) {
 		code(line[:m[1]], false)
 		line = line[m[1]:]
 	}

@@ -161,11 +161,19 @@ func TestCoachEmphasis(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("runs:\n got %+v\nwant %+v", got, want)
 	}
-	// A user's bold command is bold: only bold.
-	got = runs("*`/trust x`*", kind{})
-	want = []Element{{Type: typeTextRun, Text: "/trust x", Weight: "Bolder", FontType: "Monospace"}}
+	// A bold command the coach did not write is text: what a user typed,
+	// echoed by the coach, shows as typed, on every line of it.
+	got = runs("「"+trustbot.Typed("*`/trust x`*")+"」 *`/trust tip`*", kind{})
+	want = []Element{
+		{Type: typeTextRun, Text: "「*`/trust x`*」 "},
+		{Type: typeTextRun, Text: "/trust tip", Weight: "Bolder", FontType: "Monospace"},
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("runs:\n got %+v\nwant %+v", got, want)
+	}
+	es, _ := paragraph("Note: "+trustbot.Typed("one\n`▇` *`/trust x`*"), kind{}, Options{})
+	if len(es) != 2 || len(es[1].Inlines) != 1 || es[1].Inlines[0].Text != "`▇` *`/trust x`*" {
+		t.Errorf("the second line a user typed is read as markup: %+v", es)
 	}
 	got = runs("`▇▄·`  Did you listen? `x` stays", kind{})
 	want = []Element{

@@ -245,6 +245,30 @@ func TypedPieces(s string, f func(text string, typed bool)) {
 	}
 }
 
+// TypedPerLine returns s with each line of a typed piece marked on its
+// own, for a renderer that reads a text line by line.
+func TypedPerLine(s string) string {
+	if !strings.Contains(s, typedOpen) || !strings.Contains(s, "\n") {
+		return s
+	}
+	var b strings.Builder
+	TypedPieces(s, func(text string, typed bool) {
+		if !typed {
+			b.WriteString(text)
+			return
+		}
+		for i, line := range strings.Split(text, "\n") {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			if line != "" {
+				b.WriteString(Typed(line))
+			}
+		}
+	})
+	return b.String()
+}
+
 // MentionUser marks a user ID for the renderers: Slack shows a live
 // mention, the console "@U123".
 func MentionUser(id string) string { return mentionOpen + "@" + id + mentionClose }
