@@ -33,6 +33,13 @@ const (
 	tipTrimEvery  = 32
 )
 
+// tipWaitMax bounds the records waiting while the database takes no
+// writes (locked by another process, or full): past it the oldest are
+// dropped, a tenth at a time, and counted (DroppedTips, the tips_dropped
+// fault). A dropped record costs what a crash would: that tip may be shown
+// again. 10,000 records are about a megabyte.
+var tipWaitMax = 10_000
+
 // entry is one user's cached value. gen changes with every write to the
 // user's rows, so that a read that started before a write never stores
 // what it read after it.
@@ -131,7 +138,9 @@ type caches struct {
 	recent   *userCache[recentTips]
 
 	tipMu     sync.Mutex
-	pending   []shownTip    // recorded, not written yet (kept until written)
+	pending   []shownTip    // recorded, not written yet (kept until written or dropped)
+	removed   uint64        // records ever taken off the front of pending; under tipMu
+	dropped   uint64        // records dropped unwritten; under tipMu
 	kick      chan struct{} // a full group is waiting
 	stop      chan struct{}
 	stopped   chan struct{}
@@ -198,6 +207,7 @@ func (db *DB) flushTips(ctx context.Context) error {
 	defer db.c.flushMu.Unlock()
 	db.c.tipMu.Lock()
 	batch := slices.Clone(db.c.pending)
+	first := db.c.removed // the position of batch[0] in the sequence of records
 	db.c.tipMu.Unlock()
 	if len(batch) == 0 {
 		return nil
@@ -246,7 +256,11 @@ func (db *DB) flushTips(ctx context.Context) error {
 		delete(db.c.sinceTrim, k)
 	}
 	db.c.tipMu.Lock()
-	db.c.pending = slices.Delete(db.c.pending, 0, len(batch))
+	// Records dropped meanwhile were taken off the front already.
+	if n := first + uint64(len(batch)) - min(db.c.removed, first+uint64(len(batch))); n > 0 {
+		db.c.pending = slices.Delete(db.c.pending, 0, int(n))
+		db.c.removed += n
+	}
 	db.c.tipMu.Unlock()
 	for _, r := range batch {
 		// A read that began before this write saw the record neither in

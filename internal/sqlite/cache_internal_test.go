@@ -1,6 +1,11 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,5 +34,92 @@ func TestCacheKeepsNoReadOlderThanAWrite(t *testing.T) {
 	}
 	if _, _, ok := c.get(k, now.Add(cacheTTL)); ok {
 		t.Fatal("served past its time")
+	}
+}
+
+// faults counts Metrics.Fault by name.
+type faults struct {
+	trustbot.NopMetrics
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (f *faults) Fault(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n[name]++
+}
+
+// TestWaitingTipsAreBounded: while another process holds the write lock,
+// "tip shown" records wait in memory up to a bound; past it the oldest are
+// dropped and counted, and memory stays bounded. Once the lock is gone,
+// every record still waiting is written.
+func TestWaitingTipsAreBounded(t *testing.T) {
+	defer func(n int) { tipWaitMax = n }(tipWaitMax)
+	tipWaitMax = 100
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trustbot.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	met := &faults{n: map[string]int{}}
+	db.Metrics = met
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	base := time.Now()
+	const n = 250
+	for i := range n {
+		if err := db.RecordTipShown(ctx, k, fmt.Sprintf("tip-%03d", i), base.Add(time.Duration(i)*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.c.tipMu.Lock()
+	waiting, oldest := len(db.c.pending), db.c.pending[0].id
+	db.c.tipMu.Unlock()
+	dropped := db.DroppedTips()
+	if waiting > tipWaitMax {
+		t.Errorf("%d records waiting, bound %d", waiting, tipWaitMax)
+	}
+	if dropped == 0 || int(dropped)+waiting != n {
+		t.Errorf("%d dropped + %d waiting != %d recorded", dropped, waiting, n)
+	}
+	if want := fmt.Sprintf("tip-%03d", dropped); oldest != want {
+		t.Errorf("oldest waiting %s, want %s: the oldest are dropped first", oldest, want)
+	}
+	met.mu.Lock()
+	if got := met.n[trustbot.FaultTipsDropped]; got != int(dropped) {
+		t.Errorf("%d drops counted, want %d", got, dropped)
+	}
+	met.mu.Unlock()
+
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.flushTips(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.c.tipMu.Lock()
+	left := len(db.c.pending)
+	db.c.tipMu.Unlock()
+	if left != 0 {
+		t.Errorf("%d records still waiting after the lock went", left)
+	}
+	var newest string
+	if err := db.read.QueryRowContext(ctx, `SELECT tip_id FROM tips_shown ORDER BY shown_at DESC LIMIT 1`).Scan(&newest); err != nil || newest != fmt.Sprintf("tip-%03d", n-1) {
+		t.Errorf("newest written %q (%v), want the last recorded", newest, err)
 	}
 }

@@ -112,6 +112,25 @@ func (db *DB) SaveProfile(ctx context.Context, p trustbot.Profile) error {
 	})
 }
 
+// DroppedTips is how many "tip shown" records were dropped unwritten
+// since Open, the database having taken no writes for too long.
+func (db *DB) DroppedTips() uint64 {
+	db.c.tipMu.Lock()
+	defer db.c.tipMu.Unlock()
+	return db.c.dropped
+}
+
+func (db *DB) tipsDropped(n int) {
+	if db.Logger != nil {
+		db.Logger.Warn("the database takes no writes: the oldest waiting tip-shown records are dropped", "dropped", n)
+	}
+	if db.Metrics != nil {
+		for range n {
+			db.Metrics.Fault(trustbot.FaultTipsDropped)
+		}
+	}
+}
+
 // tipsKept is how many shown tips are kept per user; older rows are
 // deleted as new ones come.
 const tipsKept = 200
@@ -124,7 +143,17 @@ func (db *DB) RecordTipShown(_ context.Context, k trustbot.UserKey, tipID string
 	db.c.tipMu.Lock()
 	db.c.pending = append(db.c.pending, r)
 	full := len(db.c.pending) >= tipFlushMax
+	dropped := 0
+	if len(db.c.pending) > tipWaitMax {
+		dropped = max(1, tipWaitMax/10)
+		db.c.pending = slices.Delete(db.c.pending, 0, dropped)
+		db.c.removed += uint64(dropped)
+		db.c.dropped += uint64(dropped)
+	}
 	db.c.tipMu.Unlock()
+	if dropped > 0 {
+		db.tipsDropped(dropped)
+	}
 	db.c.recent.update(k, func(v *recentTips) bool {
 		v.tips = mergeTips(v.limit, []shownTip{r}, v.tips)
 		return true

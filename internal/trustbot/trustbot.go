@@ -292,10 +292,13 @@ const (
 	// FaultUnreadable: a stored row skipped because it cannot be read
 	// (sealed with a key that is not configured, or damaged).
 	FaultUnreadable = "unreadable_row"
+	// FaultTipsDropped: a "tip shown" record dropped unwritten, the
+	// database having taken no writes while too many waited.
+	FaultTipsDropped = "tips_dropped"
 )
 
 // Faults lists every fault name.
-var Faults = []string{FaultPanic, FaultClockJump, FaultClockSkew, FaultUnreadable}
+var Faults = []string{FaultPanic, FaultClockJump, FaultClockSkew, FaultUnreadable, FaultTipsDropped}
 
 // NopMetrics records nothing.
 type NopMetrics struct{}
