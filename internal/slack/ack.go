@@ -1,10 +1,10 @@
 package slack
 
 import (
+	"encoding/json"
 	"sync/atomic"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -96,9 +96,10 @@ func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 // message keeps the usual path. An answer too large for an ack (Slack
 // drops Socket Mode responses of 20 KB or more) is refused by slack-go
 // before anything is written, and then takes the usual path too.
-func ackPayload(to target, r trustbot.Reply) (*slack.WebhookMessage, bool) {
+func ackPayload(to target, r trustbot.Reply) (json.RawMessage, bool) {
 	if r.Modal != nil || r.File != nil || r.Update != nil || to.Home || to.Form {
 		return nil, false
 	}
-	return webhookMessage(r), true
+	b, err := encodeMessage(webhookMessage(r))
+	return b, err == nil
 }

@@ -297,3 +297,33 @@ func TestAckAtOnceBehindAQueue(t *testing.T) {
 		t.Fatalf("first answered through %s", got[0].Via)
 	}
 }
+
+// TestAckWaitsBehindAFastQueue: behind a queue that the recent pace of
+// jobs works off within the budget, the ack still waits to carry the
+// answer (a burst of quick commands is answered in the acks).
+func TestAckWaitsBehindAFastQueue(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		if req.Text == "first" {
+			close(started)
+			<-release
+		}
+		return textReply("answer to " + req.Text)
+	}), func(c *Client) {
+		c.cfg.AnswerBudget = time.Minute
+		c.jobTime.Store(int64(time.Microsecond)) // jobs lately took a microsecond
+	})
+	command(t, fake, "first")
+	<-started
+	command(t, fake, "second")
+	third, thirdURL := command(t, fake, "third")
+	close(release)
+	ack, err := fake.WaitAck(waitCtx(t), third)
+	if err != nil || !strings.Contains(string(ack.Payload), "answer to third") {
+		t.Fatalf("third ack %s (%v): want the answer in it", ack.Payload, err)
+	}
+	settled(t, fake)
+	if got := fake.Answers(thirdURL); len(got) != 1 || got[0].Via != fakeslack.ViaAck {
+		t.Fatalf("third answered %+v, want once, in the ack", got)
+	}
+}

@@ -11,9 +11,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +68,7 @@ type Client struct {
 
 	connected atomic.Bool
 	connects  atomic.Int64
+	jobTime   atomic.Int64 // recent time per answered slash command, ns (see timed)
 	pacer     *pacer
 	jobs      chan job
 	seen      *dedupe
@@ -102,7 +106,12 @@ func New(cfg Config) *Client {
 		cfg.SendTimeout = 30 * time.Second
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+		// Keep a connection per worker: the default keeps two per host,
+		// and a burst of answers to response_url would open (and close)
+		// a TLS connection for most of them.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(cfg.Workers, 2)
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: tr}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -257,10 +266,12 @@ func (c *Client) accept(evt socketmode.Event) {
 		c.ack(req.EnvelopeID, nil)
 		return
 	}
-	// The ack waits for the answer only when a worker can start on it
-	// about now: behind a queue, the budget would run out anyway and the
-	// ack would only be later.
-	if evt.Type == socketmode.EventTypeSlashCommand && req.AcceptsResponsePayload && c.cfg.AnswerBudget > 0 && len(c.jobs) < c.cfg.Workers {
+	// The ack waits for the answer only when the answer can be ready
+	// within the budget: a worker is free, or the jobs waiting will be
+	// done by then at the pace they have been done lately. Behind a longer
+	// queue the budget would run out anyway and the ack would only be
+	// later.
+	if evt.Type == socketmode.EventTypeSlashCommand && req.AcceptsResponsePayload && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
 		p := newPendingAck(req.EnvelopeID, start)
 		select {
 		case c.jobs <- job{evt: evt, ack: p}:
@@ -280,6 +291,35 @@ func (c *Client) accept(evt socketmode.Event) {
 			payload = map[string]string{"response_type": "ephemeral", "text": c.cfg.BusyText}
 		}
 		c.ack(req.EnvelopeID, payload)
+	}
+}
+
+// readyWithin reports whether a job queued now would likely be answered
+// within d: a worker is free, or the queue ahead of it, worked off by as
+// many jobs at once as there are cores (the work is CPU-bound), takes less
+// than d at the recent time per job.
+func (c *Client) readyWithin(d time.Duration) bool {
+	waiting := len(c.jobs)
+	if waiting < c.cfg.Workers {
+		return true
+	}
+	per := time.Duration(c.jobTime.Load())
+	lanes := min(c.cfg.Workers, runtime.GOMAXPROCS(0))
+	return per > 0 && time.Duration(waiting/lanes+1)*per < d
+}
+
+// timed adds one job's time to the recent time per job (a moving average
+// over about the last eight).
+func (c *Client) timed(d time.Duration) {
+	for {
+		old := c.jobTime.Load()
+		next := int64(d)
+		if old > 0 {
+			next = old + (int64(d)-old)/8
+		}
+		if c.jobTime.CompareAndSwap(old, next) {
+			return
+		}
 	}
 }
 
@@ -343,7 +383,11 @@ func (c *Client) work(parent context.Context, j job) {
 	)
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
-		req, to, err = translateSlash(evt.Request.Payload)
+		if sc, ok := evt.Data.(slack.SlashCommand); ok {
+			req, to, err = translateSlashCommand(sc)
+		} else {
+			req, to, err = translateSlash(evt.Request.Payload)
+		}
 	case socketmode.EventTypeInteractive:
 		req, to, err = translateInteraction(evt.Request.Payload)
 	case socketmode.EventTypeEventsAPI:
@@ -364,6 +408,17 @@ func (c *Client) work(parent context.Context, j job) {
 	}
 	start := time.Now()
 	reply := c.handler.Handle(ctx, req)
+	if evt.Type == socketmode.EventTypeSlashCommand {
+		// The time per job: to the answer in the ack, or to the answer
+		// ready (not its trip to the response_url, spent waiting).
+		handled := time.Since(start)
+		defer func() {
+			if j.ack != nil && j.ack.state.Load() == ackAnswered {
+				handled = time.Since(start)
+			}
+			c.timed(handled)
+		}()
+	}
 	if j.ack != nil && c.answerInAck(j.ack, to, reply) {
 		if reply.RefreshHome {
 			c.publishHome(ctx, req.UserKey)
@@ -454,7 +509,7 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 	if to.ResponseURL != "" {
 		if !trustedResponseURL(to.ResponseURL, c.cfg.APIURL) {
 			urlErr = errors.New("response_url not on Slack")
-		} else if urlErr = slack.PostWebhookCustomHTTPContext(ctx, to.ResponseURL, c.cfg.HTTPClient, webhookMessage(r)); urlErr == nil {
+		} else if urlErr = c.postWebhook(ctx, to.ResponseURL, webhookMessage(r)); urlErr == nil {
 			return nil
 		}
 	}
@@ -465,6 +520,36 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 		slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
 	if err != nil {
 		return errors.Join(urlErr, err)
+	}
+	return nil
+}
+
+// postWebhook posts a message to a response_url, as slack-go's
+// PostWebhookCustomHTTPContext does, with the message encoded by
+// encodeMessage.
+func (c *Client) postWebhook(ctx context.Context, url string, m *slack.WebhookMessage) error {
+	body, err := encodeMessage(m)
+	if err != nil {
+		return fmt.Errorf("marshal failed: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("failed new request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("failed to post webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode == http.StatusTooManyRequests {
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+			return &slack.RateLimitedError{RetryAfter: time.Duration(s) * time.Second}
+		}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
 	}
 	return nil
 }

@@ -41,6 +41,12 @@ func translateSlash(payload []byte) (trustbot.Request, target, error) {
 	if err := json.Unmarshal(payload, &sc); err != nil {
 		return trustbot.Request{}, target{}, fmt.Errorf("slash command payload: %w", err)
 	}
+	return translateSlashCommand(sc)
+}
+
+// translateSlashCommand is translateSlash of a payload slack-go has read
+// already (the event's data): the payload is not read twice.
+func translateSlashCommand(sc slack.SlashCommand) (trustbot.Request, target, error) {
 	req := trustbot.Request{
 		Kind:    trustbot.Command,
 		UserKey: trustbot.UserKey{Team: sc.TeamID, User: sc.UserID},
