@@ -253,9 +253,23 @@ func (t *turn) tip(topicID string) (trustbot.Reply, error) {
 // pick chooses at random among the tips of pool the user has not seen
 // recently; when all were seen, among the least recently seen half.
 func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
+	// Where each tip was last seen (recent is newest first), looked up
+	// once per tip of the pool rather than searched.
+	seen := make(map[string]int, len(recent))
+	for i, id := range recent {
+		if _, ok := seen[id]; !ok {
+			seen[id] = i
+		}
+	}
+	at := func(id string) int {
+		if i, ok := seen[id]; ok {
+			return i
+		}
+		return -1
+	}
 	var fresh []*playbook.Tip
 	for _, tip := range pool {
-		if !slices.Contains(recent, tip.ID) {
+		if at(tip.ID) < 0 {
 			fresh = append(fresh, tip)
 		}
 	}
@@ -263,7 +277,7 @@ func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
 		// Everything was seen: prefer the tips seen longest ago.
 		fresh = slices.Clone(pool)
 		slices.SortStableFunc(fresh, func(a, b *playbook.Tip) int {
-			return slices.Index(recent, b.ID) - slices.Index(recent, a.ID)
+			return at(b.ID) - at(a.ID)
 		})
 		fresh = fresh[:max(1, len(fresh)/2)]
 	}
