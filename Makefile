@@ -8,7 +8,7 @@ FUZZTIME ?= 30s
 .PHONY: help build run test test-crash test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## Build a static binary into dist/trustbot, version stamped
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o dist/trustbot ./cmd/trustbot

@@ -105,8 +105,12 @@ func lookup(name string) (command, bool) {
 func usage() string {
 	var b strings.Builder
 	b.WriteString("trustbot: a coach for building trust at work, in Slack.\n\nUsage: trustbot [COMMAND] [flags]\n\nCommands:\n")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-16s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	b.WriteString("\nRun \"trustbot COMMAND --help\" for a command's flags. Configuration is read\n" +
 		"from the environment: see the README's configuration table and\ndeploy/trustbot.env.example.\n")

@@ -677,6 +677,32 @@ func TestPlaybooksDirOverride(t *testing.T) {
 	}
 }
 
+// TestHelpLinesUp: trustbot --help lists every subcommand with its one
+// line, the lines starting in one column whatever the names' lengths.
+func TestHelpLinesUp(t *testing.T) {
+	code, out, _ := runCmd(t, nil, "", "--help")
+	if code != 0 {
+		t.Fatalf("--help: exit %d", code)
+	}
+	col := -1
+	for _, c := range commands {
+		line := ""
+		for l := range strings.Lines(out) {
+			if strings.HasPrefix(l, "  "+c.name+" ") {
+				line = l
+			}
+		}
+		i := strings.Index(line, c.summary)
+		if i < 0 {
+			t.Fatalf("no line for %q:\n%s", c.name, out)
+		}
+		if col >= 0 && i != col {
+			t.Errorf("%q's summary starts at column %d, the others at %d:\n%s", c.name, i, col, out)
+		}
+		col = i
+	}
+}
+
 func TestMigrateVersionHelp(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
 	code, out, stderr := runCmd(t, map[string]string{"TRUSTBOT_DB": db}, "", "migrate")
