@@ -451,6 +451,7 @@ func runCrash(t *testing.T, l crashLoad, points []crashKill) crashFigures {
 // six hours ahead of the real time and a host clock twenty minutes ahead of
 // Slack's, with check-ins, journey follow-ups and channel posts.
 func TestDispatchSurvivesAKill(t *testing.T) {
+	t.Parallel() // it mostly waits on child processes of its own
 	if testing.Short() {
 		t.Skip("crash test: starts and kills child processes")
 	}

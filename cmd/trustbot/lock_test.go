@@ -19,6 +19,7 @@ import (
 // commands that only read or copy run beside it. When the first process
 // is killed, the lock goes with it and a new serve starts.
 func TestOneInstancePerDatabase(t *testing.T) {
+	t.Parallel() // it mostly waits on child processes of its own
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}

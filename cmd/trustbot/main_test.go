@@ -651,6 +651,7 @@ func TestPlaybooksCommands(t *testing.T) {
 // the change in the console without rebuilding; broken content is refused
 // with its lint report.
 func TestPlaybooksDirOverride(t *testing.T) {
+	t.Parallel() // its own copy of the content and database
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, playbooks.FS); err != nil {
 		t.Fatal(err)

@@ -51,6 +51,7 @@ func seedDue(t *testing.T, path string, n int, due time.Time) []string {
 }
 
 func TestSIGTERMDuringFanOut(t *testing.T) {
+	t.Parallel() // it mostly waits on child processes of its own
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
@@ -59,7 +60,7 @@ func TestSIGTERMDuringFanOut(t *testing.T) {
 	fake.SetDelay("chat.postMessage", 20*time.Millisecond)
 	path := filepath.Join(t.TempDir(), "trustbot.db")
 	due := time.Now().Add(-time.Minute).Truncate(time.Second)
-	users := seedDue(t, path, 300, due)
+	users := seedDue(t, path, 150, due)
 	env := append(os.Environ(), mainChildEnv+"=1",
 		"SLACK_BOT_TOKEN="+fakeslack.BotToken, "SLACK_APP_TOKEN="+fakeslack.AppToken, "SLACK_API_URL="+fake.APIURL(),
 		"TRUSTBOT_DB="+path, "TRUSTBOT_SEND_RATE=1000", "LOG_LEVEL=info")
