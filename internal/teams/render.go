@@ -436,7 +436,8 @@ func isTrend(s string) bool {
 // never read as emphasis. Neighbouring runs of the same look are one.
 func runs(line string, k kind) []Element {
 	if !strings.Contains(line, "`") {
-		return []Element{textRun(line, k)}
+		// No emphasis to read: the line as shown, without typed marks.
+		return []Element{textRun(trustbot.Unmarked(line), k)}
 	}
 	var out []Element
 	start := true
