@@ -92,19 +92,63 @@ func MustRunBot(tb testing.TB, extra map[string]string) *Bot {
 
 // Start runs "trustbot serve" with the bot's environment and waits until
 // it is connected to the fake Slack.
+// The HTTP address is found free and then released for the bot to
+// listen on, so another process on a shared machine may take it first:
+// the bot then exits at once, and starts again on another address.
 func (b *Bot) Start(tb testing.TB) {
 	tb.Helper()
-	before := b.Slack.Connections()
-	ctx, cancel := context.WithCancel(context.Background())
-	b.cancel = cancel
-	b.done = make(chan int, 1)
-	go func() {
-		b.done <- run(ctx, []string{"serve"}, func(k string) string { return b.Env[k] }, strings.NewReader(""), io.Discard, b.Stderr)
-	}()
-	wctx, wcancel := context.WithTimeout(context.Background(), patience)
-	defer wcancel()
-	if err := b.Slack.WaitConnections(wctx, before+1); err != nil {
-		tb.Fatalf("bot did not connect: %v\n%s", err, b.Stderr)
+	for attempt := 0; ; attempt++ {
+		before := b.Slack.Connections()
+		ctx, cancel := context.WithCancel(context.Background())
+		b.cancel = cancel
+		done := make(chan int, 1)
+		b.done = done
+		go func() {
+			done <- run(ctx, []string{"serve"}, func(k string) string { return b.Env[k] }, strings.NewReader(""), io.Discard, b.Stderr)
+		}()
+		wctx, wcancel := context.WithTimeout(context.Background(), patience)
+		connected := make(chan error, 1)
+		go func() { connected <- b.Slack.WaitConnections(wctx, before+1) }()
+		select {
+		case err := <-connected:
+			wcancel()
+			if err != nil {
+				tb.Fatalf("bot did not connect: %v\n%s", err, b.Stderr)
+			}
+			return
+		case code := <-done:
+			wcancel()
+			cancel()
+			b.cancel = nil
+			if attempt < 3 && b.Env["TRUSTBOT_HTTP_ADDR"] != "" && strings.Contains(b.Stderr.String(), "address already in use") {
+				b.Env["TRUSTBOT_HTTP_ADDR"] = freeAddr(tb)
+				b.HTTP = b.Env["TRUSTBOT_HTTP_ADDR"]
+				continue
+			}
+			tb.Fatalf("bot exited %d before connecting\n%s", code, b.Stderr)
+		}
+	}
+}
+
+// TestStartMovesOffATakenAddress: when another process took the HTTP
+// address the test found free, the bot is started on another one.
+func TestStartMovesOffATakenAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	bot := MustRunBot(t, map[string]string{"TRUSTBOT_HTTP_ADDR": ln.Addr().String()})
+	if bot.HTTP == ln.Addr().String() {
+		t.Fatal("the bot runs on the taken address")
+	}
+	resp, err := http.Get("http://" + bot.HTTP + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz on the new address: %s", resp.Status)
 	}
 }
 
