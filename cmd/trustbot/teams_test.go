@@ -325,6 +325,15 @@ func TestTeamsEndToEnd(t *testing.T) {
 		t.Fatalf("%d messages in the personal chat, want the greeting and the help: the install was greeted twice?", n)
 	}
 
+	// Told first by a notice without the user's language, then by the
+	// installationUpdate: one greeting, in the user's language.
+	enConv0 := b.BF.PersonalConversationID(alexEN.ID)
+	added := b.BF.MembersAdded(alexEN)
+	added.Locale = ""
+	b.Post(t, added)
+	greetEN := b.send(t, b.BF.Installed(alexEN), enConv0, 1)[0]
+	mustContain(t, greetEN, lib.T(en, "install.personal.msteams"))
+
 	// A tip, then another on the same topic by its button.
 	m, base := b.Say(t, alexEN, "/trust tip cooling")
 	if strings.Contains(cardText(m), "ヒント") {

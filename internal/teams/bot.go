@@ -225,6 +225,12 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case a.Type == TypeMessage:
 		b.remember(r.Context(), a, in)
 		b.message(w, a, in)
+	case a.Type == TypeConversationUpdate && addsBot(a) && a.UserLocale() == "":
+		// Teams tells of a personal install twice: this notice does not
+		// say the user's language, the installationUpdate beside it does.
+		// The greeting waits for that one (or, where none comes, for the
+		// user's first message, which keeps the reference).
+		w.WriteHeader(http.StatusOK)
 	default:
 		// Whether this conversation is new decides the greeting: looked
 		// up and saved under one lock, so that two notices of the same
