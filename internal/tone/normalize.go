@@ -10,8 +10,24 @@ import (
 )
 
 // fold makes half-width katakana full-width and composes their marks
-// (ﾊﾟ → パ), makes full-width letters half-width, and lower-cases.
-func fold(s string) string { return strings.ToLower(norm.NFC.String(width.Fold.String(s))) }
+// (ﾊﾟ → パ), makes full-width letters half-width, and lower-cases. Bytes
+// that are not UTF-8 become U+FFFD first, as each does in foldMapped, so
+// that a mark after one composes the same way in both.
+func fold(s string) string {
+	return strings.ToLower(norm.NFC.String(width.Fold.String(validUTF8(s))))
+}
+
+// validUTF8 replaces each byte that is not part of UTF-8 with U+FFFD.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r) // an invalid byte ranges as one utf8.RuneError
+	}
+	return b.String()
+}
 
 // mapped is text made from a draft, with, for each of its bytes, the
 // span of the draft it was made from: the words a cue finds in the
