@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -295,17 +294,16 @@ func (c *Client) accept(evt socketmode.Event) {
 }
 
 // readyWithin reports whether a job queued now would likely be answered
-// within d: a worker is free, or the queue ahead of it, worked off by as
-// many jobs at once as there are cores (the work is CPU-bound), takes less
-// than d at the recent time per job.
+// within d: a worker is free, or the queue ahead of it, worked off by all
+// the workers at the recent time per job, takes less than d. That time is
+// measured while the workers share the cores, so it already counts them.
 func (c *Client) readyWithin(d time.Duration) bool {
 	waiting := len(c.jobs)
 	if waiting < c.cfg.Workers {
 		return true
 	}
 	per := time.Duration(c.jobTime.Load())
-	lanes := min(c.cfg.Workers, runtime.GOMAXPROCS(0))
-	return per > 0 && time.Duration(waiting/lanes+1)*per < d
+	return per > 0 && time.Duration(waiting/c.cfg.Workers+1)*per < d
 }
 
 // timed adds one job's time to the recent time per job (a moving average
