@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -47,8 +48,11 @@ var hostile = []string{
 	"{{DATE(2017-02-14T06:08:39Z, SHORT)}}", "<AT>x</at >", "\x1d@UEVIL\x1f", "\x1d#CEVIL\x1f",
 }
 
-// everywhere puts text in every field of a reply.
-func everywhere(text string) trustbot.Reply {
+// everywhere puts text in every field of a reply, marked as typed by a
+// user where the coach echoes a user's words (trustbot.Typed): the
+// coach's own emphasis, "*`…`*", may look like what a user types.
+func everywhere(typed string) trustbot.Reply {
+	text := trustbot.Typed(typed)
 	r := trustbot.Reply{Text: text + " " + trustbot.MentionUser("UGENUINE")}
 	r.Add(
 		trustbot.Block{Kind: trustbot.Header, Text: text},
@@ -56,8 +60,8 @@ func everywhere(text string) trustbot.Reply {
 		trustbot.Block{Kind: trustbot.Quote, Title: text, Text: text},
 		trustbot.Block{Kind: trustbot.Context, Text: text + " " + trustbot.MentionChannel("CGENUINE")},
 		trustbot.Block{Kind: trustbot.Actions, Controls: []trustbot.Control{
-			{Kind: trustbot.Button, ID: "x", Label: text, Value: text},
-			{Kind: trustbot.Select, ID: "y", Label: text, Options: []trustbot.Option{{Label: text, Value: "v"}}},
+			{Kind: trustbot.Button, ID: "x", Label: typed, Value: typed},
+			{Kind: trustbot.Select, ID: "y", Label: typed, Options: []trustbot.Option{{Label: typed, Value: "v"}}},
 		}},
 	)
 	return r
@@ -90,6 +94,9 @@ func FuzzUserTextShownAsTyped(f *testing.F) {
 		}
 		if utf8.RuneCountInString(typed) > MaxLine/2 {
 			return // a longer line is shown as several (TestLongLine)
+		}
+		if strings.ContainsFunc(typed, func(r rune) bool { return unicode.IsControl(r) && r != '\x1d' && r != '\x1f' && r != '\t' }) {
+			return // the coach drops control characters from all it reads (the mention marks are tried above)
 		}
 		shownAsTyped(t, typed)
 	})
