@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf16"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
