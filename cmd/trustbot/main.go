@@ -70,10 +70,10 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "[--db FILE]", "connect to Slack over Socket Mode (the default; needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)", serve},
-		{"console", "[--user ID] [--team ID] [--lang ja|en] [--tz ZONE] [--now T] [--db FILE]", "try the coach in this terminal, without Slack", consoleCmd},
+		{"serve", "[--db FILE]", "answer in Slack (Socket Mode; SLACK_BOT_TOKEN and SLACK_APP_TOKEN) and/or Teams (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID, TRUSTBOT_PUBLIC_ADDR); the default", serve},
+		{"console", "[--user ID] [--team ID] [--lang ja|en] [--tz ZONE] [--now T] [--db FILE]", "try the coach in this terminal, without Slack or Teams", consoleCmd},
 		{"migrate", "[--db FILE]", "create or upgrade the database, then exit", migrate},
-		{"dispatch", "[--now T] [--force] [--dry-run] [--db FILE]", "one pass: send what is due at T (needs SLACK_BOT_TOKEN; --dry-run needs no token)", dispatch},
+		{"dispatch", "[--now T] [--force] [--dry-run] [--db FILE]", "one pass: send what is due at T (needs SLACK_BOT_TOKEN or Teams' credentials; --dry-run needs neither)", dispatch},
 		{"backup", "[--db FILE] FILE", "write a consistent copy of the database while the bot runs", backup},
 		{"export", "--team T --user U [--out FILE] [--db FILE]", "one user's data as JSON", export},
 		{"rekey", "[--db FILE]", "re-seal stored notes with TRUSTBOT_ENCRYPTION_KEY", rekey},
@@ -104,7 +104,7 @@ func lookup(name string) (command, bool) {
 // usage is the program's help: every subcommand on one line.
 func usage() string {
 	var b strings.Builder
-	b.WriteString("trustbot: a coach for building trust at work, in Slack.\n\nUsage: trustbot [COMMAND] [flags]\n\nCommands:\n")
+	b.WriteString("trustbot: a coach for building trust at work, in Slack and Microsoft Teams.\n\nUsage: trustbot [COMMAND] [flags]\n\nCommands:\n")
 	width := 0
 	for _, c := range commands {
 		width = max(width, len(c.name))
