@@ -221,18 +221,15 @@ func (b *TeamsBot) Press(tb testing.TB, u fakebf.User, base *fakebf.Activity, m 
 	return got
 }
 
-// cardText is every text of a message's cards, for searching.
-func cardText(m fakebf.Message) string {
-	var b strings.Builder
-	b.WriteString(m.Text + "\n" + m.Summary + "\n")
+// eachObject calls f with every JSON object in a message's cards,
+// depth first.
+func eachObject(m fakebf.Message, f func(map[string]any)) {
 	var walk func(v any)
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
-			for k, x := range v {
-				if s, ok := x.(string); ok && (k == "text" || k == "title" || k == "label") {
-					b.WriteString(s + "\n")
-				}
+			f(v)
+			for _, x := range v {
 				walk(x)
 			}
 		case []any:
@@ -246,6 +243,19 @@ func cardText(m fakebf.Message) string {
 		json.Unmarshal(at.Content, &v)
 		walk(v)
 	}
+}
+
+// cardText is every text of a message's cards, for searching.
+func cardText(m fakebf.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Text + "\n" + m.Summary + "\n")
+	eachObject(m, func(v map[string]any) {
+		for _, k := range []string{"text", "title", "label"} {
+			if s, ok := v[k].(string); ok {
+				b.WriteString(s + "\n")
+			}
+		}
+	})
 	return b.String()
 }
 
@@ -253,40 +263,13 @@ func cardText(m fakebf.Message) string {
 // trustbot routing names action id and whose value contains value.
 func actionData(tb testing.TB, m fakebf.Message, id, value string) map[string]any {
 	tb.Helper()
-	var found map[string]any
-	var walk func(v any)
-	walk = func(v any) {
-		if found != nil {
-			return
-		}
-		switch v := v.(type) {
-		case map[string]any:
-			if v["type"] == "Action.Submit" {
-				if d, ok := v["data"].(map[string]any); ok {
-					if r, ok := d["trustbot"].(map[string]any); ok && r["a"] == id && strings.Contains(jsonString(r["v"]), value) {
-						found = d
-						return
-					}
-				}
-			}
-			for _, x := range v {
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
+	for _, d := range allActions(m) {
+		if r, ok := d["trustbot"].(map[string]any); ok && r["a"] == id && strings.Contains(jsonString(r["v"]), value) {
+			return d
 		}
 	}
-	for _, at := range m.Attachments {
-		var v any
-		json.Unmarshal(at.Content, &v)
-		walk(v)
-	}
-	if found == nil {
-		tb.Fatalf("no button %q (%q) in %s", id, value, cardText(m))
-	}
-	return found
+	tb.Fatalf("no button %q (%q) in %s", id, value, cardText(m))
+	return nil
 }
 
 func jsonString(v any) string {
@@ -783,29 +766,11 @@ func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
 // allActions returns the data of every Action.Submit of a message.
 func allActions(m fakebf.Message) []map[string]any {
 	var out []map[string]any
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if v["type"] == "Action.Submit" {
-				if d, ok := v["data"].(map[string]any); ok {
-					out = append(out, d)
-				}
-			}
-			for _, x := range v {
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
+	eachObject(m, func(v map[string]any) {
+		if d, ok := v["data"].(map[string]any); ok && v["type"] == "Action.Submit" {
+			out = append(out, d)
 		}
-	}
-	for _, at := range m.Attachments {
-		var v any
-		json.Unmarshal(at.Content, &v)
-		walk(v)
-	}
+	})
 	return out
 }
 
@@ -884,29 +849,11 @@ func choose(t *testing.T, m fakebf.Message, data map[string]any) map[string]any 
 	route := data["trustbot"].(map[string]any)
 	input := route["i"].(string)
 	var first string
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if v["id"] == input {
-				if cs, ok := v["choices"].([]any); ok && len(cs) > 0 {
-					first, _ = cs[0].(map[string]any)["value"].(string)
-				}
-			}
-			for _, x := range v {
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
+	eachObject(m, func(v map[string]any) {
+		if cs, ok := v["choices"].([]any); ok && v["id"] == input && len(cs) > 0 && first == "" {
+			first, _ = cs[0].(map[string]any)["value"].(string)
 		}
-	}
-	for _, at := range m.Attachments {
-		var v any
-		json.Unmarshal(at.Content, &v)
-		walk(v)
-	}
+	})
 	if first == "" {
 		t.Fatalf("menu %s has no choice", input)
 	}
