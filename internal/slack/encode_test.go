@@ -96,7 +96,7 @@ func FuzzEncodeMessage(f *testing.F) {
 		m := webhookMessage(r)
 		want, err := json.Marshal(m)
 		if err != nil {
-			t.Skip()
+			t.Fatalf("encoding/json refused the message: %v", err)
 		}
 		got, ok := appendMessage(nil, m)
 		if !ok {
