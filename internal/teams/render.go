@@ -519,7 +519,7 @@ func unformat(s string) string {
 	return atTag.ReplaceAllString(s, "<$1\u2060$2")
 }
 
-var atTag = regexp.MustCompile(`(?i)<(/?)(at\b)`)
+var atTag = regexp.MustCompile(`(?i)<(/?)(at)`)
 
 func hasMention(s string) bool {
 	found := false
