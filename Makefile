@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-crash test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
+.PHONY: help build run test test-pg test-crash test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,13 @@ run: ## Build and run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN ar
 
 test: ## Run every test with the race detector (each fuzz target's seed corpus included)
 	go test -race -count=1 ./...
+
+# The packages whose tests use internal/pgtest, directly or through a helper.
+PG_PACKAGES ?= $$(go list -test -f '{{if .ForTest}}{{.ForTest}} {{join .Deps " "}}{{end}}' ./... | awk '$$0 ~ /github.com\/trustbot\/trustbot\/internal\/pgtest( |$$)/ {print $$1}' | sort -u)
+
+test-pg: ## Run the PostgreSQL tests on a throwaway cluster started for them (needs Debian's postgresql package)
+	@pkgs="$(PG_PACKAGES)"; echo "PostgreSQL tests in:" $$pkgs; \
+		TRUSTBOT_TEST_PG_REQUIRED=1 tools/pgcluster/pgcluster run go test -race -count=1 $$pkgs
 
 test-crash: ## The long crash loop: SIGKILL during fan-outs, restarts; counts lost and duplicate messages
 	TRUSTBOT_CRASH_TEST=1 go test -count=1 -timeout 30m -run '^(TestDispatchSurvivesKills|TestTeamsDispatchSurvivesKills)$$' -v ./cmd/trustbot

@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/fakeslack": {},
 	"internal/teams":     {"internal/trustbot"},
 	"internal/fakebf":    {},
+	"internal/pgtest":    {},
 	"playbooks":          {},
 	"tools/teamsapp":     {},
 	"cmd/trustbot": {
@@ -52,6 +53,7 @@ var thirdParty = map[string][]string{
 	"internal/fakeslack": {"github.com/gorilla/websocket"},
 	"internal/teams":     {"github.com/golang-jwt/jwt/v5", "golang.org/x/time"},
 	"internal/fakebf":    {"github.com/golang-jwt/jwt/v5"},
+	"internal/pgtest":    {"github.com/jackc/pgx/v5"},
 }
 
 func goList(t *testing.T, args ...string) []string {
