@@ -2,23 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"github.com/trustbot/trustbot/internal/store"
 	"time"
 )
 
-// HotQueries are the statements every dispatch pass (and a user's history
-// and export) runs, with arguments of the right types.
-var HotQueries = map[string]struct {
-	SQL  string
-	Args []any
-}{
-	"ClaimDue":              {claimDueSQL, []any{int64(0), 500}},
-	"ClaimDueJourneys":      {claimDueJourneysSQL, []any{int64(0), 500}},
-	"ClaimDueSubscriptions": {claimDueSubscriptionsSQL, []any{int64(0), 500}},
-	"Deliverable":           {`SELECT ` + deliveryCols + ` FROM deliveries ` + deliverableWhere, []any{int64(0), 500}},
-	"StaleSending":          {`SELECT ` + deliveryCols + ` FROM deliveries ` + staleSendingWhere, []any{int64(0), 500}},
-	"Reflections":           {`SELECT ` + deliveryCols + ` FROM deliveries ` + reflectionsWhere, []any{"T", "U", "checkin", 12}},
-	"ExportDeliveries":      {`SELECT ` + deliveryCols + ` FROM deliveries ` + userDeliveriesWhere, []any{"T", "U"}},
-}
+// HotQueries are the store's hot statements.
+var HotQueries = store.HotQueries
 
 // Plan returns the query plan of a statement, one line per step.
 func (db *DB) Plan(ctx context.Context, query string, args ...any) ([]string, error) {

@@ -2,89 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
-
-const userDeliveriesWhere = `WHERE team = ? AND user = ? ORDER BY due_at`
-
-// Export returns everything stored about the user.
-func (db *DB) Export(ctx context.Context, k trustbot.UserKey) (trustbot.UserData, error) {
-	u := trustbot.UserData{Team: k.Team, User: k.User, ExportedAt: db.Now().UTC(),
-		Deliveries: []trustbot.Delivery{}, Reflections: []trustbot.Answers{}, Journeys: []trustbot.Journey{}, TipsShown: []string{}, Subscribed: []trustbot.Subscription{}}
-	// The "tip shown" records waiting in memory are part of the export.
-	if err := db.flushTips(ctx); err != nil {
-		return u, formatError(err)
-	}
-	var err error
-	if u.Settings, err = db.Settings(ctx, k); err != nil {
-		return u, err
-	}
-	if p, err := db.Profile(ctx, k); err == nil {
-		u.Profile = &p
-	}
-	if s, err := db.Schedule(ctx, k); err == nil {
-		u.Schedule = &s
-	}
-	if u.Deliveries, err = db.deliveries(ctx, userDeliveriesWhere, k.Team, k.User); err != nil {
-		return u, err
-	}
-	for _, d := range u.Deliveries {
-		a, err := db.answers(ctx, db.read, k, d.ID)
-		if _, ok := errors.AsType[*unreadableError](err); ok {
-			db.skipped(err) // the answers chosen stay; the text is left out
-		} else if err != nil {
-			return u, formatError(err)
-		}
-		if len(a.Choices) > 0 || a.Note != "" || a.Action != "" {
-			u.Reflections = append(u.Reflections, a)
-		}
-	}
-	if u.Journeys, err = db.Journeys(ctx, k, false); err != nil {
-		return u, err
-	}
-	if u.TipsShown, err = db.RecentTips(ctx, k, tipsKept); err != nil {
-		return u, err
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+subscriptionCols+` FROM subscriptions WHERE team = ? AND subscriber = ?`, k.Team, k.User)
-	if err != nil {
-		return u, formatError(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		s, err := scanSubscription(rows)
-		if err != nil {
-			return u, formatError(err)
-		}
-		u.Subscribed = append(u.Subscribed, s)
-	}
-	return u, formatError(rows.Err())
-}
-
-// Forget deletes every row about the user, down to the bytes on disk:
-// SQLite overwrites deleted content with zeros (secure_delete), and a
-// checkpoint then copies the zeroed pages into the database file and
-// empties the WAL, where the earlier versions of those pages were. Channel
-// subscriptions they set up stay for the channel, without their ID.
-func (db *DB) Forget(ctx context.Context, k trustbot.UserKey) error {
-	// No group of "tip shown" records is written meanwhile: none of the
-	// user's can come back after the delete.
-	db.c.flushMu.Lock()
-	defer db.c.flushMu.Unlock()
-	db.dropPendingTips(k)
-	delete(db.c.sinceTrim, k)
-	defer db.forgetCached(k)
-	if err := db.forget(ctx, k); err != nil {
-		return err
-	}
-	return db.wipeWAL(ctx)
-}
 
 // wipeWAL checkpoints the WAL into the database file and truncates it to
 // nothing. It waits (within the busy timeout, a few times over) for
@@ -94,7 +17,7 @@ func (db *DB) wipeWAL(ctx context.Context) error {
 	for range 5 {
 		err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done)
 		if err != nil {
-			return fmt.Errorf("checkpoint: %w", formatError(err))
+			return fmt.Errorf("checkpoint: %w", db.FormatError(err))
 		}
 		if busy == 0 {
 			return nil
@@ -108,148 +31,12 @@ func (db *DB) wipeWAL(ctx context.Context) error {
 	return &trustbot.Error{Code: trustbot.EUNAVAILABLE, Message: "checkpoint: readers kept the WAL busy"}
 }
 
-func (db *DB) forget(ctx context.Context, k trustbot.UserKey) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM reflections WHERE team = ? AND user = ?`,
-			`DELETE FROM deliveries WHERE team = ? AND user = ?`,
-			`DELETE FROM journeys WHERE team = ? AND user = ?`,
-			`DELETE FROM schedules WHERE team = ? AND user = ?`,
-			`DELETE FROM tips_shown WHERE team = ? AND user = ?`,
-			`DELETE FROM profiles WHERE team = ? AND user = ?`,
-			`DELETE FROM conversations WHERE team = ? AND user = ?`,
-			`DELETE FROM settings WHERE team = ? AND user = ?`,
-			`DELETE FROM subscription_changes WHERE team = ? AND user = ?`,
-			`UPDATE subscriptions SET subscriber = '' WHERE team = ? AND subscriber = ?`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, k.Team, k.User); err != nil {
-				return fmt.Errorf("forget: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
-// Purge deletes what is older than before: reflections and the deliveries
-// they answer, finished or stopped journeys, old tips shown. It returns how
-// many rows went. As with Forget, what goes is gone from the bytes on disk:
-// secure_delete zeroes it, and a checkpoint empties the WAL that held its
-// earlier versions.
-func (db *DB) Purge(ctx context.Context, before time.Time) (int64, error) {
-	defer db.c.recent.reset()
-	var total int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		cut := before.Unix()
-		for _, q := range []string{
-			`DELETE FROM reflections WHERE delivery_id IN (SELECT id FROM deliveries WHERE due_at < ? AND state IN ('sent', 'skipped', 'failed'))`,
-			`DELETE FROM deliveries WHERE due_at < ? AND state IN ('sent', 'skipped', 'failed')`,
-			`DELETE FROM journeys WHERE state IN ('finished', 'stopped') AND updated_at < ?`,
-			`DELETE FROM tips_shown WHERE shown_at < ? * 1000`,
-			`DELETE FROM subscription_changes WHERE at < ?`,
-		} {
-			res, err := tx.ExecContext(ctx, q, cut)
-			if err != nil {
-				return fmt.Errorf("purge: %w", err)
-			}
-			n, _ := res.RowsAffected()
-			total += n
-		}
-		return nil
-	})
-	if err != nil || total == 0 {
-		return total, err
-	}
-	return total, db.wipeWAL(ctx)
-}
-
-// Rekey seals every stored free-text value with the current key (or, with
-// sealing off, stores it as plain text again), and records for each row
-// whether it is sealed. A row that cannot be read (sealed with a key that
-// is not configured) is logged, counted and left as it is. It returns how
-// many values changed and how many rows were left.
-func (db *DB) Rekey(ctx context.Context) (changed, skipped int, err error) {
-	err = db.tx(ctx, func(tx *sql.Tx) error {
-		for _, t := range []struct{ table, key, a, b string }{
-			{"reflections", "delivery_id", "note", "action"},
-			{"journeys", "id", "label", "data"},
-		} {
-			rows, err := tx.QueryContext(ctx, `SELECT `+t.key+`, `+t.a+`, `+t.b+`, sealed FROM `+t.table)
-			if err != nil {
-				return err
-			}
-			type row struct {
-				id     string
-				values [2]string
-				sealed sql.NullBool
-			}
-			var stale []row
-			for rows.Next() {
-				var r row
-				if err := rows.Scan(&r.id, &r.values[0], &r.values[1], &r.sealed); err != nil {
-					rows.Close()
-					return err
-				}
-				if !db.current(r.sealed, r.values[:]) {
-					stale = append(stale, r)
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, r := range stale {
-				var plain [2]string
-				var err error
-				for i, v := range r.values {
-					if plain[i], err = db.reveal(r.sealed, v); err != nil {
-						break
-					}
-				}
-				if err != nil {
-					db.skipped(unreadable(t.table, r.id, err))
-					skipped++
-					continue
-				}
-				text, sealed, err := db.seal(plain[:]...)
-				if err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, `UPDATE `+t.table+` SET `+t.a+` = ?, `+t.b+` = ?, sealed = ? WHERE `+t.key+` = ?`,
-					text[0], text[1], sealed, r.id); err != nil {
-					return err
-				}
-				for i := range text {
-					if text[i] != r.values[i] {
-						changed++
-					}
-				}
-			}
-		}
-		return nil
-	})
-	return changed, skipped, err
-}
-
-// current reports whether a row's values are stored as the keys would
-// store them now, with the mark recorded.
-func (db *DB) current(sealed sql.NullBool, values []string) bool {
-	if !sealed.Valid || sealed.Bool != db.Keys.Sealing() {
-		return false
-	}
-	for _, v := range values {
-		if sealed.Bool && v != "" && !db.Keys.Current(v) {
-			return false
-		}
-	}
-	return true
-}
-
 // Backup writes a consistent copy of the database to path while it is in
 // use (VACUUM INTO), readable by its owner only (0600, whatever the
 // umask). The file must not exist.
 func (db *DB) Backup(ctx context.Context, path string) error {
-	if err := db.flushTips(ctx); err != nil {
-		return fmt.Errorf("backup to %s: %w", path, formatError(err))
+	if err := db.Flush(ctx); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, db.FormatError(err))
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
@@ -259,79 +46,7 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	// SQLite writes into the empty file, keeping its mode.
 	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		os.Remove(path)
-		return fmt.Errorf("backup to %s: %w", path, formatError(err))
+		return fmt.Errorf("backup to %s: %w", path, db.FormatError(err))
 	}
 	return nil
-}
-
-// OtherTeams reports whether the database holds anything of a workspace
-// other than team (the console uses it to keep away from Slack users'
-// check-ins in a shared file).
-func (db *DB) OtherTeams(ctx context.Context, team string) (bool, error) {
-	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM (SELECT 1 FROM schedules WHERE team != ?1 LIMIT 1)) +
-		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE team != ?1 LIMIT 1)) +
-		(SELECT count(*) FROM (SELECT 1 FROM journeys WHERE team != ?1 LIMIT 1)) +
-		(SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE team != ?1 LIMIT 1))`, team).Scan(&n)
-	return n > 0, formatError(err)
-}
-
-// Mentions lists every place ("table.column") where a stored value contains
-// needle, in every table, as the bytes on disk hold it: after Forget, a
-// user's ID should be nowhere.
-func (db *DB) Mentions(ctx context.Context, needle string) ([]string, error) {
-	if err := db.flushTips(ctx); err != nil {
-		return nil, formatError(err)
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, formatError(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	var out []string
-	for _, table := range tables {
-		rows, err := db.read.QueryContext(ctx, `SELECT * FROM "`+table+`"`)
-		if err != nil {
-			return nil, formatError(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return nil, formatError(err)
-			}
-			for i, v := range vals {
-				var s string
-				switch v := v.(type) {
-				case string:
-					s = v
-				case []byte:
-					s = string(v)
-				}
-				if strings.Contains(s, needle) {
-					out = append(out, table+"."+cols[i])
-				}
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, formatError(err)
-		}
-	}
-	return out, nil
 }

@@ -4,151 +4,24 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"log/slog"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/secret"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/store/storetest"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
-
-// countingMetrics counts the rows the store skipped.
-type countingMetrics struct {
-	trustbot.NopMetrics
-	mu     sync.Mutex
-	faults map[string]int
-}
-
-func (m *countingMetrics) Fault(name string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.faults == nil {
-		m.faults = map[string]int{}
-	}
-	m.faults[name]++
-}
-
-func (m *countingMetrics) unreadable() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.faults[trustbot.FaultUnreadable]
-}
-
-// lookalike is text a user may type that looks like a sealed value.
-const lookalike = "enc1:deadbeef:AAAA"
 
 // TestTextThatLooksSealedStaysText stores, without a key, a journey label
 // and a note that look like sealed values: they read back as typed, and
 // the dispatcher's claim, history, export and rekey go on.
-func TestTextThatLooksSealedStaysText(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpen(t)
-	seedUser(t, db, alice, lookalike)
-	if err := db.SaveJourney(ctx, trustbot.Journey{ID: "jlook", UserKey: alice, Kind: "cooling", Label: lookalike, State: trustbot.Active,
-		Start: trustbot.DateOf(time.Now()), NextDueAt: time.Now().Add(-time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
-	j, err := db.Journey(ctx, alice, "jlook")
-	if err != nil || j.Label != lookalike {
-		t.Fatalf("journey label: %q %v", j.Label, err)
-	}
-	rs, err := db.Reflections(ctx, alice, "checkin", 5)
-	if err != nil || len(rs) != 1 || rs[0].Answers.Note != lookalike {
-		t.Fatalf("reflections: %+v %v", rs, err)
-	}
-	ds, err := db.ClaimDueJourneys(ctx, time.Now(), 10, func(j trustbot.Journey, _ trustbot.Prefs) (trustbot.Journey, string) {
-		j.NextDueAt = time.Time{}
-		return j, "d1"
-	})
-	if err != nil || !claimedJourney(ds, "jlook") {
-		t.Fatalf("claim: %v %v", ds, err)
-	}
-	if u, err := db.Export(ctx, alice); err != nil || u.Reflections[0].Note != lookalike {
-		t.Fatalf("export: %v", err)
-	}
-	if _, skipped, err := db.Rekey(ctx); err != nil || skipped != 0 {
-		t.Fatalf("rekey: %d skipped, %v", skipped, err)
-	}
-	db.Keys = keyring(t, 1)
-	if n, skipped, err := db.Rekey(ctx); err != nil || skipped != 0 || n == 0 {
-		t.Fatalf("rekey with a key: %d changed, %d skipped, %v", n, skipped, err)
-	}
-	if j, err := db.Journey(ctx, alice, "jlook"); err != nil || j.Label != lookalike {
-		t.Fatalf("after sealing: %q %v", j.Label, err)
-	}
-}
 
 // TestUnreadableRowsAreSkipped: a journey and a note sealed with a key that
 // is no longer configured never stop what reads other rows: the claim,
 // the list of journeys, history, export and rekey skip them, log their
 // IDs and count them.
-func TestUnreadableRowsAreSkipped(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpen(t)
-	var logs strings.Builder
-	met := &countingMetrics{}
-	db.Logger, db.Metrics = slog.New(slog.NewTextHandler(&logs, nil)), met
-	now := time.Now()
-	db.Keys = keyring(t, 1)
-	seedUser(t, db, alice, "sealed note")
-	for _, id := range []string{"jsealed", "jsealed2"} {
-		if err := db.SaveJourney(ctx, trustbot.Journey{ID: id, UserKey: alice, Kind: "cooling", Label: "secret label", State: trustbot.Active,
-			Start: trustbot.DateOf(now), NextDueAt: now.Add(-time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Keys = nil // the key is lost
-	seedUser(t, db, bob, "plain note")
-	if err := db.SaveJourney(ctx, trustbot.Journey{ID: "jplain", UserKey: bob, Kind: "cooling", Label: "label", State: trustbot.Active,
-		Start: trustbot.DateOf(now), NextDueAt: now.Add(-time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
-
-	ds, err := db.ClaimDueJourneys(ctx, now, 10, func(j trustbot.Journey, _ trustbot.Prefs) (trustbot.Journey, string) {
-		j.NextDueAt = time.Time{}
-		return j, "d1"
-	})
-	if err != nil || !claimedJourney(ds, "jplain") || claimedJourney(ds, "jsealed") || claimedJourney(ds, "jsealed2") {
-		t.Fatalf("claim: %+v %v; want bob's follow-up", ds, err)
-	}
-	if n := met.unreadable(); n != 3 {
-		t.Errorf("%d unreadable journeys counted, want 3 (with alice's seeded one)", n)
-	}
-	// The skipped ones wait: a second pass does not read them again.
-	if _, err := db.ClaimDueJourneys(ctx, now, 10, func(j trustbot.Journey, _ trustbot.Prefs) (trustbot.Journey, string) { return j, "x" }); err != nil || met.unreadable() != 3 {
-		t.Fatalf("second claim: %v; %d counted, want still 3", err, met.unreadable())
-	}
-	if js, err := db.Journeys(ctx, bob, false); err != nil || len(js) != 2 {
-		t.Errorf("bob's journeys: %+v %v", js, err)
-	}
-	if js, err := db.Journeys(ctx, alice, false); err != nil || len(js) != 0 {
-		t.Errorf("alice's journeys: %+v %v; want none readable, and no error", js, err)
-	}
-	if rs, err := db.Reflections(ctx, alice, "checkin", 5); err != nil || len(rs) != 1 || rs[0].Answers.Note != "" {
-		t.Errorf("alice's history: %+v %v", rs, err)
-	}
-	if _, err := db.Export(ctx, alice); err != nil {
-		t.Errorf("alice's export: %v", err)
-	}
-	if rs, err := db.Reflections(ctx, bob, "checkin", 5); err != nil || rs[0].Answers.Note != "plain note" {
-		t.Errorf("bob's history: %+v %v", rs, err)
-	}
-	db.Keys = keyring(t, 2)
-	n, skipped, err := db.Rekey(ctx)
-	if err != nil || skipped == 0 || n == 0 {
-		t.Fatalf("rekey: %d changed, %d skipped, %v", n, skipped, err)
-	}
-	if rs, err := db.Reflections(ctx, bob, "checkin", 5); err != nil || rs[0].Answers.Note != "plain note" {
-		t.Errorf("bob's history after rekey: %+v %v", rs, err)
-	}
-	if strings.Contains(logs.String(), "secret label") || !strings.Contains(logs.String(), "id=jsealed") {
-		t.Errorf("logs should name the rows, never their text:\n%s", logs.String())
-	}
-}
 
 // TestUpgradeDecidesWhatIsSealed writes rows as the version before the
 // sealed column did (migrations 1 to 4), then opens the file: text a user
@@ -211,7 +84,7 @@ func TestUpgradeDecidesWhatIsSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	met := &countingMetrics{}
+	met := &storetest.CountingMetrics{}
 	db.Keys, db.Metrics = k1, met
 	if j, err := db.Journey(ctx, alice, "jtyped"); err != nil || j.Label != lookalike {
 		t.Errorf("typed label: %q %v", j.Label, err)
@@ -240,7 +113,7 @@ func TestUpgradeDecidesWhatIsSealed(t *testing.T) {
 			t.Errorf("%s: note %q action %q choices %v, want %q %q", id, a.Note, a.Action, a.Choices, want[0], want[1])
 		}
 	}
-	if n := met.unreadable(); n != 1 {
+	if n := met.Unreadable(); n != 1 {
 		t.Errorf("%d reflections counted unreadable, want 1 (dlost)", n)
 	}
 	ds, err := db.ClaimDueJourneys(ctx, time.Now(), 10, func(j trustbot.Journey, _ trustbot.Prefs) (trustbot.Journey, string) {
@@ -275,13 +148,4 @@ func TestUpgradeDecidesWhatIsSealed(t *testing.T) {
 			t.Errorf("%s without keys: %q %v", id, j.Label, err)
 		}
 	}
-}
-
-func claimedJourney(ds []trustbot.Delivery, id string) bool {
-	for _, d := range ds {
-		if strings.HasPrefix(d.Occurrence, id+":") {
-			return true
-		}
-	}
-	return false
 }

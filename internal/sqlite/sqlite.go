@@ -1,7 +1,10 @@
 // Package sqlite stores trustbot's state in one SQLite file (modernc.org,
 // pure Go): WAL, a busy timeout, foreign keys, a single writer connection
-// with immediate transactions and a pool of readers, and numbered SQL
-// migrations embedded in the binary.
+// with immediate transactions and a pool of readers, numbered SQL
+// migrations embedded in the binary, the lock that keeps a second process
+// off the file, integrity and readiness checks, erasure down to the bytes
+// on disk, and backups. The store itself (its SQL and rules) is
+// internal/store's; this package says what SQLite does its own way.
 package sqlite
 
 import (
@@ -11,12 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net/url"
 	"os"
-	"path"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +23,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/trustbot/trustbot/internal/secret"
+	"github.com/trustbot/trustbot/internal/store"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -37,18 +36,8 @@ const BusyTimeout = 5 * time.Second
 
 // DB is an open database. Its methods are safe for concurrent use.
 type DB struct {
+	*store.DB
 	Path string
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
-
-	// Keys seal free text (notes, labels, plan goals) at rest; nil or a
-	// keyring without a current key stores it as it is.
-	Keys *secret.Keyring
-	// Logger and Metrics hear of rows skipped because they cannot be
-	// read, and of "tip shown" records that wait for the disk; both
-	// optional.
-	Logger  *slog.Logger
-	Metrics trustbot.Metrics
 	// FaultHold is how long a write that failed for want of storage keeps
 	// Ready failing, and ProbeEvery how often Ready writes a probe; Open
 	// sets them (a minute, five seconds).
@@ -56,7 +45,6 @@ type DB struct {
 
 	write *sql.DB // one connection, BEGIN IMMEDIATE: writers queue, never BUSY
 	read  *sql.DB // readers, in parallel with the writer thanks to WAL
-	c     *caches // per-user reads kept in memory, "tip shown" records waiting
 
 	damaged error // what the integrity check at open found, if anything
 	upkeep  error // a one-time step at open that failed, tried again at the next
@@ -69,6 +57,15 @@ type DB struct {
 }
 
 var _ trustbot.Store = (*DB)(nil)
+
+// Dialect is SQLite's way with the store's SQL: one writer at a time, so
+// claims need no row locks.
+var Dialect = store.Dialect{
+	Name:            "sqlite",
+	Error:           busyError,
+	TablesSQL:       `SELECT name FROM sqlite_master WHERE type = 'table'`,
+	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`,
+}
 
 // dsn builds a connection string. Pragmas go in the DSN so that every
 // connection the pool opens gets them, not only the first.
@@ -100,7 +97,7 @@ func Open(ctx context.Context, p string) (*DB, error) {
 	if err := private(p); err != nil {
 		return nil, err
 	}
-	db := &DB{Path: p, Now: time.Now, FaultHold: faultHold, ProbeEvery: probeEvery}
+	db := &DB{Path: p, FaultHold: faultHold, ProbeEvery: probeEvery}
 	var err error
 	if db.write, err = openPool(dsn(p, true)); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -121,8 +118,10 @@ func Open(ctx context.Context, p string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
 	db.read.SetMaxOpenConns(4)
-	db.c = newCaches()
-	go db.flusher()
+	// This process is the only one that writes the file while it runs
+	// the bot (Lock): it may cache.
+	db.DB = store.New(store.Config{Write: db.write, Read: db.read, Dialect: Dialect, Cache: true,
+		Erased: db.wipeWAL, WriteFailed: db.noteWrite, FlushTimeout: BusyTimeout})
 	return db, nil
 }
 
@@ -155,8 +154,8 @@ func private(p string) error {
 // Close writes what waits in memory and closes every connection.
 func (db *DB) Close() error {
 	var errs []error
-	if db.c != nil {
-		errs = append(errs, db.closeCaches())
+	if db.DB != nil {
+		errs = append(errs, db.DB.Close())
 	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
@@ -234,11 +233,7 @@ func (db *DB) Ready(ctx context.Context) error {
 	if now.Sub(probeAt) < db.ProbeEvery && probeAt.After(faultAt) {
 		return nil
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`, now.Unix())
-		return err
-	})
-	if err != nil {
+	if err := db.Probe(ctx, now); err != nil {
 		return fmt.Errorf("write probe: %w", err)
 	}
 	db.health.Lock()
@@ -271,59 +266,25 @@ func (db *DB) noteWrite(err error) {
 	db.health.Unlock()
 }
 
-// Migration is one numbered schema change.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
 // Migrations returns the embedded migrations in order.
-func Migrations() ([]Migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migration")
-	if err != nil {
-		return nil, err
-	}
-	var ms []Migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("sqlite: migration %s: name must be NNNN_name.sql", e.Name())
-		}
-		b, err := fs.ReadFile(migrationFS, path.Join("migration", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, Migration{Version: v, Name: e.Name(), SQL: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
-	return ms, nil
+func Migrations() ([]store.Migration, error) {
+	return store.ReadMigrations(migrationFS, "migration")
 }
 
-// migrate applies every migration not yet recorded, each in its own
-// transaction with its record, then the one-time steps not yet done.
+// migrate applies every migration not yet recorded, then the one-time
+// steps not yet done.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
-		return fmt.Errorf("sqlite: migrations table: %w", err)
+	ms, err := Migrations()
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	before, err := store.Migrate(ctx, db.write, Dialect, ms, time.Now())
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS upkeep (
 		name TEXT PRIMARY KEY, done_at INTEGER NOT NULL) STRICT`); err != nil {
 		return fmt.Errorf("sqlite: upkeep table: %w", err)
-	}
-	var before int
-	if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&before); err != nil {
-		return fmt.Errorf("sqlite: migrations table: %w", err)
-	}
-	ms, err := Migrations()
-	if err != nil {
-		return err
-	}
-	for _, m := range ms {
-		if err := db.apply(ctx, m); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
-		}
 	}
 	// A new database has nothing from before secure_delete was on.
 	db.upkeep = db.once(ctx, "vacuum-after-secure-delete", before == 0, db.vacuum)
@@ -346,7 +307,7 @@ func (db *DB) once(ctx context.Context, name string, skip bool, step func(contex
 			return fmt.Errorf("sqlite: %s: %w", name, err)
 		}
 	}
-	if _, err := db.write.ExecContext(ctx, `INSERT INTO upkeep (name, done_at) VALUES (?, ?)`, name, db.Now().Unix()); err != nil {
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO upkeep (name, done_at) VALUES (?, ?)`, name, time.Now().Unix()); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", name, err)
 	}
 	return nil
@@ -359,32 +320,9 @@ func (db *DB) once(ctx context.Context, name string, skip bool, step func(contex
 // proportion to it, once.
 func (db *DB) vacuum(ctx context.Context) error {
 	if _, err := db.write.ExecContext(ctx, `VACUUM`); err != nil {
-		return formatError(err)
+		return busyError(err)
 	}
 	return db.wipeWAL(ctx)
-}
-
-func (db *DB) apply(ctx context.Context, m Migration) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.Version, m.Name, db.Now().Unix()); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // WritePragma runs a pragma on the writer's connection. query_only(1)
@@ -395,23 +333,10 @@ func (db *DB) WritePragma(ctx context.Context, pragma string) error {
 	return err
 }
 
-// Version returns the newest applied migration.
-func (db *DB) Version(ctx context.Context) (int, error) {
-	var v sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v)
-	return int(v.Int64), formatError(err)
-}
-
-// formatError maps driver errors to domain errors: a database that stays
+// busyError maps SQLite's errors onto trustbot's: a database that stays
 // locked past the busy timeout is EUNAVAILABLE, so the user is asked to try
 // again rather than told something broke.
-func formatError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &trustbot.Error{Code: trustbot.EUNAVAILABLE, Message: "database did not answer in time: " + err.Error()}
-	}
+func busyError(err error) error {
 	if se, ok := errors.AsType[*sqlite.Error](err); ok {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
@@ -427,23 +352,4 @@ func formatError(err error) error {
 		}
 	}
 	return err
-}
-
-// tx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it.
-func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	err := db.commit(ctx, fn)
-	db.noteWrite(err)
-	return formatError(err)
-}
-
-func (db *DB) commit(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

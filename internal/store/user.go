@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 // Settings returns the user's settings, or the defaults. Prefs.TZ is the
 // zone of the cached profile.
 func (db *DB) Settings(ctx context.Context, k trustbot.UserKey) (trustbot.Settings, error) {
+	if db.c == nil {
+		return db.readSettings(ctx, k)
+	}
 	now := time.Now()
 	s, gen, ok := db.c.settings.get(k, now)
 	if ok {
@@ -30,30 +33,32 @@ func (db *DB) readSettings(ctx context.Context, k trustbot.UserKey) (trustbot.Se
 	var paused int64
 	followups := true
 	err := db.read.QueryRowContext(ctx, `SELECT s.lang, s.workdays, s.quiet_start, s.quiet_end, s.holidays, s.paused_until, s.tryit_followups
-		FROM settings s WHERE s.team = ? AND s.user = ?`, k.Team, k.User).
+		FROM settings s WHERE s.team = ? AND s."user" = ?`, k.Team, k.User).
 		Scan(&s.Lang, &s.Prefs.Workdays, &s.Prefs.QuietStart, &s.Prefs.QuietEnd, &s.Prefs.Holidays, &paused, &followups)
 	s.NoTryitFollowups = !followups
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return s, formatError(err)
+		return s, db.formatError(err)
 	}
 	if paused > 0 {
 		s.Prefs.PausedUntil = time.Unix(paused, 0).UTC()
 	}
-	err = db.read.QueryRowContext(ctx, `SELECT tz FROM profiles WHERE team = ? AND user = ?`, k.Team, k.User).Scan(&s.Prefs.TZ)
+	err = db.read.QueryRowContext(ctx, `SELECT tz FROM profiles WHERE team = ? AND "user" = ?`, k.Team, k.User).Scan(&s.Prefs.TZ)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
-	return s, formatError(err)
+	return s, db.formatError(err)
 }
 
 // SaveSettings creates or replaces the user's settings (all but the time
 // zone, which belongs to the profile).
 func (db *DB) SaveSettings(ctx context.Context, s trustbot.Settings) error {
-	defer db.c.settings.update(s.UserKey, nil)
-	return db.tx(ctx, func(tx *sql.Tx) error { return saveSettings(ctx, tx, s, db.Now()) })
+	if db.c != nil {
+		defer db.c.settings.update(s.UserKey, nil)
+	}
+	return db.Tx(ctx, func(tx *Tx) error { return saveSettings(ctx, tx, s, db.Now()) })
 }
 
-func saveSettings(ctx context.Context, tx *sql.Tx, s trustbot.Settings, now time.Time) error {
+func saveSettings(ctx context.Context, tx *Tx, s trustbot.Settings, now time.Time) error {
 	var paused int64
 	if !s.Prefs.PausedUntil.IsZero() {
 		paused = s.Prefs.PausedUntil.Unix()
@@ -61,9 +66,9 @@ func saveSettings(ctx context.Context, tx *sql.Tx, s trustbot.Settings, now time
 	if s.Prefs.Workdays == 0 {
 		s.Prefs.Workdays = trustbot.MondayToFriday
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO settings (team, user, lang, workdays, quiet_start, quiet_end, holidays, paused_until, tryit_followups, updated_at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO settings (team, "user", lang, workdays, quiet_start, quiet_end, holidays, paused_until, tryit_followups, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (team, user) DO UPDATE SET lang = excluded.lang, workdays = excluded.workdays,
+		ON CONFLICT (team, "user") DO UPDATE SET lang = excluded.lang, workdays = excluded.workdays,
 			quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, holidays = excluded.holidays,
 			paused_until = excluded.paused_until, tryit_followups = excluded.tryit_followups, updated_at = excluded.updated_at`,
 		s.Team, s.User, s.Lang, s.Prefs.Workdays, s.Prefs.QuietStart, s.Prefs.QuietEnd, s.Prefs.Holidays, paused, !s.NoTryitFollowups, now.Unix())
@@ -72,6 +77,9 @@ func saveSettings(ctx context.Context, tx *sql.Tx, s trustbot.Settings, now time
 
 // Profile returns the cached platform profile.
 func (db *DB) Profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
+	if db.c == nil {
+		return db.readProfile(ctx, k)
+	}
 	now := time.Now()
 	r, gen, ok := db.c.profiles.get(k, now)
 	if !ok {
@@ -91,22 +99,24 @@ func (db *DB) Profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile
 func (db *DB) readProfile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
 	p := trustbot.Profile{UserKey: k}
 	var fetched int64
-	err := db.read.QueryRowContext(ctx, `SELECT tz, locale, fetched_at FROM profiles WHERE team = ? AND user = ?`,
+	err := db.read.QueryRowContext(ctx, `SELECT tz, locale, fetched_at FROM profiles WHERE team = ? AND "user" = ?`,
 		k.Team, k.User).Scan(&p.TZ, &p.Locale, &fetched)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, trustbot.Errorf(trustbot.ENOTFOUND, "no profile for %s", k)
 	}
 	p.FetchedAt = time.Unix(fetched, 0).UTC()
-	return p, formatError(err)
+	return p, db.formatError(err)
 }
 
 // SaveProfile caches a platform profile.
 func (db *DB) SaveProfile(ctx context.Context, p trustbot.Profile) error {
-	defer db.c.settings.update(p.UserKey, nil) // Settings carry the zone
-	defer db.c.profiles.update(p.UserKey, nil)
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO profiles (team, user, tz, locale, fetched_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (team, user) DO UPDATE SET tz = excluded.tz, locale = excluded.locale, fetched_at = excluded.fetched_at`,
+	if db.c != nil {
+		defer db.c.settings.update(p.UserKey, nil) // Settings carry the zone
+		defer db.c.profiles.update(p.UserKey, nil)
+	}
+	return db.Tx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO profiles (team, "user", tz, locale, fetched_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (team, "user") DO UPDATE SET tz = excluded.tz, locale = excluded.locale, fetched_at = excluded.fetched_at`,
 			p.Team, p.User, p.TZ, p.Locale, p.FetchedAt.Unix())
 		return err
 	})
@@ -115,6 +125,9 @@ func (db *DB) SaveProfile(ctx context.Context, p trustbot.Profile) error {
 // DroppedTips is how many "tip shown" records were dropped unwritten
 // since Open, the database having taken no writes for too long.
 func (db *DB) DroppedTips() uint64 {
+	if db.c == nil {
+		return 0
+	}
 	db.c.tipMu.Lock()
 	defer db.c.tipMu.Unlock()
 	return db.c.dropped
@@ -135,11 +148,27 @@ func (db *DB) tipsDropped(n int) {
 // deleted as new ones come.
 const tipsKept = 200
 
-// RecordTipShown notes that a tip was shown. The record is written with
-// others within tipFlushEvery (see cache.go); until then RecentTips and
-// Export see it all the same.
-func (db *DB) RecordTipShown(_ context.Context, k trustbot.UserKey, tipID string, t time.Time) error {
+// WaitingTips is how many "tip shown" records wait in memory.
+func (db *DB) WaitingTips() int {
+	if db.c == nil {
+		return 0
+	}
+	db.c.tipMu.Lock()
+	defer db.c.tipMu.Unlock()
+	return len(db.c.pending)
+}
+
+// RecordTipShown notes that a tip was shown. A store that caches writes
+// the record with others within tipFlushEvery (see cache.go), and until
+// then RecentTips and Export see it all the same; one that does not
+// writes it now.
+func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID string, t time.Time) error {
 	r := shownTip{k: k, id: tipID, at: t.UnixMilli()}
+	if db.c == nil {
+		db.tips.mu.Lock()
+		defer db.tips.mu.Unlock()
+		return db.writeTips(ctx, []shownTip{r})
+	}
 	db.c.tipMu.Lock()
 	db.c.pending = append(db.c.pending, r)
 	full := len(db.c.pending) >= tipFlushMax
@@ -169,6 +198,10 @@ func (db *DB) RecordTipShown(_ context.Context, k trustbot.UserKey, tipID string
 
 // RecentTips returns the last n tips shown, newest first.
 func (db *DB) RecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]string, error) {
+	if db.c == nil {
+		rows, err := db.readRecentTips(ctx, k, min(n, tipsKept))
+		return tipIDs(rows), err
+	}
 	now := time.Now()
 	v, gen, ok := db.c.recent.get(k, now)
 	if !ok || n > v.limit {
@@ -181,27 +214,31 @@ func (db *DB) RecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]stri
 		v = recentTips{tips: mergeTips(min(n, tipsKept), pending, rows), limit: n}
 		db.c.recent.put(k, v, gen, now)
 	}
-	ids := make([]string, 0, min(n, len(v.tips)))
-	for _, r := range v.tips[:min(n, len(v.tips))] {
+	return tipIDs(v.tips[:min(n, len(v.tips))]), nil
+}
+
+func tipIDs(tips []shownTip) []string {
+	ids := make([]string, 0, len(tips))
+	for _, r := range tips {
 		ids = append(ids, r.id)
 	}
-	return ids, nil
+	return ids
 }
 
 func (db *DB) readRecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]shownTip, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT tip_id, shown_at FROM tips_shown WHERE team = ? AND user = ?
+	rows, err := db.read.QueryContext(ctx, `SELECT tip_id, shown_at FROM tips_shown WHERE team = ? AND "user" = ?
 		ORDER BY shown_at DESC, rowid DESC LIMIT ?`, k.Team, k.User, n)
 	if err != nil {
-		return nil, formatError(err)
+		return nil, db.formatError(err)
 	}
 	defer rows.Close()
 	var out []shownTip
 	for rows.Next() {
 		r := shownTip{k: k}
 		if err := rows.Scan(&r.id, &r.at); err != nil {
-			return nil, formatError(err)
+			return nil, db.formatError(err)
 		}
 		out = append(out, r)
 	}
-	return out, formatError(rows.Err())
+	return out, db.formatError(rows.Err())
 }

@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -9,8 +9,28 @@ import (
 	"testing"
 	"time"
 
+	_ "modernc.org/sqlite"
+
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
+
+// openTipsOnly opens a caching store on a SQLite file that has only the
+// table of "tip shown" records.
+func openTipsOnly(t *testing.T, path string) *DB {
+	t.Helper()
+	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(200)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	w.SetMaxOpenConns(1)
+	if _, err := w.Exec(`CREATE TABLE tips_shown (team TEXT, "user" TEXT, tip_id TEXT, shown_at INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	db := New(Config{Write: w, Dialect: Dialect{Name: "sqlite"}, Cache: true, FlushTimeout: time.Second})
+	t.Cleanup(func() { db.Close() })
+	return db
+}
 
 // TestCacheKeepsNoReadOlderThanAWrite: a value read before a write, stored
 // after it, must not be served.
@@ -59,11 +79,7 @@ func TestWaitingTipsAreBounded(t *testing.T) {
 	tipWaitMax = 100
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "trustbot.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTipsOnly(t, path)
 	met := &faults{n: map[string]int{}}
 	db.Metrics = met
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")

@@ -1,8 +1,7 @@
-package sqlite
+package store
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
 	"sync"
@@ -11,12 +10,16 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// What a slash command reads about its user (settings, the cached platform
-// profile, the tips shown lately) is kept in memory for a short while, and
-// the "tip shown" records are written in groups. This process is the only
-// writer of those rows (the console keeps its own database), and every
-// write to them here updates or drops the entry, so the cache is never
-// stale; cacheTTL only bounds how long an idle user's entry stays.
+// A store that caches (Config.Cache) keeps what a slash command reads about
+// its user (settings, the cached platform profile, the tips shown lately)
+// in memory for a short while, and writes the "tip shown" records in
+// groups. Its process is the only writer of those rows (the console keeps
+// its own database), and every write to them here updates or drops the
+// entry, so the cache is never stale; cacheTTL only bounds how long an
+// idle user's entry stays. A store that other processes write too (several
+// replicas on one PostgreSQL database) does not cache: a pause or a
+// language written through another replica must hold at once here, and no
+// time to live short enough for that would leave a cache worth keeping.
 const (
 	cacheTTL   = 5 * time.Minute
 	cacheUsers = 20_000 // entries per cache before it is emptied and refilled
@@ -137,26 +140,31 @@ type caches struct {
 	profiles *userCache[profileRead]
 	recent   *userCache[recentTips]
 
-	tipMu     sync.Mutex
-	pending   []shownTip    // recorded, not written yet (kept until written or dropped)
-	removed   uint64        // records ever taken off the front of pending; under tipMu
-	dropped   uint64        // records dropped unwritten; under tipMu
-	kick      chan struct{} // a full group is waiting
-	stop      chan struct{}
-	stopped   chan struct{}
-	flushMu   sync.Mutex               // one group write at a time; Forget holds it to delete
-	sinceTrim map[trustbot.UserKey]int // records added since the user's last trim; under flushMu
+	tipMu   sync.Mutex
+	pending []shownTip    // recorded, not written yet (kept until written or dropped)
+	removed uint64        // records ever taken off the front of pending; under tipMu
+	dropped uint64        // records dropped unwritten; under tipMu
+	kick    chan struct{} // a full group is waiting
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// tipTrim counts each user's "tip shown" records written since their
+// history was last trimmed. Its lock makes one write of records at a
+// time; Forget holds it to delete.
+type tipTrim struct {
+	mu    sync.Mutex
+	since map[trustbot.UserKey]int
 }
 
 func newCaches() *caches {
 	return &caches{
-		settings:  newUserCache[trustbot.Settings](),
-		profiles:  newUserCache[profileRead](),
-		recent:    newUserCache[recentTips](),
-		kick:      make(chan struct{}, 1),
-		sinceTrim: map[trustbot.UserKey]int{},
-		stop:      make(chan struct{}),
-		stopped:   make(chan struct{}),
+		settings: newUserCache[trustbot.Settings](),
+		profiles: newUserCache[profileRead](),
+		recent:   newUserCache[recentTips](),
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
 	}
 }
 
@@ -174,7 +182,7 @@ func (db *DB) flusher() {
 		case <-t.C:
 		case <-db.c.kick:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), BusyTimeout+time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), db.cfg.FlushTimeout+time.Second)
 		err := db.flushTips(ctx)
 		cancel()
 		failing = db.flushed(err, failing)
@@ -200,11 +208,17 @@ func (db *DB) flushed(err error, failing bool) bool {
 	return err != nil
 }
 
+// Flush writes the "tip shown" records waiting in memory, if any.
+func (db *DB) Flush(ctx context.Context) error { return db.flushTips(ctx) }
+
 // flushTips writes the waiting "tip shown" records in one transaction and
 // trims each user's history to tipsKept.
 func (db *DB) flushTips(ctx context.Context) error {
-	db.c.flushMu.Lock()
-	defer db.c.flushMu.Unlock()
+	if db.c == nil {
+		return nil
+	}
+	db.tips.mu.Lock()
+	defer db.tips.mu.Unlock()
 	db.c.tipMu.Lock()
 	batch := slices.Clone(db.c.pending)
 	first := db.c.removed // the position of batch[0] in the sequence of records
@@ -212,48 +226,8 @@ func (db *DB) flushTips(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	// A user's history is trimmed once tipTrimEvery records of theirs
-	// were added, not at every write: it never holds more than tipsKept
-	// plus that many rows, and RecentTips reads no further than tipsKept.
-	trim := map[trustbot.UserKey]bool{}
-	if len(db.c.sinceTrim) > cacheUsers {
-		clear(db.c.sinceTrim) // those users are trimmed a little later
-	}
-	for _, r := range batch {
-		if db.c.sinceTrim[r.k]++; db.c.sinceTrim[r.k] >= tipTrimEvery {
-			trim[r.k] = true
-		}
-	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		for rest := batch; len(rest) > 0; {
-			n := min(len(rest), 100)
-			args := make([]any, 0, 4*n)
-			for _, r := range rest[:n] {
-				args = append(args, r.k.Team, r.k.User, r.id, r.at)
-			}
-			q := `INSERT INTO tips_shown (team, user, tip_id, shown_at) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, n-1)
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return err
-			}
-			rest = rest[n:]
-		}
-		for k := range trim {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM tips_shown WHERE team = ? AND user = ? AND rowid NOT IN (
-				SELECT rowid FROM tips_shown WHERE team = ? AND user = ? ORDER BY shown_at DESC, rowid DESC LIMIT ?)`,
-				k.Team, k.User, k.Team, k.User, tipsKept); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		for _, r := range batch {
-			db.c.sinceTrim[r.k]--
-		}
+	if err := db.writeTips(ctx, batch); err != nil {
 		return err // kept waiting: the next flush tries again
-	}
-	for k := range trim {
-		delete(db.c.sinceTrim, k)
 	}
 	db.c.tipMu.Lock()
 	// Records dropped meanwhile were taken off the front already.
@@ -270,8 +244,60 @@ func (db *DB) flushTips(ctx context.Context) error {
 	return nil
 }
 
+// writeTips writes "tip shown" records in one transaction, and trims the
+// history of each user who had tipTrimEvery records added since their
+// last trim: it never holds more than tipsKept plus that many rows (for
+// each process writing them), and RecentTips reads no further than
+// tipsKept. The caller holds db.tips.mu.
+func (db *DB) writeTips(ctx context.Context, batch []shownTip) error {
+	trim := map[trustbot.UserKey]bool{}
+	if len(db.tips.since) > cacheUsers {
+		clear(db.tips.since) // those users are trimmed a little later
+	}
+	for _, r := range batch {
+		if db.tips.since[r.k]++; db.tips.since[r.k] >= tipTrimEvery {
+			trim[r.k] = true
+		}
+	}
+	err := db.Tx(ctx, func(tx *Tx) error {
+		for rest := batch; len(rest) > 0; {
+			n := min(len(rest), 100)
+			args := make([]any, 0, 4*n)
+			for _, r := range rest[:n] {
+				args = append(args, r.k.Team, r.k.User, r.id, r.at)
+			}
+			q := `INSERT INTO tips_shown (team, "user", tip_id, shown_at) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, n-1)
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+			rest = rest[n:]
+		}
+		for k := range trim {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM tips_shown WHERE team = ? AND "user" = ? AND rowid NOT IN (
+				SELECT rowid FROM tips_shown WHERE team = ? AND "user" = ? ORDER BY shown_at DESC, rowid DESC LIMIT ?)`,
+				k.Team, k.User, k.Team, k.User, tipsKept); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, r := range batch {
+			db.tips.since[r.k]--
+		}
+		return err
+	}
+	for k := range trim {
+		delete(db.tips.since, k)
+	}
+	return nil
+}
+
 // pendingTips returns k's waiting records.
 func (db *DB) pendingTips(k trustbot.UserKey) []shownTip {
+	if db.c == nil {
+		return nil
+	}
 	db.c.tipMu.Lock()
 	defer db.c.tipMu.Unlock()
 	var out []shownTip
@@ -285,6 +311,9 @@ func (db *DB) pendingTips(k trustbot.UserKey) []shownTip {
 
 // dropPendingTips forgets k's waiting records.
 func (db *DB) dropPendingTips(k trustbot.UserKey) {
+	if db.c == nil {
+		return
+	}
 	db.c.tipMu.Lock()
 	defer db.c.tipMu.Unlock()
 	db.c.pending = slices.DeleteFunc(db.c.pending, func(r shownTip) bool { return r.k == k })
@@ -292,6 +321,9 @@ func (db *DB) dropPendingTips(k trustbot.UserKey) {
 
 // forgetCached drops everything held in memory about k.
 func (db *DB) forgetCached(k trustbot.UserKey) {
+	if db.c == nil {
+		return
+	}
 	db.c.settings.update(k, nil)
 	db.c.profiles.update(k, nil)
 	db.c.recent.update(k, nil)
@@ -306,7 +338,7 @@ func (db *DB) closeCaches() error {
 	}
 	close(db.c.stop)
 	<-db.c.stopped
-	ctx, cancel := context.WithTimeout(context.Background(), BusyTimeout+time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), db.cfg.FlushTimeout+time.Second)
 	defer cancel()
 	return db.flushTips(ctx)
 }

@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -37,25 +37,25 @@ func (db *DB) Subscription(ctx context.Context, team, channel string) (trustbot.
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, trustbot.Errorf(trustbot.ENOTFOUND, "no subscription for %s/%s", team, channel)
 	}
-	return s, formatError(err)
+	return s, db.formatError(err)
 }
 
 // SaveSubscription creates or replaces a subscription and records the change.
 func (db *DB) SaveSubscription(ctx context.Context, s trustbot.Subscription, by, change string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.Tx(ctx, func(tx *Tx) error {
 		if err := saveSubscription(ctx, tx, s, db.Now()); err != nil {
 			return err
 		}
 		if change == "" {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO subscription_changes (team, channel, user, change, at) VALUES (?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO subscription_changes (team, channel, "user", change, at) VALUES (?, ?, ?, ?, ?)`,
 			s.Team, s.Channel, by, change, db.Now().Unix())
 		return err
 	})
 }
 
-func saveSubscription(ctx context.Context, tx *sql.Tx, s trustbot.Subscription, now time.Time) error {
+func saveSubscription(ctx context.Context, tx *Tx, s trustbot.Subscription, now time.Time) error {
 	var due any
 	if s.Active && !s.NextDueAt.IsZero() {
 		due = s.NextDueAt.Unix()
@@ -84,8 +84,8 @@ const claimDueSubscriptionsSQL = `SELECT ` + subscriptionCols + ` FROM subscript
 // ClaimDueSubscriptions claims due channel posts in one transaction.
 func (db *DB) ClaimDueSubscriptions(ctx context.Context, now time.Time, limit int, advance func(trustbot.Subscription) (trustbot.Subscription, int)) ([]trustbot.Delivery, error) {
 	var out []trustbot.Delivery
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, claimDueSubscriptionsSQL, now.Unix(), limit)
+	err := db.Tx(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, claimDueSubscriptionsSQL+db.d.ClaimLock("subscriptions"), now.Unix(), limit)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (db *DB) ClaimDueSubscriptions(ctx context.Context, now time.Time, limit in
 func (db *DB) ChannelTips(ctx context.Context, team, channel string) (map[string]int, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT tip_id, count(*) FROM channel_tips WHERE team = ? AND channel = ? GROUP BY tip_id`, team, channel)
 	if err != nil {
-		return nil, formatError(err)
+		return nil, db.formatError(err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -133,11 +133,11 @@ func (db *DB) ChannelTips(ctx context.Context, team, channel string) (map[string
 		var id string
 		var n int
 		if err := rows.Scan(&id, &n); err != nil {
-			return nil, formatError(err)
+			return nil, db.formatError(err)
 		}
 		out[id] = n
 	}
-	return out, formatError(rows.Err())
+	return out, db.formatError(rows.Err())
 }
 
 // RecordChannelTip notes a tip posted in a channel.

@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func newID() string {
 	return "d" + hex.EncodeToString(b)
 }
 
-const scheduleCols = `team, user, cadence, weekday, month_day, week, minute, anchor, active, stopped, occurrence, next_due_at`
+const scheduleCols = `team, "user", cadence, weekday, month_day, week, minute, anchor, active, stopped, occurrence, next_due_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -51,19 +51,19 @@ func scanSchedule(row scanner) (trustbot.Schedule, error) {
 
 // Schedule returns the user's check-in schedule.
 func (db *DB) Schedule(ctx context.Context, k trustbot.UserKey) (trustbot.Schedule, error) {
-	s, err := scanSchedule(db.read.QueryRowContext(ctx, `SELECT `+scheduleCols+` FROM schedules WHERE team = ? AND user = ?`, k.Team, k.User))
+	s, err := scanSchedule(db.read.QueryRowContext(ctx, `SELECT `+scheduleCols+` FROM schedules WHERE team = ? AND "user" = ?`, k.Team, k.User))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, trustbot.Errorf(trustbot.ENOTFOUND, "no schedule for %s", k)
 	}
-	return s, formatError(err)
+	return s, db.formatError(err)
 }
 
 // SaveSchedule creates or replaces the user's schedule.
 func (db *DB) SaveSchedule(ctx context.Context, s trustbot.Schedule) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return saveSchedule(ctx, tx, s, db.Now()) })
+	return db.Tx(ctx, func(tx *Tx) error { return saveSchedule(ctx, tx, s, db.Now()) })
 }
 
-func saveSchedule(ctx context.Context, tx *sql.Tx, s trustbot.Schedule, now time.Time) error {
+func saveSchedule(ctx context.Context, tx *Tx, s trustbot.Schedule, now time.Time) error {
 	var due any
 	if s.Active && !s.NextDueAt.IsZero() {
 		due = s.NextDueAt.Unix()
@@ -76,7 +76,7 @@ func saveSchedule(ctx context.Context, tx *sql.Tx, s trustbot.Schedule, now time
 		occurrence = s.Occurrence.String()
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO schedules (`+scheduleCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (team, user) DO UPDATE SET cadence = excluded.cadence, weekday = excluded.weekday,
+		ON CONFLICT (team, "user") DO UPDATE SET cadence = excluded.cadence, weekday = excluded.weekday,
 			month_day = excluded.month_day, week = excluded.week, minute = excluded.minute, anchor = excluded.anchor,
 			active = excluded.active, stopped = excluded.stopped, occurrence = excluded.occurrence,
 			next_due_at = excluded.next_due_at, updated_at = excluded.updated_at`,
@@ -86,11 +86,12 @@ func saveSchedule(ctx context.Context, tx *sql.Tx, s trustbot.Schedule, now time
 }
 
 // ClaimDue claims due schedules and creates their deliveries in one
-// transaction (BEGIN IMMEDIATE: one claimer at a time).
+// transaction: one claimer at a time where writers take turns (SQLite),
+// each on rows no other claimer holds where they run side by side.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, advance func(trustbot.Schedule, trustbot.Prefs) (trustbot.Schedule, int)) ([]trustbot.Delivery, error) {
 	var out []trustbot.Delivery
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, claimDueSQL, now.Unix(), limit)
+	err := db.Tx(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, claimDueSQL+db.d.ClaimLock("s"), now.Unix(), limit)
 		if err != nil {
 			return err
 		}
@@ -150,7 +151,7 @@ func prefixed(p, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-const deliveryCols = `id, team, user, kind, occurrence, state, attempt, attempts, due_at, sending_at, channel, ts, error, missed`
+const deliveryCols = `id, team, "user", kind, occurrence, state, attempt, attempts, due_at, sending_at, channel, ts, error, missed`
 
 func scanDelivery(row scanner) (trustbot.Delivery, error) {
 	var d trustbot.Delivery
@@ -166,18 +167,18 @@ func scanDelivery(row scanner) (trustbot.Delivery, error) {
 func (db *DB) deliveries(ctx context.Context, query string, args ...any) ([]trustbot.Delivery, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries `+query, args...)
 	if err != nil {
-		return nil, formatError(err)
+		return nil, db.formatError(err)
 	}
 	defer rows.Close()
 	var out []trustbot.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
-			return nil, formatError(err)
+			return nil, db.formatError(err)
 		}
 		out = append(out, d)
 	}
-	return out, formatError(rows.Err())
+	return out, db.formatError(rows.Err())
 }
 
 // DueSchedules returns schedules due at now.
@@ -185,27 +186,27 @@ func (db *DB) DueSchedules(ctx context.Context, now time.Time, limit int) ([]tru
 	rows, err := db.read.QueryContext(ctx, `SELECT `+scheduleCols+` FROM schedules
 		WHERE next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY next_due_at LIMIT ?`, now.Unix(), limit)
 	if err != nil {
-		return nil, formatError(err)
+		return nil, db.formatError(err)
 	}
 	defer rows.Close()
 	var out []trustbot.Schedule
 	for rows.Next() {
 		s, err := scanSchedule(rows)
 		if err != nil {
-			return nil, formatError(err)
+			return nil, db.formatError(err)
 		}
 		out = append(out, s)
 	}
-	return out, formatError(rows.Err())
+	return out, db.formatError(rows.Err())
 }
 
 // insertDelivery adds a pending delivery unless one with its key (team,
 // user, kind, occurrence) exists: the unique key that keeps an occurrence
 // from being claimed twice. It reports whether it added one.
-func insertDelivery(ctx context.Context, tx *sql.Tx, d *trustbot.Delivery, now time.Time) (bool, error) {
+func insertDelivery(ctx context.Context, tx *Tx, d *trustbot.Delivery, now time.Time) (bool, error) {
 	d.ID, d.State = newID(), trustbot.Pending
-	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, team, user, kind, occurrence, state, due_at, claimed_at, missed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, user, kind, occurrence) DO NOTHING`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, team, "user", kind, occurrence, state, due_at, claimed_at, missed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, "user", kind, occurrence) DO NOTHING`,
 		d.ID, d.Team, d.User, d.Kind, d.Occurrence, d.State, d.DueAt.Unix(), now.Unix(), d.Missed)
 	if err != nil {
 		return false, err
@@ -215,7 +216,7 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, d *trustbot.Delivery, now t
 }
 
 // claimed inserts a claimed delivery and adds it to out when it is new.
-func claimed(ctx context.Context, tx *sql.Tx, out *[]trustbot.Delivery, d trustbot.Delivery, now time.Time) error {
+func claimed(ctx context.Context, tx *Tx, out *[]trustbot.Delivery, d trustbot.Delivery, now time.Time) error {
 	added, err := insertDelivery(ctx, tx, &d, now)
 	if added {
 		*out = append(*out, d)
@@ -226,7 +227,7 @@ func claimed(ctx context.Context, tx *sql.Tx, out *[]trustbot.Delivery, d trustb
 // InsertDelivery adds a pending delivery unless its key exists.
 func (db *DB) InsertDelivery(ctx context.Context, d trustbot.Delivery) (bool, error) {
 	var added bool
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		var err error
 		added, err = insertDelivery(ctx, tx, &d, db.Now())
 		return err
@@ -241,15 +242,15 @@ var claimDueSQL = `SELECT ` + prefixed("s.", scheduleCols) + `,
 			coalesce(p.tz, ''), coalesce(st.workdays, 62), coalesce(st.quiet_start, -1), coalesce(st.quiet_end, -1),
 			coalesce(st.holidays, ''), coalesce(st.paused_until, 0)
 		FROM schedules s
-		LEFT JOIN profiles p ON p.team = s.team AND p.user = s.user
-		LEFT JOIN settings st ON st.team = s.team AND st.user = s.user
+		LEFT JOIN profiles p ON p.team = s.team AND p."user" = s."user"
+		LEFT JOIN settings st ON st.team = s.team AND st."user" = s."user"
 		WHERE s.next_due_at IS NOT NULL AND s.next_due_at <= ?
 		ORDER BY s.next_due_at LIMIT ?`
 
 const (
 	deliverableWhere  = `WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`
 	staleSendingWhere = `WHERE state = 'sending' AND sending_at < ? ORDER BY sending_at LIMIT ?`
-	reflectionsWhere  = `WHERE team = ? AND user = ? AND kind = ? AND state IN ('sent', 'skipped') ORDER BY occurrence DESC LIMIT ?`
+	reflectionsWhere  = `WHERE team = ? AND "user" = ? AND kind = ? AND state IN ('sent', 'skipped') ORDER BY occurrence DESC LIMIT ?`
 )
 
 // Deliverable returns pending deliveries due at now, oldest first.
@@ -260,20 +261,6 @@ func (db *DB) Deliverable(ctx context.Context, now time.Time, limit int) ([]trus
 // StaleSending returns deliveries left Sending since before t.
 func (db *DB) StaleSending(ctx context.Context, before time.Time, limit int) ([]trustbot.Delivery, error) {
 	return db.deliveries(ctx, staleSendingWhere, before.Unix(), limit)
-}
-
-// exec runs one write statement and reports how many rows it changed.
-func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	var n int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
 }
 
 // MarkSending moves a pending delivery to Sending; now is when the attempt
@@ -320,16 +307,16 @@ func (db *DB) MarkFailed(ctx context.Context, id, attempt, reason string) (bool,
 
 // Delivery returns one of the user's deliveries.
 func (db *DB) Delivery(ctx context.Context, k trustbot.UserKey, id string) (trustbot.Delivery, error) {
-	d, err := scanDelivery(db.read.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ? AND team = ? AND user = ?`, id, k.Team, k.User))
+	d, err := scanDelivery(db.read.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ? AND team = ? AND "user" = ?`, id, k.Team, k.User))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, trustbot.Errorf(trustbot.ENOTFOUND, "no delivery %q for %s", id, k)
 	}
-	return d, formatError(err)
+	return d, db.formatError(err)
 }
 
 // Snooze puts one of the user's deliveries back to pending until t.
 func (db *DB) Snooze(ctx context.Context, k trustbot.UserKey, id string, t time.Time) error {
-	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'pending', attempt = '', due_at = ? WHERE id = ? AND team = ? AND user = ? AND state IN ('sent', 'pending')`,
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'pending', attempt = '', due_at = ? WHERE id = ? AND team = ? AND "user" = ? AND state IN ('sent', 'pending')`,
 		t.Unix(), id, k.Team, k.User)
 	if err == nil && n == 0 {
 		return trustbot.Errorf(trustbot.ENOTFOUND, "no snoozable delivery %q for %s", id, k)
@@ -339,7 +326,7 @@ func (db *DB) Snooze(ctx context.Context, k trustbot.UserKey, id string, t time.
 
 // Skip marks one of the user's deliveries skipped.
 func (db *DB) Skip(ctx context.Context, k trustbot.UserKey, id string) error {
-	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'skipped' WHERE id = ? AND team = ? AND user = ?`, id, k.Team, k.User)
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'skipped' WHERE id = ? AND team = ? AND "user" = ?`, id, k.Team, k.User)
 	if err == nil && n == 0 {
 		return trustbot.Errorf(trustbot.ENOTFOUND, "no delivery %q for %s", id, k)
 	}
@@ -349,9 +336,11 @@ func (db *DB) Skip(ctx context.Context, k trustbot.UserKey, id string) error {
 // SaveAnswers merges answers into a reflection.
 func (db *DB) SaveAnswers(ctx context.Context, a trustbot.Answers) (trustbot.Answers, error) {
 	var out trustbot.Answers
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		var occurrence string
-		err := tx.QueryRowContext(ctx, `SELECT occurrence FROM deliveries WHERE id = ? AND team = ? AND user = ?`, a.DeliveryID, a.Team, a.User).Scan(&occurrence)
+		// The delivery's row is held until the commit, so that answers
+		// merged at once from two places both count.
+		err := tx.QueryRowContext(ctx, `SELECT occurrence FROM deliveries WHERE id = ? AND team = ? AND "user" = ? `+db.d.RowLock, a.DeliveryID, a.Team, a.User).Scan(&occurrence)
 		if errors.Is(err, sql.ErrNoRows) {
 			return trustbot.Errorf(trustbot.ENOTFOUND, "no delivery %q for %s", a.DeliveryID, a.UserKey)
 		}
@@ -380,7 +369,7 @@ func (db *DB) SaveAnswers(ctx context.Context, a trustbot.Answers) (trustbot.Ans
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reflections (delivery_id, team, user, occurrence, choices, note, action, sealed, answered_at)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reflections (delivery_id, team, "user", occurrence, choices, note, action, sealed, answered_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO UPDATE SET choices = excluded.choices,
 			note = excluded.note, action = excluded.action, sealed = excluded.sealed, answered_at = excluded.answered_at`,
 			a.DeliveryID, a.Team, a.User, occurrence, string(choices), text[0], text[1], sealed, a.AnsweredAt.Unix()); err != nil {
@@ -405,7 +394,7 @@ func (db *DB) answers(ctx context.Context, q interface {
 		at                    int64
 	)
 	err := q.QueryRowContext(ctx, `SELECT occurrence, choices, note, action, sealed, answered_at FROM reflections
-		WHERE delivery_id = ? AND team = ? AND user = ?`, id, k.Team, k.User).Scan(&a.Occurrence, &choices, &note, &action, &sealed, &at)
+		WHERE delivery_id = ? AND team = ? AND "user" = ?`, id, k.Team, k.User).Scan(&a.Occurrence, &choices, &note, &action, &sealed, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, nil
 	}
@@ -440,9 +429,25 @@ func (db *DB) Reflections(ctx context.Context, k trustbot.UserKey, kind string, 
 		if _, ok := errors.AsType[*unreadableError](err); ok {
 			db.skipped(err) // the answers chosen stay; the text is left out
 		} else if err != nil {
-			return nil, formatError(err)
+			return nil, db.formatError(err)
 		}
 		out = append(out, trustbot.Reflection{Delivery: d, Answers: a})
 	}
 	return out, nil
+}
+
+// HotQueries are the statements every dispatch pass (and a user's history
+// and export) runs, with arguments of the right types: each database's
+// tests check that an index serves them.
+var HotQueries = map[string]struct {
+	SQL  string
+	Args []any
+}{
+	"ClaimDue":              {claimDueSQL, []any{int64(0), 500}},
+	"ClaimDueJourneys":      {claimDueJourneysSQL, []any{int64(0), 500}},
+	"ClaimDueSubscriptions": {claimDueSubscriptionsSQL, []any{int64(0), 500}},
+	"Deliverable":           {`SELECT ` + deliveryCols + ` FROM deliveries ` + deliverableWhere, []any{int64(0), 500}},
+	"StaleSending":          {`SELECT ` + deliveryCols + ` FROM deliveries ` + staleSendingWhere, []any{int64(0), 500}},
+	"Reflections":           {`SELECT ` + deliveryCols + ` FROM deliveries ` + reflectionsWhere, []any{"T", "U", "checkin", 12}},
+	"ExportDeliveries":      {`SELECT ` + deliveryCols + ` FROM deliveries ` + userDeliveriesWhere, []any{"T", "U"}},
 }

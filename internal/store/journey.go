@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-const journeyCols = `id, team, user, kind, label, state, start, step, next_due_at, data, started_at, sealed`
+const journeyCols = `id, team, "user", kind, label, state, start, step, next_due_at, data, started_at, sealed`
 
 func (db *DB) scanJourney(row scanner) (trustbot.Journey, error) {
 	var (
@@ -51,10 +52,10 @@ func (db *DB) openJourney(j *trustbot.Journey, start string, due sql.NullInt64, 
 // SaveJourney creates or replaces one of the user's journeys. A journey's
 // ID belongs to its user: saving it under another user fails.
 func (db *DB) SaveJourney(ctx context.Context, j trustbot.Journey) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return db.saveJourney(ctx, tx, j, db.Now()) })
+	return db.Tx(ctx, func(tx *Tx) error { return db.saveJourney(ctx, tx, j, db.Now()) })
 }
 
-func (db *DB) saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, now time.Time) error {
+func (db *DB) saveJourney(ctx context.Context, tx *Tx, j trustbot.Journey, now time.Time) error {
 	if j.ID == "" {
 		return errors.New("journey without an ID")
 	}
@@ -78,7 +79,7 @@ func (db *DB) saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, n
 		ON CONFLICT (id) DO UPDATE SET label = excluded.label, state = excluded.state, start = excluded.start,
 			step = excluded.step, next_due_at = excluded.next_due_at, data = excluded.data, sealed = excluded.sealed,
 			updated_at = excluded.updated_at
-		WHERE journeys.team = excluded.team AND journeys.user = excluded.user`,
+		WHERE journeys.team = excluded.team AND journeys."user" = excluded."user"`,
 		j.ID, j.Team, j.User, j.Kind, text[0], j.State, j.Start.String(), j.Step, due, text[1], started.Unix(), sealed, now.Unix())
 	if err != nil {
 		return err
@@ -91,22 +92,22 @@ func (db *DB) saveJourney(ctx context.Context, tx *sql.Tx, j trustbot.Journey, n
 
 // Journey returns one of the user's journeys.
 func (db *DB) Journey(ctx context.Context, k trustbot.UserKey, id string) (trustbot.Journey, error) {
-	j, err := db.scanJourney(db.read.QueryRowContext(ctx, `SELECT `+journeyCols+` FROM journeys WHERE id = ? AND team = ? AND user = ?`, id, k.Team, k.User))
+	j, err := db.scanJourney(db.read.QueryRowContext(ctx, `SELECT `+journeyCols+` FROM journeys WHERE id = ? AND team = ? AND "user" = ?`, id, k.Team, k.User))
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, trustbot.Errorf(trustbot.ENOTFOUND, "no journey %q for %s", id, k)
 	}
-	return j, formatError(err)
+	return j, db.formatError(err)
 }
 
 // Journeys returns the user's journeys, newest first.
 func (db *DB) Journeys(ctx context.Context, k trustbot.UserKey, activeOnly bool) ([]trustbot.Journey, error) {
-	q := `SELECT ` + journeyCols + ` FROM journeys WHERE team = ? AND user = ?`
+	q := `SELECT ` + journeyCols + ` FROM journeys WHERE team = ? AND "user" = ?`
 	if activeOnly {
 		q += ` AND state = 'active'`
 	}
 	rows, err := db.read.QueryContext(ctx, q+` ORDER BY started_at DESC, id`, k.Team, k.User)
 	if err != nil {
-		return nil, formatError(err)
+		return nil, db.formatError(err)
 	}
 	defer rows.Close()
 	var out []trustbot.Journey
@@ -117,27 +118,27 @@ func (db *DB) Journeys(ctx context.Context, k trustbot.UserKey, activeOnly bool)
 			continue
 		}
 		if err != nil {
-			return nil, formatError(err)
+			return nil, db.formatError(err)
 		}
 		out = append(out, j)
 	}
-	return out, formatError(rows.Err())
+	return out, db.formatError(rows.Err())
 }
 
 var claimDueJourneysSQL = `SELECT ` + prefixed("j.", journeyCols) + `,
 		coalesce(p.tz, ''), coalesce(st.workdays, 62), coalesce(st.quiet_start, -1), coalesce(st.quiet_end, -1),
 		coalesce(st.holidays, ''), coalesce(st.paused_until, 0)
 	FROM journeys j
-	LEFT JOIN profiles p ON p.team = j.team AND p.user = j.user
-	LEFT JOIN settings st ON st.team = j.team AND st.user = j.user
+	LEFT JOIN profiles p ON p.team = j.team AND p."user" = j."user"
+	LEFT JOIN settings st ON st.team = j.team AND st."user" = j."user"
 	WHERE j.next_due_at IS NOT NULL AND j.next_due_at <= ?
 	ORDER BY j.next_due_at LIMIT ?`
 
 // ClaimDueJourneys claims due journey follow-ups in one transaction.
 func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, advance func(trustbot.Journey, trustbot.Prefs) (trustbot.Journey, string)) ([]trustbot.Delivery, error) {
 	var out []trustbot.Delivery
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, claimDueJourneysSQL, now.Unix(), limit)
+	err := db.Tx(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, claimDueJourneysSQL+db.d.ClaimLock("j"), now.Unix(), limit)
 		if err != nil {
 			return err
 		}
@@ -209,7 +210,7 @@ func (db *DB) ClaimDueJourneys(ctx context.Context, now time.Time, limit int, ad
 // its due time.
 func (db *DB) MoveJourney(ctx context.Context, k trustbot.UserKey, id string, step int, from, to time.Time) (bool, error) {
 	n, err := db.exec(ctx, `UPDATE journeys SET next_due_at = ?, updated_at = ?
-		WHERE id = ? AND team = ? AND user = ? AND state = 'active' AND step = ? AND next_due_at = ?`,
+		WHERE id = ? AND team = ? AND "user" = ? AND state = 'active' AND step = ? AND next_due_at = ?`,
 		to.Unix(), db.Now().Unix(), id, k.Team, k.User, step, from.Unix())
 	return n > 0, err
 }
@@ -220,7 +221,7 @@ const unreadableRetry = 24 * time.Hour
 
 // SkipPending marks pending deliveries skipped.
 func (db *DB) SkipPending(ctx context.Context, k trustbot.UserKey, kind, prefix string) error {
-	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'skipped' WHERE team = ? AND user = ? AND kind = ? AND state = 'pending'
-		AND substr(occurrence, 1, length(?)) = ?`, k.Team, k.User, kind, prefix, prefix)
+	_, err := db.exec(ctx, `UPDATE deliveries SET state = 'skipped' WHERE team = ? AND "user" = ? AND kind = ? AND state = 'pending'
+		AND substr(occurrence, 1, ?) = ?`, k.Team, k.User, kind, utf8.RuneCountInString(prefix), prefix)
 	return err
 }

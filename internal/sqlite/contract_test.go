@@ -1,0 +1,80 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/store"
+	"github.com/trustbot/trustbot/internal/store/storetest"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// TestContract runs the store's contract on SQLite files.
+func TestContract(t *testing.T) {
+	var mu sync.Mutex
+	paths := map[*store.DB]string{}
+	open := func(t testing.TB, path string) *store.DB {
+		t.Helper()
+		db, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		mu.Lock()
+		paths[db.DB] = path
+		mu.Unlock()
+		return db.DB
+	}
+	pathOf := func(db *store.DB) string {
+		mu.Lock()
+		defer mu.Unlock()
+		return paths[db]
+	}
+	storetest.Run(t, storetest.Harness{
+		Open:  func(t testing.TB) *store.DB { return open(t, filepath.Join(t.TempDir(), "trustbot.db")) },
+		Again: func(t testing.TB, db *store.DB) *store.DB { return open(t, pathOf(db)) },
+		SQL: func(t testing.TB, db *store.DB) *sql.DB {
+			raw, err := sql.Open("sqlite", "file:"+pathOf(db)+"?mode=ro")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { raw.Close() })
+			return raw
+		},
+		Bytes: func(t testing.TB, db *store.DB) []byte { return fileBytes(t, pathOf(db)) },
+	})
+}
+
+// fileBytes reads the database file, its WAL and its shared-memory file,
+// as an attacker with the disk would.
+func fileBytes(t testing.TB, path string) []byte {
+	t.Helper()
+	var all []byte
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		b, err := os.ReadFile(p)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+// The contract's helpers, as this package's tests name them.
+var (
+	weekAdvance    = storetest.WeekAdvance
+	keyring        = storetest.Keyring
+	claimedJourney = storetest.ClaimedJourney
+)
+
+const lookalike = storetest.Lookalike
+
+func seedUser(t *testing.T, db *sqlite.DB, k trustbot.UserKey, note string) {
+	t.Helper()
+	storetest.SeedUser(t, db.DB, k, note)
+}
