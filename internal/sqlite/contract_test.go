@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/trustbot/trustbot/internal/sqlite"
@@ -16,8 +15,7 @@ import (
 
 // TestContract runs the store's contract on SQLite files.
 func TestContract(t *testing.T) {
-	var mu sync.Mutex
-	paths := map[*store.DB]string{}
+	var where storetest.Where
 	open := func(t testing.TB, path string) *store.DB {
 		t.Helper()
 		db, err := sqlite.Open(context.Background(), path)
@@ -25,28 +23,20 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		mu.Lock()
-		paths[db.DB] = path
-		mu.Unlock()
-		return db.DB
-	}
-	pathOf := func(db *store.DB) string {
-		mu.Lock()
-		defer mu.Unlock()
-		return paths[db]
+		return where.Put(db.DB, path)
 	}
 	storetest.Run(t, storetest.Harness{
 		Open:  func(t testing.TB) *store.DB { return open(t, filepath.Join(t.TempDir(), "trustbot.db")) },
-		Again: func(t testing.TB, db *store.DB) *store.DB { return open(t, pathOf(db)) },
+		Again: func(t testing.TB, db *store.DB) *store.DB { return open(t, where.Of(db)) },
 		SQL: func(t testing.TB, db *store.DB) *sql.DB {
-			raw, err := sql.Open("sqlite", "file:"+pathOf(db)+"?mode=ro")
+			raw, err := sql.Open("sqlite", "file:"+where.Of(db)+"?mode=ro")
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { raw.Close() })
 			return raw
 		},
-		Bytes: func(t testing.TB, db *store.DB) []byte { return fileBytes(t, pathOf(db)) },
+		Bytes: func(t testing.TB, db *store.DB) []byte { return fileBytes(t, where.Of(db)) },
 	})
 }
 

@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"internal/store":           {"internal/trustbot", "internal/secret"},
 	"internal/store/storetest": {"internal/trustbot", "internal/secret", "internal/store"},
 	"internal/sqlite":          {"internal/trustbot", "internal/store"},
+	"internal/postgres":        {"internal/trustbot", "internal/store"},
 	"internal/secret":          {},
 	"internal/metrics":         {"internal/trustbot"},
 	"internal/slack":           {"internal/trustbot"},
@@ -56,6 +57,7 @@ var thirdParty = map[string][]string{
 	"internal/teams":     {"github.com/golang-jwt/jwt/v5", "golang.org/x/time"},
 	"internal/fakebf":    {"github.com/golang-jwt/jwt/v5"},
 	"internal/pgtest":    {"github.com/jackc/pgx/v5"},
+	"internal/postgres":  {"github.com/jackc/pgx/v5"},
 }
 
 func goList(t *testing.T, args ...string) []string {

@@ -1,0 +1,276 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/trustbot/trustbot/internal/pgtest"
+	"github.com/trustbot/trustbot/internal/postgres"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/store"
+	"github.com/trustbot/trustbot/internal/store/storetest"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+func open(t testing.TB, url string) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func raw(t testing.TB, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestContract runs the store's contract on PostgreSQL, a fresh database
+// for each test.
+func TestContract(t *testing.T) {
+	var where storetest.Where
+	openAt := func(t testing.TB, url string) *store.DB { return where.Put(open(t, url).DB, url) }
+	storetest.Run(t, storetest.Harness{
+		Open:  func(t testing.TB) *store.DB { return openAt(t, pgtest.URL(t)) },
+		Again: func(t testing.TB, db *store.DB) *store.DB { return openAt(t, where.Of(db)) },
+		SQL:   func(t testing.TB, db *store.DB) *sql.DB { return raw(t, where.Of(db)) },
+	})
+}
+
+// TestSameMigrationsAsSQLite: both databases reach the same version list.
+func TestSameMigrationsAsSQLite(t *testing.T) {
+	versions := func(ms []store.Migration, err error) []int {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vs []int
+		for _, m := range ms {
+			vs = append(vs, m.Version)
+		}
+		return vs
+	}
+	pg, lite := versions(postgres.Migrations()), versions(sqlite.Migrations())
+	if !slices.Equal(pg, lite) || len(pg) == 0 {
+		t.Fatalf("PostgreSQL migrations %v, SQLite's %v: the same versions are wanted", pg, lite)
+	}
+}
+
+// TestMigrationsRunOnceAtOnce starts several processes' worth of stores on
+// one new database at the same moment: each migration is applied once, and
+// every store opens on the full schema.
+func TestMigrationsRunOnceAtOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	ms, _ := postgres.Migrations()
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for range 6 {
+		wg.Go(func() {
+			db, err := postgres.Open(context.Background(), url)
+			if err != nil {
+				errs <- err
+				return
+			}
+			v, err := db.Version(context.Background())
+			if err == nil && v != ms[len(ms)-1].Version {
+				err = fmt.Errorf("opened at version %d", v)
+			}
+			errs <- errors.Join(err, db.Close())
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	var n, distinct int
+	if err := raw(t, url).QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(ms) || distinct != len(ms) {
+		t.Fatalf("schema_migrations has %d rows (%d versions), want %d", n, distinct, len(ms))
+	}
+}
+
+// TestRefusesANewerSchema: a database migrated by a newer trustbot is not
+// opened by an older one, which says both versions.
+func TestRefusesANewerSchema(t *testing.T) {
+	url := pgtest.URL(t)
+	open(t, url)
+	if _, err := raw(t, url).Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := postgres.Migrations()
+	_, err := postgres.Open(context.Background(), url)
+	if err == nil {
+		t.Fatal("opened a database with a newer schema")
+	}
+	for _, want := range []string{"9999", fmt.Sprint(ms[len(ms)-1].Version)} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name version %s", err, want)
+		}
+	}
+}
+
+// TestNoStaleReadsAcrossReplicas: what one replica writes, another reads
+// at once, even right after reading the old value itself: nothing is
+// cached where another process writes.
+func TestNoStaleReadsAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	a, b := open(t, url), open(t, url)
+	k := trustbot.UserKey{Team: "T1", User: "UALICE"}
+	for _, db := range []*postgres.DB{a, b} {
+		if s, err := db.Settings(ctx, k); err != nil || s.Lang != trustbot.LangAuto {
+			t.Fatalf("defaults: %+v %v", s, err)
+		}
+		if _, err := db.Profile(ctx, k); trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+			t.Fatalf("profile before any: %v", err)
+		}
+		db.RecentTips(ctx, k, 10)
+	}
+	s := trustbot.Settings{UserKey: k, Lang: "en", Prefs: trustbot.DefaultPrefs()}
+	s.Prefs.PausedUntil = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := a.SaveSettings(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SaveProfile(ctx, trustbot.Profile{UserKey: k, TZ: "Asia/Tokyo", FetchedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordTipShown(ctx, k, "tip-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Settings(ctx, k)
+	if err != nil || got.Lang != "en" || !got.Prefs.PausedUntil.Equal(s.Prefs.PausedUntil) || got.Prefs.TZ != "Asia/Tokyo" {
+		t.Fatalf("the other replica reads %+v (%v)", got, err)
+	}
+	if p, err := b.Profile(ctx, k); err != nil || p.TZ != "Asia/Tokyo" {
+		t.Fatalf("the other replica's profile: %+v %v", p, err)
+	}
+	if tips, err := b.RecentTips(ctx, k, 10); err != nil || !slices.Equal(tips, []string{"tip-1"}) {
+		t.Fatalf("the other replica's tips: %v %v", tips, err)
+	}
+}
+
+// TestClaimsSkipLockedRows: while one claimer holds due schedules in its
+// transaction, another claims the others at once, without waiting for it
+// and without taking any of its rows.
+func TestClaimsSkipLockedRows(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	db := open(t, url)
+	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		if err := db.SaveSchedule(ctx, storetest.Schedule(trustbot.UserKey{Team: "T1", User: fmt.Sprintf("U%02d", i)}, due)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another replica holds the first four due schedules, mid-claim.
+	other, err := raw(t, url).BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	rows, err := other.QueryContext(ctx, `SELECT "user" FROM schedules ORDER BY next_due_at, "user" LIMIT 4 FOR UPDATE`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := map[string]bool{}
+	for rows.Next() {
+		var u string
+		rows.Scan(&u)
+		held[u] = true
+	}
+	rows.Close()
+	if len(held) != 4 {
+		t.Fatalf("held %d rows", len(held))
+	}
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ds, err := db.ClaimDue(wait, due, 100, storetest.WeekAdvance)
+	if err != nil {
+		t.Fatalf("claim beside a held claim: %v", err)
+	}
+	if len(ds) != 6 {
+		t.Errorf("claimed %d, want the 6 not held", len(ds))
+	}
+	for _, d := range ds {
+		if held[d.User] {
+			t.Errorf("claimed %s, held by the other claimer", d.User)
+		}
+	}
+}
+
+// TestTransientErrorsAreBusy: PostgreSQL's errors that pass (a deadlock,
+// a serialization failure, a lock or statement timeout, a lost
+// connection) take the store's "busy, try again" path, as SQLite's busy
+// database does; others do not.
+func TestTransientErrorsAreBusy(t *testing.T) {
+	for _, code := range []string{"40001", "40P01", "55P03", "57014", "57P01", "08006", "08003"} {
+		err := postgres.Dialect.Error(fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: code, Message: "x"}))
+		if trustbot.ErrorCode(err) != trustbot.EUNAVAILABLE {
+			t.Errorf("%s: code %q, want %q", code, trustbot.ErrorCode(err), trustbot.EUNAVAILABLE)
+		}
+	}
+	for _, code := range []string{"23505", "42P01", "22001"} {
+		err := postgres.Dialect.Error(&pgconn.PgError{Code: code, Message: "x"})
+		if trustbot.ErrorCode(err) == trustbot.EUNAVAILABLE {
+			t.Errorf("%s taken for a passing error", code)
+		}
+	}
+}
+
+// TestStatementTimeoutIsBusy: a write that waits past the server's lock
+// timeout behind another transaction reaches the store's caller as
+// EUNAVAILABLE, and the store works again once the lock goes.
+func TestStatementTimeoutIsBusy(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	open(t, url) // migrated
+	db := open(t, withParam(url, "lock_timeout=200ms"))
+	k := trustbot.UserKey{Team: "T1", User: "UALICE"}
+	if err := db.SaveSettings(ctx, trustbot.Settings{UserKey: k, Lang: "ja"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := raw(t, url).BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, `UPDATE settings SET lang = 'en'`); err != nil {
+		t.Fatal(err)
+	}
+	err = db.SaveSettings(ctx, trustbot.Settings{UserKey: k, Lang: "ja"})
+	if got := trustbot.ErrorCode(err); got != trustbot.EUNAVAILABLE {
+		t.Fatalf("write behind a held lock: code %q (%v), want %q", got, err, trustbot.EUNAVAILABLE)
+	}
+	other.Rollback()
+	if err := db.SaveSettings(ctx, trustbot.Settings{UserKey: k, Lang: "en"}); err != nil {
+		t.Fatalf("write after the lock went: %v", err)
+	}
+}
+
+// withParam adds a connection parameter to a URL.
+func withParam(url, p string) string {
+	if strings.Contains(url, "?") {
+		return url + "&" + p
+	}
+	return url + "?" + p
+}
