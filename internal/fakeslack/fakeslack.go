@@ -19,6 +19,12 @@
 //     push frames to the bot; Drop and Disconnect break the link.
 //   - /response/N: response_url endpoints (Responses, WaitResponse).
 //
+// It also plays Slack's HTTP mode: PostSlashCommand, PostInteractive and
+// PostEvent post to the request URLs set with SetRequestURLs, signed with
+// SigningSecret, form encoded or JSON as Slack sends them, retrying an
+// event that was not acknowledged within AckDeadline; a slash command's
+// answer in the HTTP response is shown as Answers, as an ack's is.
+//
 // Every method is safe for concurrent use. Waits are bounded: when the
 // context has no deadline, DefaultWait applies. The package does not import
 // package testing, so benchmark tools can use it too.
@@ -249,6 +255,12 @@ type Server struct {
 	channelNames map[string]string
 	subscribed   map[string]bool // bot events the app subscribes to
 
+	// HTTP mode
+	signingSecret                          string
+	eventsURL, interactiveURL, commandsURL string
+	retryDelays                            []time.Duration
+	httpClient                             *http.Client
+
 	// web API state
 	calls     []Call
 	lastTS    int64
@@ -316,6 +328,11 @@ func New() *Server {
 		ackIdx:       map[string][]int{},
 		sentAt:       map[string]time.Time{},
 		sentEnv:      map[string]sentEnvelope{},
+
+		signingSecret: SigningSecret,
+		retryDelays:   DefaultRetryDelays,
+		// Slack waits AckDeadline for an answer, then counts a timeout.
+		httpClient: &http.Client{Timeout: AckDeadline},
 	}
 	s.base = "http://" + s.host
 	s.users[BotUserID] = User{ID: BotUserID, Name: "trustbot", RealName: "trustbot", TZ: "America/Los_Angeles", Locale: "en-US", IsBot: true}

@@ -620,22 +620,9 @@ type eventCallback struct {
 // envelope with retry_attempt = retryAttempt (retry_reason "timeout" when >0).
 // An empty eventID gets a fresh "Ev…" ID.
 func (s *Server) EventsAPI(event any, eventID string, retryAttempt int) (string, error) {
-	ev, err := toRaw(event)
+	b, err := s.BuildEvent(event, eventID)
 	if err != nil {
 		return "", err
-	}
-	if eventID == "" {
-		eventID = "Ev" + strings.ToUpper(randHex(5))
-	}
-	cb := eventCallback{
-		Token: VerificationToken, TeamID: TeamID, APIAppID: AppID, Event: ev,
-		Type: "event_callback", EventID: eventID, EventTime: time.Now().Unix(),
-		Authorizations: []eventAuthorization{{TeamID: TeamID, UserID: BotUserID, IsBot: true}},
-		EventContext:   "4-fake-" + eventID,
-	}
-	b, err := json.Marshal(cb)
-	if err != nil {
-		return "", fmt.Errorf("fakeslack: marshal event: %w", err)
 	}
 	reason := ""
 	if retryAttempt > 0 {
