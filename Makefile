@@ -48,6 +48,8 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
 	go test -run '^$$' -fuzz '^FuzzOpenLegacy$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/secret
 	go test -run '^$$' -fuzz '^FuzzUserTextNeverMentions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
 	go test -run '^$$' -fuzz '^FuzzEncodeMessage$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
+	go test -run '^$$' -fuzz '^FuzzHTTPRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
+	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
 	go test -run '^$$' -fuzz '^FuzzUserTextShownAsTyped$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
 	go test -run '^$$' -fuzz '^FuzzActivity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams

@@ -49,7 +49,8 @@ func (b *bot) wire(listen bool) error {
 	if b.cfg.Slack() {
 		sc := slack.Config{BotToken: b.cfg.BotToken, APIURL: b.cfg.APIURL, SendRate: b.cfg.SendRate, Logger: b.log}
 		if listen {
-			sc.AppToken, sc.BusyText = b.cfg.AppToken, b.lib.T(b.cfg.DefaultLang, "slack.busy")
+			// Without an app token, Slack's requests come over HTTP.
+			sc.AppToken, sc.SigningSecret, sc.BusyText = b.cfg.AppToken, b.cfg.SigningSecret, b.lib.T(b.cfg.DefaultLang, "slack.busy")
 		}
 		if b.met != nil {
 			sc.Metrics = b.met
@@ -179,17 +180,29 @@ func (b *bot) run(ctx context.Context) error {
 // connected reports whether every platform that keeps a connection has
 // it, for /readyz: "" when all do, else which does not.
 func (b *bot) connected() string {
-	if b.slack != nil && !b.slack.Connected() {
+	switch {
+	case b.slack != nil && b.cfg.SlackHTTP() && !b.slack.Connected():
+		return "slack not taking requests"
+	case b.slack != nil && !b.slack.Connected():
 		return "slack not connected"
 	}
 	return ""
 }
 
+// public reports whether anything is served on the public address: Teams,
+// or Slack's HTTP mode.
+func (b *bot) public() bool { return b.teams != nil || b.slack != nil && b.cfg.SlackHTTP() }
+
 // publicRoutes are what the public address serves.
 func (b *bot) publicRoutes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/api/messages", b.teams)
-	mux.Handle(teams.LinkPath, b.links)
+	if b.teams != nil {
+		mux.Handle("/api/messages", b.teams)
+		mux.Handle(teams.LinkPath, b.links)
+	}
+	if b.slack != nil && b.cfg.SlackHTTP() {
+		b.slack.Routes(mux)
+	}
 	return mux
 }
 

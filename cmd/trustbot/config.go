@@ -23,20 +23,23 @@ const DefaultDB = "trustbot.db"
 
 // Config is everything trustbot reads from its environment.
 type Config struct {
-	BotToken     string
-	AppToken     string
-	APIURL       string
-	DB           string
-	HTTPAddr     string
-	PlaybooksDir string
-	DefaultLang  trustbot.Lang
-	TZ           string // the installation's IANA zone, for users whose platform gives none
-	LogLevel     slog.Level
-	LogFormat    string
-	SendRate     float64  // scheduled messages per second across the workspace
-	Admins       []string // user IDs who alone may change a channel's tip of the week; empty: any member
-	Keys         *secret.Keyring
-	Retention    time.Duration // reflections and finished journeys older than this are deleted; 0: kept
+	BotToken string
+	AppToken string
+	// SigningSecret, without an app token, takes Slack's requests over
+	// HTTP on the public address instead of Socket Mode.
+	SigningSecret string
+	APIURL        string
+	DB            string
+	HTTPAddr      string
+	PlaybooksDir  string
+	DefaultLang   trustbot.Lang
+	TZ            string // the installation's IANA zone, for users whose platform gives none
+	LogLevel      slog.Level
+	LogFormat     string
+	SendRate      float64  // scheduled messages per second across the workspace
+	Admins        []string // user IDs who alone may change a channel's tip of the week; empty: any member
+	Keys          *secret.Keyring
+	Retention     time.Duration // reflections and finished journeys older than this are deleted; 0: kept
 
 	// PublicAddr is where platforms reach trustbot (Teams posts to
 	// /api/messages there); HTTPAddr stays internal (metrics, probes).
@@ -65,7 +68,9 @@ const (
 
 var (
 	errNoPlatform = errors.New("no platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN for Slack, or TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID and TRUSTBOT_PUBLIC_ADDR for Teams (both may be set); to try trustbot without either, run: trustbot console")
-	errNoTokens   = errors.New("SLACK_BOT_TOKEN and SLACK_APP_TOKEN must both be set to connect to Slack; to try trustbot without Slack, run: trustbot console")
+	errNoTokens   = errors.New("Slack needs SLACK_BOT_TOKEN with either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR (HTTP mode); to try trustbot without Slack, run: trustbot console")
+	errTwoModes   = errors.New("SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: keep SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP mode, not both")
+	errHTTPAddr   = errors.New("Slack's HTTP mode (SLACK_SIGNING_SECRET) needs TRUSTBOT_PUBLIC_ADDR, the address Slack's requests reach through your proxy")
 	errNoBotToken = errors.New("SLACK_BOT_TOKEN (or Teams' TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID) must be set to send messages; --dry-run shows what would be sent without them")
 	errBotToken   = errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…)")
 	errAppToken   = errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
@@ -73,7 +78,7 @@ var (
 
 // secrets can also be read from a file named by <NAME>_FILE (the
 // container and systemd-credentials convention).
-var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "TEAMS_APP_PASSWORD", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS"}
+var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_APP_PASSWORD", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS"}
 
 // withSecretFiles returns a getenv that answers a secret from its _FILE
 // when the variable itself is unset. A file that cannot be read is an
@@ -109,13 +114,14 @@ func withSecretFiles(getenv func(string) string) (func(string) string, error) {
 func LoadConfig(getenv func(string) string) (Config, error) {
 	getenv, fileErr := withSecretFiles(getenv)
 	c := Config{
-		BotToken:     strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
-		AppToken:     strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
-		APIURL:       getenv("SLACK_API_URL"),
-		DB:           getenv("TRUSTBOT_DB"),
-		HTTPAddr:     getenv("TRUSTBOT_HTTP_ADDR"),
-		PlaybooksDir: getenv("TRUSTBOT_PLAYBOOKS_DIR"),
-		LogFormat:    strings.ToLower(getenv("LOG_FORMAT")),
+		BotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
+		AppToken:      strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
+		SigningSecret: strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
+		APIURL:        getenv("SLACK_API_URL"),
+		DB:            getenv("TRUSTBOT_DB"),
+		HTTPAddr:      getenv("TRUSTBOT_HTTP_ADDR"),
+		PlaybooksDir:  getenv("TRUSTBOT_PLAYBOOKS_DIR"),
+		LogFormat:     strings.ToLower(getenv("LOG_FORMAT")),
 
 		PublicAddr:       strings.TrimSpace(getenv("TRUSTBOT_PUBLIC_ADDR")),
 		PublicURL:        strings.TrimSpace(getenv("TRUSTBOT_PUBLIC_URL")),
@@ -229,6 +235,10 @@ func parseDays(s string) (time.Duration, error) {
 // Slack reports whether Slack is configured: a bot token is set.
 func (c Config) Slack() bool { return c.BotToken != "" }
 
+// SlackHTTP reports whether Slack's requests come over HTTP: a signing
+// secret and no app token.
+func (c Config) SlackHTTP() bool { return c.SigningSecret != "" && c.AppToken == "" }
+
 // Teams reports whether Teams is configured: an app ID, a password or a
 // tenant is set, or the development mode is on.
 func (c Config) Teams() bool {
@@ -292,7 +302,7 @@ func (c Config) Platforms() ([]trustbot.Platform, error) {
 		ps   []trustbot.Platform
 		errs []error
 	)
-	if c.BotToken != "" || c.AppToken != "" {
+	if c.BotToken != "" || c.AppToken != "" || c.SigningSecret != "" {
 		ps = append(ps, trustbot.Slack)
 		errs = append(errs, c.ValidateSlack())
 	}
@@ -325,17 +335,25 @@ func (c Config) ValidateBot() error {
 	return errors.Join(errs...)
 }
 
-// ValidateSlack checks what serve needs to connect to Slack.
+// ValidateSlack checks what serve needs to take Slack's requests: the
+// bot token and either the app token (Socket Mode) or the signing secret
+// and the public address (HTTP mode).
 func (c Config) ValidateSlack() error {
-	if c.BotToken == "" || c.AppToken == "" {
+	if c.AppToken != "" && c.SigningSecret != "" {
+		return errTwoModes
+	}
+	if c.BotToken == "" || c.AppToken == "" && c.SigningSecret == "" {
 		return errNoTokens
 	}
 	var errs []error
 	if !strings.HasPrefix(c.BotToken, "xoxb-") {
 		errs = append(errs, errBotToken)
 	}
-	if !strings.HasPrefix(c.AppToken, "xapp-") {
+	if c.AppToken != "" && !strings.HasPrefix(c.AppToken, "xapp-") {
 		errs = append(errs, errAppToken)
+	}
+	if c.SlackHTTP() && c.PublicAddr == "" {
+		errs = append(errs, errHTTPAddr)
 	}
 	return errors.Join(errs...)
 }
@@ -351,6 +369,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("slack_bot_token", set(c.BotToken)),
 		slog.String("slack_app_token", set(c.AppToken)),
+		slog.String("slack_signing_secret", set(c.SigningSecret)),
 		slog.String("slack_api_url", c.APIURL),
 		slog.String("db", c.DB),
 		slog.String("http_addr", c.HTTPAddr),

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -23,6 +26,7 @@ type slackManifest struct {
 		SlashCommands []struct {
 			Command   string `yaml:"command"`
 			UsageHint string `yaml:"usage_hint"`
+			URL       string `yaml:"url"`
 		} `yaml:"slash_commands"`
 	} `yaml:"features"`
 	OAuth struct {
@@ -32,14 +36,23 @@ type slackManifest struct {
 	} `yaml:"oauth_config"`
 	Settings struct {
 		Events struct {
-			Bot []string `yaml:"bot_events"`
+			RequestURL string   `yaml:"request_url"`
+			Bot        []string `yaml:"bot_events"`
 		} `yaml:"event_subscriptions"`
+		Interactivity struct {
+			Enabled    bool   `yaml:"is_enabled"`
+			RequestURL string `yaml:"request_url"`
+		} `yaml:"interactivity"`
+		SocketMode bool `yaml:"socket_mode_enabled"`
 	} `yaml:"settings"`
 }
 
-func readManifest(t *testing.T) slackManifest {
+func readManifest(t *testing.T) slackManifest { return readManifestFile(t, "manifest.yaml") }
+
+// readManifestFile reads a manifest in deploy/slack.
+func readManifestFile(t *testing.T, name string) slackManifest {
 	t.Helper()
-	b, err := os.ReadFile("../../deploy/slack/manifest.yaml")
+	b, err := os.ReadFile("../../deploy/slack/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +95,31 @@ func TestManifestDMAndUsage(t *testing.T) {
 		words := strings.FieldsFunc(hint, func(r rune) bool { return r == ' ' || r == '|' || r == '[' || r == ']' || r == '<' || r == '>' })
 		if !has(words, family) {
 			t.Errorf("usage_hint lacks %q: %s", family, hint)
+		}
+	}
+}
+
+// The HTTP mode's manifest asks for what the Socket Mode one asks for, no
+// more, and points Slack at the three paths trustbot serves.
+func TestManifestHTTP(t *testing.T) {
+	sm, hm := readManifest(t), readManifestFile(t, "manifest-http.yaml")
+	if !slices.Equal(sm.OAuth.Scopes.Bot, hm.OAuth.Scopes.Bot) || !slices.Equal(sm.Settings.Events.Bot, hm.Settings.Events.Bot) {
+		t.Errorf("scopes %v and events %v differ from Socket Mode's %v, %v", hm.OAuth.Scopes.Bot, hm.Settings.Events.Bot, sm.OAuth.Scopes.Bot, sm.Settings.Events.Bot)
+	}
+	if !sm.Settings.SocketMode || hm.Settings.SocketMode || !hm.Settings.Interactivity.Enabled {
+		t.Errorf("socket_mode_enabled: %v in manifest.yaml, %v in manifest-http.yaml; interactivity %v", sm.Settings.SocketMode, hm.Settings.SocketMode, hm.Settings.Interactivity.Enabled)
+	}
+	if len(hm.Features.SlashCommands) != 1 || hm.Features.SlashCommands[0].Command != sm.Features.SlashCommands[0].Command ||
+		hm.Features.SlashCommands[0].UsageHint != sm.Features.SlashCommands[0].UsageHint {
+		t.Fatalf("slash command %+v differs from Socket Mode's", hm.Features.SlashCommands)
+	}
+	for got, path := range map[string]string{
+		hm.Settings.Events.RequestURL:        slack.EventsPath,
+		hm.Settings.Interactivity.RequestURL: slack.InteractivePath,
+		hm.Features.SlashCommands[0].URL:     slack.CommandsPath,
+	} {
+		if u, err := url.Parse(got); err != nil || u.Scheme != "https" || u.Path != path {
+			t.Errorf("request URL %q: want https://…%s", got, path)
 		}
 	}
 }

@@ -47,6 +47,9 @@ type Bot struct {
 	Stderr *syncBuffer
 	DB     string
 	HTTP   string
+	// Public is the public address Slack posts to in HTTP mode; empty in
+	// Socket Mode.
+	Public string
 	Env    map[string]string
 	cancel context.CancelFunc
 	done   chan int
@@ -108,7 +111,12 @@ func (b *Bot) Start(tb testing.TB) {
 		}()
 		wctx, wcancel := context.WithTimeout(context.Background(), patience)
 		connected := make(chan error, 1)
-		go func() { connected <- b.Slack.WaitConnections(wctx, before+1) }()
+		if b.Public != "" {
+			// HTTP mode: no socket; ready once it takes requests.
+			go func() { connected <- waitReadyz(wctx, b.HTTP) }()
+		} else {
+			go func() { connected <- b.Slack.WaitConnections(wctx, before+1) }()
+		}
 		select {
 		case err := <-connected:
 			wcancel()
@@ -123,6 +131,9 @@ func (b *Bot) Start(tb testing.TB) {
 			if attempt < 3 && b.Env["TRUSTBOT_HTTP_ADDR"] != "" && strings.Contains(b.Stderr.String(), "address already in use") {
 				b.Env["TRUSTBOT_HTTP_ADDR"] = freeAddr(tb)
 				b.HTTP = b.Env["TRUSTBOT_HTTP_ADDR"]
+				if b.Public != "" {
+					b.setPublic(freeAddr(tb))
+				}
 				continue
 			}
 			tb.Fatalf("bot exited %d before connecting\n%s", code, b.Stderr)
@@ -196,10 +207,19 @@ type reply struct {
 	raw             string
 }
 
-// Slash sends "/trust text" as user and returns the ack and the reply.
+// Slash sends "/trust text" as user and returns the ack and the reply. In
+// HTTP mode the ack is the HTTP response, checked as Slack checks it, and
+// the Ack returned is empty.
 func (b *Bot) Slash(tb testing.TB, user, text string) (fakeslack.Ack, reply) {
 	tb.Helper()
 	url := b.Slack.NewResponseURL()
+	if b.Public != "" {
+		d, err := b.Slack.PostSlashCommand(fakeslack.SlashCommand{UserID: user, Text: text, ResponseURL: url})
+		if err != nil || !d.OK() {
+			tb.Fatalf("/trust %s not acknowledged: %d in %s (%v)\n%s", text, d.Status, d.Took, err, b.Stderr)
+		}
+		return fakeslack.Ack{}, b.response(tb, url, 1)
+	}
 	env, err := b.Slack.SlashCommand(fakeslack.SlashCommand{UserID: user, Text: text, ResponseURL: url})
 	if err != nil {
 		tb.Fatal(err)
@@ -274,7 +294,7 @@ func (b *Bot) choose(tb testing.TB, user, actionID, value string) reply {
 func (b *Bot) interact(tb testing.TB, user string, action map[string]any) reply {
 	tb.Helper()
 	url := b.Slack.NewResponseURL()
-	env, err := b.Slack.Interactive(map[string]any{
+	b.acked(tb, map[string]any{
 		"type":         "block_actions",
 		"user":         map[string]string{"id": user, "team_id": fakeslack.TeamID},
 		"team":         map[string]string{"id": fakeslack.TeamID},
@@ -283,13 +303,27 @@ func (b *Bot) interact(tb testing.TB, user string, action map[string]any) reply 
 		"response_url": url,
 		"actions":      []any{action},
 	})
+	return b.response(tb, url, 1)
+}
+
+// acked sends an interaction, over the socket or HTTP, and waits for its
+// acknowledgement.
+func (b *Bot) acked(tb testing.TB, payload map[string]any) {
+	tb.Helper()
+	if b.Public != "" {
+		d, err := b.Slack.PostInteractive(payload)
+		if err != nil || !d.OK() {
+			tb.Fatalf("%s not acknowledged: %d in %s (%v)\n%s", payload["type"], d.Status, d.Took, err, b.Stderr)
+		}
+		return
+	}
+	env, err := b.Slack.Interactive(payload)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if _, err := b.Slack.WaitAck(ctxTimeout(tb), env); err != nil {
-		tb.Fatalf("click not acked: %v", err)
+		tb.Fatalf("%s not acked: %v", payload["type"], err)
 	}
-	return b.response(tb, url, 1)
 }
 
 // waitLog waits until the bot's log has a line containing s.

@@ -84,7 +84,7 @@ func serve(ctx context.Context, e env) error {
 		}
 		defer stop()
 	}
-	if b.teams != nil {
+	if b.public() {
 		stop, err := servePublic(cfg.PublicAddr, b.publicRoutes(), log)
 		if err != nil {
 			return err
@@ -98,7 +98,8 @@ func serve(ctx context.Context, e env) error {
 }
 
 // servePublic serves the platforms' traffic (Teams' POST /api/messages,
-// links to files) on the public address: never /metrics or the probes.
+// links to files, Slack's requests in HTTP mode) on the public address:
+// never /metrics or the probes.
 func servePublic(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -127,6 +128,7 @@ func metricNames() metrics.Names {
 			trustbot.EINVALID, trustbot.EINTERNAL, trustbot.ENOTFOUND, trustbot.ECONFLICT, trustbot.EUNAVAILABLE},
 		Methods: slices.Concat(slack.Methods, teams.Methods),
 		Errors:  slices.Concat(slack.ErrorLabels(), teams.ErrorLabels()),
+		Refused: slack.RefusedReasons(),
 	}
 }
 

@@ -610,6 +610,7 @@ func TestPlatformsFromConfig(t *testing.T) {
 	t.Parallel()
 	full := map[string]string{"TEAMS_APP_ID": "app", "TEAMS_APP_PASSWORD": "pw", "TEAMS_TENANT_ID": "tenant", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:3978"}
 	slackEnv := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+	slackHTTP := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:8080"}
 	for _, c := range []struct {
 		name    string
 		env     map[string]string
@@ -620,7 +621,14 @@ func TestPlatformsFromConfig(t *testing.T) {
 		{"Slack", slackEnv, []trustbot.Platform{trustbot.Slack}, nil},
 		{"Teams", full, []trustbot.Platform{trustbot.Teams}, nil},
 		{"Both", merge(slackEnv, full), []trustbot.Platform{trustbot.Slack, trustbot.Teams}, nil},
-		{"HalfSlack", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, nil, []string{"SLACK_APP_TOKEN"}},
+		{"HalfSlack", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, nil, []string{"SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}},
+		{"SlackHTTP", slackHTTP, []trustbot.Platform{trustbot.Slack}, nil},
+		{"SlackHTTPAndTeams", merge(slackHTTP, full), []trustbot.Platform{trustbot.Slack, trustbot.Teams}, nil},
+		{"SlackHTTPWithoutAddress", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, nil, []string{"TRUSTBOT_PUBLIC_ADDR"}},
+		{"SlackHTTPWithoutBotToken", map[string]string{"SLACK_SIGNING_SECRET": "s", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:8080"}, nil, []string{"SLACK_BOT_TOKEN"}},
+		{"SlackBothModes", merge(slackEnv, slackHTTP), nil, []string{"SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set"}},
+		{"SlackHTTPUserToken", merge(slackHTTP, map[string]string{"SLACK_BOT_TOKEN": "xoxp-1"}), nil, []string{"xoxb-"}},
+		{"SlackHTTPSameAddress", merge(slackHTTP, map[string]string{"TRUSTBOT_HTTP_ADDR": "0.0.0.0:8080"}), nil, []string{"must differ"}},
 		{"HalfTeams", map[string]string{"TEAMS_APP_ID": "app"}, nil, []string{"TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID", "TRUSTBOT_PUBLIC_ADDR"}},
 		{"SameAddress", merge(full, map[string]string{"TRUSTBOT_HTTP_ADDR": "0.0.0.0:3978"}), nil, []string{"must differ"}},
 		{"DevRemote", map[string]string{"TEAMS_DEV": "1", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:3978"}, nil, []string{"loopback"}},
@@ -664,6 +672,20 @@ func TestPlatformsFromConfig(t *testing.T) {
 	newLogger(&log, 0, "json").Info("starting", "config", cfg)
 	if strings.Contains(log.String(), "s3cret") {
 		t.Fatalf("the password reached the log: %s", log.String())
+	}
+	// So may Slack's signing secret, never logged either.
+	secret := filepath.Join(dir, "signing")
+	os.WriteFile(secret, []byte("signing-s3cret\n"), 0o600)
+	cfg, err = LoadConfig(func(k string) string {
+		return merge(slackHTTP, map[string]string{"SLACK_SIGNING_SECRET": "", "SLACK_SIGNING_SECRET_FILE": secret})[k]
+	})
+	if err != nil || cfg.SigningSecret != "signing-s3cret" || !cfg.SlackHTTP() {
+		t.Fatalf("signing secret from file: %q %v", cfg.SigningSecret, err)
+	}
+	log.Reset()
+	newLogger(&log, 0, "json").Info("starting", "config", cfg)
+	if strings.Contains(log.String(), "s3cret") || !strings.Contains(log.String(), `"slack_signing_secret":"set"`) {
+		t.Fatalf("the signing secret in the log: %s", log.String())
 	}
 }
 

@@ -27,6 +27,7 @@ type Names struct {
 	States   []string // delivery outcomes
 	Methods  []string // platform API methods (Slack Web API, Bot Framework connector)
 	Errors   []string // error labels of those methods
+	Refused  []string // reasons an inbound request is refused
 }
 
 // known is one label's set of accepted values.
@@ -50,7 +51,7 @@ func (k known) label(v string) string {
 
 // Prometheus implements trustbot.Metrics.
 type Prometheus struct {
-	names struct{ commands, kinds, states, methods, errors known }
+	names struct{ commands, kinds, states, methods, errors, refused known }
 
 	registry    *prometheus.Registry
 	commands    *prometheus.CounterVec
@@ -59,6 +60,7 @@ type Prometheus struct {
 	apiErrors   *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	reconnects  prometheus.Counter
+	refused     *prometheus.CounterVec
 	backlog     prometheus.Gauge
 	missed      *prometheus.CounterVec
 	faults      *prometheus.CounterVec
@@ -90,6 +92,9 @@ func New(names Names) *Prometheus {
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "trustbot_socket_reconnects_total", Help: "Socket Mode connections opened after the first.",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trustbot_requests_refused_total", Help: "Inbound requests refused before they were read (no valid signature, too old, too large), by platform and reason.",
+		}, []string{"platform", "reason"}),
 		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "trustbot_due_backlog", Help: "Deliveries due and not yet sent at the last dispatch pass.",
 		}),
@@ -103,13 +108,14 @@ func New(names Names) *Prometheus {
 	for _, f := range trustbot.Faults {
 		p.faults.WithLabelValues(f) // every fault shows, at zero until it happens
 	}
-	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.apiErrors, p.rateLimited, p.reconnects, p.backlog, p.missed, p.faults,
+	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.apiErrors, p.rateLimited, p.reconnects, p.refused, p.backlog, p.missed, p.faults,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.names.commands = newKnown(slices.Concat(names.Commands, []string{"unknown"}))
 	p.names.kinds = newKnown(names.Kinds)
 	p.names.states = newKnown(names.States)
 	p.names.methods = newKnown(names.Methods)
 	p.names.errors = newKnown(names.Errors)
+	p.names.refused = newKnown(names.Refused)
 	return p
 }
 
@@ -141,7 +147,10 @@ func platform(p trustbot.Platform) string {
 	}
 	return Other
 }
-func (p *Prometheus) Reconnected()  { p.reconnects.Inc() }
+func (p *Prometheus) Reconnected() { p.reconnects.Inc() }
+func (p *Prometheus) Refused(pl trustbot.Platform, reason string) {
+	p.refused.WithLabelValues(platform(pl), p.names.refused.label(reason)).Inc()
+}
 func (p *Prometheus) Backlog(n int) { p.backlog.Set(float64(n)) }
 func (p *Prometheus) Missed(kind string, n int) {
 	p.missed.WithLabelValues(p.names.kinds.label(kind)).Add(float64(n))

@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/slack-go/slack/socketmode"
+	"github.com/slack-go/slack"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -24,10 +24,32 @@ import (
 // than this.
 const DefaultAnswerBudget = 3 * time.Millisecond
 
-// job is one envelope for the worker pool. For a slash command whose ack
+// Kinds of inbound request, named as Socket Mode names its envelopes.
+const (
+	kindSlash       = "slash_commands"
+	kindInteractive = "interactive"
+	kindEvent       = "events_api"
+)
+
+// inbound is one request from Slack, whichever way it came (a Socket Mode
+// envelope, an HTTP request): its kind, its payload and how it is
+// acknowledged.
+type inbound struct {
+	id      string // the envelope ID, or the HTTP request's kind of path, for logs
+	kind    string // kindSlash, kindInteractive or kindEvent
+	payload json.RawMessage
+	slash   *slack.SlashCommand // a slash command read already; else read from payload
+	accepts bool                // the ack may carry a message (a slash command)
+	// ack sends the acknowledgement, with a message or without (nil). It
+	// is called once per request, or once more without a message after
+	// it refused one.
+	ack func(payload any) error
+}
+
+// job is one request for the worker pool. For a slash command whose ack
 // may carry the answer, ack is its pending ack.
 type job struct {
-	evt socketmode.Event
+	in  inbound
 	ack *pendingAck
 }
 
@@ -43,14 +65,14 @@ const (
 // the budget without. Exactly one claim succeeds, so an answer goes either
 // in the ack or to the response_url, never both and never neither.
 type pendingAck struct {
-	envelope string
-	start    time.Time
-	state    atomic.Int32
-	sent     chan struct{} // closed once the claimer has handed the ack to the socket
+	in    inbound
+	start time.Time
+	state atomic.Int32
+	sent  chan struct{} // closed once the claimer has handed the ack to the socket
 }
 
-func newPendingAck(envelope string, start time.Time) *pendingAck {
-	return &pendingAck{envelope: envelope, start: start, sent: make(chan struct{})}
+func newPendingAck(in inbound, start time.Time) *pendingAck {
+	return &pendingAck{in: in, start: start, sent: make(chan struct{})}
 }
 
 // claim reports whether the caller takes the ack, moving it to state.
@@ -60,7 +82,7 @@ func (p *pendingAck) claim(state int32) bool { return p.state.CompareAndSwap(ack
 func (c *Client) ackEmpty(p *pendingAck) {
 	if p != nil && p.claim(ackEmpty) {
 		c.cfg.Metrics.Acked(trustbot.Slack, time.Since(p.start))
-		c.ack(p.envelope, nil)
+		c.ack(p.in, nil)
 		close(p.sent)
 	}
 }
@@ -83,9 +105,9 @@ func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 	}
 	defer close(p.sent)
 	c.cfg.Metrics.Acked(trustbot.Slack, time.Since(p.start))
-	if err := c.sendAck(p.envelope, payload); err != nil {
-		c.log.Warn("answer not sent in the ack", "envelope", p.envelope, "err", err)
-		c.ack(p.envelope, nil)
+	if err := p.in.ack(payload); err != nil {
+		c.log.Warn("answer not sent in the ack", "request", p.in.id, "err", err)
+		c.ack(p.in, nil)
 		return false
 	}
 	return true

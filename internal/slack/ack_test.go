@@ -207,7 +207,7 @@ func TestAnswerBudgetRace(t *testing.T) {
 
 func TestPendingAckClaimedOnce(t *testing.T) {
 	for range 1000 {
-		p := newPendingAck("E1", time.Now())
+		p := newPendingAck(inbound{id: "E1"}, time.Now())
 		var wins [2]bool
 		var wg sync.WaitGroup
 		start := make(chan struct{})

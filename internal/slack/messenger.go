@@ -148,7 +148,7 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 		if err := c.pacer.wait(ctx, to.User); err != nil {
 			return trustbot.Posted{}, &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: " + err.Error()}
 		}
-		ch, ts, err := c.post(ctx, to.User, r, meta)
+		ch, ts, err := c.post(ctx, to.Team, to.User, r, meta)
 		if err == nil {
 			return trustbot.Posted{Channel: ch, TS: ts}, nil
 		}
@@ -177,10 +177,14 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 // leave its outcome unknown. Once started, the call runs to its end even if
 // ctx is canceled (shutdown): an aborted call would leave its outcome
 // unknown too.
-func (c *Client) post(ctx context.Context, channel string, r trustbot.Reply, meta slack.SlackMetadata) (string, string, error) {
+func (c *Client) post(ctx context.Context, team, channel string, r trustbot.Reply, meta slack.SlackMetadata) (string, string, error) {
+	api, err := c.web(ctx, team)
+	if err != nil {
+		return "", "", err
+	}
 	call, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.SendTimeout)
 	defer cancel()
-	return c.api.PostMessageContext(call, channel,
+	return api.PostMessageContext(call, channel,
 		slack.MsgOptionText(fallback(r), false),
 		slack.MsgOptionBlocks(Render(r)...),
 		slack.MsgOptionMetadata(meta))
@@ -253,9 +257,13 @@ func classify(err error) error {
 // a channel (a channel ID is never a user: conversations.open would answer
 // user_not_found).
 func (c *Client) FindDM(ctx context.Context, to trustbot.UserKey, deliveryID string, since time.Time) (trustbot.Posted, bool, error) {
+	api, err := c.web(ctx, to.Team)
+	if err != nil {
+		return trustbot.Posted{}, false, err
+	}
 	ch := to.User
 	if isUserID(to.User) {
-		im, _, _, err := c.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to.User}, ReturnIM: true})
+		im, _, _, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to.User}, ReturnIM: true})
 		if err != nil {
 			return trustbot.Posted{}, false, fmt.Errorf("conversations.open: %w", classify(err))
 		}
@@ -265,7 +273,7 @@ func (c *Client) FindDM(ctx context.Context, to trustbot.UserKey, deliveryID str
 		ChannelID: ch, Oldest: strconv.FormatInt(since.Unix(), 10), Limit: 200, IncludeAllMetadata: true,
 	}
 	for range 20 {
-		res, err := c.api.GetConversationHistoryContext(ctx, params)
+		res, err := api.GetConversationHistoryContext(ctx, params)
 		if err != nil {
 			return trustbot.Posted{}, false, fmt.Errorf("conversations.history: %w", classify(err))
 		}

@@ -26,11 +26,21 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// Config configures a Client.
+// Config configures a Client. With an app token it takes Slack's requests
+// over Socket Mode; without one, over HTTP (HTTPHandler), checked with the
+// signing secret.
 type Config struct {
 	BotToken string // xoxb-…
-	AppToken string // xapp-…, with connections:write
+	AppToken string // xapp-…, with connections:write; empty: HTTP mode
 	APIURL   string // Web API base ending in "/"; default Slack's
+	// SigningSecret checks the signature of every request Slack sends
+	// over HTTP.
+	SigningSecret string
+	// Seen remembers which requests were handled; default in memory.
+	Seen Seen
+	// Tokens returns the bot token of a workspace; default BotToken for
+	// every workspace.
+	Tokens TokenFunc
 
 	Workers   int           // concurrent handlers; default 8
 	Queue     int           // envelopes waiting for a worker; default 4096
@@ -70,7 +80,7 @@ type Client struct {
 	jobTime   atomic.Int64 // recent time per answered slash command, ns (see timed)
 	pacer     *pacer
 	jobs      chan job
-	seen      *dedupe
+	seen      Seen
 	wg        sync.WaitGroup
 	// afterFunc runs f after d (time.AfterFunc); tests replace it to
 	// end an answer budget at a chosen moment.
@@ -118,6 +128,9 @@ func New(cfg Config) *Client {
 	if cfg.Metrics == nil {
 		cfg.Metrics = trustbot.NopMetrics{}
 	}
+	if cfg.Seen == nil {
+		cfg.Seen = newMemorySeen(15 * time.Minute)
+	}
 	// A copy of the HTTP client whose transport reads Slack's clock.
 	hc := *cfg.HTTPClient
 	clock := &slackClock{base: hc.Transport, prefix: cfg.APIURL}
@@ -131,18 +144,22 @@ func New(cfg Config) *Client {
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient),
 	)
-	var opts []socketmode.Option
-	if cfg.PingLimit > 0 {
-		opts = append(opts, socketmode.OptionPingInterval(cfg.PingLimit))
+	var sm *socketmode.Client
+	if cfg.AppToken != "" {
+		var opts []socketmode.Option
+		if cfg.PingLimit > 0 {
+			opts = append(opts, socketmode.OptionPingInterval(cfg.PingLimit))
+		}
+		sm = socketmode.New(api, opts...)
 	}
 	return &Client{
 		cfg:       cfg,
 		api:       api,
-		sm:        socketmode.New(api, opts...),
+		sm:        sm,
 		log:       cfg.Logger.With("component", "slack"),
 		jobs:      make(chan job, cfg.Queue),
 		pacer:     newPacer(cfg.SendRate),
-		seen:      newDedupe(15 * time.Minute),
+		seen:      cfg.Seen,
 		clock:     clock,
 		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 	}
@@ -151,7 +168,9 @@ func New(cfg Config) *Client {
 // SetHandler sets who answers requests; call it before Run.
 func (c *Client) SetHandler(h trustbot.Handler) { c.handler = h }
 
-// Connected reports whether the socket is open and Slack said hello.
+// Connected reports whether requests can be taken: in Socket Mode, the
+// socket is open and Slack said hello; over HTTP, the workers run (Run
+// has started and not ended).
 func (c *Client) Connected() bool { return c.connected.Load() }
 
 // Open checks the bot token with auth.test, so that a wrong token fails at
@@ -166,7 +185,8 @@ func (c *Client) Open(ctx context.Context) error {
 	return nil
 }
 
-// Run connects and serves until ctx is done or Slack refuses the app token.
+// Run connects and serves until ctx is done or Slack refuses the app token;
+// in HTTP mode it runs the workers for HTTPHandler until ctx is done.
 // Reconnection after drops, disconnect requests and rate limits is
 // slack-go's; Run returns only a fatal error, or nil on ctx's end after the
 // in-flight requests are answered.
@@ -176,6 +196,14 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	for range c.cfg.Workers {
 		c.wg.Go(func() { c.worker(ctx) })
+	}
+	if c.sm == nil {
+		// HTTP mode: requests come through HTTPHandler.
+		c.connected.Store(true)
+		<-ctx.Done()
+		c.connected.Store(false)
+		c.wg.Wait()
+		return nil
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- c.sm.RunContext(ctx) }()
@@ -227,10 +255,12 @@ func (c *Client) dispatch(evt socketmode.Event) {
 		}
 		c.log.Warn("malformed envelope", "envelope", id)
 		if id != "" {
-			c.ack(id, nil)
+			if err := c.sendAck(id, nil); err != nil {
+				c.log.Warn("ack failed", "envelope", id, "err", err)
+			}
 		}
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
-		c.accept(evt)
+		c.acceptEnvelope(evt)
 	}
 }
 
@@ -241,39 +271,57 @@ func eventErr(evt socketmode.Event) any {
 	return evt.Data
 }
 
-// accept queues an envelope's work and acknowledges it: at once, or for a
-// slash command that accepts a response payload, when the answer is ready
-// (to carry it) or the answer budget has run out, whichever comes first. A
-// duplicate (Slack redelivers after a dropped socket) is acknowledged and
-// not handled again. When the queue is full the ack itself carries a
-// "busy" answer.
-func (c *Client) accept(evt socketmode.Event) {
+// acceptEnvelope turns a Socket Mode envelope into an inbound request,
+// acknowledged over the socket. A duplicate envelope (Slack redelivers
+// after a dropped socket) is acknowledged and not handled again.
+func (c *Client) acceptEnvelope(evt socketmode.Event) {
+	start := time.Now()
 	req := evt.Request
 	if req == nil || req.EnvelopeID == "" {
 		c.log.Warn("envelope without ID", "type", string(evt.Type))
 		return
 	}
-	start := time.Now()
+	in := inbound{
+		id:      req.EnvelopeID,
+		kind:    string(evt.Type),
+		payload: req.Payload,
+		accepts: req.AcceptsResponsePayload,
+		ack:     func(payload any) error { return c.sendAck(req.EnvelopeID, payload) },
+	}
+	if sc, ok := evt.Data.(slack.SlashCommand); ok && evt.Type == socketmode.EventTypeSlashCommand {
+		in.slash = &sc
+	}
+	if !c.seen.First(context.Background(), "envelope:"+req.EnvelopeID) {
+		c.log.Info("duplicate envelope", "envelope", req.EnvelopeID)
+		c.ack(in, nil)
+		c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
+		return
+	}
+	c.accept(in, start)
+}
+
+// accept queues a request's work and acknowledges it: at once, or for a
+// slash command whose ack may carry a message, when the answer is ready
+// (to carry it) or the answer budget has run out, whichever comes first.
+// When the queue is full the ack itself carries a "busy" answer. Both
+// transports come through here: what happens after it does not depend on
+// how the request came.
+func (c *Client) accept(in inbound, start time.Time) {
 	pending := false // the ack, and its metric, come later
 	defer func() {
 		if !pending {
 			c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
 		}
 	}()
-	if !c.seen.first(req.EnvelopeID) {
-		c.log.Info("duplicate envelope", "envelope", req.EnvelopeID)
-		c.ack(req.EnvelopeID, nil)
-		return
-	}
 	// The ack waits for the answer only when the answer can be ready
 	// within the budget: a worker is free, or the jobs waiting will be
 	// done by then at the pace they have been done lately. Behind a longer
 	// queue the budget would run out anyway and the ack would only be
 	// later.
-	if evt.Type == socketmode.EventTypeSlashCommand && req.AcceptsResponsePayload && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
-		p := newPendingAck(req.EnvelopeID, start)
+	if in.kind == kindSlash && in.accepts && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
+		p := newPendingAck(in, start)
 		select {
-		case c.jobs <- job{evt: evt, ack: p}:
+		case c.jobs <- job{in: in, ack: p}:
 			c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p) })
 			pending = true
 			return
@@ -281,15 +329,15 @@ func (c *Client) accept(evt socketmode.Event) {
 		}
 	}
 	select {
-	case c.jobs <- job{evt: evt}:
-		c.ack(req.EnvelopeID, nil)
+	case c.jobs <- job{in: in}:
+		c.ack(in, nil)
 	default:
-		c.log.Warn("queue full, answering busy", "envelope", req.EnvelopeID, "type", string(evt.Type))
+		c.log.Warn("queue full, answering busy", "request", in.id, "type", in.kind)
 		var payload any
-		if evt.Type == socketmode.EventTypeSlashCommand && c.cfg.BusyText != "" {
+		if in.kind == kindSlash && c.cfg.BusyText != "" {
 			payload = map[string]string{"response_type": "ephemeral", "text": c.cfg.BusyText}
 		}
-		c.ack(req.EnvelopeID, payload)
+		c.ack(in, payload)
 	}
 }
 
@@ -321,9 +369,10 @@ func (c *Client) timed(d time.Duration) {
 	}
 }
 
-func (c *Client) ack(envelopeID string, payload any) {
-	if err := c.sendAck(envelopeID, payload); err != nil {
-		c.log.Warn("ack failed", "envelope", envelopeID, "err", err)
+// ack acknowledges a request, with a message in the ack or without.
+func (c *Client) ack(in inbound, payload any) {
+	if err := in.ack(payload); err != nil {
+		c.log.Warn("ack failed", "request", in.id, "type", in.kind, "err", err)
 	}
 }
 
@@ -362,51 +411,33 @@ func (c *Client) worker(ctx context.Context) {
 // work answers one envelope; a panic in it is logged, never fatal. A
 // pending ack is sent before work returns, with the answer or without.
 func (c *Client) work(parent context.Context, j job) {
-	evt := j.evt
-	envelope := evt.Request.EnvelopeID
+	in := j.in
 	defer c.ackEmpty(j.ack)
 	defer func() {
 		if p := recover(); p != nil {
 			c.cfg.Metrics.Fault(trustbot.FaultPanic)
-			c.log.Error("panic while handling envelope", "envelope", envelope, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			c.log.Error("panic while handling request", "request", in.id, "type", in.kind, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		}
 	}()
 	// In-flight work finishes its answer even when shutdown starts.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.cfg.JobTime)
 	defer cancel()
-	var (
-		req trustbot.Request
-		to  target
-		err error
-	)
-	switch evt.Type {
-	case socketmode.EventTypeSlashCommand:
-		if sc, ok := evt.Data.(slack.SlashCommand); ok {
-			req, to, err = translateSlashCommand(sc)
-		} else {
-			req, to, err = translateSlash(evt.Request.Payload)
-		}
-	case socketmode.EventTypeInteractive:
-		req, to, err = translateInteraction(evt.Request.Payload)
-	case socketmode.EventTypeEventsAPI:
-		var eventID string
-		req, to, eventID, err = translateEvent(evt.Request.Payload, c.botUser)
-		if err == nil && !c.seen.first("event:"+eventID) {
-			c.log.Info("duplicate event", "event", eventID)
-			return
-		}
+	req, to, eventID, err := translate(in, c.botUser)
+	if err == nil && eventID != "" && !c.seen.First(ctx, "event:"+eventID) {
+		c.log.Info("duplicate event", "event", eventID)
+		return
 	}
 	if errors.Is(err, errIgnore) {
-		c.log.Debug("nothing to answer", "envelope", envelope, "type", string(evt.Type), "reason", err)
+		c.log.Debug("nothing to answer", "request", in.id, "type", in.kind, "reason", err)
 		return
 	}
 	if err != nil {
-		c.log.Warn("unusable payload", "envelope", envelope, "type", string(evt.Type), "err", err)
+		c.log.Warn("unusable payload", "request", in.id, "type", in.kind, "err", err)
 		return
 	}
 	start := time.Now()
 	reply := c.handler.Handle(ctx, req)
-	if evt.Type == socketmode.EventTypeSlashCommand {
+	if in.kind == kindSlash {
 		// The time per job: to the answer in the ack, or to the answer
 		// ready (not its trip to the response_url, spent waiting).
 		handled := time.Since(start)
@@ -421,14 +452,14 @@ func (c *Client) work(parent context.Context, j job) {
 		if reply.RefreshHome {
 			c.publishHome(ctx, req.UserKey)
 		}
-		c.log.Debug("answered in the ack", "envelope", envelope, "team", req.Team, "user", req.User, "took", time.Since(start))
+		c.log.Debug("answered in the ack", "request", in.id, "team", req.Team, "user", req.User, "took", time.Since(start))
 		return
 	}
 	if err := c.respond(ctx, to, reply, req); err != nil {
-		c.log.Error("reply not delivered", "envelope", envelope, "team", req.Team, "user", req.User, "err", err)
+		c.log.Error("reply not delivered", "request", in.id, "team", req.Team, "user", req.User, "err", err)
 		return
 	}
-	c.log.Debug("answered", "envelope", envelope, "team", req.Team, "user", req.User, "action", req.ActionID, "took", time.Since(start))
+	c.log.Debug("answered", "request", in.id, "team", req.Team, "user", req.User, "action", req.ActionID, "took", time.Since(start))
 }
 
 // respond delivers a reply: a modal opens with the request's trigger; an
@@ -445,11 +476,15 @@ func (c *Client) respond(ctx context.Context, to target, r trustbot.Reply, req t
 }
 
 func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, req trustbot.Request) error {
+	api, err := c.web(ctx, req.Team)
+	if err != nil {
+		return err
+	}
 	if r.File != nil {
 		// The file goes to the DM, the summary as its comment; where they
 		// asked, the answer says where it went, or that it could not go.
 		f := r.File
-		if err := c.sendFile(ctx, req.User, r); err != nil {
+		if err := c.sendFile(ctx, api, req.User, r); err != nil {
 			c.log.Error("file not sent", "team", req.Team, "user", req.User, "err", err)
 			r = trustbot.Reply{Text: f.Failed, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: f.Failed}}}
 		} else if to.DM {
@@ -464,11 +499,11 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 		// A refused form: its modal has closed with the ack. What to
 		// correct goes to the DM, and the form opens again with what was
 		// typed, where the submission's trigger still allows it.
-		if _, _, err := c.api.PostMessageContext(ctx, req.User, slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...)); err != nil {
+		if _, _, err := api.PostMessageContext(ctx, req.User, slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...)); err != nil {
 			return err
 		}
 		if to.TriggerID != "" {
-			if _, err := c.api.OpenViewContext(ctx, to.TriggerID, renderModal(r.Modal)); err != nil {
+			if _, err := api.OpenViewContext(ctx, to.TriggerID, renderModal(r.Modal)); err != nil {
 				c.log.Info("refused form not opened again", "team", req.Team, "user", req.User, "err", err)
 			}
 		}
@@ -477,17 +512,17 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 		if to.TriggerID == "" {
 			return errors.New("a form without a trigger to open it")
 		}
-		_, err := c.api.OpenViewContext(ctx, to.TriggerID, renderModal(r.Modal))
+		_, err = api.OpenViewContext(ctx, to.TriggerID, renderModal(r.Modal))
 		return err
 	case to.DM:
 		opts := []slack.MsgOption{slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...)}
 		if to.ThreadTS != "" {
 			opts = append(opts, slack.MsgOptionTS(to.ThreadTS))
 		}
-		_, _, err := c.api.PostMessageContext(ctx, to.Channel, opts...)
+		_, _, err := api.PostMessageContext(ctx, to.Channel, opts...)
 		return err
 	case r.Update != nil:
-		_, _, _, err := c.api.UpdateMessageContext(ctx, r.Update.Channel, r.Update.TS,
+		_, _, _, err := api.UpdateMessageContext(ctx, r.Update.Channel, r.Update.TS,
 			slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
 		return err
 	case to.Home:
@@ -500,7 +535,7 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 		if len(r.Blocks) == 0 {
 			return nil
 		}
-		_, _, err := c.api.PostMessageContext(ctx, req.User, slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
+		_, _, err := api.PostMessageContext(ctx, req.User, slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
 		return err
 	}
 	var urlErr error
@@ -514,7 +549,7 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 	if to.Channel == "" || to.User == "" {
 		return fmt.Errorf("no way to answer: %w", urlErr)
 	}
-	_, err := c.api.PostEphemeralContext(ctx, to.Channel, to.User,
+	_, err = api.PostEphemeralContext(ctx, to.Channel, to.User,
 		slack.MsgOptionText(fallback(r), false), slack.MsgOptionBlocks(Render(r)...))
 	if err != nil {
 		return errors.Join(urlErr, err)
@@ -554,12 +589,12 @@ func (c *Client) postWebhook(ctx context.Context, url string, m *slack.WebhookMe
 
 // sendFile shares a file in the user's DM with the app, the reply's text
 // as its comment.
-func (c *Client) sendFile(ctx context.Context, user string, r trustbot.Reply) error {
-	ch, _, _, err := c.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
+func (c *Client) sendFile(ctx context.Context, api *slack.Client, user string, r trustbot.Reply) error {
+	ch, _, _, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
 	if err != nil {
 		return fmt.Errorf("conversations.open: %w", err)
 	}
-	_, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+	_, err = api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Reader: bytes.NewReader(r.File.Data), FileSize: len(r.File.Data), Filename: plain(r.File.Name), Title: plain(r.File.Title),
 		Channel: ch.ID, InitialComment: fallback(r),
 	})
@@ -576,7 +611,11 @@ func (c *Client) publishHome(ctx context.Context, k trustbot.UserKey) error {
 }
 
 func (c *Client) publish(ctx context.Context, k trustbot.UserKey, r trustbot.Reply) error {
-	_, err := c.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: k.User, View: renderHome(r)})
+	api, err := c.web(ctx, k.Team)
+	if err != nil {
+		return err
+	}
+	_, err = api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: k.User, View: renderHome(r)})
 	if err != nil {
 		return fmt.Errorf("views.publish: %w", err)
 	}
@@ -586,8 +625,12 @@ func (c *Client) publish(ctx context.Context, k trustbot.UserKey, r trustbot.Rep
 // IsMember reports whether the bot is a member of a channel
 // (conversations.info). A channel Slack does not show the bot counts as not
 // joined.
-func (c *Client) IsMember(ctx context.Context, _ string, channel string) (bool, error) {
-	ch, err := c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+func (c *Client) IsMember(ctx context.Context, team string, channel string) (bool, error) {
+	api, err := c.web(ctx, team)
+	if err != nil {
+		return false, err
+	}
+	ch, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
 	if err != nil {
 		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && (se.Err == "channel_not_found" || se.Err == "not_in_channel") {
 			return false, nil
@@ -599,27 +642,63 @@ func (c *Client) IsMember(ctx context.Context, _ string, channel string) (bool, 
 
 // Profile looks a user up with users.info, locale included.
 func (c *Client) Profile(ctx context.Context, k trustbot.UserKey) (trustbot.Profile, error) {
-	u, err := c.api.GetUserInfoContext(ctx, k.User)
+	api, err := c.web(ctx, k.Team)
+	if err != nil {
+		return trustbot.Profile{}, err
+	}
+	u, err := api.GetUserInfoContext(ctx, k.User)
 	if err != nil {
 		return trustbot.Profile{}, fmt.Errorf("slack users.info: %w", err)
 	}
 	return trustbot.Profile{UserKey: k, TZ: u.TZ, Locale: u.Locale}, nil
 }
 
-// dedupe remembers IDs for a while, to handle each envelope once.
-type dedupe struct {
+// TokenFunc returns the bot token of a workspace (its team ID), for every
+// Web API call made for that workspace: answers, DMs, posts, lookups. One
+// workspace has one token whatever the team; many have one each, from
+// their installations.
+type TokenFunc func(ctx context.Context, team string) (string, error)
+
+// web returns a Web API client that calls with the bot token of team.
+func (c *Client) web(ctx context.Context, team string) (*slack.Client, error) {
+	if c.cfg.Tokens == nil {
+		return c.api, nil
+	}
+	tok, err := c.cfg.Tokens(ctx, team)
+	if err != nil {
+		return nil, &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: no token for the workspace: " + err.Error()}
+	}
+	if tok == c.cfg.BotToken {
+		return c.api, nil
+	}
+	return slack.New(tok, slack.OptionAPIURL(c.cfg.APIURL), slack.OptionHTTPClient(c.cfg.HTTPClient)), nil
+}
+
+// Seen remembers which requests were handled, so that a redelivery (an
+// envelope again after a dropped socket, an event retried over HTTP) is
+// acknowledged and not handled twice. The default, memorySeen, keeps IDs
+// in this process for 15 minutes, past Slack's last retry (about 6
+// minutes after the first delivery). Replicas behind one HTTP endpoint
+// need a Seen they share, such as a database table keyed by the ID with
+// an insert that fails on a duplicate: Slack may retry at another replica.
+type Seen interface {
+	// First reports whether id is new, and remembers it.
+	First(ctx context.Context, id string) bool
+}
+
+// memorySeen is a Seen in memory, for one process.
+type memorySeen struct {
 	mu    sync.Mutex
 	ttl   time.Duration
 	seen  map[string]time.Time
 	prune time.Time
 }
 
-func newDedupe(ttl time.Duration) *dedupe {
-	return &dedupe{ttl: ttl, seen: map[string]time.Time{}}
+func newMemorySeen(ttl time.Duration) *memorySeen {
+	return &memorySeen{ttl: ttl, seen: map[string]time.Time{}}
 }
 
-// first reports whether id is new, and remembers it.
-func (d *dedupe) first(id string) bool {
+func (d *memorySeen) First(_ context.Context, id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()

@@ -35,6 +35,31 @@ const actionSep = "#"
 // interaction trustbot does not use).
 var errIgnore = errors.New("nothing to answer")
 
+// translate turns an inbound request of any kind into a Request and where
+// its answer goes; for an event, also its event_id, to handle it once.
+func translate(in inbound, botUser string) (trustbot.Request, target, string, error) {
+	switch in.kind {
+	case kindSlash:
+		var (
+			req trustbot.Request
+			to  target
+			err error
+		)
+		if in.slash != nil {
+			req, to, err = translateSlashCommand(*in.slash)
+		} else {
+			req, to, err = translateSlash(in.payload)
+		}
+		return req, to, "", err
+	case kindInteractive:
+		req, to, err := translateInteraction(in.payload)
+		return req, to, "", err
+	case kindEvent:
+		return translateEvent(in.payload, botUser)
+	}
+	return trustbot.Request{}, target{}, "", fmt.Errorf("request of kind %q: %w", clip(in.kind, 40), errIgnore)
+}
+
 // translateSlash turns a slash_commands payload into a Request.
 func translateSlash(payload []byte) (trustbot.Request, target, error) {
 	var sc slack.SlashCommand

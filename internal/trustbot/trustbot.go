@@ -276,6 +276,9 @@ type Metrics interface {
 	RateLimited(p Platform, method string)
 	// Reconnected counts a new Socket Mode connection after the first.
 	Reconnected()
+	// Refused counts a request refused before it was read (no valid
+	// signature, too old, too large), by the platform's reason.
+	Refused(p Platform, reason string)
 	// Backlog reports how many deliveries were due and unsent at a pass.
 	Backlog(n int)
 	// Missed counts occurrences that passed unsent during downtime.
@@ -309,6 +312,7 @@ func (NopMetrics) Delivered(Platform, string, string) {}
 func (NopMetrics) APIError(Platform, string, string)  {}
 func (NopMetrics) RateLimited(Platform, string)       {}
 func (NopMetrics) Reconnected()                       {}
+func (NopMetrics) Refused(Platform, string)           {}
 func (NopMetrics) Backlog(int)                        {}
 func (NopMetrics) Missed(string, int)                 {}
 func (NopMetrics) Fault(string)                       {}
