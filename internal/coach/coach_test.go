@@ -398,7 +398,7 @@ func TestCheckWordsAsWritten(t *testing.T) {
 }
 
 // TestNoWayToAskAfterANo: a draft that asks again after a no, whether its
-// label says so (in the examples and both parts of the corpus) or the
+// label says so (in the examples and every part of the corpus) or the
 // check reads it so, is never answered with a way to ask. The reply offers
 // no situation that asks, quotes nothing that asks for a contact, and,
 // when the check reads it as a repeat ask, says that not sending is a good
@@ -409,7 +409,7 @@ func TestNoWayToAskAfterANo(t *testing.T) {
 	for _, e := range lib.Examples {
 		drafts = append(drafts, tone.Sample{Lang: e.Lang, Text: e.Draft, Labels: e.Flags, Where: fmt.Sprintf("%s:%d", e.File, e.Line)})
 	}
-	for _, split := range []string{playbook.Train, playbook.Holdout} {
+	for _, split := range []string{playbook.Train, playbook.Dev, playbook.Holdout} {
 		c, err := playbook.LoadCorpus(playbooks.FS, split)
 		if err != nil {
 			t.Fatal(err)
