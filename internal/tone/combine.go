@@ -37,6 +37,17 @@ func (s sentence) why() bool {
 // work: the sentence is about a work matter and nothing private.
 func (s sentence) work() bool { return s.has(CueWork) && !s.personal() }
 
+// asking returns what in s asks: a request or a question, a demand, or a
+// comparison with others that names a contact or shows the reader's no
+// (a comparison about an evening that is over asks for nothing).
+func (s sentence) asking(compares bool) []Hit {
+	ask := s.evidence(CueAsk, CueDemand)
+	if compares && s.has(CueCompare) && s.has(CueContact, CueRefusal) {
+		ask = append(ask, s[CueCompare]...)
+	}
+	return ask
+}
+
 // evidence collects the hits of the given cues in s.
 func (s sentence) evidence(ids ...string) []Hit {
 	var out []Hit
@@ -50,6 +61,12 @@ func combine(found []map[string][]Hit) []Flag {
 	sents := make([]sentence, len(found))
 	for i, f := range found {
 		sents[i] = sentence(f)
+		// A sentence that takes an ask back ("もう聞きません", "sorry I
+		// kept asking, I won't bring it up again") neither asks nor
+		// points back to a no, whatever words of the ask it repeats.
+		if sents[i].has(CueWithdraw) {
+			sents[i] = sentence{CueWithdraw: f[CueWithdraw], CueSoften: f[CueSoften]}
+		}
 	}
 	// A group named in the sentence next to a meeting makes it a group
 	// meeting ("Lunch? Let's all go"): only the neighbours' own groups
@@ -86,6 +103,15 @@ func combine(found []map[string][]Hit) []Flag {
 		if !s.work() {
 			again = append(again, s.evidence(CueAgain)...)
 			declined = append(declined, s.evidence(CueDeclined)...)
+			// Reproaching silence chases an ask that was not answered
+			// ("既読スルー", "why haven't you replied?").
+			declined = append(declined, s.evidence(CueIgnored)...)
+			// Guilt or a comparison that shows the reader's no ("お前
+			// だけ教えてくれないの", "you'd hang out with Mark but not
+			// me", "you can't even give me your number?") pushes past it.
+			if s.has(CueGuilt, CueCompare) && !s.has(CueDemand) {
+				declined = append(declined, s.evidence(CueRefusal)...)
+			}
 		}
 	}
 	back := append(slices.Clip(again), declined...)
@@ -94,16 +120,22 @@ func combine(found []map[string][]Hit) []Flag {
 	// the ask in a sentence next to it ("A hike on Sunday. Want to
 	// join?"). Asking why they said no is not an ask for the contact. A
 	// private contact named next to words of asking again is an ask too
-	// ("考え直してくれた？番号の件").
+	// ("考え直してくれた？番号の件"), and so is one named with a
+	// comparison with others who gave it ("みんな交換してくれたのに",
+	// "everyone follows me except you"): the others are held up as the
+	// reason to give it.
+	// A comparison in a draft that asks why they said no ("What's wrong
+	// with me? Everybody else is on LINE") backs the why, not an ask.
+	compares := !slices.ContainsFunc(sents, sentence.why)
 	asks := false
 	for i, s := range sents {
 		if !s.personal() || s.why() {
 			continue
 		}
-		ask := s.evidence(CueAsk, CueDemand)
+		ask := s.asking(compares)
 		for _, j := range []int{i + 1, i - 1} {
 			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() {
-				ask = sents[j].evidence(CueAsk, CueDemand)
+				ask = sents[j].asking(compares)
 			}
 		}
 		if len(ask) == 0 && len(again) == 0 {
@@ -176,7 +208,9 @@ func combine(found []map[string][]Hit) []Flag {
 				add(ReasonAsk, sents[i+1].evidence(CueAgain, CueDeclined)...)
 			}
 		}
-		if s.has(CueReason) && (s.has(CueRefusal, CueDeclined) || s.personal()) && !aboutWork {
+		// ("Why haven't you replied?" presses for an answer: rush, not
+		// a why.)
+		if s.has(CueReason) && (s.has(CueRefusal, CueDeclined) || s.personal()) && !aboutWork && !s.has(CueIgnored) {
 			add(ReasonAsk, s.evidence(append([]string{CueReason, CueRefusal, CueDeclined}, personalCues...)...)...)
 		}
 
@@ -190,7 +224,9 @@ func combine(found []map[string][]Hit) []Flag {
 				nearPersonal = true
 			}
 		}
-		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored)
+		// Pressing for an answer, not about a group's event (忘年会の
+		// 出欠、金曜までに返事ください).
+		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored) && !s.has(CueGroup)
 		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || (nearPersonal || !anyWork && !softened) && asks && !s.has(CueSoften)) {
 			add(Demand, s.evidence(append([]string{CueDemand, CueReply}, personalCues...)...)...)
 		}

@@ -38,13 +38,14 @@ const (
 	CueWork     = "work"     // a work matter: 資料, the client, a deadline
 	CueHint     = "hint"     // hinting without naming: 誰かさん, you know who you are
 	CueObject   = "object"   // a thing named as what the no was about: the design, 資料の件
+	CueWithdraw = "withdraw" // taking an ask back: もう聞きません, "I won't bring it up again"
 )
 
 // Cues lists every cue ID; the content must give patterns for each.
 var Cues = []string{
 	CueContact, CueMeeting, CuePrivate, CueAsk, CueAgain, CueDeclined, CueDemand, CueGroup,
 	CueRush, CueReply, CueIgnored, CueReason, CueRefusal, CueWhyNo, CueGuilt,
-	CueCompare, CueSoften, CueWork, CueHint, CueObject,
+	CueCompare, CueSoften, CueWork, CueHint, CueObject, CueWithdraw,
 }
 
 // Flag IDs: what the check reports, in the order it reports them.
