@@ -12,7 +12,6 @@ import (
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
-	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/teams"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -25,7 +24,7 @@ type bot struct {
 	cfg   Config
 	log   *slog.Logger
 	lib   *playbook.Library
-	store *sqlite.DB
+	store database
 	met   *metrics.Prometheus // nil: nothing is measured (one dispatch pass)
 
 	coach *coach.Coach
@@ -42,7 +41,7 @@ func (b *bot) wire(listen bool) error {
 	var met trustbot.Metrics = trustbot.NopMetrics{}
 	if b.met != nil {
 		met = b.met
-		b.store.Metrics = b.met
+		b.store.Shared().Metrics = b.met
 	}
 	messengers := trustbot.Messengers{}
 	directories := trustbot.Directories{}

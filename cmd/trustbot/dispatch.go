@@ -17,7 +17,6 @@ import (
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/schedule"
-	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -66,7 +65,7 @@ func dispatch(ctx context.Context, e env) error {
 		return usageErr("%v", err)
 	}
 	// A pass sends: never beside a running serve or another pass.
-	unlock, err := sqlite.Lock(cfg.DB, "dispatch")
+	unlock, err := lockDB(cfg, "dispatch")
 	if err != nil {
 		return err
 	}
@@ -136,7 +135,11 @@ func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now t
 	defer os.RemoveAll(dir)
 	cp := cfg
 	cp.DB = filepath.Join(dir, "copy.db")
-	if err := store.Backup(ctx, cp.DB); err != nil {
+	file, err := fileOf(store, "dispatch --dry-run", "it runs its pass on a private copy of a SQLite file, and PostgreSQL has none to make")
+	if err != nil {
+		return err
+	}
+	if err := file.Backup(ctx, cp.DB); err != nil {
 		return err
 	}
 	stale, err := store.StaleSending(ctx, now.Add(time.Second), 10_000)

@@ -17,13 +17,11 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	// Time zone data inside the binary: a bare container has none.
 	_ "time/tzdata"
 
 	"github.com/trustbot/trustbot/internal/playbook"
-	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/playbooks"
 )
 
@@ -253,7 +251,7 @@ func migrate(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := sqlite.Lock(cfg.DB, "migrate")
+	unlock, err := lockDB(cfg, "migrate")
 	if err != nil {
 		return err
 	}
@@ -278,7 +276,7 @@ func dbFlag(fs *flag.FlagSet) *string {
 
 // openConfigured reads the configuration (db overriding TRUSTBOT_DB) and
 // opens the database; the caller closes it.
-func (e env) openConfigured(ctx context.Context, db string) (Config, *slog.Logger, *sqlite.DB, error) {
+func (e env) openConfigured(ctx context.Context, db string) (Config, *slog.Logger, database, error) {
 	cfg, log, err := e.loadConfig(db)
 	if err != nil {
 		return cfg, nil, nil, err
@@ -286,36 +284,6 @@ func (e env) openConfigured(ctx context.Context, db string) (Config, *slog.Logge
 	store, err := openStore(ctx, cfg, log)
 	return cfg, log, store, err
 }
-
-// openStore opens the database with the configured encryption keys. An
-// empty file where the database should be is opened as a new database,
-// and a damaged one is opened as it is, but both are said loudly: they
-// may mean data was lost.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqlite.DB, error) {
-	if st, err := os.Stat(cfg.DB); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
-		log.Warn("the database file is empty: starting a new database in it; if it should hold data, stop and restore it from a backup", "path", cfg.DB)
-	}
-	store, err := sqlite.Open(ctx, cfg.DB)
-	if err != nil {
-		return nil, err
-	}
-	store.Keys, store.Logger = cfg.Keys, log.With("component", "sqlite")
-	if err := store.Upkeep(); err != nil {
-		log.Warn("a one-time upkeep step failed; the database works, and it is tried again at the next start", "path", cfg.DB, "err", err)
-	}
-	if err := store.Damaged(); err != nil {
-		log.Error("the database is damaged: not ready until it is restored from a backup", "path", cfg.DB, "err", err)
-	}
-	if f := storeOpened.Load(); f != nil {
-		(*f)(store)
-	}
-	return store, nil
-}
-
-// storeOpened, when set, is shown every store a command opens, before the
-// command uses it: the storage fault tests reach the running program's
-// store through it. Unset outside tests.
-var storeOpened atomic.Pointer[func(*sqlite.DB)]
 
 func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}

@@ -24,11 +24,15 @@ func backup(ctx context.Context, e env) error {
 	if fs.NArg() != 1 {
 		return usageErr("backup needs one file name, or - for standard output")
 	}
-	cfg, _, store, err := e.openConfigured(ctx, *db)
+	cfg, _, opened, err := e.openConfigured(ctx, *db)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer opened.Close()
+	store, err := fileOf(opened, "trustbot backup", "back it up with pg_dump, as docs/operations.md shows")
+	if err != nil {
+		return err
+	}
 	if fs.Arg(0) == "-" {
 		return backupTo(ctx, store, cfg.DB, e.stdout)
 	}

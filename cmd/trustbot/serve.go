@@ -20,7 +20,6 @@ import (
 	"github.com/trustbot/trustbot/internal/metrics"
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
-	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/teams"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -43,7 +42,7 @@ func serve(ctx context.Context, e env) error {
 	log.Info("starting", "version", versionString(), "config", cfg)
 
 	// The lock first: a second trustbot on the file is refused at once.
-	unlock, err := sqlite.Lock(cfg.DB, "serve")
+	unlock, err := lockDB(cfg, "serve")
 	if err != nil {
 		return err
 	}
@@ -139,7 +138,7 @@ const shutdownTime = 20 * time.Second
 // serveHTTP serves /healthz (the process is alive), /readyz (the database
 // takes writes and every platform connection is up: connected says which
 // is not) and /metrics (Prometheus).
-func serveHTTP(addr string, store *sqlite.DB, connected func() string, metricsHandler http.Handler, log interface {
+func serveHTTP(addr string, store interface{ Ready(context.Context) error }, connected func() string, metricsHandler http.Handler, log interface {
 	Info(string, ...any)
 	Error(string, ...any)
 }) (stop func(), err error) {
@@ -234,7 +233,7 @@ func consoleCmd(ctx context.Context, e env) error {
 		return err
 	}
 	// The console delivers DMs like serve: one of them at a time per file.
-	unlock, err := sqlite.Lock(cfg.DB, "console")
+	unlock, err := lockDB(cfg, "console")
 	if err != nil {
 		return err
 	}

@@ -64,12 +64,6 @@ type DB struct {
 	pool *sql.DB
 }
 
-// IsURL reports whether dsn names a PostgreSQL database
-// (postgres://… or postgresql://…).
-func IsURL(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
-
 // Open connects to the database at url and applies any pending
 // migrations. It refuses a database migrated by a newer trustbot.
 func Open(ctx context.Context, url string) (*DB, error) {

@@ -268,3 +268,7 @@ func (db *DB) Probe(ctx context.Context, now time.Time) error {
 // FormatError maps an error of the database onto trustbot's, as the
 // store's own methods do (EUNAVAILABLE for a database busy for now).
 func (db *DB) FormatError(err error) error { return db.formatError(err) }
+
+// Shared returns the store every database kind shares: its Keys, Logger
+// and Metrics are set through it, whichever database holds it.
+func (db *DB) Shared() *DB { return db }

@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"playbooks":                {},
 	"tools/teamsapp":           {},
 	"cmd/trustbot": {
-		"internal/trustbot", "internal/playbook", "internal/tone", "internal/coach", "internal/sqlite",
+		"internal/trustbot", "internal/playbook", "internal/tone", "internal/coach", "internal/store", "internal/sqlite", "internal/postgres",
 		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "internal/metrics", "internal/teams", "playbooks",
 	},
 }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/store"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// database is what the program needs of the store, whichever database
+// holds it.
+type database interface {
+	trustbot.Store
+	// Shared is the store's common part: keys, logger and metrics.
+	Shared() *store.DB
+	Close() error
+	Ready(ctx context.Context) error
+	Version(ctx context.Context) (int, error)
+	Purge(ctx context.Context, before time.Time) (int64, error)
+	Rekey(ctx context.Context) (changed, skipped int, err error)
+	OtherTeams(ctx context.Context, team string) (bool, error)
+}
+
+var _ database = (*sqlite.DB)(nil)
+
+// lockDB makes this process the only one that runs the bot on a SQLite
+// file (sqlite.Lock).
+func lockDB(cfg Config, what string) (release func(), err error) {
+	return sqlite.Lock(cfg.DB, what)
+}
+
+// openStore opens the database with the configured encryption keys. An
+// empty file where the database should be is opened as a new database,
+// and a damaged one is opened as it is, but both are said loudly: they
+// may mean data was lost.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (database, error) {
+	if st, err := os.Stat(cfg.DB); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
+		log.Warn("the database file is empty: starting a new database in it; if it should hold data, stop and restore it from a backup", "path", cfg.DB)
+	}
+	store, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	store.Keys, store.Logger = cfg.Keys, log.With("component", "sqlite")
+	if err := store.Upkeep(); err != nil {
+		log.Warn("a one-time upkeep step failed; the database works, and it is tried again at the next start", "path", cfg.DB, "err", err)
+	}
+	if err := store.Damaged(); err != nil {
+		log.Error("the database is damaged: not ready until it is restored from a backup", "path", cfg.DB, "err", err)
+	}
+	if f := storeOpened.Load(); f != nil {
+		(*f)(store)
+	}
+	return store, nil
+}
+
+// storeOpened, when set, is shown every SQLite store a command opens,
+// before the command uses it: the storage fault tests reach the running
+// program's store through it. Unset outside tests.
+var storeOpened atomic.Pointer[func(*sqlite.DB)]
+
+// fileOf returns the SQLite store under db, or an error that says what
+// needs one (the backup, a dry run's private copy) and what to do instead.
+func fileOf(db database, what, instead string) (*sqlite.DB, error) {
+	if f, ok := db.(*sqlite.DB); ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("%s works on a SQLite database only, and this one is PostgreSQL: %s", what, instead)
+}
