@@ -274,3 +274,42 @@ func withParam(url, p string) string {
 	}
 	return url + "?" + p
 }
+
+// TestHotQueriesUseIndexes checks that an index can serve every query a
+// dispatch pass runs (and a user's history and export): with sequential
+// scans priced out, PostgreSQL's plan for each reads the tables through an
+// index only. (On a few rows the planner prefers a scan, which is right
+// for so few; a query no index can serve is planned as a scan all the
+// same.)
+func TestHotQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	db := open(t, url)
+	storetest.SeedUser(t, db.Shared(), trustbot.UserKey{Team: "T1", User: "UALICE"}, "note")
+	conn, err := raw(t, url).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range store.HotQueries {
+		rows, err := conn.QueryContext(ctx, `EXPLAIN `+postgres.Dialect.Rebind(q.SQL), q.Args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			rows.Scan(&line)
+			plan = append(plan, line)
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		if strings.Contains(all, "Seq Scan") {
+			t.Errorf("%s scans a table:\n%s", name, all)
+		}
+		t.Logf("%s:\n%s", name, all)
+	}
+}

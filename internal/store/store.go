@@ -272,3 +272,7 @@ func (db *DB) FormatError(err error) error { return db.formatError(err) }
 // Shared returns the store every database kind shares: its Keys, Logger
 // and Metrics are set through it, whichever database holds it.
 func (db *DB) Shared() *DB { return db }
+
+// Rebind returns q as the dialect takes it: its ? placeholders numbered
+// for a numbered dialect.
+func (d Dialect) Rebind(q string) string { return d.rebind(q) }
