@@ -23,8 +23,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/trustbot/trustbot/internal/store"
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -54,6 +55,10 @@ var Dialect = store.Dialect{
 	MigrationLock: fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLockKey),
 }
 
+// ConnectTimeout bounds a connection attempt when the URL does not
+// (connect_timeout). A variable for tests.
+var ConnectTimeout = 10 * time.Second
+
 // MaxConns bounds the connections a process opens: a few claimers, the
 // senders and the requests of one replica.
 const MaxConns = 10
@@ -67,10 +72,16 @@ type DB struct {
 // Open connects to the database at url and applies any pending
 // migrations. It refuses a database migrated by a newer trustbot.
 func Open(ctx context.Context, url string) (*DB, error) {
-	pool, err := sql.Open("pgx", url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: open: %w", err)
+		return nil, fmt.Errorf("postgres: %w", err) // pgx leaves the password out
 	}
+	if cfg.ConnectTimeout == 0 {
+		// A server that does not answer is said so in seconds, not after
+		// the system's TCP timeout of minutes.
+		cfg.ConnectTimeout = ConnectTimeout
+	}
+	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(MaxConns)
 	pool.SetMaxIdleConns(MaxConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)

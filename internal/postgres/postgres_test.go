@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -311,5 +312,40 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			t.Errorf("%s scans a table:\n%s", name, all)
 		}
 		t.Logf("%s:\n%s", name, all)
+	}
+}
+
+// TestSilentServerTimesOut: a server that takes the connection and never
+// answers is given up on after ConnectTimeout, with an error, not waited
+// for as long as the system's TCP timeout.
+func TestSilentServerTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	defer func(d time.Duration) { postgres.ConnectTimeout = d }(postgres.ConnectTimeout)
+	postgres.ConnectTimeout = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := postgres.Open(ctx, "postgres://trustbot:s3cretpw42@"+ln.Addr().String()+"/trustbot?sslmode=disable")
+	if err == nil {
+		db.Close()
+		t.Fatal("opened a database on a server that never answers")
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("waited for the caller's deadline instead of the connect timeout: %v", err)
+	}
+	if strings.Contains(err.Error(), "s3cretpw42") {
+		t.Errorf("the error shows the password: %v", err)
 	}
 }
