@@ -26,8 +26,6 @@ func MustOpen(tb testing.TB) *sqlite.DB {
 var (
 	alice = trustbot.UserKey{Team: "T1", User: "UALICE"}
 	bob   = trustbot.UserKey{Team: "T1", User: "UBOB"}
-	// aliceElsewhere has Alice's user ID in another workspace: a different person's data.
-	aliceElsewhere = trustbot.UserKey{Team: "T2", User: "UALICE"}
 )
 
 func TestMigrations(t *testing.T) {
