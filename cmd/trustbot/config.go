@@ -77,8 +77,9 @@ var (
 )
 
 // secrets can also be read from a file named by <NAME>_FILE (the
-// container and systemd-credentials convention).
-var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_APP_PASSWORD", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS"}
+// container and systemd-credentials convention). TRUSTBOT_DB is one: a
+// PostgreSQL URL may hold a password.
+var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_APP_PASSWORD", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS", "TRUSTBOT_DB"}
 
 // withSecretFiles returns a getenv that answers a secret from its _FILE
 // when the variable itself is unset. A file that cannot be read is an
@@ -146,7 +147,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.DB == "" {
 		c.DB = DefaultDB
 	}
-	errs := []error{fileErr}
+	errs := []error{fileErr, checkDB("TRUSTBOT_DB", c.DB)}
 	c.SendRate = slack.DefaultSendRate
 	c.DefaultLang = trustbot.Japanese
 	if v := getenv("TRUSTBOT_DEFAULT_LANG"); v != "" {
@@ -230,6 +231,89 @@ func parseDays(s string) (time.Duration, error) {
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(s)
+}
+
+// DBKind is the kind of database TRUSTBOT_DB names.
+type DBKind string
+
+const (
+	SQLite   DBKind = "sqlite"
+	Postgres DBKind = "postgres"
+)
+
+// Database returns the kind of database the configuration names and how
+// to reach it: a postgres:// or postgresql:// URL is PostgreSQL, anything
+// else the path of a SQLite file, taken as it is.
+func (c Config) Database() (DBKind, string) { return dbKind(c.DB), c.DB }
+
+// DBName names the database for logs and errors: a SQLite path as it is,
+// a PostgreSQL URL with its password hidden. Nothing else may show c.DB.
+func (c Config) DBName() string { return redactDB(c.DB) }
+
+func dbKind(db string) DBKind {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return Postgres
+	}
+	return SQLite
+}
+
+// hidden replaces a password in a URL shown in logs and errors.
+const hidden = "xxxxx"
+
+// redactDB keeps a PostgreSQL URL's user, host, port, database and
+// options, and hides its password and any password option. A URL that
+// cannot be read is hidden whole but for its scheme.
+func redactDB(db string) string {
+	if dbKind(db) != Postgres {
+		return db
+	}
+	u, ok := dbURL(db)
+	if !ok {
+		scheme, _, _ := strings.Cut(db, "://")
+		return scheme + "://" + hidden
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), hidden)
+		}
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q[k] = []string{hidden}
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
+}
+
+// dbURL parses a PostgreSQL URL. One with an "@" outside its user part is
+// refused: a password with an unescaped "/", "?" or "#" leaves one there,
+// and which part is the password can then not be told.
+func dbURL(db string) (*url.URL, bool) {
+	u, err := url.Parse(db)
+	if err != nil || strings.Contains(u.Path+u.RawQuery+u.Fragment, "@") || (u.User == nil && strings.Contains(db, "@")) {
+		return nil, false
+	}
+	return u, true
+}
+
+// checkDB refuses a PostgreSQL URL that cannot be used: one that does not
+// parse or names no host (in the URL or its host option). The error shows
+// the URL without its password.
+func checkDB(name, db string) error {
+	if dbKind(db) != Postgres {
+		return nil
+	}
+	if u, ok := dbURL(db); !ok || (u.Host == "" && u.Query().Get("host") == "") {
+		return fmt.Errorf("%s=%s: not a PostgreSQL URL trustbot can read; write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE, with any special character in the password percent-encoded (/ as %%2F, @ as %%40)", name, redactDB(db))
+	}
+	return nil
 }
 
 // Slack reports whether Slack is configured: a bot token is set.
@@ -371,7 +455,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("slack_app_token", set(c.AppToken)),
 		slog.String("slack_signing_secret", set(c.SigningSecret)),
 		slog.String("slack_api_url", c.APIURL),
-		slog.String("db", c.DB),
+		slog.String("db", c.DBName()),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("public_addr", c.PublicAddr),
 		slog.String("public_url", c.PublicURL),

@@ -41,7 +41,7 @@ func lockDB(cfg Config, what string) (release func(), err error) {
 // may mean data was lost.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (database, error) {
 	if st, err := os.Stat(cfg.DB); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
-		log.Warn("the database file is empty: starting a new database in it; if it should hold data, stop and restore it from a backup", "path", cfg.DB)
+		log.Warn("the database file is empty: starting a new database in it; if it should hold data, stop and restore it from a backup", "path", cfg.DBName())
 	}
 	store, err := sqlite.Open(ctx, cfg.DB)
 	if err != nil {
@@ -49,10 +49,10 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (database, err
 	}
 	store.Keys, store.Logger = cfg.Keys, log.With("component", "sqlite")
 	if err := store.Upkeep(); err != nil {
-		log.Warn("a one-time upkeep step failed; the database works, and it is tried again at the next start", "path", cfg.DB, "err", err)
+		log.Warn("a one-time upkeep step failed; the database works, and it is tried again at the next start", "path", cfg.DBName(), "err", err)
 	}
 	if err := store.Damaged(); err != nil {
-		log.Error("the database is damaged: not ready until it is restored from a backup", "path", cfg.DB, "err", err)
+		log.Error("the database is damaged: not ready until it is restored from a backup", "path", cfg.DBName(), "err", err)
 	}
 	if f := storeOpened.Load(); f != nil {
 		(*f)(store)

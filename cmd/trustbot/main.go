@@ -208,7 +208,13 @@ func (e env) loadConfig(db string) (Config, *slog.Logger, error) {
 		return cfg, nil, usageErr("%v", err)
 	}
 	if db != "" {
+		if err := checkDB("--db", db); err != nil {
+			return cfg, nil, usageErr("%v", err)
+		}
 		cfg.DB = db
+	}
+	if kind, _ := cfg.Database(); kind == Postgres {
+		return cfg, nil, usageErr("%s names a PostgreSQL database, which this build of trustbot cannot use yet: set TRUSTBOT_DB (or --db) to the path of a SQLite file", cfg.DBName())
 	}
 	return cfg, newLogger(e.stderr, cfg.LogLevel, cfg.LogFormat), nil
 }
@@ -265,13 +271,13 @@ func migrate(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: schema version %d\n", cfg.DB, v)
+	fmt.Fprintf(e.stdout, "%s: schema version %d\n", cfg.DBName(), v)
 	return nil
 }
 
 // dbFlag adds the --db flag every command that opens the database has.
 func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB or "+DefaultDB+")")
+	return fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB, $TRUSTBOT_DB_FILE or "+DefaultDB+")")
 }
 
 // openConfigured reads the configuration (db overriding TRUSTBOT_DB) and

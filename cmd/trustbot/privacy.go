@@ -43,7 +43,7 @@ func backup(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "backup of %s written to %s (%d bytes)\n", cfg.DB, fs.Arg(0), st.Size())
+	fmt.Fprintf(e.stdout, "backup of %s written to %s (%d bytes)\n", cfg.DBName(), fs.Arg(0), st.Size())
 	return nil
 }
 

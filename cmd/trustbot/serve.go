@@ -282,7 +282,7 @@ func consoleCmd(ctx context.Context, e env) error {
 	dispatched := make(chan struct{})
 	if shared {
 		c.Welcome(clock.now())
-		fmt.Fprintln(e.stdout, c.T("console.shared_db", "db", cfg.DB))
+		fmt.Fprintln(e.stdout, c.T("console.shared_db", "db", cfg.DBName()))
 		close(dispatched)
 	} else {
 		// Only errors interrupt the conversation: a catch-up after
