@@ -48,6 +48,12 @@ func (s sentence) asking(compares bool) []Hit {
 	return ask
 }
 
+// chases: the sentence presses for an answer still owed ("返事まだ？",
+// "still waiting for an answer", "昨日の話、今日中に返事ちょうだい").
+func (s sentence) chases() bool {
+	return s.has(CueReply) && s.has(CueAgain) && !s.has(CueGroup)
+}
+
 // evidence collects the hits of the given cues in s.
 func (s sentence) evidence(ids ...string) []Hit {
 	var out []Hit
@@ -61,12 +67,28 @@ func combine(found []map[string][]Hit) []Flag {
 	sents := make([]sentence, len(found))
 	for i, f := range found {
 		sents[i] = sentence(f)
-		// A sentence that takes an ask back ("もう聞きません", "sorry I
-		// kept asking, I won't bring it up again") neither asks nor
-		// points back to a no, whatever words of the ask it repeats.
-		if sents[i].has(CueWithdraw) {
-			sents[i] = sentence{CueWithdraw: f[CueWithdraw], CueSoften: f[CueSoften]}
+	}
+	// A sentence that takes an ask back ("もう聞きません", "sorry I kept
+	// asking, I won't bring it up again") neither asks nor points back to
+	// a no, whatever words of the ask it repeats, unless another sentence
+	// asks for something personal ("Sorry for bugging you again! Your
+	// insta though?").
+	asksElsewhere := func(i int) bool {
+		for j, s := range sents {
+			if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain)) {
+				return true
+			}
 		}
+		return false
+	}
+	var withdrawn []int
+	for i, s := range sents {
+		if s.has(CueWithdraw) && !asksElsewhere(i) {
+			withdrawn = append(withdrawn, i)
+		}
+	}
+	for _, i := range withdrawn {
+		sents[i] = sentence{CueWithdraw: sents[i][CueWithdraw], CueSoften: sents[i][CueSoften]}
 	}
 	// A group named in the sentence next to a meeting makes it a group
 	// meeting ("Lunch? Let's all go"): only the neighbours' own groups
@@ -151,10 +173,13 @@ func combine(found []map[string][]Hit) []Flag {
 	// mind about the design?").
 	if !asks && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueObject) }) {
 		for i, s := range sents {
-			if !s.has(CueDeclined) || s.why() {
+			if !(s.has(CueDeclined) || s.chases()) || s.why() {
 				continue
 			}
 			ask := s.evidence(CueAsk, CueDemand)
+			if s.chases() {
+				ask = append(ask, s.evidence(CueReply)...)
+			}
 			for _, j := range []int{i + 1, i - 1} {
 				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() {
 					ask = sents[j].evidence(CueAsk, CueDemand)
@@ -182,6 +207,7 @@ func combine(found []map[string][]Hit) []Flag {
 			add(RepeatAsk, back...)
 			add(RepeatAsk, ev[ContactAsk]...)
 		}
+
 		// Asking again why, about something private.
 		if s.why() && s.personal() && len(again) > 0 {
 			add(RepeatAsk, again...)
@@ -237,7 +263,7 @@ func combine(found []map[string][]Hit) []Flag {
 		if s.has(CueRush) && !s.work() && (s.personal() || !nearWork(sents, i)) {
 			// In a draft that asks and says nothing of work, urgency
 			// anywhere is about the ask.
-			near := s.personal() || s.has(CueReply) || asks && !anyWork && !softened
+			near := s.personal() || s.has(CueReply) && !s.has(CueGroup) || asks && !anyWork && !softened
 			for _, j := range []int{i - 1, i + 1} {
 				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply)) {
 					near = true
