@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trustbot/trustbot/internal/postgres"
 	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/store"
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -27,19 +28,35 @@ type database interface {
 	OtherTeams(ctx context.Context, team string) (bool, error)
 }
 
-var _ database = (*sqlite.DB)(nil)
+var (
+	_ database = (*sqlite.DB)(nil)
+	_ database = (*postgres.DB)(nil)
+)
 
 // lockDB makes this process the only one that runs the bot on a SQLite
-// file (sqlite.Lock).
+// file (sqlite.Lock). A PostgreSQL database has no such lock: processes
+// on it claim their work row by row, none taking what another holds.
 func lockDB(cfg Config, what string) (release func(), err error) {
+	if kind, _ := cfg.Database(); kind == Postgres {
+		return func() {}, nil
+	}
 	return sqlite.Lock(cfg.DB, what)
 }
 
-// openStore opens the database with the configured encryption keys. An
+// openStore opens the database with the configured encryption keys: a
+// PostgreSQL database when TRUSTBOT_DB is its URL, else a SQLite file. An
 // empty file where the database should be is opened as a new database,
 // and a damaged one is opened as it is, but both are said loudly: they
 // may mean data was lost.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (database, error) {
+	if kind, conn := cfg.Database(); kind == Postgres {
+		db, err := postgres.Open(ctx, conn)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.DBName(), err)
+		}
+		db.Keys, db.Logger = cfg.Keys, log.With("component", "postgres")
+		return db, nil
+	}
 	if st, err := os.Stat(cfg.DB); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
 		log.Warn("the database file is empty: starting a new database in it; if it should hold data, stop and restore it from a backup", "path", cfg.DBName())
 	}
@@ -65,11 +82,12 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (database, err
 // program's store through it. Unset outside tests.
 var storeOpened atomic.Pointer[func(*sqlite.DB)]
 
-// fileOf returns the SQLite store under db, or an error that says what
-// needs one (the backup, a dry run's private copy) and what to do instead.
-func fileOf(db database, what, instead string) (*sqlite.DB, error) {
-	if f, ok := db.(*sqlite.DB); ok {
-		return f, nil
+// sqliteOnly refuses a command that works on a SQLite file (its backup,
+// the private copy a dry run works on) when the database is PostgreSQL,
+// saying what to do instead.
+func sqliteOnly(cfg Config, what, instead string) error {
+	if kind, _ := cfg.Database(); kind == Postgres {
+		return fmt.Errorf("%s works on a SQLite file, and %s is a PostgreSQL database: %s", what, cfg.DBName(), instead)
 	}
-	return nil, fmt.Errorf("%s works on a SQLite database only, and this one is PostgreSQL: %s", what, instead)
+	return nil
 }

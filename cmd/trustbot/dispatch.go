@@ -17,6 +17,7 @@ import (
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/schedule"
+	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -122,6 +123,9 @@ var kinds = []struct{ kind, title string }{
 // and changes nothing: the same pass runs on a private copy of the
 // database, with a messenger that only records.
 func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now time.Time, log *slog.Logger) error {
+	if err := sqliteOnly(cfg, "dispatch --dry-run", "it runs its pass on a private copy of the file, which a PostgreSQL database does not give"); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -135,11 +139,7 @@ func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now t
 	defer os.RemoveAll(dir)
 	cp := cfg
 	cp.DB = filepath.Join(dir, "copy.db")
-	file, err := fileOf(store, "dispatch --dry-run", "it runs its pass on a private copy of a SQLite file, and PostgreSQL has none to make")
-	if err != nil {
-		return err
-	}
-	if err := file.Backup(ctx, cp.DB); err != nil {
+	if err := store.(*sqlite.DB).Backup(ctx, cp.DB); err != nil {
 		return err
 	}
 	stale, err := store.StaleSending(ctx, now.Add(time.Second), 10_000)

@@ -213,9 +213,6 @@ func (e env) loadConfig(db string) (Config, *slog.Logger, error) {
 		}
 		cfg.DB = db
 	}
-	if kind, _ := cfg.Database(); kind == Postgres {
-		return cfg, nil, usageErr("%s names a PostgreSQL database, which this build of trustbot cannot use yet: set TRUSTBOT_DB (or --db) to the path of a SQLite file", cfg.DBName())
-	}
 	return cfg, newLogger(e.stderr, cfg.LogLevel, cfg.LogFormat), nil
 }
 
@@ -277,7 +274,7 @@ func migrate(ctx context.Context, e env) error {
 
 // dbFlag adds the --db flag every command that opens the database has.
 func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "", "SQLite file (default: $TRUSTBOT_DB, $TRUSTBOT_DB_FILE or "+DefaultDB+")")
+	return fs.String("db", "", "SQLite file, or postgres:// URL (default: $TRUSTBOT_DB, $TRUSTBOT_DB_FILE or "+DefaultDB+")")
 }
 
 // openConfigured reads the configuration (db overriding TRUSTBOT_DB) and

@@ -24,15 +24,19 @@ func backup(ctx context.Context, e env) error {
 	if fs.NArg() != 1 {
 		return usageErr("backup needs one file name, or - for standard output")
 	}
-	cfg, _, opened, err := e.openConfigured(ctx, *db)
+	cfg, log, err := e.loadConfig(*db)
+	if err != nil {
+		return err
+	}
+	if err := sqliteOnly(cfg, "trustbot backup", "back it up with pg_dump (docs/operations.md)"); err != nil {
+		return err
+	}
+	opened, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer opened.Close()
-	store, err := fileOf(opened, "trustbot backup", "back it up with pg_dump, as docs/operations.md shows")
-	if err != nil {
-		return err
-	}
+	store := opened.(*sqlite.DB)
 	if fs.Arg(0) == "-" {
 		return backupTo(ctx, store, cfg.DB, e.stdout)
 	}
