@@ -59,6 +59,8 @@ func Run(t *testing.T, h Harness) {
 		{"MoveJourneyIsFenced", testMoveJourneyIsFenced},
 		{"TwoDispatchersNeverClaimTwice", testTwoDispatchersNeverClaimTwice},
 		{"DeliveryLifecycle", testDeliveryLifecycle},
+		{"AnswersMergeAtOnce", testAnswersMergeAtOnce},
+		{"EveryClaimOnceAtOnce", testEveryClaimOnceAtOnce},
 		{"SettingsPrefs", testSettingsPrefs},
 		{"SettingsKeepPrefsWhenLanguageChanges", testSettingsKeepPrefsWhenLanguageChanges},
 		{"LateSenderCannotOverwriteARequeue", testLateSenderCannotOverwriteARequeue},
@@ -332,6 +334,145 @@ func testTwoDispatchersNeverClaimTwice(t *testing.T, h Harness) {
 	}
 	if !s.NextDueAt.Equal(due.Add(7*24*time.Hour)) || s.Occurrence.String() != "2026-12-04" {
 		t.Fatalf("schedule not advanced: %+v", s)
+	}
+}
+
+// testAnswersMergeAtOnce answers one check-in from many places at once
+// (two stores, as two processes, several goroutines each): every choice
+// is kept, none lost to another's write.
+func testAnswersMergeAtOnce(t *testing.T, h Harness) {
+	ctx := context.Background()
+	a := h.Open(t)
+	b := h.Again(t, a)
+	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	if ok, err := a.InsertDelivery(ctx, trustbot.Delivery{UserKey: alice, Kind: "checkin", Occurrence: "2026-11-27", DueAt: due}); !ok || err != nil {
+		t.Fatalf("insert: %v %v", ok, err)
+	}
+	ds, err := a.Deliverable(ctx, due, 10)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("deliverable: %v %v", ds, err)
+	}
+	const questions = 12
+	var wg sync.WaitGroup
+	for i := range questions {
+		db := []*store.DB{a, b}[i%2]
+		wg.Go(func() {
+			q := fmt.Sprintf("q%02d", i)
+			for {
+				_, err := db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: ds[0].ID, UserKey: alice, Choices: map[string]string{q: "yes"}, AnsweredAt: due})
+				if trustbot.ErrorCode(err) == trustbot.EUNAVAILABLE {
+					continue // busy for a moment: the user would try again
+				}
+				if err != nil {
+					t.Error(err)
+				}
+				return
+			}
+		})
+	}
+	wg.Wait()
+	got, err := a.SaveAnswers(ctx, trustbot.Answers{DeliveryID: ds[0].ID, UserKey: alice, AnsweredAt: due})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Choices) != questions {
+		t.Fatalf("%d of %d choices kept: %v", len(got.Choices), questions, got.Choices)
+	}
+}
+
+// testEveryClaimOnceAtOnce has two stores (two processes) claim due
+// journey follow-ups and channel posts at once, each several times over:
+// every one becomes exactly one delivery, and each is moved on once.
+func testEveryClaimOnceAtOnce(t *testing.T, h Harness) {
+	ctx := context.Background()
+	a := h.Open(t)
+	b := h.Again(t, a)
+	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	const n = 60
+	for i := range n {
+		k := trustbot.UserKey{Team: "T1", User: fmt.Sprintf("U%03d", i)}
+		if err := a.SaveJourney(ctx, trustbot.Journey{ID: fmt.Sprintf("j%03d", i), UserKey: k, Kind: "cooling", State: trustbot.Active,
+			Start: trustbot.DateOf(due), Step: 1, NextDueAt: due}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SaveSubscription(ctx, trustbot.Subscription{Team: "T1", Channel: fmt.Sprintf("C%03d", i), Weekday: time.Friday, Minute: 420,
+			Lang: "ja", TZ: "UTC", Active: true, Subscriber: k.User, Occurrence: trustbot.DateOf(due), NextDueAt: due}, k.User, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+		wg   sync.WaitGroup
+	)
+	journeyOn := func(j trustbot.Journey, _ trustbot.Prefs) (trustbot.Journey, string) {
+		key := fmt.Sprint(j.Step)
+		j.Step++
+		j.NextDueAt = j.NextDueAt.Add(7 * 24 * time.Hour)
+		return j, key
+	}
+	weekOn := func(s trustbot.Subscription) (trustbot.Subscription, int) {
+		s.Occurrence = s.Occurrence.AddDays(7)
+		s.NextDueAt = s.NextDueAt.Add(7 * 24 * time.Hour)
+		return s, 0
+	}
+	for _, db := range []*store.DB{a, b, a, b} {
+		wg.Go(func() {
+			for range 8 {
+				js, err := db.ClaimDueJourneys(ctx, due, 7, journeyOn)
+				if err != nil && trustbot.ErrorCode(err) != trustbot.EUNAVAILABLE {
+					t.Error(err)
+					return
+				}
+				ws, err := db.ClaimDueSubscriptions(ctx, due, 7, weekOn)
+				if err != nil && trustbot.ErrorCode(err) != trustbot.EUNAVAILABLE {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for _, d := range append(js, ws...) {
+					seen[d.Kind+" "+d.User+" "+d.Occurrence]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for k, c := range seen {
+		if c != 1 {
+			t.Errorf("%s claimed %d times", k, c)
+		}
+	}
+	// What the claimers left (each took at most 7 a time) is claimed now.
+	for {
+		js, err := a.ClaimDueJourneys(ctx, due, 100, journeyOn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, err := a.ClaimDueSubscriptions(ctx, due, 100, weekOn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range append(js, ws...) {
+			seen[d.Kind+" "+d.User+" "+d.Occurrence]++
+		}
+		if len(js)+len(ws) == 0 {
+			break
+		}
+	}
+	if len(seen) != 2*n {
+		t.Fatalf("%d deliveries, want %d", len(seen), 2*n)
+	}
+	for i := range n {
+		k := trustbot.UserKey{Team: "T1", User: fmt.Sprintf("U%03d", i)}
+		j, err := a.Journey(ctx, k, fmt.Sprintf("j%03d", i))
+		if err != nil || j.Step != 2 {
+			t.Fatalf("journey %d after the claims: step %d, %v; want moved on once", i, j.Step, err)
+		}
+		s, err := a.Subscription(ctx, "T1", fmt.Sprintf("C%03d", i))
+		if err != nil || !s.NextDueAt.Equal(due.Add(7*24*time.Hour)) {
+			t.Fatalf("subscription %d after the claims: due %s, %v; want moved on once", i, s.NextDueAt, err)
+		}
 	}
 }
 
