@@ -13,12 +13,12 @@ help: ## List the targets
 build: ## Build a static binary into dist/trustbot, version stamped
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o dist/trustbot ./cmd/trustbot
 
-run: ## Build and run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, else the console
+run: ## Build and run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET) are set, else the console
 	@case "$${LC_ALL:-$${LC_MESSAGES:-$$LANG}}" in \
 		ja*) echo "trustbot をビルドしています。初回だけは SQLite（純 Go のドライバ）のコンパイルに数分かかり、その間は何も表示されません。2 回目からは数秒です。" ;; \
 		*) echo "Building trustbot. Only the first build takes a few minutes, silently, while it compiles SQLite (a pure-Go driver); later builds take seconds." ;; \
 	esac
-	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then \
+	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN$$SLACK_SIGNING_SECRET" ]; then \
 		go run ./cmd/trustbot serve; \
 	else \
 		go run ./cmd/trustbot console; \

@@ -67,10 +67,10 @@ const (
 )
 
 var (
-	errNoPlatform = errors.New("no platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN for Slack, or TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID and TRUSTBOT_PUBLIC_ADDR for Teams (both may be set); to try trustbot without either, run: trustbot console")
-	errNoTokens   = errors.New("Slack needs SLACK_BOT_TOKEN with either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR (HTTP mode); to try trustbot without Slack, run: trustbot console")
+	errNoPlatform = errors.New("no platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR) for Slack, or TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID and TRUSTBOT_PUBLIC_ADDR for Teams (both may be set); to try trustbot without either, run: trustbot console")
+	errNoTokens   = errors.New("SLACK_BOT_TOKEN is needed with either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR (HTTP mode) to serve Slack; to try trustbot without Slack, run: trustbot console")
 	errTwoModes   = errors.New("SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: keep SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP mode, not both")
-	errHTTPAddr   = errors.New("Slack's HTTP mode (SLACK_SIGNING_SECRET) needs TRUSTBOT_PUBLIC_ADDR, the address Slack's requests reach through your proxy")
+	errHTTPAddr   = errors.New("SLACK_SIGNING_SECRET (Slack's HTTP mode) needs TRUSTBOT_PUBLIC_ADDR, the address Slack's requests reach through your proxy")
 	errNoBotToken = errors.New("SLACK_BOT_TOKEN (or Teams' TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID) must be set to send messages; --dry-run shows what would be sent without them")
 	errBotToken   = errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…)")
 	errAppToken   = errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")

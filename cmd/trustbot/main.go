@@ -1,7 +1,7 @@
-// Command trustbot is the trust-building coach: it serves Slack over Socket
-// Mode, runs the same coach in a terminal, migrates its database and checks
-// its content. This is the only package that knows every other one; it
-// reads the configuration and wires them together.
+// Command trustbot is the trust-building coach: it serves Slack (over Socket
+// Mode or HTTP) and Teams, runs the same coach in a terminal, migrates its
+// database and checks its content. This is the only package that knows
+// every other one; it reads the configuration and wires them together.
 package main
 
 import (

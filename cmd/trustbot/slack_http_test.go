@@ -167,12 +167,8 @@ func TestSlackHTTPEndToEnd(t *testing.T) {
 
 	t.Run("ForgedRequestsRefused", func(t *testing.T) {
 		respURL := bot.Slack.NewResponseURL()
-		sc, err := bot.Slack.BuildSlashCommand(fakeslack.SlashCommand{UserID: enUser, Text: "help 偽物", ResponseURL: respURL})
-		if err != nil {
-			t.Fatal(err)
-		}
 		body := []byte(url.Values{"team_id": {fakeslack.TeamID}, "user_id": {enUser}, "channel_id": {fakeslack.DefaultChannelID},
-			"command": {"/trust"}, "text": {"help 偽物"}, "response_url": {respURL}, "payload": {string(sc)}}.Encode())
+			"command": {"/trust"}, "text": {"help 偽物"}, "response_url": {respURL}, "trigger_id": {bot.Slack.NewTriggerID(enUser)}}.Encode())
 		commands := "http://" + bot.Public + "/slack/commands"
 		for name, tamper := range map[string]func(*http.Request){
 			"stale": func(r *http.Request) {

@@ -230,6 +230,9 @@ func ErrorLabels() []string {
 
 // classify turns a failed chat.postMessage into a domain error.
 func classify(err error) error {
+	if te, ok := errors.AsType[*trustbot.Error](err); ok {
+		return te // classified already (no token for the workspace: nothing sent)
+	}
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		if slices.Contains(unreachable, se.Err) {
 			return &trustbot.Error{Code: trustbot.EUNREACHABLE, Message: se.Err}

@@ -1,5 +1,6 @@
-// Package slack connects trustbot to Slack over Socket Mode with slack-go:
-// it hands every envelope to a bounded pool, translates payloads into
+// Package slack connects trustbot to Slack with slack-go, over Socket Mode
+// or over HTTP (requests Slack signs, checked before they are read): it
+// hands every request to a bounded pool, translates payloads into
 // domain requests, renders replies as Block Kit and answers in the ack of a
 // slash command when the answer is ready within a few milliseconds, else
 // acknowledges at once and answers through the request's response_url. It
