@@ -17,7 +17,7 @@ import (
 
 // TestOnPostgreSQL runs the program on a PostgreSQL database named by a
 // URL in TRUSTBOT_DB: serve saves a check-in, a dispatch pass sends it
-// once, and migrate, export, rekey and forget work on it; backup and a dry
+// once, and migrate, export, the console, rekey and forget work on it; backup and a dry
 // run, which copy a SQLite file, say what to do instead. No command shows
 // the URL's password.
 func TestOnPostgreSQL(t *testing.T) {
@@ -69,6 +69,12 @@ func TestOnPostgreSQL(t *testing.T) {
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &data) != nil || data.User != k.User {
 		t.Fatalf("export: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if code, out, stderr := runCmd(t, env, "checkin weekly\n", "console", "--user", "UCONSOLE", "--team", "TCONSOLE", "--lang", "en"); code != 0 {
+		t.Fatalf("console: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if s, err := db.Schedule(ctx, trustbot.UserKey{Team: "TCONSOLE", User: "UCONSOLE"}); err != nil || !s.Active {
+		t.Fatalf("the console's check-in in PostgreSQL: %+v %v", s, err)
 	}
 	if code, out, stderr := runCmd(t, env, "", "rekey"); code != 0 {
 		t.Fatalf("rekey: exit %d\n%s\n%s", code, out, stderr)
