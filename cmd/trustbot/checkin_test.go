@@ -296,7 +296,7 @@ func TestCheckinNoteAndHome(t *testing.T) {
 // DM printed inline with numbered buttons and the note asked line by line.
 func TestConsoleCheckin(t *testing.T) {
 	lib := mustLibrary(t)
-	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db"}
+	env := map[string]string{"TRUSTBOT_DB": newDB(t)}
 	in := "checkin weekly fri 16:00\ncheckin now\n1\n5\n8\n10\nlistened to the end\ngreet first\nhistory\n"
 	code, out, stderr := runCmd(t, env, in, "console", "--lang", "en", "--tz", "Europe/London")
 	if code != 0 {

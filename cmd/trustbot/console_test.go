@@ -24,7 +24,7 @@ func TestConsoleFollowsTheTerminalLocale(t *testing.T) {
 		{map[string]string{"LANG": "de_DE.UTF-8", "TRUSTBOT_DEFAULT_LANG": "en"}, trustbot.English},
 		{map[string]string{}, trustbot.Japanese},
 	} {
-		tc.env["TRUSTBOT_DB"] = t.TempDir() + "/t.db"
+		tc.env["TRUSTBOT_DB"] = newDB(t)
 		code, out, stderr := runCmd(t, tc.env, "help\n", "console")
 		if code != 0 {
 			t.Fatalf("%d: exit %d: %s", i, code, stderr)
@@ -55,7 +55,7 @@ func TestConsoleFollowsTheTerminalLocale(t *testing.T) {
 // terminal codes and no raw Slack formatting.
 func TestConsoleSession(t *testing.T) {
 	lib := mustLibrary(t)
-	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db", "LANG": "ja_JP.UTF-8"}
+	env := map[string]string{"TRUSTBOT_DB": newDB(t), "LANG": "ja_JP.UTF-8"}
 	code, out, stderr := runCmd(t, env, "help\nlang en\ncheckin now\ncheckin now\nhistory\n", "console", "--now", "2026-12-01T09:00", "--tz", "Asia/Tokyo")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -88,7 +88,7 @@ func TestConsoleSession(t *testing.T) {
 // coach's own formatting is rendered.
 func TestConsoleLeavesTypedMarkup(t *testing.T) {
 	lib := mustLibrary(t)
-	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db"}
+	env := map[string]string{"TRUSTBOT_DB": newDB(t)}
 	const label = "*A-san* `x` <https://x.example|y>"
 	code, out, stderr := runCmd(t, env, "*hi*\ndeclined "+label+"\njourneys\n", "console", "--lang", "en")
 	if code != 0 {
@@ -112,7 +112,7 @@ func TestConsoleLeavesTypedMarkup(t *testing.T) {
 // channel's tip of the week.
 func TestConsoleClock(t *testing.T) {
 	lib := mustLibrary(t)
-	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/t.db"}
+	env := map[string]string{"TRUSTBOT_DB": newDB(t)}
 	in := "checkin weekly fri 16:00\ndeclined\nweekly on\nadvance 3d\nadvance 4d\nadvance 99d\n"
 	code, out, stderr := runCmd(t, env, in, "console", "--lang", "en", "--tz", "Asia/Tokyo", "--now", "2026-12-01T09:00")
 	if code != 0 {

@@ -117,7 +117,7 @@ func TestUserTextEchoedInert(t *testing.T) {
 // terminal.
 func TestConsoleShowsUserTextAsTyped(t *testing.T) {
 	const label = "{@U0EVIL}{#C0EVIL}&x"
-	env := map[string]string{"TRUSTBOT_DB": t.TempDir() + "/trustbot.db"}
+	env := map[string]string{"TRUSTBOT_DB": newDB(t)}
 	code, out, stderr := runCmd(t, env, "declined "+label+"\njourneys\n", "console", "--lang", "en")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

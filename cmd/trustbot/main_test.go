@@ -75,7 +75,7 @@ func MustRunBot(tb testing.TB, extra map[string]string) *Bot {
 	fake.SetPingInterval(500 * time.Millisecond)
 	fake.AddUser(fakeslack.User{ID: jaUser, TZ: "Asia/Tokyo", Locale: "ja-JP"})
 	fake.AddUser(fakeslack.User{ID: enUser, TZ: "Europe/London", Locale: "en-GB"})
-	b := &Bot{Slack: fake, Stderr: &syncBuffer{}, DB: filepath.Join(tb.TempDir(), "trustbot.db"), HTTP: freeAddr(tb)}
+	b := &Bot{Slack: fake, Stderr: &syncBuffer{}, DB: newDB(tb), HTTP: freeAddr(tb)}
 	env := map[string]string{
 		"SLACK_BOT_TOKEN":    fakeslack.BotToken,
 		"SLACK_APP_TOKEN":    fakeslack.AppToken,
@@ -189,6 +189,52 @@ func freeAddr(tb testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+var (
+	schemaOnce sync.Once
+	schemaFile []byte
+	schemaErr  error
+)
+
+// newDB returns the path of a new database file in tb's temp folder, with
+// the schema in place: a copy of a file migrated once per test binary.
+// Applying every migration is most of the cost of a first start under the
+// race detector; the tests that are about a new or an old file
+// (TestStartOnAnEmptyFile, the migrate command, internal/sqlite's) start
+// from nothing.
+func newDB(tb testing.TB) string {
+	tb.Helper()
+	schemaOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "trustbot-schema-")
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		p := filepath.Join(dir, "trustbot.db")
+		db, err := sqlite.Open(context.Background(), p)
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		if schemaErr = db.Close(); schemaErr != nil {
+			return
+		}
+		if _, err := os.Stat(p + "-wal"); err == nil {
+			schemaErr = fmt.Errorf("%s-wal is left after closing: a copy would miss it", p)
+			return
+		}
+		schemaFile, schemaErr = os.ReadFile(p)
+	})
+	if schemaErr != nil {
+		tb.Fatal(schemaErr)
+	}
+	p := filepath.Join(tb.TempDir(), "trustbot.db")
+	if err := os.WriteFile(p, schemaFile, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 func ctxTimeout(tb testing.TB) context.Context {

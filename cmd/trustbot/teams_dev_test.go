@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"github.com/trustbot/trustbot/internal/fakebf"
@@ -16,7 +15,7 @@ import (
 func TestTeamsDevMode(t *testing.T) {
 	bf := fakebf.New(fakebf.Config{Anonymous: true, PlainHTTP: true})
 	t.Cleanup(bf.Close)
-	b := &TeamsBot{BF: bf, Stderr: &syncBuffer{}, DB: filepath.Join(t.TempDir(), "trustbot.db"), HTTP: freeAddr(t), Public: freeAddr(t)}
+	b := &TeamsBot{BF: bf, Stderr: &syncBuffer{}, DB: newDB(t), HTTP: freeAddr(t), Public: freeAddr(t)}
 	b.Env = map[string]string{
 		"TEAMS_DEV":            "1",
 		"TRUSTBOT_PUBLIC_ADDR": b.Public,

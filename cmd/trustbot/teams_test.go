@@ -61,7 +61,7 @@ func MustRunTeams(tb testing.TB, extra map[string]string) *TeamsBot {
 	tb.Helper()
 	bf := fakebf.New(fakebf.Config{})
 	tb.Cleanup(bf.Close)
-	b := &TeamsBot{BF: bf, Stderr: &syncBuffer{}, DB: filepath.Join(tb.TempDir(), "trustbot.db"), HTTP: freeAddr(tb), Public: freeAddr(tb)}
+	b := &TeamsBot{BF: bf, Stderr: &syncBuffer{}, DB: newDB(tb), HTTP: freeAddr(tb), Public: freeAddr(tb)}
 	b.Env = map[string]string{
 		"TEAMS_APP_ID":              bf.AppID(),
 		"TEAMS_APP_PASSWORD":        bf.Password(),

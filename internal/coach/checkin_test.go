@@ -2,7 +2,6 @@ package coach_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,11 +27,7 @@ type checkinEnv struct {
 
 func newCheckinEnv(t *testing.T) *checkinEnv {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := MustStore(t)
 	e := &checkinEnv{db: db, dir: &zoneDir{tz: "Asia/Tokyo", locale: "en-US"}, now: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)}
 	e.c = coach.New(MustLibrary(t), db, e.dir, trustbot.Japanese, nil)
 	e.c.Now = func() time.Time { return e.now }

@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -53,14 +54,60 @@ func MustLibrary(tb testing.TB) *playbook.Library {
 // speaking the given locale.
 func MustCoach(tb testing.TB, locale string) *coach.Coach {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "trustbot.db"))
+	c := coach.New(MustLibrary(tb), MustStore(tb), fixedLocale(locale), trustbot.Japanese, nil)
+	c.Seed(1)
+	return c
+}
+
+var (
+	schemaOnce sync.Once
+	schemaFile []byte
+	schemaErr  error
+)
+
+// MustStore opens a new SQLite file in tb's temp folder, closed at the
+// end of the test. The file starts as a copy of one migrated once per
+// test binary: applying every migration is most of the cost of a new
+// database under the race detector, and these tests are not about
+// migrations (internal/sqlite's are).
+func MustStore(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	ctx := context.Background()
+	schemaOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "coach-schema-")
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		p := filepath.Join(dir, "trustbot.db")
+		db, err := sqlite.Open(ctx, p)
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		if schemaErr = db.Close(); schemaErr != nil {
+			return
+		}
+		if _, err := os.Stat(p + "-wal"); err == nil {
+			schemaErr = fmt.Errorf("%s-wal is left after closing: the copy would miss it", p)
+			return
+		}
+		schemaFile, schemaErr = os.ReadFile(p)
+	})
+	if schemaErr != nil {
+		tb.Fatal(schemaErr)
+	}
+	p := filepath.Join(tb.TempDir(), "trustbot.db")
+	if err := os.WriteFile(p, schemaFile, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, p)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	c := coach.New(MustLibrary(tb), db, fixedLocale(locale), trustbot.Japanese, nil)
-	c.Seed(1)
-	return c
+	return db
 }
 
 func command(c *coach.Coach, text string) trustbot.Reply {

@@ -2,7 +2,6 @@ package coach_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,11 +23,7 @@ var teamsUser = trustbot.UserKey{Team: trustbot.TeamsWorkspace("8f0d6a1e-3c1b-4b
 
 func teamsCoach(t *testing.T, now time.Time) (*coach.Coach, *sqlite.DB) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trustbot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := MustStore(t)
 	c := coach.New(MustLibrary(t), db, noDirectory{}, trustbot.Japanese, nil)
 	c.Now = func() time.Time { return now }
 	return c, db

@@ -76,11 +76,7 @@ type pressing struct {
 
 func newWalker(t *testing.T, k trustbot.UserKey, locale string) *walker {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trustbot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := MustStore(t)
 	w := &walker{t: t, db: db, key: k, locale: locale, teams: k.Platform() == trustbot.Teams,
 		now:   time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC), // a Tuesday
 		texts: map[string]bool{}, pressed: map[string]bool{}, forms: map[string]bool{}}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -47,11 +46,7 @@ func (noticeRefused) InsertDelivery(context.Context, trustbot.Delivery) (bool, e
 func TestUnreachableWritesAreChecked(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := MustStore(t)
 	logs := &lockedLog{}
 	c := coach.New(MustLibrary(t), noticeRefused{db}, &zoneDir{tz: "Asia/Tokyo", locale: "en-US"}, trustbot.English, slog.New(slog.NewTextHandler(logs, nil)))
 	c.Now = func() time.Time { return now }
@@ -94,11 +89,7 @@ func TestUnreachableWritesAreChecked(t *testing.T) {
 func TestUnreachableChannelOfAForgottenSubscriber(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := MustStore(t)
 	c := coach.New(MustLibrary(t), db, &zoneDir{tz: "Asia/Tokyo", locale: "en-US"}, trustbot.English, nil)
 	c.Now = func() time.Time { return now }
 	sub := trustbot.Subscription{Team: user.Team, Channel: "C0GONE", Weekday: time.Monday, Minute: 540, Lang: "en", TZ: "UTC",
