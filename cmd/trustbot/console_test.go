@@ -70,6 +70,12 @@ func TestConsoleSession(t *testing.T) {
 			t.Errorf("after lang en, lacks %q:\n%s", want, en)
 		}
 	}
+	// The Japanese clock line writes its brackets full-width, the
+	// English one half-width.
+	ja, _, _ := strings.Cut(out, "\n\n")
+	if !strings.Contains(ja, "2026-12-01（火曜日）09:00（Asia/Tokyo）") || strings.ContainsAny(ja, "()") {
+		t.Errorf("the Japanese clock line mixes bracket widths:\n%s", ja)
+	}
 	if n := strings.Count(out, "── DM from trustbot"); n != 1 {
 		t.Errorf("%d DMs for two \"checkin now\" in one minute, want 1", n)
 	}
@@ -141,5 +147,32 @@ func TestConsoleClock(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, env, "", "console", "--now", "tomorrow"); code != 2 {
 		t.Errorf("--now tomorrow: exit %d, want 2", code)
+	}
+}
+
+// TestConsoleBracketsFollowTheLanguage: the console's own brackets around
+// a section's or an example's title are full-width in Japanese and
+// half-width in English.
+func TestConsoleBracketsFollowTheLanguage(t *testing.T) {
+	lib := mustLibrary(t)
+	env := map[string]string{"TRUSTBOT_DB": newDB(t)}
+	code, out, stderr := runCmd(t, env, "フレーズ 謝罪\nヒント\nlang en\nphrase sorry\ntip\n", "console", "--lang", "ja")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ja, en, ok := strings.Cut(out, lib.T(trustbot.English, "lang.saved", "setting", lib.T(trustbot.English, "lang.name.en")))
+	if !ok {
+		t.Fatalf("lang en not confirmed:\n%s", out)
+	}
+	sit, _ := lib.Situation("apology-repair")
+	note := sit.Phrasings[0].Note
+	if !strings.Contains(ja, "  （"+note.In(trustbot.Japanese)+"）\n") || !strings.Contains(en, "  ("+note.In(trustbot.English)+")\n") {
+		t.Errorf("an example's title is not in its language's brackets:\n%s", out)
+	}
+	if !strings.Contains(ja, "【") || strings.Contains(ja, "\n  (") {
+		t.Errorf("the Japanese titles mix half-width brackets in:\n%s", ja)
+	}
+	if strings.ContainsAny(en, "【】（）") {
+		t.Errorf("the English titles have full-width brackets:\n%s", en)
 	}
 }

@@ -702,7 +702,7 @@ func TestConsole(t *testing.T) {
 	lib := mustLibrary(t)
 	db := filepath.Join(t.TempDir(), "trustbot.db")
 	env := map[string]string{"TRUSTBOT_DB": db}
-	input := "/trust help\n1\n/trust phrase thanks\n2\nヒント 冷却期間\n99\n/trust lang en\nhelp\nexit\n"
+	input := "/trust help\n1\n/trust phrase thanks\n2\n1\nヒント 冷却期間\n99\n/trust lang en\nhelp\nexit\n"
 	code, out, stderr := runCmd(t, env, input, "console", "--user", "UME")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

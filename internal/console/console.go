@@ -56,8 +56,11 @@ type Console struct {
 	eof      bool  // lines was closed
 }
 
+// choice is what a number presses: a button's ID and value, or a menu,
+// which opens its list of options.
 type choice struct {
 	id, value string
+	menu      *trustbot.Control
 }
 
 // MaxLine is the longest input line read, in bytes; longer lines are cut
@@ -69,13 +72,18 @@ const MaxLine = 1 << 20
 func (c *Console) Run(ctx context.Context) error {
 	c.lines = make(chan string)
 	go c.read()
+	next := "" // a line typed while a menu was open, to run as typed
 	for {
-		if c.Prompt != "" {
-			c.mu.Lock()
-			fmt.Fprint(c.Out, c.Prompt)
-			c.mu.Unlock()
+		line, ok := next, true
+		if next == "" {
+			if c.Prompt != "" {
+				c.mu.Lock()
+				fmt.Fprint(c.Out, c.Prompt)
+				c.mu.Unlock()
+			}
+			line, ok = c.readLine(ctx)
 		}
-		line, ok := c.readLine(ctx)
+		next = ""
 		if !ok {
 			if c.eof && c.readErr != nil {
 				return fmt.Errorf("console: read: %w", c.readErr)
@@ -104,10 +112,17 @@ func (c *Console) Run(ctx context.Context) error {
 			c.say(c.T("console.advanced", "time", c.clock(now), "zone", c.zone().String()))
 			continue
 		}
-		req, ok := c.request(line)
+		req, menu, ok := c.request(line)
 		if !ok {
 			c.say(c.T("console.no_such_button", "number", line))
 			continue
+		}
+		if menu != nil {
+			// Its options are listed only now, as Slack opens a menu's
+			// list when it is clicked.
+			if req, next, ok = c.pick(ctx, *menu); !ok {
+				continue
+			}
 		}
 		reply := c.Handler.Handle(ctx, req)
 		if reply.Modal != nil {
@@ -143,11 +158,12 @@ func (c *Console) zone() *time.Location {
 	return c.Zone
 }
 
-// clock shows an instant in the user's zone, with the day's name in the
-// user's language: "2026-12-01 (Tuesday) 09:00".
+// clock shows an instant in the user's zone, with the day's name, as the
+// user's language writes it: "2026-12-01 (Tuesday) 09:00",
+// "2026-12-01（火曜日）09:00".
 func (c *Console) clock(t time.Time) string {
 	t = t.In(c.zone())
-	return t.Format("2006-01-02") + " (" + c.T("day."+strconv.Itoa(int(t.Weekday()))) + ") " + t.Format("15:04")
+	return c.T("console.time", "date", t.Format("2006-01-02"), "day", c.T("day."+strconv.Itoa(int(t.Weekday()))), "time", t.Format("15:04"))
 }
 
 // say prints one line.
@@ -296,6 +312,48 @@ func (c *Console) ask(ctx context.Context, in trustbot.Input) (string, bool) {
 	}
 }
 
+// pick lists a menu's options and reads which one is chosen, asking again
+// when a number is not listed. Enter alone closes the list, as a click
+// beside an open menu does in Slack, and so does anything else typed,
+// which is returned to be run as typed.
+func (c *Console) pick(ctx context.Context, menu trustbot.Control) (req trustbot.Request, typed string, ok bool) {
+	c.mu.Lock()
+	fmt.Fprintf(c.Out, "%s:\n", plain(menu.Label))
+	for j, o := range menu.Options {
+		mark := ""
+		if o.Value == menu.Initial {
+			mark = " *"
+		}
+		fmt.Fprintf(c.Out, "  [%d] %s%s\n", j+1, plain(o.Label), mark)
+	}
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		fmt.Fprint(c.Out, "> ")
+		c.mu.Unlock()
+		line, ok := c.readLine(ctx)
+		if !ok {
+			return trustbot.Request{}, "", false
+		}
+		if c.Prompt == "" {
+			c.say(line) // piped: show what was answered
+		}
+		line = strings.TrimSpace(line)
+		k, err := strconv.Atoi(toASCIIDigits(line))
+		switch {
+		case line == "":
+			c.say(c.T("console.menu_closed"))
+			return trustbot.Request{}, "", false
+		case err != nil:
+			c.say(c.T("console.menu_closed"))
+			return trustbot.Request{}, line, false
+		case k >= 1 && k <= len(menu.Options):
+			return trustbot.Request{Kind: trustbot.Action, UserKey: c.User, Channel: c.Channel, ActionID: menu.ID, Value: menu.Options[k-1].Value}, "", true
+		}
+		c.say(c.T("console.choose_or_close", "max", strconv.Itoa(len(menu.Options))))
+	}
+}
+
 // toASCIIDigits turns full-width digits (１２) into ASCII ones.
 func toASCIIDigits(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -307,20 +365,26 @@ func toASCIIDigits(s string) string {
 }
 
 // request turns a typed line into a request: a number presses a button of
-// the last reply, anything else is a command with or without "/trust".
-func (c *Console) request(line string) (trustbot.Request, bool) {
+// the last reply (or names a menu, to be opened), anything else is a
+// command with or without "/trust".
+func (c *Console) request(line string) (trustbot.Request, *trustbot.Control, bool) {
 	if n, err := strconv.Atoi(toASCIIDigits(line)); err == nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		if n < 1 || n > len(c.controls) {
-			return trustbot.Request{}, false
+			return trustbot.Request{}, nil, false
 		}
 		ch := c.controls[n-1]
-		return trustbot.Request{Kind: trustbot.Action, UserKey: c.User, Channel: c.Channel, ActionID: ch.id, Value: ch.value}, true
+		if ch.menu != nil {
+			return trustbot.Request{}, ch.menu, true
+		}
+		return trustbot.Request{Kind: trustbot.Action, UserKey: c.User, Channel: c.Channel, ActionID: ch.id, Value: ch.value}, nil, true
 	}
 	text := line
 	if rest, ok := strings.CutPrefix(line, "/trust"); ok && (rest == "" || rest[0] == ' ' || strings.HasPrefix(rest, "\u3000")) {
 		text = rest
 	}
-	return trustbot.Request{Kind: trustbot.Command, UserKey: c.User, Channel: c.Channel, Text: text}, true
+	return trustbot.Request{Kind: trustbot.Command, UserKey: c.User, Channel: c.Channel, Text: text}, nil, true
 }
 
 // plain renders a text for the terminal as it is, with the coach's marked
@@ -365,12 +429,12 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 			fmt.Fprintf(&b, "== %s ==\n", c.bold(plain(blk.Text)))
 		case trustbot.Section:
 			if blk.Title != "" {
-				fmt.Fprintf(&b, "【%s】\n", c.bold(blk.Title))
+				fmt.Fprintf(&b, "%s\n", c.T("console.section_title", "title", c.bold(blk.Title)))
 			}
 			fmt.Fprintf(&b, "%s\n", text)
 		case trustbot.Quote:
 			if blk.Title != "" {
-				fmt.Fprintf(&b, "  (%s)\n", blk.Title)
+				fmt.Fprintf(&b, "  %s\n", c.T("console.quote_title", "title", blk.Title))
 			}
 			for line := range strings.SplitSeq(text, "\n") {
 				fmt.Fprintf(&b, "  > %s\n", line)
@@ -387,18 +451,20 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 						fmt.Fprintf(&b, "  %s: %s\n", ctl.Label, ctl.URL)
 						continue
 					}
-					c.controls = append(c.controls, choice{ctl.ID, ctl.Value})
+					c.controls = append(c.controls, choice{id: ctl.ID, value: ctl.Value})
 					fmt.Fprintf(&b, "  [%d] %s\n", len(c.controls), plain(ctl.Label))
 				case trustbot.Select:
-					fmt.Fprintf(&b, "  %s:\n", plain(ctl.Label))
+					// One line, as Slack shows a closed menu: its
+					// placeholder, or the option chosen.
+					menu := ctl
+					c.controls = append(c.controls, choice{menu: &menu})
+					shown := plain(ctl.Label)
 					for _, o := range ctl.Options {
-						c.controls = append(c.controls, choice{ctl.ID, o.Value})
-						mark := ""
 						if o.Value == ctl.Initial {
-							mark = " *"
+							shown = plain(o.Label)
 						}
-						fmt.Fprintf(&b, "    [%d] %s%s\n", len(c.controls), plain(o.Label), mark)
 					}
+					fmt.Fprintf(&b, "  [%d] %s\n", len(c.controls), c.T("console.menu", "label", shown, "count", strconv.Itoa(len(ctl.Options))))
 				}
 			}
 		}

@@ -80,6 +80,61 @@ func TestFormAsksAgain(t *testing.T) {
 	}
 }
 
+// menuHandler answers every command with a reply holding a button and a
+// menu of 25 options, and records the actions pressed.
+type menuHandler struct {
+	pressed []string
+}
+
+func (h *menuHandler) Handle(_ context.Context, req trustbot.Request) trustbot.Reply {
+	if req.Kind == trustbot.Action {
+		h.pressed = append(h.pressed, req.ActionID+"="+req.Value)
+		return trustbot.Reply{Text: "pressed"}
+	}
+	menu := trustbot.Control{Kind: trustbot.Select, ID: "tip.topic", Label: "Choose a topic"}
+	for i := range 25 {
+		menu.Options = append(menu.Options, trustbot.Option{Label: fmt.Sprintf("Topic %02d", i+1), Value: fmt.Sprintf("t%d", i+1)})
+	}
+	return trustbot.Reply{Text: "tip", Blocks: []trustbot.Block{
+		{Kind: trustbot.Section, Text: "a tip"},
+		{Kind: trustbot.Actions, Controls: []trustbot.Control{{Kind: trustbot.Button, ID: "tip.next", Label: "Another tip"}, menu}},
+	}}
+}
+
+// TestMenuOpensWhenPressed: a reply's menu is one numbered line, as Slack
+// shows a closed menu; its options are listed when its number is typed.
+// A number not listed is asked again, Enter closes the list without
+// choosing, a listed number chooses, and a command typed instead closes
+// the list and runs.
+func TestMenuOpensWhenPressed(t *testing.T) {
+	h := &menuHandler{}
+	var out strings.Builder
+	in := "tip\n2\n\n2\n26\n３\n2\ntip\n"
+	c := &Console{Handler: h, User: trustbot.UserKey{Team: "T", User: "U"}, In: strings.NewReader(in), Out: &out, T: tr}
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	reply, rest, _ := strings.Cut(got, "<console.menu label Choose a topic count 25>")
+	if !strings.Contains(reply, "[1] Another tip") || !strings.HasSuffix(reply, "[2] ") {
+		t.Fatalf("the menu is not the reply's second numbered line:\n%s", got)
+	}
+	if !strings.HasPrefix(rest, "\nChoose a topic:\n  [1] Topic 01\n") {
+		t.Errorf("the menu's options are not listed when it is opened:\n%s", got)
+	}
+	if n := strings.Count(got, "[25] Topic 25"); n != 3 {
+		t.Errorf("the options are listed %d times, want once per opening:\n%s", n, got)
+	}
+	for key, n := range map[string]int{"<console.menu_closed >": 2, "<console.choose_or_close max 25>": 1, "<console.menu label Choose a topic count 25>": 2} {
+		if c := strings.Count(got, key); c != n {
+			t.Errorf("%s shown %d times, want %d:\n%s", key, c, n, got)
+		}
+	}
+	if fmt.Sprint(h.pressed) != "[tip.topic=t3]" {
+		t.Errorf("pressed %v, want the menu's third option once", h.pressed)
+	}
+}
+
 // TestCtrlCLeavesAtOnce: ending the context (Ctrl-C) ends Run while it
 // waits for a line that never comes.
 func TestCtrlCLeavesAtOnce(t *testing.T) {
