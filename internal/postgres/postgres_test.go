@@ -47,10 +47,15 @@ func raw(t testing.TB, url string) *sql.DB {
 func TestContract(t *testing.T) {
 	var where storetest.Where
 	openAt := func(t testing.TB, url string) *store.DB { return where.Put(open(t, url).DB, url) }
+	ms, err := postgres.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
 	storetest.Run(t, storetest.Harness{
-		Open:  func(t testing.TB) *store.DB { return openAt(t, pgtest.URL(t)) },
-		Again: func(t testing.TB, db *store.DB) *store.DB { return openAt(t, where.Of(db)) },
-		SQL:   func(t testing.TB, db *store.DB) *sql.DB { return raw(t, where.Of(db)) },
+		Version: ms[len(ms)-1].Version,
+		Open:    func(t testing.TB) *store.DB { return openAt(t, pgtest.URL(t)) },
+		Again:   func(t testing.TB, db *store.DB) *store.DB { return openAt(t, where.Of(db)) },
+		SQL:     func(t testing.TB, db *store.DB) *sql.DB { return raw(t, where.Of(db)) },
 	})
 }
 

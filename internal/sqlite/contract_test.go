@@ -25,9 +25,14 @@ func TestContract(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return where.Put(db.DB, path)
 	}
+	ms, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
 	storetest.Run(t, storetest.Harness{
-		Open:  func(t testing.TB) *store.DB { return open(t, filepath.Join(t.TempDir(), "trustbot.db")) },
-		Again: func(t testing.TB, db *store.DB) *store.DB { return open(t, where.Of(db)) },
+		Version: ms[len(ms)-1].Version,
+		Open:    func(t testing.TB) *store.DB { return open(t, filepath.Join(t.TempDir(), "trustbot.db")) },
+		Again:   func(t testing.TB, db *store.DB) *store.DB { return open(t, where.Of(db)) },
 		SQL: func(t testing.TB, db *store.DB) *sql.DB {
 			raw, err := sql.Open("sqlite", "file:"+where.Of(db)+"?mode=ro")
 			if err != nil {

@@ -37,6 +37,8 @@ type Harness struct {
 	// erased must not be found there. A server's files are not reachable
 	// from its client: nil.
 	Bytes func(t testing.TB, db *store.DB) []byte
+	// Version is the newest migration the database kind has.
+	Version int
 }
 
 func (h Harness) bytes(t testing.TB, db *store.DB) []byte {
@@ -60,6 +62,10 @@ func Run(t *testing.T, h Harness) {
 		{"TwoDispatchersNeverClaimTwice", testTwoDispatchersNeverClaimTwice},
 		{"DeliveryLifecycle", testDeliveryLifecycle},
 		{"AnswersMergeAtOnce", testAnswersMergeAtOnce},
+		{"SkipPendingByPrefix", testSkipPendingByPrefix},
+		{"ChannelTips", testChannelTips},
+		{"OtherTeams", testOtherTeams},
+		{"ProbeAndVersion", testProbeAndVersion},
 		{"EveryClaimOnceAtOnce", testEveryClaimOnceAtOnce},
 		{"SettingsPrefs", testSettingsPrefs},
 		{"SettingsKeepPrefsWhenLanguageChanges", testSettingsKeepPrefsWhenLanguageChanges},
@@ -334,6 +340,110 @@ func testTwoDispatchersNeverClaimTwice(t *testing.T, h Harness) {
 	}
 	if !s.NextDueAt.Equal(due.Add(7*24*time.Hour)) || s.Occurrence.String() != "2026-12-04" {
 		t.Fatalf("schedule not advanced: %+v", s)
+	}
+}
+
+// testSkipPendingByPrefix: a stopped journey's pending follow-ups are
+// skipped, and nothing else: not another journey's, not one already
+// sent, not another user's.
+func testSkipPendingByPrefix(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := h.Open(t)
+	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	for _, d := range []trustbot.Delivery{
+		{UserKey: alice, Kind: "journey", Occurrence: "j1:1"},
+		{UserKey: alice, Kind: "journey", Occurrence: "j1:2"},
+		{UserKey: alice, Kind: "journey", Occurrence: "j10:1"},
+		{UserKey: alice, Kind: "journey", Occurrence: "j2:1"},
+		{UserKey: bob, Kind: "journey", Occurrence: "j1:1"},
+		{UserKey: alice, Kind: "checkin", Occurrence: "j1:1"},
+	} {
+		d.DueAt = due
+		if ok, err := db.InsertDelivery(ctx, d); !ok || err != nil {
+			t.Fatalf("insert %+v: %v %v", d, ok, err)
+		}
+	}
+	ds, err := db.Deliverable(ctx, due, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.User == alice.User && d.Occurrence == "j1:2" {
+			if ok, err := db.MarkSending(ctx, d.ID, "a", due); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+		}
+	}
+	if err := db.SkipPending(ctx, alice, "journey", "j1:"); err != nil {
+		t.Fatal(err)
+	}
+	left, err := db.Deliverable(ctx, due, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range left {
+		got = append(got, d.User+" "+d.Kind+" "+d.Occurrence)
+	}
+	slices.Sort(got)
+	want := []string{"UALICE checkin j1:1", "UALICE journey j10:1", "UALICE journey j2:1", "UBOB journey j1:1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pending after skipping j1: %v, want %v", got, want)
+	}
+}
+
+// testChannelTips counts the tips posted in each channel, per workspace.
+func testChannelTips(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := h.Open(t)
+	at := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	for _, r := range []struct{ team, channel, tip string }{
+		{"T1", "C1", "a"}, {"T1", "C1", "a"}, {"T1", "C1", "b"}, {"T1", "C2", "a"}, {"T2", "C1", "c"},
+	} {
+		if err := db.RecordChannelTip(ctx, r.team, r.channel, r.tip, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.ChannelTips(ctx, "T1", "C1")
+	if err != nil || len(got) != 2 || got["a"] != 2 || got["b"] != 1 {
+		t.Fatalf("T1/C1: %v %v", got, err)
+	}
+	if got, err := db.ChannelTips(ctx, "T3", "C1"); err != nil || len(got) != 0 {
+		t.Fatalf("a channel with none: %v %v", got, err)
+	}
+}
+
+// testOtherTeams tells whether anything of another workspace is stored.
+func testOtherTeams(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := h.Open(t)
+	if other, err := db.OtherTeams(ctx, "T1"); err != nil || other {
+		t.Fatalf("empty database: %v %v", other, err)
+	}
+	if err := db.SaveSchedule(ctx, Schedule(alice, time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC))); err != nil {
+		t.Fatal(err)
+	}
+	if other, err := db.OtherTeams(ctx, alice.Team); err != nil || other {
+		t.Fatalf("only %s's data: %v %v", alice.Team, other, err)
+	}
+	if other, err := db.OtherTeams(ctx, "T9"); err != nil || !other {
+		t.Fatalf("seen from T9: %v %v", other, err)
+	}
+}
+
+// testProbeAndVersion: the readiness probe writes, again and again, and
+// the version is the newest migration's.
+func testProbeAndVersion(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := h.Open(t)
+	for range 2 {
+		if err := db.Probe(ctx, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := db.Version(ctx)
+	if err != nil || v != h.Version {
+		t.Fatalf("version %d (%v), want %d", v, err, h.Version)
 	}
 }
 
