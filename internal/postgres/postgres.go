@@ -67,6 +67,7 @@ const MaxConns = 10
 type DB struct {
 	*store.DB
 	pool *sql.DB
+	know int // the newest migration this trustbot has
 }
 
 // Open connects to the database at url and applies any pending
@@ -99,7 +100,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	// Other replicas write the same rows: no cache (see internal/store).
-	return &DB{DB: store.New(store.Config{Write: pool, Dialect: Dialect}), pool: pool}, nil
+	return &DB{DB: store.New(store.Config{Write: pool, Dialect: Dialect}), pool: pool, know: ms[len(ms)-1].Version}, nil
 }
 
 // Migrations returns the embedded migrations in order.
@@ -115,10 +116,20 @@ func (db *DB) Close() error {
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) }
 
-// Ready reports whether the database takes writes now.
+// Ready reports whether the database takes writes now, and whether its
+// schema is still one this trustbot knows: a newer trustbot may migrate
+// the database while this one runs (a rolling upgrade), and this one is
+// then not ready.
 func (db *DB) Ready(ctx context.Context) error {
 	if err := db.Probe(ctx, time.Now()); err != nil {
 		return fmt.Errorf("write probe: %w", err)
+	}
+	v, err := db.Version(ctx)
+	if err != nil {
+		return fmt.Errorf("schema version: %w", err)
+	}
+	if v > db.know {
+		return &store.NewerSchemaError{Have: v, Know: db.know}
 	}
 	return nil
 }

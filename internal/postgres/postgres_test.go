@@ -117,10 +117,14 @@ func TestMigrationsRunOnceAtOnce(t *testing.T) {
 }
 
 // TestRefusesANewerSchema: a database migrated by a newer trustbot is not
-// opened by an older one, which says both versions.
+// opened by an older one, which says both versions; one that was running
+// on it already is no longer ready.
 func TestRefusesANewerSchema(t *testing.T) {
 	url := pgtest.URL(t)
-	open(t, url)
+	running := open(t, url)
+	if err := running.Ready(context.Background()); err != nil {
+		t.Fatalf("ready before the upgrade: %v", err)
+	}
 	if _, err := raw(t, url).Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {
 		t.Fatal(err)
 	}
@@ -129,9 +133,15 @@ func TestRefusesANewerSchema(t *testing.T) {
 	if err == nil {
 		t.Fatal("opened a database with a newer schema")
 	}
-	for _, want := range []string{"9999", fmt.Sprint(ms[len(ms)-1].Version)} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not name version %s", err, want)
+	ready := running.Ready(context.Background())
+	for _, err := range []error{err, ready} {
+		if err == nil {
+			t.Fatal("a newer schema went unnoticed by the running store")
+		}
+		for _, want := range []string{"9999", fmt.Sprint(ms[len(ms)-1].Version)} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not name version %s", err, want)
+			}
 		}
 	}
 }

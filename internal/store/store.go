@@ -7,6 +7,11 @@
 // per-user caches that a store written by one process alone may keep.
 // internal/sqlite and internal/postgres open their database, hold their
 // migrations and say, through a Dialect, what is theirs alone.
+//
+// A claim is one transaction over rows the dialect locks, and every later
+// change of a delivery's state names the attempt that took it: who holds
+// a row and until when (a lease) fits in as more columns that the same
+// statements set and test.
 package store
 
 import (
