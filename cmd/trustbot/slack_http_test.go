@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ func MustRunSlackHTTP(tb testing.TB, extra map[string]string) *Bot {
 	tb.Cleanup(fake.Close)
 	fake.AddUser(fakeslack.User{ID: jaUser, TZ: "Asia/Tokyo", Locale: "ja-JP"})
 	fake.AddUser(fakeslack.User{ID: enUser, TZ: "Europe/London", Locale: "en-GB"})
-	b := &Bot{Slack: fake, Stderr: &syncBuffer{}, DB: filepath.Join(tb.TempDir(), "trustbot.db"), HTTP: freeAddr(tb)}
+	b := &Bot{Slack: fake, Stderr: &syncBuffer{}, DB: newDB(tb), HTTP: freeAddr(tb)}
 	b.Env = map[string]string{
 		"SLACK_BOT_TOKEN":      fakeslack.BotToken,
 		"SLACK_SIGNING_SECRET": fakeslack.SigningSecret,

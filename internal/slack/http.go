@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -128,9 +129,14 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request, kind string) 
 		return
 	}
 	if in.kind == "" {
-		// An envelope of a kind trustbot takes nothing from
-		// (app_rate_limited): acknowledged.
-		c.log.Info("Slack request without work", "path", r.URL.Path, "type", in.id)
+		// A body of a kind trustbot takes nothing from: acknowledged.
+		// app_rate_limited says Slack holds this workspace's events back
+		// for a while (more than 30,000 in an hour).
+		level := slog.LevelInfo
+		if in.id == "app_rate_limited" {
+			level = slog.LevelWarn
+		}
+		c.log.Log(r.Context(), level, "Slack request without work", "path", r.URL.Path, "type", in.id)
 		return
 	}
 	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
