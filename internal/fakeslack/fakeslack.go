@@ -1,4 +1,4 @@
-// Package fakeslack is a faithful fake of Slack's Web API and Socket Mode on loopback, for tests and benchmarks.
+// Package fakeslack is a faithful fake of Slack on loopback (its Web API, Socket Mode, and the signed HTTP requests of HTTP mode), for tests and benchmarks.
 //
 // A Server listens on 127.0.0.1 as soon as New returns. Point a slack-go client at it with
 //

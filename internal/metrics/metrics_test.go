@@ -35,6 +35,7 @@ func TestUnknownLabelsAreOther(t *testing.T) {
 		States:   []string{"sent"},
 		Methods:  []string{"chat.postMessage"},
 		Errors:   []string{"unreachable:user_not_found"},
+		Refused:  []string{"stale"},
 	})
 	p.Command("help")
 	p.Command("tip.another")
@@ -46,7 +47,9 @@ func TestUnknownLabelsAreOther(t *testing.T) {
 		p.Missed("kind"+id, 1)
 		p.APIError(trustbot.Slack, "method"+id, "error"+id)
 		p.RateLimited(trustbot.Platform("forged"+id), "method"+id)
+		p.Refused(trustbot.Slack, "reason"+id)
 	}
+	p.Refused(trustbot.Slack, "stale")
 	p.Delivered(trustbot.Slack, "checkin", "sent")
 	p.Delivered(trustbot.Teams, "checkin", "sent")
 	p.APIError(trustbot.Slack, "chat.postMessage", "unreachable:user_not_found")
@@ -59,6 +62,7 @@ func TestUnknownLabelsAreOther(t *testing.T) {
 		"trustbot_platform_api_errors_total": {`error="unreachable:user_not_found",method="chat.postMessage",platform="slack"`,
 			`error="other",method="other",platform="slack"} 3000`},
 		"trustbot_platform_rate_limited_total": {`method="other",platform="other"} 3000`},
+		"trustbot_requests_refused_total":      {`platform="slack",reason="stale"} 1`, `platform="slack",reason="other"} 3000`},
 	} {
 		got := series(t, p, name)
 		if len(got) != len(want) {
