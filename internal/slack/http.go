@@ -107,14 +107,6 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request, kind string) 
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	if !c.Connected() {
-		// Starting or stopping: no worker would answer it. Slack retries
-		// an event; a command or a press shows the user an error at once
-		// rather than being acknowledged and dropped.
-		c.log.Warn("Slack request while not taking requests", "path", r.URL.Path)
-		http.Error(w, "not taking requests", http.StatusServiceUnavailable)
-		return
-	}
 	in, challenge, err := readHTTP(kind, body)
 	if err != nil {
 		// Signed by Slack, yet not what the path takes: nothing to retry.
@@ -137,6 +129,14 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request, kind string) 
 			level = slog.LevelWarn
 		}
 		c.log.Log(r.Context(), level, "Slack request without work", "path", r.URL.Path, "type", in.id)
+		return
+	}
+	if !c.Connected() {
+		// Starting or stopping: no worker would answer it. Slack retries
+		// an event; a command or a press shows the user an error at once
+		// rather than being acknowledged and dropped.
+		c.log.Warn("Slack request while not taking requests", "path", r.URL.Path)
+		http.Error(w, "not taking requests", http.StatusServiceUnavailable)
 		return
 	}
 	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {

@@ -85,6 +85,10 @@ func TestHTTPNotTakingRequests(t *testing.T) {
 	if got := post(); got != http.StatusServiceUnavailable {
 		t.Fatalf("before Run: %d", got)
 	}
+	// Saving the events URL works at any time: it needs no worker.
+	if d, challenge, err := fake.PostURLVerification(); err != nil || !d.OK() || string(d.Body) != challenge {
+		t.Fatalf("url_verification before Run: %d %q (%v)", d.Status, d.Body, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
