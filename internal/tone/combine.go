@@ -1,6 +1,9 @@
 package tone
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // The rules that turn cues into flags. A cue counts in its own sentence:
 // "もう一度資料を送ります。よかったらLINE交換しませんか" asks for LINE the
@@ -52,6 +55,19 @@ func (s sentence) asking(compares bool) []Hit {
 // "still waiting for an answer", "昨日の話、今日中に返事ちょうだい").
 func (s sentence) chases() bool {
 	return s.has(CueReply) && s.has(CueAgain) && !s.has(CueGroup)
+}
+
+// asksIfStillNo: words of asking again that hold the no itself ("まだ
+// ダメなの？", "still a no?").
+func (s sentence) asksIfStillNo() bool {
+	for _, a := range s[CueAgain] {
+		for _, r := range s[CueRefusal] {
+			if strings.Contains(a.Norm, r.Norm) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // evidence collects the hits of the given cues in s.
@@ -173,12 +189,18 @@ func combine(found []map[string][]Hit) []Flag {
 	// mind about the design?").
 	if !asks && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueObject) }) {
 		for i, s := range sents {
-			if !(s.has(CueDeclined) || s.chases()) || s.why() {
+			// (Asking whether the no still holds, "まだダメなの？", "still a
+			// no?", points back to it as well.)
+			if !(s.has(CueDeclined) || s.chases() || s.asksIfStillNo()) || s.why() {
 				continue
 			}
 			ask := s.evidence(CueAsk, CueDemand)
 			if s.chases() {
 				ask = append(ask, s.evidence(CueReply)...)
+			}
+			back := s.evidence(CueDeclined)
+			if len(back) == 0 {
+				back = s.evidence(CueAgain)
 			}
 			for _, j := range []int{i + 1, i - 1} {
 				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() {
@@ -187,7 +209,7 @@ func combine(found []map[string][]Hit) []Flag {
 			}
 			if len(ask) > 0 {
 				asks = true
-				add(ContactAsk, s.evidence(CueDeclined)...)
+				add(ContactAsk, back...)
 				add(ContactAsk, ask...)
 			}
 		}
