@@ -39,7 +39,7 @@ PG_PACKAGES ?= $$(go list -test -f '{{if .ForTest}}{{.ForTest}} {{join .Deps " "
 
 test-pg: ## Run the PostgreSQL tests on a throwaway cluster started for them (needs Debian's postgresql package)
 	@pkgs="$(PG_PACKAGES)"; echo "PostgreSQL tests in:" $$pkgs; \
-		TRUSTBOT_TEST_PG_REQUIRED=1 tools/pgcluster/pgcluster run go test -race -count=1 $$pkgs
+		TRUSTBOT_TEST_PG_REQUIRED=1 tools/pgcluster/pgcluster run go test $(RACEFLAGS) -count=1 $$pkgs
 
 test-crash: ## The long crash loop: SIGKILL during fan-outs, restarts; counts lost and duplicate messages
 	TRUSTBOT_CRASH_TEST=1 go test -count=1 -timeout 30m -run '^(TestDispatchSurvivesKills|TestTeamsDispatchSurvivesKills)$$' -v ./cmd/trustbot

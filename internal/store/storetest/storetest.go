@@ -212,11 +212,12 @@ func testConcurrentWriters(t *testing.T, h Harness) {
 	ctx := context.Background()
 	db := h.Open(t)
 	var wg sync.WaitGroup
-	errs := make(chan error, 8*50)
-	for g := range 8 {
+	const writers, rounds, calls = 8, 50, 3
+	errs := make(chan error, writers*rounds*calls) // every call may fail: none may block
+	for g := range writers {
 		wg.Go(func() {
 			k := trustbot.UserKey{Team: "T1", User: fmt.Sprintf("U%d", g)}
-			for i := range 50 {
+			for i := range rounds {
 				if _, err := db.RecentTips(ctx, k, 5); err != nil {
 					errs <- err
 				}
