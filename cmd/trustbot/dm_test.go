@@ -339,8 +339,13 @@ func TestConsoleExport(t *testing.T) {
 		if st.Mode().Perm() != 0o600 {
 			t.Errorf("%s has mode %v, want 0600", p, st.Mode().Perm())
 		}
-		if !strings.Contains(out, lib.T(trustbot.English, "console.saved", "file", p)) {
+		saved := strings.Index(out, lib.T(trustbot.English, "console.saved", "file", p))
+		if saved < 0 {
 			t.Errorf("the console does not say it saved %s:\n%s", p, out)
+		}
+		// The reply describing the file comes first, then where it went.
+		if summary := strings.Index(out, strings.SplitN(lib.T(trustbot.English, "export.summary"), "{", 2)[0]); summary < 0 || summary > saved {
+			t.Errorf("where the file was saved is said before the reply about it:\n%s", out)
 		}
 		b, _ := os.ReadFile(p)
 		var x coach.Export

@@ -131,10 +131,12 @@ func (c *Console) Run(ctx context.Context) error {
 				continue
 			}
 		}
+		c.print(reply, "")
 		if reply.File != nil {
+			// After the reply that describes it, as Slack shows a file
+			// under its message.
 			c.save(reply.File)
 		}
-		c.print(reply, "")
 		if c.After != nil {
 			c.After(ctx)
 		}
@@ -431,7 +433,9 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 			if blk.Title != "" {
 				fmt.Fprintf(&b, "%s\n", c.T("console.section_title", "title", c.bold(blk.Title)))
 			}
-			fmt.Fprintf(&b, "%s\n", text)
+			if text != "" {
+				fmt.Fprintf(&b, "%s\n", text)
+			}
 		case trustbot.Quote:
 			if blk.Title != "" {
 				fmt.Fprintf(&b, "  %s\n", c.T("console.quote_title", "title", blk.Title))

@@ -221,3 +221,26 @@ func TestParseAdvance(t *testing.T) {
 		}
 	}
 }
+
+type replyHandler trustbot.Reply
+
+func (h replyHandler) Handle(context.Context, trustbot.Request) trustbot.Reply {
+	return trustbot.Reply(h)
+}
+
+// TestTitleWithoutText: a section that is only a title (the heading of a
+// list, as in history) is printed without an empty line under it.
+func TestTitleWithoutText(t *testing.T) {
+	h := replyHandler{Text: "history", Blocks: []trustbot.Block{
+		{Kind: trustbot.Section, Title: "Journeys"},
+		{Kind: trustbot.Section, Title: "Cooling off", Text: "0 of 7 sent"},
+	}}
+	var out strings.Builder
+	c := &Console{Handler: h, User: trustbot.UserKey{Team: "T", User: "U"}, In: strings.NewReader("history\n"), Out: &out, T: tr}
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := "<console.section_title title Journeys>\n<console.section_title title Cooling off>\n0 of 7 sent\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("got:\n%s\nwant it to hold:\n%s", out.String(), want)
+	}
+}
