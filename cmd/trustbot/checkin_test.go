@@ -59,6 +59,7 @@ func messageReply(m fakeslack.Message) reply {
 }
 
 func TestCheckinEndToEnd(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	lib := mustLibrary(t)
 	bot := MustRunBot(t, nil)
 	for _, tc := range []struct {
@@ -174,6 +175,7 @@ func (b *Bot) waitViews(t *testing.T, kind, user string, n int) []fakeslack.View
 }
 
 func TestCheckinNoteAndHome(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	lib := mustLibrary(t)
 	bot := MustRunBot(t, nil)
 	bot.Slash(t, jaUser, "checkin weekly 金 16:00")

@@ -17,6 +17,7 @@ import (
 // no token and changes nothing; the real pass then sends exactly that,
 // with the bot token alone.
 func TestDispatchDryRun(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	bot := MustRunBot(t, nil)
 	bot.Slash(t, jaUser, "checkin weekly")
 	bot.Slash(t, enUser, "declined")

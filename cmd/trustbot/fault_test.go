@@ -19,6 +19,7 @@ import (
 // missed. More than a day ahead it is refused unless --force is given
 // (a dry run changes nothing and needs none).
 func TestDispatchRefusesAFarFuture(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	ctx := context.Background()
 	fake := fakeslack.New()
 	defer fake.Close()

@@ -64,6 +64,7 @@ func contains(m fakeslack.Message, s string) bool {
 }
 
 func TestCoolingJourney(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	lib := mustLibrary(t)
 	content := lib.Journeys["cooling"]
 	bot := MustRunBot(t, nil)
@@ -139,6 +140,7 @@ func firstLine(s string) string {
 
 // TestStoppedJourneySendsNothing: stopping is immediate.
 func TestStoppedJourneySendsNothing(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	lib := mustLibrary(t)
 	bot := MustRunBot(t, nil)
 	_, r := bot.Slash(t, enUser, "repair my manager")
@@ -170,6 +172,7 @@ func TestStoppedJourneySendsNothing(t *testing.T) {
 // TestPlanJourney: the plan form, its steps with one action each, monthly
 // reviews by stage buttons, and the progress in history.
 func TestPlanJourney(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	lib := mustLibrary(t)
 	content := lib.Journeys["plan"]
 	bot := MustRunBot(t, nil)
@@ -237,6 +240,7 @@ func TestPlanJourney(t *testing.T) {
 }
 
 func TestRepairJourney(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	lib := mustLibrary(t)
 	content := lib.Journeys["repair"]
 	bot := MustRunBot(t, nil)

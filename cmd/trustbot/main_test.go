@@ -585,6 +585,7 @@ func TestSlackRateLimitedConnect(t *testing.T) {
 // TestSlackBusyDatabase holds the database's write lock: a command that
 // writes answers "busy, try again" instead of failing silently.
 func TestSlackBusyDatabase(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	if testing.Short() {
 		t.Skip("waits for the busy timeout")
 	}
@@ -753,6 +754,7 @@ func TestConsole(t *testing.T) {
 }
 
 func TestPlaybooksCommands(t *testing.T) {
+	t.Parallel() // it only reads content
 	code, out, _ := runCmd(t, nil, "", "playbooks", "lint")
 	if code != 0 || !strings.Contains(out, "no problems") {
 		t.Fatalf("lint of the embedded content: exit %d: %s", code, out)

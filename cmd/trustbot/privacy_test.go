@@ -50,6 +50,7 @@ func seedCheckin(t *testing.T, bot *Bot, user, note string) {
 }
 
 func TestExportAndForget(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	keyFile := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(keyFile, []byte(strings.Repeat("09", 32)+"\n"), 0o600)
 	bot := MustRunBot(t, map[string]string{"TRUSTBOT_ENCRYPTION_KEY_FILE": keyFile})
@@ -221,6 +222,7 @@ func TestRetention(t *testing.T) {
 // user still gets their DMs, and that user's own history, export and a
 // rekey of the whole database still work.
 func TestTextThatLooksSealed(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	const lookalike = "enc1:deadbeef:AAAA"
 	bot := MustRunBot(t, nil)
 	seedCheckin(t, bot, enUser, lookalike)

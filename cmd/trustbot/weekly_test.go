@@ -49,6 +49,7 @@ func postedTitle(m fakeslack.Message) string {
 }
 
 func TestWeeklyTip(t *testing.T) {
+	t.Parallel() // its own fake platform and database
 	lib := mustLibrary(t)
 	bot := MustRunBot(t, nil)
 
