@@ -71,6 +71,7 @@ func init() {
 		{"serve", "[--db FILE]", "answer in Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN for Socket Mode, or with SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR for HTTP) and/or Teams (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID, TRUSTBOT_PUBLIC_ADDR); the default", serve},
 		{"console", "[--user ID] [--team ID] [--lang ja|en] [--tz ZONE] [--now T] [--db FILE]", "try the coach in this terminal, without Slack or Teams", consoleCmd},
 		{"migrate", "[--db FILE]", "create or upgrade the database, then exit", migrate},
+		{"migrate-data", "--from FILE --to URL", "copy an installation from its SQLite file into an empty PostgreSQL database, and verify the copy", migrateData},
 		{"dispatch", "[--now T] [--force] [--dry-run] [--db FILE]", "one pass: send what is due at T (needs SLACK_BOT_TOKEN or Teams' credentials; --dry-run needs neither)", dispatch},
 		{"backup", "[--db FILE] FILE", "write a consistent copy of the database while the bot runs", backup},
 		{"export", "--team T --user U [--out FILE] [--db FILE]", "one user's data as JSON", export},

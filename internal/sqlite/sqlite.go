@@ -64,6 +64,7 @@ var Dialect = store.Dialect{
 	Name:            "sqlite",
 	Error:           busyError,
 	TablesSQL:       `SELECT name FROM sqlite_master WHERE type = 'table'`,
+	RowOrder:        "ORDER BY rowid",
 	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`,
 }
 

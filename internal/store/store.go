@@ -49,6 +49,10 @@ type Dialect struct {
 	Error func(error) error
 	// TablesSQL lists the tables of the schema, one name a row.
 	TablesSQL string
+	// RowOrder ends a SELECT of a whole table so that rows come in the
+	// order they were written ("ORDER BY rowid"), or "" when no such
+	// order is kept.
+	RowOrder string
 	// MigrationsTable creates schema_migrations when it does not exist.
 	MigrationsTable string
 	// MigrationLock, when set, is the first statement of every migration

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -74,6 +75,7 @@ func Run(t *testing.T, h Harness) {
 		{"EncryptionAtRest", testEncryptionAtRest},
 		{"Forget", testForget},
 		{"ExportAndPurge", testExportAndPurge},
+		{"CopyIntoAnEmptyStore", testCopyIntoAnEmptyStore},
 		{"TextThatLooksSealedStaysText", testTextThatLooksSealedStaysText},
 		{"UnreadableRowsAreSkipped", testUnreadableRowsAreSkipped},
 		{"CachedReadsFollowWrites", testCachedReadsFollowWrites},
@@ -961,6 +963,70 @@ func testForgetWith(t *testing.T, h Harness, keys *secret.Keyring) {
 	}
 	if keys == nil && !bytes.Contains(b, []byte("ボブのメモ")) {
 		t.Error("Bob's note is not in the file: the scan cannot see plain text")
+	}
+}
+
+// testCopyIntoAnEmptyStore moves a store's rows into another of the same
+// kind: every table's count and every user's export come out the same,
+// sealed text reads back with the same keys, and a store that holds data
+// is refused with nothing written.
+func testCopyIntoAnEmptyStore(t *testing.T, h Harness) {
+	ctx := context.Background()
+	keys := Keyring(t, 7)
+	src := h.Open(t)
+	src.Keys = keys
+	SeedUser(t, src, alice, "アリスのメモ")
+	SeedUser(t, src, bob, "ボブのメモ")
+	if err := src.RecordTipShown(ctx, alice, "second-tip", time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	dst := h.Open(t)
+	dst.Keys = keys
+	copied, err := src.CopyTo(ctx, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := src.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := dst.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(before, after) || !slices.Equal(copied, before) {
+		t.Fatalf("rows per table: source %v, target %v, copied %v", before, after, copied)
+	}
+	for _, want := range []string{"settings", "profiles", "schedules", "deliveries", "reflections", "journeys", "tips_shown", "subscriptions", "subscription_changes", "conversations"} {
+		if i := slices.IndexFunc(copied, func(c store.TableRows) bool { return c.Table == want }); i < 0 || copied[i].Rows == 0 {
+			t.Errorf("table %s: nothing copied (%v)", want, copied)
+		}
+	}
+	users, differ, err := src.SameExports(ctx, dst)
+	if err != nil || differ != nil || users != 2 {
+		t.Fatalf("exports compared: %d users, differ %v, %v", users, differ, err)
+	}
+	u, err := dst.Export(ctx, alice)
+	if err != nil || len(u.Reflections) != 1 || u.Reflections[0].Note != "アリスのメモ" || len(u.TipsShown) != 2 {
+		t.Fatalf("the copy's export: %+v %v", u, err)
+	}
+	// A changed copy is told apart from its source.
+	if _, err := dst.SaveAnswers(ctx, trustbot.Answers{DeliveryID: u.Reflections[0].DeliveryID, UserKey: alice, Note: "ちがうメモ", AnsweredAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, differ, err := src.SameExports(ctx, dst); err != nil || differ == nil || *differ != alice {
+		t.Fatalf("a changed note was not told apart: %v %v", differ, err)
+	}
+	// Into a store that holds data: refused, nothing written.
+	again := h.Open(t)
+	SeedUser(t, again, bob, "ボブのメモ")
+	held, _ := again.Counts(ctx)
+	_, err = src.CopyTo(ctx, again)
+	if te, ok := errors.AsType[*trustbot.Error](err); !ok || te.Code != trustbot.EINVALID || !strings.Contains(te.Message, "settings (1 rows)") {
+		t.Fatalf("copy into a store with data: %v", err)
+	}
+	if now, _ := again.Counts(ctx); !slices.Equal(now, held) {
+		t.Fatalf("the refused copy wrote: %v, was %v", now, held)
 	}
 }
 
