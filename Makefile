@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-pg test-crash test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
+.PHONY: help build run test test-pg test-replicas test-crash test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ PG_PACKAGES ?= $$(go list -test -f '{{if .ForTest}}{{.ForTest}} {{join .Deps " "
 test-pg: ## Run the PostgreSQL tests on a throwaway cluster started for them (needs Debian's postgresql package)
 	@pkgs="$(PG_PACKAGES)"; echo "PostgreSQL tests in:" $$pkgs; \
 		TRUSTBOT_TEST_PG_REQUIRED=1 tools/pgcluster/pgcluster run go test $(RACEFLAGS) -count=1 $$pkgs
+
+test-replicas: ## Three trustbot processes on one PostgreSQL database (a throwaway cluster): the shared send rate and 429 pause
+	TRUSTBOT_REPLICAS_TEST=1 TRUSTBOT_TEST_PG_REQUIRED=1 tools/pgcluster/pgcluster run go test -count=1 -timeout 20m -run '^TestReplicas' -v ./cmd/trustbot
 
 test-crash: ## The long crash loop: SIGKILL during fan-outs, restarts; counts lost and duplicate messages
 	TRUSTBOT_CRASH_TEST=1 go test -count=1 -timeout 30m -run '^(TestDispatchSurvivesKills|TestTeamsDispatchSurvivesKills)$$' -v ./cmd/trustbot

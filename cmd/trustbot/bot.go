@@ -46,7 +46,8 @@ func (b *bot) wire(listen bool) error {
 	messengers := trustbot.Messengers{}
 	directories := trustbot.Directories{}
 	if b.cfg.Slack() {
-		sc := slack.Config{BotToken: b.cfg.BotToken, APIURL: b.cfg.APIURL, SendRate: b.cfg.SendRate, Logger: b.log}
+		sc := slack.Config{BotToken: b.cfg.BotToken, APIURL: b.cfg.APIURL, SendRate: b.cfg.SendRate, Logger: b.log,
+			SendSlots: b.store.Shared().SendSlots()}
 		if listen {
 			// Without an app token, Slack's requests come over HTTP.
 			sc.AppToken, sc.SigningSecret, sc.BusyText = b.cfg.AppToken, b.cfg.SigningSecret, b.lib.T(b.cfg.DefaultLang, "slack.busy")

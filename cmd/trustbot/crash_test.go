@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,6 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
-	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -163,7 +163,8 @@ type crashFigures struct {
 func seedCrash(t *testing.T, dbPath string, l crashLoad, due time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, dbPath)
+	// A SQLite file, or a PostgreSQL URL for the replica tests.
+	store, err := openStore(ctx, Config{DB: dbPath}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

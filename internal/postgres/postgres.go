@@ -48,6 +48,8 @@ var Dialect = store.Dialect{
 	RowLock:         "FOR UPDATE",
 	Error:           busyError,
 	TablesSQL:       `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+	NowMicros:       "CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS BIGINT)",
+	Greatest:        "greatest",
 	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
 	// Held to the end of each migration's transaction: processes that
 	// start at once migrate one after the other, and the later ones find

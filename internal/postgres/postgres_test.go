@@ -364,3 +364,12 @@ func TestSilentServerTimesOut(t *testing.T) {
 		t.Errorf("the error shows the password: %v", err)
 	}
 }
+
+// TestSendRateIsShared: on a database that several processes share, the
+// send rate and a 429's pause are kept in it for all of them.
+func TestSendRateIsShared(t *testing.T) {
+	db := open(t, pgtest.URL(t))
+	if db.SendSlots() == nil {
+		t.Fatal("no shared send slots on PostgreSQL")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -40,25 +41,36 @@ var unreachable = []string{
 }
 
 // pacer spaces out messages: a budget for the workspace, one message a
-// second per channel, and a pause for everyone after a 429. Its clock and
-// its sleep can be replaced in tests.
+// second per channel, and a pause for everyone after a 429. With shared
+// slots (several processes on one database) the workspace's budget and
+// the pause are kept there, for every process at once; the per-channel
+// spacing stays in memory, since one process sends a delivery. Its clock
+// and its sleep can be replaced in tests.
 type pacer struct {
-	all   *rate.Limiter
-	mu    sync.Mutex
-	chans map[string]*rate.Limiter
-	pause time.Time
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
+	all      *rate.Limiter
+	shared   trustbot.SendSlots
+	interval time.Duration
+	log      *slog.Logger
+	mu       sync.Mutex
+	chans    map[string]*rate.Limiter
+	pause    time.Time
+	now      func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
 }
 
-func newPacer(perSecond float64) *pacer {
+func newPacer(perSecond float64, shared trustbot.SendSlots, log *slog.Logger) *pacer {
 	if perSecond <= 0 {
 		perSecond = DefaultSendRate
 	}
-	return &pacer{all: rate.NewLimiter(rate.Limit(perSecond), sendBurst), chans: map[string]*rate.Limiter{}, now: time.Now, sleep: sleep}
+	return &pacer{all: rate.NewLimiter(rate.Limit(perSecond), sendBurst), shared: shared, interval: time.Duration(float64(time.Second) / perSecond),
+		log: log, chans: map[string]*rate.Limiter{}, now: time.Now, sleep: sleep}
 }
 
-func (p *pacer) wait(ctx context.Context, channel string) error {
+// slotKey names a workspace's chat.postMessage budget among the shared
+// slots.
+func slotKey(team string) string { return "slack:" + team + ":chat.postMessage" }
+
+func (p *pacer) wait(ctx context.Context, team, channel string) error {
 	p.mu.Lock()
 	lim, ok := p.chans[channel]
 	if !ok {
@@ -76,13 +88,46 @@ func (p *pacer) wait(ctx context.Context, channel string) error {
 		if err := p.take(ctx, lim); err != nil {
 			return err
 		}
-		if err := p.take(ctx, p.all); err != nil {
+		if err := p.workspace(ctx, team); err != nil {
 			return err
 		}
 		// A 429 may have come while this sender waited for its turn:
 		// look again before going.
 		if p.paused() <= 0 {
 			return nil
+		}
+	}
+}
+
+// workspace waits for the workspace's next slot: the shared one when
+// there are shared slots, else the one kept in memory. A database that
+// does not answer for a moment falls back on the memory's: this process
+// alone then keeps the rate.
+func (p *pacer) workspace(ctx context.Context, team string) error {
+	if p.shared == nil {
+		return p.take(ctx, p.all)
+	}
+	key := slotKey(team)
+	for {
+		w, err := p.shared.TakeSendSlot(ctx, key, p.interval)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p.log.Warn("shared send rate unavailable: pacing in this process alone", "team", team, "err", err)
+			return p.take(ctx, p.all)
+		}
+		if err := p.sleep(ctx, w); err != nil {
+			return err
+		}
+		// Another process may have met a 429 while this one waited for
+		// its slot: that pause holds here too.
+		left, err := p.shared.SendsBlocked(ctx, key)
+		if err != nil || left <= 0 {
+			return ctx.Err()
+		}
+		if err := p.sleep(ctx, left); err != nil {
+			return err
 		}
 	}
 }
@@ -113,8 +158,14 @@ func (p *pacer) waitPause(ctx context.Context) error {
 	return nil
 }
 
-// hold stops every sender until d has passed.
-func (p *pacer) hold(d time.Duration) {
+// hold stops every sender until d has passed: in every process sharing
+// the slots, for the workspace.
+func (p *pacer) hold(ctx context.Context, team string, d time.Duration) {
+	if p.shared != nil {
+		if err := p.shared.BlockSends(ctx, slotKey(team), d); err != nil {
+			p.log.Warn("a 429's pause not shared with the other processes", "team", team, "err", err)
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if until := p.now().Add(d); until.After(p.pause) {
@@ -145,7 +196,7 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 	meta := slack.SlackMetadata{EventType: metadataEvent, EventPayload: map[string]any{"delivery_id": deliveryID}}
 	noHeader := time.Second
 	for {
-		if err := c.pacer.wait(ctx, to.User); err != nil {
+		if err := c.pacer.wait(ctx, to.Team, to.User); err != nil {
 			return trustbot.Posted{}, &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: " + err.Error()}
 		}
 		ch, ts, err := c.post(ctx, to.Team, to.User, r, meta)
@@ -155,14 +206,14 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 		if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 			c.cfg.Metrics.RateLimited(trustbot.Slack, "chat.postMessage")
 			c.log.Warn("rate limited", "method", "chat.postMessage", "retry_after", rl.RetryAfter)
-			c.pacer.hold(rl.RetryAfter)
+			c.pacer.hold(ctx, to.Team, rl.RetryAfter)
 			continue
 		}
 		if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code == 429 {
 			// No Retry-After: back off, doubling up to a minute.
 			c.cfg.Metrics.RateLimited(trustbot.Slack, "chat.postMessage")
 			c.log.Warn("rate limited without Retry-After", "method", "chat.postMessage", "wait", noHeader)
-			c.pacer.hold(noHeader)
+			c.pacer.hold(ctx, to.Team, noHeader)
 			noHeader = min(2*noHeader, maxNoHeaderWait)
 			continue
 		}

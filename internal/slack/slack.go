@@ -49,6 +49,10 @@ type Config struct {
 	BusyText  string        // answered in the ack when the queue is full
 	PingLimit time.Duration // reconnect when Slack has not pinged for this long; default slack-go's 30s
 	SendRate  float64       // scheduled messages per second across the workspace; default DefaultSendRate
+	// SendSlots, when set, keeps SendRate and the pauses a 429 asks for
+	// with every other process that shares them (several replicas on one
+	// database); unset, this process paces alone, in memory.
+	SendSlots trustbot.SendSlots
 	// SendTimeout bounds one chat.postMessage call once it is sent (not
 	// the wait for its turn under the rate limits); default 30s.
 	SendTimeout time.Duration
@@ -159,7 +163,7 @@ func New(cfg Config) *Client {
 		sm:        sm,
 		log:       cfg.Logger.With("component", "slack"),
 		jobs:      make(chan job, cfg.Queue),
-		pacer:     newPacer(cfg.SendRate),
+		pacer:     newPacer(cfg.SendRate, cfg.SendSlots, cfg.Logger.With("component", "slack")),
 		seen:      cfg.Seen,
 		clock:     clock,
 		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },

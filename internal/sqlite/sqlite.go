@@ -65,6 +65,8 @@ var Dialect = store.Dialect{
 	Error:           busyError,
 	TablesSQL:       `SELECT name FROM sqlite_master WHERE type = 'table'`,
 	RowOrder:        "ORDER BY rowid",
+	NowMicros:       "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)",
+	Greatest:        "max",
 	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`,
 }
 

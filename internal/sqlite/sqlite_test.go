@@ -160,3 +160,16 @@ func TestRefusesANewerSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestSendRateStaysInMemory: one process runs on a SQLite file, so it
+// paces its sends in memory, with no write per send.
+func TestSendRateStaysInMemory(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trustbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if s := db.SendSlots(); s != nil {
+		t.Fatalf("send slots in a SQLite store: %v", s)
+	}
+}

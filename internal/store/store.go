@@ -53,6 +53,9 @@ type Dialect struct {
 	// order they were written ("ORDER BY rowid"), or "" when no such
 	// order is kept.
 	RowOrder string
+	// NowMicros is the database's clock in Unix microseconds, and
+	// Greatest its function for the greatest of its arguments.
+	NowMicros, Greatest string
 	// MigrationsTable creates schema_migrations when it does not exist.
 	MigrationsTable string
 	// MigrationLock, when set, is the first statement of every migration

@@ -114,3 +114,16 @@ func (d Directories) Profile(ctx context.Context, k UserKey) (Profile, error) {
 	}
 	return Profile{}, Errorf(ENOTFOUND, "no directory for platform %s", k.Platform())
 }
+
+// SendSlots is a send rate kept by every process that shares it: the
+// store, when several processes run on one database. A key names a
+// platform's workspace (and method).
+type SendSlots interface {
+	// TakeSendSlot reserves the next send of key, interval after the one
+	// before, and returns how long to wait before sending.
+	TakeSendSlot(ctx context.Context, key string, interval time.Duration) (time.Duration, error)
+	// BlockSends pauses the sends of key for d (a 429's Retry-After).
+	BlockSends(ctx context.Context, key string, d time.Duration) error
+	// SendsBlocked returns how long the sends of key stay paused.
+	SendsBlocked(ctx context.Context, key string) (time.Duration, error)
+}

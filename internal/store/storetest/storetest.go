@@ -76,6 +76,7 @@ func Run(t *testing.T, h Harness) {
 		{"Forget", testForget},
 		{"ExportAndPurge", testExportAndPurge},
 		{"CopyIntoAnEmptyStore", testCopyIntoAnEmptyStore},
+		{"SendSlots", testSendSlots},
 		{"TextThatLooksSealedStaysText", testTextThatLooksSealedStaysText},
 		{"UnreadableRowsAreSkipped", testUnreadableRowsAreSkipped},
 		{"CachedReadsFollowWrites", testCachedReadsFollowWrites},
@@ -1027,6 +1028,73 @@ func testCopyIntoAnEmptyStore(t *testing.T, h Harness) {
 	}
 	if now, _ := again.Counts(ctx); !slices.Equal(now, held) {
 		t.Fatalf("the refused copy wrote: %v, was %v", now, held)
+	}
+}
+
+// testSendSlots: slots of one key taken at once by two processes are
+// each one interval after the one before, none shared; a pause holds
+// every later slot back and concerns its key alone.
+func testSendSlots(t *testing.T, h Harness) {
+	ctx := context.Background()
+	a := h.Open(t)
+	b := h.Again(t, a)
+	const n = 40
+	waits := make([]time.Duration, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		db := a
+		if i%2 == 1 {
+			db = b
+		}
+		wg.Go(func() {
+			w, err := db.TakeSendSlot(ctx, "slack:T1:chat.postMessage", time.Second)
+			if err != nil {
+				t.Error(err)
+			}
+			waits[i] = w
+		})
+	}
+	wg.Wait()
+	slices.Sort(waits)
+	for i, w := range waits {
+		// Each slot is a second after the one before; the takes
+		// themselves spread over a fraction of a second.
+		if d := w - time.Duration(i)*time.Second; d < -500*time.Millisecond || d > 0 {
+			t.Fatalf("slot %d waits %v, want about %ds: %v", i, w, i, waits)
+		}
+	}
+	if w, err := a.TakeSendSlot(ctx, "slack:T2:chat.postMessage", time.Second); err != nil || w != 0 {
+		t.Fatalf("another workspace waits %v (%v)", w, err)
+	}
+	if d, err := a.SendsBlocked(ctx, "slack:T1:chat.postMessage"); err != nil || d != 0 {
+		t.Fatalf("blocked before any 429: %v %v", d, err)
+	}
+	if d, err := a.SendsBlocked(ctx, "slack:T9:chat.postMessage"); err != nil || d != 0 {
+		t.Fatalf("a key never used: %v %v", d, err)
+	}
+	// A pause of a minute: every process sees it, later slots wait for
+	// it, and a shorter pause does not shorten it.
+	if err := b.BlockSends(ctx, "slack:T2:chat.postMessage", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.BlockSends(ctx, "slack:T2:chat.postMessage", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := a.SendsBlocked(ctx, "slack:T2:chat.postMessage"); err != nil || d < 50*time.Second || d > time.Minute {
+		t.Fatalf("blocked for %v (%v), want about a minute", d, err)
+	}
+	if w, err := a.TakeSendSlot(ctx, "slack:T2:chat.postMessage", time.Second); err != nil || w < 50*time.Second || w > time.Minute {
+		t.Fatalf("a slot during the pause waits %v (%v)", w, err)
+	}
+	if d, err := a.SendsBlocked(ctx, "slack:T3:chat.postMessage"); err != nil || d != 0 {
+		t.Fatalf("another workspace is blocked: %v %v", d, err)
+	}
+	// A pause on a key never used before is kept too.
+	if err := a.BlockSends(ctx, "slack:T4:chat.postMessage", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := b.TakeSendSlot(ctx, "slack:T4:chat.postMessage", time.Second); err != nil || w < 50*time.Second {
+		t.Fatalf("a slot after a first pause waits %v (%v)", w, err)
 	}
 }
 

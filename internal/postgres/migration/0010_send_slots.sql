@@ -1,0 +1,9 @@
+-- The send rate shared by every trustbot on the database: one row per
+-- platform and workspace (and method), holding the next free slot and a
+-- pause asked for by a 429's Retry-After, both in Unix microseconds of
+-- the database's clock.
+CREATE TABLE send_slots (
+	key           TEXT PRIMARY KEY,
+	next_at       BIGINT NOT NULL,
+	blocked_until BIGINT NOT NULL DEFAULT 0
+);
