@@ -14,9 +14,13 @@ import (
 // Splits of the tone corpus: the check is tuned on train, checked while
 // tuning on dev (whose misses are read for what they share, never fixed one
 // by one), and measured on holdout, which is never read while tuning.
+// Fresh is a batch written before a round of work and measured before and
+// after it: neither the rules nor the learned model are tuned or trained on
+// it.
 const (
 	Train   = "train"
 	Dev     = "dev"
+	Fresh   = "fresh"
 	Holdout = "holdout"
 )
 
