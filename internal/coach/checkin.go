@@ -410,7 +410,7 @@ func (t *turn) prefsLine(p trustbot.Prefs) string {
 		key = "prefs.zone_assumed"
 	}
 	parts = append(parts, t.tr(key, "zone", t.zone(p.TZ)))
-	return strings.Join(parts, " ・ ")
+	return strings.Join(parts, t.tr("status.sep"))
 }
 
 // holidaysLine says whether Japanese public holidays are skipped.

@@ -404,3 +404,28 @@ func TestDefaultZoneUntilThePlatformTells(t *testing.T) {
 		t.Errorf("after the zone became known: %s New York time, want Friday 16:00 there", got)
 	}
 }
+
+// TestStatusSeparatorFollowsTheLanguage: the parts of a status line are
+// set apart with the language's own dot, "・" in Japanese and "·" in
+// English, never the other's.
+func TestStatusSeparatorFollowsTheLanguage(t *testing.T) {
+	lib := MustLibrary(t)
+	for _, tc := range []struct {
+		locale, sep, other string
+		lang               trustbot.Lang
+	}{{"ja-JP", " ・ ", "·", trustbot.Japanese}, {"en-US", " · ", "・", trustbot.English}} {
+		c := MustCoach(t, tc.locale)
+		command(c, "quiet 22:00-08:00")
+		r := command(c, "checkin")
+		days, _, _ := strings.Cut(lib.T(tc.lang, "prefs.workdays"), "{")
+		var status string
+		for _, b := range r.Blocks {
+			if b.Kind == trustbot.Context && strings.HasPrefix(b.Text, days) && strings.Count(b.Text, tc.sep) >= 2 {
+				status = b.Text
+			}
+		}
+		if status == "" || strings.Contains(status, tc.other) {
+			t.Errorf("%s: no status line set apart with %q alone:\n%s", tc.locale, tc.sep, all(r))
+		}
+	}
+}

@@ -261,7 +261,7 @@ func (t *turn) weeklyPost(s trustbot.Subscription) (trustbot.Reply, error) {
 	title := tip.Title.In(t.lang)
 	r := trustbot.Reply{Text: t.tr("weekly.post_title") + ": " + title, Public: true}
 	r.Add(
-		trustbot.Block{Kind: trustbot.Context, Text: t.tr("weekly.post_title") + " ・ " + tip.Topic.Title.In(t.lang)},
+		trustbot.Block{Kind: trustbot.Context, Text: t.tr("weekly.post_title") + t.tr("status.sep") + tip.Topic.Title.In(t.lang)},
 		trustbot.Block{Kind: trustbot.Section, Title: title, Text: tip.Body.In(t.lang)},
 	)
 	if try := tip.Try.In(t.lang); try != "" {
