@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -30,7 +31,11 @@ func init() {
 	if os.Getenv(crashChildEnv) != "1" {
 		return
 	}
-	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	// SIGTERM stops it as it stops the program (a rolling restart).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 var summaryLine = regexp.MustCompile(`dispatched as of \S+: (\d+) claimed, (\d+) sent, (\d+) missed, (\d+) reconciled, (\d+) requeued, (\d+) unreachable, (\d+) uncertain, (\d+) failed`)
@@ -44,9 +49,15 @@ type crashRun struct {
 
 func startDispatch(t *testing.T, env []string, now time.Time) *crashRun {
 	t.Helper()
-	r := &crashRun{done: make(chan error, 1)}
 	// --force: some loads run with this host's clock far from Slack's.
-	r.cmd = exec.Command(os.Args[0], "dispatch", "--force", "--now", now.Format(time.RFC3339))
+	return startChild(t, env, "dispatch", "--force", "--now", now.Format(time.RFC3339))
+}
+
+// startChild starts the program in a child process with args.
+func startChild(t *testing.T, env []string, args ...string) *crashRun {
+	t.Helper()
+	r := &crashRun{done: make(chan error, 1)}
+	r.cmd = exec.Command(os.Args[0], args...)
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,5 +179,237 @@ func TestReplicasShareTheSendRate(t *testing.T) {
 	}
 	if len(during) > 0 {
 		t.Errorf("%d calls went during the Retry-After of another replica's 429, at %v after it", len(during), during)
+	}
+}
+
+// replicaFigures are what a replica test counts.
+type replicaFigures struct {
+	kills, window, deliveries, lost, duplicates int
+	took                                        time.Duration
+}
+
+// replicas are three "trustbot serve" processes on one PostgreSQL
+// database, sending to one fake Slack.
+type replicas struct {
+	t      *testing.T
+	dsn    string
+	fake   *fakeslack.Server
+	env    []string
+	rs     []*crashRun
+	window map[string]bool // deliveries Slack had when their sender was killed
+	kills  int
+}
+
+// waitFor waits until the fake Slack has accepted that many messages.
+func (r *replicas) waitFor(accepted int) {
+	r.t.Helper()
+	for deadline := time.Now().Add(time.Minute); len(r.fake.AllMessages()) < accepted; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("Slack has %d messages after a minute, waiting for %d", len(r.fake.AllMessages()), accepted)
+		}
+	}
+}
+
+// kill SIGKILLs replica i, notes what it left sending that Slack has,
+// and starts it again.
+func (r *replicas) kill(i int) {
+	r.t.Helper()
+	old := r.rs[i]
+	if err := old.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		r.t.Fatal(err)
+	}
+	<-old.done
+	r.kills++
+	settle(r.fake)
+	for _, id := range sendingOf(r.t, r.dsn, old.cmd.Process.Pid, r.fake.AllMessages()) {
+		r.window[id] = true
+	}
+	r.rs[i] = startChild(r.t, r.env, "serve")
+}
+
+// roll replaces replica i as a rolling update does: the new one starts,
+// then the old one is stopped with SIGTERM and waited for.
+func (r *replicas) roll(i int) {
+	r.t.Helper()
+	old := r.rs[i]
+	r.rs[i] = startChild(r.t, r.env, "serve")
+	if err := old.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := <-old.done; err != nil {
+		r.t.Fatalf("a replica stopped with SIGTERM: %v\n%s", err, old.stderr.String())
+	}
+}
+
+// replicaEnv is the environment of a "trustbot serve" replica on dsn.
+func replicaEnv(fake *fakeslack.Server, dsn string, rate int) []string {
+	return append(os.Environ(),
+		crashChildEnv+"=1",
+		"SLACK_BOT_TOKEN="+fakeslack.BotToken,
+		"SLACK_APP_TOKEN="+fakeslack.AppToken,
+		"SLACK_API_URL="+fake.APIURL(),
+		"TRUSTBOT_DB="+dsn,
+		"TRUSTBOT_SEND_RATE="+strconv.Itoa(rate),
+		"TRUSTBOT_PLAYBOOKS_DIR=",
+		"LOG_LEVEL=info",
+		"LOG_FORMAT=text",
+	)
+}
+
+// runReplicas starts three replicas on a fresh PostgreSQL database
+// holding n check-ins due now, lets disturb kill or restart them, waits
+// for every delivery to be sent, stops the replicas and counts what
+// reached Slack: a second message of a delivery is allowed only for one
+// that Slack had when its sender was killed, at most one per kill.
+func runReplicas(t *testing.T, n int, disturb func(*replicas)) replicaFigures {
+	t.Helper()
+	r := &replicas{t: t, dsn: pgtest.URL(t), fake: fakeslack.New(), window: map[string]bool{}}
+	defer r.fake.Close()
+	r.fake.SetDelay("chat.postMessage", 10*time.Millisecond)
+	due := time.Now().UTC().Truncate(time.Minute)
+	seedCrash(t, r.dsn, crashLoad{checkins: n}, due)
+	r.env = replicaEnv(r.fake, r.dsn, 200)
+	db := pgSQL(t, r.dsn)
+	start := time.Now()
+	for range 3 {
+		r.rs = append(r.rs, startChild(t, r.env, "serve"))
+	}
+	defer func() {
+		for _, c := range r.rs {
+			c.cmd.Process.Kill()
+		}
+	}()
+	disturb(r)
+
+	// Done when every check-in is a delivery, and every delivery sent.
+	var sent, all int
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if err := db.QueryRow(`SELECT count(*) FILTER (WHERE state = 'sent'), count(*) FROM deliveries`).Scan(&sent, &all); err != nil {
+			t.Fatal(err)
+		}
+		if sent == n && all == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 3 minutes: %d deliveries, %d sent, of %d", all, sent, n)
+		}
+	}
+	f := replicaFigures{kills: r.kills, window: len(r.window), deliveries: all, took: time.Since(start)}
+	for _, c := range r.rs {
+		c.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, c := range r.rs {
+		<-c.done
+	}
+	byID := map[string]int{}
+	byUser := map[string]int{}
+	for _, m := range r.fake.AllMessages() {
+		byID[deliveryIDOf(m)]++
+		byUser[m.Channel]++
+	}
+	for i := range n {
+		if byUser[fmt.Sprintf("DUCRASH%04d", i)] == 0 {
+			f.lost++
+		}
+	}
+	for id, c := range byID {
+		if c > 1 {
+			f.duplicates += c - 1
+			if !r.window[id] {
+				t.Errorf("delivery %s went %d times, and Slack did not have it when a replica died", id, c)
+			}
+		}
+	}
+	if f.lost > 0 {
+		t.Errorf("%d users got no check-in", f.lost)
+	}
+	if f.duplicates > r.kills {
+		t.Errorf("%d duplicates for %d kills", f.duplicates, r.kills)
+	}
+	return f
+}
+
+// sendingOf returns the deliveries that the process pid left sending
+// and Slack has: the ones a restart may send a second time.
+func sendingOf(t *testing.T, dsn string, pid int, accepted []fakeslack.Message) []string {
+	t.Helper()
+	rows, err := pgSQL(t, dsn).Query(`SELECT id FROM deliveries WHERE state = 'sending' AND attempt LIKE $1`, fmt.Sprintf("p%d-%%", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	had := map[string]bool{}
+	for _, m := range accepted {
+		had[deliveryIDOf(m)] = true
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if had[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// TestReplicasSurviveKills: three replicas fan out 1,000 check-ins due
+// at once; one of them, chosen at random, is SIGKILLed at a random
+// moment of the fan-out and started again, several times a round. The
+// fan-out finishes; every user gets one check-in, a second one only from
+// a send a kill interrupted. TRUSTBOT_REPLICAS_ROUNDS sets the rounds
+// (default 4, three kills each).
+func TestReplicasSurviveKills(t *testing.T) {
+	replicasTest(t)
+	const n, killsPerRound = 1000, 3
+	rounds, _ := strconv.Atoi(os.Getenv("TRUSTBOT_REPLICAS_ROUNDS"))
+	rounds = max(rounds, 4)
+	seed := time.Now().UnixNano()
+	rng := mathrand.New(mathrand.NewPCG(uint64(seed), 0))
+	t.Logf("seed %d", seed)
+	var total replicaFigures
+	for round := range rounds {
+		t.Run(fmt.Sprintf("round %d", round+1), func(t *testing.T) {
+			f := runReplicas(t, n, func(r *replicas) {
+				var at []int
+				for range killsPerRound {
+					at = append(at, n/20+rng.IntN(n*9/10))
+				}
+				slices.Sort(at)
+				for _, a := range at {
+					r.waitFor(a)
+					r.kill(rng.IntN(len(r.rs)))
+				}
+			})
+			t.Logf("%d kills (%d sends interrupted with Slack having the message); %d deliveries; %d lost, %d duplicates; %v", f.kills, f.window, f.deliveries, f.lost, f.duplicates, f.took.Round(time.Millisecond))
+			total.kills += f.kills
+			total.window += f.window
+			total.deliveries += f.deliveries
+			total.lost += f.lost
+			total.duplicates += f.duplicates
+			total.took += f.took
+		})
+	}
+	t.Logf("in all: %d kills, %d deliveries, %d lost, %d duplicates (%d allowed: sends interrupted), %v", total.kills, total.deliveries, total.lost, total.duplicates, total.window, total.took.Round(time.Millisecond))
+}
+
+// TestReplicasRollingRestart: three replicas fan out 1,000 check-ins,
+// and each is replaced in turn during the fan-out as a rolling update
+// does (the new one starts, then the old one gets SIGTERM). Nothing is
+// lost and nothing is sent twice.
+func TestReplicasRollingRestart(t *testing.T) {
+	replicasTest(t)
+	const n = 1000
+	f := runReplicas(t, n, func(r *replicas) {
+		for i := range r.rs {
+			r.waitFor(n * (i + 1) / 4)
+			r.roll(i)
+		}
+	})
+	t.Logf("rolling restart of 3 replicas: %d deliveries; %d lost, %d duplicates; %v", f.deliveries, f.lost, f.duplicates, f.took.Round(time.Millisecond))
+	if f.duplicates > 0 {
+		t.Errorf("%d check-ins sent twice", f.duplicates)
 	}
 }
