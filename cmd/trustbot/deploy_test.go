@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -80,6 +81,21 @@ type k8sContainer struct {
 	} `yaml:"volumeMounts"`
 }
 
+type k8sVolume struct {
+	Name                  string `yaml:"name"`
+	PersistentVolumeClaim *struct {
+		ClaimName string `yaml:"claimName"`
+	} `yaml:"persistentVolumeClaim"`
+	Secret *struct {
+		SecretName string `yaml:"secretName"`
+		Items      []struct {
+			Key  string `yaml:"key"`
+			Path string `yaml:"path"`
+		} `yaml:"items"`
+	} `yaml:"secret"`
+	EmptyDir any `yaml:"emptyDir"`
+}
+
 type k8sDeployment struct {
 	Spec struct {
 		Replicas *int `yaml:"replicas"`
@@ -90,26 +106,24 @@ type k8sDeployment struct {
 			Spec struct {
 				SecurityContext k8sSecurityContext `yaml:"securityContext"`
 				Containers      []k8sContainer     `yaml:"containers"`
-				Volumes         []struct {
-					Name                  string `yaml:"name"`
-					PersistentVolumeClaim *struct {
-						ClaimName string `yaml:"claimName"`
-					} `yaml:"persistentVolumeClaim"`
-				} `yaml:"volumes"`
+				Volumes         []k8sVolume        `yaml:"volumes"`
 			} `yaml:"spec"`
 		} `yaml:"template"`
 	} `yaml:"spec"`
 }
 
 // readK8s parses every document of every deploy/k8s/*.yaml.
-func readK8s(t *testing.T) []k8sDoc {
+func readK8s(t *testing.T) []k8sDoc { return readK8sDir(t, "k8s") }
+
+// readK8sDir parses every document of every deploy/DIR/*.yaml.
+func readK8sDir(t *testing.T, dir string) []k8sDoc {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(deployDir, "k8s", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(deployDir, dir, "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatalf("no manifests in %s/k8s", deployDir)
+		t.Fatalf("no manifests in %s/%s", deployDir, dir)
 	}
 	var docs []k8sDoc
 	for _, f := range files {
@@ -138,8 +152,18 @@ func readK8s(t *testing.T) []k8sDoc {
 	return docs
 }
 
+// TestDeployKubernetes checks the manifests of one replica on a SQLite
+// file (deploy/k8s) and of three replicas on PostgreSQL
+// (deploy/k8s-postgres).
 func TestDeployKubernetes(t *testing.T) {
-	docs := readK8s(t)
+	t.Run("k8s", func(t *testing.T) { checkK8s(t, "k8s", false) })
+	t.Run("k8s-postgres", func(t *testing.T) { checkK8s(t, "k8s-postgres", true) })
+}
+
+// checkK8s checks the manifests of deploy/DIR: shared, several replicas
+// on PostgreSQL, else one replica on a SQLite file.
+func checkK8s(t *testing.T, dir string, shared bool) {
+	docs := readK8sDir(t, dir)
 	var deps []k8sDoc
 	byKind := map[string]k8sDoc{}
 	for _, d := range docs {
@@ -158,16 +182,24 @@ func TestDeployKubernetes(t *testing.T) {
 	spec := dep.Spec.Template.Spec
 
 	// SQLite has one writer: one replica, and the old pod gone before the
-	// new one starts.
-	if r := dep.Spec.Replicas; r == nil || *r != 1 {
+	// new one starts. On PostgreSQL: three, replaced one at a time with
+	// one more started first, and a disruption budget of one.
+	replicas, strategy := 1, "Recreate"
+	if shared {
+		replicas, strategy = 3, "RollingUpdate"
+	}
+	if r := dep.Spec.Replicas; r == nil || *r != replicas {
 		got := "unset"
 		if r != nil {
 			got = strconv.Itoa(*r)
 		}
-		t.Errorf("Deployment replicas = %s, want 1", got)
+		t.Errorf("Deployment replicas = %s, want %d", got, replicas)
 	}
-	if dep.Spec.Strategy.Type != "Recreate" {
-		t.Errorf("Deployment strategy = %q, want Recreate", dep.Spec.Strategy.Type)
+	if dep.Spec.Strategy.Type != strategy {
+		t.Errorf("Deployment strategy = %q, want %s", dep.Spec.Strategy.Type, strategy)
+	}
+	if shared {
+		checkRolling(t, deps[0], byKind)
 	}
 	if len(spec.Containers) == 0 {
 		t.Fatal("Deployment has no containers")
@@ -253,9 +285,126 @@ func TestDeployKubernetes(t *testing.T) {
 	}):
 		t.Errorf("container %s declares no port %s (TRUSTBOT_PUBLIC_ADDR)", c.Name, public)
 	}
-	checkServices(t, docs, portOf, listen, public)
+	// The replicas' manifests name the SQLite ones' Ingress example.
+	checkServices(t, docs, portOf, listen, public, !shared)
 
-	// The database is on the claimed volume.
+	if shared {
+		checkSharedDB(t, c, spec.Volumes, byKind)
+	} else {
+		checkSQLiteVolume(t, c, spec.Volumes, env, byKind)
+	}
+	checkSecretAndKustomization(t, dir, docs, c, byKind)
+}
+
+// checkRolling: a rolling update replaces one replica at a time, a new
+// one started before an old one stops (never fewer ready than asked
+// for, and at most one Socket Mode connection more than the replicas:
+// Slack allows ten per app), and a PodDisruptionBudget lets one go at a
+// time.
+func checkRolling(t *testing.T, dep k8sDoc, byKind map[string]k8sDoc) {
+	t.Helper()
+	var d struct {
+		Spec struct {
+			Replicas int `yaml:"replicas"`
+			Strategy struct {
+				RollingUpdate struct {
+					MaxSurge       any `yaml:"maxSurge"`
+					MaxUnavailable any `yaml:"maxUnavailable"`
+				} `yaml:"rollingUpdate"`
+			} `yaml:"strategy"`
+			Selector struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"selector"`
+		} `yaml:"spec"`
+	}
+	if err := dep.node.Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	ru := d.Spec.Strategy.RollingUpdate
+	if ru.MaxSurge != 1 || ru.MaxUnavailable != 0 {
+		t.Errorf("%s: rollingUpdate maxSurge %v, maxUnavailable %v; want 1 and 0", dep.File, ru.MaxSurge, ru.MaxUnavailable)
+	}
+	if d.Spec.Replicas+1 > 10 {
+		t.Errorf("%s: %d replicas and one more during a rollout pass Slack's 10 Socket Mode connections per app", dep.File, d.Spec.Replicas)
+	}
+	pdbDoc, ok := byKind["PodDisruptionBudget"]
+	if !ok {
+		t.Fatalf("no PodDisruptionBudget beside %s", dep.File)
+	}
+	var pdb struct {
+		Spec struct {
+			MaxUnavailable any `yaml:"maxUnavailable"`
+			MinAvailable   any `yaml:"minAvailable"`
+			Selector       struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"selector"`
+		} `yaml:"spec"`
+	}
+	if err := pdbDoc.node.Decode(&pdb); err != nil {
+		t.Fatal(err)
+	}
+	if pdb.Spec.MaxUnavailable != 1 || pdb.Spec.MinAvailable != nil {
+		t.Errorf("%s: PodDisruptionBudget maxUnavailable %v, minAvailable %v; want maxUnavailable 1 alone", pdbDoc.File, pdb.Spec.MaxUnavailable, pdb.Spec.MinAvailable)
+	}
+	if !maps.Equal(pdb.Spec.Selector.MatchLabels, d.Spec.Selector.MatchLabels) {
+		t.Errorf("%s: the budget selects %v, the Deployment's pods are %v", pdbDoc.File, pdb.Spec.Selector.MatchLabels, d.Spec.Selector.MatchLabels)
+	}
+}
+
+// checkSharedDB: the replicas keep nothing on disk (no claimed volume);
+// the database URL comes from the Secret as a file named by
+// TRUSTBOT_DB_FILE, and the example Secret holds a postgres:// URL.
+func checkSharedDB(t *testing.T, c k8sContainer, volumes []k8sVolume, byKind map[string]k8sDoc) {
+	t.Helper()
+	if _, ok := byKind["PersistentVolumeClaim"]; ok {
+		t.Error("a PersistentVolumeClaim beside replicas on PostgreSQL: they keep nothing on disk")
+	}
+	var file string
+	for _, e := range c.Env {
+		switch {
+		case e.Name == "TRUSTBOT_DB":
+			t.Error("TRUSTBOT_DB set in the Deployment: the URL holds the password, it comes from the Secret through TRUSTBOT_DB_FILE")
+		case e.Name == "TRUSTBOT_DB_FILE" && e.Value != nil:
+			file = *e.Value
+		}
+	}
+	if file == "" {
+		t.Fatal("no TRUSTBOT_DB_FILE in the Deployment")
+	}
+	secret := byKind["Secret"]
+	found := false
+	for _, m := range c.VolumeMounts {
+		for _, v := range volumes {
+			if v.PersistentVolumeClaim != nil {
+				t.Errorf("volume %s: a claimed volume on a replica", v.Name)
+			}
+			if v.Name != m.Name || v.Secret == nil || v.Secret.SecretName != secret.Metadata.Name {
+				continue
+			}
+			for _, it := range v.Secret.Items {
+				if it.Key == "TRUSTBOT_DB" && strings.TrimSuffix(m.MountPath, "/")+"/"+it.Path == file {
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("TRUSTBOT_DB_FILE %s is not the Secret %s's key TRUSTBOT_DB mounted as a file", file, secret.Metadata.Name)
+	}
+	var sec struct {
+		StringData map[string]string `yaml:"stringData"`
+	}
+	if err := secret.node.Decode(&sec); err != nil {
+		t.Fatal(err)
+	}
+	if dbKind(sec.StringData["TRUSTBOT_DB"]) != Postgres {
+		t.Errorf("%s: TRUSTBOT_DB = %q, want a postgres:// URL", secret.File, sec.StringData["TRUSTBOT_DB"])
+	}
+}
+
+// checkSQLiteVolume: the database file is on the claimed volume.
+func checkSQLiteVolume(t *testing.T, c k8sContainer, volumes []k8sVolume, env map[string]string, byKind map[string]k8sDoc) {
+	t.Helper()
 	db := env["TRUSTBOT_DB"]
 	if !filepath.IsAbs(db) {
 		t.Errorf("container %s: TRUSTBOT_DB = %q, want an absolute path on the volume", c.Name, db)
@@ -266,7 +415,7 @@ func TestDeployKubernetes(t *testing.T) {
 	}
 	mounted := false
 	for _, m := range c.VolumeMounts {
-		for _, v := range spec.Volumes {
+		for _, v := range volumes {
 			if v.Name == m.Name && v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == pvc.Metadata.Name &&
 				strings.HasPrefix(db, strings.TrimSuffix(m.MountPath, "/")+"/") {
 				mounted = true
@@ -276,11 +425,18 @@ func TestDeployKubernetes(t *testing.T) {
 	if !mounted {
 		t.Errorf("TRUSTBOT_DB %s is not on a volume from the claim %s", db, pvc.Metadata.Name)
 	}
+}
+
+// checkSecretAndKustomization: every required key the Deployment takes
+// from the Secret is in the example, and the kustomization lists every
+// manifest but the examples.
+func checkSecretAndKustomization(t *testing.T, dir string, docs []k8sDoc, c k8sContainer, byKind map[string]k8sDoc) {
+	t.Helper()
 
 	// Every required key the Deployment takes from the Secret is in the example.
 	secret, ok := byKind["Secret"]
 	if !ok {
-		t.Fatal("no example Secret in deploy/k8s")
+		t.Fatalf("no example Secret in deploy/%s", dir)
 	}
 	var sec struct {
 		StringData map[string]string `yaml:"stringData"`
@@ -309,7 +465,7 @@ func TestDeployKubernetes(t *testing.T) {
 	// The kustomization lists every manifest but the example Secret.
 	kust, ok := byKind["Kustomization"]
 	if !ok {
-		t.Fatal("no kustomization.yaml in deploy/k8s")
+		t.Fatalf("no kustomization.yaml in deploy/%s", dir)
 	}
 	var k struct {
 		Resources []string `yaml:"resources"`
@@ -332,7 +488,7 @@ func TestDeployKubernetes(t *testing.T) {
 		}
 	}
 	for _, r := range k.Resources {
-		if _, err := os.Stat(filepath.Join(deployDir, "k8s", r)); err != nil {
+		if _, err := os.Stat(filepath.Join(deployDir, dir, r)); err != nil {
 			t.Errorf("%s: %v", kust.File, err)
 		}
 	}
@@ -342,7 +498,7 @@ func TestDeployKubernetes(t *testing.T) {
 // /metrics) or the public one (Teams), never both; one reaches the public
 // port; and every Ingress routes only to a Service on the public port.
 // portOf resolves a container port's name or number.
-func checkServices(t *testing.T, docs []k8sDoc, portOf func(any) string, internal, public string) {
+func checkServices(t *testing.T, docs []k8sDoc, portOf func(any) string, internal, public string, needIngress bool) {
 	t.Helper()
 	type service struct {
 		Spec struct {
@@ -451,7 +607,7 @@ func checkServices(t *testing.T, docs []k8sDoc, portOf func(any) string, interna
 			}
 		}
 	}
-	if ingresses == 0 {
+	if ingresses == 0 && needIngress {
 		t.Error("no example Ingress in deploy/k8s for Teams' public port")
 	}
 }
@@ -628,6 +784,35 @@ func TestDeploySystemd(t *testing.T) {
 	}
 }
 
+// TestDeploySystemdReplica: the unit of a replica on PostgreSQL is the
+// same hardened service, keeps nothing on the host, and reads the
+// database URL from a credential of its own, never the environment file.
+func TestDeploySystemdReplica(t *testing.T) {
+	name := filepath.Join(deployDir, "systemd", "trustbot-replica.service")
+	one := unitSettings(t, filepath.Join(deployDir, "systemd", "trustbot.service"))
+	s := unitSettings(t, name)
+	for k, v := range one {
+		switch k {
+		case "StateDirectory", "StateDirectoryMode", "WorkingDirectory", "Description", "Environment", "LoadCredential":
+			continue
+		}
+		if s[k] != v {
+			t.Errorf("%s: %s=%q, trustbot.service has %q", name, k, s[k], v)
+		}
+	}
+	if _, ok := s["StateDirectory"]; ok {
+		t.Errorf("%s: a replica keeps nothing on the host: no StateDirectory", name)
+	}
+	env := unitEnvironment(t, name)
+	cred, _, _ := strings.Cut(s["LoadCredential"], ":")
+	if cred == "" || env["TRUSTBOT_DB_FILE"] != "%d/"+cred {
+		t.Errorf("%s: TRUSTBOT_DB_FILE=%q, LoadCredential=%q: want the URL from the unit's credential", name, env["TRUSTBOT_DB_FILE"], s["LoadCredential"])
+	}
+	if _, _, err := net.SplitHostPort(env["TRUSTBOT_PUBLIC_ADDR"]); err != nil {
+		t.Errorf("%s: Environment=TRUSTBOT_PUBLIC_ADDR=%q: want host:port", name, env["TRUSTBOT_PUBLIC_ADDR"])
+	}
+}
+
 func TestDeployDockerfile(t *testing.T) {
 	name := filepath.Join(deployDir, "Dockerfile")
 	b, err := os.ReadFile(name)
@@ -712,6 +897,8 @@ var stopGrace = []struct {
 }{
 	{"deploy/systemd/trustbot.service", regexp.MustCompile(`(?m)^TimeoutStopSec=(\d+)`)},
 	{"deploy/k8s/deployment.yaml", regexp.MustCompile(`terminationGracePeriodSeconds: (\d+)`)},
+	{"deploy/k8s-postgres/deployment.yaml", regexp.MustCompile(`terminationGracePeriodSeconds: (\d+)`)},
+	{"deploy/systemd/trustbot-replica.service", regexp.MustCompile(`(?m)^TimeoutStopSec=(\d+)`)},
 	{"deploy/Dockerfile", regexp.MustCompile(`--stop-timeout (\d+)`)},
 	{"deploy/Dockerfile", regexp.MustCompile(`docker stop -t (\d+)`)},
 	{"docs/operations.md", regexp.MustCompile(`TimeoutStopSec=(\d+)`)},
@@ -762,6 +949,10 @@ var publicPort = []struct {
 	{"deploy/trustbot.env.example", regexp.MustCompile(`TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
 	{"deploy/k8s/deployment.yaml", regexp.MustCompile(`name: TRUSTBOT_PUBLIC_ADDR\s+value: "[^":]*:(\d+)"`)},
 	{"deploy/k8s/deployment.yaml", regexp.MustCompile(`- name: public\s+containerPort: (\d+)`)},
+	{"deploy/k8s-postgres/deployment.yaml", regexp.MustCompile(`name: TRUSTBOT_PUBLIC_ADDR\s+value: "[^":]*:(\d+)"`)},
+	{"deploy/k8s-postgres/deployment.yaml", regexp.MustCompile(`- name: public\s+containerPort: (\d+)`)},
+	{"deploy/k8s-postgres/service-public.yaml", regexp.MustCompile(`port: (\d+)`)},
+	{"deploy/systemd/trustbot-replica.service", regexp.MustCompile(`(?m)^Environment=TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
 	{"deploy/k8s/service-public.yaml", regexp.MustCompile(`port: (\d+)`)},
 	{"docs/operations.md", regexp.MustCompile(`TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
 	{"README.md", regexp.MustCompile(`TRUSTBOT_PUBLIC_ADDR=[^\s:]*:(\d+)`)},
