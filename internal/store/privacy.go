@@ -104,6 +104,7 @@ func (db *DB) forget(ctx context.Context, k trustbot.UserKey) error {
 			`DELETE FROM settings WHERE team = ? AND "user" = ?`,
 			`DELETE FROM subscription_changes WHERE team = ? AND "user" = ?`,
 			`UPDATE subscriptions SET subscriber = '' WHERE team = ? AND subscriber = ?`,
+			`UPDATE installations SET installer = '' WHERE team = ? AND installer = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, k.Team, k.User); err != nil {
 				return fmt.Errorf("forget: %w", err)
@@ -159,6 +160,7 @@ func (db *DB) Rekey(ctx context.Context) (changed, skipped int, err error) {
 		for _, t := range []struct{ table, key, a, b string }{
 			{"reflections", "delivery_id", "note", "action"},
 			{"journeys", "id", "label", "data"},
+			{"installations", "id", "bot_token", "refresh_token"},
 		} {
 			rows, err := tx.QueryContext(ctx, `SELECT `+t.key+`, `+t.a+`, `+t.b+`, sealed FROM `+t.table)
 			if err != nil {

@@ -81,6 +81,10 @@ func Run(t *testing.T, h Harness) {
 		{"UnreadableRowsAreSkipped", testUnreadableRowsAreSkipped},
 		{"CachedReadsFollowWrites", testCachedReadsFollowWrites},
 		{"TipsShownWrittenInGroups", testTipsShownWrittenInGroups},
+		{"Installations", testInstallations},
+		{"UninstallCancelsOnlyItsWorkspace", testUninstallCancelsOnlyItsWorkspace},
+		{"RefreshOnceAtOnce", testRefreshOnceAtOnce},
+		{"OAuthStates", testOAuthStates},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
 	}
