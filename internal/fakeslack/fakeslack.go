@@ -157,6 +157,8 @@ type Envelope struct {
 type Call struct {
 	Method string
 	Token  string
+	// Team is the workspace the token acts in ("" when it is not valid).
+	Team string
 	// Params holds form fields for form-encoded requests (and query parameters);
 	// for JSON requests the top-level fields, strings as-is and other values as
 	// their raw JSON text.
@@ -254,6 +256,7 @@ type Server struct {
 	users        map[string]User
 	channelNames map[string]string
 	subscribed   map[string]bool // bot events the app subscribes to
+	oauth        oauthState      // OAuth v2: codes, issued tokens (oauth.go)
 
 	// HTTP mode
 	signingSecret                          string
@@ -340,6 +343,7 @@ func New() *Server {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.handleAPI)
+	mux.HandleFunc("GET /oauth/v2/authorize", s.handleAuthorize)
 	mux.HandleFunc("/link/", s.handleLink)
 	mux.HandleFunc("/response/", s.handleResponse)
 	mux.HandleFunc("/upload/", s.handleUpload)

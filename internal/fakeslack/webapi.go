@@ -58,6 +58,7 @@ func init() {
 		"views.publish":                (*Server).viewsPublish,
 		"files.getUploadURLExternal":   (*Server).filesGetUploadURLExternal,
 		"files.completeUploadExternal": (*Server).filesCompleteUploadExternal,
+		"oauth.v2.access":              (*Server).oauthAccess,
 	}
 }
 
@@ -205,8 +206,16 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		token = p["token"]
 	}
+	if u, pw, ok := r.BasicAuth(); ok && method == "oauth.v2.access" {
+		p["client_id"], p["client_secret"] = u, pw
+	}
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: method, Token: token, Params: p, Body: body, At: time.Now()})
+	team, authErr := s.checkAuthLocked(method, token, bearer(r))
+	if authErr != "" {
+		team = ""
+	}
+	s.calls = append(s.calls, Call{Method: method, Token: token, Team: team, Params: p, Body: body, At: time.Now()})
+	other := team != "" && s.otherTeamLocked(team, p)
 	s.notifyLocked()
 	delay := s.delayLocked(method)
 	offset := s.clockOffset
@@ -226,7 +235,17 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, obj{"ok": false, "error": "unknown_method", "req_method": method})
 		return
 	}
-	if code := checkAuth(method, token, bearer(r)); code != "" {
+	if authErr != "" {
+		writeErr(w, http.StatusOK, fail(authErr))
+		return
+	}
+	if other {
+		// A token acts in its own workspace: another's users are not
+		// found there.
+		code := "channel_not_found"
+		if method == "users.info" || method == "conversations.open" {
+			code = "user_not_found"
+		}
 		writeErr(w, http.StatusOK, fail(code))
 		return
 	}
@@ -255,25 +274,28 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-func checkAuth(method, token, bearerToken string) string {
-	if method == "apps.connections.open" {
+// checkAuthLocked returns the workspace a call acts in, or why its token
+// is refused. oauth.v2.access takes the client's credentials instead.
+func (s *Server) checkAuthLocked(method, token, bearerToken string) (team, code string) {
+	switch method {
+	case "apps.connections.open":
 		switch {
 		case token == "":
-			return "not_authed"
+			return "", "not_authed"
 		case bearerToken != AppToken: // the app token must be in the header
-			return "invalid_auth"
+			return "", "invalid_auth"
 		}
-		return ""
+		return "", ""
+	case "oauth.v2.access":
+		return "", ""
 	}
 	switch token {
 	case "":
-		return "not_authed"
+		return "", "not_authed"
 	case AppToken:
-		return "not_allowed_token_type"
-	case BotToken:
-		return ""
+		return "", "not_allowed_token_type"
 	}
-	return "invalid_auth"
+	return s.tokenTeamLocked(token)
 }
 
 // ---- auth / apps ----
