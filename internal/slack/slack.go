@@ -42,6 +42,10 @@ type Config struct {
 	// Tokens returns the bot token of a workspace; default BotToken for
 	// every workspace.
 	Tokens TokenFunc
+	// Uninstalled, when set, hears of app_uninstalled and tokens_revoked
+	// (of the bot's token): the workspace (or, with team empty, the
+	// organisation) removed the app.
+	Uninstalled func(ctx context.Context, enterprise, team string)
 
 	Workers   int           // concurrent handlers; default 8
 	Queue     int           // envelopes waiting for a worker; default 4096
@@ -181,6 +185,12 @@ func (c *Client) Connected() bool { return c.connected.Load() }
 // Open checks the bot token with auth.test, so that a wrong token fails at
 // start with Slack's own error instead of in a retry loop.
 func (c *Client) Open(ctx context.Context) error {
+	if c.cfg.BotToken == "" && c.cfg.Tokens != nil {
+		// Installed through OAuth: each workspace has its own token,
+		// checked when it is used.
+		c.log.Info("tokens come from the installations")
+		return nil
+	}
 	res, err := c.api.AuthTestContext(ctx)
 	if err != nil {
 		return fmt.Errorf("slack auth.test: %w", err)
@@ -427,6 +437,14 @@ func (c *Client) work(parent context.Context, j job) {
 	// In-flight work finishes its answer even when shutdown starts.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.cfg.JobTime)
 	defer cancel()
+	if in.kind == kindEvent && c.cfg.Uninstalled != nil {
+		if enterprise, team, eventID, ok := uninstallEvent(in.payload); ok {
+			if c.seen.First(ctx, "event:"+eventID) {
+				c.cfg.Uninstalled(ctx, enterprise, team)
+			}
+			return
+		}
+	}
 	req, to, eventID, err := translate(in, c.botUser)
 	if err == nil && eventID != "" && !c.seen.First(ctx, "event:"+eventID) {
 		c.log.Info("duplicate event", "event", eventID)

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,6 +187,44 @@ func translateEvent(payload []byte, botUser string) (trustbot.Request, target, s
 		return req, target{Channel: ev.Channel, User: ev.User, DM: true, ThreadTS: ev.ThreadTS}, cb.EventID, nil
 	}
 	return trustbot.Request{}, target{}, "", fmt.Errorf("event %q %q: %w", clip(ev.Type, 40), clip(ev.Subtype, 40), errIgnore)
+}
+
+// uninstallEvent reads app_uninstalled, or tokens_revoked naming a bot
+// token, into the workspace (or the organisation, for an org-wide
+// install) that removed the app.
+func uninstallEvent(payload []byte) (enterprise, team, eventID string, ok bool) {
+	var cb struct {
+		TeamID         string `json:"team_id"`
+		EnterpriseID   string `json:"enterprise_id"`
+		EventID        string `json:"event_id"`
+		Authorizations []struct {
+			EnterpriseID        string `json:"enterprise_id"`
+			IsEnterpriseInstall bool   `json:"is_enterprise_install"`
+		} `json:"authorizations"`
+		Event struct {
+			Type   string `json:"type"`
+			Tokens struct {
+				Bot []string `json:"bot"`
+			} `json:"tokens"`
+		} `json:"event"`
+	}
+	if json.Unmarshal(payload, &cb) != nil {
+		return "", "", "", false
+	}
+	switch {
+	case cb.Event.Type == "app_uninstalled":
+	case cb.Event.Type == "tokens_revoked" && len(cb.Event.Tokens.Bot) > 0:
+	default:
+		return "", "", "", false
+	}
+	enterprise, team = cb.EnterpriseID, cb.TeamID
+	if len(cb.Authorizations) > 0 && cb.Authorizations[0].IsEnterpriseInstall {
+		enterprise, team = cmp.Or(cb.Authorizations[0].EnterpriseID, enterprise), ""
+	}
+	if team == "" && enterprise == "" {
+		return "", "", "", false
+	}
+	return clip(enterprise, 40), clip(team, 40), clip(cb.EventID, 40), true
 }
 
 // validKey reports whether k is a plausible Slack user: a payload naming

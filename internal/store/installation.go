@@ -138,16 +138,6 @@ func (db *DB) DisableInstallation(ctx context.Context, enterprise, team string) 
 	return n > 0, err
 }
 
-// OAuth states: errors of ConsumeOAuthState.
-var (
-	// ErrStateUnknown: never handed out, or used already.
-	ErrStateUnknown = errors.New("unknown or used OAuth state")
-	// ErrStateExpired: handed out too long ago.
-	ErrStateExpired = errors.New("expired OAuth state")
-	// ErrStateBrowser: handed out to another browser.
-	ErrStateBrowser = errors.New("OAuth state of another browser")
-)
-
 // SaveOAuthState records a state handed out (its hash) with the hash of
 // the browser's secret, until expires; states expired a day ago go.
 func (db *DB) SaveOAuthState(ctx context.Context, state, browser string, expires time.Time) error {
@@ -162,7 +152,7 @@ func (db *DB) SaveOAuthState(ctx context.Context, state, browser string, expires
 
 // ConsumeOAuthState takes a state back, once: it is deleted whatever the
 // outcome, so that it can never be used again. It returns
-// ErrStateUnknown, ErrStateExpired or ErrStateBrowser when the state
+// trustbot.ErrStateUnknown, trustbot.ErrStateExpired or trustbot.ErrStateBrowser when the state
 // cannot be used.
 func (db *DB) ConsumeOAuthState(ctx context.Context, state, browser string, now time.Time) error {
 	var (
@@ -182,11 +172,11 @@ func (db *DB) ConsumeOAuthState(ctx context.Context, state, browser string, now 
 	case err != nil:
 		return err
 	case !found:
-		return ErrStateUnknown
+		return trustbot.ErrStateUnknown
 	case now.Unix() >= expires:
-		return ErrStateExpired
+		return trustbot.ErrStateExpired
 	case stored != browser:
-		return ErrStateBrowser
+		return trustbot.ErrStateBrowser
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 package trustbot
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Installation is trustbot installed in one Slack workspace (or, with
 // Team empty, in a whole Enterprise Grid organisation) through "Add to
@@ -28,3 +31,13 @@ type Installation struct {
 
 // Disabled reports whether the installation was uninstalled or revoked.
 func (in Installation) Disabled() bool { return !in.DisabledAt.IsZero() }
+
+// Why an OAuth state handed out by the install page cannot be used.
+var (
+	// ErrStateUnknown: never handed out, or used already.
+	ErrStateUnknown = errors.New("unknown or used OAuth state")
+	// ErrStateExpired: handed out too long ago.
+	ErrStateExpired = errors.New("expired OAuth state")
+	// ErrStateBrowser: handed out to another browser.
+	ErrStateBrowser = errors.New("OAuth state of another browser")
+)

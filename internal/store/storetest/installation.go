@@ -225,19 +225,19 @@ func testOAuthStates(t *testing.T, h Harness) {
 	if err := db.ConsumeOAuthState(ctx, "s1", "browser-a", now.Add(9*time.Minute)); err != nil {
 		t.Fatalf("first use: %v", err)
 	}
-	if err := db.ConsumeOAuthState(ctx, "s1", "browser-a", now.Add(9*time.Minute)); !errors.Is(err, store.ErrStateUnknown) {
+	if err := db.ConsumeOAuthState(ctx, "s1", "browser-a", now.Add(9*time.Minute)); !errors.Is(err, trustbot.ErrStateUnknown) {
 		t.Fatalf("replayed: %v", err)
 	}
-	if err := db.ConsumeOAuthState(ctx, "s2", "browser-a", now.Add(10*time.Minute)); !errors.Is(err, store.ErrStateExpired) {
+	if err := db.ConsumeOAuthState(ctx, "s2", "browser-a", now.Add(10*time.Minute)); !errors.Is(err, trustbot.ErrStateExpired) {
 		t.Fatalf("expired: %v", err)
 	}
-	if err := db.ConsumeOAuthState(ctx, "s3", "browser-b", now); !errors.Is(err, store.ErrStateBrowser) {
+	if err := db.ConsumeOAuthState(ctx, "s3", "browser-b", now); !errors.Is(err, trustbot.ErrStateBrowser) {
 		t.Fatalf("another browser: %v", err)
 	}
-	if err := db.ConsumeOAuthState(ctx, "s3", "browser-a", now); !errors.Is(err, store.ErrStateUnknown) {
+	if err := db.ConsumeOAuthState(ctx, "s3", "browser-a", now); !errors.Is(err, trustbot.ErrStateUnknown) {
 		t.Fatalf("a state tried by another browser is still usable: %v", err)
 	}
-	if err := db.ConsumeOAuthState(ctx, "never", "browser-a", now); !errors.Is(err, store.ErrStateUnknown) {
+	if err := db.ConsumeOAuthState(ctx, "never", "browser-a", now); !errors.Is(err, trustbot.ErrStateUnknown) {
 		t.Fatalf("never handed out: %v", err)
 	}
 }

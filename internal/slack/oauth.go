@@ -1,0 +1,384 @@
+package slack
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Paths of the "Add to Slack" flow on the public address.
+const (
+	InstallPath  = "/slack/install"
+	CallbackPath = "/slack/oauth/callback"
+)
+
+// DefaultAuthorizeURL is where Slack's install page is.
+const DefaultAuthorizeURL = "https://slack.com/oauth/v2/authorize"
+
+// BotScopes are the bot scopes trustbot asks for: those of
+// deploy/slack/manifest-http.yaml, no more.
+var BotScopes = []string{"commands", "chat:write", "users:read", "files:write", "channels:read", "groups:read",
+	"im:write", "im:history", "channels:history", "groups:history"}
+
+// StateTTL is how long an install may take from the install page to the
+// callback.
+const StateTTL = 10 * time.Minute
+
+// browserCookie holds the secret that binds a state to the browser that
+// asked for it.
+const browserCookie = "trustbot_install"
+
+// Installations keeps the installations and the OAuth states (the store).
+type Installations interface {
+	SaveInstallation(ctx context.Context, in trustbot.Installation) error
+	Installation(ctx context.Context, enterprise, team string) (trustbot.Installation, error)
+	RefreshInstallation(ctx context.Context, enterprise, team string, before time.Time, refresh func(trustbot.Installation) (trustbot.Installation, error)) (trustbot.Installation, error)
+	DisableInstallation(ctx context.Context, enterprise, team string) (bool, error)
+	SaveOAuthState(ctx context.Context, state, browser string, expires time.Time) error
+	ConsumeOAuthState(ctx context.Context, state, browser string, now time.Time) error
+}
+
+// OAuthConfig configures the "Add to Slack" flow.
+type OAuthConfig struct {
+	ClientID, ClientSecret string
+	// PublicURL is the base URL people reach the public address at; the
+	// redirect URL is PublicURL + CallbackPath.
+	PublicURL    string
+	AuthorizeURL string // default DefaultAuthorizeURL
+	APIURL       string // Web API base ending in "/" (oauth.v2.access); default Slack's
+	Store        Installations
+	// T returns an interface text of playbooks/ui in a language.
+	T func(lang trustbot.Lang, key string, args ...string) string
+	// RefreshBefore is how long before its expiry a token is renewed;
+	// default 2 hours (tokens that rotate last 12).
+	RefreshBefore time.Duration
+	// CacheFor is how long a workspace's token is kept in memory between
+	// reads of the store; default 1 minute.
+	CacheFor   time.Duration
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// OAuth runs the install flow and hands out each workspace's token.
+type OAuth struct {
+	cfg   OAuthConfig
+	log   *slog.Logger
+	mu    sync.Mutex
+	cache map[string]cachedToken
+}
+
+type cachedToken struct {
+	token string
+	until time.Time
+}
+
+// NewOAuth returns the install flow.
+func NewOAuth(cfg OAuthConfig) *OAuth {
+	if cfg.AuthorizeURL == "" {
+		cfg.AuthorizeURL = DefaultAuthorizeURL
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if cfg.RefreshBefore <= 0 {
+		cfg.RefreshBefore = 2 * time.Hour
+	}
+	if cfg.CacheFor <= 0 {
+		cfg.CacheFor = time.Minute
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &OAuth{cfg: cfg, log: cfg.Logger.With("component", "slack-oauth"), cache: map[string]cachedToken{}}
+}
+
+// RedirectURL is the OAuth redirect URL to register with Slack.
+func (o *OAuth) RedirectURL() string { return strings.TrimSuffix(o.cfg.PublicURL, "/") + CallbackPath }
+
+// Routes adds the install page and the callback to mux.
+func (o *OAuth) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+InstallPath, o.serveInstall)
+	mux.HandleFunc("GET "+CallbackPath, o.serveCallback)
+}
+
+// Token returns the bot token of a workspace from its installation,
+// renewed first when it expires within RefreshBefore. It is a TokenFunc.
+func (o *OAuth) Token(ctx context.Context, team string) (string, error) {
+	now := o.cfg.Now()
+	o.mu.Lock()
+	c, ok := o.cache[team]
+	o.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.token, nil
+	}
+	in, err := o.cfg.Store.Installation(ctx, "", team)
+	if err != nil {
+		return "", err
+	}
+	if in.Disabled() || in.BotToken == "" {
+		return "", trustbot.Errorf(trustbot.ENOTFOUND, "trustbot is not installed in workspace %s", team)
+	}
+	if in.RefreshToken != "" && !in.ExpiresAt.IsZero() && in.ExpiresAt.Before(now.Add(o.cfg.RefreshBefore)) {
+		in, err = o.cfg.Store.RefreshInstallation(ctx, in.Enterprise, in.Team, now.Add(o.cfg.RefreshBefore), func(old trustbot.Installation) (trustbot.Installation, error) {
+			return o.refresh(ctx, old)
+		})
+		if err != nil {
+			o.log.Error("token refresh failed", "team", team, "err", err)
+			return "", err
+		}
+	}
+	until := now.Add(o.cfg.CacheFor)
+	if renew := in.ExpiresAt.Add(-o.cfg.RefreshBefore); !in.ExpiresAt.IsZero() && renew.Before(until) {
+		until = renew
+	}
+	o.mu.Lock()
+	o.cache[team] = cachedToken{token: in.BotToken, until: until}
+	o.mu.Unlock()
+	return in.BotToken, nil
+}
+
+// refresh asks Slack for a new token pair with the refresh token.
+func (o *OAuth) refresh(ctx context.Context, old trustbot.Installation) (trustbot.Installation, error) {
+	res, err := slack.RefreshOAuthV2TokenContext(ctx, o.cfg.HTTPClient, o.cfg.ClientID, o.cfg.ClientSecret, old.RefreshToken, slack.OAuthOptionAPIURL(o.cfg.APIURL))
+	if err != nil {
+		return old, errors.New("oauth.v2.access (refresh): " + err.Error())
+	}
+	next := old
+	next.BotToken, next.RefreshToken = res.AccessToken, res.RefreshToken
+	next.ExpiresAt = time.Time{}
+	if res.ExpiresIn > 0 {
+		next.ExpiresAt = o.cfg.Now().Add(time.Duration(res.ExpiresIn) * time.Second)
+	}
+	o.log.Info("token renewed", "team", old.Team, "enterprise", old.Enterprise, "expires", next.ExpiresAt)
+	return next, nil
+}
+
+// Uninstalled disables a workspace's installation (app_uninstalled,
+// tokens_revoked): its tokens are deleted, its waiting deliveries
+// canceled, and this process forgets the token it kept.
+func (o *OAuth) Uninstalled(ctx context.Context, enterprise, team string) {
+	ok, err := o.cfg.Store.DisableInstallation(ctx, enterprise, team)
+	switch {
+	case err != nil:
+		o.log.Error("uninstall not recorded", "team", team, "enterprise", enterprise, "err", err)
+	case ok:
+		o.log.Info("uninstalled: tokens deleted, waiting deliveries canceled", "team", team, "enterprise", enterprise)
+	}
+	o.mu.Lock()
+	delete(o.cache, team)
+	o.mu.Unlock()
+}
+
+// ---- pages ----
+
+// lang picks the page's language: ?lang=, else the browser's
+// Accept-Language (the first of ja and en it names), else Japanese.
+func pageLang(r *http.Request) trustbot.Lang {
+	if l, ok := trustbot.ParseLang(r.URL.Query().Get("lang")); ok && l != "" {
+		return l
+	}
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case tag == "ja" || strings.HasPrefix(tag, "ja-"):
+			return trustbot.Japanese
+		case tag == "en" || strings.HasPrefix(tag, "en-"):
+			return trustbot.English
+		}
+	}
+	return trustbot.Japanese
+}
+
+// page is what the page template shows.
+type page struct {
+	Lang     trustbot.Lang
+	Title    string
+	Result   string // "" on the install page; installed, denied, expired, replayed, browser, failed
+	Message  string
+	Next     string
+	Button   string
+	Href     string // the Add to Slack link
+	Again    string // the link back to the install page
+	AgainTxt string
+	Switch   string // the other language's name
+	SwitchTo string
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="{{.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1d1c1d;line-height:1.7}
+h1{font-size:1.5rem}
+#add-to-slack{display:inline-block;padding:.7rem 1.2rem;border-radius:.4rem;background:#4a154b;color:#fff;text-decoration:none;font-weight:bold}
+#lang-switch{float:right;font-size:.9rem}
+.next{background:#f4ede4;padding:.6rem .9rem;border-radius:.4rem}
+</style>
+</head>
+<body>
+<nav><a id="lang-switch" href="?lang={{.SwitchTo}}" hreflang="{{.SwitchTo}}">{{.Switch}}</a></nav>
+<main id="page" data-result="{{.Result}}">
+<h1 id="title">{{.Title}}</h1>
+<p id="message">{{.Message}}</p>
+{{if .Next}}<p id="next" class="next">{{.Next}}</p>{{end}}
+{{if .Href}}<p><a id="add-to-slack" href="{{.Href}}">{{.Button}}</a></p>{{end}}
+{{if .Again}}<p><a id="try-again" href="{{.Again}}">{{.AgainTxt}}</a></p>{{end}}
+</main>
+</body>
+</html>
+`))
+
+func (o *OAuth) render(w http.ResponseWriter, status int, p page) {
+	other := trustbot.English
+	if p.Lang == trustbot.English {
+		other = trustbot.Japanese
+	}
+	p.SwitchTo, p.Switch = string(other), o.cfg.T(other, "install.language")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	if err := pageTmpl.Execute(w, p); err != nil {
+		o.log.Warn("page not written", "err", err)
+	}
+}
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func random() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// serveInstall shows the install page. Its button carries a fresh state,
+// recorded with the hash of this browser's secret (a cookie set here).
+func (o *OAuth) serveInstall(w http.ResponseWriter, r *http.Request) {
+	lang := pageLang(r)
+	secret := ""
+	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) == 43 {
+		secret = c.Value
+	}
+	if secret == "" {
+		secret = random()
+	}
+	state := random()
+	if err := o.cfg.Store.SaveOAuthState(r.Context(), hash(state), hash(secret), o.cfg.Now().Add(StateTTL)); err != nil {
+		o.log.Error("install state not saved", "err", err)
+		o.render(w, http.StatusServiceUnavailable, page{Lang: lang, Title: o.cfg.T(lang, "install.failed.title"), Result: "failed",
+			Message: o.cfg.T(lang, "install.unavailable"), Again: InstallPath + "?lang=" + string(lang), AgainTxt: o.cfg.T(lang, "install.again")})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: secret, Path: "/slack/", MaxAge: int(StateTTL / time.Second),
+		HttpOnly: true, Secure: strings.HasPrefix(o.cfg.PublicURL, "https://"), SameSite: http.SameSiteLaxMode})
+	q := url.Values{"client_id": {o.cfg.ClientID}, "scope": {strings.Join(BotScopes, ",")}, "redirect_uri": {o.RedirectURL()}, "state": {state}}
+	o.render(w, http.StatusOK, page{Lang: lang, Title: o.cfg.T(lang, "install.title"), Message: o.cfg.T(lang, "install.text"),
+		Button: o.cfg.T(lang, "install.button"), Href: o.cfg.AuthorizeURL + "?" + q.Encode()})
+}
+
+// serveCallback finishes an install: the state checked against this
+// browser, the code exchanged, the installation stored.
+func (o *OAuth) serveCallback(w http.ResponseWriter, r *http.Request) {
+	lang := pageLang(r)
+	q := r.URL.Query()
+	fail := func(status int, result string) {
+		o.log.Warn("install refused", "result", result)
+		o.render(w, status, page{Lang: lang, Title: o.cfg.T(lang, "install.failed.title"), Result: result,
+			Message: o.cfg.T(lang, "install."+result), Again: InstallPath + "?lang=" + string(lang), AgainTxt: o.cfg.T(lang, "install.again")})
+	}
+	state := q.Get("state")
+	secret := ""
+	if c, err := r.Cookie(browserCookie); err == nil {
+		secret = c.Value
+	}
+	if state == "" {
+		fail(http.StatusBadRequest, "replayed")
+		return
+	}
+	err := o.cfg.Store.ConsumeOAuthState(r.Context(), hash(state), hash(secret), o.cfg.Now())
+	switch {
+	case errors.Is(err, trustbot.ErrStateUnknown):
+		fail(http.StatusBadRequest, "replayed")
+		return
+	case errors.Is(err, trustbot.ErrStateExpired):
+		fail(http.StatusBadRequest, "expired")
+		return
+	case errors.Is(err, trustbot.ErrStateBrowser):
+		fail(http.StatusForbidden, "browser")
+		return
+	case err != nil:
+		o.log.Error("install state not read", "err", err)
+		fail(http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		o.log.Info("install canceled on Slack's page", "error", clip(e, 40))
+		fail(http.StatusOK, "denied")
+		return
+	}
+	res, err := slack.GetOAuthV2ResponseContext(r.Context(), o.cfg.HTTPClient, o.cfg.ClientID, o.cfg.ClientSecret, q.Get("code"), o.RedirectURL(),
+		slack.OAuthOptionAPIURL(o.cfg.APIURL))
+	if err != nil {
+		o.log.Error("oauth.v2.access failed", "err", err)
+		fail(http.StatusBadGateway, "failed")
+		return
+	}
+	in := trustbot.Installation{Enterprise: res.Enterprise.ID, Team: res.Team.ID, AppID: res.AppID, BotUser: res.BotUserID,
+		Scopes: res.Scope, BotToken: res.AccessToken, RefreshToken: res.RefreshToken, Installer: res.AuthedUser.ID}
+	if res.IsEnterpriseInstall {
+		in.Team = ""
+	}
+	if res.ExpiresIn > 0 {
+		in.ExpiresAt = o.cfg.Now().Add(time.Duration(res.ExpiresIn) * time.Second)
+	}
+	if in.Team == "" && in.Enterprise == "" || in.BotToken == "" {
+		o.log.Error("oauth.v2.access answered without a workspace or a bot token")
+		fail(http.StatusBadGateway, "failed")
+		return
+	}
+	if err := o.cfg.Store.SaveInstallation(r.Context(), in); err != nil {
+		o.log.Error("installation not saved", "team", in.Team, "enterprise", in.Enterprise, "err", err)
+		fail(http.StatusServiceUnavailable, "unavailable")
+		return
+	}
+	o.mu.Lock()
+	delete(o.cache, in.Team)
+	o.mu.Unlock()
+	o.log.Info("installed", "team", in.Team, "enterprise", in.Enterprise, "installer", in.Installer, "expires", in.ExpiresAt)
+	name := res.Team.Name
+	if name == "" {
+		name = res.Enterprise.Name
+	}
+	o.render(w, http.StatusOK, page{Lang: lang, Title: o.cfg.T(lang, "install.done.title"), Result: "installed",
+		Message: o.cfg.T(lang, "install.done", "workspace", name), Next: o.cfg.T(lang, "install.next")})
+}

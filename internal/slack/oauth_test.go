@@ -1,0 +1,290 @@
+package slack
+
+import (
+	"context"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/secret"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/store"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// disabling is the store, telling the test of each installation it
+// disables.
+type disabling struct {
+	*store.DB
+	disabled chan string
+}
+
+func (d disabling) DisableInstallation(ctx context.Context, enterprise, team string) (bool, error) {
+	ok, err := d.DB.DisableInstallation(ctx, enterprise, team)
+	d.disabled <- team
+	return ok, err
+}
+
+// installApp is the install flow and an HTTP-mode client on one test
+// server, with a fake Slack that runs OAuth and a real SQLite store.
+type installApp struct {
+	fake  *fakeslack.Server
+	db    disabling
+	oauth *OAuth
+	c     *Client
+	base  string
+	mu    sync.Mutex
+	now   time.Time
+	log   *lockedBuffer
+}
+
+func (a *installApp) clock() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.now
+}
+
+func (a *installApp) advance(d time.Duration) {
+	a.mu.Lock()
+	a.now = a.now.Add(d)
+	a.mu.Unlock()
+}
+
+func runInstallApp(t *testing.T) *installApp {
+	t.Helper()
+	ctx := context.Background()
+	a := &installApp{fake: fakeslack.New(), now: time.Now(), log: &lockedBuffer{}}
+	t.Cleanup(a.fake.Close)
+	a.fake.SetOAuth("cid", "csecret")
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trustbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	a.db = disabling{db.Shared(), make(chan string, 10)}
+	a.db.Keys = testKeyring(t)
+	log := slog.New(slog.NewTextHandler(a.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	a.base = srv.URL
+	a.oauth = NewOAuth(OAuthConfig{ClientID: "cid", ClientSecret: "csecret", PublicURL: srv.URL, AuthorizeURL: a.fake.AuthorizeURL(),
+		APIURL: a.fake.APIURL(), Store: a.db, Logger: log, Now: a.clock,
+		T: func(lang trustbot.Lang, key string, args ...string) string {
+			return "[" + string(lang) + "]" + key + strings.Join(args, "=")
+		}})
+	a.oauth.Routes(mux)
+	a.c = New(Config{SigningSecret: fakeslack.SigningSecret, APIURL: a.fake.APIURL(), Workers: 1, Tokens: a.oauth.Token,
+		Uninstalled: a.oauth.Uninstalled, Logger: log})
+	a.c.SetHandler(&recorder{})
+	a.c.Routes(mux)
+	a.fake.SetRequestURLs(srv.URL+EventsPath, srv.URL+InteractivePath, srv.URL+CommandsPath)
+	if err := a.c.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.c.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return a
+}
+
+// browser is a browser with its own cookies that follows redirects and
+// remembers the last URL it was sent to.
+type browser struct {
+	*http.Client
+	lang string
+	last *url.URL
+}
+
+func newBrowser(t *testing.T, lang string) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &browser{lang: lang}
+	b.Client = &http.Client{Jar: jar, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		b.last = r.URL
+		r.Header.Set("Accept-Language", lang)
+		return nil
+	}}
+	return b
+}
+
+// get returns the status, the page and its result.
+func (b *browser) get(t *testing.T, u string) (int, string, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept-Language", b.lang)
+	res, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	m := regexp.MustCompile(`data-result="([a-z]*)"`).FindStringSubmatch(string(body))
+	if m == nil {
+		t.Fatalf("no result on the page: %s", body)
+	}
+	return res.StatusCode, string(body), m[1]
+}
+
+var buttonHref = regexp.MustCompile(`id="add-to-slack" href="([^"]+)"`)
+
+// button opens the install page and returns where its button leads.
+func (b *browser) button(t *testing.T, a *installApp) string {
+	t.Helper()
+	status, page, result := b.get(t, a.base+InstallPath)
+	m := buttonHref.FindStringSubmatch(page)
+	if status != http.StatusOK || result != "" || m == nil {
+		t.Fatalf("install page: %d %q %s", status, result, page)
+	}
+	return html.UnescapeString(m[1])
+}
+
+func TestInstallFlow(t *testing.T) {
+	a := runInstallApp(t)
+	ctx := context.Background()
+	alice := newBrowser(t, "en-US,en;q=0.8")
+
+	href := alice.button(t, a)
+	u, _ := url.Parse(href)
+	q := u.Query()
+	if !strings.HasPrefix(href, a.fake.AuthorizeURL()+"?") || q.Get("client_id") != "cid" || q.Get("scope") != strings.Join(BotScopes, ",") ||
+		q.Get("redirect_uri") != a.base+CallbackPath || len(q.Get("state")) < 40 {
+		t.Fatalf("the button leads to %s", href)
+	}
+	callback, _ := url.Parse(a.base + CallbackPath)
+	cookies := alice.Jar.Cookies(callback)
+	if len(cookies) != 1 || cookies[0].Name != browserCookie {
+		t.Fatalf("cookies sent to the callback: %v", cookies)
+	}
+
+	a.fake.NextInstall(fakeslack.Install{Team: "TA", TeamName: "Alpha", User: "UA"})
+	status, page, result := alice.get(t, href)
+	if status != http.StatusOK || result != "installed" || !strings.Contains(page, "[en]install.done") || !strings.Contains(page, "workspace=Alpha") ||
+		!strings.Contains(page, `id="next"`) {
+		t.Fatalf("callback: %d %q %s", status, result, page)
+	}
+	in, err := a.db.Installation(ctx, "", "TA")
+	if err != nil || in.BotToken == "" || in.Installer != "UA" || in.BotUser != fakeslack.BotUserID || in.Disabled() {
+		t.Fatalf("stored: %+v %v", in, err)
+	}
+	if strings.Contains(a.log.String(), in.BotToken) {
+		t.Fatal("the token is in the log")
+	}
+	tok, err := a.oauth.Token(ctx, "TA")
+	if team, ok := a.fake.TokenTeam(tok); err != nil || !ok || team != "TA" {
+		t.Fatalf("token of TA: %q %v (%q %v)", tok, err, team, ok)
+	}
+	if _, err := a.oauth.Token(ctx, "TZ"); err == nil {
+		t.Fatal("a token for a workspace never installed")
+	}
+
+	t.Run("Replayed", func(t *testing.T) {
+		if status, _, result := alice.get(t, alice.last.String()); status != http.StatusBadRequest || result != "replayed" {
+			t.Fatalf("replayed callback: %d %q", status, result)
+		}
+	})
+	t.Run("AnotherBrowser", func(t *testing.T) {
+		href := alice.button(t, a)
+		mallory := newBrowser(t, "ja")
+		status, page, result := mallory.get(t, href)
+		if status != http.StatusForbidden || result != "browser" || !strings.Contains(page, "[ja]install.browser") {
+			t.Fatalf("another browser: %d %q %s", status, result, page)
+		}
+	})
+	t.Run("Expired", func(t *testing.T) {
+		href := alice.button(t, a)
+		a.advance(StateTTL + time.Second)
+		if status, _, result := alice.get(t, href); status != http.StatusBadRequest || result != "expired" {
+			t.Fatalf("expired: %d %q", status, result)
+		}
+	})
+	t.Run("Denied", func(t *testing.T) {
+		a.fake.NextInstall(fakeslack.Install{Team: "TC", Deny: true})
+		if status, _, result := alice.get(t, alice.button(t, a)); status != http.StatusOK || result != "denied" {
+			t.Fatalf("denied: %d %q", status, result)
+		}
+		if _, err := a.db.Installation(ctx, "", "TC"); trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+			t.Fatalf("a denied install stored: %v", err)
+		}
+	})
+	t.Run("ExchangeFails", func(t *testing.T) {
+		a.fake.FailNext("oauth.v2.access", "invalid_code", 1)
+		status, page, result := alice.get(t, alice.button(t, a))
+		if status != http.StatusBadGateway || result != "failed" || strings.Contains(page, "goroutine") {
+			t.Fatalf("exchange failed: %d %q %s", status, result, page)
+		}
+	})
+	t.Run("Language", func(t *testing.T) {
+		_, page, _ := newBrowser(t, "ja,en;q=0.5").get(t, a.base+InstallPath)
+		if !strings.Contains(page, `<html lang="ja">`) || !strings.Contains(page, "[ja]install.button") || !strings.Contains(page, `href="?lang=en"`) {
+			t.Fatalf("Japanese page: %s", page)
+		}
+		_, page, _ = newBrowser(t, "ja").get(t, a.base+InstallPath+"?lang=en")
+		if !strings.Contains(page, `<html lang="en">`) {
+			t.Fatalf("switched to English: %s", page)
+		}
+	})
+
+	t.Run("RotateAndUninstall", func(t *testing.T) {
+		a.fake.SetTokenRotation(time.Hour) // within RefreshBefore: renewed at first use
+		a.fake.NextInstall(fakeslack.Install{Team: "TB", User: "UB"})
+		if _, _, result := alice.get(t, alice.button(t, a)); result != "installed" {
+			t.Fatalf("TB: %q", result)
+		}
+		first, _ := a.db.Installation(ctx, "", "TB")
+		tok, err := a.oauth.Token(ctx, "TB")
+		if err != nil || tok == first.BotToken {
+			t.Fatalf("not renewed: %q %v", tok, err)
+		}
+		if team, ok := a.fake.TokenTeam(tok); !ok || team != "TB" {
+			t.Fatalf("renewed token: %q %v", team, ok)
+		}
+		if again, _ := a.db.Installation(ctx, "", "TB"); again.BotToken != tok || again.RefreshToken == first.RefreshToken {
+			t.Fatalf("stored after renewal: %+v", again)
+		}
+
+		if _, err := a.fake.Uninstall("TA"); err != nil {
+			t.Fatal(err)
+		}
+		if team := <-a.db.disabled; team != "TA" {
+			t.Fatalf("disabled %q", team)
+		}
+		if _, err := a.oauth.Token(ctx, "TA"); err == nil {
+			t.Fatal("TA still has a token after its uninstall")
+		}
+		if _, err := a.oauth.Token(ctx, "TB"); err != nil {
+			t.Fatalf("TB after TA's uninstall: %v", err)
+		}
+		if _, err := a.fake.RevokeTokens("TB"); err != nil {
+			t.Fatal(err)
+		}
+		if team := <-a.db.disabled; team != "TB" {
+			t.Fatalf("disabled %q", team)
+		}
+		if in, _ := a.db.Installation(ctx, "", "TB"); !in.Disabled() || in.BotToken != "" {
+			t.Fatalf("TB after tokens_revoked: %+v", in)
+		}
+	})
+}
+
+func testKeyring(t *testing.T) *secret.Keyring {
+	k, err := secret.NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
