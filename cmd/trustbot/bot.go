@@ -31,6 +31,7 @@ type bot struct {
 	disp  *schedule.Dispatcher
 
 	slack *slack.Client
+	oauth *slack.OAuth // installations through "Add to Slack"; nil with one bot token
 	teams *teams.Bot
 	links *teams.Links
 }
@@ -54,6 +55,11 @@ func (b *bot) wire(listen bool) error {
 		}
 		if b.met != nil {
 			sc.Metrics = b.met
+		}
+		if b.cfg.SlackOAuth() {
+			b.oauth = slack.NewOAuth(slack.OAuthConfig{ClientID: b.cfg.ClientID, ClientSecret: b.cfg.ClientSecret, PublicURL: b.cfg.PublicURL,
+				AuthorizeURL: b.cfg.AuthorizeURL, APIURL: b.cfg.APIURL, Store: b.store.Shared(), T: b.lib.T, Logger: b.log})
+			sc.Tokens, sc.Uninstalled = b.oauth.Token, b.oauth.Uninstalled
 		}
 		b.slack = slack.New(sc)
 		messengers[trustbot.Slack], directories[trustbot.Slack] = b.slack, b.slack
@@ -202,6 +208,9 @@ func (b *bot) publicRoutes() http.Handler {
 	}
 	if b.slack != nil && b.cfg.SlackHTTP() {
 		b.slack.Routes(mux)
+	}
+	if b.oauth != nil && b.slack != nil && b.cfg.SlackHTTP() {
+		b.oauth.Routes(mux)
 	}
 	return mux
 }

@@ -28,18 +28,24 @@ type Config struct {
 	// SigningSecret, without an app token, takes Slack's requests over
 	// HTTP on the public address instead of Socket Mode.
 	SigningSecret string
-	APIURL        string
-	DB            string
-	HTTPAddr      string
-	PlaybooksDir  string
-	DefaultLang   trustbot.Lang
-	TZ            string // the installation's IANA zone, for users whose platform gives none
-	LogLevel      slog.Level
-	LogFormat     string
-	SendRate      float64  // scheduled messages per second across the workspace
-	Admins        []string // user IDs who alone may change a channel's tip of the week; empty: any member
-	Keys          *secret.Keyring
-	Retention     time.Duration // reflections and finished journeys older than this are deleted; 0: kept
+	// ClientID and ClientSecret, with the signing secret and no bot
+	// token, install trustbot in many workspaces through "Add to Slack"
+	// (OAuth v2): each workspace's token comes from its installation.
+	ClientID     string
+	ClientSecret string
+	AuthorizeURL string // where the install button sends the browser
+	APIURL       string
+	DB           string
+	HTTPAddr     string
+	PlaybooksDir string
+	DefaultLang  trustbot.Lang
+	TZ           string // the installation's IANA zone, for users whose platform gives none
+	LogLevel     slog.Level
+	LogFormat    string
+	SendRate     float64  // scheduled messages per second across the workspace
+	Admins       []string // user IDs who alone may change a channel's tip of the week; empty: any member
+	Keys         *secret.Keyring
+	Retention    time.Duration // reflections and finished journeys older than this are deleted; 0: kept
 
 	// PublicAddr is where platforms reach trustbot (Teams posts to
 	// /api/messages there); HTTPAddr stays internal (metrics, probes).
@@ -67,19 +73,23 @@ const (
 )
 
 var (
-	errNoPlatform = errors.New("no platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR) for Slack, or TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID and TRUSTBOT_PUBLIC_ADDR for Teams (both may be set); to try trustbot without either, run: trustbot console")
-	errNoTokens   = errors.New("SLACK_BOT_TOKEN is needed with either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR (HTTP mode) to serve Slack; to try trustbot without Slack, run: trustbot console")
-	errTwoModes   = errors.New("SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: keep SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP mode, not both")
-	errHTTPAddr   = errors.New("SLACK_SIGNING_SECRET (Slack's HTTP mode) needs TRUSTBOT_PUBLIC_ADDR, the address Slack's requests reach through your proxy")
-	errNoBotToken = errors.New("SLACK_BOT_TOKEN (or Teams' TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID) must be set to send messages; --dry-run shows what would be sent without them")
-	errBotToken   = errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…)")
-	errAppToken   = errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
+	errNoPlatform    = errors.New("no platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR) for Slack, or TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID and TRUSTBOT_PUBLIC_ADDR for Teams (both may be set); to try trustbot without either, run: trustbot console")
+	errNoTokens      = errors.New("SLACK_BOT_TOKEN is needed with either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR (HTTP mode) to serve Slack; to try trustbot without Slack, run: trustbot console")
+	errTwoModes      = errors.New("SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: keep SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP mode, not both")
+	errHTTPAddr      = errors.New("SLACK_SIGNING_SECRET (Slack's HTTP mode) needs TRUSTBOT_PUBLIC_ADDR, the address Slack's requests reach through your proxy")
+	errNoBotToken    = errors.New("SLACK_BOT_TOKEN (or Teams' TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID) must be set to send messages; --dry-run shows what would be sent without them")
+	errBotToken      = errors.New("SLACK_BOT_TOKEN must be a bot token (xoxb-…)")
+	errOAuthBotToken = errors.New("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET install trustbot through \"Add to Slack\", where each workspace's token comes from its installation: unset SLACK_BOT_TOKEN, or unset both to serve one workspace with its token")
+	errOAuthClient   = errors.New("installing through \"Add to Slack\" needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (the app's Basic Information page)")
+	errOAuthHTTP     = errors.New("installing through \"Add to Slack\" takes Slack's requests over HTTP: set SLACK_SIGNING_SECRET and unset SLACK_APP_TOKEN")
+	errOAuthKey      = errors.New("installing through \"Add to Slack\" stores each workspace's token: set TRUSTBOT_ENCRYPTION_KEY so that they are sealed at rest")
+	errAppToken      = errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
 )
 
 // secrets can also be read from a file named by <NAME>_FILE (the
 // container and systemd-credentials convention). TRUSTBOT_DB is one: a
 // PostgreSQL URL may hold a password.
-var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_APP_PASSWORD", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS", "TRUSTBOT_DB"}
+var secrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "TEAMS_APP_PASSWORD", "TRUSTBOT_ENCRYPTION_KEY", "TRUSTBOT_ENCRYPTION_OLD_KEYS", "TRUSTBOT_DB"}
 
 // withSecretFiles returns a getenv that answers a secret from its _FILE
 // when the variable itself is unset. A file that cannot be read is an
@@ -118,6 +128,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		BotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
 		AppToken:      strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
 		SigningSecret: strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
+		ClientID:      strings.TrimSpace(getenv("SLACK_CLIENT_ID")),
+		ClientSecret:  strings.TrimSpace(getenv("SLACK_CLIENT_SECRET")),
+		AuthorizeURL:  strings.TrimSpace(getenv("SLACK_AUTHORIZE_URL")),
 		APIURL:        getenv("SLACK_API_URL"),
 		DB:            getenv("TRUSTBOT_DB"),
 		HTTPAddr:      getenv("TRUSTBOT_HTTP_ADDR"),
@@ -140,6 +153,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.APIURL == "" {
 		c.APIURL = "https://slack.com/api/"
+	}
+	if c.AuthorizeURL == "" {
+		c.AuthorizeURL = slack.DefaultAuthorizeURL
 	}
 	if !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/"
@@ -316,8 +332,15 @@ func checkDB(name, db string) error {
 	return nil
 }
 
-// Slack reports whether Slack is configured: a bot token is set.
-func (c Config) Slack() bool { return c.BotToken != "" }
+// Slack reports whether Slack is configured: a bot token is set, or the
+// installations come through OAuth.
+func (c Config) Slack() bool { return c.BotToken != "" || c.SlackOAuth() }
+
+// SlackOAuth reports whether trustbot is installed in workspaces through
+// "Add to Slack": the client's ID and secret, and no bot token.
+func (c Config) SlackOAuth() bool {
+	return c.ClientID != "" && c.ClientSecret != "" && c.BotToken == ""
+}
 
 // SlackHTTP reports whether Slack's requests come over HTTP: a signing
 // secret and no app token.
@@ -386,7 +409,7 @@ func (c Config) Platforms() ([]trustbot.Platform, error) {
 		ps   []trustbot.Platform
 		errs []error
 	)
-	if c.BotToken != "" || c.AppToken != "" || c.SigningSecret != "" {
+	if c.BotToken != "" || c.AppToken != "" || c.SigningSecret != "" || c.ClientID != "" || c.ClientSecret != "" {
 		ps = append(ps, trustbot.Slack)
 		errs = append(errs, c.ValidateSlack())
 	}
@@ -408,7 +431,7 @@ func (c Config) Platforms() ([]trustbot.Platform, error) {
 func (c Config) ValidateBot() error {
 	var errs []error
 	switch {
-	case c.BotToken == "" && !c.Teams():
+	case c.BotToken == "" && !c.Teams() && !c.SlackOAuth():
 		return errNoBotToken
 	case c.BotToken != "" && !strings.HasPrefix(c.BotToken, "xoxb-"):
 		errs = append(errs, errBotToken)
@@ -426,6 +449,9 @@ func (c Config) ValidateSlack() error {
 	if c.AppToken != "" && c.SigningSecret != "" {
 		return errTwoModes
 	}
+	if c.ClientID != "" || c.ClientSecret != "" {
+		return c.validateOAuth()
+	}
 	if c.BotToken == "" || c.AppToken == "" && c.SigningSecret == "" {
 		return errNoTokens
 	}
@@ -442,6 +468,33 @@ func (c Config) ValidateSlack() error {
 	return errors.Join(errs...)
 }
 
+// validateOAuth checks what installing through "Add to Slack" needs.
+func (c Config) validateOAuth() error {
+	var errs []error
+	switch {
+	case c.BotToken != "":
+		errs = append(errs, errOAuthBotToken)
+	case c.ClientID == "" || c.ClientSecret == "":
+		errs = append(errs, errOAuthClient)
+	}
+	if c.AppToken != "" || c.SigningSecret == "" {
+		errs = append(errs, errOAuthHTTP)
+	}
+	if c.PublicAddr == "" {
+		errs = append(errs, errHTTPAddr)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" || u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Host)) {
+		errs = append(errs, fmt.Errorf("TRUSTBOT_PUBLIC_URL=%q: installing through \"Add to Slack\" needs the https URL browsers reach the public address at (such as https://trustbot.example.com); Slack sends them back to it + %s", c.PublicURL, slack.CallbackPath))
+	}
+	if u, err := url.Parse(c.AuthorizeURL); err != nil || u.Host == "" || u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Host)) {
+		errs = append(errs, fmt.Errorf("SLACK_AUTHORIZE_URL=%q: an https URL", c.AuthorizeURL))
+	}
+	if !c.Keys.Sealing() {
+		errs = append(errs, errOAuthKey)
+	}
+	return errors.Join(errs...)
+}
+
 // LogValue logs the configuration without its secrets.
 func (c Config) LogValue() slog.Value {
 	set := func(s string) string {
@@ -454,6 +507,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("slack_bot_token", set(c.BotToken)),
 		slog.String("slack_app_token", set(c.AppToken)),
 		slog.String("slack_signing_secret", set(c.SigningSecret)),
+		slog.String("slack_client_id", c.ClientID),
+		slog.String("slack_client_secret", set(c.ClientSecret)),
 		slog.String("slack_api_url", c.APIURL),
 		slog.String("db", c.DBName()),
 		slog.String("http_addr", c.HTTPAddr),

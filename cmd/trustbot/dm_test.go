@@ -30,7 +30,8 @@ type slackManifest struct {
 		} `yaml:"slash_commands"`
 	} `yaml:"features"`
 	OAuth struct {
-		Scopes struct {
+		RedirectURLs []string `yaml:"redirect_urls"`
+		Scopes       struct {
 			Bot []string `yaml:"bot"`
 		} `yaml:"scopes"`
 	} `yaml:"oauth_config"`
@@ -100,10 +101,12 @@ func TestManifestDMAndUsage(t *testing.T) {
 }
 
 // The HTTP mode's manifest asks for what the Socket Mode one asks for, no
-// more, and points Slack at the three paths trustbot serves.
+// more (the install button asks for the same scopes), hears of uninstalls,
+// and points Slack at the paths trustbot serves.
 func TestManifestHTTP(t *testing.T) {
 	sm, hm := readManifest(t), readManifestFile(t, "manifest-http.yaml")
-	if !slices.Equal(sm.OAuth.Scopes.Bot, hm.OAuth.Scopes.Bot) || !slices.Equal(sm.Settings.Events.Bot, hm.Settings.Events.Bot) {
+	events := append(slices.Clone(sm.Settings.Events.Bot), "app_uninstalled", "tokens_revoked")
+	if !slices.Equal(sm.OAuth.Scopes.Bot, hm.OAuth.Scopes.Bot) || !slices.Equal(hm.OAuth.Scopes.Bot, slack.BotScopes) || !slices.Equal(events, hm.Settings.Events.Bot) {
 		t.Errorf("scopes %v and events %v differ from Socket Mode's %v, %v", hm.OAuth.Scopes.Bot, hm.Settings.Events.Bot, sm.OAuth.Scopes.Bot, sm.Settings.Events.Bot)
 	}
 	if !sm.Settings.SocketMode || hm.Settings.SocketMode || !hm.Settings.Interactivity.Enabled {
@@ -114,9 +117,10 @@ func TestManifestHTTP(t *testing.T) {
 		t.Fatalf("slash command %+v differs from Socket Mode's", hm.Features.SlashCommands)
 	}
 	for got, path := range map[string]string{
-		hm.Settings.Events.RequestURL:        slack.EventsPath,
-		hm.Settings.Interactivity.RequestURL: slack.InteractivePath,
-		hm.Features.SlashCommands[0].URL:     slack.CommandsPath,
+		hm.Settings.Events.RequestURL:            slack.EventsPath,
+		hm.Settings.Interactivity.RequestURL:     slack.InteractivePath,
+		hm.Features.SlashCommands[0].URL:         slack.CommandsPath,
+		strings.Join(hm.OAuth.RedirectURLs, " "): slack.CallbackPath,
 	} {
 		if u, err := url.Parse(got); err != nil || u.Scheme != "https" || u.Path != path {
 			t.Errorf("request URL %q: want https://…%s", got, path)

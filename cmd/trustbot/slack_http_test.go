@@ -48,6 +48,9 @@ func (b *Bot) setPublic(addr string) {
 	b.Public = addr
 	b.Env["TRUSTBOT_PUBLIC_ADDR"] = addr
 	base := "http://" + addr
+	if b.Env["SLACK_CLIENT_ID"] != "" {
+		b.Env["TRUSTBOT_PUBLIC_URL"] = base // where browsers come back after installing
+	}
 	b.Slack.SetRequestURLs(base+"/slack/events", base+"/slack/interactive", base+"/slack/commands")
 }
 

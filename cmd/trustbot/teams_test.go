@@ -611,6 +611,8 @@ func TestPlatformsFromConfig(t *testing.T) {
 	full := map[string]string{"TEAMS_APP_ID": "app", "TEAMS_APP_PASSWORD": "pw", "TEAMS_TENANT_ID": "tenant", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:3978"}
 	slackEnv := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
 	slackHTTP := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:8080"}
+	slackOAuth := map[string]string{"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "cs", "SLACK_SIGNING_SECRET": "s", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:8080",
+		"TRUSTBOT_PUBLIC_URL": "https://trustbot.example.com", "TRUSTBOT_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
 	for _, c := range []struct {
 		name    string
 		env     map[string]string
@@ -629,6 +631,14 @@ func TestPlatformsFromConfig(t *testing.T) {
 		{"SlackBothModes", merge(slackEnv, slackHTTP), nil, []string{"SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set"}},
 		{"SlackHTTPUserToken", merge(slackHTTP, map[string]string{"SLACK_BOT_TOKEN": "xoxp-1"}), nil, []string{"xoxb-"}},
 		{"SlackHTTPSameAddress", merge(slackHTTP, map[string]string{"TRUSTBOT_HTTP_ADDR": "0.0.0.0:8080"}), nil, []string{"must differ"}},
+		{"SlackOAuth", slackOAuth, []trustbot.Platform{trustbot.Slack}, nil},
+		{"SlackOAuthWithBotToken", merge(slackOAuth, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}), nil, []string{"unset SLACK_BOT_TOKEN"}},
+		{"SlackOAuthHalf", merge(slackOAuth, map[string]string{"SLACK_CLIENT_SECRET": ""}), nil, []string{"SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"}},
+		{"SlackOAuthSocketMode", merge(slackOAuth, map[string]string{"SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "xapp-1"}), nil, []string{"SLACK_SIGNING_SECRET"}},
+		{"SlackOAuthWithoutKey", merge(slackOAuth, map[string]string{"TRUSTBOT_ENCRYPTION_KEY": ""}), nil, []string{"TRUSTBOT_ENCRYPTION_KEY"}},
+		{"SlackOAuthWithoutURL", merge(slackOAuth, map[string]string{"TRUSTBOT_PUBLIC_URL": ""}), nil, []string{"TRUSTBOT_PUBLIC_URL"}},
+		{"SlackOAuthPlainURL", merge(slackOAuth, map[string]string{"TRUSTBOT_PUBLIC_URL": "http://trustbot.example.com"}), nil, []string{"TRUSTBOT_PUBLIC_URL"}},
+		{"SlackOAuthWithoutAddress", merge(slackOAuth, map[string]string{"TRUSTBOT_PUBLIC_ADDR": ""}), nil, []string{"TRUSTBOT_PUBLIC_ADDR"}},
 		{"HalfTeams", map[string]string{"TEAMS_APP_ID": "app"}, nil, []string{"TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID", "TRUSTBOT_PUBLIC_ADDR"}},
 		{"SameAddress", merge(full, map[string]string{"TRUSTBOT_HTTP_ADDR": "0.0.0.0:3978"}), nil, []string{"must differ"}},
 		{"DevRemote", map[string]string{"TEAMS_DEV": "1", "TRUSTBOT_PUBLIC_ADDR": "0.0.0.0:3978"}, nil, []string{"loopback"}},

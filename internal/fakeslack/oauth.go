@@ -111,6 +111,19 @@ func (s *Server) TokenTeam(token string) (string, bool) {
 	return team, code == ""
 }
 
+// ValidTokens counts the access tokens of team that are valid now.
+func (s *Server) ValidTokens(team string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for tok, t := range s.oauth.tokens {
+		if _, code := s.tokenTeamLocked(tok); t.team == team && code == "" {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Server) tokenTeamLocked(token string) (team, code string) {
 	if token == BotToken {
 		return TeamID, ""

@@ -139,8 +139,8 @@ func (o *OAuth) Token(ctx context.Context, team string) (string, error) {
 	if in.Disabled() || in.BotToken == "" {
 		return "", trustbot.Errorf(trustbot.ENOTFOUND, "trustbot is not installed in workspace %s", team)
 	}
-	if in.RefreshToken != "" && !in.ExpiresAt.IsZero() && in.ExpiresAt.Before(now.Add(o.cfg.RefreshBefore)) {
-		in, err = o.cfg.Store.RefreshInstallation(ctx, in.Enterprise, in.Team, now.Add(o.cfg.RefreshBefore), func(old trustbot.Installation) (trustbot.Installation, error) {
+	if window := o.window(in); in.RefreshToken != "" && !in.ExpiresAt.IsZero() && in.ExpiresAt.Before(now.Add(window)) {
+		in, err = o.cfg.Store.RefreshInstallation(ctx, in.Enterprise, in.Team, now.Add(window), func(old trustbot.Installation) (trustbot.Installation, error) {
 			return o.refresh(ctx, old)
 		})
 		if err != nil {
@@ -149,13 +149,24 @@ func (o *OAuth) Token(ctx context.Context, team string) (string, error) {
 		}
 	}
 	until := now.Add(o.cfg.CacheFor)
-	if renew := in.ExpiresAt.Add(-o.cfg.RefreshBefore); !in.ExpiresAt.IsZero() && renew.Before(until) {
+	if renew := in.ExpiresAt.Add(-o.window(in)); !in.ExpiresAt.IsZero() && renew.Before(until) {
 		until = renew
 	}
 	o.mu.Lock()
 	o.cache[team] = cachedToken{token: in.BotToken, until: until}
 	o.mu.Unlock()
 	return in.BotToken, nil
+}
+
+// window is how long before its expiry a token is renewed: RefreshBefore,
+// or half its lifetime when that is shorter, so that a token just renewed
+// is not renewed again at once.
+func (o *OAuth) window(in trustbot.Installation) time.Duration {
+	w := o.cfg.RefreshBefore
+	if life := in.ExpiresAt.Sub(in.UpdatedAt); life > 0 && life/2 < w {
+		w = life / 2
+	}
+	return w
 }
 
 // refresh asks Slack for a new token pair with the refresh token.

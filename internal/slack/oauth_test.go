@@ -240,12 +240,19 @@ func TestInstallFlow(t *testing.T) {
 	})
 
 	t.Run("RotateAndUninstall", func(t *testing.T) {
-		a.fake.SetTokenRotation(time.Hour) // within RefreshBefore: renewed at first use
+		a.fake.SetTokenRotation(time.Hour)
 		a.fake.NextInstall(fakeslack.Install{Team: "TB", User: "UB"})
 		if _, _, result := alice.get(t, alice.button(t, a)); result != "installed" {
 			t.Fatalf("TB: %q", result)
 		}
 		first, _ := a.db.Installation(ctx, "", "TB")
+		// Used with more than half its hour left: kept.
+		if tok, err := a.oauth.Token(ctx, "TB"); err != nil || tok != first.BotToken {
+			t.Fatalf("renewed early: %q %v", tok, err)
+		}
+		// 40 minutes later, within half its lifetime of its expiry
+		// (RefreshBefore, 2 hours, is longer): renewed once, then kept.
+		a.advance(40 * time.Minute)
 		tok, err := a.oauth.Token(ctx, "TB")
 		if err != nil || tok == first.BotToken {
 			t.Fatalf("not renewed: %q %v", tok, err)
@@ -255,6 +262,13 @@ func TestInstallFlow(t *testing.T) {
 		}
 		if again, _ := a.db.Installation(ctx, "", "TB"); again.BotToken != tok || again.RefreshToken == first.RefreshToken {
 			t.Fatalf("stored after renewal: %+v", again)
+		}
+		a.advance(2 * time.Minute) // past the cache
+		if again, err := a.oauth.Token(ctx, "TB"); err != nil || again != tok {
+			t.Fatalf("renewed again: %q %v", again, err)
+		}
+		if n := len(a.fake.Calls("oauth.v2.access")); n != 4 {
+			t.Fatalf("%d calls of oauth.v2.access, want 4 (3 installs and 1 renewal)", n)
 		}
 
 		if _, err := a.fake.Uninstall("TA"); err != nil {

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// Users of two workspaces installed through "Add to Slack".
+const (
+	teamA, userA = "TALPHA", "UALPHA1"
+	teamB, userB = "TBETA", "UBETA1"
+	oauthKey     = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // base64 of 32 bytes
+)
+
+// oauthEnv is the environment of trustbot installed through OAuth
+// against fake, with no bot token of its own.
+func oauthEnv(fake *fakeslack.Server, db, httpAddr string) map[string]string {
+	return map[string]string{
+		"SLACK_SIGNING_SECRET":    fakeslack.SigningSecret,
+		"SLACK_CLIENT_ID":         "cid",
+		"SLACK_CLIENT_SECRET":     "csecret",
+		"SLACK_API_URL":           fake.APIURL(),
+		"SLACK_AUTHORIZE_URL":     fake.AuthorizeURL(),
+		"TRUSTBOT_ENCRYPTION_KEY": oauthKey,
+		"TRUSTBOT_DB":             db,
+		"TRUSTBOT_HTTP_ADDR":      httpAddr,
+		"LOG_LEVEL":               "debug",
+	}
+}
+
+func oauthFake(tb testing.TB) *fakeslack.Server {
+	fake := fakeslack.New()
+	tb.Cleanup(fake.Close)
+	fake.SetOAuth("cid", "csecret")
+	fake.AddUser(fakeslack.User{ID: userA, TeamID: teamA, TZ: "Asia/Tokyo", Locale: "ja-JP"})
+	fake.AddUser(fakeslack.User{ID: userB, TeamID: teamB, TZ: "Europe/London", Locale: "en-GB"})
+	return fake
+}
+
+// MustRunSlackOAuth starts "trustbot serve" installed through OAuth, in
+// HTTP mode, with no workspace installed yet.
+func MustRunSlackOAuth(tb testing.TB) *Bot {
+	tb.Helper()
+	fake := oauthFake(tb)
+	b := &Bot{Slack: fake, Stderr: &syncBuffer{}, DB: newDB(tb), HTTP: freeAddr(tb)}
+	b.Env = oauthEnv(fake, b.DB, b.HTTP)
+	b.setPublic(freeAddr(tb))
+	tb.Cleanup(func() { b.Stop(tb) })
+	b.Start(tb)
+	return b
+}
+
+var addToSlack = regexp.MustCompile(`id="add-to-slack" href="([^"]+)"`)
+var pageResult = regexp.MustCompile(`data-result="([a-z]*)"`)
+
+// installBrowser is a browser with its own cookies.
+type installBrowser struct {
+	*http.Client
+	last string // the last URL a redirect led to
+}
+
+func newInstallBrowser(tb testing.TB) *installBrowser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := &installBrowser{}
+	b.Client = &http.Client{Jar: jar, Timeout: patience, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		b.last = r.URL.String()
+		return nil
+	}}
+	return b
+}
+
+// open returns the status of a page and its result.
+func (b *installBrowser) open(tb testing.TB, u string) (int, string, string) {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept-Language", "en")
+	res, err := b.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	m := pageResult.FindStringSubmatch(string(body))
+	if m == nil {
+		tb.Fatalf("%s: %d without a result: %s", u, res.StatusCode, body)
+	}
+	return res.StatusCode, string(body), m[1]
+}
+
+// install adds trustbot to team as user through the install page, as a
+// browser would, and returns the callback URL it was sent to.
+func (b *installBrowser) install(tb testing.TB, fake *fakeslack.Server, public, team, user string) string {
+	tb.Helper()
+	_, page, _ := b.open(tb, "http://"+public+"/slack/install")
+	m := addToSlack.FindStringSubmatch(page)
+	if m == nil {
+		tb.Fatalf("no Add to Slack button: %s", page)
+	}
+	fake.NextInstall(fakeslack.Install{Team: team, TeamName: team + " Inc.", User: user})
+	status, page, result := b.open(tb, html.UnescapeString(m[1]))
+	if status != http.StatusOK || result != "installed" {
+		tb.Fatalf("installing %s: %d %q %s", team, status, result, page)
+	}
+	return b.last
+}
+
+// slashIn sends "/trust text" from a user of a workspace and returns the
+// answer's text.
+func slashIn(tb testing.TB, b *Bot, team, user, text string) string {
+	tb.Helper()
+	respURL := b.Slack.NewResponseURL()
+	d, err := b.Slack.PostSlashCommand(fakeslack.SlashCommand{TeamID: team, UserID: user, Text: text, ResponseURL: respURL})
+	if err != nil || !d.OK() {
+		tb.Fatalf("/trust %s in %s: %d (%v)\n%s", text, team, d.Status, err, b.Stderr)
+	}
+	return b.response(tb, respURL, 1).raw
+}
+
+// postsBy returns the workspaces whose tokens posted to channel.
+func postsBy(fake *fakeslack.Server, channel string) []string {
+	var teams []string
+	for _, c := range fake.Calls("chat.postMessage") {
+		if c.Params["channel"] == channel || c.Params["channel"] == strings.TrimPrefix(channel, "D") {
+			teams = append(teams, c.Team)
+		}
+	}
+	return teams
+}
+
+// waitExpired waits until every token the fake issued to team has
+// expired.
+func waitExpired(tb testing.TB, fake *fakeslack.Server, team string) {
+	tb.Helper()
+	for deadline := time.Now().Add(patience); fake.ValidTokens(team) > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s's token did not expire", team)
+		}
+	}
+}
+
+// TestSlackOAuthEndToEnd: two workspaces install trustbot through "Add
+// to Slack" and use it apart, each with its own token; a renewed token
+// is used once renewed; an uninstalled workspace gets nothing more while
+// the other keeps working.
+func TestSlackOAuthEndToEnd(t *testing.T) {
+	t.Parallel() // its own fake Slack and database
+	lib := mustLibrary(t)
+	bot := MustRunSlackOAuth(t)
+	fake := bot.Slack
+	browser := newInstallBrowser(t)
+
+	callback := browser.install(t, fake, bot.Public, teamA, userA)
+	// B's app rotates its tokens: the first lasts a second, and has
+	// expired when trustbot first uses it, which renews it (for 12 hours)
+	// with its refresh token.
+	fake.SetTokenRotation(time.Second)
+	browser.install(t, fake, bot.Public, teamB, userB)
+	fake.SetTokenRotation(12 * time.Hour)
+	waitExpired(t, fake, teamB)
+
+	t.Run("StateUsedOnce", func(t *testing.T) {
+		if status, _, result := browser.open(t, callback); status != http.StatusBadRequest || result != "replayed" {
+			t.Fatalf("replayed callback: %d %q", status, result)
+		}
+		if status, _, result := newInstallBrowser(t).open(t, "http://"+bot.Public+"/slack/oauth/callback?code=x&state=y"); status != http.StatusBadRequest || result != "replayed" {
+			t.Fatalf("made-up state: %d %q", status, result)
+		}
+	})
+
+	slashIn(t, bot, teamA, userA, "checkin weekly 金 16:00")
+	slashIn(t, bot, teamB, userB, "checkin weekly fri 16:00")
+
+	t.Run("ForgedTeam", func(t *testing.T) {
+		// A's user named in B's workspace is another person there: none
+		// of A's data, and B's token cannot look A's user up.
+		got := slashIn(t, bot, teamB, userA, "checkin status")
+		if !strings.Contains(got, lib.T(trustbot.Japanese, "checkin.none")) && !strings.Contains(got, lib.T(trustbot.English, "checkin.none")) {
+			t.Fatalf("A's user in B sees: %s", got)
+		}
+	})
+
+	due := bot.dueAt(t, userA)
+	if dueB := bot.dueAt(t, userB); dueB.After(due) {
+		due = dueB
+	}
+	bot.Dispatch(t, "--now", due.Format(time.RFC3339))
+	if got := postsBy(fake, "D"+userA); len(got) != 1 || got[0] != teamA {
+		t.Fatalf("A's check-in posted by %v\n%s", got, bot.Stderr)
+	}
+	if got := postsBy(fake, "D"+userB); len(got) != 1 || got[0] != teamB {
+		t.Fatalf("B's check-in posted by %v\n%s", got, bot.Stderr)
+	}
+	refreshes := 0
+	for _, c := range fake.Calls("oauth.v2.access") {
+		if c.Params["grant_type"] == "refresh_token" {
+			refreshes++
+		}
+	}
+	if refreshes != 1 {
+		t.Fatalf("%d token renewals, want 1", refreshes)
+	}
+
+	t.Run("Uninstall", func(t *testing.T) {
+		if _, err := fake.Uninstall(teamA); err != nil {
+			t.Fatal(err)
+		}
+		bot.waitLog(t, `msg="uninstalled: tokens deleted, waiting deliveries canceled" component=slack-oauth team=`+teamA)
+		// The next check-ins: B's goes out, A's does not.
+		next := due.Add(8 * 24 * time.Hour)
+		bot.Dispatch(t, "--now", next.Format(time.RFC3339))
+		if got := postsBy(fake, "D"+userB); len(got) != 2 {
+			t.Fatalf("B after A's uninstall: %v\n%s", got, bot.Stderr)
+		}
+		if got := postsBy(fake, "D"+userA); len(got) != 1 {
+			t.Fatalf("A after its uninstall: %v", got)
+		}
+		if got := slashIn(t, bot, teamB, userB, "help"); !strings.Contains(got, lib.T(trustbot.English, "help.title")) {
+			t.Fatalf("B's /trust after A's uninstall: %s", got)
+		}
+	})
+
+	t.Run("LogsCarryNoSecrets", func(t *testing.T) {
+		logs := bot.Stderr.String()
+		for _, c := range fake.Calls("chat.postMessage") {
+			if strings.Contains(logs, c.Token) {
+				t.Errorf("a token is in the logs")
+			}
+		}
+		if strings.Contains(logs, "csecret") || strings.Contains(logs, oauthKey) {
+			t.Error("the client secret or the key is in the logs")
+		}
+	})
+}
+
+// TestSlackOAuthRealProcess: the built program, in a process of its own,
+// installs a workspace through the install page and answers its /trust.
+func TestSlackOAuthRealProcess(t *testing.T) {
+	t.Parallel()
+	fake := oauthFake(t)
+	db, httpAddr, public := newDB(t), freeAddr(t), freeAddr(t)
+	env := append(os.Environ(), mainChildEnv+"=1", "TRUSTBOT_PUBLIC_ADDR="+public, "TRUSTBOT_PUBLIC_URL=http://"+public)
+	for k, v := range oauthEnv(fake, db, httpAddr) {
+		env = append(env, k+"="+v)
+	}
+	var stderr syncBuffer
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env, cmd.Stderr = env, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("trustbot exited: %v\n%s", err, &stderr)
+			}
+		case <-time.After(patience):
+			cmd.Process.Kill()
+			t.Error("trustbot did not stop")
+		}
+	})
+	if err := waitReadyz(ctxTimeout(t), httpAddr); err != nil {
+		t.Fatalf("%v\n%s", err, &stderr)
+	}
+	base := "http://" + public
+	fake.SetRequestURLs(base+"/slack/events", base+"/slack/interactive", base+"/slack/commands")
+	newInstallBrowser(t).install(t, fake, public, teamA, userA)
+
+	b := &Bot{Slack: fake, Stderr: &stderr, Public: public}
+	if got := slashIn(t, b, teamA, userA, "help"); !strings.Contains(got, "/trust") {
+		t.Fatalf("/trust help: %s", got)
+	}
+	if _, err := fake.Uninstall(teamA); err != nil {
+		t.Fatal(err)
+	}
+	b.waitLog(t, `msg="uninstalled: tokens deleted, waiting deliveries canceled"`)
+}
