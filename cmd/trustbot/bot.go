@@ -101,7 +101,7 @@ func (b *bot) wireTeams(met trustbot.Metrics) (*teams.Bot, error) {
 	if cfg.TeamsDev && cfg.TeamsAppID == "" {
 		cfg.TeamsAppID = teams.DevAppID
 	}
-	cc := teams.ConnectorConfig{AppID: cfg.TeamsAppID, Dev: cfg.TeamsDev, Metrics: met, Logger: log}
+	cc := teams.ConnectorConfig{AppID: cfg.TeamsAppID, Dev: cfg.TeamsDev, Metrics: met, Logger: log, SendSlots: b.store.Shared().SendSlots()}
 	tc := teams.Config{AppID: cfg.TeamsAppID, Conversations: b.store, Dev: cfg.TeamsDev, PublicURL: cfg.PublicURL, Logger: log, Metrics: met}
 	if !cfg.TeamsDev {
 		tokens, err := teams.NewTokenSource(teams.TokenConfig{AppID: cfg.TeamsAppID, Password: cfg.TeamsAppPassword, TokenURL: cfg.TeamsTokenURL, TenantID: cfg.TeamsTenantID})

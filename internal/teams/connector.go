@@ -112,6 +112,10 @@ type ConnectorConfig struct {
 	// ErrorLabels) and every 429 (RateLimited); nil counts nothing.
 	Metrics trustbot.Metrics
 	Logger  *slog.Logger
+	// SendSlots, when set, keeps the tenant's send rate and the pauses a
+	// 429 asks for with every other process that shares them (several
+	// replicas on one database); unset, this process paces alone.
+	SendSlots trustbot.SendSlots
 }
 
 // Connector is a client of the Bot Framework Connector REST API. It paces
@@ -156,7 +160,7 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Connector{cfg: cfg, log: cfg.Logger, pacer: newPacer(), trusted: map[string]bool{},
+	c := &Connector{cfg: cfg, log: cfg.Logger, pacer: newPacer(cfg.SendSlots, cfg.Logger), trusted: map[string]bool{},
 		jitter: func(d time.Duration) time.Duration {
 			if d <= 0 {
 				return 0
@@ -429,7 +433,7 @@ func (c *Connector) call(ctx context.Context, op, method, serviceURL, path, tena
 				wait, noHeader = noHeader, min(2*noHeader, time.Minute)
 			}
 			c.log.Warn("teams: throttled", "op", op, "conversation", pacingKey, "retry_after", wait)
-			c.pacer.hold(pacingKey, wait)
+			c.pacer.hold(ctx, pacingKey, wait)
 			continue
 		case res.status == http.StatusPreconditionFailed || res.status == http.StatusBadGateway ||
 			res.status == http.StatusServiceUnavailable || res.status == http.StatusGatewayTimeout:

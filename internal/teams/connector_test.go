@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -223,7 +224,7 @@ func TestConnectorPacesOneConversation(t *testing.T) {
 }
 
 func TestPacerKeepsTheHourlyLimit(t *testing.T) {
-	p := newPacer()
+	p := newPacer(nil, slog.New(slog.DiscardHandler))
 	c := newClock()
 	p.now = c.Now
 	p.sleep = func(ctx context.Context, d time.Duration) error { c.Advance(d); return nil }
@@ -247,7 +248,7 @@ func TestPacerKeepsTheHourlyLimit(t *testing.T) {
 }
 
 func TestPacerKeepsTheTenantLimit(t *testing.T) {
-	p := newPacer()
+	p := newPacer(nil, slog.New(slog.DiscardHandler))
 	c := newClock()
 	p.now = c.Now
 	p.sleep = func(ctx context.Context, d time.Duration) error { c.Advance(d); return nil }
@@ -270,7 +271,7 @@ func TestPacerKeepsTheTenantLimit(t *testing.T) {
 
 func TestPacerWaitEndsWithTheContext(t *testing.T) {
 	f := newConnFixture(t, fakebf.Config{}, nil)
-	f.conn.pacer.hold(f.ref.Conversation.ID, time.Hour)
+	f.conn.pacer.hold(context.Background(), f.ref.Conversation.ID, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := f.conn.SendToConversation(ctx, f.ref, text("m"))

@@ -2,12 +2,15 @@ package teams
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
 // Teams' limits on a bot's sends (learn.microsoft.com, msteams-docs
@@ -38,9 +41,14 @@ type bucket struct {
 // forgetting them changes nothing) are dropped.
 const maxIdleConversations = 4096
 
-// pacer spaces out the sends of one bot. Its clock and sleep can be
-// replaced in tests.
+// pacer spaces out the sends of one bot. With shared slots (several
+// processes on one database) the tenant's budget and a 429's pause are
+// kept there for every process, the tenant's as a slot every
+// 1/tenantBucket.rate with no burst; a conversation's own buckets stay
+// in memory. Its clock and sleep can be replaced in tests.
 type pacer struct {
+	shared  trustbot.SendSlots
+	log     *slog.Logger
 	mu      sync.Mutex
 	convs   map[string]*convLimits
 	tenants map[string]*rate.Limiter
@@ -53,9 +61,14 @@ type convLimits struct {
 	pause   time.Time // after a 429: no send before
 }
 
-func newPacer() *pacer {
-	return &pacer{convs: map[string]*convLimits{}, tenants: map[string]*rate.Limiter{}, now: time.Now, sleep: sleep}
+func newPacer(shared trustbot.SendSlots, log *slog.Logger) *pacer {
+	return &pacer{shared: shared, log: log, convs: map[string]*convLimits{}, tenants: map[string]*rate.Limiter{}, now: time.Now, sleep: sleep}
 }
+
+// tenantSlot and pauseKey name a tenant's budget and a conversation's
+// pause among the shared slots.
+func tenantSlot(tenant string) string { return "msteams:" + tenant }
+func pauseKey(thread string) string   { return "msteams:conversation:" + thread }
 
 // threadKey is the thread Teams counts a send against: a channel's reply
 // chain counts with its channel.
@@ -70,12 +83,50 @@ func threadKey(conversationID string) string {
 // it. It never gives up for pacing; only ctx ends the wait.
 func (p *pacer) wait(ctx context.Context, tenant, conversationID string) error {
 	key := threadKey(conversationID)
+	if err := p.local(ctx, tenant, key, p.shared == nil); err != nil {
+		return err
+	}
+	if p.shared == nil {
+		return nil
+	}
+	for {
+		w, err := p.shared.TakeSendSlot(ctx, tenantSlot(tenant), time.Duration(float64(time.Second)/float64(tenantBucket.rate)))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// The database does not answer for a moment: this process
+			// alone keeps the tenant's rate.
+			p.log.Warn("teams: shared send rate unavailable: pacing in this process alone", "tenant", tenant, "err", err)
+			return p.local(ctx, tenant, key, true)
+		}
+		if err := p.sleep(ctx, w); err != nil {
+			return err
+		}
+		// Another process may have met a 429 in this conversation.
+		left, err := p.shared.SendsBlocked(ctx, pauseKey(key))
+		if err != nil || left <= 0 {
+			return ctx.Err()
+		}
+		if err := p.sleep(ctx, left); err != nil {
+			return err
+		}
+	}
+}
+
+// local waits for the conversation's buckets and pause kept in memory,
+// and for the tenant's bucket too when withTenant, and takes a token of
+// each at the same instant.
+func (p *pacer) local(ctx context.Context, tenant, key string, withTenant bool) error {
 	for {
 		p.mu.Lock()
 		now := p.now()
 		c := p.conversation(key, now)
 		t := p.tenant(tenant)
-		d := max(c.pause.Sub(now), untilToken(t, now))
+		d := c.pause.Sub(now)
+		if withTenant {
+			d = max(d, untilToken(t, now))
+		}
 		for _, l := range c.buckets {
 			d = max(d, untilToken(l, now))
 		}
@@ -83,7 +134,9 @@ func (p *pacer) wait(ctx context.Context, tenant, conversationID string) error {
 			for _, l := range c.buckets {
 				l.AllowN(now, 1)
 			}
-			t.AllowN(now, 1)
+			if withTenant {
+				t.AllowN(now, 1)
+			}
 			p.mu.Unlock()
 			return nil
 		}
@@ -105,12 +158,19 @@ func untilToken(l *rate.Limiter, now time.Time) time.Duration {
 	return time.Duration(math.Ceil(missing/float64(l.Limit())*1e6)+1) * time.Microsecond
 }
 
-// hold pauses the conversation's sends for d (a 429's Retry-After).
-func (p *pacer) hold(conversationID string, d time.Duration) {
+// hold pauses the conversation's sends for d (a 429's Retry-After): in
+// every process sharing the slots.
+func (p *pacer) hold(ctx context.Context, conversationID string, d time.Duration) {
+	key := threadKey(conversationID)
+	if p.shared != nil {
+		if err := p.shared.BlockSends(ctx, pauseKey(key), d); err != nil {
+			p.log.Warn("teams: a 429's pause not shared with the other processes", "err", err)
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	c := p.conversation(threadKey(conversationID), now)
+	c := p.conversation(key, now)
 	if until := now.Add(d); until.After(c.pause) {
 		c.pause = until
 	}
