@@ -333,7 +333,18 @@ func runReplicas(t *testing.T, n int, disturb func(*replicas)) replicaFigures {
 // and Slack has: the ones a restart may send a second time.
 func sendingOf(t *testing.T, dsn string, pid int, accepted []fakeslack.Message) []string {
 	t.Helper()
-	rows, err := pgSQL(t, dsn).Query(`SELECT id FROM deliveries WHERE state = 'sending' AND attempt LIKE $1`, fmt.Sprintf("p%d-%%", pid))
+	db := pgSQL(t, dsn)
+	// An attempt names its process ID, or, where replicas hold leases,
+	// the replica, whose row names the process.
+	q := `SELECT id FROM deliveries WHERE state = 'sending' AND attempt LIKE 'p' || $1 || '-%'`
+	var leases bool
+	if err := db.QueryRow(`SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'deliveries' AND column_name = 'replica')`).Scan(&leases); err != nil {
+		t.Fatal(err)
+	}
+	if leases {
+		q = `SELECT d.id FROM deliveries d JOIN replicas r ON r.id = d.replica WHERE d.state = 'sending' AND r.pid = $1::bigint`
+	}
+	rows, err := db.Query(q, strconv.Itoa(pid))
 	if err != nil {
 		t.Fatal(err)
 	}
