@@ -91,3 +91,21 @@ func sqliteOnly(cfg Config, what, instead string) error {
 	}
 	return nil
 }
+
+// openLocked opens the store for a command that sends and holds the
+// instance lock (lockDB): on SQLite the lock proves every replica recorded
+// in the file gone, so their leases end now, and what they left sending is
+// settled at once rather than when their leases run out.
+func openLocked(ctx context.Context, cfg Config, log *slog.Logger) (database, error) {
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if kind, _ := cfg.Database(); kind != Postgres {
+		if err := db.EndReplicas(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}

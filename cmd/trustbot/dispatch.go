@@ -71,7 +71,7 @@ func dispatch(ctx context.Context, e env) error {
 		return err
 	}
 	defer unlock()
-	store, err := openStore(ctx, cfg, log)
+	store, err := openLocked(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -96,6 +96,7 @@ func dispatch(ctx context.Context, e env) error {
 		log.Warn("this host's clock and Slack's disagree; sending anyway (--force)",
 			"slack_ahead_by", off.Round(time.Second).String(), "limit", schedule.MaxSkew.String())
 	}
+	defer disp.Release(context.WithoutCancel(ctx))
 	r, err := disp.Pass(ctx, now, true)
 	for _, s := range r.Sends {
 		status := "sent"
@@ -142,7 +143,7 @@ func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now t
 	if err := store.(*sqlite.DB).Backup(ctx, cp.DB); err != nil {
 		return err
 	}
-	stale, err := store.StaleSending(ctx, now.Add(time.Second), 10_000)
+	stale, err := store.StaleSending(ctx, now.Add(time.Second), time.Now(), 10_000)
 	if err != nil {
 		return err
 	}

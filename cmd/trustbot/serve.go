@@ -51,7 +51,7 @@ func serve(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg, log)
+	store, err := openLocked(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func consoleCmd(ctx context.Context, e env) error {
 		return err
 	}
 	defer unlock()
-	store, err := openStore(ctx, cfg, log)
+	store, err := openLocked(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

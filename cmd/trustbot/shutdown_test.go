@@ -102,7 +102,7 @@ func TestSIGTERMDuringFanOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stale, _ := db.StaleSending(context.Background(), time.Now().Add(time.Hour), 10_000)
+	stale, _ := db.StaleSending(context.Background(), time.Now().Add(time.Hour), time.Now(), 10_000)
 	pending, _ := db.Deliverable(context.Background(), time.Now().Add(time.Hour), 10_000)
 	db.Close()
 	if len(stale) != 0 {

@@ -53,7 +53,7 @@ func TestLeftSendingIsFoundFromItsAttempt(t *testing.T) {
 				t.Fatalf("start-up pass: %+v, want the lost answer's message found (1 reconciled, nothing sent)", rep)
 			}
 			r.checkOneDMEach(t, us)
-			if stale, _ := r.store.StaleSending(context.Background(), at.Add(time.Hour), 10); len(stale) != 0 {
+			if stale, _ := r.store.StaleSending(context.Background(), at.Add(time.Hour), time.Now(), 10); len(stale) != 0 {
 				t.Fatalf("still sending: %+v", stale)
 			}
 		})
@@ -483,7 +483,11 @@ func TestLeftSendingIsFoundAfterTheClockWasSetRight(t *testing.T) {
 	if rep := pass(t, r, at, false); rep.Sent != 1 || rep.Uncertain != 1 {
 		t.Fatalf("first pass: %+v, want 1 sent and 1 uncertain", rep)
 	}
-	// The restart, with the clock right: a new dispatcher, as a new process.
+	// The restart, with the clock right: a new dispatcher, as a new
+	// process, which knows the old one gone (it holds SQLite's lock).
+	if err := r.store.EndReplicas(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	d := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, Logger: r.disp.Logger, Clocks: r.disp.Clocks}
 	rep, err := d.Pass(context.Background(), at, true)
 	if err != nil {

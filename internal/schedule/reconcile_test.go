@@ -10,18 +10,18 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// TestStartUpPassLeavesAnotherSendersDeliveries: a second process starting
-// up (trustbot dispatch while serve fans out, or two serve overlapping at a
-// restart) must not requeue what a live process is still sending.
+// TestStartUpPassLeavesAnotherSendersDeliveries: a second replica starting
+// up (another trustbot serve on the same PostgreSQL database, or one
+// overlapping at a rolling restart) must not requeue what a live replica
+// is still sending.
 func TestStartUpPassLeavesAnotherSendersDeliveries(t *testing.T) {
 	r := newRig(t, 1000)
 	r.fake.SetDelay("chat.postMessage", 2*time.Second)
 	us := users("UTWOPROC", 4)
 	at := time.Now().Truncate(time.Second)
 	r.seed(t, us, at, "Asia/Tokyo")
-	// The first dispatcher is this test process; the second says it is
-	// another process (pid 1 runs on every Linux host).
-	second := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, PID: 1, Senders: 4}
+	// Both dispatchers are in this test process, each a replica of its own.
+	second := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, Senders: 4}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if _, err := r.disp.Pass(context.Background(), at, false); err != nil {
@@ -59,7 +59,7 @@ func TestLeftSendingForAGoneUserSettles(t *testing.T) {
 	r.fake.SetChannelError(us[0], "account_inactive")
 	pass(t, r, at.Add(10*time.Minute), false)
 	k := trustbot.UserKey{Team: "T0FAKE", User: us[0]}
-	if stale, _ := r.store.StaleSending(context.Background(), at.Add(time.Hour), 10); len(stale) != 0 {
+	if stale, _ := r.store.StaleSending(context.Background(), at.Add(time.Hour), time.Now(), 10); len(stale) != 0 {
 		t.Fatalf("still sending: %+v", stale)
 	}
 	if s, _ := r.store.Schedule(context.Background(), k); s.Active || s.Stopped == "" {

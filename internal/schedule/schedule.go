@@ -10,15 +10,10 @@ package schedule
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -83,13 +78,18 @@ type Dispatcher struct {
 	// jump; default 5m. JumpCheck is how often Run reads both when no
 	// pass does; default 1m.
 	JumpLimit, JumpCheck time.Duration
-	// PID is this process's ID, marked on what it sends so that another
-	// process on the host leaves those deliveries alone; default os.Getpid().
-	PID int
+	// Host and PID name this process in its replica row (default: the host
+	// name and os.Getpid()).
+	Host string
+	PID  int
+	// LeaseTTL is how long this replica's lease lasts unless renewed;
+	// it is renewed every third of it while Run or a pass runs; default
+	// 15s. A delivery left sending by a replica whose lease ended is
+	// settled at once by another; one that a live replica sends is left
+	// to it until StaleAfter.
+	LeaseTTL time.Duration
 
-	// prefix marks this process's attempts, so that a delivery sending
-	// under another process's attempt is known not to be in our hands.
-	prefix string
+	rep    replica
 	once   sync.Once
 	kick   chan struct{}
 	passMu sync.Mutex // one pass at a time in this process
@@ -173,13 +173,17 @@ func (d *Dispatcher) init() {
 		if d.Metrics == nil {
 			d.Metrics = trustbot.NopMetrics{}
 		}
-		b := make([]byte, 4)
-		rand.Read(b)
 		if d.PID == 0 {
 			d.PID = os.Getpid()
 		}
-		d.prefix = "p" + strconv.Itoa(d.PID) + "-" + hex.EncodeToString(b)
+		if d.Host == "" {
+			d.Host, _ = os.Hostname()
+		}
+		if d.LeaseTTL <= 0 {
+			d.LeaseTTL = DefaultLeaseTTL
+		}
 		d.kick = make(chan struct{}, 1)
+		d.rep.start = time.Now()
 	})
 }
 
@@ -211,6 +215,11 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (r Rep
 			err = fmt.Errorf("dispatch pass: panic: %v", v)
 		}
 	}()
+	release, err := d.hold(ctx)
+	if err != nil {
+		return r, fmt.Errorf("replica lease: %w", err)
+	}
+	defer release()
 	before := now.Add(-d.StaleAfter)
 	if stale {
 		// Every attempt so far, whichever instant this pass runs as of,
@@ -264,25 +273,15 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (r Rep
 			break
 		}
 	}
+	if ds, err := d.Store.Deliverable(ctx, now, d.Batch); err == nil {
+		d.Metrics.Backlog(len(ds))
+	}
 	// Send until nothing deliverable is left: sending can make more (a
 	// notice to the subscriber of a channel the bot was removed from).
-	tried := map[string]bool{}
-	for i := range 1000 {
-		ds, err := d.Store.Deliverable(ctx, now, d.Batch)
-		if err != nil {
-			return r, fmt.Errorf("deliverable: %w", err)
-		}
-		if i == 0 {
-			d.Metrics.Backlog(len(ds))
-		}
-		ds = slices.DeleteFunc(ds, func(del trustbot.Delivery) bool { return tried[del.ID] })
-		if len(ds) == 0 || ctx.Err() != nil {
-			break
-		}
-		for _, del := range ds {
-			tried[del.ID] = true
-		}
-		d.sendAll(ctx, now, ds, &r)
+	// Each sender claims one delivery at a time: replicas side by side
+	// share what is due.
+	if err := d.sendAll(ctx, now, &r); err != nil {
+		return r, err
 	}
 	return r, ctx.Err()
 }
@@ -290,17 +289,29 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (r Rep
 // reconcile settles deliveries left sending: a message that reached the
 // platform is recorded as sent; one that did not is queued again; one whose
 // user can no longer be reached fails. Nothing is resent before it has been
-// looked for. A start-up pass (all) leaves alone what another process on
-// this host is still sending; rows older than StaleAfter are settled
-// whoever sent them (that sender hung).
+// looked for. What a replica whose lease ended left sending is settled at
+// once; what a live replica sends is left to it until StaleAfter (then
+// that sender hung), and a start-up pass (all) takes every row but those
+// of a live replica.
 func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all bool, r *Report) error {
-	stale, err := d.Store.StaleSending(ctx, before, d.Batch)
+	real := time.Now() // leases are kept by the real clock
+	stale, err := d.Store.StaleSending(ctx, before, real, d.Batch)
 	if err != nil {
 		return fmt.Errorf("stale deliveries: %w", err)
 	}
+	live := map[string]bool{}
+	if all {
+		rs, err := d.Store.Replicas(ctx, real)
+		if err != nil {
+			return fmt.Errorf("replicas: %w", err)
+		}
+		for _, rep := range rs {
+			live[rep.ID] = rep.ID != d.ReplicaID()
+		}
+	}
 	for _, del := range stale {
-		if all && d.sentByOther(del.Attempt) {
-			d.Logger.Debug("delivery being sent by another process", "delivery", del.ID, "attempt", del.Attempt)
+		if live[trustbot.AttemptReplica(del.Attempt)] {
+			d.Logger.Debug("delivery being sent by another replica", "delivery", del.ID, "attempt", del.Attempt)
 			continue
 		}
 		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, d.searchFrom(ctx, del))
@@ -407,60 +418,58 @@ func (d *Dispatcher) clockApart(ctx context.Context) bool {
 // endOfTime is after every instant an attempt can be recorded at.
 var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
-// sentByOther reports whether an attempt belongs to another process that
-// still runs on this host.
-func (d *Dispatcher) sentByOther(attempt string) bool {
-	owner, _, _ := strings.Cut(strings.TrimPrefix(attempt, "p"), "-")
-	pid, err := strconv.Atoi(owner)
-	if err != nil || !strings.HasPrefix(attempt, "p") {
-		return false // from an older version: treat as gone
-	}
-	return pid != d.PID && alive(pid)
-}
-
-func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, ds []trustbot.Delivery, r *Report) {
+func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, r *Report) error {
 	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		work = make(chan trustbot.Delivery)
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		claimErr error
 	)
 	for range d.Senders {
 		wg.Go(func() {
-			for del := range work {
-				s, ok := d.send(ctx, now, del)
-				if !ok {
-					continue
+			for ctx.Err() == nil {
+				ds, err := d.Store.ClaimSending(ctx, now, d.Clock(), d.ReplicaID(), 1)
+				if err != nil {
+					mu.Lock()
+					claimErr = err
+					mu.Unlock()
+					return
 				}
-				mu.Lock()
-				r.Sends = append(r.Sends, s)
-				state := trustbot.ErrorCode(s.Err)
-				if state == "" {
-					state = "sent"
+				if len(ds) == 0 {
+					return
 				}
-				d.Metrics.Delivered(del.Platform(), del.Kind, state)
-				switch trustbot.ErrorCode(s.Err) {
-				case trustbot.ECANCELED:
-				case "":
-					r.Sent++
-				case trustbot.EUNREACHABLE:
-					r.Unreachable++
-				case trustbot.EUNCERTAIN:
-					r.Uncertain++
-				default:
-					r.Failed++
+				for _, del := range ds {
+					s := d.send(ctx, now, del)
+					if s.Delivery.ID == "" {
+						continue
+					}
+					mu.Lock()
+					r.Sends = append(r.Sends, s)
+					state := trustbot.ErrorCode(s.Err)
+					if state == "" {
+						state = "sent"
+					}
+					d.Metrics.Delivered(del.Platform(), del.Kind, state)
+					switch trustbot.ErrorCode(s.Err) {
+					case trustbot.ECANCELED:
+					case "":
+						r.Sent++
+					case trustbot.EUNREACHABLE:
+						r.Unreachable++
+					case trustbot.EUNCERTAIN:
+						r.Uncertain++
+					default:
+						r.Failed++
+					}
+					mu.Unlock()
 				}
-				mu.Unlock()
 			}
 		})
 	}
-	for _, del := range ds {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- del
-	}
-	close(work)
 	wg.Wait()
+	if claimErr != nil && ctx.Err() == nil {
+		return fmt.Errorf("claim to send: %w", claimErr)
+	}
+	return nil
 }
 
 // recovered logs and counts a recovered panic.
@@ -469,61 +478,59 @@ func (d *Dispatcher) recovered(v any, args ...any) {
 	d.Logger.Error("panic recovered", append(args, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))...)
 }
 
-// send delivers one message. It reports false when another sender had
-// already taken the delivery. A panic while sending is recovered: a
-// message that was never handed to the platform fails (building it would
-// panic again), one that may have been is left sending, to be looked for.
-func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Delivery) (s Send, taken bool) {
-	var marked, handed bool
+// send delivers one message claimed for this replica (sending under
+// its attempt). It returns an empty Send when nothing was tried: the
+// delivery went back to pending (stopping), or was no longer this
+// replica's. A panic while sending is recovered: a message that was never
+// handed to the platform fails (building it would panic again), one that
+// may have been is left sending, to be looked for.
+func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Delivery) (s Send) {
+	var handed bool
 	defer func() {
 		v := recover()
 		if v == nil {
 			return
 		}
 		d.recovered(v, "delivery", del.ID, "kind", del.Kind)
-		s, taken = Send{Delivery: del, Err: &trustbot.Error{Code: trustbot.EINTERNAL, Message: "panic while sending"}}, marked
-		if marked && !handed {
+		s = Send{Delivery: del, Err: &trustbot.Error{Code: trustbot.EINTERNAL, Message: "panic while sending"}}
+		if !handed {
 			d.markFailed(context.WithoutCancel(ctx), del, "internal error while building the message")
 		}
 	}()
 	if ctx.Err() != nil {
-		return Send{}, false // stopping: leave it pending for the next start
+		// Stopping: back to pending for the next pass, as if not tried.
+		d.requeue(ctx, del, now, "stopped before sending")
+		return Send{}
 	}
-	attempt := d.prefix + "-" + del.ID[max(0, len(del.ID)-6):]
-	started := d.Clock()
-	ok, err := d.Store.MarkSending(ctx, del.ID, attempt, started)
-	if err != nil {
-		d.Logger.Error("could not mark a delivery sending", "delivery", del.ID, "err", err)
-		return Send{}, false
-	}
-	if !ok {
-		return Send{}, false
-	}
-	marked = true
-	del.State, del.Attempt, del.SendingAt = trustbot.Sending, attempt, started
+	attempt := del.Attempt
 	s = Send{Delivery: del}
 	reply, err := d.Coach.Message(ctx, del)
 	if err != nil {
 		s.Err = err
 		d.Logger.Error("could not build a message", "delivery", del.ID, "kind", del.Kind, "err", err)
 		d.markFailed(context.WithoutCancel(ctx), del, "message: "+err.Error())
-		return s, true
+		return s
 	}
-	handed = true
-	s.Posted, s.Err = d.Messenger.PostDM(ctx, del.UserKey, reply, del.ID)
+	// The last word before the platform is the check: the messenger runs
+	// it again right before the call, after any wait for its turn.
+	check := d.sendCheck(del)
+	if s.Err = check(ctx); s.Err == nil {
+		handed = true
+		s.Posted, s.Err = d.Messenger.PostDM(trustbot.WithSendCheck(ctx, check), del.UserKey, reply, del.ID)
+	}
 	switch trustbot.ErrorCode(s.Err) {
 	case "":
 		ok, err := d.Store.MarkSent(context.WithoutCancel(ctx), del.ID, attempt, s.Posted, now)
 		if err != nil {
 			// The message went out: a later pass finds it on the platform.
 			d.Logger.Error("sent but not recorded; it will be reconciled", "delivery", del.ID, "err", err)
-			return s, true
+			return s
 		}
 		if !ok {
 			// Another attempt took the delivery while this one waited on
 			// the platform: the state is theirs to record.
 			d.Logger.Warn("sent, but another attempt had taken the delivery; its record stands", "delivery", del.ID, "attempt", attempt, "ts", s.Posted.TS)
-			return s, true
+			return s
 		}
 		d.Logger.Info("sent", "delivery", del.ID, "team", del.Team, "user", del.User, "kind", del.Kind, "occurrence", del.Occurrence)
 		d.Coach.Delivered(ctx, del, now)
@@ -534,14 +541,14 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 		}
 	case trustbot.ECANCELED:
 		// Never handed to the platform: back to pending, as if not tried.
-		switch ok, err := d.Store.Requeue(context.WithoutCancel(ctx), del.ID, attempt, del.DueAt, "stopped before sending"); {
-		case err != nil:
-			d.Logger.Error("could not hand a delivery back; it will be reconciled", "delivery", del.ID, "err", err)
-		case !ok:
-			d.Logger.Warn("not handed to the platform, but another attempt had taken the delivery", "delivery", del.ID, "attempt", attempt)
-		default:
-			d.Logger.Info("not handed to the platform; back to pending", "delivery", del.ID, "err", s.Err)
-		}
+		d.requeue(ctx, del, now, "not handed to the platform: "+errMessage(s.Err))
+	case trustbot.ECONFLICT:
+		// Another replica took the delivery over (this one was paused, or
+		// cut off, past its lease): nothing was sent, and its record is
+		// theirs.
+		d.Metrics.Fault(trustbot.FaultLeaseLost)
+		d.Logger.Warn("not sent: the delivery is no longer this replica's", "delivery", del.ID, "attempt", attempt, "err", s.Err)
+		return Send{}
 	case trustbot.EUNCERTAIN:
 		// Slack may have the message: leave it sending, to be looked for,
 		// never blindly posted again.
@@ -549,12 +556,30 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 	default:
 		if ctx.Err() != nil {
 			d.Logger.Warn("stopped while sending; will look for it before any resend", "delivery", del.ID)
-			return s, true
+			return s
 		}
 		d.Logger.Error("platform refused the message", "delivery", del.ID, "err", s.Err)
 		d.markFailed(context.WithoutCancel(ctx), del, s.Err.Error())
 	}
-	return s, true
+	return s
+}
+
+// requeue hands a delivery that was never handed to the platform back to
+// pending. It is due again just after the pass's instant, so that this
+// pass does not claim it again; the next one does.
+func (d *Dispatcher) requeue(ctx context.Context, del trustbot.Delivery, now time.Time, reason string) {
+	due := del.DueAt
+	if !due.After(now) {
+		due = now.Add(time.Second)
+	}
+	switch ok, err := d.Store.Requeue(context.WithoutCancel(ctx), del.ID, del.Attempt, due, reason); {
+	case err != nil:
+		d.Logger.Error("could not hand a delivery back; it will be reconciled", "delivery", del.ID, "err", err)
+	case !ok:
+		d.Logger.Warn("not handed to the platform, but another attempt had taken the delivery", "delivery", del.ID, "attempt", del.Attempt)
+	default:
+		d.Logger.Info("not handed to the platform; back to pending", "delivery", del.ID, "reason", reason)
+	}
 }
 
 // markFailed records that a delivery sending under del.Attempt will not be
@@ -633,6 +658,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := rebase(); err != nil {
 		return err
 	}
+	// The lease is held while Run runs, and ended when it returns: what
+	// is left sending then is settled by the next pass of any replica.
+	release, err := d.hold(ctx)
+	if err != nil {
+		return fmt.Errorf("replica lease: %w", err)
+	}
+	defer d.Release(context.WithoutCancel(ctx))
+	defer release()
 	pass(true)
 	c.Start()
 	// The watch ticks by the monotonic clock, so it goes on when the

@@ -509,7 +509,12 @@ func (r *rig) sendingDelivery(t *testing.T, user string, at time.Time) trustbot.
 	}
 	for _, d := range ds {
 		if d.User == user {
-			if ok, err := r.store.MarkSending(ctx, d.ID, "0dead0-"+d.ID[len(d.ID)-6:], at); err != nil || !ok {
+			// A replica with its lease running (until the test ends it)
+			// was sending it.
+			if err := r.store.RegisterReplica(ctx, trustbot.Replica{ID: "rcrashed", Host: "elsewhere", PID: 1, Started: time.Now(), Expires: time.Now().Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := r.store.MarkSending(ctx, d.ID, "rcrashed.1", at); err != nil || !ok {
 				t.Fatalf("mark sending: %v %v", ok, err)
 			}
 			d.State = trustbot.Sending
@@ -549,11 +554,18 @@ func TestPostedButNotRecordedIsReconciled(t *testing.T) {
 	ts := postTagged(t, r.fake, posted, dp.ID)
 	postTagged(t, r.fake, lost, "d-an-older-checkin")
 
-	// Not stale yet: a regular pass leaves both alone.
-	if rep := pass(t, r, at, false); rep.Reconciled+rep.Requeued+rep.Sent != 0 {
-		t.Fatalf("a regular pass touched fresh sending deliveries: %+v", rep)
+	// Their replica's lease runs: neither a regular pass nor a start-up
+	// one touches them.
+	for _, stale := range []bool{false, true} {
+		if rep := pass(t, r, at, stale); rep.Reconciled+rep.Requeued+rep.Sent != 0 {
+			t.Fatalf("a pass (start-up %v) touched what a live replica sends: %+v", stale, rep)
+		}
 	}
-	rep := pass(t, r, at, true)
+	// Its lease ends (the process is gone): the next regular pass settles them.
+	if err := r.store.ReleaseReplica(context.Background(), "rcrashed"); err != nil {
+		t.Fatal(err)
+	}
+	rep := pass(t, r, at, false)
 	if rep.Reconciled != 1 || rep.Requeued != 1 || rep.Sent != 1 || rep.Claimed != 0 {
 		t.Fatalf("report %+v, want 1 reconciled, 1 requeued and sent", rep)
 	}

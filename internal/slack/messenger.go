@@ -199,6 +199,11 @@ func (c *Client) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Rep
 		if err := c.pacer.wait(ctx, to.Team, to.User); err != nil {
 			return trustbot.Posted{}, &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: " + err.Error()}
 		}
+		// The wait for a turn may have been long: the sender says whether
+		// the message is still its to send.
+		if err := trustbot.CheckSend(ctx); err != nil {
+			return trustbot.Posted{}, err
+		}
 		ch, ts, err := c.post(ctx, to.Team, to.User, r, meta)
 		if err == nil {
 			return trustbot.Posted{Channel: ch, TS: ts}, nil

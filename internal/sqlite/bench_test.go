@@ -161,7 +161,7 @@ func BenchmarkPassQueries(b *testing.B) {
 	pass := func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := db.StaleSending(ctx, now.Add(-2*time.Minute), 500); err != nil {
+			if _, err := db.StaleSending(ctx, now.Add(-2*time.Minute), time.Now(), 500); err != nil {
 				b.Fatal(err)
 			}
 			if _, err := db.ClaimDue(ctx, now, 500, weekAdvance); err != nil {

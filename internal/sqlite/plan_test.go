@@ -27,7 +27,11 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		}
 		all := strings.Join(plan, "\n")
 		for _, step := range plan {
-			if strings.HasPrefix(step, "SCAN ") {
+			// The partial index of deliveries being sent holds only what
+			// is in flight (a few per sender, and those whose outcome is
+			// unknown), never the table: reading all of it to find a gone
+			// replica's is bounded by that.
+			if strings.HasPrefix(step, "SCAN ") && step != "SCAN deliveries USING INDEX deliveries_sending" {
 				t.Errorf("%s scans a table: %q\nplan:\n%s", name, step, all)
 			}
 		}

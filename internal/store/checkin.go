@@ -248,9 +248,8 @@ var claimDueSQL = `SELECT ` + prefixed("s.", scheduleCols) + `,
 		ORDER BY s.next_due_at LIMIT ?`
 
 const (
-	deliverableWhere  = `WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`
-	staleSendingWhere = `WHERE state = 'sending' AND sending_at < ? ORDER BY sending_at LIMIT ?`
-	reflectionsWhere  = `WHERE team = ? AND "user" = ? AND kind = ? AND state IN ('sent', 'skipped') ORDER BY occurrence DESC LIMIT ?`
+	deliverableWhere = `WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?`
+	reflectionsWhere = `WHERE team = ? AND "user" = ? AND kind = ? AND state IN ('sent', 'skipped') ORDER BY occurrence DESC LIMIT ?`
 )
 
 // Deliverable returns pending deliveries due at now, oldest first.
@@ -258,16 +257,11 @@ func (db *DB) Deliverable(ctx context.Context, now time.Time, limit int) ([]trus
 	return db.deliveries(ctx, deliverableWhere, now.Unix(), limit)
 }
 
-// StaleSending returns deliveries left Sending since before t.
-func (db *DB) StaleSending(ctx context.Context, before time.Time, limit int) ([]trustbot.Delivery, error) {
-	return db.deliveries(ctx, staleSendingWhere, before.Unix(), limit)
-}
-
 // MarkSending moves a pending delivery to Sending; now is when the attempt
 // begins.
 func (db *DB) MarkSending(ctx context.Context, id, attempt string, now time.Time) (bool, error) {
-	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'sending', attempt = ?, attempts = attempts + 1, sending_at = ?
-		WHERE id = ? AND state = 'pending'`, attempt, now.Unix(), id)
+	n, err := db.exec(ctx, `UPDATE deliveries SET state = 'sending', attempt = ?, replica = ?, attempts = attempts + 1, sending_at = ?
+		WHERE id = ? AND state = 'pending'`, attempt, trustbot.AttemptReplica(attempt), now.Unix(), id)
 	return n == 1, err
 }
 
@@ -447,7 +441,7 @@ var HotQueries = map[string]struct {
 	"ClaimDueJourneys":      {claimDueJourneysSQL, []any{int64(0), 500}},
 	"ClaimDueSubscriptions": {claimDueSubscriptionsSQL, []any{int64(0), 500}},
 	"Deliverable":           {`SELECT ` + deliveryCols + ` FROM deliveries ` + deliverableWhere, []any{int64(0), 500}},
-	"StaleSending":          {`SELECT ` + deliveryCols + ` FROM deliveries ` + staleSendingWhere, []any{int64(0), 500}},
+	"StaleSending":          {`SELECT ` + deliveryCols + ` FROM deliveries ` + staleSendingWhere, []any{int64(0), int64(0), 500}},
 	"Reflections":           {`SELECT ` + deliveryCols + ` FROM deliveries ` + reflectionsWhere, []any{"T", "U", "checkin", 12}},
 	"ExportDeliveries":      {`SELECT ` + deliveryCols + ` FROM deliveries ` + userDeliveriesWhere, []any{"T", "U"}},
 }

@@ -9,9 +9,10 @@
 // migrations and say, through a Dialect, what is theirs alone.
 //
 // A claim is one transaction over rows the dialect locks, and every later
-// change of a delivery's state names the attempt that took it: who holds
-// a row and until when (a lease) fits in as more columns that the same
-// statements set and test.
+// change of a delivery's state names the attempt that took it. An attempt
+// names the replica (a process sharing the database) that made it, and
+// each replica holds a lease it renews: what a replica whose lease ended
+// left sending is stale at once (replica.go).
 package store
 
 import (

@@ -130,6 +130,7 @@ type Store interface {
 	JourneyStore
 	WeeklyStore
 	ConversationStore
+	ReplicaStore
 
 	// Export returns everything stored about the user.
 	Export(ctx context.Context, k UserKey) (UserData, error)
@@ -172,9 +173,17 @@ type CheckinStore interface {
 	InsertDelivery(ctx context.Context, d Delivery) (bool, error)
 	// Deliverable returns up to limit pending deliveries due at now.
 	Deliverable(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
-	// StaleSending returns deliveries left Sending since before t: their
-	// sender died or never heard back.
-	StaleSending(ctx context.Context, before time.Time, limit int) ([]Delivery, error)
+	// StaleSending returns deliveries left Sending since before t (their
+	// sender hung or never heard back), or by a replica whose lease has
+	// ended by now (it is gone).
+	StaleSending(ctx context.Context, before, now time.Time, limit int) ([]Delivery, error)
+	// ClaimSending moves up to limit pending deliveries due at due to
+	// Sending for replica, each under a new attempt of that replica's, as
+	// of now (the real clock). A delivery is claimed by one replica only:
+	// claimers at once share the pending ones out.
+	ClaimSending(ctx context.Context, due, now time.Time, replica string, limit int) ([]Delivery, error)
+	// Sending reports whether the delivery is still sending under attempt.
+	Sending(ctx context.Context, id, attempt string) (bool, error)
 	// MarkSending moves a pending delivery to Sending under attempt; now
 	// is when the attempt begins by the real clock (staleness and the
 	// search on the platform after a crash start from it). It reports
@@ -298,10 +307,13 @@ const (
 	// FaultTipsDropped: a "tip shown" record dropped unwritten, the
 	// database having taken no writes while too many waited.
 	FaultTipsDropped = "tips_dropped"
+	// FaultLeaseLost: this replica's lease ended before it renewed it
+	// (paused, or cut off from the database): it registered anew.
+	FaultLeaseLost = "lease_lost"
 )
 
 // Faults lists every fault name.
-var Faults = []string{FaultPanic, FaultClockJump, FaultClockSkew, FaultUnreadable, FaultTipsDropped}
+var Faults = []string{FaultPanic, FaultClockJump, FaultClockSkew, FaultUnreadable, FaultTipsDropped, FaultLeaseLost}
 
 // NopMetrics records nothing.
 type NopMetrics struct{}

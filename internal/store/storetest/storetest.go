@@ -68,6 +68,10 @@ func Run(t *testing.T, h Harness) {
 		{"OtherTeams", testOtherTeams},
 		{"ProbeAndVersion", testProbeAndVersion},
 		{"EveryClaimOnceAtOnce", testEveryClaimOnceAtOnce},
+		{"ClaimSendingAtOnce", testClaimSendingAtOnce},
+		{"ReplicaLeases", testReplicaLeases},
+		{"NamedLeases", testNamedLeases},
+		{"HandledOnce", testHandledOnce},
 		{"SettingsPrefs", testSettingsPrefs},
 		{"SettingsKeepPrefsWhenLanguageChanges", testSettingsKeepPrefsWhenLanguageChanges},
 		{"LateSenderCannotOverwriteARequeue", testLateSenderCannotOverwriteARequeue},
@@ -282,6 +286,7 @@ func testTwoDispatchersNeverClaimTwice(t *testing.T, h Harness) {
 	ctx := context.Background()
 	a := h.Open(t)
 	b := h.Again(t, a)
+	c := h.Again(t, a) // three replicas
 	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
 	const users = 200
 	for i := range users {
@@ -295,7 +300,7 @@ func testTwoDispatchersNeverClaimTwice(t *testing.T, h Harness) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	var wg sync.WaitGroup
-	for _, db := range []*store.DB{a, b, a, b} {
+	for _, db := range []*store.DB{a, b, c, a, b, c} {
 		wg.Go(func() {
 			for range 5 {
 				ds, err := db.ClaimDue(ctx, due, 50, stuck)
@@ -505,6 +510,7 @@ func testEveryClaimOnceAtOnce(t *testing.T, h Harness) {
 	ctx := context.Background()
 	a := h.Open(t)
 	b := h.Again(t, a)
+	c := h.Again(t, a) // three replicas
 	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
 	const n = 60
 	for i := range n {
@@ -534,7 +540,7 @@ func testEveryClaimOnceAtOnce(t *testing.T, h Harness) {
 		s.NextDueAt = s.NextDueAt.Add(7 * 24 * time.Hour)
 		return s, 0
 	}
-	for _, db := range []*store.DB{a, b, a, b} {
+	for _, db := range []*store.DB{a, b, c, a, b, c} {
 		wg.Go(func() {
 			for range 8 {
 				js, err := db.ClaimDueJourneys(ctx, due, 7, journeyOn)
@@ -615,7 +621,7 @@ func testDeliveryLifecycle(t *testing.T, h Harness) {
 	if ok, _ := db.MarkSending(ctx, d.ID, "a2", due); ok {
 		t.Fatal("a second sender took a delivery already sending")
 	}
-	stale, _ := db.StaleSending(ctx, due.Add(time.Minute), 10)
+	stale, _ := db.StaleSending(ctx, due.Add(time.Minute), time.Now(), 10)
 	if len(stale) != 1 || stale[0].Attempt != "a1" {
 		t.Fatalf("stale sending: %+v", stale)
 	}
