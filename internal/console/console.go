@@ -76,7 +76,9 @@ func (c *Console) Run(ctx context.Context) error {
 	for {
 		line, ok := next, true
 		if next == "" {
-			if c.Prompt != "" {
+			// No prompt once Ctrl-C or the end of input closed a menu or a
+			// form: only the goodbye follows.
+			if c.Prompt != "" && ctx.Err() == nil && !c.eof {
 				c.mu.Lock()
 				fmt.Fprint(c.Out, c.Prompt)
 				c.mu.Unlock()

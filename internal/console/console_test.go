@@ -164,6 +164,36 @@ func TestCtrlCLeavesAtOnce(t *testing.T) {
 	}
 }
 
+// TestCtrlCInAMenu: Ctrl-C while a menu's list waits for a choice leaves
+// at once, with the goodbye and no prompt before it.
+func TestCtrlCInAMenu(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	var out syncWriter
+	c := &Console{Handler: &menuHandler{}, User: trustbot.UserKey{Team: "T", User: "U"}, In: r, Out: &out, T: tr, Prompt: "trust> "}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	io.WriteString(w, "tip\n2\n")
+	for deadline := time.Now().Add(time.Minute); !strings.HasSuffix(out.String(), "[25] Topic 25\n> "); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the menu's list is not waiting for a choice: %q", out.String())
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still waits for a choice after the context ended")
+	}
+	if _, after, _ := strings.Cut(out.String(), "[25] Topic 25\n> "); after != "\n<console.bye >\n" {
+		t.Errorf("after Ctrl-C in a menu: %q, want only the goodbye", after)
+	}
+}
+
 type syncWriter struct {
 	mu sync.Mutex
 	b  strings.Builder
