@@ -221,12 +221,19 @@ func TestSlackOAuthEndToEnd(t *testing.T) {
 		bot.waitLog(t, `msg="uninstalled: tokens deleted, waiting deliveries canceled" component=slack-oauth team=`+teamA)
 		// The next check-ins: B's goes out, A's does not.
 		next := due.Add(8 * 24 * time.Hour)
-		bot.Dispatch(t, "--now", next.Format(time.RFC3339))
+		out := bot.Dispatch(t, "--now", next.Format(time.RFC3339))
+		if !strings.Contains(out, "not_found   checkin  "+teamA+" "+userA) || !strings.Contains(out, "1 failed") {
+			t.Fatalf("A's check-in after the uninstall:\n%s", out)
+		}
 		if got := postsBy(fake, "D"+userB); len(got) != 2 {
 			t.Fatalf("B after A's uninstall: %v\n%s", got, bot.Stderr)
 		}
 		if got := postsBy(fake, "D"+userA); len(got) != 1 {
 			t.Fatalf("A after its uninstall: %v", got)
+		}
+		// A's check-in was recorded as not sent: not tried again.
+		if out := bot.Dispatch(t, "--now", next.Add(time.Hour).Format(time.RFC3339)); strings.Contains(out, teamA) {
+			t.Fatalf("A's check-in tried again:\n%s", out)
 		}
 		if got := slashIn(t, bot, teamB, userB, "help"); !strings.Contains(got, lib.T(trustbot.English, "help.title")) {
 			t.Fatalf("B's /trust after A's uninstall: %s", got)

@@ -302,3 +302,25 @@ func testKeyring(t *testing.T) *secret.Keyring {
 	}
 	return k
 }
+
+// The browser's cookie is HttpOnly and SameSite=Lax, Secure when the
+// public URL is https, and scoped to Slack's paths.
+func TestInstallCookie(t *testing.T) {
+	for _, public := range []string{"https://trustbot.example.com", "http://127.0.0.1:3978"} {
+		a := runInstallApp(t)
+		a.oauth.cfg.PublicURL = public
+		rec := httptest.NewRecorder()
+		a.oauth.serveInstall(rec, httptest.NewRequest(http.MethodGet, InstallPath, nil))
+		cs := rec.Result().Cookies()
+		if len(cs) != 1 {
+			t.Fatalf("%s: cookies %v", public, cs)
+		}
+		c := cs[0]
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != strings.HasPrefix(public, "https:") || c.Path != "/slack/" || c.MaxAge != 600 {
+			t.Errorf("%s: cookie %+v", public, c)
+		}
+		if !strings.Contains(rec.Body.String(), url.QueryEscape(public+CallbackPath)) {
+			t.Errorf("%s: the button does not send Slack back to %s", public, public+CallbackPath)
+		}
+	}
+}

@@ -688,7 +688,13 @@ func (c *Client) web(ctx context.Context, team string) (*slack.Client, error) {
 		return c.api, nil
 	}
 	tok, err := c.cfg.Tokens(ctx, team)
+	if trustbot.ErrorCode(err) == trustbot.ENOTFOUND {
+		// Not installed there (never, or removed since): nothing for it
+		// can be sent until it is installed again, so it is not retried.
+		return nil, &trustbot.Error{Code: trustbot.ENOTFOUND, Message: "not sent: " + err.Error()}
+	}
 	if err != nil {
+		// The token could not be read or renewed for now: tried again.
 		return nil, &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: no token for the workspace: " + err.Error()}
 	}
 	if tok == c.cfg.BotToken {

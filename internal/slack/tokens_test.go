@@ -33,6 +33,8 @@ func TestTokensPerWorkspace(t *testing.T) {
 			return fakeslack.BotToken, nil
 		case "T0OTHER":
 			return "xoxb-other-workspace", nil
+		case "T0REMOVED":
+			return "", trustbot.Errorf(trustbot.ENOTFOUND, "trustbot is not installed in workspace %s", team)
 		}
 		return "", errors.New("not installed")
 	}})
@@ -49,13 +51,18 @@ func TestTokensPerWorkspace(t *testing.T) {
 	if trustbot.ErrorCode(err) != trustbot.ECANCELED {
 		t.Fatalf("no token: %v, want %s", err, trustbot.ECANCELED)
 	}
+	// A workspace that removed the app: not retried.
+	_, err = c.PostDM(ctx, trustbot.UserKey{Team: "T0REMOVED", User: "U0GONE"}, textReply("hi"), "d3")
+	if trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		t.Fatalf("not installed: %v, want %s", err, trustbot.ENOTFOUND)
+	}
 	posts, infos := fake.Calls("chat.postMessage"), fake.Calls("users.info")
 	if len(posts) != 1 || posts[0].Token != fakeslack.BotToken || len(infos) != 1 || infos[0].Token != "xoxb-other-workspace" {
 		t.Fatalf("calls: %d posts, %d users.info: %+v %+v", len(posts), len(infos), posts, infos)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if want := []string{fakeslack.TeamID, "T0OTHER", "T0GONE"}; !slices.Equal(asked, want) {
+	if want := []string{fakeslack.TeamID, "T0OTHER", "T0GONE", "T0REMOVED"}; !slices.Equal(asked, want) {
 		t.Fatalf("tokens asked for %v, want %v", asked, want)
 	}
 }

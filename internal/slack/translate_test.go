@@ -167,7 +167,13 @@ func FuzzTranslateEvent(f *testing.F) {
 	f.Add([]byte(`{"team_id":"T1","event_id":"Ev1","event":{"type":"message","channel":"DU1","channel_type":"im","user":"U1","text":"tip &amp; <https://a|b>"}}`))
 	f.Add([]byte(`{"team_id":"T1","event":{"type":"app_home_opened","user":"U1","tab":"home"}}`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"team_id":"T1","event_id":"Ev2","event":{"type":"app_uninstalled"}}`))
+	f.Add([]byte(`{"team_id":"T1","enterprise_id":"E1","authorizations":[{"enterprise_id":"E1","is_enterprise_install":true}],"event":{"type":"tokens_revoked","tokens":{"bot":["UBOT"]}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if enterprise, team, _, ok := uninstallEvent(b); ok && (team == "" && enterprise == "" || len(team) > 40 || len(enterprise) > 40 ||
+			!strings.Contains(string(b), "app_uninstalled") && !strings.Contains(string(b), "tokens_revoked")) {
+			t.Fatalf("read as an uninstall of %q %q", enterprise, team)
+		}
 		req, to, _, err := translateEvent(b, "UBOT")
 		if err != nil {
 			return
@@ -179,4 +185,25 @@ func FuzzTranslateEvent(f *testing.F) {
 			t.Fatalf("a command answered outside a DM: %+v", to)
 		}
 	})
+}
+
+func TestUninstallEvent(t *testing.T) {
+	for _, c := range []struct {
+		name, body       string
+		enterprise, team string
+		ok               bool
+	}{
+		{"Uninstalled", `{"team_id":"T1","event_id":"Ev1","event":{"type":"app_uninstalled"}}`, "", "T1", true},
+		{"WorkspaceOfAnOrg", `{"team_id":"T1","enterprise_id":"E1","event":{"type":"app_uninstalled"}}`, "E1", "T1", true},
+		{"OrgWide", `{"team_id":"T1","enterprise_id":"E1","authorizations":[{"enterprise_id":"E1","is_enterprise_install":true}],"event":{"type":"app_uninstalled"}}`, "E1", "", true},
+		{"BotTokenRevoked", `{"team_id":"T1","event":{"type":"tokens_revoked","tokens":{"oauth":[],"bot":["UBOT"]}}}`, "", "T1", true},
+		{"OnlyUserTokensRevoked", `{"team_id":"T1","event":{"type":"tokens_revoked","tokens":{"oauth":["U1"],"bot":[]}}}`, "", "", false},
+		{"OtherEvent", `{"team_id":"T1","event":{"type":"app_home_opened"}}`, "", "", false},
+		{"NoWorkspace", `{"event":{"type":"app_uninstalled"}}`, "", "", false},
+	} {
+		enterprise, team, _, ok := uninstallEvent([]byte(c.body))
+		if ok != c.ok || ok && (enterprise != c.enterprise || team != c.team) {
+			t.Errorf("%s: %q %q %v", c.name, enterprise, team, ok)
+		}
+	}
 }
