@@ -68,7 +68,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "[--db FILE]", "answer in Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN for Socket Mode, or with SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR for HTTP) and/or Teams (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID, TRUSTBOT_PUBLIC_ADDR); the default", serve},
+		{"serve", "[--db FILE]", "answer in Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN for Socket Mode, or with SLACK_SIGNING_SECRET and TRUSTBOT_PUBLIC_ADDR for HTTP; SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead of the bot token for many workspaces through \"Add to Slack\") and/or Teams (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID, TRUSTBOT_PUBLIC_ADDR); the default", serve},
 		{"console", "[--user ID] [--team ID] [--lang ja|en] [--tz ZONE] [--now T] [--db FILE]", "try the coach in this terminal, without Slack or Teams", consoleCmd},
 		{"migrate", "[--db FILE]", "create or upgrade the database, then exit", migrate},
 		{"migrate-data", "--from FILE --to URL", "copy an installation from its SQLite file into an empty PostgreSQL database, and verify the copy", migrateData},
