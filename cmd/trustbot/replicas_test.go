@@ -371,12 +371,12 @@ func sendingOf(t *testing.T, dsn string, pid int, accepted []fakeslack.Message) 
 // moment of the fan-out and started again, several times a round. The
 // fan-out finishes; every user gets one check-in, a second one only from
 // a send a kill interrupted. TRUSTBOT_REPLICAS_ROUNDS sets the rounds
-// (default 4, three kills each).
+// (default 2, five kills each).
 func TestReplicasSurviveKills(t *testing.T) {
 	replicasTest(t)
-	const n, killsPerRound = 1000, 3
+	const n, killsPerRound = 1000, 5
 	rounds, _ := strconv.Atoi(os.Getenv("TRUSTBOT_REPLICAS_ROUNDS"))
-	rounds = max(rounds, 4)
+	rounds = max(rounds, 2)
 	seed := time.Now().UnixNano()
 	rng := mathrand.New(mathrand.NewPCG(uint64(seed), 0))
 	t.Logf("seed %d", seed)
