@@ -52,6 +52,7 @@ func (b *bot) wire(listen bool) error {
 		if listen {
 			// Without an app token, Slack's requests come over HTTP.
 			sc.AppToken, sc.SigningSecret, sc.BusyText = b.cfg.AppToken, b.cfg.SigningSecret, b.lib.T(b.cfg.DefaultLang, "slack.busy")
+			sc.Seen = handledSeen{store: b.store, log: b.log}
 		}
 		if b.met != nil {
 			sc.Metrics = b.met
@@ -153,8 +154,9 @@ func (b *bot) run(ctx context.Context) error {
 		if b.met != nil {
 			met = b.met
 		}
-		go retain(ctx, b.store, b.cfg.Retention, retentionEvery, met, b.log)
+		go retain(ctx, leasedPurge{disp: b.disp, store: b.store}, b.cfg.Retention, retentionEvery, met, b.log)
 	}
+	go forgetHandled(ctx, b.disp, b.store, b.log)
 	if b.teams != nil {
 		b.teams.Start(ctx)
 	}

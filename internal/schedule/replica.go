@@ -185,3 +185,51 @@ func (d *Dispatcher) sendCheck(del trustbot.Delivery) func(context.Context) erro
 		return nil
 	}
 }
+
+// Singleton runs fn under the named lease, when no other replica holds
+// it: work one replica does at a time (the reconciliation at start, the
+// retention purge). The lease is renewed while fn runs, and fn's context
+// ends if it cannot be: fn's writes name the lease (the store refuses
+// them once another holds it) or are fenced otherwise. The lease is
+// released when fn returns. Singleton reports whether fn ran.
+func (d *Dispatcher) Singleton(ctx context.Context, name string, fn func(context.Context, trustbot.Lease) error) (bool, error) {
+	d.init()
+	release, err := d.hold(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	now := time.Now()
+	l, ok, err := d.Store.AcquireLease(ctx, name, d.ReplicaID(), now, now.Add(d.LeaseTTL))
+	if err != nil || !ok {
+		return false, err
+	}
+	work, cancel := context.WithCancel(ctx)
+	defer cancel()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(d.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-work.Done():
+				return
+			case <-t.C:
+				now := time.Now()
+				if ok, err := d.Store.RenewLease(work, l, now, now.Add(d.LeaseTTL)); err == nil && !ok {
+					d.Logger.Warn("lost a lease while working under it; the work stops", "lease", name, "replica", l.Holder)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	err = fn(work, l)
+	cancel()
+	<-renewed
+	if rerr := d.Store.ReleaseLease(context.WithoutCancel(ctx), l); rerr != nil {
+		d.Logger.Warn("could not release a lease; it ends by itself", "lease", name, "err", rerr)
+	}
+	return true, err
+}

@@ -221,13 +221,23 @@ func (d *Dispatcher) Pass(ctx context.Context, now time.Time, stale bool) (r Rep
 	}
 	defer release()
 	before := now.Add(-d.StaleAfter)
+	reconciled := false
 	if stale {
 		// Every attempt so far, whichever instant this pass runs as of,
-		// even one recorded by a clock that ran fast and was set back.
-		before = endOfTime
+		// even one recorded by a clock that ran fast and was set back; by
+		// one replica at a time: another that starts meanwhile settles
+		// only what is stale as in any pass.
+		reconciled, err = d.Singleton(ctx, LeaseReconcile, func(ctx context.Context, _ trustbot.Lease) error {
+			return d.reconcile(ctx, endOfTime, now, true, &r)
+		})
+		if err != nil {
+			return r, err
+		}
 	}
-	if err := d.reconcile(ctx, before, now, stale, &r); err != nil {
-		return r, err
+	if !reconciled {
+		if err := d.reconcile(ctx, before, now, false, &r); err != nil {
+			return r, err
+		}
 	}
 	for range 1000 {
 		ds, err := d.Store.ClaimDue(ctx, now, d.Batch, func(s trustbot.Schedule, p trustbot.Prefs) (trustbot.Schedule, int) {
@@ -414,6 +424,13 @@ func (d *Dispatcher) clockApart(ctx context.Context) bool {
 	}
 	return apart
 }
+
+// Names of the leases of work one replica does at a time.
+const (
+	LeaseReconcile = "reconcile" // the reconciliation of everything left sending, at start
+	LeaseRetention = "retention" // the retention purge
+	LeaseHandled   = "handled"   // forgetting handled requests and ended replicas
+)
 
 // endOfTime is after every instant an attempt can be recorded at.
 var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)

@@ -119,11 +119,23 @@ func (db *DB) forget(ctx context.Context, k trustbot.UserKey) error {
 // many rows went. As with Forget, Config.Erased then takes them off the
 // storage.
 func (db *DB) Purge(ctx context.Context, before time.Time) (int64, error) {
+	return db.purge(ctx, before, nil)
+}
+
+// purge deletes what is older than before in one transaction, first
+// running fence in it when set (it refuses when the caller's lease is
+// gone).
+func (db *DB) purge(ctx context.Context, before time.Time, fence func(*Tx) error) (int64, error) {
 	if db.c != nil {
 		defer db.c.recent.reset()
 	}
 	var total int64
 	err := db.Tx(ctx, func(tx *Tx) error {
+		if fence != nil {
+			if err := fence(tx); err != nil {
+				return err
+			}
+		}
 		cut := before.Unix()
 		for _, q := range []struct {
 			sql string

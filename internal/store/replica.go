@@ -107,9 +107,22 @@ func (db *DB) Handled(ctx context.Context, key string, t time.Time) (bool, error
 	return n == 1, err
 }
 
-// PurgeHandled forgets the keys of requests handled before t.
+// PurgeHandled forgets the keys of requests handled before t, and the
+// replicas whose lease ended before it.
 func (db *DB) PurgeHandled(ctx context.Context, before time.Time) (int64, error) {
-	return db.exec(ctx, `DELETE FROM handled_requests WHERE handled_at < ?`, ms(before))
+	var total int64
+	err := db.Tx(ctx, func(tx *Tx) error {
+		for _, q := range []string{`DELETE FROM handled_requests WHERE handled_at < ?`, `DELETE FROM replicas WHERE expires_at < ?`} {
+			res, err := tx.ExecContext(ctx, q, ms(before))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		return nil
+	})
+	return total, err
 }
 
 // staleSendingWhere picks deliveries left sending since before a time, or
@@ -169,4 +182,29 @@ func (db *DB) Sending(ctx context.Context, id, attempt string) (bool, error) {
 	var n int
 	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE id = ? AND state = 'sending' AND attempt = ?`, id, attempt).Scan(&n)
 	return n == 1, db.formatError(err)
+}
+
+// holds is the fence of a write made under a lease: in the write's own
+// transaction, it refuses (ECONFLICT) unless l still holds the lease at
+// now. The row it touches stays locked to the commit where rows lock, so
+// that no new holder takes the lease meanwhile.
+func holds(ctx context.Context, tx *Tx, l trustbot.Lease, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE leases SET expires_at = expires_at WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?`,
+		l.Name, l.Holder, l.Token, ms(now))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err == nil {
+			err = trustbot.Errorf(trustbot.ECONFLICT, "lease %q is no longer held by %s (token %d)", l.Name, l.Holder, l.Token)
+		}
+		return err
+	}
+	return nil
+}
+
+// PurgeUnder purges as Purge does, only while l holds its lease at now:
+// a holder whose time ended, and that another replaced, changes nothing.
+func (db *DB) PurgeUnder(ctx context.Context, l trustbot.Lease, now, before time.Time) (int64, error) {
+	return db.purge(ctx, before, func(tx *Tx) error { return holds(ctx, tx, l, now) })
 }

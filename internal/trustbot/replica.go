@@ -57,8 +57,13 @@ type ReplicaStore interface {
 	// event ID) is being handled at t. It reports false when it was
 	// already: the request came twice and must be handled once.
 	Handled(ctx context.Context, key string, t time.Time) (bool, error)
-	// PurgeHandled forgets the keys of requests handled before t.
+	// PurgeHandled forgets the keys of requests handled before t, and the
+	// replicas whose lease ended before it.
 	PurgeHandled(ctx context.Context, before time.Time) (int64, error)
+	// PurgeUnder deletes what retention removes (older than before), only
+	// while l still holds its lease at now; ECONFLICT otherwise, and
+	// nothing is deleted.
+	PurgeUnder(ctx context.Context, l Lease, now, before time.Time) (int64, error)
 }
 
 // sendCheckKey carries, in a context, what a messenger asks right before

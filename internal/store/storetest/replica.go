@@ -142,6 +142,31 @@ func testNamedLeases(t *testing.T, h Harness) {
 	if ok, err := a.RenewLease(ctx, la, later, later.Add(15*time.Second)); ok || err != nil {
 		t.Fatalf("the former holder renewed: %v %v", ok, err)
 	}
+	// The former holder's purge is refused and deletes nothing; the new
+	// holder's goes through.
+	old := trustbot.UserKey{Team: "T1", User: "UOLD"}
+	if _, err := a.InsertDelivery(ctx, trustbot.Delivery{UserKey: old, Kind: "checkin", Occurrence: "2026-01-01", DueAt: now.AddDate(0, -6, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := a.ClaimSending(ctx, now, now, "ra", 1)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("claim: %v %v", ds, err)
+	}
+	if ok, err := a.MarkSent(ctx, ds[0].ID, ds[0].Attempt, trustbot.Posted{Channel: "D", TS: "1"}, now); !ok || err != nil {
+		t.Fatalf("mark sent: %v %v", ok, err)
+	}
+	if n, err := a.PurgeUnder(ctx, la, later, now); trustbot.ErrorCode(err) != trustbot.ECONFLICT || n != 0 {
+		t.Fatalf("the former holder's purge: %d %v, want refused", n, err)
+	}
+	if _, err := a.Delivery(ctx, old, ds[0].ID); err != nil {
+		t.Fatalf("the refused purge deleted: %v", err)
+	}
+	if n, err := b.PurgeUnder(ctx, lb, later, now); err != nil || n < 1 {
+		t.Fatalf("the holder's purge: %d %v", n, err)
+	}
+	if _, err := a.Delivery(ctx, old, ds[0].ID); trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		t.Fatalf("the holder's purge left the old delivery: %v", err)
+	}
 	if err := a.ReleaseLease(ctx, la); err != nil {
 		t.Fatal(err)
 	}
