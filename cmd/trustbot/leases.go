@@ -39,10 +39,16 @@ type handledSeen struct {
 	log   *slog.Logger
 }
 
+// handledWait bounds the record of a handled request: it runs before the
+// request is acknowledged, which a busy database must not hold up.
+const handledWait = 300 * time.Millisecond
+
 // First reports whether the request is new. A database that does not
-// answer lets the request through: handling it twice is better than
-// never.
+// answer in time lets the request through: handling it twice is better
+// than never, or late.
 func (s handledSeen) First(ctx context.Context, id string) bool {
+	ctx, cancel := context.WithTimeout(ctx, handledWait)
+	defer cancel()
 	ok, err := s.store.Handled(ctx, "slack:"+id, time.Now())
 	if err != nil {
 		s.log.Warn("could not record a handled request; handling it", "request", id, "err", err)
