@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -550,9 +551,13 @@ func TestSlackEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
 			if res.StatusCode != 200 {
 				t.Errorf("%s: %d", path, res.StatusCode)
+			}
+			if path == "/readyz" && !regexp.MustCompile(`^replica r[0-9a-f]{16}: ready`).Match(body) {
+				t.Errorf("/readyz does not name the replica: %q", body)
 			}
 		}
 		res, err := http.Get("http://" + bot.HTTP + "/metrics")
@@ -567,6 +572,9 @@ func TestSlackEndToEnd(t *testing.T) {
 			`trustbot_commands_total{command="unknown"}`,
 			`trustbot_ack_latency_seconds_count`,
 			`trustbot_socket_reconnects_total 2`, // the drop and the disconnect above
+			`trustbot_claims_total`,
+			`trustbot_reconciled_total{outcome="requeued"}`,
+			`trustbot_lease_expiries_total`,
 			`go_goroutines`,
 		} {
 			if !strings.Contains(string(body), want) {

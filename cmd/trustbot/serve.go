@@ -77,7 +77,7 @@ func serve(ctx context.Context, e env) error {
 			off.Abs().Round(time.Second), way, schedule.MaxSkew)
 	}
 	if cfg.HTTPAddr != "" {
-		stop, err := serveHTTP(cfg.HTTPAddr, store, b.connected, b.met.Handler(), log)
+		stop, err := serveHTTP(cfg.HTTPAddr, store, b.connected, b.disp.ReplicaID, b.met.Handler(), log)
 		if err != nil {
 			return err
 		}
@@ -137,8 +137,8 @@ const shutdownTime = 20 * time.Second
 
 // serveHTTP serves /healthz (the process is alive), /readyz (the database
 // takes writes and every platform connection is up: connected says which
-// is not) and /metrics (Prometheus).
-func serveHTTP(addr string, store interface{ Ready(context.Context) error }, connected func() string, metricsHandler http.Handler, log interface {
+// is not; the answer names this replica) and /metrics (Prometheus).
+func serveHTTP(addr string, store interface{ Ready(context.Context) error }, connected, replica func() string, metricsHandler http.Handler, log interface {
 	Info(string, ...any)
 	Error(string, ...any)
 }) (stop func(), err error) {
@@ -154,13 +154,17 @@ func serveHTTP(addr string, store interface{ Ready(context.Context) error }, con
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		name := "replica " + replica()
+		if replica() == "" {
+			name = "replica (not registered yet)"
+		}
 		switch err := store.Ready(ctx); {
 		case err != nil:
-			http.Error(w, "database not ready: "+err.Error(), http.StatusServiceUnavailable)
+			http.Error(w, name+": database not ready: "+err.Error(), http.StatusServiceUnavailable)
 		case connected() != "":
-			http.Error(w, connected(), http.StatusServiceUnavailable)
+			http.Error(w, name+": "+connected(), http.StatusServiceUnavailable)
 		default:
-			fmt.Fprintln(w, "ready")
+			fmt.Fprintln(w, name+": ready")
 		}
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}

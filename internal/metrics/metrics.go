@@ -64,6 +64,9 @@ type Prometheus struct {
 	backlog     prometheus.Gauge
 	missed      *prometheus.CounterVec
 	faults      *prometheus.CounterVec
+	claimed     prometheus.Counter
+	reconciled  *prometheus.CounterVec
+	expired     prometheus.Counter
 }
 
 var _ trustbot.Metrics = (*Prometheus)(nil)
@@ -104,11 +107,24 @@ func New(names Names) *Prometheus {
 		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trustbot_faults_total", Help: "Internal faults caught: recovered panics, jumps of the wall clock.",
 		}, []string{"fault"}),
+		claimed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trustbot_claims_total", Help: "Deliveries this replica claimed to send.",
+		}),
+		reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trustbot_reconciled_total", Help: "Deliveries left sending that this replica settled, by outcome: found on the platform, requeued, unreachable.",
+		}, []string{"outcome"}),
+		expired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trustbot_lease_expiries_total", Help: "Deliveries this replica found left sending by a replica whose lease had ended.",
+		}),
+	}
+	for _, o := range []string{"found", "requeued", "unreachable"} {
+		p.reconciled.WithLabelValues(o)
 	}
 	for _, f := range trustbot.Faults {
 		p.faults.WithLabelValues(f) // every fault shows, at zero until it happens
 	}
 	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.apiErrors, p.rateLimited, p.reconnects, p.refused, p.backlog, p.missed, p.faults,
+		p.claimed, p.reconciled, p.expired,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.names.commands = newKnown(slices.Concat(names.Commands, []string{"unknown"}))
 	p.names.kinds = newKnown(names.Kinds)
@@ -152,6 +168,19 @@ func (p *Prometheus) Refused(pl trustbot.Platform, reason string) {
 	p.refused.WithLabelValues(platform(pl), p.names.refused.label(reason)).Inc()
 }
 func (p *Prometheus) Backlog(n int) { p.backlog.Set(float64(n)) }
+func (p *Prometheus) Claimed(n int) { p.claimed.Add(float64(n)) }
+func (p *Prometheus) LeaseExpired(n int) {
+	p.expired.Add(float64(n))
+}
+
+// Reconciled counts a settled delivery; an outcome outside the known
+// ones is not counted.
+func (p *Prometheus) Reconciled(outcome string) {
+	switch outcome {
+	case "found", "requeued", "unreachable":
+		p.reconciled.WithLabelValues(outcome).Inc()
+	}
+}
 func (p *Prometheus) Missed(kind string, n int) {
 	p.missed.WithLabelValues(p.names.kinds.label(kind)).Add(float64(n))
 }

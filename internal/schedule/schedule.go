@@ -309,20 +309,27 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 	if err != nil {
 		return fmt.Errorf("stale deliveries: %w", err)
 	}
-	live := map[string]bool{}
-	if all {
-		rs, err := d.Store.Replicas(ctx, real)
-		if err != nil {
-			return fmt.Errorf("replicas: %w", err)
-		}
-		for _, rep := range rs {
-			live[rep.ID] = rep.ID != d.ReplicaID()
-		}
+	if len(stale) == 0 {
+		return nil
 	}
+	rs, err := d.Store.Replicas(ctx, real)
+	if err != nil {
+		return fmt.Errorf("replicas: %w", err)
+	}
+	live := map[string]bool{}
+	for _, rep := range rs {
+		live[rep.ID] = true
+	}
+	self := d.ReplicaID()
 	for _, del := range stale {
-		if live[trustbot.AttemptReplica(del.Attempt)] {
+		rep := trustbot.AttemptReplica(del.Attempt)
+		if all && live[rep] && rep != self {
 			d.Logger.Debug("delivery being sent by another replica", "delivery", del.ID, "attempt", del.Attempt)
 			continue
+		}
+		if rep != "" && !live[rep] {
+			d.Metrics.LeaseExpired(1)
+			d.Logger.Info("delivery left sending by a replica whose lease ended", "delivery", del.ID, "attempt", del.Attempt)
 		}
 		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, d.searchFrom(ctx, del))
 		switch {
@@ -330,6 +337,7 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 			if !d.markFailed(ctx, del, err.Error()) {
 				continue
 			}
+			d.Metrics.Reconciled("unreachable")
 			d.Coach.Unreachable(ctx, del, errMessage(err), now)
 			d.Logger.Warn("delivery left sending: its target cannot be reached; it stops", "delivery", del.ID, "err", err)
 		case err != nil:
@@ -344,6 +352,7 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 				continue
 			}
 			r.Reconciled++
+			d.Metrics.Reconciled("found")
 			d.Logger.Info("delivery left sending was found on the platform", "delivery", del.ID, "ts", posted.TS)
 			d.Coach.Delivered(ctx, del, now) // as after any send: a channel's tip is recorded as posted
 		default:
@@ -356,6 +365,7 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 				continue
 			}
 			r.Requeued++
+			d.Metrics.Reconciled("requeued")
 			d.Logger.Info("delivery left sending was not found; sending again", "delivery", del.ID)
 		}
 	}
@@ -454,6 +464,7 @@ func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, r *Report) erro
 				if len(ds) == 0 {
 					return
 				}
+				d.Metrics.Claimed(len(ds))
 				for _, del := range ds {
 					s := d.send(ctx, now, del)
 					if s.Delivery.ID == "" {

@@ -565,7 +565,12 @@ func TestPostedButNotRecordedIsReconciled(t *testing.T) {
 	if err := r.store.ReleaseReplica(context.Background(), "rcrashed"); err != nil {
 		t.Fatal(err)
 	}
+	met := &replicaCount{reconciled: map[string]int{}}
+	r.disp.Metrics = met
 	rep := pass(t, r, at, false)
+	if met.expired != 2 || met.reconciled["found"] != 1 || met.reconciled["requeued"] != 1 || met.claimed != 1 {
+		t.Errorf("metrics: %d lease expiries, reconciled %v, %d claimed; want 2, found 1 and requeued 1, 1", met.expired, met.reconciled, met.claimed)
+	}
 	if rep.Reconciled != 1 || rep.Requeued != 1 || rep.Sent != 1 || rep.Claimed != 0 {
 		t.Fatalf("report %+v, want 1 reconciled, 1 requeued and sent", rep)
 	}
@@ -716,4 +721,32 @@ func TestSocketDropDuringFanOut(t *testing.T) {
 	if err := r.fake.WaitConnections(wctx, 2); err != nil {
 		t.Errorf("socket did not come back after the drop: %v", err)
 	}
+}
+
+// replicaCount counts what a replica's metrics hear of claims and
+// reconciliations.
+type replicaCount struct {
+	trustbot.NopMetrics
+	mu         sync.Mutex
+	claimed    int
+	expired    int
+	reconciled map[string]int
+}
+
+func (m *replicaCount) Claimed(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.claimed += n
+}
+
+func (m *replicaCount) LeaseExpired(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.expired += n
+}
+
+func (m *replicaCount) Reconciled(outcome string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reconciled[outcome]++
 }

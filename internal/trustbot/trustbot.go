@@ -294,6 +294,15 @@ type Metrics interface {
 	Missed(kind string, n int)
 	// Fault counts an internal fault that was caught: one of Faults.
 	Fault(name string)
+	// Claimed counts deliveries this replica claimed to send.
+	Claimed(n int)
+	// Reconciled counts deliveries left sending that this replica
+	// settled, by outcome: "found" (recorded as sent), "requeued",
+	// "unreachable".
+	Reconciled(outcome string)
+	// LeaseExpired counts deliveries this replica found left sending by a
+	// replica whose lease had ended.
+	LeaseExpired(n int)
 }
 
 // Faults are the internal faults counted by Metrics.Fault.
@@ -328,3 +337,6 @@ func (NopMetrics) Refused(Platform, string)           {}
 func (NopMetrics) Backlog(int)                        {}
 func (NopMetrics) Missed(string, int)                 {}
 func (NopMetrics) Fault(string)                       {}
+func (NopMetrics) Claimed(int)                        {}
+func (NopMetrics) Reconciled(string)                  {}
+func (NopMetrics) LeaseExpired(int)                   {}
