@@ -15,10 +15,10 @@ import (
 // renewals.
 const DefaultLeaseTTL = 15 * time.Second
 
-// leaseMargin is taken off this replica's own view of its lease: clocks
-// on two hosts run at slightly different rates, and the last renewal's
-// time is read before the database took it.
-const leaseMargin = 2 * time.Second
+// leaseMargin is taken off this replica's own view of its lease (at most
+// a fifth of it): clocks on two hosts run at slightly different rates,
+// and the last renewal's time is read before the database took it.
+func (d *Dispatcher) leaseMargin() time.Duration { return min(2*time.Second, d.LeaseTTL/5) }
 
 // replica is this process's lease on the database: registered when a pass
 // or Run first needs it, renewed while any of them runs, released when
@@ -56,7 +56,7 @@ func (d *Dispatcher) register(ctx context.Context) error {
 		return err
 	}
 	d.rep.mu.Lock()
-	d.rep.id, d.rep.until = id, mono+d.LeaseTTL-leaseMargin
+	d.rep.id, d.rep.until = id, mono+d.LeaseTTL-d.leaseMargin()
 	d.rep.mu.Unlock()
 	d.Logger.Info("replica registered", "replica", id, "host", d.Host, "pid", d.PID)
 	return nil
@@ -77,15 +77,15 @@ func (d *Dispatcher) renew(ctx context.Context) {
 	case ok:
 		d.rep.mu.Lock()
 		if d.rep.id == id {
-			d.rep.until = mono + d.LeaseTTL - leaseMargin
+			d.rep.until = mono + d.LeaseTTL - d.leaseMargin()
 		}
 		d.rep.mu.Unlock()
 	default:
-		d.Metrics.Fault(trustbot.FaultLeaseLost)
 		d.Logger.Warn("this replica's lease had ended: what it was sending may be another's now; registering anew", "replica", id)
 		if err := d.register(ctx); err != nil {
 			d.Logger.Warn("could not register this replica anew", "err", err)
 		}
+		d.Metrics.Fault(trustbot.FaultLeaseLost)
 	}
 }
 
