@@ -97,6 +97,19 @@ func runHTTPClient(t *testing.T, h trustbot.Handler, tweak func(*Client)) *httpA
 	done := make(chan error, 1)
 	go func() { done <- app.c.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	// Until its workers run, the client answers 503 (as it must while
+	// starting): the test's requests begin once it takes them.
+	wctx := waitCtx(t)
+	for !app.c.Connected() {
+		select {
+		case err := <-done:
+			done <- err // for the cleanup
+			t.Fatalf("client stopped before taking requests: %v", err)
+		case <-wctx.Done():
+			t.Fatal("client never took requests")
+		case <-time.After(time.Millisecond):
+		}
+	}
 	return app
 }
 
