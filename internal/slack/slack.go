@@ -254,8 +254,13 @@ func (c *Client) dispatch(evt socketmode.Event) {
 		}
 	case socketmode.EventTypeHello:
 		c.connected.Store(true)
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError:
+	case socketmode.EventTypeConnectionError:
 		c.connected.Store(false)
+		c.log.Warn("socket error, reconnecting", "event", string(evt.Type), "err", eventErr(evt))
+	case socketmode.EventTypeIncomingError:
+		// slack-go's reader of a socket outlives it: its read error may
+		// arrive after the next socket's hello. It changes nothing here;
+		// a broken socket is followed by "connecting".
 		c.log.Warn("socket error, reconnecting", "event", string(evt.Type), "err", eventErr(evt))
 	case socketmode.EventTypeInvalidAuth:
 		c.connected.Store(false)
