@@ -125,7 +125,17 @@ func foldMapped(draft string) mapped {
 		lo, hi := wm.span(p, q)
 		out.write(string(seg), int32(lo), int32(hi))
 	}
-	return lowerMapped(out.done())
+	res := out.done()
+	if whole := norm.NFC.String(wm.s); res.s != whole {
+		// The iterator's segments do not add up to the whole text's form
+		// (a composition exclusion, such as Tibetan's ྜྷ): the text keeps
+		// that form, each byte coming from the whole draft.
+		lo, hi := wm.span(0, len(wm.s))
+		fb := newBuilder(len(whole))
+		fb.write(whole, int32(lo), int32(hi))
+		res = fb.done()
+	}
+	return lowerMapped(res)
 }
 
 // lowerMapped lower-cases m rune by rune, as strings.ToLower does.
