@@ -41,7 +41,7 @@ test-pg: ## Run the PostgreSQL tests on a throwaway cluster started for them (ne
 	@pkgs="$(PG_PACKAGES)"; echo "PostgreSQL tests in:" $$pkgs; \
 		TRUSTBOT_TEST_PG_REQUIRED=1 tools/pgcluster/pgcluster run go test $(RACEFLAGS) -count=1 $$pkgs
 
-test-replicas: ## Three trustbot processes on one PostgreSQL database (a throwaway cluster): the shared send rate and 429 pause, kills and a rolling restart during a fan-out
+test-replicas: ## Three trustbot processes on one PostgreSQL database (a throwaway cluster): the shared send rate and 429 pause, kills and a rolling restart during a fan-out, a replica stopped (SIGSTOP) past its lease and resumed
 	TRUSTBOT_REPLICAS_TEST=1 TRUSTBOT_TEST_PG_REQUIRED=1 tools/pgcluster/pgcluster run go test -count=1 -timeout 20m -run '^TestReplicas' -v ./cmd/trustbot
 
 test-crash: ## The long crash loop: SIGKILL during fan-outs, restarts; counts lost and duplicate messages
