@@ -52,7 +52,11 @@ func (b *bot) wire(listen bool) error {
 		if listen {
 			// Without an app token, Slack's requests come over HTTP.
 			sc.AppToken, sc.SigningSecret, sc.BusyText = b.cfg.AppToken, b.cfg.SigningSecret, b.lib.T(b.cfg.DefaultLang, "slack.busy")
-			sc.Seen = handledSeen{store: b.store, log: b.log}
+			if !b.store.Shared().OneProcess() {
+				// Replicas share what was handled; one process keeps
+				// it in memory (the client's default).
+				sc.Seen = newHandledSeen(b.store, b.log)
+			}
 		}
 		if b.met != nil {
 			sc.Metrics = b.met

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/schedule"
@@ -33,28 +34,76 @@ const handledFor = 24 * time.Hour
 
 // handledSeen is the record of requests already handled, shared by every
 // replica on the database: a request Slack hands to two connections, or
-// retries at another replica, is handled once.
+// retries at another replica, is handled once. The keys asked for while
+// one transaction records others wait and go together in the next: in a
+// burst, a few transactions record many requests.
 type handledSeen struct {
 	store trustbot.ReplicaStore
 	log   *slog.Logger
+
+	mu       sync.Mutex
+	waiting  []handledAsk
+	flushing bool // a goroutine is recording; it takes what waits next
+}
+
+type handledAsk struct {
+	key   string
+	first chan bool
+}
+
+func newHandledSeen(store trustbot.ReplicaStore, log *slog.Logger) *handledSeen {
+	return &handledSeen{store: store, log: log}
 }
 
 // handledWait bounds the record of a handled request: it runs before the
-// request is acknowledged, which a busy database must not hold up.
+// request is answered, which a busy database must not hold up.
 const handledWait = 300 * time.Millisecond
 
 // First reports whether the request is new. A database that does not
 // answer in time lets the request through: handling it twice is better
 // than never, or late.
-func (s handledSeen) First(ctx context.Context, id string) bool {
-	ctx, cancel := context.WithTimeout(ctx, handledWait)
-	defer cancel()
-	ok, err := s.store.Handled(ctx, "slack:"+id, time.Now())
-	if err != nil {
-		s.log.Warn("could not record a handled request; handling it", "request", id, "err", err)
-		return true
+func (s *handledSeen) First(_ context.Context, id string) bool {
+	ask := handledAsk{key: "slack:" + id, first: make(chan bool, 1)}
+	s.mu.Lock()
+	s.waiting = append(s.waiting, ask)
+	lead := !s.flushing
+	s.flushing = true
+	s.mu.Unlock()
+	if lead {
+		s.flush()
 	}
-	return ok
+	return <-ask.first
+}
+
+// flush records the keys waiting in one transaction and answers their
+// askers. Keys that came meanwhile are recorded next, by another
+// goroutine: the caller goes on with its own request.
+func (s *handledSeen) flush() {
+	s.mu.Lock()
+	batch := s.waiting
+	s.waiting = nil
+	s.mu.Unlock()
+	keys := make([]string, len(batch))
+	for i, a := range batch {
+		keys[i] = a.key
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), handledWait)
+	first, err := s.store.HandledAll(ctx, keys, time.Now())
+	cancel()
+	if err != nil {
+		s.log.Warn("could not record handled requests; handling them", "requests", len(keys), "err", err)
+	}
+	for i, a := range batch {
+		a.first <- err != nil || first[i]
+	}
+	s.mu.Lock()
+	if len(s.waiting) == 0 {
+		s.flushing = false
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	go s.flush()
 }
 
 // forgetHandled forgets, every hour and on one replica at a time, the

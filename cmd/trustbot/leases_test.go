@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/trustbot/trustbot/internal/sqlite"
 )
@@ -15,14 +19,14 @@ import (
 func TestHandledSeenIsShared(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "trustbot.db")
-	var seens []handledSeen
+	var seens []*handledSeen
 	for range 2 {
 		db, err := sqlite.Open(ctx, path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		seens = append(seens, handledSeen{store: db, log: slog.New(slog.DiscardHandler)})
+		seens = append(seens, newHandledSeen(db, slog.New(slog.DiscardHandler)))
 	}
 	if !seens[0].First(ctx, "envelope:E1") {
 		t.Fatal("a new envelope is a duplicate")
@@ -32,5 +36,54 @@ func TestHandledSeenIsShared(t *testing.T) {
 	}
 	if !seens[1].First(ctx, "event:E1") {
 		t.Fatal("an event with the envelope's ID is taken for it")
+	}
+}
+
+// countingStore counts the transactions that record handled requests.
+type countingStore struct {
+	*sqlite.DB
+	batches atomic.Int32
+}
+
+func (c *countingStore) HandledAll(ctx context.Context, keys []string, t time.Time) ([]bool, error) {
+	c.batches.Add(1)
+	return c.DB.HandledAll(ctx, keys, t)
+}
+
+// TestHandledSeenBatches: requests asked about at once, from many
+// goroutines as the workers ask, are each answered once and correctly,
+// in fewer transactions than requests; a database that fails lets them
+// through.
+func TestHandledSeenBatches(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trustbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cs := &countingStore{DB: db}
+	seen := newHandledSeen(cs, slog.New(slog.DiscardHandler))
+	const n = 400
+	var wg sync.WaitGroup
+	var firsts atomic.Int32
+	for i := range n {
+		wg.Go(func() {
+			// Every request twice: one of the two is a duplicate.
+			if seen.First(ctx, fmt.Sprintf("envelope:E%d", i%(n/2))) {
+				firsts.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := firsts.Load(); got != n/2 {
+		t.Fatalf("%d requests new, want %d", got, n/2)
+	}
+	if b := cs.batches.Load(); b >= n {
+		t.Errorf("%d transactions for %d requests: not batched", b, n)
+	}
+	t.Logf("%d requests in %d transactions", n, cs.batches.Load())
+	db.Close()
+	if !seen.First(ctx, "envelope:E1") {
+		t.Error("with the database gone, a request is not let through")
 	}
 }

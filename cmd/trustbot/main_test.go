@@ -520,7 +520,7 @@ func TestSlackEndToEnd(t *testing.T) {
 			}
 		}
 		bot.response(t, url, 1)
-		// The second is set aside before it is queued, and says so.
+		// The second is set aside by its worker, and says so.
 		bot.waitLog(t, `msg="duplicate envelope" component=slack envelope=dup-1`)
 		if got := len(bot.Slack.Answers(url)); got != 1 {
 			t.Fatalf("duplicate envelope answered %d times", got)

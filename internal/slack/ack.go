@@ -40,6 +40,10 @@ type inbound struct {
 	payload json.RawMessage
 	slash   *slack.SlashCommand // a slash command read already; else read from payload
 	accepts bool                // the ack may carry a message (a slash command)
+	// dedupe is the key under which a redelivery of this request is
+	// known (a Socket Mode envelope's ID), checked by the worker so that
+	// the ack never waits on that record; empty: none.
+	dedupe string
 	// ack sends the acknowledgement, with a message or without (nil). It
 	// is called once per request, or once more without a message after
 	// it refused one.

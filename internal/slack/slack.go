@@ -293,7 +293,8 @@ func eventErr(evt socketmode.Event) any {
 
 // acceptEnvelope turns a Socket Mode envelope into an inbound request,
 // acknowledged over the socket. A duplicate envelope (Slack redelivers
-// after a dropped socket) is acknowledged and not handled again.
+// after a dropped socket) is acknowledged and not handled again: its
+// worker finds it recorded.
 func (c *Client) acceptEnvelope(evt socketmode.Event) {
 	start := time.Now()
 	req := evt.Request
@@ -307,15 +308,10 @@ func (c *Client) acceptEnvelope(evt socketmode.Event) {
 		payload: req.Payload,
 		accepts: req.AcceptsResponsePayload,
 		ack:     func(payload any) error { return c.sendAck(req.EnvelopeID, payload) },
+		dedupe:  "envelope:" + req.EnvelopeID,
 	}
 	if sc, ok := evt.Data.(slack.SlashCommand); ok && evt.Type == socketmode.EventTypeSlashCommand {
 		in.slash = &sc
-	}
-	if !c.seen.First(context.Background(), "envelope:"+req.EnvelopeID) {
-		c.log.Info("duplicate envelope", "envelope", req.EnvelopeID)
-		c.ack(in, nil)
-		c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
-		return
 	}
 	c.accept(in, start)
 }
@@ -442,6 +438,10 @@ func (c *Client) work(parent context.Context, j job) {
 	// In-flight work finishes its answer even when shutdown starts.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.cfg.JobTime)
 	defer cancel()
+	if in.dedupe != "" && !c.seen.First(ctx, in.dedupe) {
+		c.log.Info("duplicate envelope", "envelope", in.id, "type", in.kind)
+		return
+	}
 	if in.kind == kindEvent && c.cfg.Uninstalled != nil {
 		if enterprise, team, eventID, ok := uninstallEvent(in.payload); ok {
 			if c.seen.First(ctx, "event:"+eventID) {

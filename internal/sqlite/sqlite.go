@@ -62,6 +62,7 @@ var _ trustbot.Store = (*DB)(nil)
 // claims need no row locks.
 var Dialect = store.Dialect{
 	Name:            "sqlite",
+	OneProcess:      true,
 	Error:           busyError,
 	TablesSQL:       `SELECT name FROM sqlite_master WHERE type = 'table'`,
 	RowOrder:        "ORDER BY rowid",

@@ -103,8 +103,36 @@ func (db *DB) ReleaseLease(ctx context.Context, l trustbot.Lease) error {
 
 // Handled records a request's key, reporting false when it was there.
 func (db *DB) Handled(ctx context.Context, key string, t time.Time) (bool, error) {
-	n, err := db.exec(ctx, `INSERT INTO handled_requests (key, handled_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, ms(t))
-	return n == 1, err
+	first, err := db.HandledAll(ctx, []string{key}, t)
+	if err != nil {
+		return false, err
+	}
+	return first[0], nil
+}
+
+// HandledAll records the keys of several requests in one transaction,
+// reporting for each whether it was new (a key twice in keys is new the
+// first time only).
+func (db *DB) HandledAll(ctx context.Context, keys []string, t time.Time) ([]bool, error) {
+	first := make([]bool, len(keys))
+	err := db.Tx(ctx, func(tx *Tx) error {
+		for i, key := range keys {
+			res, err := tx.ExecContext(ctx, `INSERT INTO handled_requests (key, handled_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, ms(t))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			first[i] = n == 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return first, nil
 }
 
 // PurgeHandled forgets the keys of requests handled before t, and the

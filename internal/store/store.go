@@ -33,6 +33,10 @@ import (
 type Dialect struct {
 	// Name names the database in messages: "sqlite", "postgres".
 	Name string
+	// OneProcess: the database is held by one process at a time (SQLite's
+	// instance lock), so what replicas would share through it, such as
+	// the requests already handled, may stay in that process's memory.
+	OneProcess bool
 	// Numbered databases take $1, $2… for placeholders: the ? of the
 	// shared SQL is rebound.
 	Numbered bool
@@ -281,6 +285,9 @@ func (db *DB) Probe(ctx context.Context, now time.Time) error {
 // FormatError maps an error of the database onto trustbot's, as the
 // store's own methods do (EUNAVAILABLE for a database busy for now).
 func (db *DB) FormatError(err error) error { return db.formatError(err) }
+
+// OneProcess reports whether one process at a time holds the database.
+func (db *DB) OneProcess() bool { return db.d.OneProcess }
 
 // Shared returns the store every database kind shares: its Keys, Logger
 // and Metrics are set through it, whichever database holds it.

@@ -57,6 +57,9 @@ type ReplicaStore interface {
 	// event ID) is being handled at t. It reports false when it was
 	// already: the request came twice and must be handled once.
 	Handled(ctx context.Context, key string, t time.Time) (bool, error)
+	// HandledAll is Handled for several keys in one transaction, with
+	// one answer per key, in order.
+	HandledAll(ctx context.Context, keys []string, t time.Time) ([]bool, error)
 	// PurgeHandled forgets the keys of requests handled before t, and the
 	// replicas whose lease ended before it.
 	PurgeHandled(ctx context.Context, before time.Time) (int64, error)

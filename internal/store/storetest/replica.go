@@ -257,6 +257,67 @@ func testHandledOnce(t *testing.T, h Harness) {
 	}
 }
 
+// testHandledAll: keys recorded in batches, by two stores at once, are
+// each new once: across batches and within one.
+func testHandledAll(t *testing.T, h Harness) {
+	ctx := context.Background()
+	a := h.Open(t)
+	b := h.Again(t, a)
+	now := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	got, err := a.HandledAll(ctx, []string{"slack:k1", "slack:k2", "slack:k1"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{true, true, false}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("first batch: %v, want %v", got, want)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	first := map[string]int{}
+	for _, db := range []*store.DB{a, b, a, b} {
+		wg.Go(func() {
+			for i := 0; i < 40; i += 8 {
+				var keys []string
+				for j := i; j < i+8; j++ {
+					keys = append(keys, fmt.Sprintf("slack:batch:%d", j))
+				}
+				keys = append(keys, "slack:k2")
+				got, err := db.HandledAll(ctx, keys, now)
+				if trustbot.ErrorCode(err) == trustbot.EUNAVAILABLE {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) != len(keys) {
+					t.Errorf("%d answers for %d keys", len(got), len(keys))
+					return
+				}
+				mu.Lock()
+				for k, ok := range got {
+					if ok {
+						first[keys[k]]++
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if first["slack:k2"] != 0 {
+		t.Errorf("a key recorded before is new again %d times", first["slack:k2"])
+	}
+	for k, n := range first {
+		if n != 1 {
+			t.Errorf("%s new %d times", k, n)
+		}
+	}
+	if len(first) == 0 {
+		t.Error("no batch went through")
+	}
+}
+
 // testClaimSendingAtOnce: three stores on one database (three replicas)
 // claim pending deliveries at once: each is taken by one replica, under
 // an attempt of that replica, and together they take them all.

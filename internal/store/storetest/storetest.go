@@ -72,6 +72,7 @@ func Run(t *testing.T, h Harness) {
 		{"ReplicaLeases", testReplicaLeases},
 		{"NamedLeases", testNamedLeases},
 		{"HandledOnce", testHandledOnce},
+		{"HandledAll", testHandledAll},
 		{"SettingsPrefs", testSettingsPrefs},
 		{"SettingsKeepPrefsWhenLanguageChanges", testSettingsKeepPrefsWhenLanguageChanges},
 		{"LateSenderCannotOverwriteARequeue", testLateSenderCannotOverwriteARequeue},
