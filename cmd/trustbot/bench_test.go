@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,12 +22,13 @@ import (
 )
 
 // The burst benchmarks send "/trust tip" envelopes back to back through the
-// fake Slack's Socket Mode to the real program (trustbot serve, slack-go's
-// client, its SQLite file) and, in the same process and in turn, to a bare
-// slack-go Socket Mode client that acks every envelope at once with a fixed
-// two-block payload, connected to a second fake Slack of the same kind
-// (Slack spreads envelopes over an app's sockets, so the two cannot share
-// one). Each figure is thus a ratio measured side by side:
+// fake Slack's Socket Mode to the real program (trustbot serve in a process
+// of its own, slack-go's client, its SQLite file) and, in turn, to a bare
+// slack-go Socket Mode client, in a process of its own too, that acks every
+// envelope at once with a fixed two-block payload, connected to a second
+// fake Slack of the same kind (Slack spreads envelopes over an app's
+// sockets, so the two cannot share one). Each figure is thus a ratio
+// measured side by side, and the memory measured is trustbot's alone:
 //
 //	go test ./cmd/trustbot -run '^$' -bench 'Burst|OneAtATime' -benchtime 3x
 //
@@ -34,14 +36,15 @@ import (
 // written → the first answer the user sees, an ack carrying the reply or
 // the response_url post (for the bare client, its ack).
 
-// bareClient is slack-go's Socket Mode client doing nothing but acking
-// with a fixed answer: the floor any bot on slack-go can reach.
-func bareClient(tb testing.TB) *fakeslack.Server {
-	tb.Helper()
-	fake := fakeslack.New()
-	tb.Cleanup(fake.Close)
-	fake.SetPingInterval(500 * time.Millisecond)
-	api := slack.New(fakeslack.BotToken, slack.OptionAppLevelToken(fakeslack.AppToken), slack.OptionAPIURL(fake.APIURL()))
+// bareChildEnv makes the test binary act as the bare client, connected to
+// the fake Slack at SLACK_API_URL, until it is killed.
+const bareChildEnv = "TRUSTBOT_BARE_CHILD"
+
+func init() {
+	if os.Getenv(bareChildEnv) != "1" {
+		return
+	}
+	api := slack.New(fakeslack.BotToken, slack.OptionAppLevelToken(fakeslack.AppToken), slack.OptionAPIURL(os.Getenv("SLACK_API_URL")))
 	cli := socketmode.New(api)
 	answer := map[string]any{
 		"response_type": "ephemeral",
@@ -51,29 +54,92 @@ func bareClient(tb testing.TB) *fakeslack.Server {
 			slack.NewActionBlock("b", slack.NewButtonBlockElement("tip.another#0", "", slack.NewTextBlockObject(slack.PlainTextType, "Another", false, false))),
 		},
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = cli.RunContext(ctx) }()
 	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case evt := <-cli.Events:
-				if evt.Request != nil && evt.Request.EnvelopeID != "" {
-					_ = cli.Ack(*evt.Request, answer)
-				}
+		for evt := range cli.Events {
+			if evt.Request != nil && evt.Request.EnvelopeID != "" {
+				_ = cli.Ack(*evt.Request, answer)
 			}
 		}
 	}()
-	tb.Cleanup(func() { cancel(); <-done })
-	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer wcancel()
-	if err := fake.WaitConnected(wctx); err != nil {
-		tb.Fatalf("bare client did not connect: %v", err)
+	_ = cli.Run()
+	os.Exit(1)
+}
+
+// benchChild is a process the benchmark started: trustbot or the bare
+// client.
+type benchChild struct {
+	cmd    *exec.Cmd
+	stderr syncBuffer
+}
+
+// startBenchChild runs the test binary as the program (args) or, with
+// bareChildEnv in env, as the bare client, connected to fake, and waits
+// until it is.
+func startBenchChild(tb testing.TB, fake *fakeslack.Server, env map[string]string, args ...string) *benchChild {
+	tb.Helper()
+	c := &benchChild{}
+	c.cmd = exec.Command(os.Args[0], args...)
+	c.cmd.Env = []string{"TRUSTBOT_CRASH_CHILD=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		c.cmd.Env = append(c.cmd.Env, k+"="+v)
 	}
+	c.cmd.Stderr = &c.stderr
+	before := fake.Connections()
+	if err := c.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	tb.Cleanup(func() {
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-done
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := fake.WaitConnections(ctx, before+1); err != nil {
+		tb.Fatalf("%s did not connect: %v\n%s", args, err, c.stderr.String())
+	}
+	return c
+}
+
+// bareClient is slack-go's Socket Mode client doing nothing but acking
+// with a fixed answer: the floor any bot on slack-go can reach.
+func bareClient(tb testing.TB) *fakeslack.Server {
+	tb.Helper()
+	fake := fakeslack.New()
+	tb.Cleanup(fake.Close)
+	fake.SetPingInterval(500 * time.Millisecond)
+	startBenchChild(tb, fake, map[string]string{bareChildEnv: "1", "SLACK_API_URL": fake.APIURL()})
 	return fake
+}
+
+// benchBot runs trustbot serve in a process of its own against a new
+// fake Slack with 50 users, and returns the fake, the process and the
+// users.
+func benchBot(tb testing.TB) (*fakeslack.Server, *benchChild, []string) {
+	tb.Helper()
+	fake := fakeslack.New()
+	tb.Cleanup(fake.Close)
+	fake.SetPingInterval(500 * time.Millisecond)
+	users := make([]string, 50)
+	for i := range users {
+		users[i] = fmt.Sprintf("UBENCH%02d", i)
+		fake.AddUser(fakeslack.User{ID: users[i], TZ: "Asia/Tokyo", Locale: "ja-JP"})
+	}
+	bot := startBenchChild(tb, fake, map[string]string{
+		"SLACK_BOT_TOKEN":    fakeslack.BotToken,
+		"SLACK_APP_TOKEN":    fakeslack.AppToken,
+		"SLACK_API_URL":      fake.APIURL(),
+		"TRUSTBOT_DB":        newDB(tb),
+		"TRUSTBOT_HTTP_ADDR": "127.0.0.1:0",
+		"LOG_LEVEL":          "warn",
+	}, "serve")
+	return fake, bot, users
 }
 
 // burstResult is one side's measures over every burst of a run.
@@ -84,18 +150,19 @@ type burstResult struct {
 }
 
 // sendBurst sends n "/trust tip" from users back to back and waits for every
-// ack and first answer. busyText marks the ack that says "busy". With mem,
-// it measures the RSS growth over the burst.
-func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, busyText string, mem bool, res *burstResult) {
+// ack and first answer. busyText marks the ack that says "busy". With mem
+// set to trustbot's process, it measures that process's RSS growth over
+// the burst: its peak (VmHWM, reset before the burst) over its RSS before.
+func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, busyText string, mem *benchChild, res *burstResult) {
 	tb.Helper()
 	fake.ResetRecordings()
 	var before float64
 	reset := false
-	if mem {
+	if mem != nil {
 		runtime.GC()
-		debug.FreeOSMemory()
-		reset = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-		before, _ = procStatusKB("VmRSS")
+		pid := mem.cmd.Process.Pid
+		reset = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
+		before, _ = procStatusKB(pid, "VmRSS")
 	}
 	urls := make([]string, n)
 	ids := make([]string, n)
@@ -129,7 +196,7 @@ func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, bus
 			res.slow++
 		}
 	}
-	if hwm, ok := procStatusKB("VmHWM"); ok && reset {
+	if hwm, ok := procStatusKB(pidOf(mem), "VmHWM"); ok && reset {
 		res.growthMB = max(res.growthMB, (hwm-before)/1024)
 	}
 }
@@ -142,8 +209,15 @@ func ackText(payload json.RawMessage) string {
 	return p.Text
 }
 
-func procStatusKB(field string) (float64, bool) {
-	b, err := os.ReadFile("/proc/self/status")
+func pidOf(c *benchChild) int {
+	if c == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
+
+func procStatusKB(pid int, field string) (float64, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, false
 	}
@@ -176,22 +250,21 @@ func benchUsers(bot *Bot) []string {
 
 // BenchmarkBurst compares trustbot with the bare client over bursts of 300
 // and 1,000 commands from 50 users; each iteration sends one burst to each,
-// trustbot first. Memory growth is the process's peak RSS during a
-// trustbot burst (VmHWM, reset before it) over its RSS before.
+// trustbot first. Memory growth is trustbot's process's peak RSS during a
+// burst (VmHWM, reset before it) over its RSS before.
 func BenchmarkBurst(b *testing.B) {
 	for _, n := range []int{300, 1000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-			bot := MustRunBot(b, map[string]string{"LOG_LEVEL": "warn"})
-			users := benchUsers(bot)
+			fake, bot, users := benchBot(b)
 			bare := bareClient(b)
 			busy := mustLibrary(b).T(trustbot.Japanese, "slack.busy")
 			// One command per user first: the first answer to a user looks
 			// their profile up, which a burst of regulars does not.
-			sendBurst(b, bot.Slack, users, len(users), busy, false, &burstResult{})
+			sendBurst(b, fake, users, len(users), busy, nil, &burstResult{})
 			var tb, bc burstResult
 			for b.Loop() {
-				sendBurst(b, bot.Slack, users, n, busy, true, &tb)
-				sendBurst(b, bare, users, n, "", false, &bc)
+				sendBurst(b, fake, users, n, busy, bot, &tb)
+				sendBurst(b, bare, users, n, "", nil, &bc)
 			}
 			b.ReportMetric(pct(tb.ack, 0.50), "ack-p50-ms")
 			b.ReportMetric(pct(tb.ack, 0.99), "ack-p99-ms")
@@ -212,14 +285,13 @@ func BenchmarkBurst(b *testing.B) {
 // previous answer, and reports when the answer became visible.
 func BenchmarkOneAtATime(b *testing.B) {
 	const n = 200
-	bot := MustRunBot(b, map[string]string{"LOG_LEVEL": "warn"})
-	users := benchUsers(bot)
+	fake, _, users := benchBot(b)
 	busy := mustLibrary(b).T(trustbot.Japanese, "slack.busy")
-	sendBurst(b, bot.Slack, users, len(users), busy, false, &burstResult{})
+	sendBurst(b, fake, users, len(users), busy, nil, &burstResult{})
 	var res burstResult
 	for b.Loop() {
 		for i := range n {
-			sendBurst(b, bot.Slack, users[i%len(users):i%len(users)+1], 1, busy, false, &res)
+			sendBurst(b, fake, users[i%len(users):i%len(users)+1], 1, busy, nil, &res)
 		}
 	}
 	b.ReportMetric(pct(res.ack, 0.50), "ack-p50-ms")

@@ -92,7 +92,7 @@ func teamsBurst(b *testing.B, bot *TeamsBot, users []fakebf.User, res *teamsBurs
 	runtime.GC()
 	debug.FreeOSMemory()
 	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	before, _ := procStatusKB("VmRSS")
+	before, _ := procStatusKB(os.Getpid(), "VmRSS")
 
 	// Tokens and bodies are made before the clock starts: the Bot
 	// Framework signs one token per service URL, not per activity.
@@ -144,7 +144,7 @@ func teamsBurst(b *testing.B, bot *TeamsBot, users []fakebf.User, res *teamsBurs
 		seen = len(reqs)
 		return got == len(users)
 	})
-	if hwm, ok := procStatusKB("VmHWM"); ok && reset {
+	if hwm, ok := procStatusKB(os.Getpid(), "VmHWM"); ok && reset {
 		res.growthMB = max(res.growthMB, (hwm-before)/1024)
 	}
 	// Every reply is a tip, none a "busy".
