@@ -253,35 +253,33 @@ func (t *turn) tip(topicID string) (trustbot.Reply, error) {
 // pick chooses at random among the tips of pool the user has not seen
 // recently; when all were seen, among the least recently seen half.
 func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
-	// Where each tip was last seen (recent is newest first), looked up
-	// once per tip of the pool rather than searched.
-	seen := make(map[string]int, len(recent))
-	for i, id := range recent {
-		if _, ok := seen[id]; !ok {
-			seen[id] = i
-		}
-	}
-	at := func(id string) int {
-		if i, ok := seen[id]; ok {
-			return i
-		}
-		return -1
-	}
-	var fresh []*playbook.Tip
+	// recent is short (the window) and newest first: where a tip was last
+	// seen is its first index there.
+	fresh := 0
 	for _, tip := range pool {
-		if at(tip.ID) < 0 {
-			fresh = append(fresh, tip)
+		if !slices.Contains(recent, tip.ID) {
+			fresh++
 		}
 	}
-	if len(fresh) == 0 {
-		// Everything was seen: prefer the tips seen longest ago.
-		fresh = slices.Clone(pool)
-		slices.SortStableFunc(fresh, func(a, b *playbook.Tip) int {
-			return at(b.ID) - at(a.ID)
-		})
-		fresh = fresh[:max(1, len(fresh)/2)]
+	if fresh > 0 {
+		n := t.intn(fresh)
+		for _, tip := range pool {
+			if !slices.Contains(recent, tip.ID) {
+				if n == 0 {
+					return tip
+				}
+				n--
+			}
+		}
 	}
-	return fresh[t.intn(len(fresh))]
+	// Everything was seen: prefer the tips seen longest ago.
+	at := func(id string) int { return slices.Index(recent, id) }
+	old := slices.Clone(pool)
+	slices.SortStableFunc(old, func(a, b *playbook.Tip) int {
+		return at(b.ID) - at(a.ID)
+	})
+	old = old[:max(1, len(old)/2)]
+	return old[t.intn(len(old))]
 }
 
 func (t *turn) tipReply(tip *playbook.Tip, topicID string) trustbot.Reply {

@@ -337,19 +337,49 @@ func (l *Library) T(lang trustbot.Lang, key string, args ...string) string {
 	if !ok {
 		return key
 	}
-	pairs := make([]string, 0, len(args))
 	count := ""
 	for i := 0; i+1 < len(args); i += 2 {
-		pairs = append(pairs, "{"+args[i]+"}", args[i+1])
 		if args[i] == "count" {
 			count = args[i+1]
 		}
 	}
-	s := u.form(count)
-	if len(pairs) == 0 {
+	return fill(u.form(count), args)
+}
+
+// fill replaces each {name} of s whose name args pairs with a value
+// (name, value, name, value…), leaving any other braces as they are. A
+// value is not scanned again.
+func fill(s string, args []string) string {
+	if len(args) < 2 || !strings.Contains(s, "{") {
 		return s
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	var b strings.Builder
+	b.Grow(len(s) + 32)
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i+1:], '}')
+		if j < 0 {
+			break
+		}
+		name, found := s[i+1:i+1+j], false
+		for k := 0; k+1 < len(args); k += 2 {
+			if args[k] == name {
+				b.WriteString(s[:i])
+				b.WriteString(args[k+1])
+				s, found = s[i+2+j:], true
+				break
+			}
+		}
+		if !found {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+		}
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // HasKey reports whether the interface catalog has key in every language.

@@ -343,6 +343,32 @@ func (db *DB) closeCaches() error {
 	return db.flushTips(ctx)
 }
 
+// addTip is mergeTips(n, []shownTip{r}, tips) for tips already merged:
+// r goes before the first tip not newer than it, and not again where it
+// was.
+func addTip(n int, r shownTip, tips []shownTip) []shownTip {
+	out := make([]shownTip, 0, min(n, len(tips)+1))
+	added := false
+	for _, t := range tips {
+		if len(out) == n {
+			break
+		}
+		if !added && t.at <= r.at {
+			out, added = append(out, r), true
+			if len(out) == n {
+				break
+			}
+		}
+		if t != r {
+			out = append(out, t)
+		}
+	}
+	if !added && len(out) < n {
+		out = append(out, r)
+	}
+	return out
+}
+
 // mergeTips merges newest-first lists of records, without repeats, newest
 // first, at most n.
 func mergeTips(n int, lists ...[]shownTip) []shownTip {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -137,5 +139,28 @@ func TestWaitingTipsAreBounded(t *testing.T) {
 	var newest string
 	if err := db.read.QueryRowContext(ctx, `SELECT tip_id FROM tips_shown ORDER BY shown_at DESC LIMIT 1`).Scan(&newest); err != nil || newest != fmt.Sprintf("tip-%03d", n-1) {
 		t.Errorf("newest written %q (%v), want the last recorded", newest, err)
+	}
+}
+
+// TestAddTipIsMerge: adding one record to a merged list gives what
+// merging it in would, whatever its place, repeats and limits.
+func TestAddTipIsMerge(t *testing.T) {
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		var list []shownTip
+		for range rng.IntN(8) {
+			list = append(list, shownTip{k: k, id: fmt.Sprint("tip-", rng.IntN(5)), at: int64(rng.IntN(6))})
+		}
+		n := 1 + rng.IntN(8)
+		list = mergeTips(n, list)
+		r := shownTip{k: k, id: fmt.Sprint("tip-", rng.IntN(5)), at: int64(rng.IntN(6))}
+		if rng.IntN(4) == 0 && len(list) > 0 {
+			r = list[rng.IntN(len(list))]
+		}
+		want := mergeTips(n, []shownTip{r}, list)
+		if got := addTip(n, r, list); !slices.Equal(got, want) {
+			t.Fatalf("addTip(%d, %v, %v) = %v, want %v", n, r, list, got, want)
+		}
 	}
 }

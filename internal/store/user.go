@@ -184,7 +184,7 @@ func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID stri
 		db.tipsDropped(dropped)
 	}
 	db.c.recent.update(k, func(v *recentTips) bool {
-		v.tips = mergeTips(v.limit, []shownTip{r}, v.tips)
+		v.tips = addTip(v.limit, r, v.tips)
 		return true
 	})
 	if full {
