@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -65,38 +64,24 @@ func init() {
 	os.Exit(1)
 }
 
-// benchChild is a process the benchmark started: trustbot or the bare
-// client.
-type benchChild struct {
-	cmd    *exec.Cmd
-	stderr syncBuffer
-}
-
 // startBenchChild runs the test binary as the program (args) or, with
 // bareChildEnv in env, as the bare client, connected to fake, and waits
-// until it is.
-func startBenchChild(tb testing.TB, fake *fakeslack.Server, env map[string]string, args ...string) *benchChild {
+// until it is; it is stopped with SIGTERM at the end.
+func startBenchChild(tb testing.TB, fake *fakeslack.Server, env map[string]string, args ...string) *crashRun {
 	tb.Helper()
-	c := &benchChild{}
-	c.cmd = exec.Command(os.Args[0], args...)
-	c.cmd.Env = []string{"TRUSTBOT_CRASH_CHILD=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	list := []string{crashChildEnv + "=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
-		c.cmd.Env = append(c.cmd.Env, k+"="+v)
+		list = append(list, k+"="+v)
 	}
-	c.cmd.Stderr = &c.stderr
 	before := fake.Connections()
-	if err := c.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = c.cmd.Wait(); close(done) }()
+	c := startChild(tb, list, args...)
 	tb.Cleanup(func() {
 		_ = c.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-done:
+		case <-c.done:
 		case <-time.After(10 * time.Second):
 			_ = c.cmd.Process.Kill()
-			<-done
+			<-c.done
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -121,7 +106,7 @@ func bareClient(tb testing.TB) *fakeslack.Server {
 // benchBot runs trustbot serve in a process of its own against a new
 // fake Slack with 50 users, and returns the fake, the process and the
 // users.
-func benchBot(tb testing.TB) (*fakeslack.Server, *benchChild, []string) {
+func benchBot(tb testing.TB) (*fakeslack.Server, *crashRun, []string) {
 	tb.Helper()
 	fake := fakeslack.New()
 	tb.Cleanup(fake.Close)
@@ -153,7 +138,7 @@ type burstResult struct {
 // ack and first answer. busyText marks the ack that says "busy". With mem
 // set to trustbot's process, it measures that process's RSS growth over
 // the burst: its peak (VmHWM, reset before the burst) over its RSS before.
-func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, busyText string, mem *benchChild, res *burstResult) {
+func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, busyText string, mem *crashRun, res *burstResult) {
 	tb.Helper()
 	fake.ResetRecordings()
 	var before float64
@@ -209,7 +194,7 @@ func ackText(payload json.RawMessage) string {
 	return p.Text
 }
 
-func pidOf(c *benchChild) int {
+func pidOf(c *crashRun) int {
 	if c == nil {
 		return 0
 	}

@@ -73,7 +73,7 @@ func startDispatch(t *testing.T, env []string, now time.Time) *crashRun {
 }
 
 // startChild starts the program in a child process with args.
-func startChild(t *testing.T, env []string, args ...string) *crashRun {
+func startChild(t testing.TB, env []string, args ...string) *crashRun {
 	t.Helper()
 	r := &crashRun{done: make(chan error, 1)}
 	r.cmd = exec.Command(os.Args[0], args...)
