@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-pg test-replicas test-crash test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
+.PHONY: help build run test test-pg test-replicas test-crash test-browser test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -31,8 +31,10 @@ run: ## Build and run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN (o
 # detector for all of them.
 RACEFLAGS := -race -gcflags='modernc.org/...=-d=checkptr=0'
 
+# The browser test runs in make test-browser only: it needs Chromium, and
+# takes half a minute.
 test: ## Run every test with the race detector (each fuzz target's seed corpus included)
-	go test $(RACEFLAGS) -count=1 ./...
+	go test $(RACEFLAGS) -count=1 -skip '^TestInstallPagesInBrowser$$' ./...
 
 # The packages whose tests use internal/pgtest, directly or through a helper.
 PG_PACKAGES ?= $$(go list -test -f '{{if .ForTest}}{{.ForTest}} {{join .Deps " "}}{{end}}' ./... | awk '$$0 ~ /github.com\/trustbot\/trustbot\/internal\/pgtest( |$$)/ {print $$1}' | sort -u)
@@ -46,6 +48,11 @@ test-replicas: ## Three trustbot processes on one PostgreSQL database (a throwaw
 
 test-crash: ## The long crash loop: SIGKILL during fan-outs, restarts; counts lost and duplicate messages
 	TRUSTBOT_CRASH_TEST=1 go test -count=1 -timeout 30m -run '^(TestDispatchSurvivesKills|TestTeamsDispatchSurvivesKills)$$' -v ./cmd/trustbot
+
+SCREENSHOTS ?= $(CURDIR)/dist/screenshots
+
+test-browser: ## The install page and the pages after Slack's, in headless Chromium (Debian's chromium), Japanese and English; screenshots in SCREENSHOTS (dist/screenshots)
+	TRUSTBOT_BROWSER_REQUIRED=1 TRUSTBOT_SCREENSHOTS=$(SCREENSHOTS) go test $(RACEFLAGS) -count=1 -run '^TestInstallPagesInBrowser$$' -v ./cmd/trustbot
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach

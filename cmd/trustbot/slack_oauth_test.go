@@ -62,7 +62,10 @@ func MustRunSlackOAuth(tb testing.TB) *Bot {
 }
 
 var addToSlack = regexp.MustCompile(`id="add-to-slack" href="([^"]+)"`)
-var pageResult = regexp.MustCompile(`data-result="([a-z]*)"`)
+
+// pageResult reads what a page shows: nothing on the install page,
+// "success", or "error" and its reason.
+var pageResult = regexp.MustCompile(`<main id="page"(?: data-result="([a-z]+)")?(?: data-reason="([a-z]+)")?>`)
 
 // installBrowser is a browser with its own cookies.
 type installBrowser struct {
@@ -83,7 +86,8 @@ func newInstallBrowser(tb testing.TB) *installBrowser {
 	return b
 }
 
-// open returns the status of a page and its result.
+// open returns the status of a page and its result: "" on the install
+// page, "success", or an error page's reason.
 func (b *installBrowser) open(tb testing.TB, u string) (int, string, string) {
 	tb.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
@@ -96,7 +100,10 @@ func (b *installBrowser) open(tb testing.TB, u string) (int, string, string) {
 	body, _ := io.ReadAll(res.Body)
 	m := pageResult.FindStringSubmatch(string(body))
 	if m == nil {
-		tb.Fatalf("%s: %d without a result: %s", u, res.StatusCode, body)
+		tb.Fatalf("%s: %d not a page of the install flow: %s", u, res.StatusCode, body)
+	}
+	if m[1] == "error" {
+		return res.StatusCode, string(body), m[2]
 	}
 	return res.StatusCode, string(body), m[1]
 }
@@ -112,7 +119,7 @@ func (b *installBrowser) install(tb testing.TB, fake *fakeslack.Server, public, 
 	}
 	fake.NextInstall(fakeslack.Install{Team: team, TeamName: team + " Inc.", User: user})
 	status, page, result := b.open(tb, html.UnescapeString(m[1]))
-	if status != http.StatusOK || result != "installed" {
+	if status != http.StatusOK || result != "success" {
 		tb.Fatalf("installing %s: %d %q %s", team, status, result, page)
 	}
 	return b.last

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -203,11 +204,21 @@ func (o *OAuth) Uninstalled(ctx context.Context, enterprise, team string) {
 
 // ---- pages ----
 
-// lang picks the page's language: ?lang=, else the browser's
-// Accept-Language (the first of ja and en it names), else Japanese.
+// langCookie keeps the language of the install page, so that the page
+// Slack sends the browser back to speaks the one chosen there.
+const langCookie = "trustbot_lang"
+
+// pageLang picks the page's language: ?lang=, else the one the install
+// page was last shown in (a cookie), else the browser's Accept-Language
+// (the first of ja and en it names), else Japanese.
 func pageLang(r *http.Request) trustbot.Lang {
 	if l, ok := trustbot.ParseLang(r.URL.Query().Get("lang")); ok && l != "" {
 		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil {
+		if l, ok := trustbot.ParseLang(c.Value); ok && l != "" {
+			return l
+		}
 	}
 	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
 		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
@@ -225,37 +236,54 @@ func pageLang(r *http.Request) trustbot.Lang {
 type page struct {
 	Lang     trustbot.Lang
 	Title    string
-	Result   string // "" on the install page; installed, denied, expired, replayed, browser, failed
+	Result   string // "" on the install page, else "success" or "error"
+	Reason   string // why an error page is shown: denied, expired, replayed, browser, failed, unavailable
 	Message  string
 	Next     string
 	Button   string
 	Href     string // the Add to Slack link
 	Again    string // the link back to the install page
 	AgainTxt string
-	Switch   string // the other language's name
+	Switch   string // the other language's name, on the install page
 	SwitchTo string
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+// The pages are plain HTML with no script and nothing loaded from
+// elsewhere. The result pages have no language switch: Slack's redirect
+// can be followed once only, so they speak the install page's language.
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{"commands": commands}).Parse(`<!doctype html>
 <html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>
-body{font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1d1c1d;line-height:1.7}
-h1{font-size:1.5rem}
-#add-to-slack{display:inline-block;padding:.7rem 1.2rem;border-radius:.4rem;background:#4a154b;color:#fff;text-decoration:none;font-weight:bold}
-#lang-switch{float:right;font-size:.9rem}
-.next{background:#f4ede4;padding:.6rem .9rem;border-radius:.4rem}
+*{box-sizing:border-box}
+body{margin:0;background:#f6f3ee;color:#1d1c1d;font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP","Noto Sans CJK JP",sans-serif;line-height:1.75}
+header,main{max-width:40rem;margin:0 auto}
+header{display:flex;justify-content:space-between;align-items:center;gap:1rem;padding:1rem 1.25rem}
+.brand{font-weight:700;letter-spacing:.02em}
+main{--accent:#4a154b;background:linear-gradient(var(--accent),var(--accent)) top/100% .35rem no-repeat,#fff;border-radius:.75rem;box-shadow:0 1px 4px rgba(0,0,0,.12);padding:2.25rem 2.25rem 1rem;margin-bottom:3rem}
+main[data-result=success]{--accent:#2b7a3d}
+main[data-result=error]{--accent:#b3261e}
+h1{font-size:1.5rem;line-height:1.4;margin:0 0 1rem;text-wrap:balance}
+:lang(ja) h1,:lang(ja) p{word-break:auto-phrase}
+p{margin:0 0 1.25rem}
+a{color:#1264a3}
+a:focus-visible{outline:3px solid #1264a3;outline-offset:3px;border-radius:.25rem}
+#add-to-slack{display:inline-block;padding:.75rem 1.5rem;border-radius:.5rem;background:#4a154b;color:#fff;text-decoration:none;font-weight:700;font-size:1.05rem}
+#add-to-slack:hover{background:#611f69}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;background:#f0ecef;padding:.1em .35em;border-radius:.25rem;white-space:nowrap}
+#next{background:#eef6ef;border-left:.3rem solid #2b7a3d;padding:.75rem 1rem;border-radius:.25rem}
+@media (max-width:30rem){main{margin:0 .75rem 2rem;padding:1.75rem 1.25rem .5rem}h1{font-size:1.3rem}#add-to-slack{display:block;text-align:center}}
 </style>
 </head>
 <body>
-<nav><a id="lang-switch" href="?lang={{.SwitchTo}}" hreflang="{{.SwitchTo}}">{{.Switch}}</a></nav>
-<main id="page" data-result="{{.Result}}">
+<header><span class="brand">trustbot</span>{{if .SwitchTo}}<a id="lang-switch" href="?lang={{.SwitchTo}}" hreflang="{{.SwitchTo}}" lang="{{.SwitchTo}}">{{.Switch}}</a>{{end}}</header>
+<main id="page"{{if .Result}} data-result="{{.Result}}"{{end}}{{if .Reason}} data-reason="{{.Reason}}"{{end}}>
 <h1 id="title">{{.Title}}</h1>
-<p id="message">{{.Message}}</p>
-{{if .Next}}<p id="next" class="next">{{.Next}}</p>{{end}}
+<p id="message">{{commands .Message}}</p>
+{{if .Next}}<p id="next">{{commands .Next}}</p>{{end}}
 {{if .Href}}<p><a id="add-to-slack" href="{{.Href}}">{{.Button}}</a></p>{{end}}
 {{if .Again}}<p><a id="try-again" href="{{.Again}}">{{.AgainTxt}}</a></p>{{end}}
 </main>
@@ -263,12 +291,23 @@ h1{font-size:1.5rem}
 </html>
 `))
 
+// trustCommand is a /trust command in a page's text.
+var trustCommand = regexp.MustCompile(`/trust(?: help)?`)
+
+// commands escapes text and sets its /trust commands apart, each kept on
+// one line.
+func commands(text string) template.HTML {
+	return template.HTML(trustCommand.ReplaceAllString(template.HTMLEscapeString(text), "<code>$0</code>"))
+}
+
 func (o *OAuth) render(w http.ResponseWriter, status int, p page) {
-	other := trustbot.English
-	if p.Lang == trustbot.English {
-		other = trustbot.Japanese
+	if p.Result == "" {
+		other := trustbot.English
+		if p.Lang == trustbot.English {
+			other = trustbot.Japanese
+		}
+		p.SwitchTo, p.Switch = string(other), o.cfg.T(other, "install.language")
 	}
-	p.SwitchTo, p.Switch = string(other), o.cfg.T(other, "install.language")
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -279,6 +318,12 @@ func (o *OAuth) render(w http.ResponseWriter, status int, p page) {
 	if err := pageTmpl.Execute(w, p); err != nil {
 		o.log.Warn("page not written", "err", err)
 	}
+}
+
+// failure is the error page for reason in lang.
+func (o *OAuth) failure(lang trustbot.Lang, reason string) page {
+	return page{Lang: lang, Title: o.cfg.T(lang, "install.failed.title"), Result: "error", Reason: reason,
+		Message: o.cfg.T(lang, "install."+reason), Again: InstallPath + "?lang=" + string(lang), AgainTxt: o.cfg.T(lang, "install.again")}
 }
 
 func hash(s string) string {
@@ -306,10 +351,11 @@ func (o *OAuth) serveInstall(w http.ResponseWriter, r *http.Request) {
 	state := random()
 	if err := o.cfg.Store.SaveOAuthState(r.Context(), hash(state), hash(secret), o.cfg.Now().Add(StateTTL)); err != nil {
 		o.log.Error("install state not saved", "err", err)
-		o.render(w, http.StatusServiceUnavailable, page{Lang: lang, Title: o.cfg.T(lang, "install.failed.title"), Result: "failed",
-			Message: o.cfg.T(lang, "install.unavailable"), Again: InstallPath + "?lang=" + string(lang), AgainTxt: o.cfg.T(lang, "install.again")})
+		o.render(w, http.StatusServiceUnavailable, o.failure(lang, "unavailable"))
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(lang), Path: "/slack/", MaxAge: int(StateTTL / time.Second),
+		HttpOnly: true, Secure: strings.HasPrefix(o.cfg.PublicURL, "https://"), SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: secret, Path: "/slack/", MaxAge: int(StateTTL / time.Second),
 		HttpOnly: true, Secure: strings.HasPrefix(o.cfg.PublicURL, "https://"), SameSite: http.SameSiteLaxMode})
 	q := url.Values{"client_id": {o.cfg.ClientID}, "scope": {strings.Join(BotScopes, ",")}, "redirect_uri": {o.RedirectURL()}, "state": {state}}
@@ -322,10 +368,9 @@ func (o *OAuth) serveInstall(w http.ResponseWriter, r *http.Request) {
 func (o *OAuth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	lang := pageLang(r)
 	q := r.URL.Query()
-	fail := func(status int, result string) {
-		o.log.Warn("install refused", "result", result)
-		o.render(w, status, page{Lang: lang, Title: o.cfg.T(lang, "install.failed.title"), Result: result,
-			Message: o.cfg.T(lang, "install."+result), Again: InstallPath + "?lang=" + string(lang), AgainTxt: o.cfg.T(lang, "install.again")})
+	fail := func(status int, reason string) {
+		o.log.Warn("install refused", "result", reason)
+		o.render(w, status, o.failure(lang, reason))
 	}
 	state := q.Get("state")
 	secret := ""
@@ -390,6 +435,6 @@ func (o *OAuth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = res.Enterprise.Name
 	}
-	o.render(w, http.StatusOK, page{Lang: lang, Title: o.cfg.T(lang, "install.done.title"), Result: "installed",
+	o.render(w, http.StatusOK, page{Lang: lang, Title: o.cfg.T(lang, "install.done.title"), Result: "success",
 		Message: o.cfg.T(lang, "install.done", "workspace", name), Next: o.cfg.T(lang, "install.next")})
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,7 +123,12 @@ func newBrowser(t *testing.T, lang string) *browser {
 	return b
 }
 
-// get returns the status, the page and its result.
+// pageResult reads what a page shows: nothing on the install page,
+// "success", or an error page's reason.
+var pageResult = regexp.MustCompile(`<main id="page"(?: data-result="([a-z]+)")?(?: data-reason="([a-z]+)")?>`)
+
+// get returns the status, the page and its result: "" on the install
+// page, "success", or an error page's reason.
 func (b *browser) get(t *testing.T, u string) (int, string, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
@@ -133,9 +139,14 @@ func (b *browser) get(t *testing.T, u string) (int, string, string) {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	m := regexp.MustCompile(`data-result="([a-z]*)"`).FindStringSubmatch(string(body))
-	if m == nil {
-		t.Fatalf("no result on the page: %s", body)
+	m := pageResult.FindStringSubmatch(string(body))
+	switch {
+	case m == nil:
+		t.Fatalf("no page: %s", body)
+	case m[1] == "error" && m[2] != "":
+		return res.StatusCode, string(body), m[2]
+	case m[1] == "error" || m[2] != "":
+		t.Fatalf("an error page without a reason, or a reason without an error: %s", body)
 	}
 	return res.StatusCode, string(body), m[1]
 }
@@ -166,14 +177,13 @@ func TestInstallFlow(t *testing.T) {
 		t.Fatalf("the button leads to %s", href)
 	}
 	callback, _ := url.Parse(a.base + CallbackPath)
-	cookies := alice.Jar.Cookies(callback)
-	if len(cookies) != 1 || cookies[0].Name != browserCookie {
-		t.Fatalf("cookies sent to the callback: %v", cookies)
+	if !slices.ContainsFunc(alice.Jar.Cookies(callback), func(c *http.Cookie) bool { return c.Name == browserCookie }) {
+		t.Fatalf("cookies sent to the callback: %v", alice.Jar.Cookies(callback))
 	}
 
 	a.fake.NextInstall(fakeslack.Install{Team: "TA", TeamName: "Alpha", User: "UA"})
 	status, page, result := alice.get(t, href)
-	if status != http.StatusOK || result != "installed" || !strings.Contains(page, "[en]install.done") || !strings.Contains(page, "workspace=Alpha") ||
+	if status != http.StatusOK || result != "success" || !strings.Contains(page, "[en]install.done") || !strings.Contains(page, "workspace=Alpha") ||
 		!strings.Contains(page, `id="next"`) {
 		t.Fatalf("callback: %d %q %s", status, result, page)
 	}
@@ -233,16 +243,29 @@ func TestInstallFlow(t *testing.T) {
 		if !strings.Contains(page, `<html lang="ja">`) || !strings.Contains(page, "[ja]install.button") || !strings.Contains(page, `href="?lang=en"`) {
 			t.Fatalf("Japanese page: %s", page)
 		}
-		_, page, _ = newBrowser(t, "ja").get(t, a.base+InstallPath+"?lang=en")
-		if !strings.Contains(page, `<html lang="en">`) {
-			t.Fatalf("switched to English: %s", page)
+		// Switched to English in a Japanese browser: the page Slack sends
+		// the browser back to is in English too, with no switch (it
+		// cannot be opened again), and so is the next visit.
+		bob := newBrowser(t, "ja")
+		status, page, result := bob.get(t, a.base+InstallPath+"?lang=en")
+		if status != http.StatusOK || result != "" || !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "[en]install.button") {
+			t.Fatalf("switched to English: %d %q %s", status, result, page)
+		}
+		a.fake.NextInstall(fakeslack.Install{Team: "TD", TeamName: "Delta", User: "UD"})
+		status, page, result = bob.get(t, html.UnescapeString(buttonHref.FindStringSubmatch(page)[1]))
+		if status != http.StatusOK || result != "success" || !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "[en]install.done") ||
+			strings.Contains(page, "lang-switch") {
+			t.Fatalf("installed after switching to English: %d %q %s", status, result, page)
+		}
+		if _, page, _ := bob.get(t, a.base+InstallPath); !strings.Contains(page, `<html lang="en">`) {
+			t.Fatalf("the next visit forgot the language: %s", page)
 		}
 	})
 
 	t.Run("RotateAndUninstall", func(t *testing.T) {
 		a.fake.SetTokenRotation(time.Hour)
 		a.fake.NextInstall(fakeslack.Install{Team: "TB", User: "UB"})
-		if _, _, result := alice.get(t, alice.button(t, a)); result != "installed" {
+		if _, _, result := alice.get(t, alice.button(t, a)); result != "success" {
 			t.Fatalf("TB: %q", result)
 		}
 		first, _ := a.db.Installation(ctx, "", "TB")
@@ -267,8 +290,8 @@ func TestInstallFlow(t *testing.T) {
 		if again, err := a.oauth.Token(ctx, "TB"); err != nil || again != tok {
 			t.Fatalf("renewed again: %q %v", again, err)
 		}
-		if n := len(a.fake.Calls("oauth.v2.access")); n != 4 {
-			t.Fatalf("%d calls of oauth.v2.access, want 4 (3 installs and 1 renewal)", n)
+		if n := len(a.fake.Calls("oauth.v2.access")); n != 5 {
+			t.Fatalf("%d calls of oauth.v2.access, want 5 (4 installs and 1 renewal)", n)
 		}
 
 		if _, err := a.fake.Uninstall("TA"); err != nil {
@@ -303,8 +326,9 @@ func testKeyring(t *testing.T) *secret.Keyring {
 	return k
 }
 
-// The browser's cookie is HttpOnly and SameSite=Lax, Secure when the
-// public URL is https, and scoped to Slack's paths.
+// The browser's cookies (its secret and the page's language) are
+// HttpOnly and SameSite=Lax, Secure when the public URL is https, and
+// scoped to Slack's paths.
 func TestInstallCookie(t *testing.T) {
 	for _, public := range []string{"https://trustbot.example.com", "http://127.0.0.1:3978"} {
 		a := runInstallApp(t)
@@ -312,15 +336,26 @@ func TestInstallCookie(t *testing.T) {
 		rec := httptest.NewRecorder()
 		a.oauth.serveInstall(rec, httptest.NewRequest(http.MethodGet, InstallPath, nil))
 		cs := rec.Result().Cookies()
-		if len(cs) != 1 {
+		if len(cs) != 2 || cs[0].Name != langCookie || cs[0].Value != "ja" || cs[1].Name != browserCookie {
 			t.Fatalf("%s: cookies %v", public, cs)
 		}
-		c := cs[0]
-		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != strings.HasPrefix(public, "https:") || c.Path != "/slack/" || c.MaxAge != 600 {
-			t.Errorf("%s: cookie %+v", public, c)
+		for _, c := range cs {
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != strings.HasPrefix(public, "https:") || c.Path != "/slack/" || c.MaxAge != 600 {
+				t.Errorf("%s: cookie %+v", public, c)
+			}
 		}
 		if !strings.Contains(rec.Body.String(), url.QueryEscape(public+CallbackPath)) {
 			t.Errorf("%s: the button does not send Slack back to %s", public, public+CallbackPath)
 		}
+	}
+}
+
+// TestPageCommands: a page's text is escaped (a workspace's name comes
+// from Slack), and its /trust commands are set apart.
+func TestPageCommands(t *testing.T) {
+	got := string(commands(`<b>"Acme"</b> & co: type /trust help, or /trust.`))
+	want := `&lt;b&gt;&#34;Acme&#34;&lt;/b&gt; &amp; co: type <code>/trust help</code>, or <code>/trust</code>.`
+	if got != want {
+		t.Fatalf("commands:\n got %s\nwant %s", got, want)
 	}
 }
