@@ -22,8 +22,8 @@ const (
 // short of a target: it may not fall below them. A floor at or above its
 // target is an error: the target itself then holds.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.818, tone.Demand: 0.76, tone.Rush: 0.733, tone.Guilt: 0.611, tone.NoWayOut: 0.841, "clean-flagged": 0.057},
-	"en": {tone.RepeatAsk: 0.848, tone.ReasonAsk: 0.812, tone.Demand: 0.695, tone.Rush: 0.8, tone.Guilt: 0.722, tone.NoWayOut: 0.866, "clean-flagged": 0.076},
+	"ja": {tone.RepeatAsk: 0.939, tone.NoWayOut: 0.888},
+	"en": {tone.ReasonAsk: 0.812, tone.Demand: 0.826, tone.Rush: 0.8},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures

@@ -81,7 +81,77 @@ func (d *Detector) normalize(draft string) mapped {
 	if len(d.words) > 0 {
 		m = replaceWords(m, d.words)
 	}
-	return m
+	return unspace(m)
+}
+
+// minSpacedOut is how many single letters in a row, one space apart, make
+// a word spelled out (L I N E 交 換): fewer are read as they are, so that
+// "a b" or "u r" stay words of their own.
+const minSpacedOut = 4
+
+// unspace joins a word spelled out letter by letter (l i n e → line): the
+// spaces between a run of at least minSpacedOut single letters or digits
+// are dropped.
+func unspace(m mapped) mapped {
+	if !strings.Contains(m.s, " ") {
+		return m
+	}
+	// single reports whether s[i:] starts with one letter followed by a
+	// space or the end, and how long the letter is.
+	single := func(i int) (int, bool) {
+		r, n := utf8.DecodeRuneInString(m.s[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return 0, false
+		}
+		if i > 0 && m.s[i-1] != ' ' && m.s[i-1] != '\n' {
+			return 0, false
+		}
+		return n, i+n == len(m.s) || m.s[i+n] == ' ' || m.s[i+n] == '\n'
+	}
+	drop := make([]bool, len(m.s))
+	any := false
+	for i := 0; i < len(m.s); {
+		// Count the run of single letters one space apart from i.
+		j, count, last := i, 0, i
+		for j < len(m.s) {
+			n, ok := single(j)
+			if !ok {
+				break
+			}
+			count++
+			last = j + n
+			if last < len(m.s) && m.s[last] == ' ' {
+				j = last + 1
+				continue
+			}
+			break
+		}
+		if count >= minSpacedOut {
+			for k := i; k < last; k++ {
+				if m.s[k] == ' ' {
+					drop[k] = true
+					any = true
+				}
+			}
+			i = last
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(m.s[i:])
+		i += n
+	}
+	if !any {
+		return m
+	}
+	out := newBuilder(len(m.s))
+	for i := 0; i < len(m.s); i++ {
+		if drop[i] {
+			continue
+		}
+		out.b.WriteByte(m.s[i])
+		out.start = append(out.start, m.start[i])
+		out.end = append(out.end, m.end[i])
+	}
+	return out.done()
 }
 
 // foldMapped is fold, keeping where each part comes from: width rune by

@@ -238,8 +238,64 @@ func (d *Detector) Check(draft string) Result {
 			}
 		}
 	}
+	for i, sp := range spans {
+		if h, ok := bareAsk(m.s[sp[0]:sp[1]], found, i); ok {
+			found[i][CueAsk] = append(found[i][CueAsk], h)
+			r.Hits = append(r.Hits, h)
+		}
+	}
 	r.Flags = combine(found)
 	return r
+}
+
+// bareFillers are words that may stand beside a private contact in a
+// sentence that asks for it by naming it alone ("Your insta?", 「番号は？」).
+var bareFillers = []string{"your", "and", "so", "then", "hey", "ok", "って", "とか", "じゃあ", "は", "も", "ね", "よ", "さ", "笑", "w"}
+
+// bareAsk: a sentence that names a private contact and nothing else, and
+// ends with ? or ! (「ライン！」, "WhatsApp?"), asks for it; not next to
+// a sentence about work ("Which channel for the campaign? Instagram?").
+// The ask is the contact's own words.
+func bareAsk(sent string, found []map[string][]Hit, i int) (Hit, bool) {
+	f := found[i]
+	if len(f[CueContact]) == 0 || len(f[CueAsk]) > 0 || len(f[CueDemand]) > 0 {
+		return Hit{}, false
+	}
+	if !strings.HasSuffix(sent, "?") && !strings.HasSuffix(sent, "!") {
+		return Hit{}, false
+	}
+	for _, j := range []int{i - 1, i + 1} {
+		if j >= 0 && j < len(found) && len(found[j][CueWork]) > 0 {
+			return Hit{}, false
+		}
+	}
+	rest := sent
+	for _, h := range f[CueContact] {
+		rest = strings.Replace(rest, h.Norm, "", 1)
+	}
+	rest = strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) || unicode.IsSpace(r) || unicode.IsSymbol(r) {
+			return -1
+		}
+		return r
+	}, rest)
+	for trimmed := true; trimmed && rest != ""; {
+		trimmed = false
+		for _, w := range bareFillers {
+			if t, ok := strings.CutPrefix(rest, w); ok {
+				rest, trimmed = t, true
+			}
+			if t, ok := strings.CutSuffix(rest, w); ok {
+				rest, trimmed = t, true
+			}
+		}
+	}
+	if rest != "" {
+		return Hit{}, false
+	}
+	h := f[CueContact][len(f[CueContact])-1]
+	h.Cue = CueAsk
+	return h, true
 }
 
 // indexLiterals gives every literal of every pattern an ID in one index.

@@ -25,6 +25,10 @@ func TestNormalize(t *testing.T) {
 		"LINE😊教えて👍🏻":            "line 教えて ",
 		"u\u200d":               "you",
 		"ok   then":             "ok then",
+		"L I N E 交 換 再 挑 戦":     "line交換再挑戦",
+		"Ｌ Ｉ Ｎ Ｅ ください":          "line ください",
+		"u r a star":            "you r a star", // three letters stay words
+		"a b c":                 "a b c",
 	} {
 		if got := d.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
@@ -162,14 +166,14 @@ func normalizeStrings(d *Detector, draft string) string {
 	if len(d.pairs) > 0 {
 		s = strings.NewReplacer(d.pairs...).Replace(s)
 	}
-	return squeeze(mapped{s: s, start: make([]int32, len(s)), end: make([]int32, len(s))}).s
+	return unspace(squeeze(mapped{s: s, start: make([]int32, len(s)), end: make([]int32, len(s))})).s
 }
 
 // FuzzNormalizeMapped: keeping where each byte comes from changes nothing
 // in the text the patterns read, and every byte comes from a span of the
 // draft.
 func FuzzNormalizeMapped(f *testing.F) {
-	for _, s := range []string{"ＬＩＮＥ教えて？！", "ｶﾀｶﾅ　ＯＫﾊﾟﾊﾞ", "Give me UR number plz", "教えて🙏🙏下さい", "İSTANBUL ΣΑΣ", "a\u0301e\u0300", "\xff\xfeＡ", "’‘“”～", "👍🏻\u200d"} {
+	for _, s := range []string{"ＬＩＮＥ教えて？！", "ｶﾀｶﾅ　ＯＫﾊﾟﾊﾞ", "Give me UR number plz", "教えて🙏🙏下さい", "İSTANBUL ΣΑΣ", "a\u0301e\u0300", "\xff\xfeＡ", "’‘“”～", "👍🏻\u200d", "L I N E 交 換", "a b c d\ne f g h"} {
 		f.Add(s)
 	}
 	d, errs := New(Spec{Replace: map[string]string{"🙏": " お願い ", "下さい": "ください", "頂け": "いただけ"}})
