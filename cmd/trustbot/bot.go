@@ -64,7 +64,7 @@ func (b *bot) wire(listen bool) error {
 		if b.cfg.SlackOAuth() {
 			b.oauth = slack.NewOAuth(slack.OAuthConfig{ClientID: b.cfg.ClientID, ClientSecret: b.cfg.ClientSecret, PublicURL: b.cfg.PublicURL,
 				AuthorizeURL: b.cfg.AuthorizeURL, APIURL: b.cfg.APIURL, Store: b.store.Shared(), T: b.lib.T, Logger: b.log})
-			sc.Tokens, sc.Uninstalled = b.oauth.Token, b.oauth.Uninstalled
+			sc.Tokens, sc.Uninstalled, sc.Workspace = b.oauth.Token, b.oauth.Uninstalled, b.oauth.Workspace
 		}
 		b.slack = slack.New(sc)
 		messengers[trustbot.Slack], directories[trustbot.Slack] = b.slack, b.slack

@@ -105,7 +105,7 @@ func TestManifestDMAndUsage(t *testing.T) {
 // and points Slack at the paths trustbot serves.
 func TestManifestHTTP(t *testing.T) {
 	sm, hm := readManifest(t), readManifestFile(t, "manifest-http.yaml")
-	events := append(slices.Clone(sm.Settings.Events.Bot), "app_uninstalled", "tokens_revoked")
+	events := append(slices.Clone(sm.Settings.Events.Bot), "app_uninstalled", "tokens_revoked", "team_access_granted", "team_access_revoked")
 	if !slices.Equal(sm.OAuth.Scopes.Bot, hm.OAuth.Scopes.Bot) || !slices.Equal(hm.OAuth.Scopes.Bot, slack.BotScopes) || !slices.Equal(events, hm.Settings.Events.Bot) {
 		t.Errorf("scopes %v and events %v differ from Socket Mode's %v, %v", hm.OAuth.Scopes.Bot, hm.Settings.Events.Bot, sm.OAuth.Scopes.Bot, sm.Settings.Events.Bot)
 	}

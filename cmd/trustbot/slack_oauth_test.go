@@ -112,15 +112,22 @@ func (b *installBrowser) open(tb testing.TB, u string) (int, string, string) {
 // browser would, and returns the callback URL it was sent to.
 func (b *installBrowser) install(tb testing.TB, fake *fakeslack.Server, public, team, user string) string {
 	tb.Helper()
+	return b.installAs(tb, fake, public, fakeslack.Install{Team: team, TeamName: team + " Inc.", User: user})
+}
+
+// installAs goes through the install page with what the person on
+// Slack's page does.
+func (b *installBrowser) installAs(tb testing.TB, fake *fakeslack.Server, public string, in fakeslack.Install) string {
+	tb.Helper()
 	_, page, _ := b.open(tb, "http://"+public+"/slack/install")
 	m := addToSlack.FindStringSubmatch(page)
 	if m == nil {
 		tb.Fatalf("no Add to Slack button: %s", page)
 	}
-	fake.NextInstall(fakeslack.Install{Team: team, TeamName: team + " Inc.", User: user})
+	fake.NextInstall(in)
 	status, page, result := b.open(tb, html.UnescapeString(m[1]))
 	if status != http.StatusOK || result != "success" {
-		tb.Fatalf("installing %s: %d %q %s", team, status, result, page)
+		tb.Fatalf("installing %+v: %d %q %s", in, status, result, page)
 	}
 	return b.last
 }
@@ -137,11 +144,17 @@ func slashIn(tb testing.TB, b *Bot, team, user, text string) string {
 	return b.response(tb, respURL, 1).raw
 }
 
-// postsBy returns the workspaces whose tokens posted to channel.
+// postsBy returns the workspaces whose tokens posted to channel (with an
+// organisation's token, the workspace it acted in after a "+" and the
+// organisation).
 func postsBy(fake *fakeslack.Server, channel string) []string {
 	var teams []string
 	for _, c := range fake.Calls("chat.postMessage") {
 		if c.Params["channel"] == channel || c.Params["channel"] == strings.TrimPrefix(channel, "D") {
+			if c.Enterprise != "" {
+				teams = append(teams, c.Team+"+"+c.Enterprise)
+				continue
+			}
 			teams = append(teams, c.Team)
 		}
 	}
@@ -305,4 +318,96 @@ func TestSlackOAuthRealProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitLog(t, `msg="uninstalled: tokens deleted, waiting deliveries canceled"`)
+}
+
+// TestSlackOrgInstall: an Enterprise Grid organisation installs trustbot
+// for all its workspaces, as Slack does it: one token for the
+// organisation, the app added to workspaces afterwards. Each workspace
+// the app was added to uses the organisation's token; a user known in two
+// of them by one ID has apart data in each; a workspace the app is taken
+// from, then the whole organisation once uninstalled, gets nothing more.
+func TestSlackOrgInstall(t *testing.T) {
+	t.Parallel()
+	lib := mustLibrary(t)
+	bot := MustRunSlackOAuth(t)
+	fake := bot.Slack
+	const org, ws1, ws2 = "EORG1", "TORGONE", "TORGTWO"
+	// Grid users have one ID in every workspace of the organisation.
+	const shared, second = "WSHARED1", "WSECOND1"
+	fake.AddOrgWorkspace(org, ws1)
+	fake.AddOrgWorkspace(org, ws2)
+	fake.AddUser(fakeslack.User{ID: shared, TeamID: ws1, TZ: "Asia/Tokyo", Locale: "ja-JP"})
+	fake.AddUser(fakeslack.User{ID: second, TeamID: ws2, TZ: "Europe/London", Locale: "en-GB"})
+
+	newInstallBrowser(t).installAs(t, fake, bot.Public, fakeslack.Install{Enterprise: org, EnterpriseName: "Org Inc.", OrgWide: true, User: shared})
+	bot.waitLog(t, `msg=installed component=slack-oauth team="" enterprise=`+org)
+
+	// Slack says the app was added to the first workspace; the second's
+	// notice is lost, and its first request says it came through the
+	// organisation's install.
+	if ds, err := fake.GrantTeamAccess(org, ws1); err != nil || !ds[0].OK() {
+		t.Fatalf("team_access_granted: %+v %v", ds, err)
+	}
+	bot.waitLog(t, `msg="workspace uses its organisation's installation" component=slack-oauth team=`+ws1)
+	events, interactive, commands := "http://"+bot.Public+"/slack/events", "http://"+bot.Public+"/slack/interactive", "http://"+bot.Public+"/slack/commands"
+	fake.SetRequestURLs("http://127.0.0.1:1/slack/events", interactive, commands)
+	if ds, _ := fake.GrantTeamAccess(org, ws2); len(ds) == 0 || ds[0].OK() {
+		t.Fatalf("the lost notice reached trustbot: %+v", ds)
+	}
+	fake.SetRequestURLs(events, interactive, commands)
+
+	slashIn(t, bot, ws1, shared, "checkin weekly 金 16:00")
+	slashIn(t, bot, ws2, second, "checkin weekly fri 16:00")
+	bot.waitLog(t, `msg="workspace uses its organisation's installation" component=slack-oauth team=`+ws2)
+
+	// The shared user in the second workspace is someone else there:
+	// their check-in of the first is not seen.
+	if got := slashIn(t, bot, ws2, shared, "checkin status"); !strings.Contains(got, lib.T(trustbot.Japanese, "checkin.none")) {
+		t.Fatalf("the shared user in %s sees: %s", ws2, got)
+	}
+
+	due := bot.dueAt(t, shared)
+	if d := bot.dueAt(t, second); d.After(due) {
+		due = d
+	}
+	bot.Dispatch(t, "--now", due.Format(time.RFC3339))
+	if got := postsBy(fake, "D"+shared); len(got) != 1 || got[0] != ws1+"+"+org {
+		t.Fatalf("the shared user's check-in posted by %v\n%s", got, bot.Stderr)
+	}
+	if got := postsBy(fake, "D"+second); len(got) != 1 || got[0] != ws2+"+"+org {
+		t.Fatalf("the second workspace's check-in posted by %v\n%s", got, bot.Stderr)
+	}
+
+	t.Run("AccessRevoked", func(t *testing.T) {
+		if ds, err := fake.RevokeTeamAccess(org, ws2); err != nil || !ds[0].OK() {
+			t.Fatalf("team_access_revoked: %+v %v", ds, err)
+		}
+		bot.waitLog(t, `msg="removed from an organisation's workspace: its waiting deliveries canceled" component=slack-oauth team=`+ws2)
+		next := due.Add(8 * 24 * time.Hour)
+		out := bot.Dispatch(t, "--now", next.Format(time.RFC3339))
+		if !strings.Contains(out, "not_found   checkin  "+ws2+" "+second) {
+			t.Fatalf("the second workspace's check-in after the app was taken from it:\n%s", out)
+		}
+		if got := postsBy(fake, "D"+shared); len(got) != 2 {
+			t.Fatalf("the first workspace after the second lost the app: %v\n%s", got, bot.Stderr)
+		}
+		if got := postsBy(fake, "D"+second); len(got) != 1 {
+			t.Fatalf("the second workspace after it lost the app: %v", got)
+		}
+	})
+
+	t.Run("OrgUninstalled", func(t *testing.T) {
+		if ds, err := fake.UninstallOrg(org); err != nil || !ds[0].OK() {
+			t.Fatalf("app_uninstalled: %+v %v", ds, err)
+		}
+		bot.waitLog(t, `msg="uninstalled: tokens deleted, waiting deliveries canceled" component=slack-oauth team="" enterprise=`+org)
+		next := due.Add(15 * 24 * time.Hour)
+		out := bot.Dispatch(t, "--now", next.Format(time.RFC3339))
+		if !strings.Contains(out, "not_found   checkin  "+ws1+" "+shared) {
+			t.Fatalf("the first workspace's check-in after the organisation removed the app:\n%s", out)
+		}
+		if got := postsBy(fake, "D"+shared); len(got) != 2 {
+			t.Fatalf("posted after the organisation removed the app: %v", got)
+		}
+	})
 }

@@ -159,6 +159,9 @@ type Call struct {
 	Token  string
 	// Team is the workspace the token acts in ("" when it is not valid).
 	Team string
+	// Enterprise is set when the token is an organisation's install for
+	// all its workspaces: the organisation.
+	Enterprise string
 	// Params holds form fields for form-encoded requests (and query parameters);
 	// for JSON requests the top-level fields, strings as-is and other values as
 	// their raw JSON text.

@@ -2,6 +2,7 @@ package fakeslack
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -222,12 +223,22 @@ func (s *Server) BuildEvent(event any, eventID string) (json.RawMessage, error) 
 	if eventID == "" {
 		eventID = "Ev" + strings.ToUpper(randHex(5))
 	}
-	b, err := json.Marshal(eventCallback{
-		Token: VerificationToken, TeamID: TeamID, APIAppID: AppID, Event: ev,
+	// The workspace is the event's own "team" when it names one.
+	var named struct {
+		Team string `json:"team"`
+	}
+	_ = json.Unmarshal(ev, &named)
+	team := cmp.Or(named.Team, TeamID)
+	cb := eventCallback{
+		Token: VerificationToken, TeamID: team, APIAppID: AppID, Event: ev,
 		Type: "event_callback", EventID: eventID, EventTime: time.Now().Unix(),
-		Authorizations: []eventAuthorization{{TeamID: TeamID, UserID: BotUserID, IsBot: true}},
+		Authorizations: []eventAuthorization{{TeamID: team, UserID: BotUserID, IsBot: true}},
 		EventContext:   "4-fake-" + eventID,
-	})
+	}
+	s.mu.Lock()
+	s.orgFieldsLocked(&cb)
+	s.mu.Unlock()
+	b, err := json.Marshal(cb)
 	if err != nil {
 		return nil, fmt.Errorf("fakeslack: marshal event: %w", err)
 	}

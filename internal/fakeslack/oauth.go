@@ -1,6 +1,7 @@
 package fakeslack
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -31,8 +32,14 @@ import (
 type Install struct {
 	Team, TeamName string
 	Enterprise     string // set for a workspace of an Enterprise Grid org
-	User           string // who installs; DefaultUserID when empty
-	Deny           bool   // they press Cancel: error=access_denied
+	EnterpriseName string
+	// OrgWide: an admin of the organisation Enterprise installs the app
+	// for the whole organisation (Team is ignored): oauth.v2.access
+	// answers is_enterprise_install with no team, and the token acts in
+	// every workspace the app is added to (GrantTeamAccess).
+	OrgWide bool
+	User    string // who installs; DefaultUserID when empty
+	Deny    bool   // they press Cancel: error=access_denied
 }
 
 // Authorize is one request of a browser to the authorize page.
@@ -49,6 +56,11 @@ type oauthState struct {
 	tokens                 map[string]*issuedToken // access tokens issued
 	refresh                map[string]*issuedToken // refresh tokens issued, by refresh token
 	n                      int
+	// orgOf is the organisation of each workspace of an Enterprise Grid
+	// org (AddOrgWorkspace); granted, the workspaces an org-wide app was
+	// added to (GrantTeamAccess).
+	orgOf   map[string]string
+	granted map[string]bool
 }
 
 type oauthCode struct {
@@ -111,13 +123,15 @@ func (s *Server) TokenTeam(token string) (string, bool) {
 	return team, code == ""
 }
 
-// ValidTokens counts the access tokens of team that are valid now.
+// ValidTokens counts the access tokens of team (or of an organisation's
+// install for all its workspaces, by its enterprise ID) that are valid
+// now.
 func (s *Server) ValidTokens(team string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for tok, t := range s.oauth.tokens {
-		if _, code := s.tokenTeamLocked(tok); t.team == team && code == "" {
+		if _, code := s.tokenTeamLocked(tok); (t.team == team || t.team == "" && t.enterprise == team) && code == "" {
 			n++
 		}
 	}
@@ -206,7 +220,7 @@ func (s *Server) oauthAccess(p params) (obj, *apiErr) {
 			return nil, fail("invalid_refresh_token")
 		}
 		t.revoked = true // single-use
-		in = Install{Team: t.team, Enterprise: t.enterprise}
+		in = Install{Team: t.team, Enterprise: t.enterprise, OrgWide: t.team == ""}
 	} else {
 		c := o.codes[p["code"]]
 		switch {
@@ -224,13 +238,19 @@ func (s *Server) oauthAccess(p params) (obj, *apiErr) {
 		o.tokens, o.refresh = map[string]*issuedToken{}, map[string]*issuedToken{}
 	}
 	o.n++
+	if in.OrgWide {
+		in.Team, in.TeamName = "", ""
+	}
 	t := &issuedToken{team: in.Team, enterprise: in.Enterprise}
 	prefix := "xoxb-"
 	res := obj{"token_type": "bot", "scope": "chat:write,commands,im:history,im:write,users:read",
-		"bot_user_id": BotUserID, "app_id": AppID, "is_enterprise_install": false,
+		"bot_user_id": BotUserID, "app_id": AppID, "is_enterprise_install": in.OrgWide,
 		"team": obj{"id": in.Team, "name": in.TeamName}, "enterprise": nil}
+	if in.OrgWide {
+		res["team"] = nil // an org-wide install belongs to no one workspace
+	}
 	if in.Enterprise != "" {
-		res["enterprise"] = obj{"id": in.Enterprise}
+		res["enterprise"] = obj{"id": in.Enterprise, "name": in.EnterpriseName}
 	}
 	if in.User != "" {
 		res["authed_user"] = obj{"id": in.User}
@@ -238,11 +258,11 @@ func (s *Server) oauthAccess(p params) (obj, *apiErr) {
 	if o.lifetime > 0 {
 		prefix = "xoxe.xoxb-"
 		t.expires = time.Now().Add(o.lifetime)
-		rt := "xoxe-1-" + in.Team + "-" + strconv.Itoa(o.n) + "-" + randHex(6)
+		rt := "xoxe-1-" + cmp.Or(in.Team, in.Enterprise) + "-" + strconv.Itoa(o.n) + "-" + randHex(6)
 		o.refresh[rt] = &issuedToken{team: in.Team, enterprise: in.Enterprise}
 		res["refresh_token"], res["expires_in"] = rt, int(o.lifetime/time.Second)
 	}
-	token := prefix + in.Team + "-" + strconv.Itoa(o.n) + "-" + randHex(6)
+	token := prefix + cmp.Or(in.Team, in.Enterprise) + "-" + strconv.Itoa(o.n) + "-" + randHex(6)
 	o.tokens[token] = t
 	res["access_token"] = token
 	return res, nil
@@ -252,7 +272,7 @@ func (s *Server) oauthAccess(p params) (obj, *apiErr) {
 func (s *Server) revokeLocked(team string) {
 	for _, m := range []map[string]*issuedToken{s.oauth.tokens, s.oauth.refresh} {
 		for _, t := range m {
-			if t.team == team {
+			if t.team == team && team != "" {
 				t.revoked = true
 			}
 		}
@@ -278,18 +298,34 @@ func (s *Server) RevokeTokens(team string) ([]Delivery, error) {
 }
 
 func (s *Server) postTeamEvent(team string, ev obj) ([]Delivery, error) {
+	return s.postOrgEvent("", team, ev)
+}
+
+// postOrgEvent posts an event of a workspace (team), or with team empty of
+// an organisation's install for all its workspaces.
+func (s *Server) postOrgEvent(enterprise, team string, ev obj) ([]Delivery, error) {
 	ev["event_ts"] = strconv.FormatInt(time.Now().Unix(), 10) + ".000100"
 	raw, err := json.Marshal(ev)
 	if err != nil {
 		return nil, err
 	}
 	eventID := "Ev" + strings.ToUpper(randHex(5))
-	b, err := json.Marshal(eventCallback{
+	cb := eventCallback{
 		Token: VerificationToken, TeamID: team, APIAppID: AppID, Event: raw,
 		Type: "event_callback", EventID: eventID, EventTime: time.Now().Unix(),
 		Authorizations: []eventAuthorization{{TeamID: team, UserID: BotUserID, IsBot: true}},
 		EventContext:   "4-fake-" + eventID,
-	})
+	}
+	if enterprise != "" {
+		cb.EnterpriseID = enterprise
+		cb.Authorizations[0].EnterpriseID = &enterprise
+		cb.Authorizations[0].IsEnterpriseInstall = team == ""
+	} else {
+		s.mu.Lock()
+		s.orgFieldsLocked(&cb)
+		s.mu.Unlock()
+	}
+	b, err := json.Marshal(cb)
 	if err != nil {
 		return nil, fmt.Errorf("fakeslack: marshal event: %w", err)
 	}
@@ -306,7 +342,7 @@ func (s *Server) otherTeamLocked(team string, p params) bool {
 	for _, k := range []string{"user", "users", "channel"} {
 		for id := range strings.SplitSeq(p[k], ",") {
 			id = strings.TrimPrefix(strings.TrimSpace(id), "D")
-			if u, ok := s.users[id]; ok && u.TeamID != "" && u.TeamID != team {
+			if u, ok := s.users[id]; ok && u.TeamID != "" && u.TeamID != team && !s.sameOrgLocked(u.TeamID, team) {
 				return true
 			}
 		}

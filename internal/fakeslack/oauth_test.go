@@ -2,6 +2,7 @@ package fakeslack
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -127,5 +128,70 @@ func TestOAuthInstallsRotatesAndRevokesPerWorkspace(t *testing.T) {
 	}
 	if _, err := tb.GetUserInfoContext(ctx, "UB"); err == nil || err.Error() != "token_revoked" {
 		t.Fatalf("B's token after revoking: %v", err)
+	}
+}
+
+func TestOAuthOrgWideInstall(t *testing.T) {
+	s := newServer(t)
+	s.SetOAuth("cid", "csecret")
+	s.AddOrgWorkspace("E1", "T1")
+	s.AddOrgWorkspace("E1", "T2")
+	s.AddUser(User{ID: "W1", TeamID: "T1", TZ: "UTC"})
+	s.AddUser(User{ID: "W2", TeamID: "T2", TZ: "UTC"})
+	s.AddUser(User{ID: "UX", TeamID: "TX", TZ: "UTC"})
+	ctx := context.Background()
+	const back = "https://trustbot.example/slack/oauth/callback"
+	s.NextInstall(Install{Enterprise: "E1", EnterpriseName: "Org", OrgWide: true, User: "W1"})
+	res, err := slack.GetOAuthV2ResponseContext(ctx, http.DefaultClient, "cid", "csecret", install(t, s, back, "st").Get("code"), back, slack.OAuthOptionAPIURL(s.APIURL()))
+	if err != nil || !res.IsEnterpriseInstall || res.Team.ID != "" || res.Enterprise.ID != "E1" || res.AccessToken == "" {
+		t.Fatalf("org-wide exchange: %+v %v", res, err)
+	}
+	api := slack.New(res.AccessToken, slack.OptionAPIURL(s.APIURL()))
+	// Added to no workspace yet: the token acts in none.
+	if _, err := api.GetUserInfoContext(ctx, "W1"); err == nil || err.Error() != "user_not_found" {
+		t.Fatalf("before the app is added to T1: %v", err)
+	}
+	var events []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		_, _ = io.Copy(&b, r.Body)
+		events = append(events, b.String())
+	}))
+	defer srv.Close()
+	s.SetRequestURLs(srv.URL, srv.URL, srv.URL)
+	if ds, err := s.GrantTeamAccess("E1", "T1"); err != nil || !ds[0].OK() {
+		t.Fatalf("grant: %+v %v", ds, err)
+	}
+	if len(events) != 1 || !strings.Contains(events[0], `"team_access_granted"`) || !strings.Contains(events[0], `"is_enterprise_install":true`) {
+		t.Fatalf("team_access_granted: %q", events)
+	}
+	if _, err := api.GetUserInfoContext(ctx, "W1"); err != nil {
+		t.Fatalf("in T1: %v", err)
+	}
+	if c := s.Calls("users.info"); c[len(c)-1].Team != "T1" || c[len(c)-1].Enterprise != "E1" {
+		t.Fatalf("acted as %+v", c[len(c)-1])
+	}
+	for _, u := range []string{"W2", "UX"} { // T2 not added; TX of no organisation
+		if _, err := api.GetUserInfoContext(ctx, u); err == nil || err.Error() != "user_not_found" {
+			t.Fatalf("%s: %v", u, err)
+		}
+	}
+	// Requests from T1 say the app came through the organisation's install.
+	raw, err := s.BuildSlashCommand(SlashCommand{TeamID: "T1", UserID: "W1"})
+	if err != nil || !strings.Contains(string(raw), `"enterprise_id":"E1"`) || !strings.Contains(string(raw), `"is_enterprise_install":"true"`) {
+		t.Fatalf("slash command: %s %v", raw, err)
+	}
+	ev, err := s.BuildEvent(map[string]any{"type": "app_home_opened", "user": "W1", "team": "T1", "tab": "home"}, "")
+	if err != nil || !strings.Contains(string(ev), `"enterprise_id":"E1"`) || !strings.Contains(string(ev), `"is_enterprise_install":true`) {
+		t.Fatalf("event: %s %v", ev, err)
+	}
+	if _, err := s.UninstallOrg("E1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.GetUserInfoContext(ctx, "W1"); err == nil || err.Error() != "token_revoked" {
+		t.Fatalf("after the organisation's uninstall: %v", err)
+	}
+	if raw, _ := s.BuildSlashCommand(SlashCommand{TeamID: "T1", UserID: "W1"}); !strings.Contains(string(raw), `"is_enterprise_install":"false"`) {
+		t.Fatalf("slash command after the uninstall: %s", raw)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -449,6 +450,8 @@ type slashPayload struct {
 	Command             string `json:"command"`
 	Text                string `json:"text"`
 	APIAppID            string `json:"api_app_id"`
+	EnterpriseID        string `json:"enterprise_id,omitempty"`
+	EnterpriseName      string `json:"enterprise_name,omitempty"`
 	IsEnterpriseInstall string `json:"is_enterprise_install"`
 	ResponseURL         string `json:"response_url"`
 	TriggerID           string `json:"trigger_id"`
@@ -497,12 +500,14 @@ func (s *Server) BuildSlashCommand(c SlashCommand) (json.RawMessage, error) {
 	if c.TriggerID == "" {
 		c.TriggerID = s.newTriggerLocked(c.UserID)
 	}
+	enterprise := s.oauth.orgOf[c.TeamID]
+	orgWide := enterprise != "" && s.orgInstalledLocked(enterprise)
 	s.mu.Unlock()
 	return json.Marshal(slashPayload{
 		Token: VerificationToken, TeamID: c.TeamID, TeamDomain: TeamDomain,
 		ChannelID: c.ChannelID, ChannelName: c.ChannelName,
 		UserID: c.UserID, UserName: c.UserName, Command: c.Command, Text: c.Text,
-		APIAppID: AppID, IsEnterpriseInstall: "false",
+		APIAppID: AppID, EnterpriseID: enterprise, IsEnterpriseInstall: strconv.FormatBool(orgWide),
 		ResponseURL: c.ResponseURL, TriggerID: c.TriggerID,
 	})
 }
@@ -563,10 +568,17 @@ func (s *Server) BuildInteractive(payload any) (json.RawMessage, error) {
 	if team.ID == "" {
 		m["team"], _ = json.Marshal(map[string]string{"id": TeamID, "domain": TeamDomain})
 	}
+	s.mu.Lock()
+	if team.ID == "" {
+		team.ID = TeamID
+	}
+	if e := s.oauth.orgOf[team.ID]; e != "" {
+		set("enterprise", map[string]string{"id": e})
+		set("is_enterprise_install", s.orgInstalledLocked(e))
+	}
 	if _, ok := m["is_enterprise_install"]; !ok {
 		m["is_enterprise_install"] = json.RawMessage("false")
 	}
-	s.mu.Lock()
 	if typ != "view_closed" && typ != "block_suggestion" && emptyField(m["trigger_id"]) {
 		m["trigger_id"], _ = json.Marshal(s.newTriggerLocked(user))
 	}
@@ -605,6 +617,7 @@ type eventAuthorization struct {
 type eventCallback struct {
 	Token              string               `json:"token"`
 	TeamID             string               `json:"team_id"`
+	EnterpriseID       string               `json:"enterprise_id,omitempty"`
 	APIAppID           string               `json:"api_app_id"`
 	Event              json.RawMessage      `json:"event"`
 	Type               string               `json:"type"`

@@ -214,8 +214,15 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	if authErr != "" {
 		team = ""
 	}
-	s.calls = append(s.calls, Call{Method: method, Token: token, Team: team, Params: p, Body: body, At: time.Now()})
-	other := team != "" && s.otherTeamLocked(team, p)
+	enterprise, other := "", false
+	if t := s.oauth.tokens[token]; authErr == "" && t != nil && t.team == "" {
+		// An organisation's token acts in the workspace the call names.
+		enterprise = t.enterprise
+		team, other = s.orgTeamLocked(enterprise, p)
+		other = !other
+	}
+	s.calls = append(s.calls, Call{Method: method, Token: token, Team: team, Enterprise: enterprise, Params: p, Body: body, At: time.Now()})
+	other = other || team != "" && s.otherTeamLocked(team, p)
 	s.notifyLocked()
 	delay := s.delayLocked(method)
 	offset := s.clockOffset

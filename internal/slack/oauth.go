@@ -49,6 +49,8 @@ type Installations interface {
 	Installation(ctx context.Context, enterprise, team string) (trustbot.Installation, error)
 	RefreshInstallation(ctx context.Context, enterprise, team string, before time.Time, refresh func(trustbot.Installation) (trustbot.Installation, error)) (trustbot.Installation, error)
 	DisableInstallation(ctx context.Context, enterprise, team string) (bool, error)
+	AddOrgWorkspace(ctx context.Context, enterprise, team string) (bool, error)
+	RemoveOrgWorkspace(ctx context.Context, enterprise, team string) (bool, error)
 	SaveOAuthState(ctx context.Context, state, browser string, expires time.Time) error
 	ConsumeOAuthState(ctx context.Context, state, browser string, now time.Time) error
 }
@@ -81,11 +83,16 @@ type OAuth struct {
 	log   *slog.Logger
 	mu    sync.Mutex
 	cache map[string]cachedToken
+	// orgs holds the workspaces known to belong to an organisation
+	// installed for all its workspaces (team to enterprise), so that
+	// each request of theirs does not write it again.
+	orgs map[string]string
 }
 
 type cachedToken struct {
-	token string
-	until time.Time
+	token      string
+	enterprise string // the organisation whose install it is; "" for a workspace's own
+	until      time.Time
 }
 
 // NewOAuth returns the install flow.
@@ -111,7 +118,7 @@ func NewOAuth(cfg OAuthConfig) *OAuth {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &OAuth{cfg: cfg, log: cfg.Logger.With("component", "slack-oauth"), cache: map[string]cachedToken{}}
+	return &OAuth{cfg: cfg, log: cfg.Logger.With("component", "slack-oauth"), cache: map[string]cachedToken{}, orgs: map[string]string{}}
 }
 
 // RedirectURL is the OAuth redirect URL to register with Slack.
@@ -123,8 +130,9 @@ func (o *OAuth) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+CallbackPath, o.serveCallback)
 }
 
-// Token returns the bot token of a workspace from its installation,
-// renewed first when it expires within RefreshBefore. It is a TokenFunc.
+// Token returns the bot token of a workspace from its installation (its
+// own, or its organisation's), renewed first when it expires within
+// RefreshBefore. It is a TokenFunc.
 func (o *OAuth) Token(ctx context.Context, team string) (string, error) {
 	now := o.cfg.Now()
 	o.mu.Lock()
@@ -154,7 +162,11 @@ func (o *OAuth) Token(ctx context.Context, team string) (string, error) {
 		until = renew
 	}
 	o.mu.Lock()
-	o.cache[team] = cachedToken{token: in.BotToken, until: until}
+	c = cachedToken{token: in.BotToken, until: until}
+	if in.Team == "" {
+		c.enterprise = in.Enterprise // the organisation's token
+	}
+	o.cache[team] = c
 	o.mu.Unlock()
 	return in.BotToken, nil
 }
@@ -197,7 +209,77 @@ func (o *OAuth) Uninstalled(ctx context.Context, enterprise, team string) {
 	case ok:
 		o.log.Info("uninstalled: tokens deleted, waiting deliveries canceled", "team", team, "enterprise", enterprise)
 	}
+	o.forget(enterprise, team)
+}
+
+// forget drops the tokens kept in memory for a workspace, or with team
+// empty for every workspace of the organisation.
+func (o *OAuth) forget(enterprise, team string) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if team != "" {
+		delete(o.cache, team)
+		return
+	}
+	for t, c := range o.cache {
+		if c.enterprise == enterprise {
+			delete(o.cache, t)
+		}
+	}
+	for t, e := range o.orgs {
+		if e == enterprise {
+			delete(o.orgs, t)
+		}
+	}
+}
+
+// Workspace hears that a workspace of an Enterprise Grid organisation
+// uses trustbot: a request from it named the organisation's install, or
+// Slack said the app was added to it (team_access_granted). When the
+// organisation is installed for all its workspaces, the workspace is
+// recorded as using that installation; with granted false, the app was
+// taken from the workspace (team_access_revoked).
+func (o *OAuth) Workspace(ctx context.Context, enterprise, team string, granted bool) {
+	if enterprise == "" || team == "" {
+		return
+	}
+	if !granted {
+		ok, err := o.cfg.Store.RemoveOrgWorkspace(ctx, enterprise, team)
+		switch {
+		case err != nil:
+			o.log.Error("workspace's removal not recorded", "team", team, "enterprise", enterprise, "err", err)
+		case ok:
+			o.log.Info("removed from an organisation's workspace: its waiting deliveries canceled", "team", team, "enterprise", enterprise)
+		}
+		o.mu.Lock()
+		delete(o.orgs, team)
+		delete(o.cache, team)
+		o.mu.Unlock()
+		return
+	}
+	o.mu.Lock()
+	known := o.orgs[team] == enterprise
+	o.mu.Unlock()
+	if known {
+		return
+	}
+	in, err := o.cfg.Store.Installation(ctx, enterprise, "")
+	if err != nil || in.Disabled() {
+		if trustbot.ErrorCode(err) != trustbot.ENOTFOUND && err != nil {
+			o.log.Warn("organisation's installation not read", "enterprise", enterprise, "err", err)
+		}
+		return
+	}
+	added, err := o.cfg.Store.AddOrgWorkspace(ctx, enterprise, team)
+	if err != nil {
+		o.log.Error("organisation's workspace not recorded", "team", team, "enterprise", enterprise, "err", err)
+		return
+	}
+	if added {
+		o.log.Info("workspace uses its organisation's installation", "team", team, "enterprise", enterprise)
+	}
+	o.mu.Lock()
+	o.orgs[team] = enterprise
 	delete(o.cache, team)
 	o.mu.Unlock()
 }
@@ -427,9 +509,7 @@ func (o *OAuth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	o.mu.Lock()
-	delete(o.cache, in.Team)
-	o.mu.Unlock()
+	o.forget(in.Enterprise, in.Team)
 	o.log.Info("installed", "team", in.Team, "enterprise", in.Enterprise, "installer", in.Installer, "expires", in.ExpiresAt)
 	name := res.Team.Name
 	if name == "" {

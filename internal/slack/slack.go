@@ -46,6 +46,12 @@ type Config struct {
 	// (of the bot's token): the workspace (or, with team empty, the
 	// organisation) removed the app.
 	Uninstalled func(ctx context.Context, enterprise, team string)
+	// Workspace, when set, hears that a workspace of an Enterprise Grid
+	// organisation uses the organisation's install: before a request
+	// that says so is handled, and when Slack adds the app to workspaces
+	// (team_access_granted); with granted false, Slack took it from one
+	// (team_access_revoked).
+	Workspace func(ctx context.Context, enterprise, team string, granted bool)
 
 	Workers   int           // concurrent handlers; default 8
 	Queue     int           // envelopes waiting for a worker; default 4096
@@ -448,6 +454,21 @@ func (c *Client) work(parent context.Context, j job) {
 				c.cfg.Uninstalled(ctx, enterprise, team)
 			}
 			return
+		}
+	}
+	if c.cfg.Workspace != nil {
+		if in.kind == kindEvent {
+			if enterprise, teams, granted, eventID, ok := teamAccessEvent(in.payload); ok {
+				if c.seen.First(ctx, "event:"+eventID) {
+					for _, team := range teams {
+						c.cfg.Workspace(ctx, enterprise, team, granted)
+					}
+				}
+				return
+			}
+		}
+		if enterprise, team, ok := orgInstall(in); ok {
+			c.cfg.Workspace(ctx, enterprise, team, true)
 		}
 	}
 	req, to, eventID, err := translate(in, c.botUser)

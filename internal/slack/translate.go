@@ -227,6 +227,94 @@ func uninstallEvent(payload []byte) (enterprise, team, eventID string, ok bool) 
 	return clip(enterprise, 40), clip(team, 40), clip(cb.EventID, 40), true
 }
 
+// orgInstall reads, from a request, the Enterprise Grid organisation
+// whose install it came through and the workspace it came from: set when
+// the app is installed for the whole organisation (is_enterprise_install),
+// in an event's first authorization, an interaction's or a slash
+// command's fields.
+func orgInstall(in inbound) (enterprise, team string, ok bool) {
+	if in.slash != nil {
+		sc := in.slash
+		enterprise, team, ok = sc.EnterpriseID, sc.TeamID, sc.IsEnterpriseInstall
+	} else {
+		var p struct {
+			TeamID              string          `json:"team_id"`
+			EnterpriseID        string          `json:"enterprise_id"`
+			IsEnterpriseInstall json.RawMessage `json:"is_enterprise_install"`
+			Team                *struct {
+				ID string `json:"id"`
+			} `json:"team"`
+			Enterprise *struct {
+				ID string `json:"id"`
+			} `json:"enterprise"`
+			User *struct {
+				TeamID string `json:"team_id"`
+			} `json:"user"`
+			Authorizations []struct {
+				EnterpriseID        string `json:"enterprise_id"`
+				IsEnterpriseInstall bool   `json:"is_enterprise_install"`
+			} `json:"authorizations"`
+		}
+		if json.Unmarshal(in.payload, &p) != nil {
+			return "", "", false
+		}
+		enterprise, team = p.EnterpriseID, p.TeamID
+		ok = string(p.IsEnterpriseInstall) == "true" || string(p.IsEnterpriseInstall) == `"true"`
+		if len(p.Authorizations) > 0 {
+			enterprise, ok = cmp.Or(p.Authorizations[0].EnterpriseID, enterprise), p.Authorizations[0].IsEnterpriseInstall
+		}
+		if p.Enterprise != nil {
+			enterprise = cmp.Or(p.Enterprise.ID, enterprise)
+		}
+		if p.Team != nil {
+			team = cmp.Or(p.Team.ID, team)
+		}
+		if p.User != nil {
+			team = cmp.Or(team, p.User.TeamID)
+		}
+	}
+	if !ok || !validKey(trustbot.UserKey{Team: team, User: enterprise}) {
+		return "", "", false
+	}
+	return enterprise, team, true
+}
+
+// teamAccessEvent reads team_access_granted or team_access_revoked: an
+// organisation's admin added the app to workspaces, or took it from them.
+func teamAccessEvent(payload []byte) (enterprise string, teams []string, granted bool, eventID string, ok bool) {
+	var cb struct {
+		EnterpriseID   string `json:"enterprise_id"`
+		EventID        string `json:"event_id"`
+		Authorizations []struct {
+			EnterpriseID string `json:"enterprise_id"`
+		} `json:"authorizations"`
+		Event struct {
+			Type    string   `json:"type"`
+			TeamIDs []string `json:"team_ids"`
+		} `json:"event"`
+	}
+	if json.Unmarshal(payload, &cb) != nil {
+		return "", nil, false, "", false
+	}
+	switch cb.Event.Type {
+	case "team_access_granted":
+		granted = true
+	case "team_access_revoked":
+	default:
+		return "", nil, false, "", false
+	}
+	enterprise = cb.EnterpriseID
+	if len(cb.Authorizations) > 0 {
+		enterprise = cmp.Or(cb.Authorizations[0].EnterpriseID, enterprise)
+	}
+	for _, t := range cb.Event.TeamIDs {
+		if validKey(trustbot.UserKey{Team: t, User: enterprise}) && len(teams) < 1000 {
+			teams = append(teams, t)
+		}
+	}
+	return clip(enterprise, 40), teams, granted, clip(cb.EventID, 40), enterprise != ""
+}
+
 // validKey reports whether k is a plausible Slack user: a payload naming
 // another platform's workspace is refused.
 func validKey(k trustbot.UserKey) bool { return k.Valid() && k.Platform() == trustbot.Slack }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slack-go/slack"
+
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -169,7 +171,20 @@ func FuzzTranslateEvent(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"team_id":"T1","event_id":"Ev2","event":{"type":"app_uninstalled"}}`))
 	f.Add([]byte(`{"team_id":"T1","enterprise_id":"E1","authorizations":[{"enterprise_id":"E1","is_enterprise_install":true}],"event":{"type":"tokens_revoked","tokens":{"bot":["UBOT"]}}}`))
+	f.Add([]byte(`{"enterprise_id":"E1","event_id":"Ev3","authorizations":[{"enterprise_id":"E1","is_enterprise_install":true}],"event":{"type":"team_access_granted","team_ids":["T1","T2"]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if enterprise, teams, _, _, ok := teamAccessEvent(b); ok && (enterprise == "" || len(enterprise) > 40 || !strings.Contains(string(b), "team_access_")) {
+			t.Fatalf("read as a change of access of %q to %q", enterprise, teams)
+		} else if ok {
+			for _, team := range teams {
+				if !validKey(trustbot.UserKey{Team: team, User: enterprise}) {
+					t.Fatalf("an invalid workspace %q", team)
+				}
+			}
+		}
+		if enterprise, team, ok := orgInstall(inbound{kind: kindEvent, payload: b}); ok && !validKey(trustbot.UserKey{Team: team, User: enterprise}) {
+			t.Fatalf("an org install of %q %q", enterprise, team)
+		}
 		if enterprise, team, _, ok := uninstallEvent(b); ok && (team == "" && enterprise == "" || len(team) > 40 || len(enterprise) > 40 ||
 			!strings.Contains(string(b), "app_uninstalled") && !strings.Contains(string(b), "tokens_revoked")) {
 			t.Fatalf("read as an uninstall of %q %q", enterprise, team)
@@ -204,6 +219,48 @@ func TestUninstallEvent(t *testing.T) {
 		enterprise, team, _, ok := uninstallEvent([]byte(c.body))
 		if ok != c.ok || ok && (enterprise != c.enterprise || team != c.team) {
 			t.Errorf("%s: %q %q %v", c.name, enterprise, team, ok)
+		}
+	}
+}
+
+func TestOrgInstall(t *testing.T) {
+	for _, c := range []struct {
+		name, body       string
+		enterprise, team string
+		ok               bool
+	}{
+		{"Event", `{"team_id":"T1","enterprise_id":"E1","authorizations":[{"enterprise_id":"E1","team_id":null,"is_enterprise_install":true}],"event":{"type":"app_home_opened"}}`, "E1", "T1", true},
+		{"EventOfAWorkspaceInstall", `{"team_id":"T1","enterprise_id":"E1","authorizations":[{"enterprise_id":"E1","team_id":"T1","is_enterprise_install":false}],"event":{}}`, "", "", false},
+		{"EventOutsideGrid", `{"team_id":"T1","authorizations":[{"team_id":"T1"}],"event":{}}`, "", "", false},
+		{"Interaction", `{"type":"block_actions","team":{"id":"T2"},"enterprise":{"id":"E1"},"is_enterprise_install":true,"user":{"id":"W1","team_id":"T9"}}`, "E1", "T2", true},
+		{"InteractionWithoutTeam", `{"type":"view_submission","team":null,"enterprise":{"id":"E1"},"is_enterprise_install":true,"user":{"id":"W1","team_id":"T2"}}`, "E1", "T2", true},
+		{"SlashOverTheSocket", `{"team_id":"T3","enterprise_id":"E1","is_enterprise_install":"true","user_id":"W1"}`, "E1", "T3", true},
+		{"SlashNotOrgWide", `{"team_id":"T3","enterprise_id":"E1","is_enterprise_install":"false","user_id":"W1"}`, "", "", false},
+		{"InvalidIDs", `{"team_id":"T 3","enterprise_id":"E1","is_enterprise_install":true}`, "", "", false},
+		{"NotJSON", `{`, "", "", false},
+	} {
+		enterprise, team, ok := orgInstall(inbound{kind: kindInteractive, payload: []byte(c.body)})
+		if ok != c.ok || ok && (enterprise != c.enterprise || team != c.team) {
+			t.Errorf("%s: %q %q %v", c.name, enterprise, team, ok)
+		}
+	}
+	sc := slack.SlashCommand{TeamID: "T4", EnterpriseID: "E2", IsEnterpriseInstall: true, UserID: "W2"}
+	if enterprise, team, ok := orgInstall(inbound{kind: kindSlash, slash: &sc}); !ok || enterprise != "E2" || team != "T4" {
+		t.Errorf("slash command over HTTP: %q %q %v", enterprise, team, ok)
+	}
+}
+
+func TestTeamAccessEvent(t *testing.T) {
+	enterprise, teams, granted, id, ok := teamAccessEvent([]byte(`{"enterprise_id":"E1","event_id":"Ev9","authorizations":[{"enterprise_id":"E1","is_enterprise_install":true}],"event":{"type":"team_access_granted","team_ids":["T1","bad id","T2"]}}`))
+	if !ok || !granted || enterprise != "E1" || id != "Ev9" || len(teams) != 2 || teams[0] != "T1" || teams[1] != "T2" {
+		t.Errorf("granted: %q %q %v %q %v", enterprise, teams, granted, id, ok)
+	}
+	if _, teams, granted, _, ok := teamAccessEvent([]byte(`{"enterprise_id":"E1","event":{"type":"team_access_revoked","team_ids":["T1"]}}`)); !ok || granted || len(teams) != 1 {
+		t.Errorf("revoked: %q %v %v", teams, granted, ok)
+	}
+	for _, body := range []string{`{"enterprise_id":"E1","event":{"type":"app_uninstalled"}}`, `{"event":{"type":"team_access_granted","team_ids":["T1"]}}`, `[]`} {
+		if _, _, _, _, ok := teamAccessEvent([]byte(body)); ok {
+			t.Errorf("%s read as a change of access", body)
 		}
 	}
 }

@@ -44,18 +44,66 @@ func (db *DB) SaveInstallation(ctx context.Context, in trustbot.Installation) er
 	return err
 }
 
-// Installation returns the installation of a workspace (team), or with
-// team empty the organisation-wide one of enterprise; a disabled one too,
-// without tokens. ENOTFOUND when there is none.
+// Installation returns the installation of a workspace (team): its own,
+// or else that of the Enterprise Grid organisation installed for all its
+// workspaces that the workspace belongs to (AddOrgWorkspace), an enabled
+// one before a disabled one. With team empty it returns the
+// organisation-wide installation of enterprise. A disabled installation
+// comes without tokens. ENOTFOUND when there is none.
 func (db *DB) Installation(ctx context.Context, enterprise, team string) (trustbot.Installation, error) {
-	q := `SELECT ` + installationColumns + ` FROM installations WHERE team = ? ORDER BY disabled_at, updated_at DESC LIMIT 1`
-	args := []any{team}
 	if team == "" {
-		q = `SELECT ` + installationColumns + ` FROM installations WHERE id = ?`
-		args = []any{installationID(enterprise, "")}
+		in, err := db.scanInstallation(db.read.QueryRowContext(ctx, `SELECT `+installationColumns+` FROM installations WHERE id = ?`, installationID(enterprise, "")))
+		return in, db.formatError(err)
 	}
-	in, err := db.scanInstallation(db.read.QueryRowContext(ctx, q, args...))
-	return in, db.formatError(err)
+	own, err := db.scanInstallation(db.read.QueryRowContext(ctx,
+		`SELECT `+installationColumns+` FROM installations WHERE team = ? ORDER BY disabled_at, updated_at DESC LIMIT 1`, team))
+	if err == nil && !own.Disabled() || err != nil && trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		return own, db.formatError(err)
+	}
+	org, orgErr := db.scanInstallation(db.read.QueryRowContext(ctx, `SELECT `+installationColumns+` FROM installations
+		WHERE id = (SELECT enterprise || '/' FROM org_workspaces WHERE team = ?)`, team))
+	switch {
+	case orgErr == nil && (!org.Disabled() || err != nil):
+		return org, nil
+	case orgErr != nil && trustbot.ErrorCode(orgErr) != trustbot.ENOTFOUND:
+		return org, db.formatError(orgErr)
+	}
+	return own, db.formatError(err)
+}
+
+// AddOrgWorkspace records that a workspace belongs to an organisation
+// installed for all its workspaces, whose installation it then uses. It
+// reports whether the workspace was not recorded so before.
+func (db *DB) AddOrgWorkspace(ctx context.Context, enterprise, team string) (bool, error) {
+	if enterprise == "" || team == "" {
+		return false, trustbot.Errorf(trustbot.EINVALID, "an organisation's workspace names both")
+	}
+	n, err := db.exec(ctx, `INSERT INTO org_workspaces (team, enterprise, added_at) VALUES (?, ?, ?)
+		ON CONFLICT (team) DO UPDATE SET enterprise = excluded.enterprise, added_at = excluded.added_at
+		WHERE org_workspaces.enterprise <> excluded.enterprise`, team, enterprise, db.Now().Unix())
+	return n > 0, err
+}
+
+// RemoveOrgWorkspace records that an organisation's app was taken from
+// one of its workspaces (team_access_revoked): the workspace no longer
+// uses the organisation's installation, and its deliveries waiting to be
+// sent are canceled unless it has an installation of its own. It reports
+// whether the workspace was the organisation's.
+func (db *DB) RemoveOrgWorkspace(ctx context.Context, enterprise, team string) (bool, error) {
+	var n int64
+	err := db.Tx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM org_workspaces WHERE team = ? AND enterprise = ?`, team, enterprise)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', error = 'uninstalled' WHERE team = ? AND state = 'pending'
+			AND NOT EXISTS (SELECT 1 FROM installations WHERE installations.team = ? AND disabled_at = 0)`, team, team)
+		return err
+	})
+	return n > 0, err
 }
 
 func (db *DB) scanInstallation(row scanner) (trustbot.Installation, error) {
@@ -119,7 +167,9 @@ func (db *DB) RefreshInstallation(ctx context.Context, enterprise, team string, 
 
 // DisableInstallation records an uninstall (or revoked tokens): the
 // tokens are deleted, and the workspace's deliveries waiting to be sent
-// are canceled (failed, "uninstalled"), since nothing could send them.
+// are canceled (failed, "uninstalled"), since nothing could send them;
+// for an organisation (team empty), those of every workspace that used
+// its installation.
 // It reports whether an enabled installation was disabled.
 func (db *DB) DisableInstallation(ctx context.Context, enterprise, team string) (bool, error) {
 	var n int64
@@ -129,7 +179,15 @@ func (db *DB) DisableInstallation(ctx context.Context, enterprise, team string) 
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 || team == "" {
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		if team == "" {
+			// The organisation's: every workspace that used its
+			// installation rather than one of its own.
+			_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', error = 'uninstalled' WHERE state = 'pending'
+				AND team IN (SELECT team FROM org_workspaces WHERE enterprise = ?)
+				AND NOT EXISTS (SELECT 1 FROM installations WHERE installations.team = deliveries.team AND disabled_at = 0)`, enterprise)
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', error = 'uninstalled' WHERE team = ? AND state = 'pending'`, team)

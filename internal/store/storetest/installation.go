@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -142,6 +143,73 @@ func testUninstallCancelsOnlyItsWorkspace(t *testing.T, h Harness) {
 	}
 	if s, err := db.Schedule(ctx, alice); err != nil || !s.Active {
 		t.Fatalf("alice's schedule after the uninstall: %+v %v", s, err)
+	}
+}
+
+// testOrgWorkspaces: a workspace of an organisation installed for all its
+// workspaces uses the organisation's installation, unless it has one of
+// its own; the organisation's uninstall cancels what waits in its
+// workspaces, and a workspace the app is taken from loses it.
+func testOrgWorkspaces(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := h.Open(t)
+	org := trustbot.Installation{Enterprise: "E1", BotToken: "xoxb-org", Installer: "UADMIN"}
+	if err := db.SaveInstallation(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	own := installation("T3", "xoxb-own-of-t3")
+	own.Enterprise = "E1"
+	if err := db.SaveInstallation(ctx, own); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Installation(ctx, "", "T1"); trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		t.Fatalf("a workspace not known to be the organisation's: %v", err)
+	}
+	for _, team := range []string{"T1", "T2", "T3"} {
+		if added, err := db.AddOrgWorkspace(ctx, "E1", team); !added || err != nil {
+			t.Fatalf("add %s: %v %v", team, added, err)
+		}
+	}
+	if added, err := db.AddOrgWorkspace(ctx, "E1", "T1"); added || err != nil {
+		t.Fatalf("added twice: %v %v", added, err)
+	}
+	for team, want := range map[string]string{"T1": "xoxb-org", "T2": "xoxb-org", "T3": "xoxb-own-of-t3"} {
+		if got, err := db.Installation(ctx, "", team); err != nil || got.BotToken != want {
+			t.Fatalf("%s: %+v %v", team, got, err)
+		}
+	}
+	due := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	keys := []trustbot.UserKey{{Team: "T1", User: "WA"}, {Team: "T2", User: "WA"}, {Team: "T3", User: "WA"}, {Team: "T4", User: "WA"}}
+	for _, k := range keys {
+		if err := db.SaveSchedule(ctx, Schedule(k, due)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ds, err := db.ClaimDue(ctx, due, 10, WeekAdvance); err != nil || len(ds) != 4 {
+		t.Fatalf("claim: %v %v", ds, err)
+	}
+	if removed, err := db.RemoveOrgWorkspace(ctx, "E1", "T2"); !removed || err != nil {
+		t.Fatalf("remove T2: %v %v", removed, err)
+	}
+	if _, err := db.Installation(ctx, "", "T2"); trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		t.Fatalf("T2 after the app was taken from it: %v", err)
+	}
+	if ok, err := db.DisableInstallation(ctx, "E1", ""); !ok || err != nil {
+		t.Fatalf("disable the organisation: %v %v", ok, err)
+	}
+	if got, err := db.Installation(ctx, "", "T1"); err != nil || !got.Disabled() || got.BotToken != "" {
+		t.Fatalf("T1 after the organisation's uninstall: %+v %v", got, err)
+	}
+	if got, err := db.Installation(ctx, "", "T3"); err != nil || got.BotToken != "xoxb-own-of-t3" {
+		t.Fatalf("T3, installed on its own: %+v %v", got, err)
+	}
+	ds, err := db.Deliverable(ctx, due, 10)
+	var left []string
+	for _, d := range ds {
+		left = append(left, d.Team)
+	}
+	if err != nil || len(left) != 2 || !slices.Contains(left, "T3") || !slices.Contains(left, "T4") {
+		t.Fatalf("deliverable after the organisation's uninstall: %v %v", left, err)
 	}
 }
 

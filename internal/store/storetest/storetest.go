@@ -88,6 +88,7 @@ func Run(t *testing.T, h Harness) {
 		{"TipsShownWrittenInGroups", testTipsShownWrittenInGroups},
 		{"Installations", testInstallations},
 		{"UninstallCancelsOnlyItsWorkspace", testUninstallCancelsOnlyItsWorkspace},
+		{"OrgWorkspaces", testOrgWorkspaces},
 		{"RefreshOnceAtOnce", testRefreshOnceAtOnce},
 		{"OAuthStates", testOAuthStates},
 	} {
