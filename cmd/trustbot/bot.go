@@ -161,6 +161,9 @@ func (b *bot) run(ctx context.Context) error {
 		go retain(ctx, leasedPurge{disp: b.disp, store: b.store}, b.cfg.Retention, retentionEvery, met, b.log)
 	}
 	go forgetHandled(ctx, b.disp, b.store, b.log)
+	if b.oauth != nil {
+		go b.oauth.RunRenewals(ctx)
+	}
 	if b.teams != nil {
 		b.teams.Start(ctx)
 	}

@@ -161,13 +161,18 @@ func postsBy(fake *fakeslack.Server, channel string) []string {
 	return teams
 }
 
-// waitExpired waits until every token the fake issued to team has
-// expired.
-func waitExpired(tb testing.TB, fake *fakeslack.Server, team string) {
+// waitRenewed waits until trustbot renewed a token with its refresh
+// token, and returns when it asked.
+func waitRenewed(tb testing.TB, fake *fakeslack.Server) time.Time {
 	tb.Helper()
-	for deadline := time.Now().Add(patience); fake.ValidTokens(team) > 0; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); ; time.Sleep(20 * time.Millisecond) {
+		for _, c := range fake.Calls("oauth.v2.access") {
+			if c.Params["grant_type"] == "refresh_token" {
+				return c.At
+			}
+		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%s's token did not expire", team)
+			tb.Fatal("no token was renewed")
 		}
 	}
 }
@@ -184,13 +189,16 @@ func TestSlackOAuthEndToEnd(t *testing.T) {
 	browser := newInstallBrowser(t)
 
 	callback := browser.install(t, fake, bot.Public, teamA, userA)
-	// B's app rotates its tokens: the first lasts a second, and has
-	// expired when trustbot first uses it, which renews it (for 12 hours)
-	// with its refresh token.
-	fake.SetTokenRotation(time.Second)
+	// B's app rotates its tokens: the first lasts 4 seconds, and trustbot
+	// renews it (for 12 hours) with its refresh token before it expires,
+	// though nothing used it meanwhile.
+	fake.SetTokenRotation(4 * time.Second)
+	installed := time.Now()
 	browser.install(t, fake, bot.Public, teamB, userB)
 	fake.SetTokenRotation(12 * time.Hour)
-	waitExpired(t, fake, teamB)
+	if renewed := waitRenewed(t, fake); !renewed.Before(installed.Add(4 * time.Second)) {
+		t.Fatalf("B's token renewed %v after the install, once it had expired", renewed.Sub(installed))
+	}
 
 	t.Run("StateUsedOnce", func(t *testing.T) {
 		if status, _, result := browser.open(t, callback); status != http.StatusBadRequest || result != "replayed" {

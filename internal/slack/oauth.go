@@ -48,6 +48,7 @@ type Installations interface {
 	SaveInstallation(ctx context.Context, in trustbot.Installation) error
 	Installation(ctx context.Context, enterprise, team string) (trustbot.Installation, error)
 	RefreshInstallation(ctx context.Context, enterprise, team string, before time.Time, refresh func(trustbot.Installation) (trustbot.Installation, error)) (trustbot.Installation, error)
+	RotatingInstallations(ctx context.Context) ([]trustbot.Installation, error)
 	DisableInstallation(ctx context.Context, enterprise, team string) (bool, error)
 	AddOrgWorkspace(ctx context.Context, enterprise, team string) (bool, error)
 	RemoveOrgWorkspace(ctx context.Context, enterprise, team string) (bool, error)
@@ -87,6 +88,8 @@ type OAuth struct {
 	// installed for all its workspaces (team to enterprise), so that
 	// each request of theirs does not write it again.
 	orgs map[string]string
+	// installed wakes RunRenewals when a new installation came.
+	installed chan struct{}
 }
 
 type cachedToken struct {
@@ -118,7 +121,8 @@ func NewOAuth(cfg OAuthConfig) *OAuth {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &OAuth{cfg: cfg, log: cfg.Logger.With("component", "slack-oauth"), cache: map[string]cachedToken{}, orgs: map[string]string{}}
+	return &OAuth{cfg: cfg, log: cfg.Logger.With("component", "slack-oauth"), cache: map[string]cachedToken{}, orgs: map[string]string{},
+		installed: make(chan struct{}, 1)}
 }
 
 // RedirectURL is the OAuth redirect URL to register with Slack.
@@ -171,6 +175,72 @@ func (o *OAuth) Token(ctx context.Context, team string) (string, error) {
 	return in.BotToken, nil
 }
 
+// Bounds of RunRenewals' wait between two looks at the expiring tokens.
+const (
+	minRenewWait = time.Second
+	maxRenewWait = 5 * time.Minute
+	// retryRenewWait is the wait after a renewal failed.
+	retryRenewWait = 30 * time.Second
+)
+
+// RunRenewals renews every rotating token before it expires, whether or
+// not anything uses it, until ctx ends: it looks when the next one is due
+// (at most every 5 minutes, and at once after an install). Every replica
+// may run it: the renewal holds the installation's row, so Slack is asked
+// once per token.
+func (o *OAuth) RunRenewals(ctx context.Context) {
+	for {
+		wait := o.RenewTokens(ctx)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-o.installed:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// RenewTokens renews the rotating tokens that expire within their renewal
+// window (RefreshBefore, or half their lifetime) and returns how long to
+// wait before the next is due.
+func (o *OAuth) RenewTokens(ctx context.Context) time.Duration {
+	ins, err := o.cfg.Store.RotatingInstallations(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			o.log.Warn("expiring tokens not read", "err", err)
+		}
+		return retryRenewWait
+	}
+	wait := maxRenewWait
+	for _, in := range ins {
+		now := o.cfg.Now()
+		window := o.window(in)
+		if due := in.ExpiresAt.Add(-window); now.Before(due) {
+			wait = min(wait, due.Sub(now))
+			continue
+		}
+		out, err := o.cfg.Store.RefreshInstallation(ctx, in.Enterprise, in.Team, now.Add(window), func(old trustbot.Installation) (trustbot.Installation, error) {
+			return o.refresh(ctx, old)
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return wait
+			}
+			o.log.Error("token refresh failed", "team", in.Team, "enterprise", in.Enterprise, "err", err)
+			wait = min(wait, retryRenewWait)
+			continue
+		}
+		o.dropTokens(out.Enterprise, out.Team)
+		if !out.ExpiresAt.IsZero() && !out.Disabled() {
+			wait = min(wait, out.ExpiresAt.Add(-o.window(out)).Sub(o.cfg.Now()))
+		}
+	}
+	return max(wait, minRenewWait)
+}
+
 // window is how long before its expiry a token is renewed: RefreshBefore,
 // or half its lifetime when that is shorter, so that a token just renewed
 // is not renewed again at once.
@@ -212,9 +282,9 @@ func (o *OAuth) Uninstalled(ctx context.Context, enterprise, team string) {
 	o.forget(enterprise, team)
 }
 
-// forget drops the tokens kept in memory for a workspace, or with team
-// empty for every workspace of the organisation.
-func (o *OAuth) forget(enterprise, team string) {
+// dropTokens drops the tokens kept in memory for a workspace, or with
+// team empty for every workspace of the organisation.
+func (o *OAuth) dropTokens(enterprise, team string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if team != "" {
@@ -226,6 +296,17 @@ func (o *OAuth) forget(enterprise, team string) {
 			delete(o.cache, t)
 		}
 	}
+}
+
+// forget drops what this process keeps of an installation: its tokens,
+// and for an organisation which workspaces use it.
+func (o *OAuth) forget(enterprise, team string) {
+	o.dropTokens(enterprise, team)
+	if team != "" {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	for t, e := range o.orgs {
 		if e == enterprise {
 			delete(o.orgs, t)
@@ -510,6 +591,10 @@ func (o *OAuth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.forget(in.Enterprise, in.Team)
+	select {
+	case o.installed <- struct{}{}:
+	default:
+	}
 	o.log.Info("installed", "team", in.Team, "enterprise", in.Enterprise, "installer", in.Installer, "expires", in.ExpiresAt)
 	name := res.Team.Name
 	if name == "" {

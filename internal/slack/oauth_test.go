@@ -14,8 +14,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/secret"
@@ -357,5 +360,90 @@ func TestPageCommands(t *testing.T) {
 	want := `&lt;b&gt;&#34;Acme&#34;&lt;/b&gt; &amp; co: type <code>/trust help</code>, or <code>/trust</code>.`
 	if got != want {
 		t.Fatalf("commands:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestRenewTokensOnceAcrossReplicas: two processes on one database renew
+// an expiring token before its expiry, each from several goroutines at
+// once: Slack is asked once, and both then hand out the new token.
+func TestRenewTokensOnceAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	fake := fakeslack.New()
+	t.Cleanup(fake.Close)
+	fake.SetOAuth("cid", "csecret")
+	fake.SetTokenRotation(time.Hour)
+	fake.NextInstall(fakeslack.Install{Team: "TA", User: "UA"})
+	const back = "https://trustbot.example/slack/oauth/callback"
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(fake.AuthorizeURL() + "?" + url.Values{"client_id": {"cid"}, "scope": {"commands"}, "redirect_uri": {back}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := slack.GetOAuthV2ResponseContext(ctx, http.DefaultClient, "cid", "csecret", loc.Query().Get("code"), back, slack.OAuthOptionAPIURL(fake.APIURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "trustbot.db")
+	installedAt := time.Now()
+	// An hour-long token is renewed in its last half hour: at 59
+	// minutes, both processes find it due.
+	var shift atomic.Int64
+	shift.Store(int64(59 * time.Minute))
+	later := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	var replicas []*OAuth
+	for i := range 2 {
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		st := db.Shared()
+		st.Keys = testKeyring(t)
+		if i == 0 {
+			st.Now = func() time.Time { return installedAt }
+			if err := st.SaveInstallation(ctx, trustbot.Installation{Team: "TA", BotToken: first.AccessToken, RefreshToken: first.RefreshToken,
+				ExpiresAt: installedAt.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			st.Now = time.Now
+		}
+		replicas = append(replicas, NewOAuth(OAuthConfig{ClientID: "cid", ClientSecret: "csecret", APIURL: fake.APIURL(), Store: st, Now: later}))
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() { replicas[i%2].RenewTokens(ctx) })
+	}
+	wg.Wait()
+	refreshes := 0
+	for _, c := range fake.Calls("oauth.v2.access") {
+		if c.Params["grant_type"] == "refresh_token" {
+			refreshes++
+		}
+	}
+	if refreshes != 1 {
+		t.Fatalf("Slack asked %d times for a new token, want 1", refreshes)
+	}
+	for i, o := range replicas {
+		tok, err := o.Token(ctx, "TA")
+		if err != nil || tok == first.AccessToken {
+			t.Fatalf("replica %d hands out %q (%v)", i, tok, err)
+		}
+		if team, valid := fake.TokenTeam(tok); team != "TA" || !valid {
+			t.Fatalf("replica %d hands out a token of %q, valid %v", i, team, valid)
+		}
+	}
+	// The new token is not due for half an hour: nothing is renewed,
+	// and the next look comes within the longest wait.
+	shift.Store(0)
+	if wait := replicas[0].RenewTokens(ctx); wait != maxRenewWait {
+		t.Fatalf("next look in %v", wait)
+	}
+	if n := fake.Calls("oauth.v2.access"); len(n) != 2 {
+		t.Fatalf("renewed again: %d calls", len(n))
 	}
 }

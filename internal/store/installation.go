@@ -71,6 +71,26 @@ func (db *DB) Installation(ctx context.Context, enterprise, team string) (trustb
 	return own, db.formatError(err)
 }
 
+// RotatingInstallations returns the enabled installations whose tokens
+// expire (the app rotates them), each with its tokens.
+func (db *DB) RotatingInstallations(ctx context.Context) ([]trustbot.Installation, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+installationColumns+` FROM installations
+		WHERE disabled_at = 0 AND expires_at > 0 AND refresh_token <> '' ORDER BY expires_at`)
+	if err != nil {
+		return nil, db.formatError(err)
+	}
+	defer rows.Close()
+	var out []trustbot.Installation
+	for rows.Next() {
+		in, err := db.scanInstallation(rows)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, in)
+	}
+	return out, db.formatError(rows.Err())
+}
+
 // AddOrgWorkspace records that a workspace belongs to an organisation
 // installed for all its workspaces, whose installation it then uses. It
 // reports whether the workspace was not recorded so before.
