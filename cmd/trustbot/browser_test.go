@@ -123,10 +123,9 @@ const readPage = `(() => {
 
 // tab is one browser tab with cookies of its own (a browser context).
 type tab struct {
-	t    *testing.T
-	ctx  context.Context
-	dir  string
-	name string // of the screenshots
+	t   *testing.T
+	ctx context.Context
+	dir string // of the screenshots
 }
 
 const desktopWidth, desktopHeight, phoneWidth, phoneHeight = 1280, 800, 390, 844
@@ -247,7 +246,8 @@ func (tb *tab) shoot(name string, lang trustbot.Lang) {
 	tb.do(chromedp.EmulateViewport(desktopWidth, desktopHeight))
 }
 
-// focusOutline tabs to the first link and returns its id and outline.
+// focusOutline presses Tab and returns the id and the outline of what
+// has the focus then.
 func (tb *tab) focusOutline() (string, string) {
 	tb.t.Helper()
 	tb.do(chromedp.KeyEvent("\t"))
@@ -311,8 +311,8 @@ func installedTeam(t *testing.T, db *sql.DB, team string) bool {
 // with trustbot's client ID, scopes, redirect URL and a state; approving
 // there shows the success page, which says what to do next, and stores
 // the installation. The callback URL opened again, a state more than 10
-// minutes old, a state from another browser and a canceled install each
-// get the error page, which says what happened and leads back to the
+// minutes old, a state from another browser, a canceled install and a
+// code Slack does not take back each get the error page, which says what happened and leads back to the
 // install page. A screenshot of each page in each language is kept.
 func TestInstallPagesInBrowser(t *testing.T) {
 	chromium := findChromium(t)
@@ -328,7 +328,9 @@ func TestInstallPagesInBrowser(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.WindowSize(desktopWidth, desktopHeight))
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.WindowSize(desktopWidth, desktopHeight),
+		// Loopback only: no host but 127.0.0.1 is reached, no component fetched.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"), chromedp.Flag("disable-component-update", true))
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium's sandbox refuses to run as root
 	}
@@ -370,8 +372,12 @@ func TestInstallPagesInBrowser(t *testing.T) {
 				}
 				v := checkInstallPage(t, tb, lib, lang)
 				if how == "AcceptLanguage" {
-					if id, outline := tb.focusOutline(); id != "lang-switch" || !strings.HasPrefix(outline, "solid") {
-						t.Errorf("the first Tab focuses #%s, outlined %q", id, outline)
+					// The keyboard reaches the switch, then the button,
+					// each outlined when focused.
+					for _, want := range []string{"lang-switch", "add-to-slack"} {
+						if id, outline := tb.focusOutline(); id != want || !strings.HasPrefix(outline, "solid") {
+							t.Errorf("Tab focuses #%s, outlined %q; want #%s outlined", id, outline, want)
+						}
 					}
 					tb.shoot("install", lang)
 				}
@@ -463,6 +469,24 @@ func TestInstallPagesInBrowser(t *testing.T) {
 			theirs.shoot("error-browser", lang)
 			if installedTeam(t, db, "TSTOLEN") {
 				t.Fatal("installed from another browser")
+			}
+		})
+
+		t.Run(fmt.Sprintf("ExchangeFails/%s", lang), func(t *testing.T) {
+			// Slack does not take the code back: the page says so, in
+			// words, and none of the error Slack gave shows.
+			tb := newTab(t, browser, dir, l.accept)
+			tb.open(base + "/slack/install")
+			checkInstallPage(t, tb, lib, lang)
+			fake.NextInstall(fakeslack.Install{Team: "TFAILED", User: "UFAILED"})
+			fake.FailNext("oauth.v2.access", "invalid_code", 1)
+			if status := tb.click("add-to-slack"); status != 502 {
+				t.Fatalf("exchange failed: %d", status)
+			}
+			checkErrorPage(t, tb, lib, lang, "failed")
+			tb.shoot("error-failed", lang)
+			if installedTeam(t, db, "TFAILED") {
+				t.Fatal("installed though the exchange failed")
 			}
 		})
 
