@@ -191,16 +191,24 @@ func combine(found []map[string][]Hit) []Flag {
 		for i, s := range sents {
 			// (Asking whether the no still holds, "まだダメなの？", "still a
 			// no?", points back to it as well.)
-			if !(s.has(CueDeclined) || s.chases() || s.asksIfStillNo()) || s.why() {
+			chases, again := s.chases(), s.evidence(CueAgain)
+			// (Or the words of asking again in the sentence next to it:
+			// "考えてくれた？今夜までに答え聞かせて".)
+			for _, j := range []int{i - 1, i + 1} {
+				if !chases && s.has(CueReply) && !s.has(CueGroup) && j >= 0 && j < len(sents) && sents[j].has(CueAgain) && !sents[j].has(CueGroup) && !sents[j].why() {
+					chases, again = true, sents[j].evidence(CueAgain)
+				}
+			}
+			if !(s.has(CueDeclined) || chases || s.asksIfStillNo()) || s.why() {
 				continue
 			}
 			ask := s.evidence(CueAsk, CueDemand)
-			if s.chases() {
+			if chases {
 				ask = append(ask, s.evidence(CueReply)...)
 			}
 			back := s.evidence(CueDeclined)
 			if len(back) == 0 {
-				back = s.evidence(CueAgain)
+				back = again
 			}
 			for _, j := range []int{i + 1, i - 1} {
 				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() {
