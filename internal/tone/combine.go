@@ -192,10 +192,10 @@ func combine(found []map[string][]Hit) []Flag {
 			// (Asking whether the no still holds, "まだダメなの？", "still a
 			// no?", points back to it as well.)
 			chases, again := s.chases(), s.evidence(CueAgain)
-			// (Or the words of asking again in the sentence next to it:
+			// (Or asks for the answer next to a sentence that asks again:
 			// "考えてくれた？今夜までに答え聞かせて".)
 			for _, j := range []int{i - 1, i + 1} {
-				if !chases && s.has(CueReply) && !s.has(CueGroup) && j >= 0 && j < len(sents) && sents[j].has(CueAgain) && !sents[j].has(CueGroup) && !sents[j].why() {
+				if !chases && s.has(CueReply) && s.has(CueAsk, CueDemand) && !s.has(CueGroup) && j >= 0 && j < len(sents) && sents[j].has(CueAgain) && sents[j].has(CueAsk) && !sents[j].has(CueGroup) && !sents[j].why() {
 					chases, again = true, sents[j].evidence(CueAgain)
 				}
 			}
