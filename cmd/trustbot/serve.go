@@ -124,7 +124,7 @@ func metricNames() metrics.Names {
 		Commands: coach.MetricNames(),
 		Kinds:    coach.Kinds(),
 		States: []string{"sent", trustbot.EUNREACHABLE, trustbot.EUNCERTAIN, trustbot.ECANCELED,
-			trustbot.EINVALID, trustbot.EINTERNAL, trustbot.ENOTFOUND, trustbot.ECONFLICT, trustbot.EUNAVAILABLE},
+			trustbot.EINVALID, trustbot.EINTERNAL, trustbot.ENOTFOUND, trustbot.ECONFLICT, trustbot.EUNAVAILABLE, trustbot.ENOTINSTALLED},
 		Methods: slices.Concat(slack.Methods, teams.Methods),
 		Errors:  slices.Concat(slack.ErrorLabels(), teams.ErrorLabels()),
 		Refused: slack.RefusedReasons(),

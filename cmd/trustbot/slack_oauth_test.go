@@ -247,11 +247,18 @@ func TestSlackOAuthEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		bot.waitLog(t, `msg="uninstalled: tokens deleted, waiting deliveries canceled" component=slack-oauth team=`+teamA)
-		// The next check-ins: B's goes out, A's does not.
+		calls := len(fake.Calls(""))
+		// The next check-ins: B's goes out, A's does not, and nothing is
+		// asked of Slack for A.
 		next := due.Add(8 * 24 * time.Hour)
 		out := bot.Dispatch(t, "--now", next.Format(time.RFC3339))
-		if !strings.Contains(out, "not_found   checkin  "+teamA+" "+userA) || !strings.Contains(out, "1 failed") {
+		if !strings.Contains(out, "not_installed checkin  "+teamA+" "+userA) || !strings.Contains(out, "1 failed") {
 			t.Fatalf("A's check-in after the uninstall:\n%s", out)
+		}
+		for _, c := range fake.Calls("")[calls:] {
+			if c.Token != "" && c.Team != teamB { // (the clock is read without a token)
+				t.Errorf("after A's uninstall, Slack was asked %s as %q with %q", c.Method, c.Team, c.Params)
+			}
 		}
 		if got := postsBy(fake, "D"+userB); len(got) != 2 {
 			t.Fatalf("B after A's uninstall: %v\n%s", got, bot.Stderr)
@@ -265,6 +272,23 @@ func TestSlackOAuthEndToEnd(t *testing.T) {
 		}
 		if got := slashIn(t, bot, teamB, userB, "help"); !strings.Contains(got, lib.T(trustbot.English, "help.title")) {
 			t.Fatalf("B's /trust after A's uninstall: %s", got)
+		}
+
+		// Installed again: A's check-ins resume, with the new token.
+		browser.install(t, fake, bot.Public, teamA, userA)
+		out = bot.Dispatch(t, "--now", next.Add(7*24*time.Hour).Format(time.RFC3339))
+		posts := postsBy(fake, "D"+userA)
+		if len(posts) != 2 || posts[1] != teamA {
+			t.Fatalf("A after the reinstall: %v\n%s", posts, out)
+		}
+		var tokens []string
+		for _, c := range fake.Calls("chat.postMessage") {
+			if c.Team == teamA {
+				tokens = append(tokens, c.Token)
+			}
+		}
+		if len(tokens) != 2 || tokens[0] == tokens[1] {
+			t.Fatalf("A's check-ins went out with %q: not the new token after the reinstall", tokens)
 		}
 	})
 
@@ -393,7 +417,7 @@ func TestSlackOrgInstall(t *testing.T) {
 		bot.waitLog(t, `msg="removed from an organisation's workspace: its waiting deliveries canceled" component=slack-oauth team=`+ws2)
 		next := due.Add(8 * 24 * time.Hour)
 		out := bot.Dispatch(t, "--now", next.Format(time.RFC3339))
-		if !strings.Contains(out, "not_found   checkin  "+ws2+" "+second) {
+		if !strings.Contains(out, "not_installed checkin  "+ws2+" "+second) {
 			t.Fatalf("the second workspace's check-in after the app was taken from it:\n%s", out)
 		}
 		if got := postsBy(fake, "D"+shared); len(got) != 2 {
@@ -411,7 +435,7 @@ func TestSlackOrgInstall(t *testing.T) {
 		bot.waitLog(t, `msg="uninstalled: tokens deleted, waiting deliveries canceled" component=slack-oauth team="" enterprise=`+org)
 		next := due.Add(15 * 24 * time.Hour)
 		out := bot.Dispatch(t, "--now", next.Format(time.RFC3339))
-		if !strings.Contains(out, "not_found   checkin  "+ws1+" "+shared) {
+		if !strings.Contains(out, "not_installed checkin  "+ws1+" "+shared) {
 			t.Fatalf("the first workspace's check-in after the organisation removed the app:\n%s", out)
 		}
 		if got := postsBy(fake, "D"+shared); len(got) != 2 {

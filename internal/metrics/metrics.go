@@ -111,13 +111,13 @@ func New(names Names) *Prometheus {
 			Name: "trustbot_claims_total", Help: "Deliveries this replica claimed to send.",
 		}),
 		reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "trustbot_reconciled_total", Help: "Deliveries left sending that this replica settled, by outcome: found on the platform, requeued, unreachable.",
+			Name: "trustbot_reconciled_total", Help: "Deliveries left sending that this replica settled, by outcome: found on the platform, requeued, unreachable, uninstalled (the app removed where it went).",
 		}, []string{"outcome"}),
 		expired: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "trustbot_lease_expiries_total", Help: "Deliveries this replica found left sending by a replica whose lease had ended.",
 		}),
 	}
-	for _, o := range []string{"found", "requeued", "unreachable"} {
+	for _, o := range []string{"found", "requeued", "unreachable", "uninstalled"} {
 		p.reconciled.WithLabelValues(o)
 	}
 	for _, f := range trustbot.Faults {
@@ -177,7 +177,7 @@ func (p *Prometheus) LeaseExpired(n int) {
 // ones is not counted.
 func (p *Prometheus) Reconciled(outcome string) {
 	switch outcome {
-	case "found", "requeued", "unreachable":
+	case "found", "requeued", "unreachable", "uninstalled":
 		p.reconciled.WithLabelValues(outcome).Inc()
 	}
 }

@@ -71,3 +71,31 @@ func TestLeftSendingForAGoneUserSettles(t *testing.T) {
 		t.Fatalf("looked up again: %d more conversations.open", n-lookups)
 	}
 }
+
+// notInstalled is a messenger of a workspace that removed the app.
+type notInstalled struct{ trustbot.Messenger }
+
+func (notInstalled) FindDM(context.Context, trustbot.UserKey, string, time.Time) (trustbot.Posted, bool, error) {
+	return trustbot.Posted{}, false, &trustbot.Error{Code: trustbot.ENOTINSTALLED, Message: "not sent: not installed"}
+}
+
+// TestLeftSendingWhereUninstalledStops: a delivery left sending in a
+// workspace that removed the app since stops, instead of being looked for
+// on every pass.
+func TestLeftSendingWhereUninstalledStops(t *testing.T) {
+	r := newRig(t, 1000)
+	us := users("UUNINSTALLED", 1)
+	at := time.Now().Truncate(time.Second)
+	r.seed(t, us, at, "Asia/Tokyo")
+	r.fake.FailHTTP("chat.postMessage", 500, 1)
+	if rep := pass(t, r, at, false); rep.Uncertain != 1 {
+		t.Fatalf("first pass: %+v", rep)
+	}
+	gone := &schedule.Dispatcher{Store: r.store, Messenger: notInstalled{r.sl}, Coach: r.co, Senders: 1}
+	if _, err := gone.Pass(context.Background(), at.Add(10*time.Minute), false); err != nil {
+		t.Fatal(err)
+	}
+	if stale, _ := r.store.StaleSending(context.Background(), at.Add(time.Hour), time.Now(), 10); len(stale) != 0 {
+		t.Fatalf("still sending: %+v", stale)
+	}
+}

@@ -333,6 +333,13 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 		}
 		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, d.searchFrom(ctx, del))
 		switch {
+		case trustbot.ErrorCode(err) == trustbot.ENOTINSTALLED:
+			// Nothing can be looked for, nor sent, where the app was
+			// removed: it stops, as a waiting delivery there does.
+			if d.markFailed(ctx, del, "uninstalled: "+errMessage(err)) {
+				d.Metrics.Reconciled("uninstalled")
+				d.Logger.Info("delivery left sending where the app is no longer installed: it stops", "delivery", del.ID, "team", del.Team)
+			}
 		case trustbot.ErrorCode(err) == trustbot.EUNREACHABLE:
 			if !d.markFailed(ctx, del, err.Error()) {
 				continue
@@ -567,6 +574,12 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 		if d.markFailed(context.WithoutCancel(ctx), del, s.Err.Error()) {
 			d.Coach.Unreachable(ctx, del, errMessage(s.Err), now)
 		}
+	case trustbot.ENOTINSTALLED:
+		// The app is not installed where it goes (the workspace removed
+		// it): nothing was asked of the platform, and nothing could be
+		// sent until it is installed again, when the next occurrence goes.
+		d.Logger.Info("not sent: the app is not installed in the workspace", "delivery", del.ID, "team", del.Team, "user", del.User, "kind", del.Kind)
+		d.markFailed(context.WithoutCancel(ctx), del, "uninstalled: "+errMessage(s.Err))
 	case trustbot.ECANCELED:
 		// Never handed to the platform: back to pending, as if not tried.
 		d.requeue(ctx, del, now, "not handed to the platform: "+errMessage(s.Err))

@@ -717,7 +717,7 @@ func (c *Client) web(ctx context.Context, team string) (*slack.Client, error) {
 	if trustbot.ErrorCode(err) == trustbot.ENOTFOUND {
 		// Not installed there (never, or removed since): nothing for it
 		// can be sent until it is installed again, so it is not retried.
-		return nil, &trustbot.Error{Code: trustbot.ENOTFOUND, Message: "not sent: " + err.Error()}
+		return nil, &trustbot.Error{Code: trustbot.ENOTINSTALLED, Message: "not sent: " + err.Error()}
 	}
 	if err != nil {
 		// The token could not be read or renewed for now: tried again.

@@ -53,8 +53,8 @@ func TestTokensPerWorkspace(t *testing.T) {
 	}
 	// A workspace that removed the app: not retried.
 	_, err = c.PostDM(ctx, trustbot.UserKey{Team: "T0REMOVED", User: "U0GONE"}, textReply("hi"), "d3")
-	if trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
-		t.Fatalf("not installed: %v, want %s", err, trustbot.ENOTFOUND)
+	if trustbot.ErrorCode(err) != trustbot.ENOTINSTALLED {
+		t.Fatalf("not installed: %v, want %s", err, trustbot.ENOTINSTALLED)
 	}
 	posts, infos := fake.Calls("chat.postMessage"), fake.Calls("users.info")
 	if len(posts) != 1 || posts[0].Token != fakeslack.BotToken || len(infos) != 1 || infos[0].Token != "xoxb-other-workspace" {

@@ -166,6 +166,10 @@ const (
 	// process is stopping, or no connection could be made): it can be sent
 	// later as if never tried.
 	ECANCELED = "canceled"
+	// ENOTINSTALLED means the app is not installed where the message goes
+	// (the workspace removed it): nothing was asked of the platform, and
+	// nothing can be sent there until it is installed again.
+	ENOTINSTALLED = "not_installed"
 )
 
 // Journey states.
