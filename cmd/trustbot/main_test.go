@@ -21,6 +21,7 @@ import (
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
 )
@@ -211,50 +212,13 @@ var handedOut = struct {
 	addrs map[string]bool
 }{addrs: map[string]bool{}}
 
-var (
-	schemaOnce sync.Once
-	schemaFile []byte
-	schemaErr  error
-)
-
 // newDB returns the path of a new database file in tb's temp folder, with
-// the schema in place: a copy of a file migrated once per test binary.
-// Applying every migration is most of the cost of a first start under the
-// race detector; the tests that are about a new or an old file
-// (TestStartOnAnEmptyFile, the migrate command, internal/sqlite's) start
-// from nothing.
+// the schema in place (a copy of a file migrated once); the tests that
+// are about a new or an old file (TestStartOnAnEmptyFile, the migrate
+// command, internal/sqlite's) start from nothing.
 func newDB(tb testing.TB) string {
 	tb.Helper()
-	schemaOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "trustbot-schema-")
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		p := filepath.Join(dir, "trustbot.db")
-		db, err := sqlite.Open(context.Background(), p)
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		if schemaErr = db.Close(); schemaErr != nil {
-			return
-		}
-		if _, err := os.Stat(p + "-wal"); err == nil {
-			schemaErr = fmt.Errorf("%s-wal is left after closing: a copy would miss it", p)
-			return
-		}
-		schemaFile, schemaErr = os.ReadFile(p)
-	})
-	if schemaErr != nil {
-		tb.Fatal(schemaErr)
-	}
-	p := filepath.Join(tb.TempDir(), "trustbot.db")
-	if err := os.WriteFile(p, schemaFile, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return p
+	return sqlitetest.Path(tb)
 }
 
 func ctxTimeout(tb testing.TB) context.Context {

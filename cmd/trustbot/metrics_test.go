@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/metrics"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -20,11 +19,7 @@ import (
 // series ("other") to the commands counter, not thousands.
 func TestMetricLabelsBounded(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trustbot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := sqlitetest.Open(t)
 	met := metrics.New(metricNames())
 	co := coach.New(mustLibrary(t), store, nil, trustbot.English, nil)
 	co.Metrics = met

@@ -6,7 +6,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
 	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
@@ -59,55 +59,12 @@ func MustCoach(tb testing.TB, locale string) *coach.Coach {
 	return c
 }
 
-var (
-	schemaOnce sync.Once
-	schemaFile []byte
-	schemaErr  error
-)
-
 // MustStore opens a new SQLite file in tb's temp folder, closed at the
-// end of the test. The file starts as a copy of one migrated once per
-// test binary: applying every migration is most of the cost of a new
-// database under the race detector, and these tests are not about
-// migrations (internal/sqlite's are).
+// end of the test. These tests are not about migrations (internal/sqlite's
+// are): the file starts as a copy of one migrated once.
 func MustStore(tb testing.TB) *sqlite.DB {
 	tb.Helper()
-	ctx := context.Background()
-	schemaOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "coach-schema-")
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		p := filepath.Join(dir, "trustbot.db")
-		db, err := sqlite.Open(ctx, p)
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		if schemaErr = db.Close(); schemaErr != nil {
-			return
-		}
-		if _, err := os.Stat(p + "-wal"); err == nil {
-			schemaErr = fmt.Errorf("%s-wal is left after closing: the copy would miss it", p)
-			return
-		}
-		schemaFile, schemaErr = os.ReadFile(p)
-	})
-	if schemaErr != nil {
-		tb.Fatal(schemaErr)
-	}
-	p := filepath.Join(tb.TempDir(), "trustbot.db")
-	if err := os.WriteFile(p, schemaFile, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
+	return sqlitetest.Open(tb)
 }
 
 func command(c *coach.Coach, text string) trustbot.Reply {

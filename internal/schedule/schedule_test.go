@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
 )
@@ -106,14 +106,9 @@ type rig struct {
 
 func newRig(tb testing.TB, sendRate float64) *rig {
 	tb.Helper()
-	ctx := context.Background()
 	fake := fakeslack.New()
 	tb.Cleanup(fake.Close)
-	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "trustbot.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
+	store := sqlitetest.Open(tb)
 	logs := &logBuffer{}
 	r := &rig{fake: fake, store: store, logs: logs}
 	log := slog.New(limitLog{slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}), &r.limitMu, &r.limits})

@@ -23,6 +23,7 @@ import (
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/secret"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
 	"github.com/trustbot/trustbot/internal/store"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -71,11 +72,7 @@ func runInstallApp(t *testing.T) *installApp {
 	a := &installApp{fake: fakeslack.New(), now: time.Now(), log: &lockedBuffer{}}
 	t.Cleanup(a.fake.Close)
 	a.fake.SetOAuth("cid", "csecret")
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trustbot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t)
 	a.db = disabling{db.Shared(), make(chan string, 10)}
 	a.db.Keys = testKeyring(t)
 	log := slog.New(slog.NewTextHandler(a.log, &slog.HandlerOptions{Level: slog.LevelDebug}))

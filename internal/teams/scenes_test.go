@@ -3,7 +3,6 @@ package teams
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
 )
@@ -64,7 +64,7 @@ type session struct {
 
 func newSession(t testing.TB, loc string) *session {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "trustbot.db")
+	path := sqlitetest.Path(t)
 	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
