@@ -381,6 +381,8 @@ func (t *turn) scheduleStatus(s trustbot.Schedule, tz string) string {
 	switch {
 	case s.Active:
 		return t.tr("checkin.status", "cadence", t.describe(s), "next", t.when(s.NextDueAt, tz))
+	case s.Stopped == stoppedUninstalled:
+		return t.tr("checkin.stopped_uninstalled", "cadence", t.describe(s))
 	case s.Stopped != "":
 		return t.tr("checkin.stopped", "cadence", t.describe(s))
 	case s.Cadence != "":

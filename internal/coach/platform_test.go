@@ -138,6 +138,13 @@ func TestInstallAndUninstall(t *testing.T) {
 	if sub, _ := db.Subscription(ctx, teamsUser.Team, ch); sub.Active {
 		t.Fatal("the channel's tip goes on after the app left the team")
 	}
+	// Back in the personal chat (the app added again), the status says the
+	// check-ins stopped with the removal, not that a message failed.
+	status := all(ask("checkin status", "a:1personal", true))
+	if !strings.Contains(status, lib.T(trustbot.English, "checkin.stopped_uninstalled", "cadence", "every Friday at 16:00")) ||
+		strings.Contains(status, lib.T(trustbot.English, "checkin.stopped.msteams", "cadence", "every Friday at 16:00")) {
+		t.Fatalf("check-in status after the app was removed: %q", status)
+	}
 	// The data stays: history still shows the journey.
 	if js, err := db.Journeys(ctx, teamsUser, false); err != nil || len(js) != 1 {
 		t.Fatalf("journeys kept: %v %v", js, err)
