@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -551,6 +552,12 @@ func TestTeamsCheckinsFormsAndExport(t *testing.T) {
 		out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
 		return !strings.Contains(out, alexEN.ID)
 	})
+	// Added again: greeted again, and the status says the check-ins
+	// stopped with the removal.
+	greet := b.send(t, b.BF.Installed(alexEN), conv, 1)[0]
+	mustContain(t, greet, lib.T(en, "install.personal.msteams"))
+	m, _ = b.Say(t, alexEN, "checkin status")
+	mustContain(t, m, lib.T(en, "checkin.stopped_uninstalled", "cadence", "every Friday at 16:00"))
 }
 
 // formData is the data a dialog's submit button sends, with every input
@@ -828,47 +835,186 @@ func TestTeamsEveryButton(t *testing.T) {
 			u := fakebf.NewUser(fmt.Sprintf("%s-%d", c.u.Name, i), c.u.Locale, c.u.Timezone)
 			conv := b.BF.PersonalConversationID(u.ID)
 			m, base := b.Say(t, u, cmd)
-			for _, data := range allActions(m) {
-				route, _ := data["trustbot"].(map[string]any)
-				id, _ := route["a"].(string)
-				if id == coach.ActForgetConfirm {
-					continue // pressed in TestTeamsJourneysChannelTipsAndForget
+			b.pressEvery(t, m, base, conv, bad, fmt.Sprintf("%s: %q", c.lang, cmd))
+		}
+	}
+}
+
+// Every button of what trustbot sends on its own works in Teams, in both
+// languages: the check-in at its due instant, the first follow-up of each
+// journey (after a "no", a repair, a trust plan) and the try-it question
+// of a channel's tip of the week, each delivered by dispatch --now and
+// pressed in the personal chat.
+func TestTeamsEveryButtonOfDeliveries(t *testing.T) {
+	t.Parallel()
+	for _, c := range []walk{
+		{fakebf.NewUser("Mori", "ja-JP", "Asia/Tokyo"), trustbot.Japanese, []string{"振り返り 毎週", "断られた Aさん", "修復 Bさん"}, "信頼プラン", "今週のヒント on"},
+		{fakebf.NewUser("Sam", "en-US", "America/New_York"), trustbot.English, []string{"checkin weekly", "declined A", "repair B"}, "plan", "weekly on"},
+	} {
+		t.Run(string(c.lang), func(t *testing.T) {
+			t.Parallel() // a bot each: dispatch --now stops and starts it
+			c.run(t, MustRunTeams(t, nil))
+		})
+	}
+}
+
+// walk is a user's way through every kind of delivery: the commands that
+// start a check-in and journeys, the one that opens the plan's dialog,
+// and the channel's tip of the week.
+type walk struct {
+	u         fakebf.User
+	lang      trustbot.Lang
+	commands  []string
+	plan, tip string
+}
+
+func (c walk) run(t *testing.T, b *TeamsBot) {
+	lib := mustLibrary(t)
+	u := c.u
+	bad := []string{lib.T(c.lang, "error.invalid.msteams"), lib.T(c.lang, "error.internal"), lib.T(c.lang, "error.invalid")}
+	conv := b.BF.PersonalConversationID(u.ID)
+	b.send(t, b.BF.Installed(u), conv, 1)
+	for _, cmd := range c.commands {
+		b.Say(t, u, cmd)
+	}
+	// The trust plan, through its dialog.
+	m, base := b.Say(t, u, c.plan)
+	data := actionData(t, m, coach.ActPlanStart, "")
+	fetch := b.invoke(t, b.BF.Invoke(base, "task/fetch", map[string]any{"data": data}))
+	card, _ := json.Marshal(fetch["task"].(map[string]any)["value"].(map[string]any)["card"])
+	form := formData(t, card)
+	form["in.label"], form["in.stage"], form["in.goal"] = "C", "some-unease", "Lunch together"
+	before := len(b.botMessages(conv))
+	b.invoke(t, b.BF.Invoke(base, "task/submit", map[string]any{"data": form}))
+	b.eventually(t, "the plan's first step", func() bool { return len(b.botMessages(conv)) > before })
+
+	// The channel's tip, and "try this" pressed on it.
+	team := fakebf.NewTeam("Team " + u.Name)
+	b.send(t, b.BF.TeamInstalled(u, team, false), team.ChannelID, 1)
+	on := b.BF.InChannel(u, team, c.tip)
+	b.send(t, on, team.ChannelID, 1)
+	b.Dispatch(t, "--now", b.dueAt(t, "weekly", team.ChannelID).UTC().Format(time.RFC3339))
+	posts := b.botMessages(team.ChannelID)
+	before = len(b.botMessages(conv))
+	b.send(t, b.BF.Submit(on, posts[len(posts)-1].ID, actionData(t, posts[len(posts)-1], coach.ActTry, "")), team.ChannelID, 1)
+	b.eventually(t, "the try-this answer", func() bool { return len(b.botMessages(conv)) > before })
+
+	// Each kind's first delivery, at its due instant, in order.
+	firstDue := map[string]time.Time{}
+	out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
+	for line := range strings.SplitSeq(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 7 || f[2] != u.ID || f[5] != "due" {
+			continue
+		}
+		which := f[0]
+		if which == "journey" {
+			which, _, _ = strings.Cut(f[4], ":") // the journey's ID
+		}
+		at, err := time.Parse(time.RFC3339, f[6])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old, ok := firstDue[which]; !ok || at.Before(old) {
+			firstDue[which] = at
+		}
+	}
+	if len(firstDue) != 5 {
+		t.Fatalf("%s: due %v, want a check-in, a try-it question and three journeys' follow-ups", c.lang, firstDue)
+	}
+	dues := slices.SortedFunc(maps.Values(firstDue), time.Time.Compare)
+	base = b.BF.Personal(u, "")
+	for _, due := range slices.CompactFunc(dues, time.Time.Equal) {
+		before := len(b.botMessages(conv))
+		b.Dispatch(t, "--now", due.UTC().Format(time.RFC3339))
+		sent := b.botMessages(conv)[before:]
+		if len(sent) == 0 {
+			t.Fatalf("%s: nothing sent at %v", c.lang, due)
+		}
+		for _, m := range sent {
+			if len(allActions(m)) == 0 {
+				t.Errorf("%s: a delivery without buttons:\n%s", c.lang, cardText(m))
+			}
+			b.pressEvery(t, m, base, conv, bad, fmt.Sprintf("%s: delivery at %v", c.lang, due))
+		}
+	}
+}
+
+// A user who blocked trustbot in Teams (the connector answers 403
+// ConversationBlockedByUser) is marked unreachable at the due instant:
+// their check-ins stop, nothing is tried again, and when they write again
+// the status says why.
+func TestTeamsBlockedUserIsUnreachable(t *testing.T) {
+	t.Parallel()
+	b := MustRunTeams(t, nil)
+	lib := mustLibrary(t)
+	u := fakebf.NewUser("Noa", "en-GB", "Europe/London")
+	conv := b.BF.PersonalConversationID(u.ID)
+	b.send(t, b.BF.Installed(u), conv, 1)
+	b.Say(t, u, "checkin weekly fri 16:00")
+	due := b.dueAt(t, "checkin", u.ID)
+	b.BF.Inject(fakebf.Fault{Conversation: conv, Status: http.StatusForbidden, Code: "Forbidden", InnerCode: "ConversationBlockedByUser", Times: 100})
+	sent := len(b.botMessages(conv))
+	if out := b.Dispatch(t, "--now", due.UTC().Format(time.RFC3339)); !strings.Contains(out, "1 unreachable") {
+		t.Fatalf("dispatch to a user who blocked the bot:\n%s", out)
+	}
+	if out := b.Dispatch(t, "--dry-run", "--now", due.Add(60*24*time.Hour).UTC().Format(time.RFC3339)); strings.Contains(out, u.ID) {
+		t.Fatalf("check-ins go on for a user who blocked the bot:\n%s", out)
+	}
+	if n := len(b.botMessages(conv)); n != sent {
+		t.Fatalf("%d messages reached a conversation that refuses them", n-sent)
+	}
+	b.BF.ClearFaults()
+	m, _ := b.Say(t, u, "checkin status")
+	mustContain(t, m, lib.T(trustbot.English, "checkin.stopped.msteams", "cadence", "every Friday at 16:00"))
+}
+
+// pressEvery presses every button of message m, in conversation conv,
+// one after another (base is an activity of the user where m was shown):
+// each press must be answered (a new message, or a card updated in place)
+// with none of the bad texts, and a button that opens a form must open
+// its dialog.
+func (b *TeamsBot) pressEvery(t *testing.T, m fakebf.Message, base *fakebf.Activity, conv string, bad []string, what string) {
+	t.Helper()
+	for _, data := range allActions(m) {
+		route, _ := data["trustbot"].(map[string]any)
+		id, _ := route["a"].(string)
+		if id == coach.ActForgetConfirm {
+			continue // pressed in TestTeamsJourneysChannelTipsAndForget
+		}
+		if ms, _ := data["msteams"].(map[string]any); ms["type"] == "task/fetch" {
+			got := b.invoke(t, b.BF.Invoke(base, "task/fetch", map[string]any{"data": data}))
+			if task, _ := got["task"].(map[string]any); task["type"] != "continue" {
+				t.Errorf("%s: button %s opened no dialog: %v", what, id, got)
+			}
+			continue
+		}
+		if route["i"] != nil {
+			// A menu: choose its first option.
+			data = choose(t, m, data)
+		}
+		before := b.botMessages(conv)
+		if status, body := b.Post(t, b.BF.Submit(base, m.ID, data)); status != http.StatusOK {
+			t.Fatalf("press answered %d: %s", status, body)
+		}
+		var got fakebf.Message
+		b.eventually(t, fmt.Sprintf("an answer to %s (%s)", id, what), func() bool {
+			now := b.botMessages(conv)
+			if len(now) > len(before) {
+				got = now[len(before)]
+				return true
+			}
+			for i := range before {
+				if now[i].Updates > before[i].Updates {
+					got = now[i]
+					return true
 				}
-				if ms, _ := data["msteams"].(map[string]any); ms["type"] == "task/fetch" {
-					got := b.invoke(t, b.BF.Invoke(base, "task/fetch", map[string]any{"data": data}))
-					if task, _ := got["task"].(map[string]any); task["type"] != "continue" {
-						t.Errorf("%s: %q: button %s opened no dialog: %v", c.lang, cmd, id, got)
-					}
-					continue
-				}
-				if route["i"] != nil {
-					// A menu: choose its first option.
-					data = choose(t, m, data)
-				}
-				before := b.botMessages(conv)
-				if status, body := b.Post(t, b.BF.Submit(base, m.ID, data)); status != http.StatusOK {
-					t.Fatalf("press answered %d: %s", status, body)
-				}
-				var got fakebf.Message
-				b.eventually(t, fmt.Sprintf("an answer to %s after %q", id, cmd), func() bool {
-					now := b.botMessages(conv)
-					if len(now) > len(before) {
-						got = now[len(before)]
-						return true
-					}
-					for i := range before {
-						if now[i].Updates > before[i].Updates {
-							got = now[i]
-							return true
-						}
-					}
-					return false
-				})
-				for _, w := range bad {
-					if strings.Contains(cardText(got), w) {
-						t.Errorf("%s: %q: button %s (%v) answered with an error:\n%s", c.lang, cmd, id, route["v"], cardText(got))
-					}
-				}
+			}
+			return false
+		})
+		for _, w := range bad {
+			if strings.Contains(cardText(got), w) {
+				t.Errorf("%s: button %s (%v) answered with an error:\n%s", what, id, route["v"], cardText(got))
 			}
 		}
 	}
