@@ -320,5 +320,31 @@ func scenes(t testing.TB, loc string) ([]scene, *session) {
 	add("resume", s.cmd("resume"))
 	add("error_invalid", s.press("nope", ""))
 	add("forgotten", s.press(coach.ActForgetConfirm, ""))
+
+	// What follows starts again from a user trustbot knows nothing of.
+	add("install", s.handle(trustbot.Request{Kind: trustbot.Install, Direct: true, Channel: personalChat}))
+	add("install_channel", s.handle(trustbot.Request{Kind: trustbot.Install, Channel: teamChannel}))
+	// The line a channel sees when the answer went to the personal chat,
+	// as the adapter sends it.
+	lang := trustbot.Lang(loc[:2])
+	replied := library(t).T(lang, "teams.replied_in_chat")
+	add("replied_in_chat", trustbot.Reply{Text: replied, Blocks: []trustbot.Block{{Kind: trustbot.Context, Text: replied}}})
+	add("holidays", s.cmd("holidays jp"))
+	add("weekly_off", s.channelCmd("weekly off"))
+	s.cmd("declined 田中さん")
+	add("declined_again", s.cmd("declined again"))
+	s.cmd("repair 締め切り")
+	s.fixJourneyIDs()
+	add("journey_stopped", s.press(coach.ActJourneyStop, "repair-journey"))
+	s.cmd("checkin weekly fri 16:00")
+	s.now = time.Date(2026, 12, 11, 7, 0, 0, 0, time.UTC)
+	if ds := s.due(); len(ds) == 1 {
+		add("checkin_snoozed", s.press(coach.ActSnooze, ds[0].ID+":3h"))
+		add("checkin_skipped", s.press(coach.ActSkip, ds[0].ID))
+	} else {
+		t.Fatalf("%d check-ins due after forgetting", len(ds))
+	}
+	s.handle(trustbot.Request{Kind: trustbot.Uninstall, Direct: true, Channel: personalChat})
+	add("checkin_stopped", s.cmd("checkin status"))
 	return out, s
 }
