@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/trustbot/trustbot/internal/fakebf"
@@ -37,5 +38,9 @@ func TestTeamsDevMode(t *testing.T) {
 		if r.Authorization {
 			t.Fatalf("the development mode sent a token: %+v", r)
 		}
+	}
+	// It says loudly what it is, where an operator looks.
+	if log := b.Stderr.String(); !strings.Contains(log, "level=WARN") || !strings.Contains(log, "TEAMS DEVELOPMENT MODE") {
+		t.Fatalf("no warning of the development mode in the log:\n%s", log)
 	}
 }
