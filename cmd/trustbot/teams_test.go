@@ -969,6 +969,31 @@ func TestTeamsBlockedUserIsUnreachable(t *testing.T) {
 	mustContain(t, m, lib.T(trustbot.English, "checkin.stopped.msteams", "cadence", "every Friday at 16:00"))
 }
 
+// Until Teams tells a user's time zone, the installation's (TRUSTBOT_TZ)
+// is used and the reply says so; the first message that carries one moves
+// the check-in to the same local time there.
+func TestTeamsZoneFromTheClient(t *testing.T) {
+	t.Parallel()
+	b := MustRunTeams(t, map[string]string{"TRUSTBOT_TZ": "Europe/Berlin"})
+	lib := mustLibrary(t)
+	u := fakebf.NewUser("Lee", "en-US", "")
+	m, _ := b.Say(t, u, "checkin weekly fri 16:00")
+	mustContain(t, m, lib.T(trustbot.English, "checkin.zone_assumed.msteams", "zone", "Europe/Berlin"))
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	if due := b.dueAt(t, "checkin", u.ID).In(berlin); due.Hour() != 16 || due.Weekday() != time.Friday {
+		t.Fatalf("check-in due %v, want Friday 16:00 in the installation's zone", due)
+	}
+	u.Timezone = "America/Chicago"
+	m, _ = b.Say(t, u, "checkin status")
+	if strings.Contains(cardText(m), "Europe/Berlin") {
+		t.Fatalf("the zone Teams told is not used:\n%s", cardText(m))
+	}
+	chicago, _ := time.LoadLocation("America/Chicago")
+	if due := b.dueAt(t, "checkin", u.ID).In(chicago); due.Hour() != 16 || due.Weekday() != time.Friday {
+		t.Fatalf("check-in due %v, want Friday 16:00 in Chicago", due)
+	}
+}
+
 // pressEvery presses every button of message m, in conversation conv,
 // one after another (base is an activity of the user where m was shown):
 // each press must be answered (a new message, or a card updated in place)
