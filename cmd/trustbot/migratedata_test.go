@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,13 +21,7 @@ import (
 // refused. A source at an older schema version is refused too.
 func TestMigrateData(t *testing.T) {
 	ctx := context.Background()
-	u, err := url.Parse(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const password = "s3cret-pw"
-	u.User = url.UserPassword(u.User.Username(), password) // the test server trusts every local connection
-	dsn := u.String()
+	dsn, password := pgWithPassword(t)
 
 	const key = "5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f"
 	env := map[string]string{"TRUSTBOT_ENCRYPTION_KEY": key}

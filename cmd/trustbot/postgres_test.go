@@ -15,6 +15,20 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
+// pgWithPassword returns the URL of a new PostgreSQL database for the
+// test with a password in it, and the password: no command may show it.
+// The test server trusts every local connection, so any password works.
+func pgWithPassword(t *testing.T) (dsn, password string) {
+	t.Helper()
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	password = "s3cret-pw"
+	u.User = url.UserPassword(u.User.Username(), password)
+	return u.String(), password
+}
+
 // TestOnPostgreSQL runs the program on a PostgreSQL database named by a
 // URL in TRUSTBOT_DB: serve saves a check-in, a dispatch pass sends it
 // once, and migrate, export, the console, rekey and forget work on it; backup and a dry
@@ -22,13 +36,7 @@ import (
 // the URL's password.
 func TestOnPostgreSQL(t *testing.T) {
 	ctx := context.Background()
-	u, err := url.Parse(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const password = "s3cret-pw"
-	u.User = url.UserPassword(u.User.Username(), password) // the test server trusts every local connection
-	dsn := u.String()
+	dsn, password := pgWithPassword(t)
 	bot := MustRunBot(t, map[string]string{"TRUSTBOT_DB": dsn})
 	_, r := bot.Slash(t, enUser, "checkin weekly tue 9:30")
 	if !strings.Contains(r.raw, mustLibrary(t).T(trustbot.English, "checkin.saved")) {
