@@ -725,9 +725,13 @@ func (t *turn) trendBlocks(rs []trustbot.Reflection) []trustbot.Block {
 		}
 		lines = append(lines, "`"+b.String()+"`  "+firstLine(q.Text.In(t.lang)))
 	}
+	legend := t.tr("history.legend", "from", date(rs[0]), "to", date(rs[len(rs)-1]))
+	if from := date(rs[0]); from == date(rs[len(rs)-1]) {
+		legend = t.tr("history.legend_one", "date", from)
+	}
 	out = append(out,
 		trustbot.Block{Kind: trustbot.Section, Text: strings.Join(lines, "\n")},
-		trustbot.Block{Kind: trustbot.Context, Text: t.tr("history.legend", "from", date(rs[0]), "to", date(rs[len(rs)-1]))},
+		trustbot.Block{Kind: trustbot.Context, Text: legend},
 		trustbot.Block{Kind: trustbot.Section, Text: t.tr("history.streak", "count", strconv.Itoa(streak(rs)))},
 	)
 	var notes []string

@@ -258,6 +258,29 @@ func TestHistoryShowsTheYearWhenNotThisOne(t *testing.T) {
 	}
 }
 
+// TestHistoryOfOneDay: a history of check-ins on one day names that day
+// once, not as a span from it to itself.
+func TestHistoryOfOneDay(t *testing.T) {
+	e := newCheckinEnv(t)
+	q := MustLibrary(t).Checkin.Questions[0]
+	e.now = time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)
+	e.cmd(user, "checkin weekly fri 16:00")
+	e.now = time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC) // Friday 16:00 in Tokyo
+	ds := e.deliver(t)
+	if len(ds) != 1 {
+		t.Fatalf("%d deliveries", len(ds))
+	}
+	e.press(user, coach.ActAnswer, ds[0].ID+":"+q.ID+":"+q.Choices[0].ID)
+	r := e.cmd(user, "history")
+	if got := all(r); !strings.Contains(got, "The check-in of 11/27.") || strings.Contains(got, "11/27–11/27") {
+		t.Fatalf("history of one check-in: %q", got)
+	}
+	e.cmd(user, "lang ja")
+	if got := all(e.cmd(user, "履歴")); !strings.Contains(got, "11/27の回") || strings.Contains(got, "〜") {
+		t.Fatalf("ja history of one check-in: %q", got)
+	}
+}
+
 // TestHolidaysOffSticksInTokyo: a user in Asia/Tokyo who turned holidays
 // off before setting a check-in keeps them off; only a user who never
 // chose gets Japan's default.
