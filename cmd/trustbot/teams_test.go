@@ -994,6 +994,36 @@ func TestTeamsZoneFromTheClient(t *testing.T) {
 	}
 }
 
+// A channel that can no longer be reached stops its tip of the week, and
+// whoever set it up is told in their personal chat, by words, never by
+// the channel's ID, even when Teams never said the channel's name (it
+// leaves out the General channel's).
+func TestTeamsChannelGoneIsToldByName(t *testing.T) {
+	t.Parallel()
+	b := MustRunTeams(t, nil)
+	lib := mustLibrary(t)
+	u := fakebf.NewUser("Rin", "ja-JP", "Asia/Tokyo")
+	conv := b.BF.PersonalConversationID(u.ID)
+	b.send(t, b.BF.Installed(u), conv, 1)
+	team := fakebf.NewTeam("営業")
+	team.ChannelName = ""
+	b.send(t, b.BF.TeamInstalled(u, team, false), team.ChannelID, 1)
+	b.send(t, b.BF.InChannel(u, team, "今週のヒント on"), team.ChannelID, 1)
+	b.BF.Inject(fakebf.Fault{Conversation: team.ChannelID, Status: http.StatusNotFound, Code: "ConversationNotFound", Times: 100})
+	due := b.dueAt(t, "weekly", team.ChannelID)
+	before := len(b.botMessages(conv))
+	b.Dispatch(t, "--now", due.UTC().Format(time.RFC3339))
+	b.Dispatch(t, "--now", due.Add(time.Minute).UTC().Format(time.RFC3339))
+	got := b.botMessages(conv)[before:]
+	if len(got) != 1 {
+		t.Fatalf("%d messages to the subscriber, want the notice", len(got))
+	}
+	mustContain(t, got[0], lib.T(trustbot.Japanese, "weekly.paused_dm.msteams", "channel", lib.T(trustbot.Japanese, "teams.unnamed_channel")))
+	if text := cardText(got[0]); strings.Contains(text, team.ChannelID) || strings.Contains(text, "19:") {
+		t.Fatalf("the notice names the channel by its ID:\n%s", text)
+	}
+}
+
 // pressEvery presses every button of message m, in conversation conv,
 // one after another (base is an activity of the user where m was shown):
 // each press must be answered (a new message, or a card updated in place)

@@ -409,7 +409,7 @@ func (b *Bot) busy(a *Activity, req trustbot.Request) {
 func (b *Bot) invoke(w http.ResponseWriter, ctx context.Context, a *Activity, in inbound) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), InvokeTime)
 	defer cancel()
-	o := b.options(ctx, in.base.Team, trustbot.Reply{}, a.From)
+	o := b.options(ctx, in.base.UserKey, trustbot.Reply{}, a.From)
 	required := b.cfg.T(ctx, in.base.UserKey, "teams.required")
 	var resp TaskResponse
 	switch a.Name {

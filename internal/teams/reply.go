@@ -9,11 +9,13 @@ import (
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
-// options are the rendering options of a reply in a workspace: the
-// controls that open forms, and the names its mentions read as: the asker's
-// from the activity (from), the others' as their references last gave
-// them.
-func (b *Bot) options(ctx context.Context, team string, r trustbot.Reply, from *ChannelAccount) Options {
+// options are the rendering options of a reply to reader: the controls
+// that open forms, and the names its mentions read as: the asker's from
+// the activity (from), the others' as their references last gave them. A
+// channel whose name Teams never gave (it leaves out the General
+// channel's) reads as words in the reader's language, never as its ID.
+func (b *Bot) options(ctx context.Context, reader trustbot.UserKey, r trustbot.Reply, from *ChannelAccount) Options {
+	team := reader.Team
 	o := Options{Forms: b.forms}
 	add := func(id, name string) {
 		if name == "" {
@@ -28,12 +30,15 @@ func (b *Bot) options(ctx context.Context, team string, r trustbot.Reply, from *
 		add(from.ID, from.Name)
 	}
 	look := func(s string) {
-		trustbot.Mentions(s, func(_ string, mention bool, _ byte, id string) {
+		trustbot.Mentions(s, func(_ string, mention bool, sigil byte, id string) {
 			if _, ok := o.Names[id]; !mention || ok {
 				return
 			}
 			if c, err := b.cfg.Conversations.Conversation(ctx, trustbot.UserKey{Team: team, User: id}); err == nil {
 				add(id, c.Name)
+			}
+			if _, ok := o.Names[id]; !ok && sigil == '#' {
+				add(id, b.cfg.T(ctx, reader, "teams.unnamed_channel"))
 			}
 		})
 	}
@@ -54,7 +59,7 @@ func (b *Bot) reply(ctx context.Context, a *Activity, req trustbot.Request, r tr
 	if r.Text == "" && len(r.Blocks) == 0 && r.Modal == nil && r.File == nil {
 		return nil // nothing to say (an uninstall)
 	}
-	o := b.options(ctx, req.Team, r, a.From)
+	o := b.options(ctx, req.UserKey, r, a.From)
 	here := a.Reference()
 	switch {
 	case r.File != nil:
@@ -206,7 +211,7 @@ func (b *Bot) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Reply,
 		return trustbot.Posted{}, err
 	}
 	var first trustbot.Posted
-	for i, p := range Render(r, b.options(ctx, to.Team, r, nil)) {
+	for i, p := range Render(r, b.options(ctx, to, r, nil)) {
 		res, err := b.cfg.Connector.SendToConversation(ctx, ref, p.Activity())
 		if err != nil {
 			if i > 0 {
