@@ -15,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // goldenOptions are the options the handler renders with.
-var goldenOptions = Options{Forms: coach.FormActions(), Names: map[string]string{"29:user-1": "Aoi Sato"}}
+var goldenOptions = Options{Forms: coach.FormActions(), Names: map[string]string{"29:user-1": "Aoi Sato", teamChannel: "General"}}
 
 // golden compares v, encoded as Teams receives it, with testdata/name.
 func golden(t *testing.T, name string, v any, stable func(string) string) {

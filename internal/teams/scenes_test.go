@@ -344,6 +344,30 @@ func scenes(t testing.TB, loc string) ([]scene, *session) {
 	} else {
 		t.Fatalf("%d check-ins due after forgetting", len(ds))
 	}
+	// A trust plan's first step after its start, at its due time.
+	s.handle(trustbot.Request{Kind: trustbot.Submit, ActionID: coach.FormPlan,
+		Inputs: map[string]string{"label": "鈴木さん", "stage": "some-unease", "goal": "雑談できる", "horizon": "3"}})
+	s.fixJourneyIDs()
+	for found := false; !found; {
+		if s.now = s.now.Add(24 * time.Hour); s.now.After(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Fatal("no follow-up of the plan")
+		}
+		for _, d := range s.due() {
+			if d.Kind == coach.KindJourney && !found {
+				add("followup_plan", s.message(d))
+				found = true
+			}
+		}
+	}
+	// The subscriber told that the channel's posts stopped (trustbot was
+	// removed from the team).
+	s.channelCmd("weekly on")
+	s.c.Unreachable(context.Background(), trustbot.Delivery{UserKey: trustbot.UserKey{Team: s.key.Team, User: teamChannel}, Kind: coach.KindWeekly}, "channel_not_found", s.now)
+	for _, d := range s.due() {
+		if d.Kind == coach.KindNotice {
+			add("weekly_paused", s.message(d))
+		}
+	}
 	s.handle(trustbot.Request{Kind: trustbot.Uninstall, Direct: true, Channel: personalChat})
 	add("checkin_stopped", s.cmd("checkin status"))
 	return out, s
