@@ -70,6 +70,16 @@ func (s sentence) asksIfStillNo() bool {
 	return false
 }
 
+// only reports whether s holds no cue but the given ones.
+func (s sentence) only(ids ...string) bool {
+	for id, hits := range s {
+		if len(hits) > 0 && !slices.Contains(ids, id) {
+			return false
+		}
+	}
+	return true
+}
+
 // evidence collects the hits of the given cues in s.
 func (s sentence) evidence(ids ...string) []Hit {
 	var out []Hit
@@ -255,7 +265,7 @@ func combine(found []map[string][]Hit) []Flag {
 		}
 		// A bare "why?" after a no, or before pushing past one ("なんで？
 		// LINEくらいいいじゃん").
-		if s.has(CueReason) && len(s) == 1 {
+		if s.has(CueReason) && s.only(CueReason, CueAsk) {
 			if i > 0 && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work() {
 				add(ReasonAsk, s.evidence(CueReason)...)
 				add(ReasonAsk, sents[i-1].evidence(CueRefusal, CueDeclined)...)
