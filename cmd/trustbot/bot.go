@@ -55,7 +55,7 @@ func (b *bot) wire(listen bool) error {
 			if !b.store.Shared().OneProcess() {
 				// Replicas share what was handled; one process keeps
 				// it in memory (the client's default).
-				sc.Seen = newHandledSeen(b.store, b.log)
+				sc.Seen = newHandledSeen(b.store, b.log, trustbot.Slack)
 			}
 		}
 		if b.met != nil {
@@ -107,7 +107,10 @@ func (b *bot) wireTeams(met trustbot.Metrics) (*teams.Bot, error) {
 		cfg.TeamsAppID = teams.DevAppID
 	}
 	cc := teams.ConnectorConfig{AppID: cfg.TeamsAppID, Dev: cfg.TeamsDev, Metrics: met, Logger: log, SendSlots: b.store.Shared().SendSlots()}
-	tc := teams.Config{AppID: cfg.TeamsAppID, Conversations: b.store, Dev: cfg.TeamsDev, PublicURL: cfg.PublicURL, Logger: log, Metrics: met}
+	// Activities handled are recorded in the database, on SQLite too: a
+	// retry that comes after a restart is still known.
+	tc := teams.Config{AppID: cfg.TeamsAppID, Conversations: b.store, Dev: cfg.TeamsDev, PublicURL: cfg.PublicURL, Logger: log, Metrics: met,
+		Seen: newHandledSeen(b.store, log, trustbot.Teams)}
 	if !cfg.TeamsDev {
 		tokens, err := teams.NewTokenSource(teams.TokenConfig{AppID: cfg.TeamsAppID, Password: cfg.TeamsAppPassword, TokenURL: cfg.TeamsTokenURL, TenantID: cfg.TeamsTenantID})
 		if err != nil {

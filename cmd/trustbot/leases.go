@@ -34,12 +34,14 @@ const handledFor = 24 * time.Hour
 
 // handledSeen is the record of requests already handled, shared by every
 // replica on the database: a request Slack hands to two connections, or
-// retries at another replica, is handled once. The keys asked for while
-// one transaction records others wait and go together in the next: in a
-// burst, a few transactions record many requests.
+// an event or activity Slack or Teams retries at another replica, is
+// handled once. Each platform's keys have its name before them. The keys
+// asked for while one transaction records others wait and go together in
+// the next: in a burst, a few transactions record many requests.
 type handledSeen struct {
-	store trustbot.ReplicaStore
-	log   *slog.Logger
+	store    trustbot.ReplicaStore
+	log      *slog.Logger
+	platform trustbot.Platform
 
 	mu       sync.Mutex
 	waiting  []handledAsk
@@ -51,8 +53,8 @@ type handledAsk struct {
 	first chan bool
 }
 
-func newHandledSeen(store trustbot.ReplicaStore, log *slog.Logger) *handledSeen {
-	return &handledSeen{store: store, log: log}
+func newHandledSeen(store trustbot.ReplicaStore, log *slog.Logger, platform trustbot.Platform) *handledSeen {
+	return &handledSeen{store: store, log: log, platform: platform}
 }
 
 // handledWait bounds the record of a handled request: it runs before the
@@ -63,7 +65,7 @@ const handledWait = 300 * time.Millisecond
 // answer in time lets the request through: handling it twice is better
 // than never, or late.
 func (s *handledSeen) First(_ context.Context, id string) bool {
-	ask := handledAsk{key: "slack:" + id, first: make(chan bool, 1)}
+	ask := handledAsk{key: string(s.platform) + ":" + id, first: make(chan bool, 1)}
 	s.mu.Lock()
 	s.waiting = append(s.waiting, ask)
 	lead := !s.flushing
@@ -91,7 +93,7 @@ func (s *handledSeen) flush() {
 	first, err := s.store.HandledAll(ctx, keys, time.Now())
 	cancel()
 	if err != nil {
-		s.log.Warn("could not record handled requests; handling them", "requests", len(keys), "err", err)
+		s.log.Warn("could not record handled requests; handling them", "platform", s.platform, "requests", len(keys), "err", err)
 	}
 	for i, a := range batch {
 		a.first <- err != nil || first[i]

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
 // TestHandledSeenIsShared: a request handled by one replica is a
@@ -26,7 +27,7 @@ func TestHandledSeenIsShared(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		seens = append(seens, newHandledSeen(db, slog.New(slog.DiscardHandler)))
+		seens = append(seens, newHandledSeen(db, slog.New(slog.DiscardHandler), trustbot.Slack))
 	}
 	if !seens[0].First(ctx, "envelope:E1") {
 		t.Fatal("a new envelope is a duplicate")
@@ -36,6 +37,9 @@ func TestHandledSeenIsShared(t *testing.T) {
 	}
 	if !seens[1].First(ctx, "event:E1") {
 		t.Fatal("an event with the envelope's ID is taken for it")
+	}
+	if !newHandledSeen(seens[1].store, seens[1].log, trustbot.Teams).First(ctx, "envelope:E1") {
+		t.Fatal("a Teams activity is taken for a Slack envelope with its ID")
 	}
 }
 
@@ -62,7 +66,7 @@ func TestHandledSeenBatches(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	cs := &countingStore{DB: db}
-	seen := newHandledSeen(cs, slog.New(slog.DiscardHandler))
+	seen := newHandledSeen(cs, slog.New(slog.DiscardHandler), trustbot.Slack)
 	const n = 400
 	var wg sync.WaitGroup
 	var firsts atomic.Int32

@@ -2,6 +2,8 @@ package teams
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -59,6 +61,9 @@ type Config struct {
 	PublicURL string
 	// T looks up an interface text in the user's language.
 	T func(ctx context.Context, k trustbot.UserKey, key string, args ...string) string
+	// Seen remembers the activities handled; optional (without it each
+	// delivery of an activity is handled as it comes).
+	Seen Seen
 
 	Workers int
 	Queue   int
@@ -66,6 +71,38 @@ type Config struct {
 	Logger  *slog.Logger
 	Metrics trustbot.Metrics
 	Now     func() time.Time
+}
+
+// Seen remembers which activities were handled, so that one the Bot
+// Framework delivers again (it retries an activity a bot was slow to
+// acknowledge, and behind a load balancer the retry may reach another
+// replica) is acknowledged and not handled twice. Replicas need one they
+// share, such as a database table keyed by the ID.
+type Seen interface {
+	// First reports whether id is new, and remembers it.
+	First(ctx context.Context, id string) bool
+}
+
+// handledID is the key an activity is remembered by: its ID is unique
+// only within its conversation, which is in its tenant. Hashed, the key
+// names neither.
+func handledID(tenant, conversation, activity string) string {
+	h := sha256.New()
+	for _, s := range []string{tenant, conversation, activity} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// redelivered reports whether the activity was handled already (by this
+// replica or another). A dialog's opening is not an action: it is
+// answered again.
+func (b *Bot) redelivered(ctx context.Context, a *Activity) bool {
+	if b.cfg.Seen == nil || a.ID == "" || a.Type == TypeInvoke && a.Name == InvokeTaskFetch {
+		return false
+	}
+	return !b.cfg.Seen.First(ctx, handledID(a.TenantID(), a.Conversation.ID, a.ID))
 }
 
 // Bot is trustbot's Teams adapter: the messaging endpoint
@@ -216,6 +253,11 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in, ok := b.inbound(a)
 	if !ok {
 		w.WriteHeader(http.StatusOK) // nothing trustbot answers: acknowledged, ignored
+		return
+	}
+	if b.redelivered(r.Context(), a) {
+		b.cfg.Logger.Info("Teams activity handled already: acknowledged again", "type", a.Type, "activity", a.ID, "team", in.base.Team, "user", in.base.User)
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	switch {
