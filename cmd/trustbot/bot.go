@@ -93,7 +93,7 @@ func (b *bot) wire(listen bool) error {
 		b.slack.SetHandler(b.coach)
 	}
 	if b.teams != nil {
-		b.teams.SetHandler(forgetLinks{b.coach, b.links}, coach.FormActions())
+		b.teams.SetHandler(b.coach, coach.FormActions())
 	}
 	return nil
 }
@@ -130,7 +130,10 @@ func (b *bot) wireTeams(met trustbot.Metrics) (*teams.Bot, error) {
 		return nil, err
 	}
 	tc.Connector = conn
-	b.links = &teams.Links{Gone: b.lib.T(trustbot.Japanese, "export.link_gone") + "\n" + b.lib.T(trustbot.English, "export.link_gone")}
+	both := func(key string) string {
+		return b.lib.T(trustbot.Japanese, key) + "\n" + b.lib.T(trustbot.English, key)
+	}
+	b.links = &teams.Links{Files: b.store, Gone: both("export.link_gone"), Busy: both("export.link_busy"), Logger: log}
 	tc.Links = b.links
 	tc.T = func(ctx context.Context, k trustbot.UserKey, key string, args ...string) string {
 		return b.coach.T(ctx, k, key, args...)
@@ -240,19 +243,4 @@ func (c channels) IsMember(ctx context.Context, team, channel string) (bool, err
 		return false, trustbot.Errorf(trustbot.ENOTFOUND, "Slack is not served")
 	}
 	return c.slack.IsMember(ctx, team, channel)
-}
-
-// forgetLinks drops a user's waiting export links when they are
-// forgotten: nothing of theirs may be downloaded after that.
-type forgetLinks struct {
-	trustbot.Handler
-	links *teams.Links
-}
-
-func (f forgetLinks) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply {
-	r := f.Handler.Handle(ctx, req)
-	if req.Kind == trustbot.Action && req.ActionID == coach.ActForgetConfirm {
-		f.links.Forget(req.UserKey)
-	}
-	return r
 }

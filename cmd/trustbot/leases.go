@@ -109,13 +109,18 @@ func (s *handledSeen) flush() {
 }
 
 // forgetHandled forgets, every hour and on one replica at a time, the
-// requests handled more than a day ago and the replicas gone as long.
-func forgetHandled(ctx context.Context, disp *schedule.Dispatcher, store trustbot.ReplicaStore, log *slog.Logger) {
+// requests handled more than a day ago and the replicas gone as long, and
+// the files whose links expired unused.
+func forgetHandled(ctx context.Context, disp *schedule.Dispatcher, store trustbot.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		_, err := disp.Singleton(ctx, schedule.LeaseHandled, func(ctx context.Context, _ trustbot.Lease) error {
-			_, err := store.PurgeHandled(ctx, time.Now().Add(-handledFor))
+			now := time.Now()
+			_, err := store.PurgeHandled(ctx, now.Add(-handledFor))
+			if err == nil {
+				_, err = store.PurgeFiles(ctx, now)
+			}
 			return err
 		})
 		if err != nil && ctx.Err() == nil {

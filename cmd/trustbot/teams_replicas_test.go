@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"maps"
 	"net/http"
 	"strings"
@@ -70,5 +71,60 @@ func redeliver(t *testing.T, first, second *TeamsBot) {
 	next := second.send(t, first.BF.Personal(u, "tip"), conv, 1)
 	if all := first.botMessages(conv); len(all) != 2 || all[1].ID != next[0].ID {
 		t.Fatalf("%d answers to a message delivered three times and one more, want 2", len(all))
+	}
+}
+
+// TestTeamsExportLinkOnAnyReplica: a user's export link, made by the
+// replica their "export" reached, works once at whichever replica the
+// download reaches: on PostgreSQL at the other replica, on SQLite after
+// the one replica restarted. The files wait in the database.
+func TestTeamsExportLinkOnAnyReplica(t *testing.T) {
+	t.Parallel()
+	t.Run("SQLite, after a restart", func(t *testing.T) {
+		t.Parallel()
+		b := MustRunTeams(t, nil)
+		link := exportLink(t, b)
+		b.Stop(t)
+		b.Start(t)
+		download(t, link, b, b)
+	})
+	t.Run("PostgreSQL, at the other replica", func(t *testing.T) {
+		t.Parallel()
+		b := MustRunTeams(t, map[string]string{"TRUSTBOT_DB": pgtest.URL(t)})
+		other := b.replica(t)
+		download(t, exportLink(t, b), other, b)
+	})
+}
+
+// exportLink asks b for Alex's export and returns the link it sends.
+func exportLink(t *testing.T, b *TeamsBot) string {
+	t.Helper()
+	m, _ := b.Say(t, alexEN, "export")
+	return urlOf(t, m)
+}
+
+// download gets the file behind link at one replica's public address (as
+// the balancer may send it there): Alex's data; then at again: gone.
+func download(t *testing.T, link string, at, again *TeamsBot) {
+	t.Helper()
+	i := strings.Index(link, "/files/")
+	if i < 0 {
+		t.Fatalf("not a file link: %s", link)
+	}
+	get := func(b *TeamsBot) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + b.Public + link[i:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := get(at); status != http.StatusOK || !strings.Contains(body, `"user": "`+alexEN.ID+`"`) {
+		t.Fatalf("the link at another replica: %d %s", status, body)
+	}
+	if status, _ := get(again); status != http.StatusGone {
+		t.Fatalf("the link worked twice: %d", status)
 	}
 }

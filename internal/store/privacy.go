@@ -101,6 +101,7 @@ func (db *DB) forget(ctx context.Context, k trustbot.UserKey) error {
 			`DELETE FROM tips_shown WHERE team = ? AND "user" = ?`,
 			`DELETE FROM profiles WHERE team = ? AND "user" = ?`,
 			`DELETE FROM conversations WHERE team = ? AND "user" = ?`,
+			`DELETE FROM file_links WHERE team = ? AND "user" = ?`,
 			`DELETE FROM settings WHERE team = ? AND "user" = ?`,
 			`DELETE FROM subscription_changes WHERE team = ? AND "user" = ?`,
 			`UPDATE subscriptions SET subscriber = '' WHERE team = ? AND subscriber = ?`,
@@ -173,6 +174,7 @@ func (db *DB) Rekey(ctx context.Context) (changed, skipped int, err error) {
 			{"reflections", "delivery_id", "note", "action"},
 			{"journeys", "id", "label", "data"},
 			{"installations", "id", "bot_token", "refresh_token"},
+			{"file_links", "token_hash", "name", "data"},
 		} {
 			rows, err := tx.QueryContext(ctx, `SELECT `+t.key+`, `+t.a+`, `+t.b+`, sealed FROM `+t.table)
 			if err != nil {

@@ -165,7 +165,7 @@ func (b *Bot) sendFile(ctx context.Context, a *Activity, req trustbot.Request, r
 	if err != nil {
 		return fail(err)
 	}
-	url, err := b.cfg.Links.Put(req.UserKey, r.File.Name, r.File.Data, b.publicURL())
+	url, err := b.cfg.Links.Put(ctx, req.UserKey, r.File.Name, r.File.Data, b.publicURL())
 	if err != nil {
 		return fail(err)
 	}
@@ -177,7 +177,7 @@ func (b *Bot) sendFile(ctx context.Context, a *Activity, req trustbot.Request, r
 		{Kind: trustbot.Actions, Controls: []trustbot.Control{{Kind: trustbot.Button, ID: "download", Label: b.cfg.T(ctx, req.UserKey, "button.download"), URL: url, Style: trustbot.Primary}}},
 	}}
 	if err := b.sendAll(ctx, ref, Render(card, o)); err != nil {
-		b.cfg.Links.Drop(url)
+		b.cfg.Links.Drop(context.WithoutCancel(ctx), url)
 		return fail(err)
 	}
 	if req.Direct || r.File.Sent == "" {

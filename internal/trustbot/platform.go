@@ -72,6 +72,29 @@ type ConversationStore interface {
 	DeleteConversation(ctx context.Context, k UserKey) error
 }
 
+// LinkedFile is a file kept for its owner behind a link: the link's
+// secret, Token, is its only key; it works once, until Expires.
+type LinkedFile struct {
+	Token   string
+	Owner   UserKey
+	Name    string
+	Data    []byte
+	Expires time.Time
+}
+
+// FileStore keeps files behind links where every replica finds them.
+type FileStore interface {
+	// PutFile keeps f (of its owner's files, only the newest few).
+	PutFile(ctx context.Context, f LinkedFile) error
+	// TakeFile returns the file behind token and removes it: false when
+	// there is none, or it expired by now.
+	TakeFile(ctx context.Context, token string, now time.Time) (LinkedFile, bool, error)
+	// DropFile removes the file behind token, if any.
+	DropFile(ctx context.Context, token string) error
+	// PurgeFiles removes the files whose links expired by now, unused.
+	PurgeFiles(ctx context.Context, now time.Time) (int64, error)
+}
+
 // Messengers routes each delivery to the messenger of its platform. A
 // delivery for a platform this process does not serve is not tried: the
 // error is ECANCELED, so it stays pending for a process that does.

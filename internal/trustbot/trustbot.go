@@ -130,6 +130,7 @@ type Store interface {
 	JourneyStore
 	WeeklyStore
 	ConversationStore
+	FileStore
 	ReplicaStore
 
 	// Export returns everything stored about the user.

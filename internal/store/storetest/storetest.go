@@ -91,6 +91,7 @@ func Run(t *testing.T, h Harness) {
 		{"OrgWorkspaces", testOrgWorkspaces},
 		{"RefreshOnceAtOnce", testRefreshOnceAtOnce},
 		{"OAuthStates", testOAuthStates},
+		{"FileLinks", testFileLinks},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
 	}
@@ -924,7 +925,14 @@ func testForgetWith(t *testing.T, h Harness, keys *secret.Keyring) {
 	if _, err := db.SaveAnswers(ctx, trustbot.Answers{DeliveryID: rs[0].Delivery.ID, UserKey: alice, Note: "アリスの二つ目のメモ", AnsweredAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	needles := []string{alice.User, "a:conv-" + alice.User, "アリスのメモ", "アリスの二つ目のメモ", "秘密のラベル" + alice.User, "秘密の目標" + alice.User, "朝の挨拶を自分から" + alice.User}
+	// A file of hers (and one of Bob's) waits behind a link.
+	for _, k := range []trustbot.UserKey{alice, bob} {
+		if err := db.PutFile(ctx, trustbot.LinkedFile{Token: "link-" + k.User, Owner: k, Name: "export-" + k.User + ".json",
+			Data: []byte("書き出し" + k.User), Expires: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	needles := []string{alice.User, "a:conv-" + alice.User, "書き出し" + alice.User, "アリスのメモ", "アリスの二つ目のメモ", "秘密のラベル" + alice.User, "秘密の目標" + alice.User, "朝の挨拶を自分から" + alice.User}
 	u, err := db.Export(ctx, alice)
 	if err != nil {
 		t.Fatal(err)
