@@ -53,8 +53,16 @@ func (c *Coach) Message(ctx context.Context, d trustbot.Delivery) (trustbot.Repl
 	t := &turn{Coach: c, ctx: ctx, req: trustbot.Request{UserKey: d.UserKey}, lang: c.DefaultLang}
 	if d.Kind != KindWeekly {
 		// A channel's post speaks the subscription's language; everything
-		// else, the user's.
-		t.lang = c.Language(ctx, d.UserKey)
+		// else, the user's: never another, when the database cannot say
+		// which for now (the message waits for a later pass).
+		l, err := c.language(ctx, d.UserKey)
+		if trustbot.ErrorCode(err) == trustbot.EUNAVAILABLE {
+			return trustbot.Reply{}, err
+		}
+		if err != nil {
+			c.Logger.Warn("settings unavailable, using default language", "team", d.Team, "user", d.User, "err", err)
+		}
+		t.lang = l
 	}
 	switch d.Kind {
 	case KindCheckin:

@@ -222,20 +222,29 @@ func (t *turn) failure(err error) trustbot.Reply {
 // Language decides which language to answer in: the user's choice, else
 // the platform locale, else the default.
 func (c *Coach) Language(ctx context.Context, k trustbot.UserKey) trustbot.Lang {
-	s, err := c.Store.Settings(ctx, k)
+	l, err := c.language(ctx, k)
 	if err != nil {
 		c.Logger.Warn("settings unavailable, using default language", "team", k.Team, "user", k.User, "err", err)
-		return c.DefaultLang
+	}
+	return l
+}
+
+// language is Language, with the error that kept the user's settings
+// from being read (and the default language).
+func (c *Coach) language(ctx context.Context, k trustbot.UserKey) (trustbot.Lang, error) {
+	s, err := c.Store.Settings(ctx, k)
+	if err != nil {
+		return c.DefaultLang, err
 	}
 	if l, ok := trustbot.ParseLang(s.Lang); ok {
-		return l
+		return l, nil
 	}
 	if p, ok := c.profile(ctx, k); ok {
 		if l, ok := trustbot.ParseLang(p.Locale); ok {
-			return l
+			return l, nil
 		}
 	}
-	return c.DefaultLang
+	return c.DefaultLang, nil
 }
 
 // zone is tz, or the installation's zone when tz is unknown ("").

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +62,16 @@ var Dialect = store.Dialect{
 // (connect_timeout). A variable for tests.
 var ConnectTimeout = 10 * time.Second
 
+// IdleInTransaction is how long the server lets a transaction of
+// trustbot's wait on its client before it ends it (rolled back, the
+// connection closed): a process stopped in the middle of one (SIGSTOP, a
+// frozen host) would otherwise hold the rows it locked, such as a
+// workspace's send slot, and every other replica with them, until it
+// resumed. No transaction of trustbot's waits on its client for more than
+// a moment. It is set on each connection, unless the URL or the role sets
+// idle_in_transaction_session_timeout. A variable for tests.
+var IdleInTransaction = 10 * time.Second
+
 // MaxConns bounds the connections a process opens: a few claimers, the
 // senders and the requests of one replica.
 const MaxConns = 10
@@ -84,7 +95,17 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// the system's TCP timeout of minutes.
 		cfg.ConnectTimeout = ConnectTimeout
 	}
-	pool := stdlib.OpenDB(*cfg)
+	var opts []stdlib.OptionOpenDB
+	if _, set := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		idle := strconv.FormatInt(IdleInTransaction.Milliseconds(), 10)
+		opts = append(opts, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+			// A value the role or database sets is left as it is.
+			_, err := c.Exec(ctx, `SELECT set_config('idle_in_transaction_session_timeout', $1, false)
+				WHERE current_setting('idle_in_transaction_session_timeout') = '0'`, idle)
+			return err
+		}))
+	}
+	pool := stdlib.OpenDB(*cfg, opts...)
 	pool.SetMaxOpenConns(MaxConns)
 	pool.SetMaxIdleConns(MaxConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -144,6 +165,7 @@ func busyError(err error) error {
 		switch {
 		case pe.Code == "40001", // serialization_failure
 			pe.Code == "40P01",               // deadlock_detected
+			pe.Code == "25P03",               // idle_in_transaction_session_timeout
 			pe.Code == "55P03",               // lock_not_available (lock_timeout)
 			pe.Code == "57014",               // query_canceled (statement_timeout)
 			pe.Code == "57P01",               // admin_shutdown

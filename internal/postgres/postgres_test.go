@@ -373,3 +373,58 @@ func TestSendRateIsShared(t *testing.T) {
 		t.Fatal("no shared send slots on PostgreSQL")
 	}
 }
+
+// TestStoppedTransactionLetsOthersOn: a process stopped in the middle of
+// a transaction (SIGSTOP, a frozen host), its row locked, holds up
+// another process's write to that row only until IdleInTransaction has
+// passed: the server ends the stopped transaction, the other write goes
+// through, and the stopped process, resumed, is told "busy", its change
+// rolled back, and works again. A timeout the URL sets is kept.
+func TestStoppedTransactionLetsOthersOn(t *testing.T) {
+	defer func(d time.Duration) { postgres.IdleInTransaction = d }(postgres.IdleInTransaction)
+	postgres.IdleInTransaction = 300 * time.Millisecond
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	stopped, other := open(t, url), open(t, url)
+	k := trustbot.UserKey{Team: "T1", User: "UALICE"}
+	if err := stopped.SaveSettings(ctx, trustbot.Settings{UserKey: k, Lang: "ja"}); err != nil {
+		t.Fatal(err)
+	}
+	locked, resume, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- stopped.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE settings SET lang = 'en' WHERE team = ? AND "user" = ?`, k.Team, k.User); err != nil {
+				return err
+			}
+			close(locked)
+			<-resume // stopped here, holding the row
+			return nil
+		})
+	}()
+	<-locked
+	// Far longer than the timeout, far shorter than forever.
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := other.SaveSettings(wait, trustbot.Settings{UserKey: k, Lang: "ja"}); err != nil {
+		t.Fatalf("a write behind a stopped transaction: %v", err)
+	}
+	close(resume)
+	if err := <-done; trustbot.ErrorCode(err) != trustbot.EUNAVAILABLE {
+		t.Fatalf("the stopped transaction, resumed: %v, want %s", err, trustbot.EUNAVAILABLE)
+	}
+	if s, err := other.Settings(ctx, k); err != nil || s.Lang != "ja" {
+		t.Fatalf("after the stopped transaction: %+v %v", s, err)
+	}
+	if err := stopped.SaveSettings(ctx, trustbot.Settings{UserKey: k, Lang: "en"}); err != nil {
+		t.Fatalf("the resumed process writes again: %v", err)
+	}
+
+	// A timeout named in the URL is the one the connections keep.
+	var got string
+	kept := open(t, withParam(url, "idle_in_transaction_session_timeout=7000"))
+	if err := kept.Tx(ctx, func(tx *store.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT current_setting('idle_in_transaction_session_timeout')`).Scan(&got)
+	}); err != nil || got != "7s" {
+		t.Fatalf("the URL's timeout: %q %v", got, err)
+	}
+}

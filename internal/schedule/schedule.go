@@ -515,8 +515,8 @@ func (d *Dispatcher) recovered(v any, args ...any) {
 
 // send delivers one message claimed for this replica (sending under
 // its attempt). It returns an empty Send when nothing was tried: the
-// delivery went back to pending (stopping), or was no longer this
-// replica's. A panic while sending is recovered: a message that was never
+// delivery went back to pending (stopping, or its message could not be
+// built for now), or was no longer this replica's. A panic while sending is recovered: a message that was never
 // handed to the platform fails (building it would panic again), one that
 // may have been is left sending, to be looked for.
 func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Delivery) (s Send) {
@@ -540,6 +540,13 @@ func (d *Dispatcher) send(ctx context.Context, now time.Time, del trustbot.Deliv
 	attempt := del.Attempt
 	s = Send{Delivery: del}
 	reply, err := d.Coach.Message(ctx, del)
+	if trustbot.ErrorCode(err) == trustbot.EUNAVAILABLE {
+		// The database did not answer while the message was built: it is
+		// built again at a later pass, never given up for that.
+		d.Logger.Warn("could not build a message for now; it goes at a later pass", "delivery", del.ID, "kind", del.Kind, "err", err)
+		d.requeue(ctx, del, now, "message: "+errMessage(err))
+		return Send{}
+	}
 	if err != nil {
 		s.Err = err
 		d.Logger.Error("could not build a message", "delivery", del.ID, "kind", del.Kind, "err", err)
