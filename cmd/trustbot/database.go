@@ -101,6 +101,12 @@ func openLocked(ctx context.Context, cfg Config, log *slog.Logger) (database, er
 	if err != nil {
 		return nil, err
 	}
+	if s, ok := db.(*sqlite.DB); ok {
+		if err := s.Writable(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if kind, _ := cfg.Database(); kind != Postgres {
 		if err := db.EndReplicas(ctx); err != nil {
 			db.Close()

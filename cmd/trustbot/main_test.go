@@ -908,7 +908,8 @@ func TestMigrateVersionHelp(t *testing.T) {
 }
 
 // TestStartOnAnEmptyFile: a zero-length file where the database should be
-// is opened as a new database, and the log says so, naming the file.
+// is opened as a new database, by migrate and by serve, and the log says
+// so, naming the file.
 func TestStartOnAnEmptyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "trustbot.db")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
@@ -917,6 +918,14 @@ func TestStartOnAnEmptyFile(t *testing.T) {
 	code, _, stderr := runCmd(t, map[string]string{"TRUSTBOT_DB": path}, "", "migrate")
 	if code != 0 || !strings.Contains(stderr, "level=WARN") || !strings.Contains(stderr, "database file is empty") || !strings.Contains(stderr, path) {
 		t.Fatalf("exit %d, log:\n%s", code, stderr)
+	}
+	served := filepath.Join(t.TempDir(), "trustbot.db")
+	if err := os.WriteFile(served, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bot := MustRunBot(t, map[string]string{"TRUSTBOT_DB": served})
+	if log := bot.Stderr.String(); !strings.Contains(log, `level=WARN msg="the database file is empty`) || !strings.Contains(log, served) {
+		t.Errorf("serve on an empty file does not say so:\n%s", log)
 	}
 	// A new file is no news.
 	fresh := filepath.Join(t.TempDir(), "new.db")

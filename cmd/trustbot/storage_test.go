@@ -154,11 +154,13 @@ func testStorageFault(t *testing.T, bot *Bot, f storageFault) {
 	}
 }
 
-// TestReadOnlyDatabaseDuringServe: the database turns read-only under the
-// running bot (a filesystem remounted read-only after disk errors). SQLite
-// answers SQLITE_READONLY; query_only on the bot's own writer connection is
-// how SQLite itself refuses every write the same way, with the same code,
-// through the same path in the program.
+// TestReadOnlyDatabaseDuringServe: SQLite refuses every write of the
+// running bot with SQLITE_READONLY, as it does on a file it could open for
+// reading only. query_only on the bot's own writer connection is SQLite's
+// switch for that refusal, not the kernel's: the faults the kernel makes
+// are played by TestReadOnlyDatabaseAtStart (a read-only file and file
+// system, EROFS) and TestWritesRefusedDuringServe (every write refused
+// under the running bot).
 func TestReadOnlyDatabaseDuringServe(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "trustbot.db")
 	bot, store := storeOf(t, path, nil)

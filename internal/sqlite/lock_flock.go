@@ -5,6 +5,7 @@ package sqlite
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -19,6 +20,9 @@ import (
 func Lock(p, what string) (release func(), err error) {
 	name := p + ".lock"
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
+		return nil, &ReadOnlyError{Path: p, Err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lock file: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -115,6 +116,9 @@ func Open(ctx context.Context, p string) (*DB, error) {
 	db.damaged = db.quickCheck(ctx)
 	if err := db.migrate(ctx); err != nil {
 		db.write.Close()
+		if readOnly(err) {
+			return nil, &ReadOnlyError{Path: p, Err: err}
+		}
 		return nil, err
 	}
 	if db.read, err = openPool(dsn(p, false)); err != nil {
@@ -153,6 +157,21 @@ func private(p string) error {
 		}
 	}
 	return nil
+}
+
+// Writable reports whether this process may write the database file.
+// SQLite opens a file it may not write (its file system mounted
+// read-only, or its mode) for reading only, and every write then fails:
+// a command that writes checks first, and says so.
+func (db *DB) Writable() error {
+	f, err := os.OpenFile(db.Path, os.O_RDWR, 0)
+	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
+		return &ReadOnlyError{Path: db.Path, Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return f.Close()
 }
 
 // Close writes what waits in memory and closes every connection.
@@ -260,6 +279,14 @@ func storageFault(err error) bool {
 	return false
 }
 
+// readOnly reports whether err says that SQLite could open the file for
+// reading only (SQLITE_READONLY: the file or its file system is
+// read-only).
+func readOnly(err error) bool {
+	se, ok := errors.AsType[*sqlite.Error](err)
+	return ok && se.Code()&0xff == sqlite3.SQLITE_READONLY
+}
+
 // noteWrite remembers a write that failed for want of storage.
 func (db *DB) noteWrite(err error) {
 	if err == nil || !storageFault(err) {
@@ -330,8 +357,8 @@ func (db *DB) vacuum(ctx context.Context) error {
 }
 
 // WritePragma runs a pragma on the writer's connection. query_only(1)
-// makes SQLite refuse every write as it does on a read-only file: the
-// fault tests play a disk that turns read-only with it.
+// makes SQLite refuse every write with SQLITE_READONLY, as it does on a
+// file it opened for reading only: a fault test refuses writes with it.
 func (db *DB) WritePragma(ctx context.Context, pragma string) error {
 	_, err := db.write.ExecContext(ctx, `PRAGMA `+pragma)
 	return err
