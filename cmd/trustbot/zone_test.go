@@ -74,3 +74,72 @@ func TestTZConfig(t *testing.T) {
 		t.Errorf("default TRUSTBOT_TZ: %q, %v", cfg.TZ, err)
 	}
 }
+
+// TestHolidaysOffSticksInTokyo: a user in Tokyo who turned Japanese
+// holidays off before setting a check-in keeps them off: Tokyo's default
+// is for those who never chose.
+func TestHolidaysOffSticksInTokyo(t *testing.T) {
+	bot := MustRunBot(t, nil)
+	const user = "UTOKYOEN"
+	bot.Slack.AddUser(fakeslack.User{ID: user, TZ: "Asia/Tokyo", Locale: "en-US"})
+	const off = "Skipping Japanese public holidays: off"
+	if _, r := bot.Slash(t, user, "holidays off"); !strings.Contains(r.raw, off) {
+		t.Fatalf("holidays off: %s", r.raw)
+	}
+	if _, r := bot.Slash(t, user, "checkin weekly mon 16:00"); !strings.Contains(r.raw, off) {
+		t.Errorf("the first check-in of a Tokyo user who turned holidays off: %s", r.raw)
+	}
+	if _, r := bot.Slash(t, user, "checkin status"); !strings.Contains(r.raw, off) {
+		t.Errorf("check-in status: %s", r.raw)
+	}
+}
+
+// TestZoneChangeAdoptedAtTheNextCheckin: a user whose language follows
+// Slack moves from Tokyo to New York. The first check-in sent once Slack
+// gives the new zone plans the next one at the same day and time in New
+// York, not one occurrence later.
+func TestZoneChangeAdoptedAtTheNextCheckin(t *testing.T) {
+	bot := MustRunBot(t, nil)
+	const user = "UMOVER"
+	bot.Slack.AddUser(fakeslack.User{ID: user, TZ: "Asia/Tokyo", Locale: "en-US"})
+	if _, r := bot.Slash(t, user, "checkin weekly fri 16:00"); !strings.Contains(r.raw, "16:00") {
+		t.Fatalf("check-in not saved: %s", r.raw)
+	}
+	bot.Stop(t)
+	// The check-in comes due, the profile read from Slack a day ago; the
+	// user has moved meanwhile.
+	db := openRaw(t, bot.DB)
+	defer db.Close()
+	for _, q := range []string{`UPDATE schedules SET next_due_at = unixepoch() - 60 WHERE user = ?`,
+		`UPDATE profiles SET fetched_at = fetched_at - 86400 WHERE user = ?`} {
+		if res, err := db.Exec(q, user); err != nil {
+			t.Fatal(err)
+		} else if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("%s: %d rows", q, n)
+		}
+	}
+	bot.Slack.AddUser(fakeslack.User{ID: user, TZ: "America/New_York", Locale: "en-US"})
+	bot.Start(t)
+	// The start-up pass sends it, records it, then plans the next one; a
+	// stop lets the pass finish.
+	for deadline := time.Now().Add(patience); ; time.Sleep(20 * time.Millisecond) {
+		var sent int
+		if err := db.QueryRow(`SELECT count(*) FROM deliveries WHERE user = ? AND state = 'sent'`, user).Scan(&sent); err != nil {
+			t.Fatal(err)
+		}
+		if sent == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the due check-in was not sent\n%s", bot.Stderr)
+		}
+	}
+	bot.Stop(t)
+	if n := len(bot.Slack.Messages(user)); n != 1 {
+		t.Fatalf("%d check-ins sent, want 1", n)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	if due := bot.dueAt(t, user).In(ny); due.Weekday() != time.Friday || due.Format("15:04") != "16:00" {
+		t.Errorf("the next check-in after the move is due %s in New York, want Friday 16:00 there", due)
+	}
+}
