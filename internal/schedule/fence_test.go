@@ -151,3 +151,60 @@ func pass2(t *testing.T, d *schedule.Dispatcher, at time.Time) schedule.Report {
 	}
 	return rep
 }
+
+// TestLateAnswerCannotOverwrite: the sender's call has reached Slack,
+// which is slow to answer. Meanwhile another pass finds the delivery
+// stale, does not find the message on Slack (it has not taken it), queues
+// it again and sends it under a new attempt. Slack then refuses the first
+// call: the user cannot be reached. The late sender's record is fenced by
+// its attempt, which is no longer the delivery's: the delivery ends sent
+// under the new attempt, and the user's check-ins go on.
+func TestLateAnswerCannotOverwrite(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1000)
+	us := users("ULATEANSWER", 1)
+	u := us[0]
+	at := now()
+	r.seed(t, us, at, "UTC")
+	// The first call to finish its wait is refused: the late one, since
+	// the calls after it wait longer.
+	r.fake.SetDelay(postMessage, time.Second)
+	r.fake.FailNext(postMessage, "account_inactive", 1)
+	late := make(chan schedule.Report, 1)
+	go func() {
+		rep, _ := r.disp.Pass(context.Background(), at, false)
+		late <- rep
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	if _, err := r.fake.WaitCalls(ctx, postMessage, 1); err != nil {
+		t.Fatalf("the first send never reached Slack: %v", err)
+	}
+	r.fake.SetDelay(postMessage, 3*time.Second)
+	held := r.onlyDelivery(t, u)
+
+	other := &schedule.Dispatcher{Store: r.store, Messenger: r.sl, Coach: r.co, Logger: r.disp.Logger, StaleAfter: time.Millisecond, Clocks: r.disp.Clocks}
+	if rep := pass2(t, other, time.Now().Add(time.Second)); rep.Requeued != 1 || rep.Sent != 1 {
+		t.Fatalf("the other pass: %+v, want the delivery requeued and sent", rep)
+	}
+	var rep schedule.Report
+	select {
+	case rep = <-late:
+	case <-ctx.Done():
+		t.Fatal("the late sender never ended")
+	}
+	if rep.Sent != 0 {
+		t.Errorf("the late sender reports %+v", rep)
+	}
+	if !strings.Contains(r.logs.String(), "failed, but another attempt had taken the delivery; its record stands") {
+		t.Error("the late sender's refused record is not logged")
+	}
+	got := r.onlyDelivery(t, u)
+	if got.State != trustbot.Sent || got.Attempt == held.Attempt {
+		t.Errorf("the late answer overwrote the delivery: %s under %q (the late attempt %q) error %q", got.State, got.Attempt, held.Attempt, got.Error)
+	}
+	if s, err := r.store.Schedule(context.Background(), key(u)); err != nil || !s.Active {
+		t.Errorf("the user's check-ins stopped: %+v %v", s, err)
+	}
+	r.checkOneDMEach(t, us)
+}
