@@ -62,6 +62,9 @@ func (b *bot) wire(listen bool) error {
 			sc.Metrics = b.met
 		}
 		if b.cfg.SlackOAuth() {
+			// Distributed outside the Marketplace: Slack allows each
+			// workspace one conversations.history a minute.
+			sc.HistoryInterval = time.Minute
 			b.oauth = slack.NewOAuth(slack.OAuthConfig{ClientID: b.cfg.ClientID, ClientSecret: b.cfg.ClientSecret, PublicURL: b.cfg.PublicURL,
 				AuthorizeURL: b.cfg.AuthorizeURL, APIURL: b.cfg.APIURL, Store: b.store.Shared(), T: b.lib.T, Logger: b.log})
 			sc.Tokens, sc.Uninstalled, sc.Workspace = b.oauth.Token, b.oauth.Uninstalled, b.oauth.Workspace

@@ -214,6 +214,6 @@ func (m *dryMessenger) PostDM(_ context.Context, to trustbot.UserKey, _ trustbot
 	return trustbot.Posted{Channel: to.User, TS: "dry-run." + strconv.Itoa(m.n)}, nil
 }
 
-func (m *dryMessenger) FindDM(context.Context, trustbot.UserKey, string, time.Time) (trustbot.Posted, bool, error) {
-	return trustbot.Posted{}, false, errors.New("dry run: Slack is not asked")
+func (m *dryMessenger) FindDMs(context.Context, trustbot.UserKey, []string, time.Time) (map[string]trustbot.Posted, bool, error) {
+	return nil, false, errors.New("dry run: Slack is not asked")
 }

@@ -600,10 +600,15 @@ func (m *Messenger) PostDM(_ context.Context, to trustbot.UserKey, r trustbot.Re
 	return p, nil
 }
 
-// FindDM reports whether this console session printed the delivery.
-func (m *Messenger) FindDM(_ context.Context, _ trustbot.UserKey, deliveryID string, _ time.Time) (trustbot.Posted, bool, error) {
+// FindDMs reports which of the deliveries this console session printed.
+func (m *Messenger) FindDMs(_ context.Context, _ trustbot.UserKey, deliveryIDs []string, _ time.Time) (map[string]trustbot.Posted, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p, ok := m.sent[deliveryID]
-	return p, ok, nil
+	found := map[string]trustbot.Posted{}
+	for _, id := range deliveryIDs {
+		if p, ok := m.sent[id]; ok {
+			found[id] = p
+		}
+	}
+	return found, true, nil
 }

@@ -251,6 +251,9 @@ type Server struct {
 	triggerTTL   time.Duration
 	delays       map[string]time.Duration
 	rateLimits   map[string]*countFault
+	tiers        map[string]tier        // per method: calls allowed per window, per workspace (tier.go)
+	tierCalls    map[string][]time.Time // per workspace and method: calls in the window
+	tierLimited  map[string]int         // per method: calls answered 429 by the tier
 	failNext     map[string]*countFault
 	failHTTP     map[string]*countFault
 	loseAnswer   map[string]*countFault

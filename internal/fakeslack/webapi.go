@@ -256,6 +256,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusOK, fail(code))
 		return
 	}
+	if s.overTier(w, method, team) {
+		return
+	}
 	if s.applyFaults(w, method) {
 		return
 	}

@@ -62,11 +62,13 @@ type Prometheus struct {
 	reconnects  prometheus.Counter
 	refused     *prometheus.CounterVec
 	backlog     prometheus.Gauge
-	missed      *prometheus.CounterVec
-	faults      *prometheus.CounterVec
-	claimed     prometheus.Counter
-	reconciled  *prometheus.CounterVec
-	expired     prometheus.Counter
+
+	reconcileWaiting, reconcileOldest prometheus.Gauge
+	missed                            *prometheus.CounterVec
+	faults                            *prometheus.CounterVec
+	claimed                           prometheus.Counter
+	reconciled                        *prometheus.CounterVec
+	expired                           prometheus.Counter
 }
 
 var _ trustbot.Metrics = (*Prometheus)(nil)
@@ -101,6 +103,12 @@ func New(names Names) *Prometheus {
 		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "trustbot_due_backlog", Help: "Deliveries due and not yet sent at the last dispatch pass.",
 		}),
+		reconcileWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "trustbot_reconcile_waiting", Help: "Deliveries left sending that still wait, at the last dispatch pass, to be looked for on the platform (its budget for reading conversations spent for now).",
+		}),
+		reconcileOldest: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "trustbot_reconcile_oldest_seconds", Help: "How long the oldest delivery left sending has waited to be looked for, at the last dispatch pass; 0 when none waits.",
+		}),
 		missed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trustbot_missed_occurrences_total", Help: "Occurrences that passed unsent while nothing was sending (one catch-up is sent instead), by kind.",
 		}, []string{"kind"}),
@@ -123,7 +131,7 @@ func New(names Names) *Prometheus {
 	for _, f := range trustbot.Faults {
 		p.faults.WithLabelValues(f) // every fault shows, at zero until it happens
 	}
-	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.apiErrors, p.rateLimited, p.reconnects, p.refused, p.backlog, p.missed, p.faults,
+	p.registry.MustRegister(p.commands, p.ack, p.deliveries, p.apiErrors, p.rateLimited, p.reconnects, p.refused, p.backlog, p.reconcileWaiting, p.reconcileOldest, p.missed, p.faults,
 		p.claimed, p.reconciled, p.expired,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.names.commands = newKnown(slices.Concat(names.Commands, []string{"unknown"}))
@@ -168,6 +176,13 @@ func (p *Prometheus) Refused(pl trustbot.Platform, reason string) {
 	p.refused.WithLabelValues(platform(pl), p.names.refused.label(reason)).Inc()
 }
 func (p *Prometheus) Backlog(n int) { p.backlog.Set(float64(n)) }
+
+// ReconcileWaiting sets the reconciliation's waiting deliveries and the
+// age of the oldest.
+func (p *Prometheus) ReconcileWaiting(n int, oldest time.Duration) {
+	p.reconcileWaiting.Set(float64(n))
+	p.reconcileOldest.Set(oldest.Seconds())
+}
 func (p *Prometheus) Claimed(n int) { p.claimed.Add(float64(n)) }
 func (p *Prometheus) LeaseExpired(n int) {
 	p.expired.Add(float64(n))

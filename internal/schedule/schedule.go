@@ -126,6 +126,7 @@ type Report struct {
 	Sent        int
 	Unreachable int // users who cannot receive messages: their schedule stops
 	Uncertain   int // the platform may have taken them: looked for on a later pass
+	Waiting     int // left sending, not looked for yet: the platform's budget for it is spent for now
 	Failed      int
 	Sends       []Send // one per message handed to the platform, in order
 }
@@ -310,6 +311,7 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 		return fmt.Errorf("stale deliveries: %w", err)
 	}
 	if len(stale) == 0 {
+		d.Metrics.ReconcileWaiting(0, 0)
 		return nil
 	}
 	rs, err := d.Store.Replicas(ctx, real)
@@ -321,6 +323,16 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 		live[rep.ID] = true
 	}
 	self := d.ReplicaID()
+	// One read of a conversation covers every delivery left sending
+	// there: they are looked for together, from the earliest search
+	// start among them.
+	type group struct {
+		key   trustbot.UserKey
+		dels  []trustbot.Delivery
+		since time.Time
+	}
+	var groups []*group
+	byKey := map[trustbot.UserKey]*group{}
 	for _, del := range stale {
 		rep := trustbot.AttemptReplica(del.Attempt)
 		if all && live[rep] && rep != self {
@@ -331,50 +343,85 @@ func (d *Dispatcher) reconcile(ctx context.Context, before, now time.Time, all b
 			d.Metrics.LeaseExpired(1)
 			d.Logger.Info("delivery left sending by a replica whose lease ended", "delivery", del.ID, "attempt", del.Attempt)
 		}
-		posted, found, err := d.Messenger.FindDM(ctx, del.UserKey, del.ID, d.searchFrom(ctx, del))
-		switch {
-		case trustbot.ErrorCode(err) == trustbot.ENOTINSTALLED:
-			// Nothing can be looked for, nor sent, where the app was
-			// removed: it stops, as a waiting delivery there does.
-			if d.markFailed(ctx, del, "uninstalled: "+errMessage(err)) {
-				d.Metrics.Reconciled("uninstalled")
-				d.Logger.Info("delivery left sending where the app is no longer installed: it stops", "delivery", del.ID, "team", del.Team)
-			}
-		case trustbot.ErrorCode(err) == trustbot.EUNREACHABLE:
-			if !d.markFailed(ctx, del, err.Error()) {
-				continue
-			}
-			d.Metrics.Reconciled("unreachable")
-			d.Coach.Unreachable(ctx, del, errMessage(err), now)
-			d.Logger.Warn("delivery left sending: its target cannot be reached; it stops", "delivery", del.ID, "err", err)
-		case err != nil:
-			d.Logger.Warn("could not look for a delivery left sending; will try again", "delivery", del.ID, "err", err)
-		case found:
-			ok, err := d.Store.MarkSent(ctx, del.ID, del.Attempt, posted, now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				d.Logger.Info("delivery left sending was settled meanwhile", "delivery", del.ID, "attempt", del.Attempt)
-				continue
-			}
-			r.Reconciled++
-			d.Metrics.Reconciled("found")
-			d.Logger.Info("delivery left sending was found on the platform", "delivery", del.ID, "ts", posted.TS)
-			d.Coach.Delivered(ctx, del, now) // as after any send: a channel's tip is recorded as posted
-		default:
-			requeued, err := d.Store.Requeue(ctx, del.ID, del.Attempt, now, "not found after attempt "+del.Attempt)
-			if err != nil {
-				return err
-			}
-			if !requeued {
-				d.Logger.Info("delivery left sending was settled meanwhile", "delivery", del.ID, "attempt", del.Attempt)
-				continue
-			}
-			r.Requeued++
-			d.Metrics.Reconciled("requeued")
-			d.Logger.Info("delivery left sending was not found; sending again", "delivery", del.ID)
+		from := d.searchFrom(ctx, del)
+		g := byKey[del.UserKey]
+		if g == nil {
+			g = &group{key: del.UserKey, since: from}
+			byKey[del.UserKey] = g
+			groups = append(groups, g)
 		}
+		g.dels = append(g.dels, del)
+		if from.Before(g.since) {
+			g.since = from
+		}
+	}
+	waiting, oldest := 0, time.Duration(0)
+	for _, g := range groups {
+		ids := make([]string, len(g.dels))
+		for i, del := range g.dels {
+			ids[i] = del.ID
+		}
+		found, complete, err := d.Messenger.FindDMs(ctx, g.key, ids, g.since)
+		for _, del := range g.dels {
+			posted, ok := found[del.ID]
+			switch {
+			case ok:
+				ok, err := d.Store.MarkSent(ctx, del.ID, del.Attempt, posted, now)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					d.Logger.Info("delivery left sending was settled meanwhile", "delivery", del.ID, "attempt", del.Attempt)
+					continue
+				}
+				r.Reconciled++
+				d.Metrics.Reconciled("found")
+				d.Logger.Info("delivery left sending was found on the platform", "delivery", del.ID, "ts", posted.TS)
+				d.Coach.Delivered(ctx, del, now) // as after any send: a channel's tip is recorded as posted
+			case trustbot.ErrorCode(err) == trustbot.ENOTINSTALLED:
+				// Nothing can be looked for, nor sent, where the app was
+				// removed: it stops, as a waiting delivery there does.
+				if d.markFailed(ctx, del, "uninstalled: "+errMessage(err)) {
+					d.Metrics.Reconciled("uninstalled")
+					d.Logger.Info("delivery left sending where the app is no longer installed: it stops", "delivery", del.ID, "team", del.Team)
+				}
+			case trustbot.ErrorCode(err) == trustbot.EUNREACHABLE:
+				if !d.markFailed(ctx, del, err.Error()) {
+					continue
+				}
+				d.Metrics.Reconciled("unreachable")
+				d.Coach.Unreachable(ctx, del, errMessage(err), now)
+				d.Logger.Warn("delivery left sending: its target cannot be reached; it stops", "delivery", del.ID, "err", err)
+			case err != nil:
+				d.Logger.Warn("could not look for a delivery left sending; will try again", "delivery", del.ID, "err", err)
+			case !complete:
+				// The platform's budget for reading the conversation is
+				// spent for now: looked for at a later pass, never resent
+				// meanwhile.
+				waiting++
+				if from := del.SendingAt; !from.IsZero() {
+					oldest = max(oldest, time.Since(from))
+				}
+			default:
+				requeued, err := d.Store.Requeue(ctx, del.ID, del.Attempt, now, "not found after attempt "+del.Attempt)
+				if err != nil {
+					return err
+				}
+				if !requeued {
+					d.Logger.Info("delivery left sending was settled meanwhile", "delivery", del.ID, "attempt", del.Attempt)
+					continue
+				}
+				r.Requeued++
+				d.Metrics.Reconciled("requeued")
+				d.Logger.Info("delivery left sending was not found; sending again", "delivery", del.ID)
+			}
+		}
+	}
+	r.Waiting = waiting
+	d.Metrics.ReconcileWaiting(waiting, oldest)
+	if waiting > 0 {
+		d.Logger.Warn("reconciliation behind: deliveries left sending wait for the platform's budget for reading conversations",
+			"waiting", waiting, "oldest", oldest.Round(time.Second))
 	}
 	return nil
 }

@@ -311,45 +311,169 @@ func classify(err error) error {
 	return &trustbot.Error{Code: trustbot.EUNCERTAIN, Message: err.Error()}
 }
 
-// FindDM looks for a message tagged with deliveryID posted since t: in the
-// user's direct messages with the app, or in the channel when the target is
-// a channel (a channel ID is never a user: conversations.open would answer
-// user_not_found).
-func (c *Client) FindDM(ctx context.Context, to trustbot.UserKey, deliveryID string, since time.Time) (trustbot.Posted, bool, error) {
+// FindDMs looks for the messages tagged with the delivery IDs posted
+// since t: in the user's direct messages with the app, or in the channel
+// when the target is a channel (a channel ID is never a user:
+// conversations.open would answer user_not_found). One read of the
+// conversation, page after page, covers them all. Each page takes a turn
+// of the workspace's history budget (HistoryInterval) without waiting
+// for it: with none left, or on a 429, it stops there and says the search
+// is not complete; the next call for the same deliveries goes on from
+// the page it stopped at.
+func (c *Client) FindDMs(ctx context.Context, to trustbot.UserKey, deliveryIDs []string, since time.Time) (map[string]trustbot.Posted, bool, error) {
 	api, err := c.web(ctx, to.Team)
 	if err != nil {
-		return trustbot.Posted{}, false, err
+		return nil, false, err
 	}
 	ch := to.User
 	if isUserID(to.User) {
 		im, _, _, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to.User}, ReturnIM: true})
 		if err != nil {
-			return trustbot.Posted{}, false, fmt.Errorf("conversations.open: %w", classify(err))
+			return nil, false, fmt.Errorf("conversations.open: %w", classify(err))
 		}
 		ch = im.ID
 	}
+	want := map[string]bool{}
+	for _, id := range deliveryIDs {
+		want[id] = true
+	}
+	found := map[string]trustbot.Posted{}
 	params := &slack.GetConversationHistoryParameters{
 		ChannelID: ch, Oldest: strconv.FormatInt(since.Unix(), 10), Limit: 200, IncludeAllMetadata: true,
 	}
+	readKey := to.Team + "/" + ch
+	if p, ok := c.history.resume(readKey, want); ok && p.oldest <= since.Unix() {
+		params.Cursor, params.Oldest = p.cursor, strconv.FormatInt(p.oldest, 10)
+	}
+	oldest, _ := strconv.ParseInt(params.Oldest, 10, 64)
 	for range 20 {
+		if !c.history.take(ctx, to.Team) {
+			c.history.pause(readKey, want, params.Cursor, oldest)
+			return found, false, nil
+		}
 		res, err := api.GetConversationHistoryContext(ctx, params)
+		if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+			c.cfg.Metrics.RateLimited(trustbot.Slack, "conversations.history")
+			c.history.block(ctx, to.Team, rl.RetryAfter)
+			c.history.pause(readKey, want, params.Cursor, oldest)
+			return found, false, nil
+		}
 		if err != nil {
-			return trustbot.Posted{}, false, fmt.Errorf("conversations.history: %w", classify(err))
+			return found, false, fmt.Errorf("conversations.history: %w", classify(err))
 		}
 		for _, m := range res.Messages {
 			if m.Metadata.EventType != metadataEvent {
 				continue
 			}
-			if id, _ := m.Metadata.EventPayload["delivery_id"].(string); id == deliveryID {
-				return trustbot.Posted{Channel: ch, TS: m.Timestamp}, true, nil
+			if id, _ := m.Metadata.EventPayload["delivery_id"].(string); want[id] {
+				found[id] = trustbot.Posted{Channel: ch, TS: m.Timestamp}
 			}
 		}
-		if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
-			return trustbot.Posted{}, false, nil
+		if len(found) == len(want) || !res.HasMore || res.ResponseMetaData.NextCursor == "" {
+			return found, true, nil
 		}
 		params.Cursor = res.ResponseMetaData.NextCursor
 	}
-	return trustbot.Posted{}, false, nil
+	return found, true, nil
+}
+
+// historyBudget keeps conversations.history within what Slack allows
+// each workspace (1 request a minute for apps distributed outside the
+// Marketplace): a turn per interval, shared with every process on the
+// database when slots are, and where a read was cut short.
+type historyBudget struct {
+	interval time.Duration // 0: no budget of trustbot's own
+	slots    trustbot.SendSlots
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	next   map[string]time.Time // per workspace, in this process
+	paused map[string]historyPause
+}
+
+// historyPause is where a read of a conversation stopped: the page to go
+// on from, for the deliveries it was looking for.
+type historyPause struct {
+	ids    map[string]bool
+	cursor string
+	oldest int64
+	at     time.Time
+}
+
+func newHistoryBudget(interval time.Duration, slots trustbot.SendSlots, log *slog.Logger) *historyBudget {
+	return &historyBudget{interval: interval, slots: slots, log: log, next: map[string]time.Time{}, paused: map[string]historyPause{}}
+}
+
+func historyKey(team string) string { return "slack:" + team + ":conversations.history" }
+
+// take takes the workspace's next turn if it is free now.
+func (b *historyBudget) take(ctx context.Context, team string) bool {
+	if b.slots != nil && b.interval > 0 {
+		ok, err := b.slots.TrySendSlot(ctx, historyKey(team), b.interval)
+		if err != nil {
+			b.log.Warn("history budget not read; no read for now", "team", team, "err", err)
+		}
+		return ok
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	if now.Before(b.next[team]) {
+		return false
+	}
+	b.next[team] = now.Add(b.interval)
+	return true
+}
+
+// block pauses the workspace's reads for d (a 429's Retry-After).
+func (b *historyBudget) block(ctx context.Context, team string, d time.Duration) {
+	d = max(d, b.interval, time.Second)
+	if b.slots != nil {
+		if err := b.slots.BlockSends(ctx, historyKey(team), d); err != nil {
+			b.log.Warn("history pause not shared", "team", team, "err", err)
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until := time.Now().Add(d); until.After(b.next[team]) {
+		b.next[team] = until
+	}
+}
+
+// pause remembers where a read stopped.
+func (b *historyBudget) pause(key string, ids map[string]bool, cursor string, oldest int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cursor == "" {
+		delete(b.paused, key)
+		return
+	}
+	now := time.Now()
+	for k, p := range b.paused {
+		if now.Sub(p.at) > time.Hour {
+			delete(b.paused, k) // a cursor that old may no longer work
+		}
+	}
+	b.paused[key] = historyPause{ids: ids, cursor: cursor, oldest: oldest, at: now}
+}
+
+// resume returns where a read of the conversation stopped, when it was
+// looking for every one of ids: the pages it read cover them. Anything
+// else starts from the newest message again.
+func (b *historyBudget) resume(key string, ids map[string]bool) (historyPause, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p, ok := b.paused[key]
+	delete(b.paused, key)
+	if !ok || time.Since(p.at) > time.Hour {
+		return historyPause{}, false
+	}
+	for id := range ids {
+		if !p.ids[id] {
+			return historyPause{}, false
+		}
+	}
+	return p, true
 }
 
 // isUserID reports whether a Slack ID names a user (U…, or W… on Enterprise

@@ -142,3 +142,14 @@ func TestPacerSharesAPause(t *testing.T) {
 		t.Errorf("the other process waited %v of another's 30 s pause", waited)
 	}
 }
+
+func (m *memorySlots) TrySendSlot(_ context.Context, key string, interval time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if now.Before(m.next[key]) || now.Before(m.blocked[key]) {
+		return false, nil
+	}
+	m.next[key] = now.Add(interval)
+	return true, nil
+}

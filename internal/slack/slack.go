@@ -63,6 +63,12 @@ type Config struct {
 	// with every other process that shares them (several replicas on one
 	// database); unset, this process paces alone, in memory.
 	SendSlots trustbot.SendSlots
+	// HistoryInterval is how often conversations.history may be called
+	// for a workspace, to look for messages left uncertain by a crash:
+	// once a minute for an app distributed outside Slack's Marketplace;
+	// 0: as often as needed (Slack's 429s are still heeded). Shared with
+	// SendSlots when set.
+	HistoryInterval time.Duration
 	// SendTimeout bounds one chat.postMessage call once it is sent (not
 	// the wait for its turn under the rate limits); default 30s.
 	SendTimeout time.Duration
@@ -94,6 +100,7 @@ type Client struct {
 	connects  atomic.Int64
 	jobTime   atomic.Int64 // recent time per answered slash command, ns (see timed)
 	pacer     *pacer
+	history   *historyBudget
 	jobs      chan job
 	seen      Seen
 	wg        sync.WaitGroup
@@ -174,6 +181,7 @@ func New(cfg Config) *Client {
 		log:       cfg.Logger.With("component", "slack"),
 		jobs:      make(chan job, cfg.Queue),
 		pacer:     newPacer(cfg.SendRate, cfg.SendSlots, cfg.Logger.With("component", "slack")),
+		history:   newHistoryBudget(cfg.HistoryInterval, cfg.SendSlots, cfg.Logger.With("component", "slack")),
 		seen:      cfg.Seen,
 		clock:     clock,
 		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },

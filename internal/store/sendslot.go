@@ -35,6 +35,17 @@ func (db *DB) TakeSendSlot(ctx context.Context, key string, interval time.Durati
 	return max(time.Duration(wait)*time.Microsecond, 0), db.formatError(err)
 }
 
+// TrySendSlot takes the slot of key only when it is free now: no slot
+// taken within interval before, no pause. It reports whether it did.
+func (db *DB) TrySendSlot(ctx context.Context, key string, interval time.Duration) (bool, error) {
+	step := interval.Microseconds()
+	n, err := db.exec(ctx, db.sendSlotSQL(`
+		INSERT INTO send_slots (key, next_at, blocked_until) VALUES (?, NOW + ?, 0)
+		ON CONFLICT (key) DO UPDATE SET next_at = NOW + ?
+		WHERE GREATEST(send_slots.next_at, send_slots.blocked_until) <= NOW`), key, step, step)
+	return n > 0, db.formatError(err)
+}
+
 // BlockSends pauses every send of key for d from now (a 429's
 // Retry-After), unless a longer pause holds already.
 func (db *DB) BlockSends(ctx context.Context, key string, d time.Duration) error {

@@ -229,11 +229,11 @@ func (b *Bot) PostDM(ctx context.Context, to trustbot.UserKey, r trustbot.Reply,
 	return first, nil
 }
 
-// FindDM cannot look: a bot cannot read a Teams conversation's history.
+// FindDMs cannot look: a bot cannot read a Teams conversation's history.
 // A delivery left sending by a crash inside its send is therefore sent
 // again: never lost, at most once twice.
-func (b *Bot) FindDM(context.Context, trustbot.UserKey, string, time.Time) (trustbot.Posted, bool, error) {
-	return trustbot.Posted{}, false, nil
+func (b *Bot) FindDMs(context.Context, trustbot.UserKey, []string, time.Time) (map[string]trustbot.Posted, bool, error) {
+	return nil, true, nil
 }
 
 func accountName(a *ChannelAccount) string {

@@ -116,13 +116,13 @@ func (m Messengers) PostDM(ctx context.Context, to UserKey, r Reply, deliveryID 
 	return mm.PostDM(ctx, to, r, deliveryID)
 }
 
-// FindDM looks through the messenger of to's platform.
-func (m Messengers) FindDM(ctx context.Context, to UserKey, deliveryID string, since time.Time) (Posted, bool, error) {
+// FindDMs looks through the messenger of to's platform.
+func (m Messengers) FindDMs(ctx context.Context, to UserKey, deliveryIDs []string, since time.Time) (map[string]Posted, bool, error) {
 	mm, err := m.of(to)
 	if err != nil {
-		return Posted{}, false, err
+		return nil, false, err
 	}
-	return mm.FindDM(ctx, to, deliveryID, since)
+	return mm.FindDMs(ctx, to, deliveryIDs, since)
 }
 
 // Directories looks each user up on their own platform. A platform
@@ -149,4 +149,8 @@ type SendSlots interface {
 	BlockSends(ctx context.Context, key string, d time.Duration) error
 	// SendsBlocked returns how long the sends of key stay paused.
 	SendsBlocked(ctx context.Context, key string) (time.Duration, error)
+	// TrySendSlot takes the slot of key only when it is free now (none
+	// taken within interval, no pause), and reports whether it did: for
+	// calls that wait for no turn.
+	TrySendSlot(ctx context.Context, key string, interval time.Duration) (bool, error)
 }

@@ -51,9 +51,9 @@ func (r *recorder) PostDM(_ context.Context, to trustbot.UserKey, _ trustbot.Rep
 	return trustbot.Posted{Channel: "c", TS: "1"}, nil
 }
 
-func (r *recorder) FindDM(_ context.Context, to trustbot.UserKey, _ string, _ time.Time) (trustbot.Posted, bool, error) {
+func (r *recorder) FindDMs(_ context.Context, to trustbot.UserKey, _ []string, _ time.Time) (map[string]trustbot.Posted, bool, error) {
 	r.to = append(r.to, to)
-	return trustbot.Posted{}, false, nil
+	return nil, true, nil
 }
 
 func TestMessengersRouteByPlatform(t *testing.T) {
@@ -64,7 +64,7 @@ func TestMessengersRouteByPlatform(t *testing.T) {
 	tu := trustbot.UserKey{Team: trustbot.TeamsWorkspace("8f0d6a1e-3c1b-4b5e-9e7f-2a6c4d1b0e93"), User: "29:1abc"}
 	m.PostDM(ctx, su, trustbot.Reply{}, "d1")
 	m.PostDM(ctx, tu, trustbot.Reply{}, "d2")
-	m.FindDM(ctx, tu, "d2", time.Time{})
+	m.FindDMs(ctx, tu, []string{"d2"}, time.Time{})
 	if len(slack.to) != 1 || slack.to[0] != su || len(teams.to) != 2 || teams.to[0] != tu {
 		t.Fatalf("slack got %v, teams got %v", slack.to, teams.to)
 	}
@@ -74,7 +74,7 @@ func TestMessengersRouteByPlatform(t *testing.T) {
 	if _, err := only.PostDM(ctx, tu, trustbot.Reply{}, "d3"); trustbot.ErrorCode(err) != trustbot.ECANCELED {
 		t.Fatalf("unserved platform: %v, want %s", err, trustbot.ECANCELED)
 	}
-	if _, _, err := only.FindDM(ctx, tu, "d3", time.Time{}); trustbot.ErrorCode(err) != trustbot.ECANCELED {
+	if _, _, err := only.FindDMs(ctx, tu, []string{"d3"}, time.Time{}); trustbot.ErrorCode(err) != trustbot.ECANCELED {
 		t.Fatalf("unserved platform find: %v", err)
 	}
 }

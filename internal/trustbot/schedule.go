@@ -150,12 +150,16 @@ type Messenger interface {
 	// delivery ID. An *Error with code EUNREACHABLE means the user cannot
 	// receive messages (left, deactivated, blocked the app); EUNCERTAIN
 	// means the platform may or may not have accepted the message (a timeout
-	// or a server error): it must be looked for with FindDM, never blindly
+	// or a server error): it must be looked for with FindDMs, never blindly
 	// resent.
 	PostDM(ctx context.Context, to UserKey, r Reply, deliveryID string) (Posted, error)
-	// FindDM looks for a message tagged with deliveryID sent to the user
-	// (or posted in the channel, for a channel's delivery) since t.
-	FindDM(ctx context.Context, to UserKey, deliveryID string, since time.Time) (Posted, bool, error)
+	// FindDMs looks, in one read of the conversation where it can, for
+	// the messages tagged with the delivery IDs sent to the user (or
+	// posted in the channel, for a channel's deliveries) since t, and
+	// returns those found. complete is false when the read was cut short
+	// (the platform's budget for it is spent for now): an ID not found
+	// may then still be there, and must be looked for again later.
+	FindDMs(ctx context.Context, to UserKey, deliveryIDs []string, since time.Time) (found map[string]Posted, complete bool, err error)
 }
 
 // Delivery error codes.

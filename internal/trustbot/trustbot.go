@@ -304,6 +304,11 @@ type Metrics interface {
 	// LeaseExpired counts deliveries this replica found left sending by a
 	// replica whose lease had ended.
 	LeaseExpired(n int)
+	// ReconcileWaiting reports, at the end of a pass, how many deliveries
+	// left sending still wait to be looked for on the platform (its
+	// budget for reading conversations spent for now) and how long the
+	// oldest has waited.
+	ReconcileWaiting(n int, oldest time.Duration)
 }
 
 // Faults are the internal faults counted by Metrics.Fault.
@@ -328,16 +333,17 @@ var Faults = []string{FaultPanic, FaultClockJump, FaultClockSkew, FaultUnreadabl
 // NopMetrics records nothing.
 type NopMetrics struct{}
 
-func (NopMetrics) Command(string)                     {}
-func (NopMetrics) Acked(Platform, time.Duration)      {}
-func (NopMetrics) Delivered(Platform, string, string) {}
-func (NopMetrics) APIError(Platform, string, string)  {}
-func (NopMetrics) RateLimited(Platform, string)       {}
-func (NopMetrics) Reconnected()                       {}
-func (NopMetrics) Refused(Platform, string)           {}
-func (NopMetrics) Backlog(int)                        {}
-func (NopMetrics) Missed(string, int)                 {}
-func (NopMetrics) Fault(string)                       {}
-func (NopMetrics) Claimed(int)                        {}
-func (NopMetrics) Reconciled(string)                  {}
-func (NopMetrics) LeaseExpired(int)                   {}
+func (NopMetrics) Command(string)                      {}
+func (NopMetrics) Acked(Platform, time.Duration)       {}
+func (NopMetrics) Delivered(Platform, string, string)  {}
+func (NopMetrics) APIError(Platform, string, string)   {}
+func (NopMetrics) RateLimited(Platform, string)        {}
+func (NopMetrics) Reconnected()                        {}
+func (NopMetrics) Refused(Platform, string)            {}
+func (NopMetrics) Backlog(int)                         {}
+func (NopMetrics) Missed(string, int)                  {}
+func (NopMetrics) Fault(string)                        {}
+func (NopMetrics) Claimed(int)                         {}
+func (NopMetrics) Reconciled(string)                   {}
+func (NopMetrics) LeaseExpired(int)                    {}
+func (NopMetrics) ReconcileWaiting(int, time.Duration) {}

@@ -1058,6 +1058,29 @@ func testSendSlots(t *testing.T, h Harness) {
 	ctx := context.Background()
 	a := h.Open(t)
 	b := h.Again(t, a)
+	// A slot taken only when free: once per interval, whoever asks.
+	taken := 0
+	for _, db := range []*store.DB{a, b, a, b} {
+		ok, err := db.TrySendSlot(ctx, "slack:T1:conversations.history", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			taken++
+		}
+	}
+	if taken != 1 {
+		t.Fatalf("%d slots taken within the interval, want 1", taken)
+	}
+	if err := a.BlockSends(ctx, "slack:T9:conversations.history", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.TrySendSlot(ctx, "slack:T9:conversations.history", time.Millisecond); ok || err != nil {
+		t.Fatalf("a slot taken during a pause: %v %v", ok, err)
+	}
+	if ok, err := b.TrySendSlot(ctx, "slack:T2:conversations.history", time.Hour); !ok || err != nil {
+		t.Fatalf("another workspace's slot: %v %v", ok, err)
+	}
 	const n = 40
 	waits := make([]time.Duration, n)
 	var wg sync.WaitGroup
