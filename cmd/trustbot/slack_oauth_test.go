@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"html"
 	"io"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/secret"
+	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -442,4 +445,95 @@ func TestSlackOrgInstall(t *testing.T) {
 			t.Fatalf("posted after the organisation removed the app: %v", got)
 		}
 	})
+}
+
+// TestSlackOAuthWorkspacesApart: with two workspaces installed, requests
+// that name the other workspace, or the other workspace's user, in a
+// payload Slack signed (a forged team_id, a button whose value is another
+// workspace's journey) reach nothing of the other workspace: not its
+// journeys, history or export.
+func TestSlackOAuthWorkspacesApart(t *testing.T) {
+	t.Parallel()
+	bot := MustRunSlackOAuth(t)
+	fake := bot.Slack
+	browser := newInstallBrowser(t)
+	browser.install(t, fake, bot.Public, teamA, userA)
+	browser.install(t, fake, bot.Public, teamB, userB)
+	const label = "Kurosawa-san"
+	slashIn(t, bot, teamA, userA, "declined "+label)
+
+	db, err := sqlite.Open(context.Background(), bot.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := secret.ParseKey(oauthKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := secret.NewKeyring(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Shared().Keys = keys
+	journeyOfA := func() trustbot.Journey {
+		t.Helper()
+		js, err := db.Shared().Journeys(context.Background(), trustbot.UserKey{Team: teamA, User: userA}, false)
+		if err != nil || len(js) != 1 {
+			t.Fatalf("A's journeys: %+v %v", js, err)
+		}
+		return js[0]
+	}
+	j := journeyOfA()
+
+	// A button pressed in B whose value is A's journey, by A's user ID
+	// in B and by B's user with the team forged as A's; then, the same
+	// press by A's user in A, whose journey it is, stops it.
+	for _, who := range []struct{ team, user string }{{teamB, userA}, {teamA, userB}, {teamA, userA}} {
+		url := fake.NewResponseURL()
+		d, err := fake.PostInteractive(map[string]any{
+			"type":         "block_actions",
+			"user":         map[string]string{"id": who.user, "team_id": who.team},
+			"team":         map[string]string{"id": who.team},
+			"channel":      map[string]string{"id": "D" + who.user},
+			"container":    map[string]any{"type": "message", "channel_id": "D" + who.user},
+			"response_url": url,
+			"actions":      []any{map[string]string{"action_id": "journey.stop", "value": j.ID, "block_id": "b1", "type": "button"}},
+		})
+		if err != nil || !d.OK() {
+			t.Fatalf("press as %s/%s: %+v %v", who.team, who.user, d, err)
+		}
+		got := bot.response(t, url, 1).raw
+		if who.user == userA && who.team == teamA {
+			if j := journeyOfA(); j.State == trustbot.Active {
+				t.Fatalf("A's own press did not stop the journey: %s", got)
+			}
+			break
+		}
+		if strings.Contains(got, label) {
+			t.Fatalf("%s/%s sees A's journey: %s", who.team, who.user, got)
+		}
+		if j := journeyOfA(); j.State != trustbot.Active {
+			t.Fatalf("A's journey stopped by %s/%s: %+v", who.team, who.user, j)
+		}
+	}
+	for _, cmd := range []string{"journeys", "history", "home"} {
+		if got := slashIn(t, bot, teamB, userA, cmd); strings.Contains(got, label) {
+			t.Fatalf("/trust %s by A's user ID in B: %s", cmd, got)
+		}
+	}
+	// B's export holds B's data alone.
+	slashIn(t, bot, teamB, userB, "export")
+	files := fake.Files()
+	if len(files) != 1 {
+		t.Fatalf("%d files shared, want B's export", len(files))
+	}
+	for _, s := range []string{label, teamA, userA, j.ID} {
+		if strings.Contains(string(files[0].Content), s) || strings.Contains(files[0].Comment, s) {
+			t.Errorf("B's export holds %q", s)
+		}
+	}
+	if !strings.Contains(string(files[0].Content), teamB) {
+		t.Errorf("B's export does not name B:\n%s", files[0].Content)
+	}
 }
