@@ -11,27 +11,27 @@ import (
 )
 
 // toneEval runs "playbooks tone-eval": precision and recall of every flag
-// per language on the train, dev, fresh and holdout drafts of the corpus, the share of
+// per language on the train, dev, retired, fresh and holdout drafts of the corpus, the share of
 // clean drafts flagged, and how many repeat asks would be answered with a
 // way to ask.
 func toneEval(e env) error {
-	fs := e.flags("playbooks tone-eval", "The drafts are those of tone/corpus/ in the built-in content, or in DIR.\n--misses lists the train or dev drafts whose flags differ from their labels;\nthe fresh batch and the holdout are only measured, never listed, so that\nnothing is tuned on them.")
-	split := fs.String("split", "all", "train, dev, fresh, holdout or all")
-	misses := fs.Bool("misses", false, "list the train or dev drafts the check gets wrong")
+	fs := e.flags("playbooks tone-eval", "The drafts are those of tone/corpus/ in the built-in content, or in DIR.\n--misses lists the train, dev or retired drafts whose flags differ from their labels;\nthe fresh batch and the holdout are only measured, never listed, so that\nnothing is tuned on them.")
+	split := fs.String("split", "all", "train, dev, retired, fresh, holdout or all")
+	misses := fs.Bool("misses", false, "list the train, dev or retired drafts the check gets wrong")
 	if err := e.parse(fs); err != nil {
 		return err
 	}
 	var splits []string
 	switch *split {
 	case "all":
-		splits = []string{playbook.Train, playbook.Dev, playbook.Fresh, playbook.Holdout}
-	case playbook.Train, playbook.Dev, playbook.Fresh, playbook.Holdout:
+		splits = []string{playbook.Train, playbook.Dev, playbook.Retired, playbook.Fresh, playbook.Holdout}
+	case playbook.Train, playbook.Dev, playbook.Retired, playbook.Fresh, playbook.Holdout:
 		splits = []string{*split}
 	default:
-		return usageErr("--split %q: use train, dev, fresh, holdout or all", *split)
+		return usageErr("--split %q: use train, dev, retired, fresh, holdout or all", *split)
 	}
 	if *misses && (slices.Contains(splits, playbook.Holdout) || slices.Contains(splits, playbook.Fresh)) {
-		return usageErr("--misses lists train or dev drafts only: add --split train or --split dev")
+		return usageErr("--misses lists train, dev or retired drafts only: add --split train, dev or retired")
 	}
 	fsys, _, err := contentFS(fs.Args())
 	if err != nil {

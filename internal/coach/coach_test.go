@@ -413,7 +413,7 @@ func TestNoWayToAskAfterANo(t *testing.T) {
 	for _, e := range lib.Examples {
 		drafts = append(drafts, tone.Sample{Lang: e.Lang, Text: e.Draft, Labels: e.Flags, Where: fmt.Sprintf("%s:%d", e.File, e.Line)})
 	}
-	for _, split := range []string{playbook.Train, playbook.Dev, playbook.Fresh, playbook.Holdout} {
+	for _, split := range []string{playbook.Train, playbook.Dev, playbook.Retired, playbook.Fresh, playbook.Holdout} {
 		c, err := playbook.LoadCorpus(playbooks.FS, split)
 		if err != nil {
 			t.Fatal(err)

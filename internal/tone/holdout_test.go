@@ -18,10 +18,17 @@ const (
 	targetCleanFlagged   = 0.05
 )
 
-// holdoutFloors are the figures the check has reached where it is still
-// short of a target: it may not fall below them. A floor at or above its
-// target is an error: the target itself then holds.
+// holdoutFloors are the figures the check has reached on the holdout
+// where it is still short of a target: it may not fall below them. A floor
+// at or above its target is an error: the target itself then holds.
 var holdoutFloors = map[string]map[string]float64{
+	"ja": {tone.RepeatAsk: 0.788, tone.Demand: 0.804, tone.Rush: 0.782, tone.Guilt: 0.818, tone.NoWayOut: 0.871, "clean-flagged": 0.083},
+	"en": {tone.RepeatAsk: 0.754, tone.ReasonAsk: 0.789, tone.Demand: 0.815, tone.Guilt: 0.619, tone.NoWayOut: 0.791},
+}
+
+// retiredFloors are the same for the first holdout, retired and tuned on
+// since: what the tuning reached there is kept.
+var retiredFloors = map[string]map[string]float64{
 	"ja": {tone.RepeatAsk: 0.939},
 	"en": {tone.Demand: 0.869, tone.Rush: 0.8},
 }
@@ -30,8 +37,17 @@ var holdoutFloors = map[string]map[string]float64{
 // only: no draft is printed) and fails when a figure falls below its
 // target or, where the target is not reached yet, below the floor reached.
 func TestHoldoutTargets(t *testing.T) {
+	checkTargets(t, playbook.Holdout, holdoutFloors)
+}
+
+// TestRetiredTargets does the same on the retired holdout.
+func TestRetiredTargets(t *testing.T) {
+	checkTargets(t, playbook.Retired, retiredFloors)
+}
+
+func checkTargets(t *testing.T, split string, floorsOf map[string]map[string]float64) {
 	l := library(t)
-	samples, err := playbook.LoadCorpus(playbooks.FS, playbook.Holdout)
+	samples, err := playbook.LoadCorpus(playbooks.FS, split)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +56,7 @@ func TestHoldoutTargets(t *testing.T) {
 		t.Fatalf("%d languages in the holdout, want ja and en", len(reports))
 	}
 	for _, r := range reports {
-		floors := holdoutFloors[r.Lang]
+		floors := floorsOf[r.Lang]
 		for _, f := range tone.Flags {
 			if !tone.Pressure(f) {
 				continue
