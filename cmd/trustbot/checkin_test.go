@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -327,7 +327,7 @@ func TestConsoleCheckin(t *testing.T) {
 // TestConsoleNeverDeliversSlackUsersCheckins: on a database shared with a
 // Slack workspace, the console delivers nothing and says why.
 func TestConsoleNeverDeliversSlackUsersCheckins(t *testing.T) {
-	path := t.TempDir() + "/shared.db"
+	path := testdb.EmptyDSN(t)
 	due := time.Now().Add(-time.Hour)
 	users := seedDue(t, path, 3, due)
 	code, out, stderr := runCmd(t, map[string]string{"TRUSTBOT_DB": path}, "help\n", "console", "--lang", "en")
@@ -342,10 +342,7 @@ func TestConsoleNeverDeliversSlackUsersCheckins(t *testing.T) {
 			t.Fatalf("the console shows a Slack user's check-in: %s", u)
 		}
 	}
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenAt(t, path)
 	defer db.Close()
 	if due, _ := db.DueSchedules(context.Background(), time.Now(), 10); len(due) != len(users) {
 		t.Fatalf("the console claimed Slack users' check-ins: %d of %d still due", len(due), len(users))

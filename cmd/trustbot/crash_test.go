@@ -18,6 +18,10 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/postgres"
+	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/store"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -46,7 +50,7 @@ type crashRun struct {
 	done           chan error
 }
 
-func startDispatch(t *testing.T, env []string, now time.Time) *crashRun {
+func startDispatch(t testing.TB, env []string, now time.Time) *crashRun {
 	t.Helper()
 	// --force: some loads run with this host's clock far from Slack's.
 	return startChild(t, env, "dispatch", "--force", "--now", now.Format(time.RFC3339))
@@ -91,15 +95,34 @@ func deliveryIDOf(m fakeslack.Message) string {
 	return meta.EventPayload.DeliveryID
 }
 
-// openRaw opens the database file directly, as an operator would after a
-// crash.
-func openRaw(t *testing.T, path string) *sql.DB {
+// openRaw opens the database directly, as an operator would after a
+// crash: the SQLite file, or the PostgreSQL database when the suite runs
+// on it. Its queries take ? placeholders on either.
+func openRaw(t *testing.T, dsn string) rawDB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	db, err := testdb.Raw(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return db
+	d := sqlite.Dialect
+	if dbKind(dsn) == Postgres {
+		d = postgres.Dialect
+	}
+	return rawDB{db, d}
+}
+
+// rawDB is a database opened directly, with the store's placeholders.
+type rawDB struct {
+	*sql.DB
+	d store.Dialect
+}
+
+func (r rawDB) QueryRow(q string, args ...any) *sql.Row { return r.DB.QueryRow(r.d.Rebind(q), args...) }
+func (r rawDB) Query(q string, args ...any) (*sql.Rows, error) {
+	return r.DB.Query(r.d.Rebind(q), args...)
+}
+func (r rawDB) Exec(q string, args ...any) (sql.Result, error) {
+	return r.DB.Exec(r.d.Rebind(q), args...)
 }
 
 // deliveryStates returns each delivery's state by ID.
@@ -170,7 +193,7 @@ type crashFigures struct {
 // a weekly check-in due at due; each journey user with a cooling-off
 // journey whose first follow-up is due; each channel with a tip of the week
 // due. Profiles are fresh, so no users.info is needed during the fan-out.
-func seedCrash(t *testing.T, dbPath string, l crashLoad, due time.Time) {
+func seedCrash(t testing.TB, dbPath string, l crashLoad, due time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	// A SQLite file, or a PostgreSQL URL for the replica tests.

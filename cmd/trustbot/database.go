@@ -82,9 +82,8 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (database, err
 // program's store through it. Unset outside tests.
 var storeOpened atomic.Pointer[func(*sqlite.DB)]
 
-// sqliteOnly refuses a command that works on a SQLite file (its backup,
-// the private copy a dry run works on) when the database is PostgreSQL,
-// saying what to do instead.
+// sqliteOnly refuses a command that works on a SQLite file (its backup)
+// when the database is PostgreSQL, saying what to do instead.
 func sqliteOnly(cfg Config, what, instead string) error {
 	if kind, _ := cfg.Database(); kind == Postgres {
 		return fmt.Errorf("%s works on a SQLite file, and %s is a PostgreSQL database: %s", what, cfg.DBName(), instead)

@@ -122,36 +122,53 @@ var kinds = []struct{ kind, title string }{
 
 // dryRun shows everything a real pass at now would send, grouped by kind,
 // and changes nothing: the same pass runs on a private copy of the
-// database, with a messenger that only records.
+// database, with a messenger that only records. A SQLite file is copied
+// next to itself (that volume has room for it); a PostgreSQL database is
+// copied, row by row, into a SQLite file in the temporary directory,
+// created 0600 and removed after.
 func dryRun(ctx context.Context, e env, cfg Config, lib *playbook.Library, now time.Time, log *slog.Logger) error {
-	if err := sqliteOnly(cfg, "dispatch --dry-run", "it runs its pass on a private copy of the file, which a PostgreSQL database does not give"); err != nil {
-		return err
-	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	// The copy goes next to the database: that volume has room for it.
-	dir, err := os.MkdirTemp(filepath.Dir(cfg.DB), ".dry-run-")
+	kind, _ := cfg.Database()
+	var dir string
+	if kind == Postgres {
+		dir, err = os.MkdirTemp("", "trustbot-dry-run-")
+	} else {
+		dir, err = os.MkdirTemp(filepath.Dir(cfg.DB), ".dry-run-")
+	}
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	cp := cfg
 	cp.DB = filepath.Join(dir, "copy.db")
-	if err := store.(*sqlite.DB).Backup(ctx, cp.DB); err != nil {
-		return err
+	var copyDB database
+	if kind == Postgres {
+		if copyDB, err = openStore(ctx, cp, log); err != nil {
+			return err
+		}
+		defer copyDB.Close()
+		if _, err := store.Shared().CopyTo(ctx, copyDB.Shared()); err != nil {
+			return fmt.Errorf("dry run: copying the database: %w", err)
+		}
+	} else {
+		if err := store.(*sqlite.DB).Backup(ctx, cp.DB); err != nil {
+			return err
+		}
 	}
 	stale, err := store.StaleSending(ctx, now.Add(time.Second), time.Now(), 10_000)
 	if err != nil {
 		return err
 	}
-	copyDB, err := openStore(ctx, cp, log)
-	if err != nil {
-		return err
+	if copyDB == nil {
+		if copyDB, err = openStore(ctx, cp, log); err != nil {
+			return err
+		}
+		defer copyDB.Close()
 	}
-	defer copyDB.Close()
 	// No directory: languages and zones come from the profiles stored.
 	co := coach.New(lib, copyDB, nil, cfg.DefaultLang, nil)
 	co.Now = func() time.Time { return now }

@@ -16,7 +16,7 @@ import (
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/slack"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -251,10 +251,7 @@ func TestDMCommands(t *testing.T) {
 	}
 
 	bot.Stop(t)
-	db, err := sqlite.Open(context.Background(), bot.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenAt(t, bot.DB)
 	defer db.Close()
 	for _, s := range []string{draft, "今日中に返事ください"} {
 		places, err := db.Mentions(context.Background(), s)
@@ -324,7 +321,7 @@ func TestExportUploadFails(t *testing.T) {
 func TestConsoleExport(t *testing.T) {
 	lib := mustLibrary(t)
 	home, dir := t.TempDir(), t.TempDir()
-	env := map[string]string{"TRUSTBOT_DB": filepath.Join(t.TempDir(), "trustbot.db"), "HOME": home}
+	env := map[string]string{"TRUSTBOT_DB": testdb.EmptyDSN(t), "HOME": home}
 	named := filepath.Join(dir, "mine.json")
 	input := "checkin weekly\nexport\nexport " + named + "\nexport " + named + "\nexit\n"
 	code, out, stderr := runCmd(t, env, input, "console", "--user", "UME", "--lang", "en")

@@ -8,7 +8,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/playbook"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -16,10 +16,7 @@ import (
 // database.
 func (b *Bot) journey(t *testing.T, user, kind string) trustbot.Journey {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), b.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenAt(t, b.DB)
 	defer db.Close()
 	js, err := db.Journeys(context.Background(), trustbot.UserKey{Team: fakeslack.TeamID, User: user}, false)
 	if err != nil {

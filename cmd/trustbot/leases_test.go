@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -19,13 +18,10 @@ import (
 // envelope or retry an event at any of an app's connections.
 func TestHandledSeenIsShared(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "trustbot.db")
+	path := testdb.EmptyDSN(t)
 	var seens []*handledSeen
 	for range 2 {
-		db, err := sqlite.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.OpenAt(t, path)
 		t.Cleanup(func() { db.Close() })
 		seens = append(seens, newHandledSeen(db, slog.New(slog.DiscardHandler), trustbot.Slack))
 	}
@@ -45,7 +41,7 @@ func TestHandledSeenIsShared(t *testing.T) {
 
 // countingStore counts the transactions that record handled requests.
 type countingStore struct {
-	*sqlite.DB
+	*testdb.DB
 	batches atomic.Int32
 }
 
@@ -60,11 +56,7 @@ func (c *countingStore) HandledAll(ctx context.Context, keys []string, t time.Ti
 // through.
 func TestHandledSeenBatches(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "trustbot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.Open(t)
 	cs := &countingStore{DB: db}
 	seen := newHandledSeen(cs, slog.New(slog.DiscardHandler), trustbot.Slack)
 	const n = 400

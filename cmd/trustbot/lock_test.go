@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/testdb"
 )
 
 // TestOneInstancePerDatabase: while "trustbot serve" runs on a database in
@@ -19,6 +20,7 @@ import (
 // commands that only read or copy run beside it. When the first process
 // is killed, the lock goes with it and a new serve starts.
 func TestOneInstancePerDatabase(t *testing.T) {
+	testdb.SQLiteOnly(t, "the instance lock is a lock on the SQLite file; PostgreSQL replicas claim row by row")
 	t.Parallel() // it mostly waits on child processes of its own
 	if testing.Short() {
 		t.Skip("starts child processes")

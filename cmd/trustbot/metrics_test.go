@@ -10,7 +10,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/metrics"
-	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -19,7 +19,7 @@ import (
 // series ("other") to the commands counter, not thousands.
 func TestMetricLabelsBounded(t *testing.T) {
 	ctx := context.Background()
-	store := sqlitetest.Open(t)
+	store := testdb.Open(t)
 	met := metrics.New(metricNames())
 	co := coach.New(mustLibrary(t), store, nil, trustbot.English, nil)
 	co.Metrics = met

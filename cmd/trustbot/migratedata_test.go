@@ -9,8 +9,8 @@ import (
 
 	"github.com/trustbot/trustbot/internal/pgtest"
 	"github.com/trustbot/trustbot/internal/postgres"
-	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/store/storetest"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -30,10 +30,7 @@ func TestMigrateData(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "trustbot.db")
-	src, err := sqlite.Open(ctx, file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testdb.OpenAt(t, file)
 	src.Keys = cfg.Keys
 	users := []trustbot.UserKey{{Team: "T1", User: "UALICE"}, {Team: "T1", User: "UBOB"}, {Team: "T2", User: "UCAROL"}}
 	for _, k := range users {
@@ -89,7 +86,7 @@ func TestMigrateData(t *testing.T) {
 	}
 }
 
-func pgSQL(t *testing.T, dsn string) *sql.DB {
+func pgSQL(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -17,6 +17,7 @@ import (
 // image without a shell needs) and leaves nothing behind next to the
 // database.
 func TestBackupToStdout(t *testing.T) {
+	testdb.SQLiteOnly(t, "trustbot backup copies a SQLite file (PostgreSQL is backed up with pg_dump)")
 	dir := t.TempDir()
 	env := map[string]string{"TRUSTBOT_DB": filepath.Join(dir, "trustbot.db")}
 	if code, _, stderr := runCmd(t, env, "checkin weekly\n", "console", "--user", "UBACK", "--team", "TBACK", "--lang", "en"); code != 0 {
@@ -30,10 +31,7 @@ func TestBackupToStdout(t *testing.T) {
 	if err := os.WriteFile(copyPath, []byte(out), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), copyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenAt(t, copyPath)
 	defer db.Close()
 	if s, err := db.Schedule(context.Background(), trustbot.UserKey{Team: "TBACK", User: "UBACK"}); err != nil || !s.Active {
 		t.Fatalf("the copy lacks the check-in: %+v %v", s, err)

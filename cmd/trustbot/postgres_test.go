@@ -31,9 +31,9 @@ func pgWithPassword(t *testing.T) (dsn, password string) {
 
 // TestOnPostgreSQL runs the program on a PostgreSQL database named by a
 // URL in TRUSTBOT_DB: serve saves a check-in, a dispatch pass sends it
-// once, and migrate, export, the console, rekey and forget work on it; backup and a dry
-// run, which copy a SQLite file, say what to do instead. No command shows
-// the URL's password.
+// once, and migrate, export, the console, rekey, a dry run and forget
+// work on it; backup, which copies a SQLite file, says what to do
+// instead. No command shows the URL's password.
 func TestOnPostgreSQL(t *testing.T) {
 	ctx := context.Background()
 	dsn, password := pgWithPassword(t)
@@ -91,9 +91,22 @@ func TestOnPostgreSQL(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "pg_dump") {
 		t.Errorf("backup on PostgreSQL: exit %d, %s; want a refusal naming pg_dump", code, stderr)
 	}
-	code, _, stderr = runCmd(t, env, "", "dispatch", "--dry-run")
-	if code == 0 || !strings.Contains(stderr, "SQLite") {
-		t.Errorf("dry run on PostgreSQL: exit %d, %s; want a refusal", code, stderr)
+	// A dry run works on a private SQLite copy of the rows, and changes
+	// nothing in the database.
+	before, err := db.Schedule(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := before.NextDueAt.Add(time.Minute).Format(time.RFC3339)
+	code, out, stderr = runCmd(t, env, "", "dispatch", "--dry-run", "--now", later)
+	if code != 0 || !strings.Contains(out, "checkin "+k.Team+" "+k.User) || !strings.Contains(out, "nothing changed") || strings.Contains(out+stderr, password) {
+		t.Errorf("dry run on PostgreSQL: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if after, err := db.Schedule(ctx, k); err != nil || !after.NextDueAt.Equal(before.NextDueAt) {
+		t.Errorf("the dry run moved the check-in from %s to %s (%v)", before.NextDueAt, after.NextDueAt, err)
+	}
+	if n := len(bot.Slack.Messages("D" + enUser)); n != 1 {
+		t.Errorf("%d DMs after the dry run, want the one sent before", n)
 	}
 	_, r = bot.Slash(t, enUser, "forget")
 	if done := bot.Press(t, enUser, r, "forget.confirm", ""); !strings.Contains(done.raw, "Everything about you is deleted") {

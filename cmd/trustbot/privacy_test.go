@@ -12,7 +12,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/fakeslack"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -58,6 +58,16 @@ func TestExportAndForget(t *testing.T) {
 	seedCheckin(t, bot, jaUser, "じぶんだけのメモ")
 
 	t.Run("NoteSealedAtRest", func(t *testing.T) {
+		db := testdb.OpenAt(t, bot.DB)
+		for _, note := range []string{"my very private note", "じぶんだけのメモ"} {
+			if places, err := db.Mentions(context.Background(), note); err != nil || len(places) > 0 {
+				t.Fatalf("a note is readable in %v (%v)", places, err)
+			}
+		}
+		db.Close()
+		if testdb.Postgres(t) {
+			return // the bytes of the files below are SQLite's
+		}
 		for _, p := range []string{bot.DB, bot.DB + "-wal"} {
 			b, _ := os.ReadFile(p)
 			if bytes.Contains(b, []byte("my very private note")) || bytes.Contains(b, []byte("じぶんだけのメモ")) {
@@ -95,7 +105,7 @@ func TestExportAndForget(t *testing.T) {
 		// The sealed note as stored: after forget, not even that remains.
 		var sealed string
 		raw := openRaw(t, bot.DB)
-		if err := raw.QueryRow(`SELECT note FROM reflections WHERE user = ?`, enUser).Scan(&sealed); err != nil || !strings.HasPrefix(sealed, "enc1:") {
+		if err := raw.QueryRow(`SELECT note FROM reflections WHERE "user" = ?`, enUser).Scan(&sealed); err != nil || !strings.HasPrefix(sealed, "enc1:") {
 			t.Fatalf("sealed note: %q %v", sealed, err)
 		}
 		raw.Close()
@@ -104,27 +114,26 @@ func TestExportAndForget(t *testing.T) {
 		if !strings.Contains(done.raw, "Everything about you is deleted") {
 			t.Fatalf("forget: %s", done.raw)
 		}
-		// The bytes on disk, read while the bot runs.
-		var disk []byte
-		for _, p := range []string{bot.DB, bot.DB + "-wal", bot.DB + "-shm"} {
-			b, err := os.ReadFile(p)
-			if err != nil && !os.IsNotExist(err) {
-				t.Fatal(err)
+		// The bytes on disk, read while the bot runs (SQLite's files).
+		if !testdb.Postgres(t) {
+			var disk []byte
+			for _, p := range []string{bot.DB, bot.DB + "-wal", bot.DB + "-shm"} {
+				b, err := os.ReadFile(p)
+				if err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+				disk = append(disk, b...)
 			}
-			disk = append(disk, b...)
-		}
-		for _, needle := range []string{enUser, sealed[len(sealed)-24:]} {
-			if bytes.Contains(disk, []byte(needle)) {
-				t.Errorf("after forget, the files on disk hold %q", needle)
+			for _, needle := range []string{enUser, sealed[len(sealed)-24:]} {
+				if bytes.Contains(disk, []byte(needle)) {
+					t.Errorf("after forget, the files on disk hold %q", needle)
+				}
+			}
+			if !bytes.Contains(disk, []byte(jaUser)) {
+				t.Error("the other user is not on disk either: the scan sees nothing")
 			}
 		}
-		if !bytes.Contains(disk, []byte(jaUser)) {
-			t.Error("the other user is not on disk either: the scan sees nothing")
-		}
-		db, err := sqlite.Open(context.Background(), bot.DB)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.OpenAt(t, bot.DB)
 		places, err := db.Mentions(context.Background(), enUser)
 		if err != nil {
 			t.Fatal(err)
@@ -164,13 +173,9 @@ func TestExportAndForget(t *testing.T) {
 // TestRetention: with TRUSTBOT_RETENTION set, serve deletes reflections
 // older than that (at start, then daily) and keeps recent ones.
 func TestRetention(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "trustbot.db")
+	path := testdb.EmptyDSN(t)
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenAt(t, path)
 	k := trustbot.UserKey{Team: fakeslack.TeamID, User: jaUser}
 	for _, at := range []time.Time{time.Now().AddDate(-3, 0, 0), time.Now().Add(-24 * time.Hour)} {
 		if err := db.SaveSchedule(ctx, trustbot.Schedule{UserKey: k, Cadence: trustbot.Weekly, Weekday: at.Weekday(), Minute: 600,
@@ -192,10 +197,7 @@ func TestRetention(t *testing.T) {
 	bot := MustRunBot(t, map[string]string{"TRUSTBOT_DB": path, "TRUSTBOT_RETENTION": "730d"})
 	deadline := time.Now().Add(patience)
 	for {
-		db, err := sqlite.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := testdb.OpenAt(t, path)
 		rs, err := db.Reflections(ctx, k, "checkin", 10)
 		db.Close()
 		if err != nil {

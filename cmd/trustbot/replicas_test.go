@@ -30,7 +30,7 @@ func replicasTest(t *testing.T) string {
 }
 
 // claimAll turns every due check-in into a delivery waiting to be sent.
-func claimAll(t *testing.T, dsn string, due time.Time, n int) {
+func claimAll(t testing.TB, dsn string, due time.Time, n int) {
 	t.Helper()
 	db, err := openStore(context.Background(), Config{DB: dsn}, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -30,10 +29,7 @@ func init() {
 func seedDue(t *testing.T, path string, n int, due time.Time) []string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenAt(t, path)
 	defer db.Close()
 	var users []string
 	for i := range n {
@@ -58,7 +54,7 @@ func TestSIGTERMDuringFanOut(t *testing.T) {
 	fake := fakeslack.New()
 	defer fake.Close()
 	fake.SetDelay("chat.postMessage", 20*time.Millisecond)
-	path := filepath.Join(t.TempDir(), "trustbot.db")
+	path := testdb.EmptyDSN(t)
 	due := time.Now().Add(-time.Minute).Truncate(time.Second)
 	users := seedDue(t, path, 150, due)
 	env := append(os.Environ(), mainChildEnv+"=1",
@@ -98,10 +94,7 @@ func TestSIGTERMDuringFanOut(t *testing.T) {
 
 	// Nothing is left sending: every delivery is sent (with its message in
 	// Slack) or handed back as pending.
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenAt(t, path)
 	stale, _ := db.StaleSending(context.Background(), time.Now().Add(time.Hour), time.Now(), 10_000)
 	pending, _ := db.Deliverable(context.Background(), time.Now().Add(time.Hour), 10_000)
 	db.Close()

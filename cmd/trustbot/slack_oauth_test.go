@@ -15,7 +15,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/secret"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -462,11 +462,7 @@ func TestSlackOAuthWorkspacesApart(t *testing.T) {
 	const label = "Kurosawa-san"
 	slashIn(t, bot, teamA, userA, "declined "+label)
 
-	db, err := sqlite.Open(context.Background(), bot.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.OpenAt(t, bot.DB)
 	raw, err := secret.ParseKey(oauthKey)
 	if err != nil {
 		t.Fatal(err)

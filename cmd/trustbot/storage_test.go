@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -19,6 +20,7 @@ import (
 // back.
 func storeOf(t *testing.T, path string, extra map[string]string) (*Bot, *sqlite.DB) {
 	t.Helper()
+	testdb.SQLiteOnly(t, "the storage faults are played on the SQLite file and its pragmas")
 	stores := make(chan *sqlite.DB, 1)
 	hook := func(db *sqlite.DB) {
 		if db.Path == path {

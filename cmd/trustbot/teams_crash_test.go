@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakebf"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -28,10 +28,7 @@ func (l teamsCrashLoad) total() int { return l.checkins + l.journeys + l.channel
 func seedTeamsCrash(t *testing.T, dbPath string, bf *fakebf.Server, l teamsCrashLoad, due time.Time) []string {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := testdb.OpenAt(t, dbPath)
 	defer store.Close()
 	team := trustbot.TeamsWorkspace(bf.TenantID())
 	var convs []string

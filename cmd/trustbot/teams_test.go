@@ -16,6 +16,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/fakebf"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -1103,7 +1104,7 @@ func choose(t *testing.T, m fakebf.Message, data map[string]any) map[string]any 
 func TestSlackAndTeamsInOneServe(t *testing.T) {
 	slackBot := MustRunBot(t, nil)
 	slackBot.Stop(t)
-	env := merge(slackBot.Env, map[string]string{"TRUSTBOT_DB": filepath.Join(t.TempDir(), "both.db")})
+	env := merge(slackBot.Env, map[string]string{"TRUSTBOT_DB": testdb.EmptyDSN(t)})
 	delete(env, "TRUSTBOT_HTTP_ADDR") // the Teams harness has its own
 	b := MustRunTeams(t, env)
 	// Ready means Slack's socket is connected too.

@@ -8,17 +8,14 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
 // subscription reads a channel's subscription from the bot's database.
 func (b *Bot) subscription(t *testing.T, channel string) trustbot.Subscription {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), b.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenAt(t, b.DB)
 	defer db.Close()
 	s, err := db.Subscription(context.Background(), fakeslack.TeamID, channel)
 	if err != nil {
@@ -120,7 +117,7 @@ func TestWeeklyTip(t *testing.T) {
 		if got.ReplaceOriginal || got.ResponseType != "ephemeral" || !strings.Contains(got.raw, "Nice.") {
 			t.Fatalf("try this: %s", got.raw)
 		}
-		db, _ := sqlite.Open(context.Background(), bot.DB)
+		db := testdb.OpenAt(t, bot.DB)
 		ds, _ := db.Deliverable(context.Background(), time.Now().Add(30*24*time.Hour), 100)
 		db.Close()
 		var due time.Time

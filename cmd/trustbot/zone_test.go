@@ -40,7 +40,7 @@ func TestDefaultZoneWhenUsersInfoFails(t *testing.T) {
 	bot.Slack.FailNext("users.info", "", 0)
 	bot.Stop(t)
 	db := openRaw(t, bot.DB)
-	res, err := db.Exec(`UPDATE profiles SET fetched_at = fetched_at - 7200 WHERE user = ?`, user)
+	res, err := db.Exec(`UPDATE profiles SET fetched_at = fetched_at - 7200 WHERE "user" = ?`, user)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/coach"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
 // settingsBusy is a store whose users' settings cannot be read for now.
 type settingsBusy struct {
-	*sqlite.DB
+	*testdb.DB
 	busy bool
 }
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/coach"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -20,7 +20,7 @@ func (d *zoneDir) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Profi
 
 type checkinEnv struct {
 	c   *coach.Coach
-	db  *sqlite.DB
+	db  *testdb.DB
 	dir *zoneDir
 	now time.Time
 }

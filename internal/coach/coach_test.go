@@ -16,8 +16,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
-	"github.com/trustbot/trustbot/internal/sqlite"
-	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
@@ -59,12 +58,11 @@ func MustCoach(tb testing.TB, locale string) *coach.Coach {
 	return c
 }
 
-// MustStore opens a new SQLite file in tb's temp folder, closed at the
-// end of the test. These tests are not about migrations (internal/sqlite's
-// are): the file starts as a copy of one migrated once.
-func MustStore(tb testing.TB) *sqlite.DB {
+// MustStore opens a new database for the test, SQLite or PostgreSQL as
+// the suite runs (internal/testdb), closed at the end of the test.
+func MustStore(tb testing.TB) *testdb.DB {
 	tb.Helper()
-	return sqlitetest.Open(tb)
+	return testdb.Open(tb)
 }
 
 func command(c *coach.Coach, text string) trustbot.Reply {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/coach"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -21,7 +21,7 @@ func (noDirectory) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Prof
 
 var teamsUser = trustbot.UserKey{Team: trustbot.TeamsWorkspace("8f0d6a1e-3c1b-4b5e-9e7f-2a6c4d1b0e93"), User: "29:1aB3-xY_9"}
 
-func teamsCoach(t *testing.T, now time.Time) (*coach.Coach, *sqlite.DB) {
+func teamsCoach(t *testing.T, now time.Time) (*coach.Coach, *testdb.DB) {
 	t.Helper()
 	db := MustStore(t)
 	c := coach.New(MustLibrary(t), db, noDirectory{}, trustbot.Japanese, nil)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -55,7 +55,7 @@ func (l localeOnly) Profile(_ context.Context, k trustbot.UserKey) (trustbot.Pro
 type walker struct {
 	t       *testing.T
 	c       *coach.Coach
-	db      *sqlite.DB
+	db      *testdb.DB
 	key     trustbot.UserKey
 	locale  string
 	teams   bool

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/coach"
-	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -33,7 +33,7 @@ func (l *lockedLog) String() string {
 }
 
 // noticeRefused is the real store, refusing to queue deliveries.
-type noticeRefused struct{ *sqlite.DB }
+type noticeRefused struct{ *testdb.DB }
 
 func (noticeRefused) InsertDelivery(context.Context, trustbot.Delivery) (bool, error) {
 	return false, errors.New("injected: insert refused")
@@ -46,6 +46,7 @@ func (noticeRefused) InsertDelivery(context.Context, trustbot.Delivery) (bool, e
 func TestUnreachableWritesAreChecked(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	testdb.SQLiteOnly(t, "the refused write is SQLite's query_only pragma; the coach's handling of it is the same on either store")
 	db := MustStore(t)
 	logs := &lockedLog{}
 	c := coach.New(MustLibrary(t), noticeRefused{db}, &zoneDir{tz: "Asia/Tokyo", locale: "en-US"}, trustbot.English, slog.New(slog.NewTextHandler(logs, nil)))
@@ -56,14 +57,14 @@ func TestUnreachableWritesAreChecked(t *testing.T) {
 	}
 
 	// The disk refuses the write: logged, and the check-ins go on.
-	if err := db.WritePragma(ctx, "query_only(1)"); err != nil {
+	if err := db.SQLite.WritePragma(ctx, "query_only(1)"); err != nil {
 		t.Fatal(err)
 	}
 	c.Unreachable(ctx, trustbot.Delivery{UserKey: user, Kind: coach.KindCheckin}, "account_inactive", now)
 	if !strings.Contains(logs.String(), "could not stop the check-ins") {
 		t.Fatalf("a failed stop is not logged:\n%s", logs)
 	}
-	db.WritePragma(ctx, "query_only(0)")
+	db.SQLite.WritePragma(ctx, "query_only(0)")
 	c.Unreachable(ctx, trustbot.Delivery{UserKey: user, Kind: coach.KindCheckin}, "account_inactive", now)
 	if s, err := db.Schedule(ctx, user); err != nil || s.Active || s.Stopped != "account_inactive" {
 		t.Fatalf("check-ins after the target was unreachable: %+v %v", s, err)

@@ -8,15 +8,18 @@ package pgtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 const (
@@ -38,10 +41,103 @@ func URL(t testing.TB) string {
 	if !ok {
 		return ""
 	}
+	return create(t, admin, "template0")
+}
+
+// Template returns the URL of a new database for this test made as a copy
+// of a template database, which prepare builds once (given its URL) and
+// which is kept on the server under a name made from key: tests that need
+// the same starting point (a migrated schema) each get a copy in a few
+// milliseconds rather than building it again. The key must change whenever
+// what prepare builds does (say, a hash of the migrations). The copy is
+// dropped as URL's database is.
+func Template(t testing.TB, key string, prepare func(url string) error) string {
+	t.Helper()
+	admin, ok := adminURL(t)
+	if !ok {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(key))
+	name := "template_" + hex.EncodeToString(sum[:12])
+	templates.Lock()
+	err := templates.built[name]
+	if _, done := templates.built[name]; !done {
+		err = buildTemplate(admin, name, prepare)
+		templates.built[name] = err
+	}
+	templates.Unlock()
+	if err != nil {
+		t.Fatalf("pgtest: cannot build the template database %s on %s: %v", name, where(admin), err)
+		return ""
+	}
+	return create(t, admin, name)
+}
+
+// templates remembers the template databases this process made sure of.
+var templates = struct {
+	sync.Mutex
+	built map[string]error
+}{built: map[string]error{}}
+
+// buildTemplate makes sure the template database name exists. Another
+// test process may build it at the same moment: each builds under a name
+// of its own and renames it, which only the first does; the others drop
+// theirs.
+func buildTemplate(admin *url.URL, name string, prepare func(url string) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	exists, err := templateExists(ctx, admin, name)
+	if err != nil || exists {
+		return err
+	}
+	building := databaseName("build_" + name)
+	if err := exec(ctx, admin, "CREATE DATABASE "+pgx.Identifier{building}.Sanitize()+" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
+		return err
+	}
+	drop := func() {
+		exec(context.Background(), admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{building}.Sanitize()+" WITH (FORCE)")
+	}
+	u := *admin
+	u.Path, u.RawPath = "/"+building, ""
+	if err := prepare(u.String()); err != nil {
+		drop()
+		return err
+	}
+	// A session prepare closed may still be ending on the server, and a
+	// database with sessions can be neither renamed nor copied.
+	if err := exec(ctx, admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"+building+"' AND pid <> pg_backend_pid()"); err != nil {
+		drop()
+		return err
+	}
+	err = exec(ctx, admin, "ALTER DATABASE "+pgx.Identifier{building}.Sanitize()+" RENAME TO "+pgx.Identifier{name}.Sanitize())
+	if err != nil {
+		drop()
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42P04" { // duplicate_database: another process was first
+			return nil
+		}
+	}
+	return err
+}
+
+func templateExists(ctx context.Context, admin *url.URL, name string) (bool, error) {
+	conn, err := pgx.Connect(ctx, admin.String())
+	if err != nil {
+		return false, connectError{err}
+	}
+	defer conn.Close(context.Background())
+	var n int
+	err = conn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n)
+	return n == 1, err
+}
+
+// create makes a new database for this test as a copy of template and
+// drops it at the end of the test, unless the test failed.
+func create(t testing.TB, admin *url.URL, template string) string {
+	t.Helper()
 	name := databaseName(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	err := exec(ctx, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0 ENCODING 'UTF8'")
+	err := exec(ctx, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize()+" ENCODING 'UTF8'")
 	var unreachable connectError
 	if errors.As(err, &unreachable) {
 		t.Fatalf("pgtest: cannot reach the PostgreSQL server %s named by %s (is it running? make test-pg starts one): %v", where(admin), EnvURL, unreachable.err)

@@ -2,6 +2,8 @@ package pgtest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -257,5 +259,73 @@ func TestFailedTestKeepsItsDatabase(t *testing.T) {
 	}
 	if len(f.logs) != 1 || !strings.Contains(f.logs[0], name) || !strings.Contains(f.logs[0], "kept") {
 		t.Fatalf("logs %q: want one line naming the kept database %s", f.logs, name)
+	}
+}
+
+func TestTemplateIsBuiltOnceAndCopied(t *testing.T) {
+	URL(t) // skips or fails without a server
+	adminConn := admin(t)
+	ctx := context.Background()
+	key := "pgtest " + t.Name() + " " + databaseName("") // a template of this run only
+	built := 0
+	prepare := func(u string) error {
+		built++
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "CREATE TABLE prepared (id bigint PRIMARY KEY); INSERT INTO prepared VALUES (7)")
+		return err
+	}
+	var urls []string
+	for range 3 {
+		urls = append(urls, Template(t, key, prepare))
+	}
+	if built != 1 {
+		t.Fatalf("the template was built %d times, want once", built)
+	}
+	if urls[0] == urls[1] || urls[1] == urls[2] {
+		t.Fatalf("copies share a database: %v", urls)
+	}
+	for i, u := range urls {
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int
+		if err := conn.QueryRow(ctx, "SELECT id FROM prepared").Scan(&id); err != nil || id != 7 {
+			t.Fatalf("copy %d: %d %v, want what prepare left", i, id, err)
+		}
+		// A change to one copy is not in the next.
+		if _, err := conn.Exec(ctx, "DELETE FROM prepared"); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(ctx)
+	}
+	var building int
+	if err := adminConn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname LIKE 'test_build_template%'").Scan(&building); err != nil || building != 0 {
+		t.Fatalf("%d databases left from building the template (%v)", building, err)
+	}
+	sum := sha256.Sum256([]byte(key))
+	name := "template_" + hex.EncodeToString(sum[:12])
+	if !databaseExists(t, adminConn, name) {
+		t.Fatalf("no template %s", name)
+	}
+	adminConn.Exec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize())
+
+	// A prepare that fails fails the test that asked, and nothing is left.
+	f := &fakeTB{TB: t, name: t.Name()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Template(f, key+" failing", func(string) error { return fmt.Errorf("injected") })
+	}()
+	<-done
+	if !strings.Contains(f.fatal, "injected") {
+		t.Fatalf("a failed prepare: fatal %q", f.fatal)
+	}
+	if err := adminConn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname LIKE 'test_build_template%'").Scan(&building); err != nil || building != 0 {
+		t.Fatalf("%d databases left from a failed build (%v)", building, err)
 	}
 }

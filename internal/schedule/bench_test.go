@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/testdb"
 )
 
 // BenchmarkDispatchThroughput fans out to 1,000 due users through the real
@@ -123,11 +124,12 @@ func procStatus(field string) (float64, bool) {
 // the pass, and the Go heap in use right after it.
 func BenchmarkMemory100kUsers(b *testing.B) {
 	const total, due = 100_000, 10
+	testdb.SQLiteOnly(b, "the schedules are bulk-inserted with SQLite's SQL")
 	r := newRig(b, 1000)
 	at := time.Now().UTC().Truncate(time.Second)
 	// 99,990 schedules due in the coming week, bulk-inserted; 10 due now,
 	// through the store like any other.
-	raw, err := sql.Open("sqlite", "file:"+r.store.Path+"?_pragma=busy_timeout(5000)&_txlock=immediate")
+	raw, err := sql.Open("sqlite", "file:"+r.store.DSN+"?_pragma=busy_timeout(5000)&_txlock=immediate")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,7 +22,9 @@ func TestSenderWhoseLeaseEndedSendsNothing(t *testing.T) {
 	r.seed(t, us, at, "UTC")
 	met := newFaultCount()
 	slow := newSlowMessenger(r.sl)
-	r.disp.Messenger, r.disp.Metrics, r.disp.LeaseTTL = slow, met, 300*time.Millisecond
+	// A lease of seconds: a busy machine may stall the renewal for one,
+	// and only the test may end it here.
+	r.disp.Messenger, r.disp.Metrics, r.disp.LeaseTTL = slow, met, 3*time.Second
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

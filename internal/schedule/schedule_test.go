@@ -18,8 +18,7 @@ import (
 	"github.com/trustbot/trustbot/internal/playbook"
 	"github.com/trustbot/trustbot/internal/schedule"
 	"github.com/trustbot/trustbot/internal/slack"
-	"github.com/trustbot/trustbot/internal/sqlite"
-	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
 )
@@ -90,11 +89,12 @@ func library(tb testing.TB) *playbook.Library {
 	return lib
 }
 
-// rig is a dispatcher wired like the program's: the real SQLite store, the
+// rig is a dispatcher wired like the program's: the real store (SQLite,
+// or PostgreSQL as the suite runs: internal/testdb), the
 // real Slack adapter (slack-go) against the fake Slack, and the real coach.
 type rig struct {
 	fake  *fakeslack.Server
-	store *sqlite.DB
+	store *testdb.DB
 	sl    *slack.Client
 	co    *coach.Coach
 	disp  *schedule.Dispatcher
@@ -108,7 +108,7 @@ func newRig(tb testing.TB, sendRate float64) *rig {
 	tb.Helper()
 	fake := fakeslack.New()
 	tb.Cleanup(fake.Close)
-	store := sqlitetest.Open(tb)
+	store := testdb.Open(tb)
 	logs := &logBuffer{}
 	r := &rig{fake: fake, store: store, logs: logs}
 	log := slog.New(limitLog{slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}), &r.limitMu, &r.limits})

@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,9 +21,8 @@ import (
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/secret"
-	"github.com/trustbot/trustbot/internal/sqlite"
-	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
 	"github.com/trustbot/trustbot/internal/store"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -72,8 +70,8 @@ func runInstallApp(t *testing.T) *installApp {
 	a := &installApp{fake: fakeslack.New(), now: time.Now(), log: &lockedBuffer{}}
 	t.Cleanup(a.fake.Close)
 	a.fake.SetOAuth("cid", "csecret")
-	db := sqlitetest.Open(t)
-	a.db = disabling{db.Shared(), make(chan string, 10)}
+	db := testdb.Open(t)
+	a.db = disabling{db.DB, make(chan string, 10)}
 	a.db.Keys = testKeyring(t)
 	log := slog.New(slog.NewTextHandler(a.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
@@ -385,7 +383,7 @@ func TestRenewTokensOnceAcrossReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "trustbot.db")
+	path := testdb.DSN(t)
 	installedAt := time.Now()
 	// An hour-long token is renewed in its last half hour: at 59
 	// minutes, both processes find it due.
@@ -394,12 +392,7 @@ func TestRenewTokensOnceAcrossReplicas(t *testing.T) {
 	later := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
 	var replicas []*OAuth
 	for i := range 2 {
-		db, err := sqlite.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		st := db.Shared()
+		st := testdb.OpenAt(t, path).DB
 		st.Keys = testKeyring(t)
 		if i == 0 {
 			st.Now = func() time.Time { return installedAt }

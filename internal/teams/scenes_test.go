@@ -2,7 +2,6 @@ package teams
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"sort"
 	"strings"
@@ -12,8 +11,7 @@ import (
 
 	"github.com/trustbot/trustbot/internal/coach"
 	"github.com/trustbot/trustbot/internal/playbook"
-	"github.com/trustbot/trustbot/internal/sqlite"
-	"github.com/trustbot/trustbot/internal/sqlite/sqlitetest"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
 )
@@ -49,12 +47,12 @@ func library(tb testing.TB) *playbook.Library {
 	return lib
 }
 
-// session drives a real coach on a fresh SQLite file at a fixed instant.
+// session drives a real coach on a fresh database (SQLite, or PostgreSQL
+// as the suite runs: internal/testdb) at a fixed instant.
 type session struct {
 	t   testing.TB
 	c   *coach.Coach
-	db  *sqlite.DB
-	raw *sql.DB // the same file, for fixing random IDs
+	db  *testdb.DB // its Exec fixes random IDs
 	now time.Time
 	key trustbot.UserKey
 	// ids are the random IDs the store made (deliveries, journeys),
@@ -64,18 +62,8 @@ type session struct {
 
 func newSession(t testing.TB, loc string) *session {
 	t.Helper()
-	path := sqlitetest.Path(t)
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	s := &session{t: t, db: db, raw: raw, key: trustbot.UserKey{Team: trustbot.TeamsWorkspace("tenant-1"), User: "29:user-1"}, ids: map[string]string{},
+	db := testdb.Open(t)
+	s := &session{t: t, db: db, key: trustbot.UserKey{Team: trustbot.TeamsWorkspace("tenant-1"), User: "29:user-1"}, ids: map[string]string{},
 		now: time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)} // Tuesday 10:00 in Tokyo
 	s.c = coach.New(library(t), db, locale(loc), trustbot.Japanese, nil)
 	s.c.Seed(1)
@@ -196,7 +184,7 @@ func (s *session) fixJourneyIDs() {
 	}
 	for _, j := range js {
 		s.name(j.ID, j.Kind+"-journey")
-		if _, err := s.raw.Exec(`UPDATE journeys SET id = ? WHERE id = ?`, j.Kind+"-journey", j.ID); err != nil {
+		if _, err := s.db.Raw(s.t).Exec(s.db.Dialect().Rebind(`UPDATE journeys SET id = ? WHERE id = ?`), j.Kind+"-journey", j.ID); err != nil {
 			s.t.Fatal(err)
 		}
 	}

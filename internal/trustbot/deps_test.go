@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"internal/fakeslack":         {},
 	"internal/teams":             {"internal/trustbot"},
 	"internal/pgtest":            {},
+	"internal/testdb":            {"internal/store", "internal/sqlite", "internal/sqlite/sqlitetest", "internal/postgres", "internal/pgtest"},
 	"internal/fakebf":            {},
 	"playbooks":                  {},
 	"tools/teamsapp":             {},
