@@ -116,16 +116,37 @@ func (db *DB) Handled(ctx context.Context, key string, t time.Time) (bool, error
 func (db *DB) HandledAll(ctx context.Context, keys []string, t time.Time) ([]bool, error) {
 	first := make([]bool, len(keys))
 	err := db.Tx(ctx, func(tx *Tx) error {
-		for i, key := range keys {
-			res, err := tx.ExecContext(ctx, `INSERT INTO handled_requests (key, handled_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, ms(t))
+		// A few statements for the batch, not one a key: on a database
+		// across the network every statement is a round trip.
+		for start := 0; start < len(keys); start += handledChunk {
+			chunk := keys[start:min(start+handledChunk, len(keys))]
+			args := make([]any, 0, 2*len(chunk))
+			for _, key := range chunk {
+				args = append(args, key, ms(t))
+			}
+			rows, err := tx.QueryContext(ctx, `INSERT INTO handled_requests (key, handled_at) VALUES `+
+				strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)), ", ")+` ON CONFLICT (key) DO NOTHING RETURNING key`, args...)
 			if err != nil {
 				return err
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
+			inserted := map[string]bool{}
+			for rows.Next() {
+				var key string
+				if err := rows.Scan(&key); err != nil {
+					rows.Close()
+					return err
+				}
+				inserted[key] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
 			}
-			first[i] = n == 1
+			// A key asked twice in the batch is new the first time only.
+			for i, key := range chunk {
+				first[start+i] = inserted[key]
+				delete(inserted, key)
+			}
 		}
 		return nil
 	})
@@ -134,6 +155,9 @@ func (db *DB) HandledAll(ctx context.Context, keys []string, t time.Time) ([]boo
 	}
 	return first, nil
 }
+
+// handledChunk is how many keys one statement of HandledAll records.
+const handledChunk = 200
 
 // PurgeHandled forgets the keys of requests handled before t, and the
 // replicas whose lease ended before it.
