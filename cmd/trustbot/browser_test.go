@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -296,10 +295,10 @@ func checkAuthorizeURL(t *testing.T, fake *fakeslack.Server, href, callback stri
 
 // installedTeam reads a workspace's installation row: whether it is
 // there, enabled, with a sealed token.
-func installedTeam(t *testing.T, db *sql.DB, team string) bool {
+func installedTeam(t *testing.T, db rawDB, team string) bool {
 	t.Helper()
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM installations WHERE team = ? AND disabled_at = 0 AND bot_token != '' AND sealed = 1`, team).Scan(&n); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM installations WHERE team = ? AND disabled_at = 0 AND bot_token != '' AND sealed`, team).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n == 1
@@ -322,10 +321,7 @@ func TestInstallPagesInBrowser(t *testing.T) {
 	fake := bot.Slack
 	base := "http://" + bot.Public
 	callback := base + "/slack/oauth/callback"
-	db, err := sql.Open("sqlite", "file:"+bot.DB+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openRaw(t, bot.DB)
 	t.Cleanup(func() { db.Close() })
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.WindowSize(desktopWidth, desktopHeight),
