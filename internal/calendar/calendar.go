@@ -14,9 +14,14 @@ import (
 
 // Holidays answers whether a date is a public holiday in a region.
 type Holidays struct {
-	mu  sync.Mutex
 	cal map[string]*cal.Calendar
 }
+
+// calcMu serializes every holiday calculation in the process: the
+// library's holiday definitions are package variables, and some of them
+// (the equinoxes) write the year's day into themselves as they are
+// calculated, whichever Holidays asks.
+var calcMu sync.Mutex
 
 // New returns the holidays of every region trustbot knows ("jp").
 func New() *Holidays {
@@ -31,8 +36,8 @@ func Regions() []string { return []string{"jp"} }
 // IsHoliday reports whether d is a public holiday, or the day a holiday is
 // observed on (振替休日), in region.
 func (h *Holidays) IsHoliday(region string, d trustbot.Date) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	calcMu.Lock()
+	defer calcMu.Unlock()
 	c, ok := h.cal[region]
 	if !ok {
 		return false

@@ -1,7 +1,9 @@
 package calendar_test
 
 import (
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/trustbot/trustbot/internal/calendar"
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -27,5 +29,26 @@ func TestJapaneseHolidays(t *testing.T) {
 	d, _ := trustbot.ParseDate("2026-11-23")
 	if h.IsHoliday("us", d) {
 		t.Error("an unknown region has holidays")
+	}
+}
+
+// TestSeveralHolidaysAtOnce: two Holidays asked at once, as the program's
+// commands and replicas in one process may, about the equinoxes (whose
+// definitions write into themselves as they are calculated): the race
+// detector finds nothing, and both answer right.
+func TestSeveralHolidaysAtOnce(t *testing.T) {
+	a, b := calendar.New(), calendar.New()
+	var wg sync.WaitGroup
+	for _, h := range []*calendar.Holidays{a, b} {
+		wg.Go(func() {
+			for year := 2020; year < 2040; year++ {
+				h.IsHoliday("jp", trustbot.Date{Year: year, Month: time.March, Day: 20})
+				h.IsHoliday("jp", trustbot.Date{Year: year, Month: time.September, Day: 22})
+			}
+		})
+	}
+	wg.Wait()
+	if !a.IsHoliday("jp", trustbot.Date{Year: 2026, Month: time.March, Day: 20}) || !b.IsHoliday("jp", trustbot.Date{Year: 2026, Month: time.September, Day: 23}) {
+		t.Error("the equinoxes of 2026 (20 March, 23 September) are not holidays")
 	}
 }
