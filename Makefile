@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-pg test-replicas test-crash test-browser test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
+.PHONY: help build run test test-pg bench-pg test-replicas test-crash test-browser test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -94,6 +94,13 @@ depcheck: ## Check the dependency direction between packages
 
 bench: ## Run the benchmarks (figures go to docs/benchmarks.md)
 	go test -run '^$$' -bench . -benchmem ./...
+
+bench-pg: ## Run the benchmarks that need PostgreSQL on a throwaway cluster: the due query, dispatch throughput and a burst of slash commands with 1 and 3 replicas (figures go to docs/benchmarks.md)
+	tools/pgcluster/pgcluster run sh -c '\
+		go test ./internal/postgres -run "^$$" -bench DueQuery -benchtime 2s -count 3 && \
+		TRUSTBOT_TEST_STORE=postgres go test ./internal/schedule -run "^$$" -bench DispatchThroughput -benchtime 1x -count 3 && \
+		go test ./cmd/trustbot -run "^$$" -bench ReplicasDispatch -benchtime 3x -timeout 20m && \
+		go test ./cmd/trustbot -run "^$$" -bench ReplicasBurst -benchtime 2x -timeout 20m'
 
 golden: ## Rewrite the golden files (Block Kit, Adaptive Cards) after an intended rendering change
 	go test ./internal/slack -run TestRender -update
