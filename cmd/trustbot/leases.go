@@ -42,6 +42,7 @@ type handledSeen struct {
 	store    trustbot.ReplicaStore
 	log      *slog.Logger
 	platform trustbot.Platform
+	wait     time.Duration // handledWait, longer in tests about batching
 
 	mu       sync.Mutex
 	waiting  []handledAsk
@@ -54,7 +55,7 @@ type handledAsk struct {
 }
 
 func newHandledSeen(store trustbot.ReplicaStore, log *slog.Logger, platform trustbot.Platform) *handledSeen {
-	return &handledSeen{store: store, log: log, platform: platform}
+	return &handledSeen{store: store, log: log, platform: platform, wait: handledWait}
 }
 
 // handledWait bounds the record of a handled request: it runs before the
@@ -89,7 +90,7 @@ func (s *handledSeen) flush() {
 	for i, a := range batch {
 		keys[i] = a.key
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), handledWait)
+	ctx, cancel := context.WithTimeout(context.Background(), s.wait)
 	first, err := s.store.HandledAll(ctx, keys, time.Now())
 	cancel()
 	if err != nil {
