@@ -110,9 +110,11 @@ func TestZoneChangeAdoptedAtTheNextCheckin(t *testing.T) {
 	// user has moved meanwhile.
 	db := openRaw(t, bot.DB)
 	defer db.Close()
-	for _, q := range []string{`UPDATE schedules SET next_due_at = unixepoch() - 60 WHERE user = ?`,
-		`UPDATE profiles SET fetched_at = fetched_at - 86400 WHERE user = ?`} {
-		if res, err := db.Exec(q, user); err != nil {
+	for q, args := range map[string][]any{
+		`UPDATE schedules SET next_due_at = ? WHERE "user" = ?`:                {time.Now().Unix() - 60, user},
+		`UPDATE profiles SET fetched_at = fetched_at - 86400 WHERE "user" = ?`: {user},
+	} {
+		if res, err := db.Exec(q, args...); err != nil {
 			t.Fatal(err)
 		} else if n, _ := res.RowsAffected(); n != 1 {
 			t.Fatalf("%s: %d rows", q, n)
@@ -124,7 +126,7 @@ func TestZoneChangeAdoptedAtTheNextCheckin(t *testing.T) {
 	// stop lets the pass finish.
 	for deadline := time.Now().Add(patience); ; time.Sleep(20 * time.Millisecond) {
 		var sent int
-		if err := db.QueryRow(`SELECT count(*) FROM deliveries WHERE user = ? AND state = 'sent'`, user).Scan(&sent); err != nil {
+		if err := db.QueryRow(`SELECT count(*) FROM deliveries WHERE "user" = ? AND state = 'sent'`, user).Scan(&sent); err != nil {
 			t.Fatal(err)
 		}
 		if sent == 1 {
