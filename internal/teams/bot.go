@@ -440,8 +440,7 @@ func (b *Bot) busy(a *Activity, req trustbot.Request) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.JobTime)
 	defer cancel()
 	text := b.cfg.T(ctx, req.UserKey, "error.busy")
-	r := trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}
-	if err := b.reply(ctx, a, req, r); err != nil {
+	if err := b.reply(ctx, a, req, notice(text)); err != nil {
 		b.cfg.Logger.Warn("Teams busy answer not sent", "team", req.Team, "user", req.User, "err", err)
 	}
 }

@@ -147,6 +147,12 @@ func (b *Bot) personal(ctx context.Context, k trustbot.UserKey, serviceURL, name
 		Bot: ChannelAccount{ID: c.BotID}}, nil
 }
 
+// notice is a reply of one short text the adapter sends on its own
+// account: that it is busy, or that a file could not be delivered.
+func notice(text string) trustbot.Reply {
+	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}
+}
+
 // sendFile gives the user their export: a single-use link that expires
 // soon, in their personal chat only; where they asked, a note of where it
 // went (or, if it could not be sent, the reply's words for that).
@@ -154,7 +160,7 @@ func (b *Bot) sendFile(ctx context.Context, a *Activity, req trustbot.Request, r
 	o := Options{Forms: b.forms}
 	fail := func(err error) error {
 		if r.File.Failed != "" {
-			b.sendAll(ctx, a.Reference(), Render(trustbot.Reply{Text: r.File.Failed, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: r.File.Failed}}}, o))
+			b.sendAll(ctx, a.Reference(), Render(notice(r.File.Failed), o))
 		}
 		return err
 	}

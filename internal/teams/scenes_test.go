@@ -300,6 +300,8 @@ func scenes(t testing.TB, loc string) ([]scene, *session) {
 			{Kind: trustbot.Actions, Controls: []trustbot.Control{{Kind: trustbot.Button, ID: "download", Label: library(t).T(lang, "button.download"),
 				URL: "https://trustbot.example/files/0123456789abcdef", Style: trustbot.Primary}}},
 		}})
+		// What the user hears when the link could not be delivered.
+		add("export_failed", notice(export.File.Failed))
 	}
 	add("forget", s.cmd("forget"))
 	add("forget_canceled", s.press(coach.ActForgetCancel, ""))
@@ -358,5 +360,10 @@ func scenes(t testing.TB, loc string) ([]scene, *session) {
 	}
 	s.handle(trustbot.Request{Kind: trustbot.Uninstall, Direct: true, Channel: personalChat})
 	add("checkin_stopped", s.cmd("checkin status"))
+	// A check-in asked for now, and again within the same minute.
+	add("checkin_now", s.cmd("checkin now"))
+	add("checkin_now_again", s.cmd("checkin now"))
+	// The adapter's answer when every worker is busy and the queue full.
+	add("busy", notice(library(t).T(trustbot.Lang(loc[:2]), "error.busy")))
 	return out, s
 }
