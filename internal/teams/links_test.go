@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -101,5 +102,61 @@ func TestLinkServedOnceAndKeptWhileBusy(t *testing.T) {
 	l.ServeHTTP(post, httptest.NewRequest(http.MethodPost, path, nil))
 	if post.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("POST: %d", post.Code)
+	}
+}
+
+// TestLinkExpiresAfterTTL: on a real database, a link still gives its
+// file just before 10 minutes have passed since it was made; at 10
+// minutes and after, it gets the page that says it expired, in Japanese and English,
+// and nothing of the file, then or later.
+func TestLinkExpiresAfterTTL(t *testing.T) {
+	lib := library(t)
+	gone := lib.T(trustbot.Japanese, "export.link_gone") + "\n" + lib.T(trustbot.English, "export.link_gone")
+	// The store drops expired files by its own clock as it keeps new
+	// ones: the links are made now.
+	now := time.Now()
+	l := &Links{Files: testdb.Open(t), Gone: gone, Busy: "busy", Now: func() time.Time { return now }}
+	owner := trustbot.UserKey{Team: trustbot.TeamsWorkspace("tenant"), User: "29:user"}
+	ctx := context.Background()
+	const data = `{"user":"29:user","notes":["朝の挨拶"]}`
+	put := func() string {
+		url, err := l.Put(ctx, owner, "export.json", []byte(data), "https://bot.example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimPrefix(url, "https://bot.example.com")
+	}
+	get := func(p string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		l.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+		return rec
+	}
+	made := now
+	inTime, late, later := put(), put(), put()
+
+	now = made.Add(10*time.Minute - time.Second)
+	if rec := get(inTime); rec.Code != http.StatusOK || rec.Body.String() != data {
+		t.Fatalf("a second before it expires: %d %q", rec.Code, rec.Body.String())
+	}
+	for _, c := range []struct {
+		path  string
+		after time.Duration
+	}{{late, 10 * time.Minute}, {later, time.Hour}} {
+		now = made.Add(c.after)
+		rec := get(c.path)
+		body := rec.Body.String()
+		if rec.Code != http.StatusGone || strings.Contains(body, "朝の挨拶") || rec.Header().Get("Content-Disposition") != "" {
+			t.Fatalf("%v after it was made: %d %v %q", c.after, rec.Code, rec.Header(), body)
+		}
+		for _, lang := range []trustbot.Lang{trustbot.Japanese, trustbot.English} {
+			if !strings.Contains(body, lib.T(lang, "export.link_gone")) {
+				t.Errorf("%v after it was made, the page lacks the %s text: %q", c.after, lang, body)
+			}
+		}
+		// Nor does the clock turned back bring it back.
+		now = made
+		if rec := get(c.path); rec.Code != http.StatusGone || strings.Contains(rec.Body.String(), "朝の挨拶") {
+			t.Fatalf("an expired link served later: %d %q", rec.Code, rec.Body.String())
+		}
 	}
 }
