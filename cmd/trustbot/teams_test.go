@@ -720,7 +720,7 @@ func merge(ms ...map[string]string) map[string]string {
 // A journey's follow-up and a channel's tip of the week arrive at their
 // due instants through dispatch --now; "try this" on the channel's post
 // brings the try-it question to the presser's personal chat; forget
-// deletes the user, after a confirmation.
+// deletes the user, after a confirmation, in English and in Japanese.
 func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
 	t.Parallel()
 	b := MustRunTeams(t, nil)
@@ -780,14 +780,33 @@ func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
 		return !strings.Contains(out, team.ChannelID)
 	})
 
-	// Forget, confirmed by its button; an export link not yet used stops
-	// working too.
-	m, _ := b.Say(t, satoJA, "エクスポート")
+	// In English: forget, confirmed by its button, deletes everything
+	// about the user, stops what was planned for them and their export
+	// link, and leaves the other user as they were.
+	for _, cmd := range []string{"checkin weekly fri 16:00", "declined A", "repair B"} {
+		b.Say(t, alexEN, cmd)
+	}
+	en := trustbot.English
+	m, _ := b.Say(t, alexEN, "export")
+	mustContain(t, m, lib.T(en, "export.link"))
 	link := "http://" + strings.TrimPrefix(urlOf(t, m), "https://")
-	m, base := b.Say(t, satoJA, "削除")
-	done := b.Press(t, satoJA, base, m, coach.ActForgetConfirm, "")
-	if cardText(done) == "" {
-		t.Fatal("no answer to the confirmation")
+	out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
+	if !strings.Contains(out, alexEN.ID) || !strings.Contains(out, satoJA.ID) {
+		t.Fatalf("before forget, not both users have deliveries planned:\n%s", out)
+	}
+	db := testdb.OpenAt(t, b.DB)
+	defer db.Close()
+	if places, err := db.Mentions(context.Background(), alexEN.ID); err != nil || len(places) == 0 {
+		t.Fatalf("before forget, %s is stored nowhere (%v): the check below sees nothing", alexEN.ID, err)
+	}
+	m, base := b.Say(t, alexEN, "forget")
+	mustContain(t, m, lib.T(en, "forget.confirm"))
+	mustContain(t, b.Press(t, alexEN, base, m, coach.ActForgetConfirm, ""), lib.T(en, "forget.done"))
+	if places, err := db.Mentions(context.Background(), alexEN.ID); err != nil || len(places) > 0 {
+		t.Fatalf("after forget, %s is still in %v (%v)", alexEN.ID, places, err)
+	}
+	if places, err := db.Mentions(context.Background(), satoJA.ID); err != nil || len(places) == 0 {
+		t.Fatalf("one user's forget removed another's data (%v)", err)
 	}
 	resp, err := http.Get(link)
 	if err != nil {
@@ -795,9 +814,32 @@ func TestTeamsJourneysChannelTipsAndForget(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusGone {
+		t.Fatalf("an export link works after forget in English: %d", resp.StatusCode)
+	}
+	out = b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
+	if strings.Contains(out, alexEN.ID) || !strings.Contains(out, satoJA.ID) {
+		t.Fatalf("after the English user's forget, the planned deliveries are wrong:\n%s", out)
+	}
+
+	// Forget in Japanese, confirmed by its button; an export link not yet
+	// used stops working too.
+	m, _ = b.Say(t, satoJA, "エクスポート")
+	link = "http://" + strings.TrimPrefix(urlOf(t, m), "https://")
+	m, base = b.Say(t, satoJA, "削除")
+	done := b.Press(t, satoJA, base, m, coach.ActForgetConfirm, "")
+	mustContain(t, done, lib.T(ja, "forget.done"))
+	if places, err := db.Mentions(context.Background(), satoJA.ID); err != nil || len(places) > 0 {
+		t.Fatalf("after forget, %s is still in %v (%v)", satoJA.ID, places, err)
+	}
+	resp, err = http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGone {
 		t.Fatalf("an export link works after forget: %d", resp.StatusCode)
 	}
-	out := b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
+	out = b.Dispatch(t, "--dry-run", "--now", time.Now().Add(60*24*time.Hour).UTC().Format(time.RFC3339))
 	if strings.Contains(out, satoJA.ID) {
 		t.Fatalf("the forgotten user still has deliveries:\n%s", out)
 	}
