@@ -167,20 +167,24 @@ func (d *Dispatcher) ours(attempt string) bool {
 }
 
 // sendCheck is run immediately before a message is handed to the
-// platform: the attempt must still be this replica's, under a running
-// lease, and the store must still record it as sending under it.
-// Anything else abandons the send and records nothing.
+// platform: the store must still record the delivery as sending under
+// its attempt, and the attempt must still be this replica's, under a
+// running lease. Anything else abandons the send and records nothing.
+// The lease is read last, by this process's monotonic clock, after the
+// database has answered: a process stopped while it waited for that
+// answer finds its lease ended when it resumes, whatever the answer
+// said before the stop.
 func (d *Dispatcher) sendCheck(del trustbot.Delivery) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if !d.ours(del.Attempt) {
-			return &trustbot.Error{Code: trustbot.ECONFLICT, Message: "not sent: this replica's lease ended"}
-		}
 		ok, err := d.Store.Sending(ctx, del.ID, del.Attempt)
 		if err != nil {
 			return &trustbot.Error{Code: trustbot.ECANCELED, Message: "not sent: " + err.Error()}
 		}
 		if !ok {
 			return &trustbot.Error{Code: trustbot.ECONFLICT, Message: "not sent: another attempt took the delivery"}
+		}
+		if !d.ours(del.Attempt) {
+			return &trustbot.Error{Code: trustbot.ECONFLICT, Message: "not sent: this replica's lease ended"}
 		}
 		return nil
 	}
