@@ -60,22 +60,22 @@ SCREENSHOTS ?= $(CURDIR)/dist/screenshots
 test-browser: ## The install page and the pages after Slack's, in headless Chromium (Debian's chromium), Japanese and English; screenshots in SCREENSHOTS (dist/screenshots)
 	TRUSTBOT_BROWSER_REQUIRED=1 TRUSTBOT_SCREENSHOTS=$(SCREENSHOTS) go test $(RACEFLAGS) -count=1 -run '^TestInstallPagesInBrowser$$' -v ./cmd/trustbot
 
-fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this)
-	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach
-	go test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/coach
-	go test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/tone
-	go test -run '^$$' -fuzz '^FuzzNormalizeMapped$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/tone
-	go test -run '^$$' -fuzz '^FuzzTranslateSlash$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
-	go test -run '^$$' -fuzz '^FuzzTranslateInteraction$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
-	go test -run '^$$' -fuzz '^FuzzTranslateEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
-	go test -run '^$$' -fuzz '^FuzzOpenLegacy$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/secret
-	go test -run '^$$' -fuzz '^FuzzUserTextNeverMentions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
-	go test -run '^$$' -fuzz '^FuzzEncodeMessage$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
-	go test -run '^$$' -fuzz '^FuzzHTTPRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
-	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/slack
-	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
-	go test -run '^$$' -fuzz '^FuzzUserTextShownAsTyped$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
-	go test -run '^$$' -fuzz '^FuzzActivity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/teams
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this); tools/fuzzrun fails on any finding
+	tools/fuzzrun/fuzzrun ./internal/coach FuzzParse $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/coach FuzzHandle $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/tone FuzzCheck $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/tone FuzzNormalizeMapped $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateSlash $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateInteraction $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateEvent $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/secret FuzzOpenLegacy $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/slack FuzzUserTextNeverMentions $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/slack FuzzEncodeMessage $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/slack FuzzHTTPRequest $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/slack FuzzVerify $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/teams FuzzParse $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/teams FuzzUserTextShownAsTyped $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/teams FuzzActivity $(FUZZTIME)
 
 test-playground: ## Teams' development mode driven by the Microsoft 365 Agents Playground, a test tool installed here only (needs Node.js and npm)
 	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm; } || \
