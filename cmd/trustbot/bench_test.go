@@ -104,9 +104,18 @@ func bareClient(tb testing.TB) *fakeslack.Server {
 }
 
 // benchBot runs trustbot serve in a process of its own against a new
-// fake Slack with 50 users, and returns the fake, the process and the
-// users.
+// fake Slack with 50 users, on a new SQLite file, and returns the fake,
+// the process and the users.
 func benchBot(tb testing.TB) (*fakeslack.Server, *crashRun, []string) {
+	tb.Helper()
+	fake, bots, users := benchReplicas(tb, newDB(tb), 1)
+	return fake, bots[0], users
+}
+
+// benchReplicas runs n "trustbot serve" processes on the database dsn,
+// each connected to one new fake Slack with 50 users, and returns the
+// fake, the processes and the users.
+func benchReplicas(tb testing.TB, dsn string, n int) (*fakeslack.Server, []*crashRun, []string) {
 	tb.Helper()
 	fake := fakeslack.New()
 	tb.Cleanup(fake.Close)
@@ -116,15 +125,33 @@ func benchBot(tb testing.TB) (*fakeslack.Server, *crashRun, []string) {
 		users[i] = fmt.Sprintf("UBENCH%02d", i)
 		fake.AddUser(fakeslack.User{ID: users[i], TZ: "Asia/Tokyo", Locale: "ja-JP"})
 	}
-	bot := startBenchChild(tb, fake, map[string]string{
-		"SLACK_BOT_TOKEN":    fakeslack.BotToken,
-		"SLACK_APP_TOKEN":    fakeslack.AppToken,
-		"SLACK_API_URL":      fake.APIURL(),
-		"TRUSTBOT_DB":        newDB(tb),
-		"TRUSTBOT_HTTP_ADDR": "127.0.0.1:0",
-		"LOG_LEVEL":          "warn",
-	}, "serve")
-	return fake, bot, users
+	var bots []*crashRun
+	for range n {
+		bots = append(bots, startBenchChild(tb, fake, map[string]string{
+			"SLACK_BOT_TOKEN":    fakeslack.BotToken,
+			"SLACK_APP_TOKEN":    fakeslack.AppToken,
+			"SLACK_API_URL":      fake.APIURL(),
+			"TRUSTBOT_DB":        dsn,
+			"TRUSTBOT_HTTP_ADDR": "127.0.0.1:0",
+			"LOG_LEVEL":          "warn",
+		}, "serve"))
+	}
+	return fake, bots, users
+}
+
+// reportBurst reports trustbot's figures over a run's bursts beside the
+// bare client's.
+func reportBurst(b *testing.B, tb, bc *burstResult) {
+	b.ReportMetric(pct(tb.ack, 0.50), "ack-p50-ms")
+	b.ReportMetric(pct(tb.ack, 0.99), "ack-p99-ms")
+	b.ReportMetric(pct(tb.answer, 0.50), "answer-p50-ms")
+	b.ReportMetric(pct(tb.answer, 0.99), "answer-p99-ms")
+	b.ReportMetric(pct(bc.ack, 0.50), "bare-ack-p50-ms")
+	b.ReportMetric(pct(bc.ack, 0.99), "bare-ack-p99-ms")
+	b.ReportMetric(pct(tb.ack, 0.99)/pct(bc.ack, 0.99), "ack-p99/bare")
+	b.ReportMetric(pct(tb.answer, 0.99)/pct(bc.ack, 0.99), "answer-p99/bare")
+	b.ReportMetric(float64(tb.busy), "busy")
+	b.ReportMetric(float64(tb.slow), "answers>1s")
 }
 
 // burstResult is one side's measures over every burst of a run.
@@ -251,16 +278,7 @@ func BenchmarkBurst(b *testing.B) {
 				sendBurst(b, fake, users, n, busy, bot, &tb)
 				sendBurst(b, bare, users, n, "", nil, &bc)
 			}
-			b.ReportMetric(pct(tb.ack, 0.50), "ack-p50-ms")
-			b.ReportMetric(pct(tb.ack, 0.99), "ack-p99-ms")
-			b.ReportMetric(pct(tb.answer, 0.50), "answer-p50-ms")
-			b.ReportMetric(pct(tb.answer, 0.99), "answer-p99-ms")
-			b.ReportMetric(pct(bc.ack, 0.50), "bare-ack-p50-ms")
-			b.ReportMetric(pct(bc.ack, 0.99), "bare-ack-p99-ms")
-			b.ReportMetric(pct(tb.ack, 0.99)/pct(bc.ack, 0.99), "ack-p99/bare")
-			b.ReportMetric(pct(tb.answer, 0.99)/pct(bc.ack, 0.99), "answer-p99/bare")
-			b.ReportMetric(float64(tb.busy), "busy")
-			b.ReportMetric(float64(tb.slow), "answers>1s")
+			reportBurst(b, &tb, &bc)
 			b.ReportMetric(tb.growthMB, "RSS-growth-MB")
 		})
 	}

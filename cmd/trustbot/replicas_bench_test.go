@@ -85,7 +85,7 @@ func BenchmarkReplicasBurst(b *testing.B) {
 	for _, replicas := range []int{1, 3} {
 		for _, n := range []int{300, 1000} {
 			b.Run(fmt.Sprintf("replicas=%d/n=%d", replicas, n), func(b *testing.B) {
-				fake, users := benchReplicas(b, pgtest.URL(b), replicas)
+				fake, _, users := benchReplicas(b, pgtest.URL(b), replicas)
 				bare := bareClient(b)
 				busy := mustLibrary(b).T(trustbot.Japanese, "slack.busy")
 				// One command per user first: the first answer to a user
@@ -96,43 +96,10 @@ func BenchmarkReplicasBurst(b *testing.B) {
 					sendBurst(b, fake, users, n, busy, nil, &tb)
 					sendBurst(b, bare, users, n, "", nil, &bc)
 				}
-				b.ReportMetric(pct(tb.ack, 0.50), "ack-p50-ms")
-				b.ReportMetric(pct(tb.ack, 0.99), "ack-p99-ms")
-				b.ReportMetric(pct(tb.answer, 0.50), "answer-p50-ms")
-				b.ReportMetric(pct(tb.answer, 0.99), "answer-p99-ms")
-				b.ReportMetric(pct(bc.ack, 0.50), "bare-ack-p50-ms")
-				b.ReportMetric(pct(bc.ack, 0.99), "bare-ack-p99-ms")
-				b.ReportMetric(float64(tb.busy), "busy")
-				b.ReportMetric(float64(tb.slow), "answers>1s")
+				reportBurst(b, &tb, &bc)
 			})
 		}
 	}
-}
-
-// benchReplicas runs n "trustbot serve" processes on the database dsn,
-// each connected to one new fake Slack with 50 users, and returns the
-// fake and the users.
-func benchReplicas(tb testing.TB, dsn string, n int) (*fakeslack.Server, []string) {
-	tb.Helper()
-	fake := fakeslack.New()
-	tb.Cleanup(fake.Close)
-	fake.SetPingInterval(500 * time.Millisecond)
-	users := make([]string, 50)
-	for i := range users {
-		users[i] = fmt.Sprintf("UBENCH%02d", i)
-		fake.AddUser(fakeslack.User{ID: users[i], TZ: "Asia/Tokyo", Locale: "ja-JP"})
-	}
-	for range n {
-		startBenchChild(tb, fake, map[string]string{
-			"SLACK_BOT_TOKEN":    fakeslack.BotToken,
-			"SLACK_APP_TOKEN":    fakeslack.AppToken,
-			"SLACK_API_URL":      fake.APIURL(),
-			"TRUSTBOT_DB":        dsn,
-			"TRUSTBOT_HTTP_ADDR": "127.0.0.1:0",
-			"LOG_LEVEL":          "warn",
-		}, "serve")
-	}
-	return fake, users
 }
 
 func minTime(a, b time.Time) time.Time {
