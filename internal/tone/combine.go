@@ -303,9 +303,11 @@ func combine(found []map[string][]Hit) []Flag {
 		if s.has(CueRush) && !s.work() && (s.personal() || !nearWork(sents, i)) {
 			// In a draft that asks and says nothing of work, urgency
 			// anywhere is about the ask.
+			// (An answer asked for next to a group's event is about the
+			// event: 今日の夜、チームで打ち上げです。参加できる人は返信ください.)
 			near := s.personal() || s.has(CueReply) && !s.has(CueGroup) || asks && !anyWork && !softened
 			for _, j := range []int{i - 1, i + 1} {
-				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply)) {
+				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)) {
 					near = true
 				}
 			}
