@@ -94,13 +94,13 @@ func startBenchChild(tb testing.TB, fake *fakeslack.Server, env map[string]strin
 
 // bareClient is slack-go's Socket Mode client doing nothing but acking
 // with a fixed answer: the floor any bot on slack-go can reach.
-func bareClient(tb testing.TB) *fakeslack.Server {
+func bareClient(tb testing.TB) (*fakeslack.Server, *crashRun) {
 	tb.Helper()
 	fake := fakeslack.New()
 	tb.Cleanup(fake.Close)
 	fake.SetPingInterval(500 * time.Millisecond)
-	startBenchChild(tb, fake, map[string]string{bareChildEnv: "1", "SLACK_API_URL": fake.APIURL()})
-	return fake
+	c := startBenchChild(tb, fake, map[string]string{bareChildEnv: "1", "SLACK_API_URL": fake.APIURL()})
+	return fake, c
 }
 
 // benchBot runs trustbot serve in a process of its own against a new
@@ -126,15 +126,20 @@ func benchReplicas(tb testing.TB, dsn string, n int) (*fakeslack.Server, []*cras
 		fake.AddUser(fakeslack.User{ID: users[i], TZ: "Asia/Tokyo", Locale: "ja-JP"})
 	}
 	var bots []*crashRun
-	for range n {
-		bots = append(bots, startBenchChild(tb, fake, map[string]string{
+	for i := range n {
+		env := map[string]string{
 			"SLACK_BOT_TOKEN":    fakeslack.BotToken,
 			"SLACK_APP_TOKEN":    fakeslack.AppToken,
 			"SLACK_API_URL":      fake.APIURL(),
 			"TRUSTBOT_DB":        dsn,
 			"TRUSTBOT_HTTP_ADDR": "127.0.0.1:0",
 			"LOG_LEVEL":          "warn",
-		}, "serve"))
+		}
+		// TRUSTBOT_BENCH_CPUPROFILE=F profiles the processes: F.0, F.1, …
+		if f := os.Getenv("TRUSTBOT_BENCH_CPUPROFILE"); f != "" {
+			env["TRUSTBOT_CHILD_CPUPROFILE"] = fmt.Sprintf("%s.%d", f, i)
+		}
+		bots = append(bots, startBenchChild(tb, fake, env, "serve"))
 	}
 	return fake, bots, users
 }
@@ -152,24 +157,36 @@ func reportBurst(b *testing.B, tb, bc *burstResult) {
 	b.ReportMetric(pct(tb.answer, 0.99)/pct(bc.ack, 0.99), "answer-p99/bare")
 	b.ReportMetric(float64(tb.busy), "busy")
 	b.ReportMetric(float64(tb.slow), "answers>1s")
+	b.ReportMetric(100*float64(tb.inAck-tb.busy)/float64(max(1, len(tb.answer))), "in-ack-%")
+	if tb.requests > 0 && bc.requests > 0 {
+		b.ReportMetric(tb.cpu.Seconds()*1e6/float64(tb.requests), "cpu-us/req")
+		b.ReportMetric(bc.cpu.Seconds()*1e6/float64(bc.requests), "bare-cpu-us/req")
+	}
 }
 
 // burstResult is one side's measures over every burst of a run.
 type burstResult struct {
 	ack, answer []time.Duration
 	busy, slow  int
+	inAck       int     // answers that came in the ack
 	growthMB    float64 // largest RSS growth over a burst
+	// cpu is the CPU time the measured process spent over requests
+	// (user and system, to the kernel's tick).
+	cpu      time.Duration
+	requests int
 }
 
 // sendBurst sends n "/trust tip" from users back to back and waits for every
 // ack and first answer. busyText marks the ack that says "busy". With mem
-// set to trustbot's process, it measures that process's RSS growth over
-// the burst: its peak (VmHWM, reset before the burst) over its RSS before.
+// set to the answering process, it measures that process's CPU time and
+// RSS growth over the burst: its peak (VmHWM, reset before the burst)
+// over its RSS before.
 func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, busyText string, mem *crashRun, res *burstResult) {
 	tb.Helper()
 	fake.ResetRecordings()
 	var before float64
 	reset := false
+	cpuBefore, cpuOK := procCPU(pidOf(mem))
 	if mem != nil {
 		runtime.GC()
 		pid := mem.cmd.Process.Pid
@@ -194,6 +211,9 @@ func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, bus
 			tb.Fatalf("ack: %v", err)
 		}
 		res.ack = append(res.ack, a.Received.Sub(a.Sent))
+		if ackText(a.Payload) != "" {
+			res.inAck++
+		}
 		if busyText != "" && ackText(a.Payload) == busyText {
 			res.busy++
 			continue
@@ -211,6 +231,34 @@ func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, bus
 	if hwm, ok := procStatusKB(pidOf(mem), "VmHWM"); ok && reset {
 		res.growthMB = max(res.growthMB, (hwm-before)/1024)
 	}
+	if after, ok := procCPU(pidOf(mem)); ok && cpuOK {
+		res.cpu += after - cpuBefore
+		res.requests += n
+	}
+}
+
+// procCPU is the user and system CPU time of process pid so far, from
+// /proc/pid/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func procCPU(pid int) (time.Duration, bool) {
+	if pid == 0 {
+		return 0, false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) may hold spaces: count after its ")".
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, false
+	}
+	user, err1 := strconv.ParseInt(f[11], 10, 64)
+	sys, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(user+sys) * 10 * time.Millisecond, true
 }
 
 func ackText(payload json.RawMessage) string {
@@ -268,7 +316,7 @@ func BenchmarkBurst(b *testing.B) {
 	for _, n := range []int{300, 1000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			fake, bot, users := benchBot(b)
-			bare := bareClient(b)
+			bare, bareRun := bareClient(b)
 			busy := mustLibrary(b).T(trustbot.Japanese, "slack.busy")
 			// One command per user first: the first answer to a user looks
 			// their profile up, which a burst of regulars does not.
@@ -276,7 +324,7 @@ func BenchmarkBurst(b *testing.B) {
 			var tb, bc burstResult
 			for b.Loop() {
 				sendBurst(b, fake, users, n, busy, bot, &tb)
-				sendBurst(b, bare, users, n, "", nil, &bc)
+				sendBurst(b, bare, users, n, "", bareRun, &bc)
 			}
 			reportBurst(b, &tb, &bc)
 			b.ReportMetric(tb.growthMB, "RSS-growth-MB")

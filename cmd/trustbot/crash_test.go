@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,11 +35,23 @@ func init() {
 	if os.Getenv(crashChildEnv) != "1" {
 		return
 	}
-	// SIGTERM stops it as it stops the program (a rolling restart).
+	os.Exit(childMain())
+}
+
+// childMain runs the program as a crash child. SIGTERM stops it as it
+// stops the program (a rolling restart). TRUSTBOT_CHILD_CPUPROFILE names
+// a file for its CPU profile, to profile a benchmark's trustbot process.
+func childMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	if name := os.Getenv("TRUSTBOT_CHILD_CPUPROFILE"); name != "" {
+		if f, err := os.Create(name); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
+	return run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 }
 
 var summaryLine = regexp.MustCompile(`dispatched as of \S+: (\d+) claimed, (\d+) sent, (\d+) missed, (\d+) reconciled, (\d+) requeued, (\d+) unreachable, (\d+) uncertain, (\d+) failed`)

@@ -86,7 +86,7 @@ func BenchmarkReplicasBurst(b *testing.B) {
 		for _, n := range []int{300, 1000} {
 			b.Run(fmt.Sprintf("replicas=%d/n=%d", replicas, n), func(b *testing.B) {
 				fake, _, users := benchReplicas(b, pgtest.URL(b), replicas)
-				bare := bareClient(b)
+				bare, _ := bareClient(b)
 				busy := mustLibrary(b).T(trustbot.Japanese, "slack.busy")
 				// One command per user first: the first answer to a user
 				// looks their profile up, which a burst of regulars does not.

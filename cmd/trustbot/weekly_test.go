@@ -172,6 +172,17 @@ func TestWeeklyTip(t *testing.T) {
 			t.Fatalf("status where the bot was removed: %s", r.raw)
 		}
 	})
+
+	// Turned off, a channel's status says it is off, not that it never
+	// had a tip of the week.
+	t.Run("OffSaysOff", func(t *testing.T) {
+		for _, text := range []string{"weekly off", "weekly status"} {
+			r := bot.slashIn(t, enUser, "C0OTHER", text)
+			if !strings.Contains(r.raw, jsonText(lib.T(trustbot.English, "weekly.is_off"))) || strings.Contains(r.raw, jsonText(lib.T(trustbot.English, "weekly.none"))) {
+				t.Fatalf("%s: %s", text, r.raw)
+			}
+		}
+	})
 }
 
 func TestWeeklyAdmins(t *testing.T) {

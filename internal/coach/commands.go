@@ -253,18 +253,31 @@ func (t *turn) tip(topicID string) (trustbot.Reply, error) {
 // pick chooses at random among the tips of pool the user has not seen
 // recently; when all were seen, among the least recently seen half.
 func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
-	// recent is short (the window) and newest first: where a tip was last
-	// seen is its first index there.
+	// The window is short beside a large pool: drawing at random until a
+	// tip not seen recently comes is uniform among those, and quick.
+	if len(pool) > 2*len(recent) {
+		for range 8 {
+			if tip := pool[t.intn(len(pool))]; !slices.Contains(recent, tip.ID) {
+				return tip
+			}
+		}
+	}
+	// recent is newest first: where a tip was last seen is its first
+	// index there.
+	seenAt := make(map[string]int, len(recent))
+	for i, id := range slices.Backward(recent) {
+		seenAt[id] = i
+	}
 	fresh := 0
 	for _, tip := range pool {
-		if !slices.Contains(recent, tip.ID) {
+		if _, seen := seenAt[tip.ID]; !seen {
 			fresh++
 		}
 	}
 	if fresh > 0 {
 		n := t.intn(fresh)
 		for _, tip := range pool {
-			if !slices.Contains(recent, tip.ID) {
+			if _, seen := seenAt[tip.ID]; !seen {
 				if n == 0 {
 					return tip
 				}
@@ -273,10 +286,9 @@ func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
 		}
 	}
 	// Everything was seen: prefer the tips seen longest ago.
-	at := func(id string) int { return slices.Index(recent, id) }
 	old := slices.Clone(pool)
 	slices.SortStableFunc(old, func(a, b *playbook.Tip) int {
-		return at(b.ID) - at(a.ID)
+		return seenAt[b.ID] - seenAt[a.ID]
 	})
 	old = old[:max(1, len(old)/2)]
 	return old[t.intn(len(old))]
@@ -284,7 +296,9 @@ func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
 
 func (t *turn) tipReply(tip *playbook.Tip, topicID string) trustbot.Reply {
 	title := tip.Title.In(t.lang)
-	r := trustbot.Reply{Text: title + "\n" + tip.Body.In(t.lang)}
+	// Content alone, the same for everyone: Shared lets the platform keep
+	// its rendering.
+	r := trustbot.Reply{Text: title + "\n" + tip.Body.In(t.lang), Shared: true}
 	r.Add(
 		trustbot.Block{Kind: trustbot.Context, Text: t.tr("tip.topic_line", "topic", tip.Topic.Title.In(t.lang))},
 		trustbot.Block{Kind: trustbot.Section, Title: title, Text: tip.Body.In(t.lang)},

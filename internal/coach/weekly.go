@@ -195,6 +195,10 @@ func (t *turn) weeklyStatus(note string) (trustbot.Reply, error) {
 		r.Add(trustbot.Block{Kind: trustbot.Section, Text: note})
 	}
 	status := t.tr("weekly.none")
+	if err == nil && !s.Active && s.Stopped == "" {
+		// Turned off by someone here: it had a tip of the week.
+		status = t.tr("weekly.is_off")
+	}
 	if err == nil && (s.Active || s.Stopped != "") {
 		topics := t.tr("weekly.all_topics")
 		if len(s.Topics) > 0 {

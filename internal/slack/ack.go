@@ -95,7 +95,7 @@ func (c *Client) ackEmpty(p *pendingAck) {
 // ack is still unsent. It reports whether the reply was delivered; if not,
 // the ack has been sent empty and the reply must take the usual path.
 func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
-	payload, ok := ackPayload(to, r)
+	payload, ok := c.ackPayload(to, r)
 	if !ok {
 		c.ackEmpty(p)
 		<-p.sent
@@ -122,10 +122,9 @@ func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 // message keeps the usual path. An answer too large for an ack (Slack
 // drops Socket Mode responses of 20 KB or more) is refused by slack-go
 // before anything is written, and then takes the usual path too.
-func ackPayload(to target, r trustbot.Reply) (json.RawMessage, bool) {
+func (c *Client) ackPayload(to target, r trustbot.Reply) (any, bool) {
 	if r.Modal != nil || r.File != nil || r.Update != nil || to.Home || to.Form {
 		return nil, false
 	}
-	b, err := encodeMessage(webhookMessage(r))
-	return b, err == nil
+	return c.messages.message(r), true
 }

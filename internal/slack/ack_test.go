@@ -226,8 +226,9 @@ func TestPendingAckClaimedOnce(t *testing.T) {
 }
 
 func TestAckPayloadOnlyForPlainMessages(t *testing.T) {
+	c := New(Config{})
 	r := textReply("hello")
-	if _, ok := ackPayload(target{}, r); !ok {
+	if _, ok := c.ackPayload(target{}, r); !ok {
 		t.Fatal("a plain message does not fit in the ack")
 	}
 	modal, file, update := r, r, r
@@ -235,7 +236,7 @@ func TestAckPayloadOnlyForPlainMessages(t *testing.T) {
 	file.File = &trustbot.File{Name: "x.json"}
 	update.Update = &trustbot.Posted{Channel: "C1", TS: "1.2"}
 	for name, x := range map[string]trustbot.Reply{"modal": modal, "file": file, "update": update} {
-		if _, ok := ackPayload(target{}, x); ok {
+		if _, ok := c.ackPayload(target{}, x); ok {
 			t.Errorf("a %s went in the ack", name)
 		}
 	}

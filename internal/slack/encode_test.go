@@ -52,10 +52,14 @@ func TestEncodeMessage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := appendMessage(nil, m)
+		p, ok := toPlain(m)
 		if !ok {
-			t.Errorf("reply %d: not encoded directly", i)
+			t.Errorf("reply %d: not encoded as plain values", i)
 			continue
+		}
+		got, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
 		}
 		var a, b any
 		if err := json.Unmarshal(got, &a); err != nil {
@@ -73,8 +77,8 @@ func TestEncodeMessage(t *testing.T) {
 	if err != nil || string(got) != string(want) {
 		t.Errorf("fallback: %s, want %s", got, want)
 	}
-	if _, ok := appendMessage(nil, m); ok {
-		t.Error("an image block was encoded directly")
+	if _, ok := toPlain(m); ok {
+		t.Error("an image block was encoded as plain values")
 	}
 }
 
@@ -98,9 +102,13 @@ func FuzzEncodeMessage(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encoding/json refused the message: %v", err)
 		}
-		got, ok := appendMessage(nil, m)
+		p, ok := toPlain(m)
 		if !ok {
-			t.Fatal("not encoded directly")
+			t.Fatal("not encoded as plain values")
+		}
+		got, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
 		}
 		var a, b any
 		if err := json.Unmarshal(got, &a); err != nil {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -101,6 +102,7 @@ type Client struct {
 	jobTime   atomic.Int64 // recent time per answered slash command, ns (see timed)
 	pacer     *pacer
 	history   *historyBudget
+	messages  *messageCache
 	jobs      chan job
 	seen      Seen
 	wg        sync.WaitGroup
@@ -183,6 +185,7 @@ func New(cfg Config) *Client {
 		pacer:     newPacer(cfg.SendRate, cfg.SendSlots, cfg.Logger.With("component", "slack")),
 		history:   newHistoryBudget(cfg.HistoryInterval, cfg.SendSlots, cfg.Logger.With("component", "slack")),
 		seen:      cfg.Seen,
+		messages:  newMessageCache(),
 		clock:     clock,
 		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 	}
@@ -433,8 +436,23 @@ func (c *Client) worker(ctx context.Context) {
 				}
 			}
 		case j := <-c.jobs:
+			c.yieldToAcks()
 			c.work(ctx, j)
 		}
+	}
+}
+
+// yieldToAcks lets envelopes waiting to be acknowledged go first: in a
+// burst, the workers would otherwise take the cores from the goroutine
+// that acks, and every ack after the first few would wait on answers.
+// Each worker gives way a bounded number of times, so a steady stream of
+// envelopes cannot starve the answers.
+func (c *Client) yieldToAcks() {
+	if c.sm == nil {
+		return
+	}
+	for i := 0; i < 4 && len(c.sm.Events) > 0; i++ {
+		runtime.Gosched()
 	}
 }
 
@@ -599,7 +617,7 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 	if to.ResponseURL != "" {
 		if !trustedResponseURL(to.ResponseURL, c.cfg.APIURL) {
 			urlErr = errors.New("response_url not on Slack")
-		} else if urlErr = c.postWebhook(ctx, to.ResponseURL, webhookMessage(r)); urlErr == nil {
+		} else if urlErr = c.postWebhook(ctx, to.ResponseURL, r); urlErr == nil {
 			return nil
 		}
 	}
@@ -614,11 +632,11 @@ func (c *Client) deliverReply(ctx context.Context, to target, r trustbot.Reply, 
 	return nil
 }
 
-// postWebhook posts a message to a response_url, as slack-go's
-// PostWebhookCustomHTTPContext does, with the message encoded by
-// encodeMessage.
-func (c *Client) postWebhook(ctx context.Context, url string, m *slack.WebhookMessage) error {
-	body, err := encodeMessage(m)
+// postWebhook posts a reply to a response_url, as slack-go's
+// PostWebhookCustomHTTPContext does, with the message rendered as plain
+// values (kept for a shared reply).
+func (c *Client) postWebhook(ctx context.Context, url string, r trustbot.Reply) error {
+	body, err := c.messages.encode(r)
 	if err != nil {
 		return fmt.Errorf("marshal failed: %w", err)
 	}

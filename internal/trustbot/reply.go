@@ -150,6 +150,11 @@ type Reply struct {
 	// File, when set, is sent to the user privately (their DM), with Text
 	// as its comment.
 	File *File
+	// Shared says the reply is made of content alone (a tip, its topic
+	// menu), the same for everyone who gets it in the language: nothing
+	// in it belongs to the user, so a platform may keep its rendering
+	// and serve it again.
+	Shared bool
 }
 
 // File is a document for the user: their data export.
