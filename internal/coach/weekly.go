@@ -195,11 +195,7 @@ func (t *turn) weeklyStatus(note string) (trustbot.Reply, error) {
 		r.Add(trustbot.Block{Kind: trustbot.Section, Text: note})
 	}
 	status := t.tr("weekly.none")
-	if err == nil && !s.Active && s.Stopped == "" {
-		// Turned off by someone here: it had a tip of the week.
-		status = t.tr("weekly.is_off")
-	}
-	if err == nil && (s.Active || s.Stopped != "") {
+	if err == nil {
 		topics := t.tr("weekly.all_topics")
 		if len(s.Topics) > 0 {
 			var names []string
@@ -210,13 +206,19 @@ func (t *turn) weeklyStatus(note string) (trustbot.Reply, error) {
 			}
 			topics = strings.Join(names, t.tr("list.sep"))
 		}
-		next := t.when(s.NextDueAt, s.TZ)
-		if !s.Active {
-			next = t.tr("weekly.stopped_next")
+		day := t.tr("day." + strconv.Itoa(int(s.Weekday)))
+		if !s.Active && s.Stopped == "" {
+			// Turned off by someone here: "weekly on" brings it back as it was.
+			status = t.tr("weekly.is_off", "day", day, "time", clock(s.Minute), "lang", t.langName(s.Lang), "topics", topics)
+		} else {
+			next := t.when(s.NextDueAt, s.TZ)
+			if !s.Active {
+				next = t.tr("weekly.stopped_next")
+			}
+			status = t.tr("weekly.status", "day", day, "time", clock(s.Minute),
+				"lang", t.langName(s.Lang), "topics", topics, "next", next, "subscriber", trustbot.MentionUser(s.Subscriber))
+			status += "\n" + t.holidaysLine(s.Holidays)
 		}
-		status = t.tr("weekly.status", "day", t.tr("day."+strconv.Itoa(int(s.Weekday))), "time", clock(s.Minute),
-			"lang", t.langName(s.Lang), "topics", topics, "next", next, "subscriber", trustbot.MentionUser(s.Subscriber))
-		status += "\n" + t.holidaysLine(s.Holidays)
 	}
 	r.Text = strings.TrimSpace(note + "\n" + status)
 	r.Add(
