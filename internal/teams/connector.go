@@ -400,6 +400,14 @@ func (c *Connector) call(ctx context.Context, op, method, serviceURL, path, tena
 				return notSent("no token: " + err.Error())
 			}
 		}
+		// The wait for a turn (or for a token) may have been long: a
+		// scheduled message's sender says whether it is still its to send.
+		if err := trustbot.CheckSend(ctx); err != nil {
+			if maybeSent {
+				return notSent("no longer this sender's")
+			}
+			return err
+		}
 		res := c.attempt(ctx, method, target, token, payload)
 		codes := errorCodes(res.body)
 		c.count(op, label(res, codes))

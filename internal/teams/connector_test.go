@@ -311,6 +311,37 @@ func TestConnectorHonoursRetryAfter(t *testing.T) {
 	}
 }
 
+// A scheduled message's sender may lose it while the connector waits out
+// a 429 (another replica took it over): the check it passes runs again
+// before each attempt, and a message no longer its own is not sent.
+func TestConnectorChecksBeforeEachAttempt(t *testing.T) {
+	f := newConnFixture(t, fakebf.Config{}, nil)
+	f.fake.Inject(fakebf.Fault{Conversation: f.ref.Conversation.ID, Status: 429, RetryAfter: 7 * time.Second, Times: 1})
+	lost := errors.New("taken over by another sender")
+	var checks atomic.Int32
+	ctx := trustbot.WithSendCheck(context.Background(), func(context.Context) error {
+		if checks.Add(1) > 1 {
+			return lost
+		}
+		return nil
+	})
+	if _, err := f.conn.SendToConversation(ctx, f.ref, text("m")); !errors.Is(err, lost) {
+		t.Fatalf("send after the sender lost the message: %v, want its check's error", err)
+	}
+	sends := 0
+	for _, r := range f.fake.Requests() {
+		if r.Method == "send" {
+			sends++
+		}
+	}
+	if sends != 1 || checks.Load() != 2 {
+		t.Fatalf("%d attempts and %d checks, want the 429'd attempt alone and a check before each", sends, checks.Load())
+	}
+	if n := len(f.fake.Messages(f.ref.Conversation.ID)); n != 0 {
+		t.Errorf("the user sees %d messages, want none", n)
+	}
+}
+
 // The wait a 429 asks for is not part of the request's timeout: with the
 // real clock, a Retry-After longer than the timeout still ends in a send.
 func TestConnectorRetryAfterIsNotPartOfTheTimeout(t *testing.T) {
