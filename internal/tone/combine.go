@@ -291,8 +291,9 @@ func combine(found []map[string][]Hit) []Flag {
 			}
 		}
 		// Pressing for an answer, not about a group's event (忘年会の
-		// 出欠、金曜までに返事ください).
-		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored) && !s.has(CueGroup)
+		// 出欠、金曜までに返事ください) nor about the work talk next to it
+		// (今日中に返事ちょうだい！会議室を押さえたいので).
+		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored) && !s.has(CueGroup) && !nearWork(sents, i)
 		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || (nearPersonal || !anyWork && !softened) && asks && !s.has(CueSoften)) {
 			add(Demand, s.evidence(append([]string{CueDemand, CueReply}, personalCues...)...)...)
 		}
