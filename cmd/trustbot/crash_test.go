@@ -163,17 +163,16 @@ func deliveryStates(t *testing.T, path string) map[string]string {
 }
 
 // settle waits until the fake Slack has finished the requests the killed
-// process left behind: its message count stops changing.
-func settle(fake *fakeslack.Server) int {
-	n, since := len(fake.AllMessages()), time.Now()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := len(fake.AllMessages()); m != n {
-			n, since = m, time.Now()
-		} else if time.Since(since) > 200*time.Millisecond {
-			break
-		}
+// process left behind (each of its connections served to the end and
+// closed), and returns the count of messages Slack accepted.
+func settle(t testing.TB, fake *fakeslack.Server) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := fake.WaitClientsGone(ctx); err != nil {
+		t.Fatalf("the killed process's requests to Slack did not end: %v", err)
 	}
-	return n
+	return len(fake.AllMessages())
 }
 
 // crashLoad is what a crash test fans out, and the clocks it runs under.
@@ -358,7 +357,7 @@ func runCrash(t *testing.T, l crashLoad, points []crashKill) crashFigures {
 		}
 		<-r.done
 		k.posts = posts()
-		k.accepted = settle(fake)
+		k.accepted = settle(t, fake)
 		states := deliveryStates(t, dbPath)
 		for _, m := range fake.AllMessages() {
 			if id := deliveryIDOf(m); states[id] == trustbot.Sending {

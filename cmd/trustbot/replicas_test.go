@@ -210,6 +210,21 @@ func (r *replicas) waitFor(accepted int) {
 	}
 }
 
+// quiet waits until the fake Slack's message count has not changed for
+// 200 ms (5 s at most): the other replicas keep their connections to it
+// open, so the killed one's last requests cannot be told apart from theirs
+// by the connections that close.
+func quiet(fake *fakeslack.Server) {
+	n, since := len(fake.AllMessages()), time.Now()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := len(fake.AllMessages()); m != n {
+			n, since = m, time.Now()
+		} else if time.Since(since) > 200*time.Millisecond {
+			break
+		}
+	}
+}
+
 // kill SIGKILLs replica i, notes what it left sending that Slack has,
 // and starts it again.
 func (r *replicas) kill(i int) {
@@ -220,7 +235,7 @@ func (r *replicas) kill(i int) {
 	}
 	<-old.done
 	r.kills++
-	settle(r.fake)
+	quiet(r.fake)
 	for _, id := range sendingOf(r.t, r.dsn, old.cmd.Process.Pid, r.fake.AllMessages()) {
 		r.window[id] = true
 	}

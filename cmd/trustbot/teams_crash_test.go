@@ -137,13 +137,12 @@ func runTeamsCrash(t *testing.T, l teamsCrashLoad, kills []float64) (lost, dupli
 		must(t, r.cmd.Process.Signal(syscall.SIGKILL))
 		<-r.done
 		// The connector may still finish a request the process sent: wait
-		// until the count of accepted messages stops changing.
-		for n, since, deadline := accepted(), time.Now(), time.Now().Add(5*time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if a := accepted(); a != n {
-				n, since = a, time.Now()
-			} else if time.Since(since) > 200*time.Millisecond {
-				break
-			}
+		// until it has served each of the process's connections to the end.
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
+		err := bf.WaitClientsGone(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("the killed process's requests to the connector did not end: %v", err)
 		}
 		states := deliveryStates(t, dbPath)
 		if len(states) != n {

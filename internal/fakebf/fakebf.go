@@ -9,6 +9,7 @@
 package fakebf
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -23,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trustbot/trustbot/internal/conntrack"
 )
 
 // Identities the fake uses unless told otherwise.
@@ -56,8 +59,9 @@ type Config struct {
 
 // Server is a running fake Bot Framework.
 type Server struct {
-	cfg Config
-	srv *httptest.Server
+	cfg   Config
+	srv   *httptest.Server
+	conns *conntrack.Tracker
 
 	mu       sync.Mutex
 	now      func() time.Time
@@ -110,6 +114,7 @@ func New(cfg Config) *Server {
 		tokens: map[string]time.Time{},
 		counts: map[string]int{},
 		convs:  map[string]*conversation{},
+		conns:  conntrack.New(),
 	}
 	s.signer = cachedKey(0, ChannelID, "skype")
 	s.keys = []*key{s.signer, cachedKey(1)} // the second is endorsed for nothing
@@ -122,10 +127,12 @@ func New(cfg Config) *Server {
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.tenantJWKS)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	s.connectorRoutes(mux)
+	s.srv = httptest.NewUnstartedServer(mux)
+	s.srv.Config.ConnState = s.conns.ConnState
 	if cfg.PlainHTTP {
-		s.srv = httptest.NewServer(mux)
+		s.srv.Start()
 	} else {
-		s.srv = httptest.NewTLSServer(mux)
+		s.srv.StartTLS()
 	}
 	return s
 }
@@ -154,6 +161,15 @@ func cachedKey(slot int, endorsements ...string) *key {
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
+
+// WaitClientsGone waits until the fake has finished with every connection
+// its clients opened before the call: each request on them answered and
+// the connection closed. It is for a test whose client process was
+// killed: once it returns, nothing more of that client's can reach the
+// fake. A client still connected keeps it waiting until ctx ends.
+func (s *Server) WaitClientsGone(ctx context.Context) error {
+	return s.conns.WaitClosed(ctx, s.srv.Listener.Addr().String())
+}
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return s.srv.URL }

@@ -47,6 +47,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/trustbot/trustbot/internal/conntrack"
 )
 
 // Identities of the fake workspace and app.
@@ -232,6 +234,7 @@ type sentEnvelope struct {
 type Server struct {
 	uploads files // files.* uploads and shares
 	ln      net.Listener
+	conns   *conntrack.Tracker
 	srv     *http.Server
 	base    string // http://127.0.0.1:PORT
 	host    string // 127.0.0.1:PORT
@@ -312,6 +315,7 @@ func New() *Server {
 	}
 	s := &Server{
 		ln:           ln,
+		conns:        conntrack.New(),
 		host:         ln.Addr().String(),
 		done:         make(chan struct{}),
 		changed:      make(chan struct{}),
@@ -357,6 +361,7 @@ func New() *Server {
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
+		ConnState:         s.conns.ConnState,
 	}
 	s.wg.Add(1)
 	go func() {
@@ -371,6 +376,15 @@ func (s *Server) URL() string { return s.base }
 
 // APIURL is the value for slack.OptionAPIURL: "http://127.0.0.1:PORT/api/".
 func (s *Server) APIURL() string { return s.base + "/api/" }
+
+// WaitClientsGone waits until the fake has finished with every connection
+// its clients opened before the call: each request on them answered and
+// the connection closed. It is for a test whose client process was
+// killed: once it returns, nothing more of that client's can reach the
+// fake. A client still connected keeps it waiting until ctx ends.
+func (s *Server) WaitClientsGone(ctx context.Context) error {
+	return s.conns.WaitClosed(ctx, s.host)
+}
 
 // Close closes every socket and the listener, and waits for the fake's
 // goroutines to end. Pending Wait* and Send* calls return ErrClosed.
