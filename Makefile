@@ -43,9 +43,12 @@ run: ## Build and run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN (o
 RACEFLAGS := -race -gcflags='modernc.org/...=-d=checkptr=0' -gcflags='modernc.org/sqlite/lib=-race=false' -gcflags='modernc.org/libc/...=-race=false' -gcflags='modernc.org/memory=-race=false' -gcflags='regexp/...=-race=false' -gcflags='go.yaml.in/...=-race=false'
 
 # The browser test runs in make test-browser only: it needs Chromium, and
-# takes half a minute.
+# takes half a minute. Four tests of a package run at once where they
+# allow it (go test's default is one per core): many of the end-to-end
+# tests mostly wait, on child processes or on Teams' pacing of a
+# conversation's messages, and would hold both places on two cores.
 test: ## Run every test with the race detector (each fuzz target's seed corpus included)
-	go test $(RACEFLAGS) -count=1 -skip '^TestInstallPagesInBrowser$$' ./...
+	go test $(RACEFLAGS) -count=1 -parallel 4 -skip '^TestInstallPagesInBrowser$$' ./...
 
 # The packages whose tests use internal/pgtest, directly or through a
 # helper (internal/testdb opens every test's database).

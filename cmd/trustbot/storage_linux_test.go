@@ -33,6 +33,7 @@ const smallDiskEnv = "TRUSTBOT_TEST_SMALL_DISK"
 func smallDisk(t *testing.T) string {
 	t.Helper()
 	if os.Getenv(smallDiskEnv) == "" {
+		t.Parallel() // the test runs in a process of its own
 		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
 		cmd.Env = append(os.Environ(), smallDiskEnv+"=1")
 		cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -292,6 +293,7 @@ func alone(t *testing.T) bool {
 	if os.Getenv(aloneEnv) != "" {
 		return true
 	}
+	t.Parallel() // the test runs in a process of its own
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), aloneEnv+"=1")
 	out, err := cmd.CombinedOutput()
