@@ -23,14 +23,14 @@ const (
 // at or above its target is an error: the target itself then holds.
 var holdoutFloors = map[string]map[string]float64{
 	"ja": {tone.RepeatAsk: 0.807, tone.Demand: 0.829, tone.Rush: 0.826, tone.Guilt: 0.818, tone.NoWayOut: 0.884, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.754, tone.ReasonAsk: 0.789, tone.Demand: 0.815, tone.Guilt: 0.619, tone.NoWayOut: 0.791},
+	"en": {tone.RepeatAsk: 0.792, tone.ReasonAsk: 0.842, tone.Demand: 0.815, tone.Guilt: 0.619, tone.NoWayOut: 0.833},
 }
 
 // retiredFloors are the same for the first holdout, retired and tuned on
 // since: what the tuning reached there is kept.
 var retiredFloors = map[string]map[string]float64{
 	"ja": {tone.RepeatAsk: 0.939},
-	"en": {tone.Demand: 0.869, tone.Rush: 0.8},
+	"en": {tone.Demand: 0.869, tone.Rush: 0.866},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
