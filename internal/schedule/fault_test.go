@@ -21,6 +21,7 @@ import (
 // (trustbot dispatch --now ahead) or a host clock running ahead of Slack's
 // must still find it, and send nothing twice.
 func TestLeftSendingIsFoundFromItsAttempt(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		ahead       time.Duration // the pass runs as of this much after the real time
@@ -79,6 +80,7 @@ func (r *rig) subscribe(t *testing.T, channel string, due time.Time) {
 // once, and the subscription keeps going. One whose post never reached
 // Slack is posted again, once.
 func TestChannelPostLeftSendingIsLookedForInItsChannel(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		accepted bool // Slack took the post before the answer was lost

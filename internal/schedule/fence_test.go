@@ -47,6 +47,7 @@ func (s *slowMessenger) PostDM(ctx context.Context, to trustbot.UserKey, r trust
 // stays sent, the user's check-ins go on, and the user gets exactly one
 // message, however many passes follow.
 func TestLateSenderCannotOverwrite(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		fault string // what Slack answers the late sender; "" stops its pass instead

@@ -16,6 +16,7 @@ import (
 // nothing and records nothing; the delivery waits, sending under the old
 // attempt, for another replica to settle it.
 func TestSenderWhoseLeaseEndedSendsNothing(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 1000)
 	us := users("UPAUSED", 1)
 	at := now()

@@ -19,6 +19,7 @@ import (
 // overlapping at a rolling restart) must not requeue what a live replica
 // is still sending.
 func TestStartUpPassLeavesAnotherSendersDeliveries(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 1000)
 	r.fake.SetDelay("chat.postMessage", 2*time.Second)
 	us := users("UTWOPROC", 4)
@@ -111,6 +112,7 @@ func TestLeftSendingWhereUninstalledStops(t *testing.T) {
 // beyond the budget, new deliveries go out meanwhile, and the waiting is
 // reported; nothing is lost or sent twice.
 func TestReconcileWithinHistoryBudget(t *testing.T) {
+	t.Parallel()
 	const history = "conversations.history"
 	r := newRig(t, 1000)
 	r.disp.StaleAfter = 60 * 24 * time.Hour // the seeding passes look for nothing

@@ -235,6 +235,7 @@ func pass(t *testing.T, r *rig, at time.Time, stale bool) schedule.Report {
 // no call goes out while the Retry-After runs, except the ones other
 // senders already had on their way.
 func TestRateLimitedPostsAreWaitedOut(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		retryAfter string
@@ -429,6 +430,7 @@ func TestUnreachableUsersStop(t *testing.T) {
 // (no blind resend, in this pass or in a pass before it is stale); a stale
 // pass looks for it in the DM history, does not find it, and sends it once.
 func TestUncertainOutcomeIsLookedForBeforeResend(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{500, 503} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			t.Parallel()
@@ -601,6 +603,7 @@ func TestPostedButNotRecordedIsReconciled(t *testing.T) {
 // the schedule moved to its first occurrence still ahead, at the same
 // local time (also across a change of daylight-saving time).
 func TestCatchUpAfterDowntime(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		tz         string
