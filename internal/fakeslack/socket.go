@@ -239,34 +239,59 @@ func (s *Server) readLoop(k *sock) {
 		s.pongs.Add(1)
 		return nil
 	})
+	// One goroutine reads and notes when each frame arrived; another
+	// reads what the frames say, in order. An ack is thus timed when it
+	// reached Slack, not once the acks before it were read through (a
+	// large answer in an ack takes a while to parse), and every frame
+	// read is handled before the socket counts as gone.
+	type frame struct {
+		data []byte
+		at   time.Time
+	}
+	frames := make(chan frame, 4096)
+	handled := make(chan struct{})
+	go func() {
+		defer close(handled)
+		for f := range frames {
+			s.handleFrame(f.data, f.at)
+		}
+	}()
+	defer func() {
+		close(frames)
+		<-handled
+	}()
 	for {
 		typ, data, err := k.conn.ReadMessage()
 		if err != nil {
 			return
 		}
-		if typ != websocket.TextMessage {
-			continue
+		if typ == websocket.TextMessage {
+			frames <- frame{data, time.Now()}
 		}
-		var a ackFrame
-		if err := json.Unmarshal(data, &a); err != nil || a.EnvelopeID == "" {
-			s.mu.Lock()
-			s.badFrames = append(s.badFrames, data)
-			s.notifyLocked()
-			s.mu.Unlock()
-			continue
-		}
-		var payload json.RawMessage
-		if len(a.Payload) > 0 && string(a.Payload) != "null" {
-			payload = a.Payload
-		}
-		now := time.Now()
+	}
+}
+
+// handleFrame reads one frame from the app, received at: an ack, or a
+// frame Slack would not understand.
+func (s *Server) handleFrame(data []byte, at time.Time) {
+	var a ackFrame
+	if err := json.Unmarshal(data, &a); err != nil || a.EnvelopeID == "" {
 		s.mu.Lock()
-		s.ackIdx[a.EnvelopeID] = append(s.ackIdx[a.EnvelopeID], len(s.acks))
-		s.acks = append(s.acks, Ack{EnvelopeID: a.EnvelopeID, Payload: payload, Received: now, Sent: s.sentAt[a.EnvelopeID]})
-		s.ackAnswerLocked(a.EnvelopeID, payload, now)
+		s.badFrames = append(s.badFrames, data)
 		s.notifyLocked()
 		s.mu.Unlock()
+		return
 	}
+	var payload json.RawMessage
+	if len(a.Payload) > 0 && string(a.Payload) != "null" {
+		payload = a.Payload
+	}
+	s.mu.Lock()
+	s.ackIdx[a.EnvelopeID] = append(s.ackIdx[a.EnvelopeID], len(s.acks))
+	s.acks = append(s.acks, Ack{EnvelopeID: a.EnvelopeID, Payload: payload, Received: at, Sent: s.sentAt[a.EnvelopeID]})
+	s.ackAnswerLocked(a.EnvelopeID, payload, at)
+	s.notifyLocked()
+	s.mu.Unlock()
 }
 
 // ackAnswerLocked shows the message in the ack of a slash command as the
