@@ -19,14 +19,9 @@ import (
 // reads the database cold and writes a row in one to two: 3 ms lets those
 // ride in the ack with room for a garbage collection or a busy core, while
 // an answer that misses it costs the user at most 3 ms more than an empty
-// ack at once would have. The budget counts from the moment a worker takes
-// the command; past it the ack goes empty and the answer follows through
-// response_url: the ack never waits on the command's database work longer
-// than this. Queued behind other commands (a burst), the ack waits its
-// turn while the workers keep finishing jobs, since an answer that rides
-// in its ack costs both sides less than an empty ack and a post; when they
-// stop (the database stalls), it goes empty within about twice the budget
-// (checkHeld).
+// ack at once would have. Past the budget the ack goes empty and the answer
+// follows through response_url: the ack never waits on the database longer
+// than this.
 const DefaultAnswerBudget = 3 * time.Millisecond
 
 // Kinds of inbound request, named as Socket Mode names its envelopes.
@@ -74,11 +69,10 @@ const (
 // the budget without. Exactly one claim succeeds, so an answer goes either
 // in the ack or to the response_url, never both and never neither.
 type pendingAck struct {
-	in      inbound
-	start   time.Time
-	state   atomic.Int32
-	started atomic.Bool   // a worker took the job: its budget runs
-	sent    chan struct{} // closed once the claimer has handed the ack to the socket
+	in    inbound
+	start time.Time
+	state atomic.Int32
+	sent  chan struct{} // closed once the claimer has handed the ack to the socket
 }
 
 func newPendingAck(in inbound, start time.Time) *pendingAck {

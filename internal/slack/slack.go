@@ -100,8 +100,6 @@ type Client struct {
 	connected atomic.Bool
 	connects  atomic.Int64
 	jobTime   atomic.Int64 // recent time per answered slash command, ns (see timed)
-	epoch     time.Time    // when the client was made: progress counts from it, by the monotonic clock
-	progress  atomic.Int64 // when a worker last started or finished a job, ns after epoch (see checkHeld)
 	pacer     *pacer
 	history   *historyBudget
 	messages  *messageCache
@@ -109,10 +107,8 @@ type Client struct {
 	seen      Seen
 	wg        sync.WaitGroup
 	// afterFunc runs f after d (time.AfterFunc); tests replace it to
-	// end an answer budget at a chosen moment. stallAfter is the same
-	// for the checks of a held ack still queued (checkHeld).
-	afterFunc  func(d time.Duration, f func())
-	stallAfter func(d time.Duration, f func())
+	// end an answer budget at a chosen moment.
+	afterFunc func(d time.Duration, f func())
 }
 
 var (
@@ -181,19 +177,17 @@ func New(cfg Config) *Client {
 		sm = socketmode.New(api, opts...)
 	}
 	return &Client{
-		cfg:        cfg,
-		api:        api,
-		sm:         sm,
-		log:        cfg.Logger.With("component", "slack"),
-		jobs:       make(chan job, cfg.Queue),
-		pacer:      newPacer(cfg.SendRate, cfg.SendSlots, cfg.Logger.With("component", "slack")),
-		history:    newHistoryBudget(cfg.HistoryInterval, cfg.SendSlots, cfg.Logger.With("component", "slack")),
-		seen:       cfg.Seen,
-		messages:   newMessageCache(),
-		epoch:      time.Now(),
-		clock:      clock,
-		afterFunc:  func(d time.Duration, f func()) { time.AfterFunc(d, f) },
-		stallAfter: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
+		cfg:       cfg,
+		api:       api,
+		sm:        sm,
+		log:       cfg.Logger.With("component", "slack"),
+		jobs:      make(chan job, cfg.Queue),
+		pacer:     newPacer(cfg.SendRate, cfg.SendSlots, cfg.Logger.With("component", "slack")),
+		history:   newHistoryBudget(cfg.HistoryInterval, cfg.SendSlots, cfg.Logger.With("component", "slack")),
+		seen:      cfg.Seen,
+		messages:  newMessageCache(),
+		clock:     clock,
+		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 	}
 }
 
@@ -352,15 +346,16 @@ func (c *Client) accept(in inbound, start time.Time) {
 			c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
 		}
 	}()
-	// The ack waits for the answer when the answer can be ready within
-	// the hold limit: a worker is free, or the jobs waiting will be done
-	// by then at the pace they have been done lately. Behind a longer
-	// queue the ack goes at once and the answer to the response_url.
-	if in.kind == kindSlash && in.accepts && c.cfg.AnswerBudget > 0 && c.readyWithin(holdLimit) {
+	// The ack waits for the answer only when the answer can be ready
+	// within the budget: a worker is free, or the jobs waiting will be
+	// done by then at the pace they have been done lately. Behind a longer
+	// queue the budget would run out anyway and the ack would only be
+	// later.
+	if in.kind == kindSlash && in.accepts && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
 		p := newPendingAck(in, start)
 		select {
 		case c.jobs <- job{in: in, ack: p}:
-			c.stallAfter(c.cfg.AnswerBudget, func() { c.checkHeld(p) })
+			c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p) })
 			pending = true
 			return
 		default:
@@ -377,37 +372,6 @@ func (c *Client) accept(in inbound, start time.Time) {
 		}
 		c.ack(in, payload)
 	}
-}
-
-// holdLimit bounds how long an ack waits in the queue for its answer
-// while the workers keep finishing jobs: Slack waits 3 s for an ack, and
-// this leaves it two of them.
-const holdLimit = time.Second
-
-// checkHeld runs every answer budget while a held ack's job waits in the
-// queue. The ack keeps waiting while the workers make progress (a job
-// started or finished within the budget), up to holdLimit; once they
-// stall (the database does not answer) or the limit is reached, it goes
-// empty and the answer follows through the response_url. A queued ack
-// thus waits on a stalled database at most about twice the budget; once
-// its job starts, the budget counts from there (work).
-func (c *Client) checkHeld(p *pendingAck) {
-	if p.state.Load() != ackPending || p.started.Load() {
-		return
-	}
-	if time.Since(p.start) < holdLimit && c.sinceProgress() < c.cfg.AnswerBudget {
-		c.stallAfter(c.cfg.AnswerBudget, func() { c.checkHeld(p) })
-		return
-	}
-	c.ackEmpty(p)
-}
-
-// progressed records that a worker started or finished a job now.
-func (c *Client) progressed() { c.progress.Store(int64(time.Since(c.epoch))) }
-
-// sinceProgress is the time since a worker last started or finished a job.
-func (c *Client) sinceProgress() time.Duration {
-	return time.Since(c.epoch) - time.Duration(c.progress.Load())
 }
 
 // readyWithin reports whether a job queued now would likely be answered
@@ -496,14 +460,6 @@ func (c *Client) yieldToAcks() {
 // pending ack is sent before work returns, with the answer or without.
 func (c *Client) work(parent context.Context, j job) {
 	in := j.in
-	c.progressed()
-	defer c.progressed()
-	if p := j.ack; p != nil {
-		// The answer budget counts from here: the ack never waits on
-		// this job's database work longer than that.
-		p.started.Store(true)
-		c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p) })
-	}
 	defer c.ackEmpty(j.ack)
 	defer func() {
 		if p := recover(); p != nil {
