@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -436,23 +435,8 @@ func (c *Client) worker(ctx context.Context) {
 				}
 			}
 		case j := <-c.jobs:
-			c.yieldToAcks()
 			c.work(ctx, j)
 		}
-	}
-}
-
-// yieldToAcks lets envelopes waiting to be acknowledged go first: in a
-// burst, the workers would otherwise take the cores from the goroutine
-// that acks, and every ack after the first few would wait on answers.
-// Each worker gives way a bounded number of times, so a steady stream of
-// envelopes cannot starve the answers.
-func (c *Client) yieldToAcks() {
-	if c.sm == nil {
-		return
-	}
-	for i := 0; i < 4 && len(c.sm.Events) > 0; i++ {
-		runtime.Gosched()
 	}
 }
 
