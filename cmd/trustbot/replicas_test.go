@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -210,19 +211,39 @@ func (r *replicas) waitFor(accepted int) {
 	}
 }
 
-// quiet waits until the fake Slack's message count has not changed for
-// 200 ms (5 s at most): the other replicas keep their connections to it
-// open, so the killed one's last requests cannot be told apart from theirs
-// by the connections that close.
-func quiet(fake *fakeslack.Server) {
-	n, since := len(fake.AllMessages()), time.Now()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := len(fake.AllMessages()); m != n {
-			n, since = m, time.Now()
-		} else if time.Since(since) > 200*time.Millisecond {
-			break
+// tcpPorts returns the local ports of process pid's TCP sockets, from
+// /proc: its descriptors name the sockets' inodes, and the process's view
+// of /proc/net/tcp and tcp6 gives each inode's local address.
+func tcpPorts(pid int) ([]int, error) {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if inode, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
+			inodes[strings.TrimSuffix(inode, "]")] = true
 		}
 	}
+	var ports []int
+	for _, table := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if err != nil {
+			return nil, err
+		}
+		for line := range strings.Lines(string(b)) {
+			f := strings.Fields(line)
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			_, port, _ := strings.Cut(f[1], ":")
+			if n, err := strconv.ParseInt(port, 16, 32); err == nil {
+				ports = append(ports, int(n))
+			}
+		}
+	}
+	return ports, nil
 }
 
 // kill SIGKILLs replica i, notes what it left sending that Slack has,
@@ -230,12 +251,25 @@ func quiet(fake *fakeslack.Server) {
 func (r *replicas) kill(i int) {
 	r.t.Helper()
 	old := r.rs[i]
+	// Stopped, it opens nothing more while its connections are listed;
+	// once killed, what it had sent is served before those close.
+	if err := old.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		r.t.Fatal(err)
+	}
+	ports, err := tcpPorts(old.cmd.Process.Pid)
+	if err != nil {
+		r.t.Fatal(err)
+	}
 	if err := old.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		r.t.Fatal(err)
 	}
 	<-old.done
 	r.kills++
-	quiet(r.fake)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.fake.WaitPortsGone(ctx, ports); err != nil {
+		r.t.Fatalf("the killed replica's connections to Slack still open: %v", err)
+	}
 	for _, id := range sendingOf(r.t, r.dsn, old.cmd.Process.Pid, r.fake.AllMessages()) {
 		r.window[id] = true
 	}

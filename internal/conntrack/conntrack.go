@@ -59,6 +59,13 @@ func (t *Tracker) Open() int {
 // close their connections, let it return: it is for a test whose clients
 // were killed.
 func (t *Tracker) WaitClosed(ctx context.Context, addr string) error {
+	return t.WaitClosedFrom(ctx, addr, func(string) bool { return true })
+}
+
+// WaitClosedFrom is WaitClosed for the connections whose client address
+// ("127.0.0.1:PORT") from picks out: those of one client process that
+// was killed while others stay connected.
+func (t *Tracker) WaitClosedFrom(ctx context.Context, addr string, from func(client string) bool) error {
 	probe, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return err
@@ -70,7 +77,7 @@ func (t *Tracker) WaitClosed(ctx context.Context, addr string) error {
 			return false
 		}
 		for k := range t.open {
-			if k != mine {
+			if k != mine && from(k) {
 				before = append(before, k)
 			}
 		}

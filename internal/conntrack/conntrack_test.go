@@ -87,3 +87,31 @@ func TestWaitClosedWaitsForEveryConnection(t *testing.T) {
 		t.Fatalf("WaitClosed once the client closed: %v", err)
 	}
 }
+
+// WaitClosedFrom waits for the connections it picks out only: another
+// client staying connected does not hold it, the picked one does.
+func TestWaitClosedFromPicksItsClients(t *testing.T) {
+	tr, addr := serve(t, http.NotFoundHandler(), nil)
+	stays, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stays.Close()
+	gone, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.Close()
+	isGone := func(client string) bool { return client == gone.LocalAddr().String() }
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := tr.WaitClosedFrom(ctx, addr, isGone); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitClosedFrom with the picked client connected: %v, want the context's end", err)
+	}
+	gone.Close()
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tr.WaitClosedFrom(ctx, addr, isGone); err != nil {
+		t.Fatalf("WaitClosedFrom once the picked client closed, another still connected: %v", err)
+	}
+}

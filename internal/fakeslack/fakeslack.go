@@ -42,6 +42,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -384,6 +385,20 @@ func (s *Server) APIURL() string { return s.base + "/api/" }
 // fake. A client still connected keeps it waiting until ctx ends.
 func (s *Server) WaitClientsGone(ctx context.Context) error {
 	return s.conns.WaitClosed(ctx, s.host)
+}
+
+// WaitPortsGone is WaitClientsGone for the connections from the given
+// local ports of the clients: those of one killed process, while other
+// clients stay connected.
+func (s *Server) WaitPortsGone(ctx context.Context, ports []int) error {
+	return s.conns.WaitClosedFrom(ctx, s.host, func(client string) bool {
+		_, p, err := net.SplitHostPort(client)
+		if err != nil {
+			return false
+		}
+		n, err := strconv.Atoi(p)
+		return err == nil && slices.Contains(ports, n)
+	})
 }
 
 // Close closes every socket and the listener, and waits for the fake's
