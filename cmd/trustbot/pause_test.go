@@ -175,21 +175,11 @@ func pauseReplica(t *testing.T, arrange, stopped func(*fakeslack.Server)) {
 	if len(late) > 0 {
 		t.Errorf("%d messages posted after the resume: %v", len(late), late)
 	}
-	byUser := map[string]int{}
 	byID := map[string]int{}
 	for _, m := range fake.AllMessages() {
-		byUser[m.Channel]++
 		byID[deliveryIDOf(m)]++
 	}
-	lost, dups := 0, 0
-	for u := range n {
-		switch c := byUser[fmt.Sprintf("DUCRASH%04d", u)]; {
-		case c == 0:
-			lost++
-		case c > 1:
-			dups += c - 1
-		}
-	}
+	lost, dups := lostAndDuplicated(fake.AllMessages(), n)
 	if lost+dups > 0 {
 		t.Errorf("%d users got no check-in, %d got a second one", lost, dups)
 	}

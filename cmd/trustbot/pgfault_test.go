@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,10 +32,11 @@ func TestReplicasLoseTheirConnections(t *testing.T) {
 	start := time.Now()
 	ended := 0
 	for _, at := range []int{n / 5, n / 2, n * 4 / 5} {
-		for deadline := time.Now().Add(time.Minute); len(fake.AllMessages()) < at; time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("Slack has %d messages after a minute, waiting for %d\n%s", len(fake.AllMessages()), at, r.stderr.String())
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		got, err := fake.WaitAllMessages(ctx, at)
+		cancel()
+		if err != nil {
+			t.Fatalf("Slack has %d messages after a minute, waiting for %d\n%s", len(got), at, r.stderr.String())
 		}
 		var k int
 		if err := db.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&k); err != nil {
@@ -60,19 +61,7 @@ func TestReplicasLoseTheirConnections(t *testing.T) {
 	if err := <-r.done; err != nil {
 		t.Fatalf("serve stopped with SIGTERM: %v\n%s", err, r.stderr.String())
 	}
-	perUser := map[string]int{}
-	for _, m := range fake.AllMessages() {
-		perUser[m.Channel]++
-	}
-	lost, dups := 0, 0
-	for i := range n {
-		switch c := perUser[fmt.Sprintf("DUCRASH%04d", i)]; {
-		case c == 0:
-			lost++
-		case c > 1:
-			dups += c - 1
-		}
-	}
+	lost, dups := lostAndDuplicated(fake.AllMessages(), n)
 	// What the lost connections did, by the message logged.
 	met := map[string]int{}
 	for _, line := range strings.Split(r.stderr.String(), "\n") {

@@ -126,19 +126,7 @@ func TestReplicasShareTheSendRate(t *testing.T) {
 		}
 	}
 	// One check-in each.
-	perUser := map[string]int{}
-	for _, m := range fake.AllMessages() {
-		perUser[m.Channel]++
-	}
-	lost, dups := 0, 0
-	for i := range users {
-		switch n := perUser[fmt.Sprintf("DUCRASH%04d", i)]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			dups += n - 1
-		}
-	}
+	lost, dups := lostAndDuplicated(fake.AllMessages(), users)
 	if lost+dups > 0 {
 		t.Errorf("%d users got no check-in, %d second ones", lost, dups)
 	}
@@ -204,11 +192,30 @@ type replicas struct {
 // waitFor waits until the fake Slack has accepted that many messages.
 func (r *replicas) waitFor(accepted int) {
 	r.t.Helper()
-	for deadline := time.Now().Add(time.Minute); len(r.fake.AllMessages()) < accepted; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("Slack has %d messages after a minute, waiting for %d", len(r.fake.AllMessages()), accepted)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if got, err := r.fake.WaitAllMessages(ctx, accepted); err != nil {
+		r.t.Fatalf("Slack has %d messages after a minute, waiting for %d", len(got), accepted)
+	}
+}
+
+// lostAndDuplicated counts, over the first n users of a crash load
+// (DUCRASH0000…), those whose DM got no message and the messages beyond
+// one in the others.
+func lostAndDuplicated(msgs []fakeslack.Message, n int) (lost, dups int) {
+	perUser := map[string]int{}
+	for _, m := range msgs {
+		perUser[m.Channel]++
+	}
+	for i := range n {
+		switch c := perUser[fmt.Sprintf("DUCRASH%04d", i)]; {
+		case c == 0:
+			lost++
+		case c > 1:
+			dups += c - 1
 		}
 	}
+	return lost, dups
 }
 
 // tcpPorts returns the local ports of process pid's TCP sockets, from

@@ -71,11 +71,8 @@ func TestSIGTERMDuringFanOut(t *testing.T) {
 	// Mid-way through the fan-out, ask it to stop.
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	for len(fake.AllMessages()) < 40 {
-		if ctx.Err() != nil {
-			t.Fatalf("fan-out did not start: %s", stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if _, err := fake.WaitAllMessages(ctx, 40); err != nil {
+		t.Fatalf("fan-out did not start: %s", stderr.String())
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {

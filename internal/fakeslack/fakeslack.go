@@ -684,6 +684,22 @@ func (s *Server) AllMessages() []Message {
 	return out
 }
 
+// WaitAllMessages waits until at least n messages stand in all channels
+// together and returns them all.
+func (s *Server) WaitAllMessages(ctx context.Context, n int) ([]Message, error) {
+	var out []Message
+	err := s.waitFor(ctx, func() bool {
+		out = out[:0]
+		for _, m := range s.messages {
+			if !m.deleted {
+				out = append(out, m.Message)
+			}
+		}
+		return len(out) >= n
+	})
+	return out, err
+}
+
 // WaitMessages waits until channel holds at least n messages and returns them.
 func (s *Server) WaitMessages(ctx context.Context, channel string, n int) ([]Message, error) {
 	channel = dmChannel(channel)
