@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
@@ -173,16 +176,40 @@ func (tb *tab) click(id string) int64 {
 }
 
 // back goes back in the tab's history, to a page whose URL starts with
-// want. Chromium may show it again from its back-forward cache, with no
-// load event to wait for: the address is what says it is back.
+// want, and waits until the tab's main frame has navigated there.
+// Chromium may show the page again from its back-forward cache, with no
+// load event: the frame's navigation is reported either way. Nothing is
+// evaluated in the page while it changes, which would fail with "target
+// navigated".
 func (tb *tab) back(want string) {
 	tb.t.Helper()
-	tb.do(chromedp.Evaluate[chromedp.Void](`history.back()`))
-	for u := tb.location(); !strings.HasPrefix(u, want); u = tb.location() {
-		if tb.ctx.Err() != nil {
-			tb.t.Fatalf("back: at %s", u)
+	listen, stop := context.WithCancel(tb.ctx)
+	defer stop()
+	arrived := make(chan struct{})
+	var once sync.Once
+	if err := chromedp.Listen(listen, func(ev any) {
+		if nav, ok := ev.(*page.EventFrameNavigated); ok && nav.Frame != nil && nav.Frame.ParentID == "" && strings.HasPrefix(nav.Frame.URL, want) {
+			once.Do(func() { close(arrived) })
 		}
-		time.Sleep(10 * time.Millisecond)
+	}); err != nil {
+		tb.t.Fatal(err)
+	}
+	history, err := chromedp.Call(tb.ctx, page.GetNavigationHistory, cdp.Empty{})
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	if history.CurrentIndex <= 0 || history.CurrentIndex >= int64(len(history.Entries)) {
+		tb.t.Fatalf("back: no earlier page (entry %d of %d)", history.CurrentIndex, len(history.Entries))
+	}
+	if prev := history.Entries[history.CurrentIndex-1]; !strings.HasPrefix(prev.URL, want) {
+		tb.t.Fatalf("back: the earlier page is %s, not %s", prev.URL, want)
+	} else if _, err := chromedp.Call(tb.ctx, page.NavigateToHistoryEntry, page.NavigateToHistoryEntryParams{EntryID: prev.ID}); err != nil {
+		tb.t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-tb.ctx.Done():
+		tb.t.Fatalf("back: never reached %s", want)
 	}
 }
 
