@@ -43,6 +43,7 @@ type slackManifest struct {
 		Interactivity struct {
 			Enabled    bool   `yaml:"is_enabled"`
 			RequestURL string `yaml:"request_url"`
+			OptionsURL string `yaml:"message_menu_options_url"`
 		} `yaml:"interactivity"`
 		SocketMode bool `yaml:"socket_mode_enabled"`
 	} `yaml:"settings"`
@@ -119,6 +120,7 @@ func TestManifestHTTP(t *testing.T) {
 	for got, path := range map[string]string{
 		hm.Settings.Events.RequestURL:            slack.EventsPath,
 		hm.Settings.Interactivity.RequestURL:     slack.InteractivePath,
+		hm.Settings.Interactivity.OptionsURL:     slack.InteractivePath, // the topic menu's choices
 		hm.Features.SlashCommands[0].URL:         slack.CommandsPath,
 		strings.Join(hm.OAuth.RedirectURLs, " "): slack.CallbackPath,
 	} {

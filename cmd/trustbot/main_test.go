@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -280,29 +281,91 @@ func (b *Bot) response(tb testing.TB, url string, n int) reply {
 // reply, choosing value for a menu, and returns the updated reply.
 func (b *Bot) Press(tb testing.TB, user string, r reply, id, value string) reply {
 	tb.Helper()
-	var actionID, val string
+	actionID, val, typ := findControl(tb, r, id)
+	if value == "" {
+		return b.pressExact(tb, user, actionID, val)
+	}
+	if typ == "external_select" {
+		// The menu asks for its choices as it opens, nothing typed yet;
+		// the value must be among them.
+		if !slices.ContainsFunc(b.Suggest(tb, user, actionID, ""), func(o option) bool { return o.Value == value }) {
+			tb.Fatalf("%s is not among the choices of %s", value, actionID)
+		}
+	}
+	return b.choose(tb, user, actionID, typ, value)
+}
+
+// findControl returns the action_id, value and type of the first control
+// whose action_id starts with id in a reply.
+func findControl(tb testing.TB, r reply, id string) (actionID, value, typ string) {
+	tb.Helper()
 	for _, raw := range r.Blocks {
 		var blk struct {
-			Type     string `json:"type"`
 			Elements []struct {
+				Type     string `json:"type"`
 				ActionID string `json:"action_id"`
 				Value    string `json:"value"`
 			} `json:"elements"`
 		}
 		json.Unmarshal(raw, &blk)
 		for _, e := range blk.Elements {
-			if actionID == "" && strings.HasPrefix(e.ActionID, id+"#") {
-				actionID, val = e.ActionID, e.Value
+			if strings.HasPrefix(e.ActionID, id+"#") {
+				return e.ActionID, e.Value, e.Type
 			}
 		}
 	}
-	if actionID == "" {
-		tb.Fatalf("no control %s in %s", id, r.raw)
+	tb.Fatalf("no control %s in %s", id, r.raw)
+	return "", "", ""
+}
+
+// option is one choice of a menu, as the ack of a block_suggestion
+// carries it.
+type option struct {
+	Text struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	} `json:"text"`
+	Value string `json:"value"`
+}
+
+// Suggest types typed in the external select with this action_id and
+// returns the choices the ack carries.
+func (b *Bot) Suggest(tb testing.TB, user, actionID, typed string) []option {
+	tb.Helper()
+	payload := map[string]any{
+		"type":      "block_suggestion",
+		"user":      map[string]string{"id": user, "team_id": fakeslack.TeamID},
+		"team":      map[string]string{"id": fakeslack.TeamID},
+		"container": map[string]any{"type": "message", "is_ephemeral": true, "channel_id": fakeslack.DefaultChannelID},
+		"action_id": actionID,
+		"block_id":  "b1",
+		"value":     typed,
 	}
-	if value == "" {
-		return b.pressExact(tb, user, actionID, val)
+	var body []byte
+	if b.Public != "" {
+		d, err := b.Slack.PostInteractive(payload)
+		if err != nil || !d.OK() {
+			tb.Fatalf("block_suggestion not answered: %d in %s (%v)\n%s", d.Status, d.Took, err, b.Stderr)
+		}
+		body = d.Body
+	} else {
+		env, err := b.Slack.Interactive(payload)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ack, err := b.Slack.WaitAck(ctxTimeout(tb), env)
+		if err != nil {
+			tb.Fatalf("block_suggestion not acked: %v", err)
+		}
+		body = ack.Payload
 	}
-	return b.choose(tb, user, actionID, value)
+	var got struct {
+		Options *[]option `json:"options"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil || got.Options == nil {
+		tb.Fatalf("block_suggestion answered %s (%v)", body, err)
+	}
+	return *got.Options
 }
 
 // pressExact presses a button with this action_id and value.
@@ -311,10 +374,10 @@ func (b *Bot) pressExact(tb testing.TB, user, actionID, value string) reply {
 	return b.interact(tb, user, map[string]any{"type": "button", "action_id": actionID, "block_id": "b1", "value": value})
 }
 
-// choose picks value in the menu with this action_id.
-func (b *Bot) choose(tb testing.TB, user, actionID, value string) reply {
+// choose picks value in the menu of this type with this action_id.
+func (b *Bot) choose(tb testing.TB, user, actionID, typ, value string) reply {
 	tb.Helper()
-	return b.interact(tb, user, map[string]any{"type": "static_select", "action_id": actionID, "block_id": "b1",
+	return b.interact(tb, user, map[string]any{"type": typ, "action_id": actionID, "block_id": "b1",
 		"selected_option": map[string]any{"value": value, "text": map[string]string{"type": "plain_text", "text": value}}})
 }
 
@@ -402,6 +465,22 @@ func TestSlackEndToEnd(t *testing.T) {
 			st, _ := lib.Topic("small-talk")
 			if !strings.Contains(chosen.raw, st.Title.In(tc.lang)) {
 				t.Fatalf("topic menu: %s", chosen.raw)
+			}
+			// The topic menu is searched as one types, by alias in
+			// either language, and lists titles in the user's.
+			if strings.Contains(chosen.raw, `"options"`) || !strings.Contains(chosen.raw, `"external_select"`) {
+				t.Fatalf("the topic menu carries its options: %s", chosen.raw)
+			}
+			rt, _ := lib.Topic("repairing-trust")
+			menu, _, _ := findControl(t, chosen, "tip.topic")
+			for _, typed := range []string{"修復", "sorry"} {
+				got := bot.Suggest(t, tc.user, menu, typed)
+				if len(got) == 0 || got[0].Value != rt.ID || got[0].Text.Text != rt.Title.In(tc.lang) {
+					t.Fatalf("typing %q in the topic menu: %+v", typed, got)
+				}
+			}
+			if got := bot.Suggest(t, tc.user, menu, ""); len(got) != len(lib.Topics) {
+				t.Fatalf("the opened topic menu lists %d topics of %d", len(got), len(lib.Topics))
 			}
 
 			_, r = bot.Slash(t, tc.user, "phrase ask-contact-softly")

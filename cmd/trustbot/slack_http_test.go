@@ -52,6 +52,7 @@ func (b *Bot) setPublic(addr string) {
 		b.Env["TRUSTBOT_PUBLIC_URL"] = base // where browsers come back after installing
 	}
 	b.Slack.SetRequestURLs(base+"/slack/events", base+"/slack/interactive", base+"/slack/commands")
+	b.Slack.SetOptionsURL(base + "/slack/interactive")
 }
 
 // waitReadyz waits until /readyz on addr answers 200.
@@ -99,6 +100,11 @@ func TestSlackHTTPEndToEnd(t *testing.T) {
 		next := bot.Press(t, enUser, r, "tip.another", "")
 		if !next.ReplaceOriginal || next.Text == r.Text {
 			t.Fatalf("another tip: replace=%v %s", next.ReplaceOriginal, next.raw)
+		}
+		// The topic menu's choices come from the options load URL.
+		chosen := bot.Press(t, enUser, next, "tip.topic", "small-talk")
+		if st, _ := lib.Topic("small-talk"); !strings.Contains(chosen.raw, st.Title.In(trustbot.English)) {
+			t.Fatalf("topic menu: %s", chosen.raw)
 		}
 	})
 

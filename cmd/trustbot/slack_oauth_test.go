@@ -343,6 +343,7 @@ func TestSlackOAuthRealProcess(t *testing.T) {
 	}
 	base := "http://" + public
 	fake.SetRequestURLs(base+"/slack/events", base+"/slack/interactive", base+"/slack/commands")
+	fake.SetOptionsURL(base + "/slack/interactive")
 	newInstallBrowser(t).install(t, fake, public, teamA, userA)
 
 	b := &Bot{Slack: fake, Stderr: &stderr, Public: public}

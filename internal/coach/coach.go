@@ -193,6 +193,8 @@ func (c *Coach) Handle(ctx context.Context, req trustbot.Request) trustbot.Reply
 		r = t.greeting()
 	case trustbot.Uninstall:
 		err = t.uninstalled()
+	case trustbot.Suggest:
+		r = t.suggest(req.ActionID, req.Text)
 	default:
 		err = trustbot.Errorf(trustbot.EINVALID, "unknown request kind %d", req.Kind)
 	}

@@ -167,8 +167,33 @@ func TestTip(t *testing.T) {
 			if b := control(t, r, coach.ActTip); b.Value != "cooling-period" {
 				t.Errorf("another-tip button value = %q", b.Value)
 			}
-			if m := control(t, r, coach.ActTipTopic); len(m.Options) != len(lib.Topics) || m.Initial != "cooling-period" {
-				t.Errorf("topic menu: %d options, initial %q", len(m.Options), m.Initial)
+			if m := control(t, r, coach.ActTipTopic); len(m.Options) != len(lib.Topics) || m.Initial != "cooling-period" || !m.Suggest {
+				t.Errorf("topic menu: %d options, initial %q, searched as one types %v", len(m.Options), m.Initial, m.Suggest)
+			}
+		}
+	})
+	// The topic menu searched as one types: by alias in either language,
+	// titles in the user's; another menu offers nothing.
+	t.Run("MenuSearch", func(t *testing.T) {
+		rt, _ := lib.Topic("repairing-trust")
+		for _, tc := range []struct {
+			locale string
+			lang   trustbot.Lang
+		}{{"ja-JP", trustbot.Japanese}, {"en-US", trustbot.English}} {
+			c := MustCoach(t, tc.locale)
+			for _, typed := range []string{"修復", "apology", "謝"} {
+				r := c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Suggest, UserKey: user, ActionID: coach.ActTipTopic, Text: typed})
+				if len(r.Options) == 0 || r.Options[0] != (trustbot.Option{Label: rt.Title.In(tc.lang), Value: rt.ID}) {
+					t.Errorf("%s, typing %q: %v", tc.locale, typed, r.Options)
+				}
+			}
+			r := c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Suggest, UserKey: user, ActionID: coach.ActTipTopic})
+			if len(r.Options) != len(lib.Topics) || r.Options[0].Value != lib.Topics[0].ID {
+				t.Errorf("%s, nothing typed: %d options", tc.locale, len(r.Options))
+			}
+			r = c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Suggest, UserKey: user, ActionID: coach.ActPhraseStyle, Text: "a"})
+			if r.Options == nil || len(r.Options) != 0 {
+				t.Errorf("another menu offers %v", r.Options)
 			}
 		}
 	})

@@ -222,11 +222,27 @@ func (t *turn) tipCommand(query string) (trustbot.Reply, error) {
 }
 
 func (t *turn) topicMenu(current string) trustbot.Control {
-	m := trustbot.Control{Kind: trustbot.Select, ID: ActTipTopic, Label: t.tr("tip.choose_topic"), Initial: current}
-	for _, tp := range t.Library.Topics {
-		m.Options = append(m.Options, trustbot.Option{Label: tp.Title.In(t.lang), Value: tp.ID})
-	}
+	m := trustbot.Control{Kind: trustbot.Select, ID: ActTipTopic, Label: t.tr("tip.choose_topic"), Initial: current, Suggest: true}
+	m.Options = t.topicOptions(t.Library.Topics)
 	return m
+}
+
+func (t *turn) topicOptions(topics []*playbook.Topic) []trustbot.Option {
+	opts := make([]trustbot.Option, 0, len(topics))
+	for _, tp := range topics {
+		opts = append(opts, trustbot.Option{Label: tp.Title.In(t.lang), Value: tp.ID})
+	}
+	return opts
+}
+
+// suggest answers someone typing in a menu whose choices come as they
+// type: the topic menu searches topics by title and alias in both
+// languages. Any other menu has no choices to offer.
+func (t *turn) suggest(actionID, typed string) trustbot.Reply {
+	if actionID != ActTipTopic {
+		return trustbot.Reply{Options: []trustbot.Option{}}
+	}
+	return trustbot.Reply{Options: t.topicOptions(t.Library.SuggestTopics(clip(typed, 60)))}
 }
 
 // tip shows one tip of the topic (any topic for everyone when topicID is

@@ -271,6 +271,7 @@ type Server struct {
 	// HTTP mode
 	signingSecret                          string
 	eventsURL, interactiveURL, commandsURL string
+	optionsURL                             string // Select Menus' options load URL: where block_suggestion goes
 	retryDelays                            []time.Duration
 	httpClient                             *http.Client
 

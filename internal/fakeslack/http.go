@@ -44,6 +44,15 @@ func (d Delivery) OK() bool {
 	return d.Err == nil && d.Status == http.StatusOK && d.Took <= AckDeadline
 }
 
+// SetOptionsURL sets the options load URL of the app's select menus
+// (interactivity's message_menu_options_url), where HTTP mode posts a
+// block_suggestion: without one, an external select has no choices.
+func (s *Server) SetOptionsURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.optionsURL = u
+}
+
 // SetSigningSecret sets the secret HTTP requests are signed with.
 func (s *Server) SetSigningSecret(secret string) {
 	s.mu.Lock()
@@ -198,14 +207,23 @@ func (s *Server) httpAnswer(responseURL string, d Delivery) {
 	}
 }
 
-// PostInteractive posts an interaction to the interactivity URL, as a form
-// whose "payload" field is the JSON Interactive would send.
+// PostInteractive posts an interaction to the interactivity URL (a
+// block_suggestion to the options load URL), as a form whose "payload"
+// field is the JSON Interactive would send.
 func (s *Server) PostInteractive(payload any) (Delivery, error) {
-	u, err := s.requestURL(&s.interactiveURL)
+	raw, err := s.BuildInteractive(payload)
 	if err != nil {
 		return Delivery{}, err
 	}
-	raw, err := s.BuildInteractive(payload)
+	var kind struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(raw, &kind)
+	which := &s.interactiveURL
+	if kind.Type == "block_suggestion" {
+		which = &s.optionsURL
+	}
+	u, err := s.requestURL(which)
 	if err != nil {
 		return Delivery{}, err
 	}

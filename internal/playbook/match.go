@@ -146,6 +146,35 @@ func (l *Library) FindTopics(query string) []*Topic {
 	return out
 }
 
+// SuggestTopics returns the topics to offer someone typing query in a
+// topic menu, best first: every topic when nothing is typed; else those
+// FindTopics names, then those with a name (ID, title or alias, in either
+// language) that begins with or contains what is typed, however short,
+// each once and in the library's order within each group.
+func (l *Library) SuggestTopics(query string) []*Topic {
+	q := newName(query, "").compact
+	if q == "" {
+		return l.Topics
+	}
+	out := l.FindTopics(query)
+	for _, prefix := range []bool{true, false} {
+		var more []*Topic
+		for _, n := range l.topicNames {
+			tp := l.topics[n.id]
+			hit := strings.HasPrefix(n.compact, q)
+			if !prefix {
+				hit = strings.Contains(n.compact, q)
+			}
+			if hit && !slices.Contains(out, tp) && !slices.Contains(more, tp) {
+				more = append(more, tp)
+			}
+		}
+		slices.SortStableFunc(more, func(a, b *Topic) int { return a.Order - b.Order })
+		out = append(out, more...)
+	}
+	return out
+}
+
 // FindSituations returns the situations that query names, like FindTopics.
 func (l *Library) FindSituations(query string) []*Situation {
 	var out []*Situation

@@ -342,6 +342,41 @@ func TestFindLoosely(t *testing.T) {
 	}
 }
 
+// A topic menu searched as one types: everything before a letter is
+// typed, then what FindTopics names, then names that begin with or hold
+// what is typed, even one letter; each topic once.
+func TestSuggestTopics(t *testing.T) {
+	lib := embedded(t)
+	if got := lib.SuggestTopics("  "); len(got) != len(lib.Topics) || got[0] != lib.Topics[0] {
+		t.Errorf("nothing typed: %v", topicIDs(got))
+	}
+	for _, tc := range []struct {
+		query string
+		first string
+	}{
+		{"修復", "repairing-trust"},    // an alias, not the title
+		{"謝", "repairing-trust"},     // one character of an alias
+		{"sorry", "repairing-trust"}, // an English alias
+		{"ｍａｎ", "managers"},          // full-width, the beginning of a name
+		{"cool", "cooling-period"},
+	} {
+		got := topicIDs(lib.SuggestTopics(tc.query))
+		if len(got) == 0 || got[0] != tc.first {
+			t.Errorf("SuggestTopics(%q) = %v, want %s first", tc.query, got, tc.first)
+		}
+		seen := map[string]bool{}
+		for _, id := range got {
+			if seen[id] {
+				t.Errorf("SuggestTopics(%q) lists %s twice", tc.query, id)
+			}
+			seen[id] = true
+		}
+	}
+	if got := lib.SuggestTopics("xyzzy"); len(got) != 0 {
+		t.Errorf("SuggestTopics(xyzzy) = %v", topicIDs(got))
+	}
+}
+
 func topicIDs(ts []*playbook.Topic) []string {
 	var ids []string
 	for _, t := range ts {

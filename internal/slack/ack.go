@@ -24,6 +24,14 @@ import (
 // than this.
 const DefaultAnswerBudget = 3 * time.Millisecond
 
+// SuggestBudget is how long the ack of a block_suggestion waits for the
+// menu's choices, which only the ack can carry. Slack waits 3 s; past
+// this budget the ack goes with no choices, leaving room for its trip.
+const SuggestBudget = 2 * time.Second
+
+// noOptions is the ack of a block_suggestion whose choices are not ready.
+var noOptions = jsonOptions{Options: []*jsonOption{}}
+
 // Kinds of inbound request, named as Socket Mode names its envelopes.
 const (
 	kindSlash       = "slash_commands"
@@ -40,6 +48,7 @@ type inbound struct {
 	payload json.RawMessage
 	slash   *slack.SlashCommand // a slash command read already; else read from payload
 	accepts bool                // the ack may carry a message (a slash command)
+	suggest bool                // a block_suggestion: the ack carries the menu's choices
 	// dedupe is the key under which a redelivery of this request is
 	// known (a Socket Mode envelope's ID), checked by the worker so that
 	// the ack never waits on that record; empty: none.
@@ -86,7 +95,11 @@ func (p *pendingAck) claim(state int32) bool { return p.state.CompareAndSwap(ack
 func (c *Client) ackEmpty(p *pendingAck) {
 	if p != nil && p.claim(ackEmpty) {
 		c.cfg.Metrics.Acked(trustbot.Slack, time.Since(p.start))
-		c.ack(p.in, nil)
+		var payload any
+		if p.in.suggest {
+			payload = noOptions
+		}
+		c.ack(p.in, payload)
 		close(p.sent)
 	}
 }
@@ -117,12 +130,16 @@ func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 	return true
 }
 
-// ackPayload renders a reply as the message of a slash command's ack. Only
+// ackPayload renders a reply as the message of a slash command's ack, or
+// as the choices of a block_suggestion's. Only
 // a plain message fits there: a form, a file or an edit of an earlier
 // message keeps the usual path. An answer too large for an ack (Slack
 // drops Socket Mode responses of 20 KB or more) is refused by slack-go
 // before anything is written, and then takes the usual path too.
 func (c *Client) ackPayload(to target, r trustbot.Reply) (any, bool) {
+	if to.Suggest {
+		return suggestions(r), true
+	}
 	if r.Modal != nil || r.File != nil || r.Update != nil || to.Home || to.Form {
 		return nil, false
 	}

@@ -121,6 +121,7 @@ func messageKey(r trustbot.Reply) string {
 			str(c.Initial)
 			str(c.Description)
 			str(c.URL)
+			flag(c.Suggest)
 			num(len(c.Options))
 			for _, o := range c.Options {
 				str(o.Label)

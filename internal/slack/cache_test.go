@@ -85,6 +85,7 @@ func TestMessageCacheTellsRepliesApart(t *testing.T) {
 		"button URL":       func(r *trustbot.Reply) { r.Blocks[2].Controls[0].URL = "https://example.com/" },
 		"menu initial":     func(r *trustbot.Reply) { r.Blocks[2].Controls[1].Initial = "declined" },
 		"option label":     func(r *trustbot.Reply) { r.Blocks[2].Controls[1].Options[1].Label = "After no" },
+		"menu searched":    func(r *trustbot.Reply) { r.Blocks[2].Controls[1].Suggest = !r.Blocks[2].Controls[1].Suggest },
 		// Text moved from one field to the next must not read the same.
 		"text across fields": func(r *trustbot.Reply) {
 			r.Blocks[1].Title, r.Blocks[1].Text = "Say what you will doThen", " do it, and say so."
@@ -117,9 +118,9 @@ func TestMessageCacheTellsRepliesApart(t *testing.T) {
 // one added must be considered in messageKey (and this count raised).
 func TestMessageKeyCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{
-		reflect.TypeFor[trustbot.Reply]():   9,
+		reflect.TypeFor[trustbot.Reply]():   10,
 		reflect.TypeFor[trustbot.Block]():   4,
-		reflect.TypeFor[trustbot.Control](): 9,
+		reflect.TypeFor[trustbot.Control](): 10,
 		reflect.TypeFor[trustbot.Option]():  2,
 	} {
 		if got := typ.NumField(); got != want {

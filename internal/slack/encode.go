@@ -46,11 +46,17 @@ type (
 		Style    string    `json:"style,omitempty"`
 	}
 	jsonSelect struct {
-		Type          string        `json:"type,omitempty"`
-		Placeholder   *jsonText     `json:"placeholder,omitempty"`
-		ActionID      string        `json:"action_id,omitempty"`
-		Options       []*jsonOption `json:"options,omitempty"`
-		InitialOption *jsonOption   `json:"initial_option,omitempty"`
+		Type           string        `json:"type,omitempty"`
+		Placeholder    *jsonText     `json:"placeholder,omitempty"`
+		ActionID       string        `json:"action_id,omitempty"`
+		Options        []*jsonOption `json:"options,omitempty"`
+		InitialOption  *jsonOption   `json:"initial_option,omitempty"`
+		MinQueryLength *int          `json:"min_query_length,omitempty"`
+	}
+	// jsonOptions is the ack of a block_suggestion: the menu's choices,
+	// an empty list when none match.
+	jsonOptions struct {
+		Options []*jsonOption `json:"options"`
 	}
 	jsonOption struct {
 		Text  *jsonText `json:"text"`
@@ -150,10 +156,10 @@ func plainElement(e slack.BlockElement) (any, bool) {
 		return &jsonButton{Type: string(x.Type), Text: plainText(x.Text), ActionID: x.ActionID, URL: x.URL, Value: x.Value, Style: string(x.Style)}, true
 	case *slack.SelectBlockElement:
 		if len(x.OptionGroups) > 0 || x.InitialUser != "" || x.InitialConversation != "" || x.InitialChannel != "" ||
-			x.DefaultToCurrentConversation || x.ResponseURLEnabled || x.Filter != nil || x.MinQueryLength != nil || x.Confirm != nil || x.FocusOnLoad {
+			x.DefaultToCurrentConversation || x.ResponseURLEnabled || x.Filter != nil || x.Confirm != nil || x.FocusOnLoad {
 			return nil, false
 		}
-		s := &jsonSelect{Type: x.Type, Placeholder: plainText(x.Placeholder), ActionID: x.ActionID}
+		s := &jsonSelect{Type: x.Type, Placeholder: plainText(x.Placeholder), ActionID: x.ActionID, MinQueryLength: x.MinQueryLength}
 		for _, o := range x.Options {
 			opt, ok := plainOption(o)
 			if !ok {

@@ -41,6 +41,7 @@ func TestEncodeMessage(t *testing.T) {
 				{Kind: trustbot.Button, ID: "c", Label: "plain"},
 				sel,
 				{Kind: trustbot.Select, ID: "empty", Label: "none"},
+				{Kind: trustbot.Select, ID: "searched", Label: odd, Initial: "a", Options: sel.Options, Suggest: true},
 			}},
 			{Kind: trustbot.Actions},
 		}},

@@ -202,7 +202,14 @@ func readHTTP(kind string, body []byte) (in inbound, challenge []byte, err error
 		if payload == "" {
 			return in, nil, errors.New("interactive body without payload")
 		}
-		return inbound{id: kindInteractive, kind: kindInteractive, payload: json.RawMessage(payload)}, nil, nil
+		var kind struct {
+			Type slack.InteractionType `json:"type"`
+		}
+		if err := json.Unmarshal([]byte(payload), &kind); err != nil {
+			return in, nil, fmt.Errorf("interactive payload: %w", err)
+		}
+		return inbound{id: kindInteractive, kind: kindInteractive, payload: json.RawMessage(payload),
+			suggest: kind.Type == slack.InteractionTypeBlockSuggestion}, nil, nil
 	default:
 		// slack-go reads the form as it reads it from Socket Mode's
 		// payload, into the same SlashCommand.

@@ -181,12 +181,37 @@ func renderControl(c trustbot.Control, i int) slack.BlockElement {
 		if len(opts) == 0 {
 			return nil
 		}
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic,
-			slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(c.Label), MaxPlaceholder), true, false), actionID, opts...)
+		placeholder := slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(c.Label), MaxPlaceholder), true, false)
+		if c.Suggest {
+			// Slack asks for the choices when the menu opens (nothing
+			// typed yet: min_query_length 0) and as the user types.
+			sel := slack.NewOptionsSelectBlockElement(slack.OptTypeExternal, placeholder, actionID)
+			sel.MinQueryLength = new(0)
+			sel.InitialOption = initial
+			return sel
+		}
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, placeholder, actionID, opts...)
 		sel.InitialOption = initial
 		return sel
 	}
 	return nil
+}
+
+// suggestions renders the answer to a block_suggestion: the options of
+// the reply, as many as a menu shows, with values Slack takes.
+func suggestions(r trustbot.Reply) jsonOptions {
+	out := jsonOptions{Options: []*jsonOption{}}
+	emoji := true
+	for _, o := range r.Options {
+		if len(out.Options) == MaxSelectOptions {
+			break
+		}
+		if o.Value == "" || utf8.RuneCountInString(o.Value) > MaxOptionValue {
+			continue
+		}
+		out.Options = append(out.Options, &jsonOption{Text: &jsonText{Type: slack.PlainTextType, Text: truncate(plain(o.Label), MaxOptionText), Emoji: &emoji}, Value: o.Value})
+	}
+	return out
 }
 
 // fallback is the notification text of a reply. Slack reads it like

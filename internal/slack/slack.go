@@ -329,6 +329,9 @@ func (c *Client) acceptEnvelope(evt socketmode.Event) {
 	if sc, ok := evt.Data.(slack.SlashCommand); ok && evt.Type == socketmode.EventTypeSlashCommand {
 		in.slash = &sc
 	}
+	if ic, ok := evt.Data.(slack.InteractionCallback); ok && ic.Type == slack.InteractionTypeBlockSuggestion {
+		in.suggest = true
+	}
 	c.accept(in, start)
 }
 
@@ -350,6 +353,20 @@ func (c *Client) accept(in inbound, start time.Time) {
 	// done by then at the pace they have been done lately. Behind a longer
 	// queue the budget would run out anyway and the ack would only be
 	// later.
+	if in.suggest {
+		// Only the ack carries a menu's choices: it waits for them,
+		// within SuggestBudget.
+		p := newPendingAck(in, start)
+		select {
+		case c.jobs <- job{in: in, ack: p}:
+			c.afterFunc(SuggestBudget, func() { c.ackEmpty(p) })
+			pending = true
+		default:
+			c.log.Warn("queue full, no choices for a menu", "request", in.id)
+			c.ack(in, noOptions)
+		}
+		return
+	}
 	if in.kind == kindSlash && in.accepts && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
 		p := newPendingAck(in, start)
 		select {
@@ -506,6 +523,12 @@ func (c *Client) work(parent context.Context, j job) {
 			}
 			c.timed(handled)
 		}()
+	}
+	if to.Suggest {
+		if j.ack == nil || !c.answerInAck(j.ack, to, reply) {
+			c.log.Warn("choices of a menu too late for the ack", "request", in.id, "team", req.Team, "user", req.User, "took", time.Since(start))
+		}
+		return
 	}
 	if j.ack != nil && c.answerInAck(j.ack, to, reply) {
 		if reply.RefreshHome {

@@ -24,6 +24,7 @@ type target struct {
 	Home        bool // the request came from the App Home tab: answer by publishing it
 	Form        bool // a modal was submitted: it closes on the ack
 	DM          bool // typed in the app's DM: answer there, in the thread if any
+	Suggest     bool // a menu asks for its choices: they go in the ack, or nowhere
 	ThreadTS    string
 }
 
@@ -120,6 +121,19 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 			return req, target{}, fmt.Errorf("view submission without valid team or user")
 		}
 		return req, target{User: ic.User.ID, Form: true, TriggerID: ic.TriggerID}, nil
+	}
+	if ic.Type == slack.InteractionTypeBlockSuggestion {
+		id, _, _ := strings.Cut(ic.ActionID, actionSep)
+		req := trustbot.Request{
+			Kind:     trustbot.Suggest,
+			UserKey:  trustbot.UserKey{Team: team, User: ic.User.ID},
+			ActionID: id,
+			Text:     trustbot.Unmarked(ic.Value),
+		}
+		if !validKey(req.UserKey) {
+			return req, target{}, fmt.Errorf("block_suggestion without valid team or user")
+		}
+		return req, target{User: ic.User.ID, Suggest: true}, nil
 	}
 	if ic.Type != slack.InteractionTypeBlockActions {
 		return trustbot.Request{}, target{}, fmt.Errorf("interaction %q: %w", clip(string(ic.Type), 40), errIgnore)

@@ -26,6 +26,10 @@ const (
 	// Uninstall is the app being removed there: nothing more may be sent
 	// to it. There is no reply.
 	Uninstall
+	// Suggest is a user typing in a menu whose choices come as they type
+	// (a Control with Suggest): ActionID is the menu, Text what was typed
+	// so far. The reply's Options are the choices to show.
+	Suggest
 )
 
 // Handler answers requests: the coach is one. Every adapter hands what
@@ -120,6 +124,13 @@ type Control struct {
 	// URL, on a button, opens the link instead of sending a request (a
 	// download).
 	URL string
+	// Suggest, on a Select, lets a platform that can fetch a menu's
+	// choices as the user types (Slack's external select) leave Options
+	// out of the message and answer a Request of kind Suggest instead:
+	// the message is smaller and the search can match more than labels.
+	// Options still lists every choice, for the platforms that show them
+	// all.
+	Suggest bool
 }
 
 // Option is one choice of a Select.
@@ -150,6 +161,9 @@ type Reply struct {
 	// File, when set, is sent to the user privately (their DM), with Text
 	// as its comment.
 	File *File
+	// Options answers a Request of kind Suggest: the choices matching
+	// what was typed, best first.
+	Options []Option
 	// Shared says the reply is made of content alone (a tip, its topic
 	// menu), the same for everyone who gets it in the language: nothing
 	// in it belongs to the user, so a platform may keep its rendering
