@@ -338,7 +338,9 @@ func (c *Client) acceptEnvelope(evt socketmode.Event) {
 // accept queues a request's work and acknowledges it: at once, or for a
 // slash command whose ack may carry a message, when the answer is ready
 // (to carry it) or the answer budget has run out, whichever comes first.
-// When the queue is full the ack itself carries a "busy" answer. Both
+// When the queue is full the ack itself carries a "busy" answer. A menu's
+// request for its choices (block_suggestion) has its ack wait for them,
+// within SuggestBudget, as only the ack can carry them. Both
 // transports come through here: what happens after it does not depend on
 // how the request came.
 func (c *Client) accept(in inbound, start time.Time) {
@@ -348,11 +350,6 @@ func (c *Client) accept(in inbound, start time.Time) {
 			c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
 		}
 	}()
-	// The ack waits for the answer only when the answer can be ready
-	// within the budget: a worker is free, or the jobs waiting will be
-	// done by then at the pace they have been done lately. Behind a longer
-	// queue the budget would run out anyway and the ack would only be
-	// later.
 	if in.suggest {
 		// Only the ack carries a menu's choices: it waits for them,
 		// within SuggestBudget.
@@ -367,6 +364,11 @@ func (c *Client) accept(in inbound, start time.Time) {
 		}
 		return
 	}
+	// The ack waits for the answer only when the answer can be ready
+	// within the budget: a worker is free, or the jobs waiting will be
+	// done by then at the pace they have been done lately. Behind a longer
+	// queue the budget would run out anyway and the ack would only be
+	// later.
 	if in.kind == kindSlash && in.accepts && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
 		p := newPendingAck(in, start)
 		select {
