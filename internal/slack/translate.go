@@ -107,6 +107,9 @@ func translateInteraction(payload []byte) (trustbot.Request, target, error) {
 			Value:    trustbot.Unmarked(ic.View.PrivateMetadata),
 			Inputs:   map[string]string{},
 		}
+		if ic.View.State == nil {
+			return trustbot.Request{}, target{}, errors.New("view_submission without a state")
+		}
 		for blockID, actions := range ic.View.State.Values {
 			for actionID, a := range actions {
 				if actionID == blockID {

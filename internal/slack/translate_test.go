@@ -121,10 +121,18 @@ func FuzzTranslateInteraction(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"type":"block_actions","actions":[{}]}`))
+	f.Add([]byte(`{"type":"block_suggestion","user":{"id":"U1","team_id":"T1"},"action_id":"tip.topic#1","value":"修\u0000<@U2>"}`))
+	f.Add([]byte(`{"type":"view_submission","user":{"id":"U1","team_id":"T1"},"view":{"callback_id":"x"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		req, _, err := translateInteraction(b)
-		if err == nil && (!req.UserKey.Valid() || req.Kind != trustbot.Action) {
+		req, to, err := translateInteraction(b)
+		if err != nil {
+			return
+		}
+		if !req.UserKey.Valid() || req.Kind != trustbot.Action && req.Kind != trustbot.Submit && req.Kind != trustbot.Suggest {
 			t.Fatalf("accepted %+v", req)
+		}
+		if to.Suggest != (req.Kind == trustbot.Suggest) || req.Kind == trustbot.Suggest && (strings.Contains(req.ActionID, actionSep) || req.Text != trustbot.Unmarked(req.Text)) {
+			t.Fatalf("suggestion %+v to %+v", req, to)
 		}
 	})
 }
