@@ -37,7 +37,8 @@ func seedTeamsCrash(t *testing.T, dbPath string, bf *fakebf.Server, l teamsCrash
 		k := trustbot.UserKey{Team: team, User: u.ID}
 		conv := bf.Join(u)
 		convs = append(convs, conv)
-		must(t, store.SaveConversation(ctx, trustbot.Conversation{Key: k, ID: conv, ServiceURL: bf.ServiceURL(), BotID: bf.BotID(), UpdatedAt: due}))
+		_, err := store.SaveConversation(ctx, trustbot.Conversation{Key: k, ID: conv, ServiceURL: bf.ServiceURL(), BotID: bf.BotID(), UpdatedAt: due})
+		must(t, err)
 		must(t, store.SaveProfile(ctx, trustbot.Profile{UserKey: k, TZ: "Asia/Tokyo", Locale: "ja-JP", FetchedAt: time.Now()}))
 		return k
 	}
@@ -57,7 +58,8 @@ func seedTeamsCrash(t *testing.T, dbPath string, bf *fakebf.Server, l teamsCrash
 		bf.JoinTeam(tm)
 		convs = append(convs, tm.ChannelID)
 		k := trustbot.UserKey{Team: team, User: tm.ChannelID}
-		must(t, store.SaveConversation(ctx, trustbot.Conversation{Key: k, ID: tm.ChannelID, ServiceURL: bf.ServiceURL(), BotID: bf.BotID(), Channel: true, UpdatedAt: due}))
+		_, err := store.SaveConversation(ctx, trustbot.Conversation{Key: k, ID: tm.ChannelID, ServiceURL: bf.ServiceURL(), BotID: bf.BotID(), Channel: true, UpdatedAt: due})
+		must(t, err)
 		utc := due.UTC()
 		must(t, store.SaveSubscription(ctx, trustbot.Subscription{Team: team, Channel: tm.ChannelID, Weekday: utc.Weekday(),
 			Minute: utc.Hour()*60 + utc.Minute(), Lang: []string{"ja", "en"}[i%2], TZ: "UTC", Active: true,

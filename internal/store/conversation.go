@@ -10,16 +10,39 @@ import (
 )
 
 // SaveConversation creates or replaces the conversation reference for
-// c.Key.
-func (db *DB) SaveConversation(ctx context.Context, c trustbot.Conversation) error {
-	return db.Tx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (team, "user", conversation, service_url, bot, channel, name, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (team, "user") DO UPDATE SET conversation = excluded.conversation, service_url = excluded.service_url,
-				bot = excluded.bot, channel = excluded.channel, name = excluded.name, updated_at = excluded.updated_at`,
-			c.Key.Team, c.Key.User, c.ID, c.ServiceURL, c.BotID, c.Channel, c.Name, c.UpdatedAt.UnixMilli())
-		return err
+// c.Key, and reports whether it created it. Of saves that race for a key
+// with no reference, from one process or several, one creates it.
+func (db *DB) SaveConversation(ctx context.Context, c trustbot.Conversation) (bool, error) {
+	var created bool
+	err := db.Tx(ctx, func(tx *Tx) error {
+		// Inserted, or else updated: a reference another process deletes
+		// between the two (the app removed meanwhile) is inserted on the
+		// next round.
+		created = false
+		for range 3 {
+			res, err := tx.ExecContext(ctx, `INSERT INTO conversations (team, "user", conversation, service_url, bot, channel, name, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team, "user") DO NOTHING`,
+				c.Key.Team, c.Key.User, c.ID, c.ServiceURL, c.BotID, c.Channel, c.Name, c.UpdatedAt.UnixMilli())
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 1 {
+				created = err == nil
+				return err
+			}
+			res, err = tx.ExecContext(ctx, `UPDATE conversations SET conversation = ?, service_url = ?, bot = ?, channel = ?, name = ?, updated_at = ?
+				WHERE team = ? AND "user" = ?`,
+				c.ID, c.ServiceURL, c.BotID, c.Channel, c.Name, c.UpdatedAt.UnixMilli(), c.Key.Team, c.Key.User)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 1 {
+				return err
+			}
+		}
+		return trustbot.Errorf(trustbot.EUNAVAILABLE, "conversation reference for %s deleted under every save", c.Key)
 	})
+	return created, err
 }
 
 // Conversation returns the conversation reference for k.

@@ -114,7 +114,6 @@ type Bot struct {
 	jobs    chan job
 	start   sync.Once
 	wg      sync.WaitGroup
-	lifeMu  sync.Mutex
 	base    atomic.Pointer[string] // the public URL as the last request named it
 }
 
@@ -274,14 +273,11 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// user's first message, which keeps the reference).
 		w.WriteHeader(http.StatusOK)
 	default:
-		// Whether this conversation is new decides the greeting: looked
-		// up and saved under one lock, so that two notices of the same
-		// installation greet once.
-		b.lifeMu.Lock()
-		_, err := b.cfg.Conversations.Conversation(r.Context(), in.key())
-		fresh := trustbot.ErrorCode(err) == trustbot.ENOTFOUND
-		b.remember(r.Context(), a, in)
-		b.lifeMu.Unlock()
+		// Whether this notice created the conversation's reference
+		// decides the greeting: the store says so for one save only, so
+		// that two notices of the same installation, at this replica or
+		// at two, greet once.
+		fresh := b.remember(r.Context(), a, in)
 		b.lifecycle(w, r.Context(), a, in, fresh)
 	}
 	b.cfg.Metrics.Acked(trustbot.Teams, b.cfg.Now().Sub(start))
@@ -368,11 +364,13 @@ func (in inbound) key() trustbot.UserKey {
 
 // remember keeps the conversation references an activity shows: the
 // user's personal chat, or the team channel (for its tip of the week).
-// A later activity refreshes them (the service URL may move).
-func (b *Bot) remember(ctx context.Context, a *Activity, in inbound) {
+// A later activity refreshes them (the service URL may move). It reports
+// whether this activity created the reference, none being kept: of
+// activities handled at once, at one replica or several, one does.
+func (b *Bot) remember(ctx context.Context, a *Activity, in inbound) bool {
 	if a.Type == TypeInstallationUpdate && a.Action == ActionRemove ||
 		a.Type == TypeConversationUpdate && removesBot(a) {
-		return
+		return false
 	}
 	now := b.cfg.Now()
 	bot := ""
@@ -385,11 +383,13 @@ func (b *Bot) remember(ctx context.Context, a *Activity, in inbound) {
 	}
 	old, err := b.cfg.Conversations.Conversation(ctx, c.Key)
 	if err == nil && old.ID == c.ID && old.ServiceURL == c.ServiceURL && old.BotID == c.BotID && old.Name == c.Name && now.Sub(old.UpdatedAt) < time.Hour {
-		return // unchanged and fresh: no write on every message
+		return false // unchanged and fresh: no write on every message
 	}
-	if err := b.cfg.Conversations.SaveConversation(ctx, c); err != nil {
+	created, err := b.cfg.Conversations.SaveConversation(ctx, c)
+	if err != nil {
 		b.cfg.Logger.Warn("Teams conversation reference not saved", "team", c.Key.Team, "user", c.Key.User, "err", err)
 	}
+	return created
 }
 
 // message acknowledges a message at once and queues it for a worker: a

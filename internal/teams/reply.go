@@ -140,7 +140,7 @@ func (b *Bot) personal(ctx context.Context, k trustbot.UserKey, serviceURL, name
 	if res.ServiceURL != "" {
 		c.ServiceURL = res.ServiceURL
 	}
-	if err := b.cfg.Conversations.SaveConversation(ctx, c); err != nil {
+	if _, err := b.cfg.Conversations.SaveConversation(ctx, c); err != nil {
 		b.cfg.Logger.Warn("Teams conversation reference not saved", "team", k.Team, "user", k.User, "err", err)
 	}
 	return ConversationReference{ServiceURL: c.ServiceURL, Conversation: ConversationAccount{ID: c.ID, TenantID: tenant, ConversationType: ConversationPersonal},

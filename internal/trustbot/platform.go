@@ -62,8 +62,12 @@ type Conversation struct {
 
 // ConversationStore keeps conversation references.
 type ConversationStore interface {
-	// SaveConversation creates or replaces the reference for c.Key.
-	SaveConversation(ctx context.Context, c Conversation) error
+	// SaveConversation creates or replaces the reference for c.Key, and
+	// reports whether it created it: of saves racing for a key with no
+	// reference, in any process sharing the store, exactly one does. This
+	// is how a platform's first notice of a conversation is told from the
+	// ones after it (and from a reinstall, after DeleteConversation).
+	SaveConversation(ctx context.Context, c Conversation) (created bool, err error)
 	// Conversation returns the reference for k. ENOTFOUND when none.
 	Conversation(ctx context.Context, k UserKey) (Conversation, error)
 	// DeleteConversation removes the reference for k (the app was

@@ -77,6 +77,7 @@ func Run(t *testing.T, h Harness) {
 		{"SettingsKeepPrefsWhenLanguageChanges", testSettingsKeepPrefsWhenLanguageChanges},
 		{"LateSenderCannotOverwriteARequeue", testLateSenderCannotOverwriteARequeue},
 		{"Conversations", testConversations},
+		{"ConversationCreatedOnce", testConversationCreatedOnce},
 		{"EncryptionAtRest", testEncryptionAtRest},
 		{"Forget", testForget},
 		{"ExportAndPurge", testExportAndPurge},
@@ -825,14 +826,14 @@ func testConversations(t *testing.T, h Harness) {
 	c := trustbot.Conversation{Key: user, ID: "a:1personal", ServiceURL: "https://smba.trafficmanager.net/jp/", BotID: "28:app", Name: "佐藤 花子", UpdatedAt: at}
 	ch := trustbot.Conversation{Key: channel, ID: channel.User, ServiceURL: "https://smba.trafficmanager.net/jp/", BotID: "28:app", Channel: true, Name: "General", UpdatedAt: at}
 	for _, x := range []trustbot.Conversation{c, ch} {
-		if err := db.SaveConversation(ctx, x); err != nil {
-			t.Fatal(err)
+		if created, err := db.SaveConversation(ctx, x); err != nil || !created {
+			t.Fatalf("first save of %s: created %v, %v", x.Key, created, err)
 		}
 	}
 	// A later activity refreshes the reference.
 	c.ServiceURL, c.UpdatedAt = "https://smba.trafficmanager.net/apac/", at.Add(time.Hour)
-	if err := db.SaveConversation(ctx, c); err != nil {
-		t.Fatal(err)
+	if created, err := db.SaveConversation(ctx, c); err != nil || created {
+		t.Fatalf("second save: created %v, %v", created, err)
 	}
 	got, err := db.Conversation(ctx, user)
 	if err != nil || got != c {
@@ -854,6 +855,78 @@ func testConversations(t *testing.T, h Harness) {
 	}
 	if _, err := db.Conversation(ctx, channel); err != nil {
 		t.Fatalf("deleting a user's reference removed the channel's: %v", err)
+	}
+	// Added again after being removed: created again.
+	if created, err := db.SaveConversation(ctx, c); err != nil || !created {
+		t.Fatalf("save after the delete: created %v, %v", created, err)
+	}
+	if got, err := db.Conversation(ctx, user); err != nil || got != c {
+		t.Fatalf("after the delete and a save: got %+v %v, want %+v", got, err, c)
+	}
+}
+
+// testConversationCreatedOnce: saves of one new conversation reference,
+// from two stores on the database at once (two replicas hearing of one
+// installation), report it created exactly once; after a delete, once
+// again. The reference kept is one of those saved, whole.
+func testConversationCreatedOnce(t *testing.T, h Harness) {
+	ctx := context.Background()
+	a := h.Open(t)
+	b := h.Again(t, a)
+	tenant := trustbot.TeamsWorkspace("5c2e9b7a-1d4f-4e8a-b3c6-0f9d8e7a6b5c")
+	const users, rounds = 8, 2
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	ref := func(i, writer int) trustbot.Conversation {
+		return trustbot.Conversation{Key: trustbot.UserKey{Team: tenant, User: fmt.Sprintf("29:user-%d", i)}, ID: fmt.Sprintf("a:conv-%d", i),
+			ServiceURL: fmt.Sprintf("https://smba.trafficmanager.net/w%d/", writer), BotID: "28:app", Name: fmt.Sprintf("writer %d", writer), UpdatedAt: at}
+	}
+	for round := range rounds {
+		var mu sync.Mutex
+		created := map[trustbot.UserKey]int{}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for w, db := range []*store.DB{a, b, a, b} {
+			wg.Go(func() {
+				<-start
+				for i := range users {
+					for {
+						ok, err := db.SaveConversation(ctx, ref(i, w))
+						if trustbot.ErrorCode(err) == trustbot.EUNAVAILABLE {
+							continue // busy for a moment: the caller tries again
+						}
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if ok {
+							mu.Lock()
+							created[ref(i, w).Key]++
+							mu.Unlock()
+						}
+						break
+					}
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i := range users {
+			k := ref(i, 0).Key
+			if n := created[k]; n != 1 {
+				t.Errorf("round %d: %s reported created %d times by four writers, want once", round, k.User, n)
+			}
+			got, err := a.Conversation(ctx, k)
+			if err != nil {
+				t.Fatalf("round %d: %s: %v", round, k.User, err)
+			}
+			if !slices.ContainsFunc([]int{0, 1, 2, 3}, func(w int) bool { return got == ref(i, w) }) {
+				t.Errorf("round %d: kept %+v, not one of the references saved", round, got)
+			}
+			// The app removed: the next save creates it again.
+			if err := b.DeleteConversation(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 
@@ -1383,7 +1456,8 @@ func SeedUser(t testing.TB, db *store.DB, k trustbot.UserKey, note string) {
 	must(db.SaveJourney(ctx, trustbot.Journey{ID: "j" + k.User, UserKey: k, Kind: "plan", Label: "秘密のラベル" + k.User, State: trustbot.Active,
 		Start: trustbot.DateOf(due), Data: trustbot.JourneyData{Goal: "秘密の目標" + k.User, Stage: "some-unease", Horizon: 3}, NextDueAt: due.Add(24 * time.Hour)}))
 	must(db.RecordTipShown(ctx, k, "cooling-work-only-first", due))
-	must(db.SaveConversation(ctx, trustbot.Conversation{Key: k, ID: "a:conv-" + k.User, ServiceURL: "https://smba.example/teams/", BotID: "28:bot", UpdatedAt: due}))
+	_, err = db.SaveConversation(ctx, trustbot.Conversation{Key: k, ID: "a:conv-" + k.User, ServiceURL: "https://smba.example/teams/", BotID: "28:bot", UpdatedAt: due})
+	must(err)
 	must(db.SaveSubscription(ctx, trustbot.Subscription{Team: k.Team, Channel: "C" + k.User[1:] + "CH", Weekday: time.Monday, Minute: 540, Lang: "ja",
 		TZ: "Asia/Tokyo", Active: true, Subscriber: k.User, NextDueAt: due}, k.User, "on"))
 }

@@ -1,0 +1,154 @@
+package teams
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trustbot/trustbot/internal/fakebf"
+	"github.com/trustbot/trustbot/internal/testdb"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+// meeting holds each of two replicas at its first call to the store
+// until the other is there too: two notices are then handled side by
+// side, as at two replicas in the same instant, whatever the scheduler
+// does.
+type meeting struct {
+	mu      sync.Mutex
+	arrived map[*meetingStore]bool
+	all     chan struct{}
+}
+
+func newMeeting() *meeting {
+	return &meeting{arrived: map[*meetingStore]bool{}, all: make(chan struct{})}
+}
+
+func (m *meeting) arrive(ctx context.Context, s *meetingStore) {
+	m.mu.Lock()
+	first := !m.arrived[s]
+	m.arrived[s] = true
+	if first && len(m.arrived) == 2 {
+		close(m.all)
+	}
+	m.mu.Unlock()
+	if first {
+		select {
+		case <-m.all:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// meetingStore is one replica's conversation store: the shared database,
+// its calls held at the meeting while there is one.
+type meetingStore struct {
+	trustbot.ConversationStore
+	at *atomic.Pointer[meeting]
+}
+
+func (s *meetingStore) meet(ctx context.Context) {
+	if m := s.at.Load(); m != nil {
+		m.arrive(ctx, s)
+	}
+}
+
+func (s *meetingStore) Conversation(ctx context.Context, k trustbot.UserKey) (trustbot.Conversation, error) {
+	s.meet(ctx)
+	return s.ConversationStore.Conversation(ctx, k)
+}
+
+func (s *meetingStore) SaveConversation(ctx context.Context, c trustbot.Conversation) (bool, error) {
+	s.meet(ctx)
+	return s.ConversationStore.SaveConversation(ctx, c)
+}
+
+// TestInstallGreetsOnceAcrossReplicas: Teams tells of one personal
+// install twice (a conversationUpdate and an installationUpdate), and
+// behind a load balancer the two reach two replicas at once, each with
+// its own store on one database. The user is greeted once. Removed and
+// added again, they are greeted again, once.
+func TestInstallGreetsOnceAcrossReplicas(t *testing.T) {
+	db := testdb.Open(t)
+	var at atomic.Pointer[meeting]
+	replica := func(s trustbot.ConversationStore) func(*Config) {
+		return func(c *Config) { c.Conversations = &meetingStore{ConversationStore: s, at: &at} }
+	}
+	_, bf, srv1, h1 := devBot(t, replica(db.DB))
+	_, _, srv2, h2 := devBot(t, replica(testdb.OpenAt(t, db.DSN).DB))
+	u := fakebf.NewUser("Ito", "ja-JP", "Asia/Tokyo")
+	conv := bf.PersonalConversationID(u.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	post := func(url string, a *fakebf.Activity) {
+		t.Helper()
+		if status, body, err := bf.Post(ctx, url, a, fakebf.NoToken); err != nil || status != http.StatusOK {
+			t.Errorf("%s: %d %s %v", a.Type, status, body, err)
+		}
+	}
+	installs := func() int {
+		n := 0
+		for _, r := range append(h1.requests(), h2.requests()...) {
+			if r.Kind == trustbot.Install {
+				n++
+			}
+		}
+		return n
+	}
+	// answered waits for the answer to a message sent after the notices:
+	// the greetings they made are in by then.
+	answered := func(n int) []fakebf.Message {
+		t.Helper()
+		post(srv1.URL, bf.Personal(u, "help"))
+		msgs, err := bf.Await(ctx, conv, func(m []fakebf.Message) bool {
+			helps := 0
+			for _, m := range bf.FromBot(m) {
+				if strings.Contains(m.Text+m.Summary+attachmentText(m), "echo: help") {
+					helps++
+				}
+			}
+			return helps == n
+		})
+		if err != nil {
+			t.Fatalf("waiting for the answer to help: %v", err)
+		}
+		return bf.FromBot(msgs)
+	}
+
+	for round := 1; round <= 2; round++ {
+		if round == 2 {
+			post(srv2.URL, bf.Uninstalled(u))
+			h2.await(t, "the uninstall", func(rs []trustbot.Request) bool {
+				return len(rs) > 0 && rs[len(rs)-1].Kind == trustbot.Uninstall
+			})
+		}
+		at.Store(newMeeting())
+		var wg sync.WaitGroup
+		wg.Go(func() { post(srv1.URL, bf.MembersAdded(u)) })
+		wg.Go(func() { post(srv2.URL, bf.Installed(u)) })
+		wg.Wait()
+		at.Store(nil)
+		if t.Failed() {
+			t.FailNow()
+		}
+		msgs := answered(round)
+		if n := installs(); n != round {
+			t.Fatalf("round %d: %d installs handled in all, want %d: the two notices of one install greeted twice", round, n, round)
+		}
+		if len(msgs) != 2*round {
+			t.Fatalf("round %d: %d messages from the bot, want %d (a greeting and an answer a round)", round, len(msgs), 2*round)
+		}
+	}
+}
+
+func attachmentText(m fakebf.Message) string {
+	var b strings.Builder
+	for _, a := range m.Attachments {
+		b.Write(a.Content)
+	}
+	return b.String()
+}
