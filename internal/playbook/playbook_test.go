@@ -174,6 +174,27 @@ func TestToneExamples(t *testing.T) {
 // TestWarningsDoNotStopLoading: content whose only problems are warnings
 // (here: an ending limit no content could meet) loads, and Lint still
 // reports them.
+// Every draft of the tone corpus appears once across its files, as its
+// README promises: a draft in two parts would be tuned on and measured
+// at once, or counted twice.
+func TestCorpusTextsAppearOnce(t *testing.T) {
+	where := map[string]string{}
+	for _, split := range []string{playbook.Train, playbook.Dev, playbook.Retired, playbook.Fresh, playbook.Holdout} {
+		samples, err := playbook.LoadCorpus(playbooks.FS, split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range samples {
+			text := strings.TrimSpace(s.Text)
+			if first, ok := where[text]; ok {
+				t.Errorf("%s repeats %s: %q", s.Where, first, text)
+				continue
+			}
+			where[text] = s.Where
+		}
+	}
+}
+
 func TestWarningsDoNotStopLoading(t *testing.T) {
 	fsys := fstest.MapFS{}
 	err := fs.WalkDir(playbooks.FS, ".", func(p string, d fs.DirEntry, err error) error {
