@@ -320,9 +320,16 @@ func combine(found []map[string][]Hit) []Flag {
 			add(Rush, s.evidence(CueIgnored)...)
 		}
 
-		// Guilt, or comparing with others about something personal.
-		if s.has(CueGuilt) && !s.work() {
-			add(Guilt, s.evidence(CueGuilt)...)
+		// Guilt, or comparing with others about something personal. A
+		// favour held against the reader is guilt even in a sentence
+		// about work when it names a private meeting ("after I covered
+		// your review, one coffee is the least you could do"); a
+		// feeling about a work meal is not ("gutted I missed the client
+		// dinner").
+		if s.has(CueGuilt, CueFavour) && !s.work() {
+			add(Guilt, s.evidence(CueGuilt, CueFavour)...)
+		} else if s.has(CueFavour) && s.has(CueMeeting) && !s.has(CueGroup) {
+			add(Guilt, s.evidence(CueFavour, CueMeeting)...)
 		}
 		if s.has(CueCompare) && !s.work() {
 			add(Guilt, s.evidence(CueCompare, CueContact)...)

@@ -33,6 +33,7 @@ const (
 	CueRefusal  = "refusal"  // a word of refusal: だめ, 無理, say no
 	CueWhyNo    = "why-no"   // the reason of a no asked in one phrase: was it me?
 	CueGuilt    = "guilt"    // guilt-tripping: after all I did, 貸し
+	CueFavour   = "favour"   // a favour held against the reader: the least you could do, 手伝ってあげたのに
 	CueCompare  = "compare"  // comparing with others: みんな教えてくれた
 	CueSoften   = "soften"   // a softener that makes "no" easy: よかったら, no worries if not
 	CueWork     = "work"     // a work matter: 資料, the client, a deadline
@@ -45,7 +46,7 @@ const (
 var Cues = []string{
 	CueContact, CueMeeting, CuePrivate, CueAsk, CueAgain, CueDeclined, CueDemand, CueGroup,
 	CueRush, CueReply, CueIgnored, CueReason, CueRefusal, CueWhyNo, CueGuilt,
-	CueCompare, CueSoften, CueWork, CueHint, CueObject, CueWithdraw,
+	CueFavour, CueCompare, CueSoften, CueWork, CueHint, CueObject, CueWithdraw,
 }
 
 // Flag IDs: what the check reports, in the order it reports them.
