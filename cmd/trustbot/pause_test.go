@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,16 +22,50 @@ const (
 	logTakenMeanwhile = "sent, but another attempt had taken the delivery; its record stands"
 	logUncertain      = "outcome unknown; will look for it before any resend"
 	logLeaseEnded     = "this replica's lease had ended: what it was sending may be another's now; registering anew"
+	// A send that failed its check for want of the database, or was
+	// stopped, goes back to pending; the store refuses that when another
+	// attempt took the delivery, and this is logged.
+	logRequeueRefused = "not handed to the platform, but another attempt had taken the delivery"
 )
+
+// heldOutcomes are the lines with which a resumed replica ends a send it
+// held: none posts a message or records anything.
+var heldOutcomes = []string{logNotOurs, logTakenMeanwhile, logUncertain, logRequeueRefused}
+
+// unsettled returns the deliveries of held for which r has logged none of
+// heldOutcomes, each with the lines r logged about it.
+func unsettled(r *crashRun, held []string) map[string][]string {
+	lines := strings.Split(r.stderr.String(), "\n")
+	out := map[string][]string{}
+	for _, id := range held {
+		var about []string
+		done := false
+		for _, l := range lines {
+			if !strings.Contains(l, "delivery="+id) {
+				continue
+			}
+			about = append(about, l)
+			for _, msg := range heldOutcomes {
+				if strings.Contains(l, "msg="+strconv.Quote(msg)) {
+					done = true
+				}
+			}
+		}
+		if !done {
+			out[id] = about
+		}
+	}
+	return out
+}
 
 // TestReplicasPausedPastTheirLease: three "trustbot serve" replicas on
 // one PostgreSQL database fan out check-ins; the replica that holds the
-// first message is stopped with SIGSTOP while it holds its claims, past
-// its lease, until the others have taken its deliveries over and every
-// user has a check-in; then it is resumed with SIGCONT. It sends nothing
-// and records nothing for what was taken over: each user has exactly one
-// DM, no message is posted once it resumes, and the deliveries table is
-// as the others left it.
+// first message still on its way is stopped with SIGSTOP while it holds
+// its claims, past its lease, until the others have taken its deliveries
+// over and every user has a check-in; then it is resumed with SIGCONT. It
+// sends nothing and records nothing for what was taken over: each user
+// has exactly one DM, no message is posted once it resumes, and the
+// deliveries table is as the others left it.
 //
 //   - held before the call: the stopped replica's first call met a 429
 //     (Retry-After 5 s), so its senders wait, each with its delivery
@@ -86,18 +121,30 @@ func pauseReplica(t *testing.T, arrange, stopped func(*fakeslack.Server)) {
 		t.Fatalf(format, args...)
 	}
 
-	// The first message's sender: its replica's row names its process.
+	// The sender of the first message still on its way (held by the 429
+	// or by Slack's slow answer, for seconds): its replica's row names
+	// its process. Calls are recorded as they arrive, and the 429 goes to
+	// whichever is answered first, so the first call recorded may have
+	// been sent already.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	calls, err := fake.WaitCalls(ctx, "chat.postMessage", 1)
-	if err != nil {
-		failf("no message was sent within a minute: %v", err)
-	}
-	first := deliveryIDOf(fakeslack.Message{Metadata: []byte(calls[0].Params["metadata"])})
+	var first, replica string
 	var pid int
-	var replica string
-	if err := db.QueryRow(`SELECT r.pid, r.id FROM deliveries d JOIN replicas r ON r.id = d.replica WHERE d.id = $1`, first).Scan(&pid, &replica); err != nil {
-		failf("the replica sending %s: %v", first, err)
+	var call fakeslack.Call
+	for n := 1; first == ""; n++ {
+		calls, err := fake.WaitCalls(ctx, "chat.postMessage", n)
+		if err != nil {
+			failf("no message on its way within a minute: %v", err)
+		}
+		call = calls[n-1]
+		id := deliveryIDOf(fakeslack.Message{Metadata: []byte(call.Params["metadata"])})
+		err = db.QueryRow(`SELECT r.pid, r.id FROM deliveries d JOIN replicas r ON r.id = d.replica WHERE d.id = $1 AND d.state = 'sending'`, id).Scan(&pid, &replica)
+		switch {
+		case err == nil:
+			first = id
+		case err != sql.ErrNoRows:
+			failf("the replica sending %s: %v", id, err)
+		}
 	}
 	i := slices.IndexFunc(rs, func(r *crashRun) bool { return r.cmd.Process.Pid == pid })
 	if i < 0 {
@@ -146,15 +193,20 @@ func pauseReplica(t *testing.T, arrange, stopped func(*fakeslack.Server)) {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		settled := paused.logCount(logNotOurs) + paused.logCount(logTakenMeanwhile) + paused.logCount(logUncertain)
-		if settled >= len(held) && paused.logCount(logLeaseEnded) > 0 {
+		left := unsettled(paused, held)
+		if len(left) == 0 && paused.logCount(logLeaseEnded) > 0 {
 			break
 		}
 		if len(fake.Calls("chat.postMessage")) > callsBefore {
 			break // a post after the resume: counted below
 		}
 		if time.Now().After(deadline) {
-			failf("a minute after SIGCONT the resumed replica has settled %d of the %d sends it held", settled, len(held))
+			var b strings.Builder
+			for id, lines := range left {
+				fmt.Fprintf(&b, "\n%s, logged about it:\n\t%s", id, strings.Join(lines, "\n\t"))
+			}
+			failf("a minute after SIGCONT the resumed replica has settled %d of the %d sends it held (lease ended logged: %v); not settled:%s",
+				len(held)-len(left), len(held), paused.logCount(logLeaseEnded) > 0, b.String())
 		}
 	}
 	for _, r := range rs {
@@ -192,9 +244,9 @@ func pauseReplica(t *testing.T, arrange, stopped func(*fakeslack.Server)) {
 	if d := diffRows(before, after); d != "" {
 		t.Errorf("the resumed replica changed the deliveries:\n%s", d)
 	}
-	t.Logf("replica %d of 3 stopped %v after its first call, holding %d deliveries; the others had sent all %d %v after the stop; resumed: %d sends abandoned, %d answers of sends another had recorded, %d outcomes unknown, lease ended and registered anew; %d messages after the resume, %d lost, %d duplicates",
-		i+1, stoppedAt.Sub(calls[0].At).Round(time.Millisecond), len(held), n, took.Round(time.Second),
-		paused.logCount(logNotOurs), paused.logCount(logTakenMeanwhile), paused.logCount(logUncertain), len(late), lost, dups)
+	t.Logf("replica %d of 3 stopped %v after its call, holding %d deliveries; the others had sent all %d %v after the stop; resumed: %d sends abandoned, %d answers of sends another had recorded, %d outcomes unknown, %d handed back and refused, lease ended and registered anew; %d messages after the resume, %d lost, %d duplicates",
+		i+1, stoppedAt.Sub(call.At).Round(time.Millisecond), len(held), n, took.Round(time.Second),
+		paused.logCount(logNotOurs), paused.logCount(logTakenMeanwhile), paused.logCount(logUncertain), paused.logCount(logRequeueRefused), len(late), lost, dups)
 }
 
 // sendingUnder returns the deliveries sending under replica's attempts.
