@@ -912,6 +912,31 @@ func TestPlaybooksCommands(t *testing.T) {
 	}
 }
 
+// TestToneEvalEmptySplit: a part of the tone corpus with no drafts (the
+// fresh batch between two batches) is measured as such, and the other
+// parts still are.
+func TestToneEvalEmptySplit(t *testing.T) {
+	t.Parallel() // its own copy of the content
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, playbooks.FS); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"ja", "en"} {
+		f := filepath.Join(dir, "tone", "corpus", lang+"-fresh.yaml")
+		if err := os.WriteFile(f, []byte("# between batches\ndrafts: []\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, stderr := runCmd(t, nil, "", "playbooks", "tone-eval", "--split", "fresh", dir)
+	if code != 0 || out != "fresh: no drafts\n\n" {
+		t.Fatalf("tone-eval of an empty part: exit %d: %q %s", code, out, stderr)
+	}
+	code, out, stderr = runCmd(t, nil, "", "playbooks", "tone-eval", dir)
+	if code != 0 || !strings.Contains(out, "fresh: no drafts") || !strings.Contains(out, "holdout ja: ") || !strings.Contains(out, "train en: ") {
+		t.Fatalf("tone-eval of every part: exit %d: %s %s", code, out, stderr)
+	}
+}
+
 // TestPlaybooksDirOverride: a writer edits a copy of the content and sees
 // the change in the console without rebuilding; broken content is refused
 // with its lint report.

@@ -46,6 +46,12 @@ func toneEval(e env) error {
 		if err != nil {
 			return err
 		}
+		if len(samples) == 0 {
+			// A part between batches (the fresh one, once measured, is
+			// retired before the next is written) says so.
+			fmt.Fprintf(e.stdout, "%s: no drafts\n\n", sp)
+			continue
+		}
 		for _, r := range tone.Evaluate(lib.Tone.Detector, samples) {
 			printToneReport(e, sp, r, lib.Tone.AskedAfterNo(samples, r.Lang))
 			if *misses {

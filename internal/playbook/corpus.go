@@ -16,8 +16,9 @@ import (
 // by one), and measured on holdout, which is never read while tuning.
 // Fresh is a batch written before a round of work and measured before and
 // after it: neither the rules nor the learned model are tuned or trained on
-// it. Retired is the first holdout, read too often to stay one: it is now
-// tuned on like dev.
+// it, and it may be empty between two batches. Retired is the first
+// holdout, read too often to stay one, and each fresh batch once measured:
+// it is tuned on like dev.
 const (
 	Train   = "train"
 	Dev     = "dev"

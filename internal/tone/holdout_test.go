@@ -27,13 +27,14 @@ var holdoutFloors = map[string]map[string]float64{
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
-// tuned on since, and the former fresh batch, added to it on
-// 2026-11-30 before anything was tuned on it. They are the figures measured
-// on the part as it stood then, cut to three decimals, and raised where a
-// later round lifted them: what the tuning reaches there is kept.
+// tuned on since, and the two fresh batches after it, each added to it
+// before anything was tuned on it (on 2026-11-30 and 2026-12-01). They are
+// the figures measured on the part as it stood then, cut to three
+// decimals, and raised where a later round lifted them: what the tuning
+// reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.901, tone.Guilt: 0.851},
-	"en": {tone.Demand: 0.875, tone.Rush: 0.857},
+	"ja": {tone.RepeatAsk: 0.905, tone.Rush: 0.870, tone.Guilt: 0.846},
+	"en": {tone.RepeatAsk: 0.867, tone.Demand: 0.857, tone.Rush: 0.896, tone.Guilt: 0.871},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
