@@ -1,8 +1,10 @@
 package tone
 
 import (
+	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // The rules that turn cues into flags. A cue counts in its own sentence:
@@ -44,7 +46,7 @@ func (s sentence) work() bool { return s.has(CueWork) && !s.personal() }
 // comparison with others that names a contact or shows the reader's no
 // (a comparison about an evening that is over asks for nothing).
 func (s sentence) asking(compares bool) []Hit {
-	ask := s.evidence(CueAsk, CueDemand)
+	ask := s.evidence(CueAsk, CueDemand, CueAlt)
 	if compares && s.has(CueCompare) && s.has(CueContact, CueRefusal) {
 		ask = append(ask, s[CueCompare]...)
 	}
@@ -89,10 +91,23 @@ func (s sentence) evidence(ids ...string) []Hit {
 	return out
 }
 
-func combine(found []map[string][]Hit) []Flag {
+func combine(found []map[string][]Hit, texts []string) []Flag {
 	sents := make([]sentence, len(found))
 	for i, f := range found {
 		sents[i] = sentence(f)
+	}
+	// An apology for an earlier ask followed by a "but" ("この間は急に
+	// 誘っちゃってごめんね。でも…", "Sorry I sprang that on you. But…")
+	// does not take the ask back: it points back to it, and what follows
+	// asks again.
+	for i := range sents {
+		if sents[i].has(CueWithdraw) && i+1 < len(texts) && turnsBack(texts[i+1]) {
+			for _, h := range sents[i][CueWithdraw] {
+				h.Cue = CueAgain
+				sents[i][CueAgain] = append(sents[i][CueAgain], h)
+			}
+			delete(sents[i], CueWithdraw)
+		}
 	}
 	// A sentence that takes an ask back ("もう聞きません", "sorry I kept
 	// asking, I won't bring it up again") neither asks nor points back to
@@ -160,6 +175,39 @@ func combine(found []map[string][]Hit) []Flag {
 			if s.has(CueGuilt, CueCompare) && !s.has(CueDemand) {
 				declined = append(declined, s.evidence(CueRefusal)...)
 			}
+			// A no still held, or no longer held, about something private
+			// ("まだ交換できない感じ？", "still can't tempt you", "doesn't
+			// apply anymore?") looks back to it.
+			if s.has(CueStill) && s.personal() {
+				again = append(again, s.evidence(CueStill)...)
+			}
+		}
+	}
+	// Trading across after a no: a private contact or meeting named with
+	// a no, in a sentence that asks nothing ("インスタがだめなのはわかった",
+	// "drinks are out"), then something else offered in the next one
+	// ("じゃあXは？", "What about Discord?", "Brunch on Sunday, just
+	// us?"). The no is taken note of in a few words: a longer sentence
+	// with a "not" in it is about something else ("the work phones may not
+	// get a signal"). Not the writer's own no ("I can't do dinner. What
+	// about lunch?").
+	traded := -1
+	for i := 0; i+1 < len(sents); i++ {
+		s, t := sents[i], sents[i+1]
+		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || ownNo(texts[i]) || !brief(texts[i]) {
+			continue
+		}
+		if t.work() || t.why() || !(t.has(CueAlt) || t.personal() && t.has(CueAsk)) {
+			continue
+		}
+		declined = append(declined, s.evidence(CueRefusal)...)
+		traded = i
+	}
+	// (Or both in one sentence: "教えたくないって言われたけど、じゃあ
+	// カカオは？".)
+	for i, s := range sents {
+		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !ownNo(texts[i]) {
+			declined = append(declined, s.evidence(CueRefusal)...)
 		}
 	}
 	back := append(slices.Clip(again), declined...)
@@ -192,6 +240,11 @@ func combine(found []map[string][]Hit) []Flag {
 		asks = true
 		add(ContactAsk, s.evidence(personalCues...)...)
 		add(ContactAsk, ask...)
+	}
+	if traded >= 0 && !asks {
+		asks = true
+		add(ContactAsk, sents[traded].evidence(personalCues...)...)
+		add(ContactAsk, sents[traded+1].evidence(CueAlt, CueAsk)...)
 	}
 	// Coming back to a no without naming what was asked ("考え直して
 	// くれた？", "have you reconsidered?") asks again for it, unless the
@@ -237,6 +290,23 @@ func combine(found []map[string][]Hit) []Flag {
 	for _, s := range sents {
 		if s.has(CueSoften) {
 			softened = true
+		}
+	}
+	// A private meeting stated as a plan, not asked ("Friday, 7pm. You
+	// and me.", "土曜の夜、駅前で7時。ふたりでね"): in a draft that asks
+	// nothing, softens nothing and voices no feeling about a no, a
+	// sentence that names the two of them, is no question and tells of
+	// nothing past is a demand (not in a draft about work: "3pm, room B.
+	// You and me on the contract").
+	if !asks && !softened && !slices.ContainsFunc(sents, func(s sentence) bool {
+		return s.has(CueAsk, CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint)
+	}) {
+		for i, s := range sents {
+			if s.has(CuePrivate) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork) }) && !s.has(CueGroup) && !strings.Contains(texts[i], "?") && !tellsOfPast(texts[i]) {
+				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CuePrivate)...)
+			}
 		}
 	}
 
@@ -306,7 +376,9 @@ func combine(found []map[string][]Hit) []Flag {
 			// anywhere is about the ask.
 			// (An answer asked for next to a group's event is about the
 			// event: 今日の夜、チームで打ち上げです。参加できる人は返信ください.)
-			near := s.personal() || s.has(CueReply) && !s.has(CueGroup) || asks && !anyWork && !softened
+			// (Not in thanks for a meeting that is over: "thanks for
+			// lunch today, that was fun".)
+			near := s.personal() && !tellsOfPast(texts[i]) || s.has(CueReply) && !s.has(CueGroup) || asks && !anyWork && !softened
 			for _, j := range []int{i - 1, i + 1} {
 				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)) {
 					near = true
@@ -334,6 +406,22 @@ func combine(found []map[string][]Hit) []Flag {
 		if s.has(CueCompare) && !s.work() {
 			add(Guilt, s.evidence(CueCompare, CueContact)...)
 		}
+		// Something already done or paid for the plan ("もう二人分予約
+		// した", "non-refundable"), or what people are supposed to do
+		// ("普通は断らないもんだよ", "normal people don't"), makes
+		// declining feel wrong: guilt, about a private meeting or next to
+		// a personal ask.
+		if s.has(CueSunk, CueNorm) && !s.work() && !s.has(CueGroup) {
+			near := s.personal()
+			for _, j := range []int{i - 1, i + 1} {
+				if asks && j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueGroup) {
+					near = true
+				}
+			}
+			if near {
+				add(Guilt, s.evidence(append([]string{CueSunk, CueNorm}, personalCues...)...)...)
+			}
+		}
 
 		if s.has(CueHint) {
 			add(Hinting, s.evidence(CueHint)...)
@@ -352,6 +440,42 @@ func combine(found []map[string][]Hit) []Flag {
 		}
 	}
 	return flags
+}
+
+// turnsBack: a sentence that opens with a "but" ("でも…", "But…").
+func turnsBack(text string) bool {
+	for _, w := range []string{"でも", "だけど", "けど", "けれど", "but ", "but,", "that said", "even so", "still,"} {
+		if strings.HasPrefix(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// tellsOfPast: a sentence about something done or thanked for ("thanks
+// for lunch today, that was fun", 「二人で楽しかったね」), not a plan.
+func tellsOfPast(text string) bool { return pastRE.MatchString(text) }
+
+var pastRE = regexp.MustCompile(`\b(?:thanks?|thank you|was|were|had|did|went|yesterday|last (?:night|week|time))\b|(?:でした|かった|ました|た)(?:ね|よ|な|よね|です)?(?:[!。…]|$)|ありがと|昨日|この前|先日`)
+
+// brief: a sentence of a few words (at most 8, or 25 characters
+// without spaces).
+func brief(text string) bool {
+	if strings.Count(strings.TrimSpace(text), " ") < 8 && strings.Contains(text, " ") {
+		return true
+	}
+	return !strings.Contains(text, " ") && utf8.RuneCountInString(text) <= 25
+}
+
+// ownNo: a sentence where the no is the writer's own ("I can't do
+// dinner"), not the reader's.
+func ownNo(text string) bool {
+	for _, w := range []string{"i can't", "i cannot", "i won't", "i'm not", "i am not", "i couldn't", "i don't"} {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // nearWork reports whether a sentence next to sents[i] is about work.

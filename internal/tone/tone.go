@@ -40,6 +40,10 @@ const (
 	CueHint     = "hint"     // hinting without naming: 誰かさん, you know who you are
 	CueObject   = "object"   // a thing named as what the no was about: the design, 資料の件
 	CueWithdraw = "withdraw" // taking an ask back: もう聞きません, "I won't bring it up again"
+	CueStill    = "still"    // a no still held or no longer held: まだ…ない, still not, not … anymore
+	CueAlt      = "alt"      // another thing offered in its place: じゃあ…は？, what about, instead
+	CueSunk     = "sunk"     // something already done or paid for the plan: もう予約した, already booked
+	CueNorm     = "norm"     // what everyone is supposed to do: 普通は, 当然, normal people, it's tradition
 )
 
 // Cues lists every cue ID; the content must give patterns for each.
@@ -47,6 +51,7 @@ var Cues = []string{
 	CueContact, CueMeeting, CuePrivate, CueAsk, CueAgain, CueDeclined, CueDemand, CueGroup,
 	CueRush, CueReply, CueIgnored, CueReason, CueRefusal, CueWhyNo, CueGuilt,
 	CueFavour, CueCompare, CueSoften, CueWork, CueHint, CueObject, CueWithdraw,
+	CueStill, CueAlt, CueSunk, CueNorm,
 }
 
 // Flag IDs: what the check reports, in the order it reports them.
@@ -245,7 +250,11 @@ func (d *Detector) Check(draft string) Result {
 			r.Hits = append(r.Hits, h)
 		}
 	}
-	r.Flags = combine(found)
+	texts := make([]string, len(spans))
+	for i, sp := range spans {
+		texts[i] = m.s[sp[0]:sp[1]]
+	}
+	r.Flags = combine(found, texts)
 	return r
 }
 
