@@ -82,14 +82,36 @@ type pendingAck struct {
 	start time.Time
 	state atomic.Int32
 	sent  chan struct{} // closed once the claimer has handed the ack to the socket
+	// stop stops the budget's timer, once set: a claim stops it, so
+	// that an answer in the ack leaves no timer to fire for nothing.
+	stop atomic.Pointer[func() bool]
 }
 
 func newPendingAck(in inbound, start time.Time) *pendingAck {
 	return &pendingAck{in: in, start: start, sent: make(chan struct{})}
 }
 
-// claim reports whether the caller takes the ack, moving it to state.
-func (p *pendingAck) claim(state int32) bool { return p.state.CompareAndSwap(ackPending, state) }
+// claim reports whether the caller takes the ack, moving it to state; the
+// budget's timer is then stopped.
+func (p *pendingAck) claim(state int32) bool {
+	if !p.state.CompareAndSwap(ackPending, state) {
+		return false
+	}
+	if stop := p.stop.Load(); stop != nil {
+		(*stop)()
+	}
+	return true
+}
+
+// setStop sets how to stop the budget's timer, and stops it when the ack
+// was claimed already (the timer is set once the job is queued, and its
+// worker may be first).
+func (p *pendingAck) setStop(stop func() bool) {
+	p.stop.Store(&stop)
+	if p.state.Load() != ackPending {
+		stop()
+	}
+}
 
 // ackEmpty sends the pending ack without an answer, if nobody sent it yet.
 func (c *Client) ackEmpty(p *pendingAck) {

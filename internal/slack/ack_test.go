@@ -163,7 +163,10 @@ func TestAnswerBudgetRace(t *testing.T) {
 		return textReply("answer to " + req.Text)
 	}), func(c *Client) {
 		c.cfg.AnswerBudget = time.Hour // ended by the test, not by the clock
-		c.afterFunc = func(_ time.Duration, f func()) { expires <- f }
+		c.afterFunc = func(_ time.Duration, f func()) func() bool {
+			expires <- f
+			return func() bool { return false }
+		}
 	})
 	const n = 100
 	via := map[string]int{}
@@ -326,5 +329,28 @@ func TestAckWaitsBehindAFastQueue(t *testing.T) {
 	settled(t, fake)
 	if got := fake.Answers(thirdURL); len(got) != 1 || got[0].Via != fakeslack.ViaAck {
 		t.Fatalf("third answered %+v, want once, in the ack", got)
+	}
+}
+
+// TestAnswerInAckStopsTheBudget: an answer that rides in its ack stops
+// the budget's timer, which has nothing left to do.
+func TestAnswerInAckStopsTheBudget(t *testing.T) {
+	stopped := make(chan struct{}, 10)
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		return textReply("answer to " + req.Text)
+	}), func(c *Client) {
+		c.cfg.AnswerBudget = time.Hour // ended by the test, not by the clock
+		c.afterFunc = func(time.Duration, func()) func() bool {
+			return func() bool { stopped <- struct{}{}; return true }
+		}
+	})
+	id, _ := command(t, fake, "tip")
+	if ack, err := fake.WaitAck(waitCtx(t), id); err != nil || !strings.Contains(string(ack.Payload), "answer to tip") {
+		t.Fatalf("ack %s (%v): want the answer in it", ack.Payload, err)
+	}
+	select {
+	case <-stopped:
+	case <-waitCtx(t).Done():
+		t.Fatal("the budget's timer was not stopped")
 	}
 }

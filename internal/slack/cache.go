@@ -2,8 +2,8 @@ package slack
 
 import (
 	"encoding/json"
-	"strconv"
-	"strings"
+	"hash/maphash"
+	"slices"
 	"sync"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -17,23 +17,27 @@ const messageCacheSize = 1024
 // plain values of their JSON: a tip is the same for everyone who asks for
 // it in a language, and rendering it again for each of them was much of
 // the work of answering. Replies with anything of the user's are never
-// kept. An entry is found by the reply's whole content, so a reply that
-// differs in anything is rendered anew.
+// kept. An entry is found by a hash of the reply's content and then
+// compared with it field by field (sameMessage), so a reply that differs
+// in anything is rendered anew.
 type messageCache struct {
-	mu sync.Mutex
-	m  map[string]*cachedMessage
+	mu   sync.Mutex
+	seed maphash.Seed
+	m    map[uint64][]*cachedMessage // by messageHash
+	n    int                         // entries in m
 }
 
 // cachedMessage is a shared reply ready to send: as plain values (an
 // ack's payload, marshalled with the ack) and as JSON (a response_url
-// body).
+// body), with a copy of the reply it renders.
 type cachedMessage struct {
+	reply trustbot.Reply
 	plain any
 	json  []byte
 }
 
 func newMessageCache() *messageCache {
-	return &messageCache{m: map[string]*cachedMessage{}}
+	return &messageCache{seed: maphash.MakeSeed(), m: map[uint64][]*cachedMessage{}}
 }
 
 // message returns r as a message to marshal (a slash command ack's
@@ -60,89 +64,75 @@ func (c *messageCache) encode(r trustbot.Reply) ([]byte, error) {
 // shared returns the kept rendering of a shared reply, rendering and
 // keeping it the first time.
 func (c *messageCache) shared(r trustbot.Reply) *cachedMessage {
-	key := messageKey(r)
+	h := c.messageHash(r)
 	c.mu.Lock()
-	m, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		return m
+	for _, m := range c.m[h] {
+		if sameMessage(m.reply, r) {
+			c.mu.Unlock()
+			return m
+		}
 	}
-	m = &cachedMessage{plain: plainMessage(webhookMessage(r))}
+	c.mu.Unlock()
+	m := &cachedMessage{reply: copyMessage(r), plain: plainMessage(webhookMessage(r))}
 	// A message json.Marshal refuses is kept without its JSON, and
 	// encode reports the error each time.
 	m.json, _ = json.Marshal(m.plain)
 	c.mu.Lock()
-	if len(c.m) >= messageCacheSize {
+	if c.n >= messageCacheSize {
 		clear(c.m)
+		c.n = 0
 	}
-	c.m[key] = m
+	c.m[h] = append(c.m[h], m)
+	c.n++
 	c.mu.Unlock()
 	return m
 }
 
-// messageKey writes every field of r that webhookMessage reads, each
-// with its length, so that two replies have the same key only when they
-// render the same. TestMessageKeyCoversEveryField fails when a field is
-// added to a reply's parts, to be added here.
-func messageKey(r trustbot.Reply) string {
-	var b strings.Builder
-	b.Grow(keySize(r))
-	str := func(s string) {
-		b.WriteString(strconv.Itoa(len(s)))
-		b.WriteByte(':')
-		b.WriteString(s)
-	}
-	num := func(n int) {
-		b.WriteString(strconv.Itoa(n))
-		b.WriteByte(';')
-	}
-	flag := func(f bool) {
-		if f {
-			b.WriteByte('1')
-		} else {
-			b.WriteByte('0')
-		}
-	}
-	str(r.Text)
-	flag(r.Public)
-	flag(r.ReplaceOriginal)
-	num(len(r.Blocks))
+// messageHash hashes the text of every field of r that webhookMessage
+// reads; replies with the same hash are told apart by sameMessage.
+func (c *messageCache) messageHash(r trustbot.Reply) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(r.Text)
 	for _, blk := range r.Blocks {
-		num(int(blk.Kind))
-		str(blk.Title)
-		str(blk.Text)
-		num(len(blk.Controls))
-		for _, c := range blk.Controls {
-			num(int(c.Kind))
-			str(c.ID)
-			str(c.Label)
-			str(c.Value)
-			num(int(c.Style))
-			str(c.Initial)
-			str(c.Description)
-			str(c.URL)
-			flag(c.Suggest)
-			num(len(c.Options))
-			for _, o := range c.Options {
-				str(o.Label)
-				str(o.Value)
-			}
+		h.WriteByte(byte(blk.Kind))
+		h.WriteString(blk.Title)
+		h.WriteString(blk.Text)
+		for _, ctl := range blk.Controls {
+			h.WriteString(ctl.ID)
+			h.WriteString(ctl.Value)
+			h.WriteString(ctl.Initial)
 		}
 	}
-	return b.String()
+	return h.Sum64()
 }
 
-// keySize is about the length of r's key, to allocate it once.
-func keySize(r trustbot.Reply) int {
-	n := 16 + len(r.Text)
+// sameMessage reports whether a and b are alike in every field that
+// webhookMessage reads, so that they render the same.
+// TestSameMessageCoversEveryField fails when a field is added to a
+// reply's parts, to be compared here.
+func sameMessage(a, b trustbot.Reply) bool {
+	return a.Text == b.Text && a.Public == b.Public && a.ReplaceOriginal == b.ReplaceOriginal &&
+		slices.EqualFunc(a.Blocks, b.Blocks, func(x, y trustbot.Block) bool {
+			return x.Kind == y.Kind && x.Title == y.Title && x.Text == y.Text &&
+				slices.EqualFunc(x.Controls, y.Controls, func(p, q trustbot.Control) bool {
+					return p.Kind == q.Kind && p.ID == q.ID && p.Label == q.Label && p.Value == q.Value &&
+						p.Style == q.Style && p.Initial == q.Initial && p.Description == q.Description &&
+						p.URL == q.URL && p.Suggest == q.Suggest && slices.Equal(p.Options, q.Options)
+				})
+		})
+}
+
+// copyMessage copies what sameMessage compares, so that a kept entry does
+// not change with the caller's reply.
+func copyMessage(r trustbot.Reply) trustbot.Reply {
+	out := trustbot.Reply{Text: r.Text, Public: r.Public, ReplaceOriginal: r.ReplaceOriginal, Shared: r.Shared}
 	for _, blk := range r.Blocks {
-		n += 16 + len(blk.Title) + len(blk.Text)
-		for _, c := range blk.Controls {
-			n += 48 + len(c.ID) + len(c.Label) + len(c.Value) + len(c.Initial) + len(c.Description) + len(c.URL)
-			for _, o := range c.Options {
-				n += 8 + len(o.Label) + len(o.Value)
-			}
+		blk.Controls = slices.Clone(blk.Controls)
+		for i := range blk.Controls {
+			blk.Controls[i].Options = slices.Clone(blk.Controls[i].Options)
 		}
+		out.Blocks = append(out.Blocks, blk)
 	}
-	return n
+	return out
 }

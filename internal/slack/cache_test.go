@@ -61,8 +61,8 @@ func TestMessageCacheServesTheSameMessage(t *testing.T) {
 	if again, _ := c.encode(sharedTip()); &again[0] != &body[0] {
 		t.Fatal("the body of the same shared reply was encoded again")
 	}
-	if len(c.m) != 1 {
-		t.Fatalf("%d entries, want 1", len(c.m))
+	if c.n != 1 {
+		t.Fatalf("%d entries, want 1", c.n)
 	}
 }
 
@@ -72,7 +72,68 @@ func TestMessageCacheTellsRepliesApart(t *testing.T) {
 	c := newMessageCache()
 	base := sharedTip()
 	c.message(base)
-	changes := map[string]func(r *trustbot.Reply){
+	for name, change := range replyChanges() {
+		r := sharedTip()
+		change(&r)
+		want, err := encodeMessage(webhookMessage(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := encodeCached(t, c, r); !bytes.Equal(got, want) {
+			t.Errorf("%s: got %s, want %s", name, got, want)
+		}
+		if got, err := c.encode(r); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: body %s, %v; want %s", name, got, err, want)
+		}
+	}
+	private := sharedTip()
+	private.Shared = false
+	before := c.n
+	c.message(private)
+	if c.n != before {
+		t.Error("a reply not marked shared was kept")
+	}
+}
+
+// TestSameMessageTellsRepliesApart: replies that differ in any rendered
+// field are not the same message, whatever their hashes (two replies may
+// share one, and are then told apart only by sameMessage).
+func TestSameMessageTellsRepliesApart(t *testing.T) {
+	if !sameMessage(sharedTip(), sharedTip()) {
+		t.Fatal("a reply is not the same message as its equal")
+	}
+	for name, change := range replyChanges() {
+		r := sharedTip()
+		change(&r)
+		if sameMessage(sharedTip(), r) || sameMessage(r, sharedTip()) {
+			t.Errorf("%s: the same message", name)
+		}
+	}
+}
+
+// TestKeptMessageIsACopy: a reply changed by its caller after it was
+// kept does not change the kept entry, which must not then pass for the
+// changed reply (were their hashes to collide).
+func TestKeptMessageIsACopy(t *testing.T) {
+	c := newMessageCache()
+	r := sharedTip()
+	c.message(r)
+	r.Blocks[1].Text = "Changed"
+	changed := sharedTip()
+	changed.Blocks[1].Text = "Changed"
+	c.m[c.messageHash(changed)] = c.m[c.messageHash(sharedTip())] // a collision
+	want, err := encodeMessage(webhookMessage(changed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := encodeCached(t, c, changed); !bytes.Equal(got, want) {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+// replyChanges changes one rendered field of sharedTip each.
+func replyChanges() map[string]func(r *trustbot.Reply) {
+	return map[string]func(r *trustbot.Reply){
 		"text":             func(r *trustbot.Reply) { r.Text += "!" },
 		"public":           func(r *trustbot.Reply) { r.Public = true },
 		"replace original": func(r *trustbot.Reply) { r.ReplaceOriginal = true },
@@ -91,32 +152,12 @@ func TestMessageCacheTellsRepliesApart(t *testing.T) {
 			r.Blocks[1].Title, r.Blocks[1].Text = "Say what you will doThen", " do it, and say so."
 		},
 	}
-	for name, change := range changes {
-		r := sharedTip()
-		change(&r)
-		want, err := encodeMessage(webhookMessage(r))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := encodeCached(t, c, r); !bytes.Equal(got, want) {
-			t.Errorf("%s: got %s, want %s", name, got, want)
-		}
-		if got, err := c.encode(r); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s: body %s, %v; want %s", name, got, err, want)
-		}
-	}
-	private := sharedTip()
-	private.Shared = false
-	before := len(c.m)
-	c.message(private)
-	if len(c.m) != before {
-		t.Error("a reply not marked shared was kept")
-	}
 }
 
-// TestMessageKeyCoversEveryField counts the fields of a reply's parts:
-// one added must be considered in messageKey (and this count raised).
-func TestMessageKeyCoversEveryField(t *testing.T) {
+// TestSameMessageCoversEveryField counts the fields of a reply's parts:
+// one added must be considered in sameMessage and copyMessage (and this
+// count raised).
+func TestSameMessageCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{
 		reflect.TypeFor[trustbot.Reply]():   10,
 		reflect.TypeFor[trustbot.Block]():   4,
@@ -124,7 +165,7 @@ func TestMessageKeyCoversEveryField(t *testing.T) {
 		reflect.TypeFor[trustbot.Option]():  2,
 	} {
 		if got := typ.NumField(); got != want {
-			t.Errorf("%s has %d fields, messageKey knows %d: add the new one to the key if webhookMessage reads it", typ, got, want)
+			t.Errorf("%s has %d fields, sameMessage knows %d: compare (and copy) the new one if webhookMessage reads it", typ, got, want)
 		}
 	}
 }
@@ -136,8 +177,20 @@ func TestMessageCacheStaysBounded(t *testing.T) {
 		r := sharedTip()
 		r.Text = string(rune('a'+i%26)) + string(rune(0x3042+i))
 		c.message(r)
-		if len(c.m) > messageCacheSize {
-			t.Fatalf("%d entries, over %d", len(c.m), messageCacheSize)
+		if c.n > messageCacheSize {
+			t.Fatalf("%d entries, over %d", c.n, messageCacheSize)
 		}
+	}
+}
+
+// BenchmarkSharedMessage finds a kept tip, as each answer to "/trust
+// tip" does (for its ack, or for its response_url body).
+func BenchmarkSharedMessage(b *testing.B) {
+	c := newMessageCache()
+	c.message(sharedTip())
+	r := sharedTip()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.message(r)
 	}
 }

@@ -105,9 +105,9 @@ type Client struct {
 	jobs      chan job
 	seen      Seen
 	wg        sync.WaitGroup
-	// afterFunc runs f after d (time.AfterFunc); tests replace it to
-	// end an answer budget at a chosen moment.
-	afterFunc func(d time.Duration, f func())
+	// afterFunc runs f after d unless stopped first (time.AfterFunc);
+	// tests replace it to end an answer budget at a chosen moment.
+	afterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 var (
@@ -186,7 +186,7 @@ func New(cfg Config) *Client {
 		seen:      cfg.Seen,
 		messages:  newMessageCache(),
 		clock:     clock,
-		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
+		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
 	}
 }
 
@@ -356,7 +356,7 @@ func (c *Client) accept(in inbound, start time.Time) {
 		p := newPendingAck(in, start)
 		select {
 		case c.jobs <- job{in: in, ack: p}:
-			c.afterFunc(SuggestBudget, func() { c.ackEmpty(p) })
+			p.setStop(c.afterFunc(SuggestBudget, func() { c.ackEmpty(p) }))
 			pending = true
 		default:
 			c.log.Warn("queue full, no choices for a menu", "request", in.id)
@@ -373,7 +373,7 @@ func (c *Client) accept(in inbound, start time.Time) {
 		p := newPendingAck(in, start)
 		select {
 		case c.jobs <- job{in: in, ack: p}:
-			c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p) })
+			p.setStop(c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p) }))
 			pending = true
 			return
 		default:

@@ -123,13 +123,13 @@ func TestMenuChoicesTooLate(t *testing.T) {
 		<-release
 		return trustbot.Reply{Options: []trustbot.Option{{Label: "late", Value: "late"}}}
 	}), func(c *Client) {
-		c.afterFunc = func(d time.Duration, f func()) {
+		c.afterFunc = func(d time.Duration, f func()) func() bool {
 			if d == SuggestBudget {
 				fire = f
 				close(fired)
-				return
+				return func() bool { return false }
 			}
-			time.AfterFunc(d, f)
+			return time.AfterFunc(d, f).Stop
 		}
 	})
 	id, err := fake.Interactive(suggestion("tip.topic#0", ""))

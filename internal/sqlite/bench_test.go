@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustbot/trustbot/internal/sqlite"
+	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
 var benchSizes = flag.String("sizes", "10000,100000,1000000", "BenchmarkDueQuery: schedule counts, comma-separated")
@@ -194,4 +195,40 @@ func BenchmarkPassQueries(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run(fmt.Sprintf("deliveries=%d/indexes=0005", n), pass)
+}
+
+// BenchmarkTipsShown measures writing "tip shown" records as a burst of
+// "/trust tip" does: 50 users, groups of 150 records flushed in one
+// transaction, each user's history trimmed as it grows. One op is one
+// record.
+func BenchmarkTipsShown(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "tips.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const users, group = 50, 150
+	at := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	record := func(i int) {
+		k := trustbot.UserKey{Team: "TBENCH", User: fmt.Sprintf("UBENCH%02d", i%users)}
+		if err := db.RecordTipShown(ctx, k, fmt.Sprintf("tip-%03d", i%205), at.Add(time.Duration(i)*time.Millisecond)); err != nil {
+			b.Fatal(err)
+		}
+		if (i+1)%group == 0 {
+			if err := db.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	// Every user's history full first, as after a while in use.
+	for i := range users * 240 {
+		record(i)
+	}
+	i := users * 240
+	b.ReportAllocs()
+	for b.Loop() {
+		record(i)
+		i++
+	}
 }

@@ -348,6 +348,19 @@ func (db *DB) closeCaches() error {
 // was.
 func addTip(n int, r shownTip, tips []shownTip) []shownTip {
 	out := make([]shownTip, 0, min(n, len(tips)+1))
+	if n > 0 && (len(tips) == 0 || r.at >= tips[0].at) {
+		// The usual case, r is the newest: it goes first, and only the
+		// records of its very time can be r itself; the rest is copied.
+		out = append(out, r)
+		i := 0
+		for ; i < len(tips) && tips[i].at == r.at; i++ {
+			if tips[i] != r && len(out) < n {
+				out = append(out, tips[i])
+			}
+		}
+		rest := tips[i:]
+		return append(out, rest[:min(len(rest), n-len(out))]...)
+	}
 	added := false
 	for _, t := range tips {
 		if len(out) == n {

@@ -152,7 +152,7 @@ func TestAddTipIsMerge(t *testing.T) {
 		for range rng.IntN(8) {
 			list = append(list, shownTip{k: k, id: fmt.Sprint("tip-", rng.IntN(5)), at: int64(rng.IntN(6))})
 		}
-		n := 1 + rng.IntN(8)
+		n := rng.IntN(9)
 		list = mergeTips(n, list)
 		r := shownTip{k: k, id: fmt.Sprint("tip-", rng.IntN(5)), at: int64(rng.IntN(6))}
 		if rng.IntN(4) == 0 && len(list) > 0 {
@@ -162,5 +162,76 @@ func TestAddTipIsMerge(t *testing.T) {
 		if got := addTip(n, r, list); !slices.Equal(got, want) {
 			t.Fatalf("addTip(%d, %v, %v) = %v, want %v", n, r, list, got, want)
 		}
+	}
+}
+
+// TestTrimKeepsTheNewest: trimming a user's history keeps their newest
+// tipsKept records, by time and then by order written (three records
+// share each millisecond, so the cut falls among equals), and nobody
+// else's.
+func TestTrimKeepsTheNewest(t *testing.T) {
+	ctx := context.Background()
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "tips.db"))
+	alice := trustbot.UserKey{Team: "T1", User: "UALICE"}
+	bob := trustbot.UserKey{Team: "T1", User: "UBOB"}
+	base := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	// Written one at a time, the last record triggers a trim.
+	const n = 15 * tipTrimEvery
+	for i := range n {
+		if err := db.RecordTipShown(ctx, alice, fmt.Sprintf("tip-%03d", i), base.Add(time.Duration(i/3)*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 {
+			if err := db.RecordTipShown(ctx, bob, fmt.Sprintf("bob-%03d", i), base); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.flushTips(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(k trustbot.UserKey) []string {
+		rows, err := db.read.QueryContext(ctx, `SELECT tip_id FROM tips_shown WHERE team = ? AND "user" = ? ORDER BY rowid`, k.Team, k.User)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, id)
+		}
+		return out
+	}
+	got := ids(alice)
+	if len(got) != tipsKept {
+		t.Fatalf("alice has %d rows after a trim, want %d", len(got), tipsKept)
+	}
+	for i, id := range got {
+		if want := fmt.Sprintf("tip-%03d", n-len(got)+i); id != want {
+			t.Fatalf("row %d is %s, want %s: the newest %d records", i, id, want, len(got))
+		}
+	}
+	if b := ids(bob); len(b) != (n+49)/50 {
+		t.Fatalf("bob has %d rows, want %d: trimming alice's touched them", len(b), (n+49)/50)
+	}
+}
+
+// BenchmarkAddTip adds a new record to a user's cached recent tips, as
+// each tip shown does (the coach asks for the last 30).
+func BenchmarkAddTip(b *testing.B) {
+	const n = 30
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	var list []shownTip
+	for i := range n {
+		list = append(list, shownTip{k: k, id: fmt.Sprintf("tip-%03d", i), at: int64(n - i)})
+	}
+	r := shownTip{k: k, id: "tip-new", at: n + 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		addTip(n, r, list)
 	}
 }
