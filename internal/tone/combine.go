@@ -47,7 +47,9 @@ func (s sentence) work() bool { return s.has(CueWork) && !s.personal() }
 // (a comparison about an evening that is over asks for nothing).
 func (s sentence) asking(compares bool) []Hit {
 	ask := s.evidence(CueAsk, CueDemand, CueAlt)
-	if compares && s.has(CueCompare) && s.has(CueContact, CueRefusal) {
+	// (Or the writer's home: "everyone has been over to my place",
+	// 「みんなうちに遊びに来てる」.)
+	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return homeRE.MatchString(h.Norm) })) {
 		ask = append(ask, s[CueCompare]...)
 	}
 	return ask
@@ -100,13 +102,22 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 	// 誘っちゃってごめんね。でも…", "Sorry I sprang that on you. But…")
 	// does not take the ask back: it points back to it, and what follows
 	// asks again.
+	// (An apology in other words counts too, when what follows the
+	// "but" asks for something private: "この前はごめん、強引だったよね。
+	// でも週末のドライブ、誘ってもいい？".)
 	for i := range sents {
-		if sents[i].has(CueWithdraw) && i+1 < len(texts) && turnsBack(texts[i+1]) {
+		if i+1 >= len(texts) || !turnsBack(texts[i+1]) {
+			continue
+		}
+		if sents[i].has(CueWithdraw) {
 			for _, h := range sents[i][CueWithdraw] {
 				h.Cue = CueAgain
 				sents[i][CueAgain] = append(sents[i][CueAgain], h)
 			}
 			delete(sents[i], CueWithdraw)
+		} else if loc := apologyRE.FindStringIndex(texts[i]); loc != nil && !sents[i].work() && sents[i+1].personal() && sents[i+1].has(CueAsk, CueDemand) {
+			w := texts[i][loc[0]:loc[1]]
+			sents[i][CueAgain] = append(sents[i][CueAgain], Hit{Cue: CueAgain, Norm: w, Text: w, Sentence: i})
 		}
 	}
 	// A sentence that takes an ask back ("もう聞きません", "sorry I kept
@@ -402,6 +413,12 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 			add(Guilt, s.evidence(CueGuilt, CueFavour)...)
 		} else if s.has(CueFavour) && s.has(CueMeeting) && !s.has(CueGroup) {
 			add(Guilt, s.evidence(CueFavour, CueMeeting)...)
+		} else if s.has(CueFavour) && asks && !s.has(CueGroup) {
+			// (A favour at work held up in a draft that asks for
+			// something private: "I stayed late three times to help you,
+			// so drinks Friday?")
+			add(Guilt, s.evidence(CueFavour)...)
+			add(Guilt, ev[ContactAsk]...)
 		}
 		if s.has(CueCompare) && !s.work() {
 			add(Guilt, s.evidence(CueCompare, CueContact)...)
@@ -442,6 +459,11 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 	return flags
 }
 
+var (
+	homeRE    = regexp.MustCompile(`\b(?:place|home|house|apartment|flat)\b|うち|家|部屋`)
+	apologyRE = regexp.MustCompile(`ごめん|すみません|すいません|申し訳|\bsorry\b|\bapologies\b|\bmy bad\b`)
+)
+
 // turnsBack: a sentence that opens with a "but" ("でも…", "But…").
 func turnsBack(text string) bool {
 	for _, w := range []string{"でも", "だけど", "けど", "けれど", "but ", "but,", "that said", "even so", "still,"} {
@@ -456,7 +478,7 @@ func turnsBack(text string) bool {
 // for lunch today, that was fun", 「二人で楽しかったね」), not a plan.
 func tellsOfPast(text string) bool { return pastRE.MatchString(text) }
 
-var pastRE = regexp.MustCompile(`\b(?:thanks?|thank you|was|were|had|did|went|yesterday|last (?:night|week|time))\b|(?:でした|かった|ました|た)(?:ね|よ|な|よね|です)?(?:[!。…]|$)|ありがと|昨日|この前|先日`)
+var pastRE = regexp.MustCompile(`\b(?:thanks?|thank you|was|were|had|did|went|been|yesterday|last (?:night|week|time))\b|(?:て|で)(?:る|た)よ(?:[!。]|$)|(?:でした|かった|ました|た)(?:ね|よ|な|よね|です)?(?:[!。…]|$)|ありがと|昨日|この前|先日`)
 
 // brief: a sentence of a few words (at most 8, or 25 characters
 // without spaces).
