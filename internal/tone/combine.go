@@ -45,11 +45,17 @@ func (s sentence) work() bool { return s.has(CueWork) && !s.personal() }
 // asking returns what in s asks: a request or a question, a demand, or a
 // comparison with others that names a contact or shows the reader's no
 // (a comparison about an evening that is over asks for nothing).
-func (s sentence) asking(compares bool) []Hit {
+//
+// A comparison about a meeting asks for it too when it does not tell of
+// one that is over (text is the sentence): "you'd hang out with the
+// interns but not me", 「他の人とはご飯行ってるよね」 hold the others up as
+// the reason to come; "everyone else came to my birthday dinner" does not.
+func (s sentence) asking(compares bool, text string) []Hit {
 	ask := s.evidence(CueAsk, CueDemand, CueAlt)
 	// (Or the writer's home: "everyone has been over to my place",
 	// 「みんなうちに遊びに来てる」.)
-	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return homeRE.MatchString(h.Norm) })) {
+	meets := s.has(CueMeeting, CuePrivate) && !s.has(CueGroup) && !s.work() && !overRE.MatchString(text)
+	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return homeRE.MatchString(h.Norm) })) {
 		ask = append(ask, s[CueCompare]...)
 	}
 	return ask
@@ -118,6 +124,15 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 		} else if loc := apologyRE.FindStringIndex(texts[i]); loc != nil && !sents[i].work() && sents[i+1].personal() && sents[i+1].has(CueAsk, CueDemand) {
 			w := texts[i][loc[0]:loc[1]]
 			sents[i][CueAgain] = append(sents[i][CueAgain], Hit{Cue: CueAgain, Norm: w, Text: w, Sentence: i})
+		}
+	}
+	// A sentence whose last clause asks for a private meeting or contact
+	// and names no work ("You owe me one for the handover, so dinner
+	// Friday?", 「資料手伝ったんだし、土曜は飲み行こうよ」) is personal,
+	// whatever work its first clause names.
+	for i := range sents {
+		if sents[i].has(CueWork) && personalTail(sents[i], texts[i]) {
+			delete(sents[i], CueWork)
 		}
 	}
 	// A sentence that takes an ask back ("もう聞きません", "sorry I kept
@@ -239,10 +254,10 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 		if !s.personal() || s.why() {
 			continue
 		}
-		ask := s.asking(compares)
+		ask := s.asking(compares, texts[i])
 		for _, j := range []int{i + 1, i - 1} {
 			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() {
-				ask = sents[j].asking(compares)
+				ask = sents[j].asking(compares, texts[j])
 			}
 		}
 		if len(ask) == 0 && len(again) == 0 {
@@ -460,9 +475,36 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 }
 
 var (
+	overRE    = regexp.MustCompile(`\b(?:came|went|joined|was|were|had|did|showed up|made it|last (?:night|week|time|month))\b|(?:来てくれた|来た|行った|参加した|でした)(?:よ|ね|し|のに|けど)?(?:[!。、…]|$)`)
 	homeRE    = regexp.MustCompile(`\b(?:place|home|house|apartment|flat)\b|うち|家|部屋`)
 	apologyRE = regexp.MustCompile(`ごめん|すみません|すいません|申し訳|\bsorry\b|\bapologies\b|\bmy bad\b`)
 )
+
+// clauseRE finds where a sentence's last clause starts: after ", so",
+// ", but", ", and", から、, ので、, けど、, し、, のに、.
+var clauseRE = regexp.MustCompile(`, (?:so|but|and|then) |(?:から|ので|けど|けれど|し|のに|んだし|だし)[、,]`)
+
+// personalTail: the sentence's last clause (after a clause boundary)
+// names a private meeting or contact, asks (a question or an ask cue
+// within it), and names no work.
+func personalTail(s sentence, text string) bool {
+	locs := clauseRE.FindAllStringIndex(text, -1)
+	if len(locs) == 0 {
+		return false
+	}
+	tail := text[locs[len(locs)-1][1]:]
+	in := func(ids ...string) bool {
+		for _, id := range ids {
+			for _, h := range s[id] {
+				if strings.Contains(tail, h.Norm) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return in(CueMeeting, CuePrivate, CueContact) && !in(CueWork, CueGroup) && (strings.Contains(tail, "?") || in(CueAsk, CueDemand))
+}
 
 // turnsBack: a sentence that opens with a "but" ("でも…", "But…").
 func turnsBack(text string) bool {
