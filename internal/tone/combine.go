@@ -443,7 +443,12 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 		// ("普通は断らないもんだよ", "normal people don't"), makes
 		// declining feel wrong: guilt, about a private meeting or next to
 		// a personal ask.
-		if s.has(CueSunk, CueNorm) && !s.work() && !s.has(CueGroup) {
+		// (A group named as the others of the norm, "the rest of the team
+		// always does", does not make the meeting a group's.)
+		ownGroup := slices.ContainsFunc(s[CueGroup], func(g Hit) bool {
+			return !slices.ContainsFunc(s[CueNorm], func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) })
+		})
+		if s.has(CueSunk, CueNorm) && !s.work() && !ownGroup {
 			near := s.personal()
 			for _, j := range []int{i - 1, i + 1} {
 				if asks && j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueGroup) {
