@@ -22,7 +22,7 @@ const (
 // where it is still short of a target: it may not fall below them. A floor
 // at or above its target is an error: the target itself then holds.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.807, tone.Demand: 0.829, tone.Rush: 0.826, tone.Guilt: 0.818, tone.NoWayOut: 0.884, "clean-flagged": 0.052},
+	"ja": {tone.RepeatAsk: 0.807, tone.Demand: 0.853, tone.Rush: 0.869, tone.Guilt: 0.818, tone.NoWayOut: 0.897, "clean-flagged": 0.052},
 	"en": {tone.RepeatAsk: 0.792, tone.ReasonAsk: 0.842, tone.Demand: 0.815, tone.Guilt: 0.619, tone.NoWayOut: 0.847},
 }
 
