@@ -56,6 +56,45 @@ type Coach struct {
 
 	mu   sync.Mutex
 	rand *rand.Rand
+
+	tipReplies tipReplies
+}
+
+// tipReplyKey is what a tip's message depends on.
+type tipReplyKey struct {
+	tip      *playbook.Tip
+	lang     trustbot.Lang
+	platform trustbot.Platform
+	topic    string
+}
+
+// tipRepliesMax bounds the tip messages kept: every tip in both languages
+// on each platform, with and without its topic's button, fits; a full
+// store starts again empty.
+const tipRepliesMax = 4096
+
+// tipReplies keeps the messages of tips, made once each: building one
+// (its texts looked up and filled, its topic menu listed) was most of the
+// work of answering "/trust tip" from memory.
+type tipReplies struct {
+	mu sync.Mutex
+	m  map[tipReplyKey]trustbot.Reply
+}
+
+func (c *tipReplies) get(k tipReplyKey) (trustbot.Reply, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[k]
+	return r, ok
+}
+
+func (c *tipReplies) put(k tipReplyKey, r trustbot.Reply) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= tipRepliesMax {
+		c.m = map[tipReplyKey]trustbot.Reply{}
+	}
+	c.m[k] = r
 }
 
 // New returns a Coach with the system clock and a random seed.

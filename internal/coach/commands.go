@@ -310,7 +310,22 @@ func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
 	return old[t.intn(len(old))]
 }
 
+// tipReply is the message showing tip (with the topic's "another" button
+// when topicID is set). It is content alone, the same for everyone who
+// gets it in the language on the platform, so it is made once and kept
+// (tipReplies); each caller gets its own list of blocks.
 func (t *turn) tipReply(tip *playbook.Tip, topicID string) trustbot.Reply {
+	k := tipReplyKey{tip: tip, lang: t.lang, platform: t.req.Platform(), topic: topicID}
+	r, ok := t.tipReplies.get(k)
+	if !ok {
+		r = t.makeTipReply(tip, topicID)
+		t.tipReplies.put(k, r)
+	}
+	r.Blocks = slices.Clone(r.Blocks)
+	return r
+}
+
+func (t *turn) makeTipReply(tip *playbook.Tip, topicID string) trustbot.Reply {
 	title := tip.Title.In(t.lang)
 	// Content alone, the same for everyone: Shared lets the platform keep
 	// its rendering.

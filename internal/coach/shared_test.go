@@ -2,7 +2,9 @@ package coach_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/trustbot/trustbot/internal/coach"
@@ -62,5 +64,61 @@ func TestSharedRepliesBelongToNobody(t *testing.T) {
 				t.Error("the answer to a draft check is marked shared")
 			}
 		})
+	}
+}
+
+// TestTipRepliesKeptApart: a tip's message, kept once made, is served
+// again only for the same language and the same way of asking: the same
+// tip drawn in the other language, or without its topic named, gets its
+// own.
+func TestTipRepliesKeptApart(t *testing.T) {
+	c := MustCoach(t, "ja-JP")
+	lib := MustLibrary(t)
+	ctx := context.Background()
+	topic := lib.Topics[0].ID
+	prefix := map[trustbot.Lang]string{}
+	for _, l := range []trustbot.Lang{trustbot.Japanese, trustbot.English} {
+		prefix[l], _, _ = strings.Cut(lib.T(l, "tip.topic_line", "topic", "\x00"), "\x00")
+	}
+	// Users 4 to 7 read English, odd users name the topic.
+	for u := 4; u < 8; u++ {
+		c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: trustbot.UserKey{Team: "T1", User: fmt.Sprintf("U%02d", u)}, Text: "lang en"})
+	}
+	for i := range 400 {
+		u := i % 8
+		lang, text, button := trustbot.Japanese, "tip", "button.another_tip"
+		if u >= 4 {
+			lang = trustbot.English
+		}
+		if u%2 == 1 {
+			text, button = "tip "+topic, "button.another_tip_topic"
+		}
+		r := c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: trustbot.UserKey{Team: "T1", User: fmt.Sprintf("U%02d", u)}, Text: text})
+		if len(r.Blocks) == 0 || !strings.HasPrefix(r.Blocks[0].Text, prefix[lang]) {
+			t.Fatalf("request %d (%s, %q): topic line %q, want it in %s", i, lang, text, r.Blocks[0].Text, lang)
+		}
+		actions := r.Blocks[len(r.Blocks)-1]
+		if actions.Kind != trustbot.Actions || actions.Controls[0].Label != lib.T(lang, button) {
+			t.Fatalf("request %d (%s, %q): button %+v, want %q", i, lang, text, actions, lib.T(lang, button))
+		}
+	}
+}
+
+// TestKeptTipUnchangedByItsReader: a caller that changes the blocks of a
+// tip's message (as the console does to their titles) changes nothing of
+// the next one: two coaches drawing the same tips answer alike though one
+// caller scribbles over every answer.
+func TestKeptTipUnchangedByItsReader(t *testing.T) {
+	a, b := MustCoach(t, "en-US"), MustCoach(t, "en-US")
+	ctx := context.Background()
+	for i := range 300 {
+		req := trustbot.Request{Kind: trustbot.Command, UserKey: trustbot.UserKey{Team: "T1", User: fmt.Sprintf("U%02d", i%8)}, Text: "tip"}
+		x, y := a.Handle(ctx, req), b.Handle(ctx, req)
+		if !reflect.DeepEqual(x, y) {
+			t.Fatalf("request %d: a reply changed by an earlier reader:\n%+v\nwant\n%+v", i, x, y)
+		}
+		for j := range x.Blocks {
+			x.Blocks[j].Title, x.Blocks[j].Text = "scribbled", "scribbled"
+		}
 	}
 }
