@@ -118,8 +118,16 @@ func Clean(s string, max int) (string, bool) {
 }
 
 // Fold makes a word comparable: half-width letters and digits, full-width
-// katakana, lower case.
-func Fold(s string) string { return strings.ToLower(width.Fold.String(s)) }
+// katakana, lower case. Text in ASCII (most commands) has no width to
+// fold.
+func Fold(s string) string {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return strings.ToLower(width.Fold.String(s))
+		}
+	}
+	return strings.ToLower(s)
+}
 
 // Parse reads the text that followed "/trust".
 func Parse(text string) Command {

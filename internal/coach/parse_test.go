@@ -7,8 +7,32 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/width"
+
 	"github.com/trustbot/trustbot/internal/coach"
 )
+
+// TestFoldASCII: text in ASCII, which Fold does not pass through width
+// folding, folds as it would through it: every character alone, and
+// words of them.
+func TestFoldASCII(t *testing.T) {
+	var all strings.Builder
+	for c := range byte(utf8.RuneSelf) {
+		s := string(rune(c))
+		all.WriteString(s)
+		if got, want := coach.Fold(s), strings.ToLower(width.Fold.String(s)); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for _, s := range []string{all.String(), "Tip Keeping-Promises", "CHECKIN weekly MON 09:00", ""} {
+		if got, want := coach.Fold(s), strings.ToLower(width.Fold.String(s)); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", s, got, want)
+		}
+	}
+	if got := coach.Fold("ＴＩＰ ﾃｽﾄ"); got != "tip テスト" {
+		t.Errorf("Fold of full-width letters and half-width katakana = %q", got)
+	}
+}
 
 func TestParse(t *testing.T) {
 	for _, tc := range []struct {
