@@ -108,7 +108,13 @@ func shownAsTyped(t *testing.T, typed string) {
 	t.Helper()
 	o := Options{Names: map[string]string{"UGENUINE": "Genuine Person", "CGENUINE": "general"}}
 	text := trustbot.Unmarked(typed) // as every adapter receives text
-	c := Render(everywhere(text), o)[0].Card()
+	// A long reply is sent as several messages (each within
+	// MaxMessageBytes; escaping makes a line of backslashes twice as
+	// long): what a user typed is read across all of them.
+	var cards []*Card
+	for _, m := range Render(everywhere(text), o) {
+		cards = append(cards, m.Card())
+	}
 	var runs, blocks []string
 	var walk func([]Element)
 	walk = func(es []Element) {
@@ -126,7 +132,11 @@ func shownAsTyped(t *testing.T, typed string) {
 			walk(e.Items)
 		}
 	}
-	walk(c.Body)
+	var entities []Mention
+	for _, c := range cards {
+		walk(c.Body)
+		entities = append(entities, c.MSTeams.Entities...)
+	}
 	if !slices.Contains(runs, unformat(text)) || strings.ReplaceAll(unformat(text), "\u2060", "") != strings.ReplaceAll(text, "\u2060", "") {
 		t.Errorf("%q: no TextRun shows it as typed: %q", typed, runs)
 	}
@@ -145,12 +155,14 @@ func shownAsTyped(t *testing.T, typed string) {
 	if !strings.Contains(blocks[0], "<at>Genuine Person</at>") || !strings.Contains(blocks[1], "general") {
 		t.Errorf("%q: the coach's mentions are missing: %q", typed, blocks)
 	}
-	if len(c.MSTeams.Entities) != 1 || c.MSTeams.Entities[0].Mentioned.ID != "UGENUINE" {
-		t.Errorf("%q: mention entities %+v", typed, c.MSTeams.Entities)
+	if len(entities) != 1 || entities[0].Mentioned.ID != "UGENUINE" {
+		t.Errorf("%q: mention entities %+v", typed, entities)
 	}
-	b, _ := marshal(c)
-	if strings.ContainsAny(string(b), "\x1d\x1f") {
-		t.Errorf("%q: a mention mark reached the card", typed)
+	for _, c := range cards {
+		b, _ := marshal(c)
+		if strings.ContainsAny(string(b), "\x1d\x1f") {
+			t.Errorf("%q: a mention mark reached the card", typed)
+		}
 	}
 	if n := len(liveTag.FindAllString(strings.Join(slices.Concat(runs, blocks), "\n"), -1)); n != 1 {
 		t.Errorf("%q: %d <at> tags in the card's text, want the coach's one: %q %q", typed, n, runs, blocks)
