@@ -48,7 +48,8 @@ func (m *meeting) arrive(ctx context.Context, s *meetingStore) {
 // its calls held at the meeting while there is one.
 type meetingStore struct {
 	trustbot.ConversationStore
-	at *atomic.Pointer[meeting]
+	at      *atomic.Pointer[meeting]
+	created *atomic.Int32 // saves that created the reference, across replicas
 }
 
 func (s *meetingStore) meet(ctx context.Context) {
@@ -64,7 +65,11 @@ func (s *meetingStore) Conversation(ctx context.Context, k trustbot.UserKey) (tr
 
 func (s *meetingStore) SaveConversation(ctx context.Context, c trustbot.Conversation) (bool, error) {
 	s.meet(ctx)
-	return s.ConversationStore.SaveConversation(ctx, c)
+	created, err := s.ConversationStore.SaveConversation(ctx, c)
+	if created {
+		s.created.Add(1)
+	}
+	return created, err
 }
 
 // TestInstallGreetsOnceAcrossReplicas: Teams tells of one personal
@@ -72,11 +77,18 @@ func (s *meetingStore) SaveConversation(ctx context.Context, c trustbot.Conversa
 // behind a load balancer the two reach two replicas at once, each with
 // its own store on one database. The user is greeted once. Removed and
 // added again, they are greeted again, once.
+//
+// Which notice greets is settled before either is answered: the one
+// whose save created the reference. The greeting itself is sent after
+// the answer, so the test counts those saves, then waits for the
+// greeting and the answer to a later message, in whichever order they
+// come.
 func TestInstallGreetsOnceAcrossReplicas(t *testing.T) {
 	db := testdb.Open(t)
 	var at atomic.Pointer[meeting]
+	var created atomic.Int32
 	replica := func(s trustbot.ConversationStore) func(*Config) {
-		return func(c *Config) { c.Conversations = &meetingStore{ConversationStore: s, at: &at} }
+		return func(c *Config) { c.Conversations = &meetingStore{ConversationStore: s, at: &at, created: &created} }
 	}
 	_, bf, srv1, h1 := devBot(t, replica(db.DB))
 	_, _, srv2, h2 := devBot(t, replica(testdb.OpenAt(t, db.DSN).DB))
@@ -99,22 +111,26 @@ func TestInstallGreetsOnceAcrossReplicas(t *testing.T) {
 		}
 		return n
 	}
-	// answered waits for the answer to a message sent after the notices:
-	// the greetings they made are in by then.
+	// answered waits for the n-th greeting and the answer to the n-th
+	// help, sent after the notices.
 	answered := func(n int) []fakebf.Message {
 		t.Helper()
 		post(srv1.URL, bf.Personal(u, "help"))
+		var helps, greetings int
 		msgs, err := bf.Await(ctx, conv, func(m []fakebf.Message) bool {
-			helps := 0
+			helps, greetings = 0, 0
 			for _, m := range bf.FromBot(m) {
-				if strings.Contains(m.Text+m.Summary+attachmentText(m), "echo: help") {
+				switch text := m.Text + m.Summary + attachmentText(m); {
+				case strings.Contains(text, "echo: help"):
 					helps++
+				case strings.Contains(text, "echo: "):
+					greetings++
 				}
 			}
-			return helps == n
+			return helps >= n && greetings >= n
 		})
 		if err != nil {
-			t.Fatalf("waiting for the answer to help: %v", err)
+			t.Fatalf("waiting for greeting %d and answer %d: %v (%d greetings, %d answers)", n, n, err, greetings, helps)
 		}
 		return bf.FromBot(msgs)
 	}
@@ -134,6 +150,9 @@ func TestInstallGreetsOnceAcrossReplicas(t *testing.T) {
 		at.Store(nil)
 		if t.Failed() {
 			t.FailNow()
+		}
+		if n := created.Load(); n != int32(round) {
+			t.Fatalf("round %d: %d saves created the conversation reference in all, want %d: each would greet", round, n, round)
 		}
 		msgs := answered(round)
 		if n := installs(); n != round {
