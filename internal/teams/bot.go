@@ -499,8 +499,12 @@ func (b *Bot) invoke(w http.ResponseWriter, ctx context.Context, a *Activity, in
 
 // lifecycle handles the app being added or removed: a greeting once, or
 // every delivery there stopped.
+//
+// A removal is handled before it is acknowledged: the app removed and
+// added again at once is told of in that order, and the addition must
+// find the removal done (the reference gone, so that it greets and keeps
+// a new one), not undone after it by a removal still on its way.
 func (b *Bot) lifecycle(w http.ResponseWriter, ctx context.Context, a *Activity, in inbound, fresh bool) {
-	w.WriteHeader(http.StatusOK)
 	var kind trustbot.RequestKind
 	switch {
 	case a.Type == TypeInstallationUpdate && a.Action == ActionAdd, a.Type == TypeConversationUpdate && addsBot(a):
@@ -508,21 +512,27 @@ func (b *Bot) lifecycle(w http.ResponseWriter, ctx context.Context, a *Activity,
 	case a.Type == TypeInstallationUpdate && a.Action == ActionRemove, a.Type == TypeConversationUpdate && removesBot(a):
 		kind = trustbot.Uninstall
 	default:
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	req := in.base
 	req.Kind = kind
+	if kind == trustbot.Uninstall {
+		// Within the time Teams waits for an answer, as for an invoke.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), InvokeTime)
+		defer cancel()
+		k := in.key()
+		if err := b.cfg.Conversations.DeleteConversation(ctx, k); err != nil {
+			b.cfg.Logger.Warn("Teams conversation reference not deleted", "team", k.Team, "user", k.User, "err", err)
+		}
+		b.handler.Handle(ctx, req)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.JobTime)
 		defer cancel()
-		if kind == trustbot.Uninstall {
-			k := in.key()
-			if err := b.cfg.Conversations.DeleteConversation(ctx, k); err != nil {
-				b.cfg.Logger.Warn("Teams conversation reference not deleted", "team", k.Team, "user", k.User, "err", err)
-			}
-			b.handler.Handle(ctx, req)
-			return
-		}
 		if !fresh {
 			return // greeted already: Teams may tell of one installation twice
 		}

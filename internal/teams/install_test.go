@@ -137,10 +137,16 @@ func TestInstallGreetsOnceAcrossReplicas(t *testing.T) {
 
 	for round := 1; round <= 2; round++ {
 		if round == 2 {
+			// Removed and added again at once: the addition comes as soon
+			// as the removal is acknowledged, and finds it done.
 			post(srv2.URL, bf.Uninstalled(u))
-			h2.await(t, "the uninstall", func(rs []trustbot.Request) bool {
-				return len(rs) > 0 && rs[len(rs)-1].Kind == trustbot.Uninstall
-			})
+			rs := h2.requests()
+			if len(rs) == 0 || rs[len(rs)-1].Kind != trustbot.Uninstall {
+				t.Fatal("the removal acknowledged before it was handled: an addition right after it would be undone")
+			}
+			if _, err := db.Conversation(ctx, rs[len(rs)-1].UserKey); trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+				t.Fatalf("the removal acknowledged with the conversation reference still kept (%v): an addition right after it would not greet", err)
+			}
 		}
 		at.Store(newMeeting())
 		var wg sync.WaitGroup
@@ -160,6 +166,10 @@ func TestInstallGreetsOnceAcrossReplicas(t *testing.T) {
 		}
 		if len(msgs) != 2*round {
 			t.Fatalf("round %d: %d messages from the bot, want %d (a greeting and an answer a round)", round, len(msgs), 2*round)
+		}
+		rs := h1.requests()
+		if _, err := db.Conversation(ctx, rs[len(rs)-1].UserKey); err != nil {
+			t.Fatalf("round %d: the conversation reference is not kept: %v", round, err)
 		}
 	}
 }
