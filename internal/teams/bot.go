@@ -276,8 +276,13 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Whether this notice created the conversation's reference
 		// decides the greeting: the store says so for one save only, so
 		// that two notices of the same installation, at this replica or
-		// at two, greet once.
-		fresh := b.remember(r.Context(), a, in)
+		// at two, greet once. When the store cannot say, the
+		// installationUpdate greets: Teams sends one for every
+		// installation, and the user is greeted rather than not at all.
+		fresh, err := b.remember(r.Context(), a, in)
+		if err != nil && a.Type == TypeInstallationUpdate {
+			fresh = true
+		}
 		b.lifecycle(w, r.Context(), a, in, fresh)
 	}
 	b.cfg.Metrics.Acked(trustbot.Teams, b.cfg.Now().Sub(start))
@@ -366,11 +371,12 @@ func (in inbound) key() trustbot.UserKey {
 // user's personal chat, or the team channel (for its tip of the week).
 // A later activity refreshes them (the service URL may move). It reports
 // whether this activity created the reference, none being kept: of
-// activities handled at once, at one replica or several, one does.
-func (b *Bot) remember(ctx context.Context, a *Activity, in inbound) bool {
+// activities handled at once, at one replica or several, one does. It
+// returns the store's error when the reference could not be saved.
+func (b *Bot) remember(ctx context.Context, a *Activity, in inbound) (bool, error) {
 	if a.Type == TypeInstallationUpdate && a.Action == ActionRemove ||
 		a.Type == TypeConversationUpdate && removesBot(a) {
-		return false
+		return false, nil
 	}
 	now := b.cfg.Now()
 	bot := ""
@@ -383,13 +389,13 @@ func (b *Bot) remember(ctx context.Context, a *Activity, in inbound) bool {
 	}
 	old, err := b.cfg.Conversations.Conversation(ctx, c.Key)
 	if err == nil && old.ID == c.ID && old.ServiceURL == c.ServiceURL && old.BotID == c.BotID && old.Name == c.Name && now.Sub(old.UpdatedAt) < time.Hour {
-		return false // unchanged and fresh: no write on every message
+		return false, nil // unchanged and fresh: no write on every message
 	}
 	created, err := b.cfg.Conversations.SaveConversation(ctx, c)
 	if err != nil {
 		b.cfg.Logger.Warn("Teams conversation reference not saved", "team", c.Key.Team, "user", c.Key.User, "err", err)
 	}
-	return created
+	return created, err
 }
 
 // message acknowledges a message at once and queues it for a worker: a
@@ -530,12 +536,12 @@ func (b *Bot) lifecycle(w http.ResponseWriter, ctx context.Context, a *Activity,
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+	if !fresh {
+		return // greeted already: Teams may tell of one installation twice
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.JobTime)
 		defer cancel()
-		if !fresh {
-			return // greeted already: Teams may tell of one installation twice
-		}
 		if err := b.reply(ctx, a, req, b.handler.Handle(ctx, req)); err != nil {
 			b.cfg.Logger.Warn("Teams greeting not sent", "team", req.Team, "user", req.User, "err", err)
 		}

@@ -181,3 +181,40 @@ func attachmentText(m fakebf.Message) string {
 	}
 	return b.String()
 }
+
+// failingSaves is a conversation store that cannot save.
+type failingSaves struct{ memConversations }
+
+func (s *failingSaves) SaveConversation(context.Context, trustbot.Conversation) (bool, error) {
+	return false, trustbot.Errorf(trustbot.EUNAVAILABLE, "database unavailable")
+}
+
+// TestInstallGreetsWhenTheReferenceIsNotSaved: when the store cannot
+// save the conversation's reference, it cannot say which notice of an
+// installation is the first; the installationUpdate greets, and the
+// conversationUpdate beside it does not.
+func TestInstallGreetsWhenTheReferenceIsNotSaved(t *testing.T) {
+	_, bf, srv, h := devBot(t, func(c *Config) { c.Conversations = &failingSaves{} })
+	u := fakebf.NewUser("Mori", "ja-JP", "Asia/Tokyo")
+	conv := bf.PersonalConversationID(u.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, a := range []*fakebf.Activity{bf.MembersAdded(u), bf.Installed(u)} {
+		if status, body, err := bf.Post(ctx, srv.URL, a, fakebf.NoToken); err != nil || status != http.StatusOK {
+			t.Fatalf("%s: %d %s %v", a.Type, status, body, err)
+		}
+	}
+	msgs := await(t, bf, conv, 1)
+	if !strings.Contains(msgs[0].Text+msgs[0].Summary+attachmentText(msgs[0]), "echo: ") {
+		t.Fatalf("not a greeting: %+v", msgs[0])
+	}
+	installs := 0
+	for _, r := range h.requests() {
+		if r.Kind == trustbot.Install {
+			installs++
+		}
+	}
+	if installs != 1 {
+		t.Fatalf("%d installs handled, want 1", installs)
+	}
+}
