@@ -563,10 +563,15 @@ func (ld *loader) checkTone(d doc, l *Library, t *Tone) {
 			ld.addf(d, d.line("cues"), "cue %q is missing", id)
 		}
 	}
+	setLine := ld.checkSets(d, t, &spec)
 	det, errs := tone.New(spec)
 	for _, err := range errs {
 		pe, _ := err.(tone.PatternError)
-		ld.addf(d, cueLine[pe.Cue], "%v", err)
+		line := cueLine[pe.Cue]
+		if pe.Set {
+			line = setLine[pe.Cue]
+		}
+		ld.addf(d, line, "%v", err)
 	}
 	t.Detector = det
 
@@ -604,6 +609,47 @@ func (ld *loader) checkTone(d doc, l *Library, t *Tone) {
 	if _, ok := l.topics[t.AfterNoTopic]; !ok {
 		ld.addf(d, d.line("after_no_topic"), "after_no_topic names unknown topic %q", t.AfterNoTopic)
 	}
+}
+
+// checkSets checks the word sets of tone/rules.yaml against those the
+// check reads, adds them to spec, and returns the line of each.
+func (ld *loader) checkSets(d doc, t *Tone, spec *tone.Spec) map[string]int {
+	seen := map[string]string{}
+	setLine := map[string]int{}
+	for i, c := range t.Sets {
+		if c == nil {
+			ld.addf(d, d.line("sets", i), "empty set")
+			continue
+		}
+		ld.id(d, c.ID, "tone set", seen, "sets", i)
+		setLine[c.ID] = d.line("sets", i)
+		if !slices.Contains(tone.Sets, c.ID) {
+			ld.addf(d, d.line("sets", i), "unknown set %q: the check reads %s", c.ID, strings.Join(tone.Sets, ", "))
+		}
+		ld.text(d, c.Name, true, MaxLabel, "sets", i, "name")
+		for k := range c.Match {
+			if _, ok := trustbot.ParseLang(k); !ok {
+				ld.addf(d, d.line("sets", i), "set %q: unknown language %q", c.ID, k)
+			}
+		}
+		if len(c.Except) > 0 {
+			ld.addf(d, d.line("sets", i), "set %q: except is not read in a set", c.ID)
+		}
+		cs := tone.CueSpec{ID: c.ID}
+		for _, lang := range trustbot.Langs {
+			cs.Match = append(cs.Match, c.Match[string(lang)]...)
+		}
+		if len(cs.Match) == 0 {
+			ld.addf(d, d.line("sets", i), "set %q has no match patterns", c.ID)
+		}
+		spec.Sets = append(spec.Sets, cs)
+	}
+	for _, id := range tone.Sets {
+		if _, ok := seen[id]; !ok {
+			ld.addf(d, d.line("sets"), "set %q is missing: the rules that combine the cues read it", id)
+		}
+	}
+	return setLine
 }
 
 func clip(s string, n int) string {

@@ -110,6 +110,7 @@ type Tone struct {
 	Replace      map[string]string `yaml:"replace"`
 	Words        map[string]string `yaml:"words"`
 	Cues         []*ToneCue        `yaml:"cues"`
+	Sets         []*ToneCue        `yaml:"sets"`
 	Flags        []*ToneFlag       `yaml:"flags"`
 	Asking       []string          `yaml:"asking"`
 	AfterNoTopic string            `yaml:"after_no_topic"`

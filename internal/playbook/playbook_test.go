@@ -2,6 +2,7 @@ package playbook_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
 	"github.com/trustbot/trustbot/playbooks"
+	"go.yaml.in/yaml/v3"
 )
 
 // loadEmbedded is the built-in content, loaded once for the tests that
@@ -61,6 +63,9 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 		"tone/rules.yaml:11: flag \"no-way-out\" is missing",
 		"tone/rules.yaml:14: flag \"repeat-ask\" offers \"thanks\", a way to ask",
 		"tone/rules.yaml:14: flag \"repeat-ask\": offer names unknown situation \"nowhere\"",
+		"tone/rules.yaml:18: set \"over\": pattern \"来た(\"",
+		"tone/rules.yaml:21: unknown set \"elsewhere\"",
+		"tone/rules.yaml:18: set \"home\" is missing",
 		"tone/examples.yaml:2: example \"give me your number\": flags raised [] want [contact-ask]",
 		"tone/examples.yaml:5: example names unknown flag \"missing-rule\"",
 		"tone/examples.yaml:5: example \"hello there\": flags raised [] want [missing-rule]",
@@ -112,6 +117,66 @@ func TestLintReportsEveryProblemWithLine(t *testing.T) {
 		if n := len(problems) - len(le.Problems); n != 3 {
 			t.Errorf("Load reports %d problems, the lint %d: want the lint's two failing examples and its warning more", len(le.Problems), len(problems))
 		}
+	}
+}
+
+// TestToneRulesNeedEverySet: rules without a word set the check reads
+// are refused, by the lint and by Load, naming the set.
+func TestToneRulesNeedEverySet(t *testing.T) {
+	src, err := fs.ReadFile(playbooks.FS, "tone/rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		t.Fatal(err)
+	}
+	root := doc.Content[0]
+	var sets *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "sets" {
+			sets = root.Content[i+1]
+		}
+	}
+	if sets == nil {
+		t.Fatal("tone/rules.yaml has no sets")
+	}
+	// Drop the set the check reads first.
+	drop := -1
+	for i, n := range sets.Content {
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == "id" && n.Content[j+1].Value == tone.Sets[0] {
+				drop = i
+			}
+		}
+	}
+	if drop < 0 {
+		t.Fatalf("tone/rules.yaml has no set %q", tone.Sets[0])
+	}
+	sets.Content = slices.Delete(sets.Content, drop, drop+1)
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	err = fs.WalkDir(playbooks.FS, ".", func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(playbooks.FS, path)
+		fsys[path] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["tone/rules.yaml"] = &fstest.MapFile{Data: out}
+	want := fmt.Sprintf("set %q is missing", tone.Sets[0])
+	if _, err := playbook.Load(fsys); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Load of rules without set %q: %v, want %q", tone.Sets[0], err, want)
+	}
+	if !slices.ContainsFunc(playbook.Lint(fsys), func(p playbook.Problem) bool { return strings.Contains(p.String(), want) }) {
+		t.Errorf("the lint does not report %q", want)
 	}
 }
 

@@ -109,3 +109,28 @@ func TestGroupNextToMeeting(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagEvidenceAsWritten: words a rule finds beyond the cues (an
+// apology before a "but" that asks again) are quoted in the flag as the
+// user typed them, in their case and width.
+func TestFlagEvidenceAsWritten(t *testing.T) {
+	l := library(t)
+	for _, c := range []struct{ draft, want string }{
+		{"SORRY, I was pushy the other day. But could we get dinner this weekend, just us?", "SORRY"},
+		{"Ｓｏｒｒｙ about the other day. But could we get dinner this weekend, just us?", "Ｓｏｒｒｙ"},
+		{"この前はｺﾞﾒﾝ、強引だったよね。でも週末のドライブ、誘ってもいい？", "ｺﾞﾒﾝ"},
+	} {
+		f, ok := l.Tone.Check(c.draft).Flag(tone.RepeatAsk)
+		if !ok {
+			t.Errorf("%q: no repeat-ask", c.draft)
+			continue
+		}
+		var got []string
+		for _, h := range f.Evidence {
+			got = append(got, h.Text)
+		}
+		if !slices.Contains(got, c.want) {
+			t.Errorf("%q: repeat-ask quotes %q, want %q among them", c.draft, got, c.want)
+		}
+	}
+}

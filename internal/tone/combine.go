@@ -1,7 +1,6 @@
 package tone
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -50,12 +49,12 @@ func (s sentence) work() bool { return s.has(CueWork) && !s.personal() }
 // one that is over (text is the sentence): "you'd hang out with the
 // interns but not me", 「他の人とはご飯行ってるよね」 hold the others up as
 // the reason to come; "everyone else came to my birthday dinner" does not.
-func (s sentence) asking(compares bool, text string) []Hit {
+func (s sentence) asking(d *Detector, compares bool, text string) []Hit {
 	ask := s.evidence(CueAsk, CueDemand, CueAlt)
 	// (Or the writer's home: "everyone has been over to my place",
 	// 「みんなうちに遊びに来てる」.)
-	meets := s.has(CueMeeting, CuePrivate) && !s.has(CueGroup) && !s.work() && !overRE.MatchString(text)
-	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return homeRE.MatchString(h.Norm) })) {
+	meets := s.has(CueMeeting, CuePrivate) && !s.has(CueGroup) && !s.work() && !d.set(SetOver).in(text)
+	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return d.set(SetHome).in(h.Norm) })) {
 		ask = append(ask, s[CueCompare]...)
 	}
 	return ask
@@ -99,7 +98,10 @@ func (s sentence) evidence(ids ...string) []Hit {
 	return out
 }
 
-func combine(found []map[string][]Hit, texts []string) []Flag {
+// combine reads the cues found in each sentence (texts are the sentences
+// as normalized) into flags; quote makes a hit of words a rule found in a
+// sentence.
+func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
 	sents := make([]sentence, len(found))
 	for i, f := range found {
 		sents[i] = sentence(f)
@@ -112,7 +114,7 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 	// "but" asks for something private: "この前はごめん、強引だったよね。
 	// でも週末のドライブ、誘ってもいい？".)
 	for i := range sents {
-		if i+1 >= len(texts) || !turnsBack(texts[i+1]) {
+		if i+1 >= len(texts) || !d.set(SetTurn).opens(texts[i+1]) {
 			continue
 		}
 		if sents[i].has(CueWithdraw) {
@@ -121,9 +123,8 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 				sents[i][CueAgain] = append(sents[i][CueAgain], h)
 			}
 			delete(sents[i], CueWithdraw)
-		} else if loc := apologyRE.FindStringIndex(texts[i]); loc != nil && !sents[i].work() && sents[i+1].personal() && sents[i+1].has(CueAsk, CueDemand) {
-			w := texts[i][loc[0]:loc[1]]
-			sents[i][CueAgain] = append(sents[i][CueAgain], Hit{Cue: CueAgain, Norm: w, Text: w, Sentence: i})
+		} else if loc := d.set(SetApology).first(texts[i]); loc != nil && !sents[i].work() && sents[i+1].personal() && sents[i+1].has(CueAsk, CueDemand) {
+			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
 		}
 	}
 	// A sentence whose last clause asks for a private meeting or contact
@@ -131,7 +132,7 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 	// Friday?", 「資料手伝ったんだし、土曜は飲み行こうよ」) is personal,
 	// whatever work its first clause names.
 	for i := range sents {
-		if sents[i].has(CueWork) && personalTail(sents[i], texts[i]) {
+		if sents[i].has(CueWork) && d.personalTail(sents[i], texts[i]) {
 			delete(sents[i], CueWork)
 		}
 	}
@@ -220,7 +221,7 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 	traded := -1
 	for i := 0; i+1 < len(sents); i++ {
 		s, t := sents[i], sents[i+1]
-		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || ownNo(texts[i]) || !brief(texts[i]) {
+		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.set(SetOwnNo).in(texts[i]) || !brief(texts[i]) {
 			continue
 		}
 		if t.work() || t.why() || !(t.has(CueAlt) || t.personal() && t.has(CueAsk)) {
@@ -232,7 +233,7 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 	// (Or both in one sentence: "教えたくないって言われたけど、じゃあ
 	// カカオは？".)
 	for i, s := range sents {
-		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !ownNo(texts[i]) {
+		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !d.set(SetOwnNo).in(texts[i]) {
 			declined = append(declined, s.evidence(CueRefusal)...)
 		}
 	}
@@ -254,10 +255,10 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 		if !s.personal() || s.why() {
 			continue
 		}
-		ask := s.asking(compares, texts[i])
+		ask := s.asking(d, compares, texts[i])
 		for _, j := range []int{i + 1, i - 1} {
 			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() {
-				ask = sents[j].asking(compares, texts[j])
+				ask = sents[j].asking(d, compares, texts[j])
 			}
 		}
 		if len(ask) == 0 && len(again) == 0 {
@@ -328,7 +329,7 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 		return s.has(CueAsk, CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint)
 	}) {
 		for i, s := range sents {
-			if s.has(CuePrivate) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork) }) && !s.has(CueGroup) && !strings.Contains(texts[i], "?") && !tellsOfPast(texts[i]) {
+			if s.has(CuePrivate) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork) }) && !s.has(CueGroup) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
 				asks = true
 				add(ContactAsk, s.evidence(personalCues...)...)
 				add(Demand, s.evidence(CuePrivate)...)
@@ -404,7 +405,7 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 			// event: 今日の夜、チームで打ち上げです。参加できる人は返信ください.)
 			// (Not in thanks for a meeting that is over: "thanks for
 			// lunch today, that was fun".)
-			near := s.personal() && !tellsOfPast(texts[i]) || s.has(CueReply) && !s.has(CueGroup) || asks && !anyWork && !softened
+			near := s.personal() && !d.set(SetPast).in(texts[i]) || s.has(CueReply) && !s.has(CueGroup) || asks && !anyWork && !softened
 			for _, j := range []int{i - 1, i + 1} {
 				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)) {
 					near = true
@@ -479,25 +480,15 @@ func combine(found []map[string][]Hit, texts []string) []Flag {
 	return flags
 }
 
-var (
-	overRE    = regexp.MustCompile(`\b(?:came|went|joined|was|were|had|did|showed up|made it|last (?:night|week|time|month))\b|(?:来てくれた|来た|行った|参加した|でした)(?:よ|ね|し|のに|けど)?(?:[!。、…]|$)`)
-	homeRE    = regexp.MustCompile(`\b(?:place|home|house|apartment|flat)\b|うち|家|部屋`)
-	apologyRE = regexp.MustCompile(`ごめん|すみません|すいません|申し訳|\bsorry\b|\bapologies\b|\bmy bad\b`)
-)
-
-// clauseRE finds where a sentence's last clause starts: after ", so",
-// ", but", ", and", から、, ので、, けど、, し、, のに、.
-var clauseRE = regexp.MustCompile(`, (?:so|but|and|then) |(?:から|ので|けど|けれど|し|のに|んだし|だし)[、,]`)
-
-// personalTail: the sentence's last clause (after a clause boundary)
-// names a private meeting or contact, asks (a question or an ask cue
-// within it), and names no work.
-func personalTail(s sentence, text string) bool {
-	locs := clauseRE.FindAllStringIndex(text, -1)
-	if len(locs) == 0 {
+// personalTail: the sentence's last clause (after the last words of the
+// set SetClause) names a private meeting or contact, asks (a question or
+// an ask cue within it), and names no work.
+func (d *Detector) personalTail(s sentence, text string) bool {
+	at := d.set(SetClause).lastEnd(text)
+	if at < 0 {
 		return false
 	}
-	tail := text[locs[len(locs)-1][1]:]
+	tail := text[at:]
 	in := func(ids ...string) bool {
 		for _, id := range ids {
 			for _, h := range s[id] {
@@ -511,22 +502,6 @@ func personalTail(s sentence, text string) bool {
 	return in(CueMeeting, CuePrivate, CueContact) && !in(CueWork, CueGroup) && (strings.Contains(tail, "?") || in(CueAsk, CueDemand))
 }
 
-// turnsBack: a sentence that opens with a "but" ("でも…", "But…").
-func turnsBack(text string) bool {
-	for _, w := range []string{"でも", "だけど", "けど", "けれど", "but ", "but,", "that said", "even so", "still,"} {
-		if strings.HasPrefix(text, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// tellsOfPast: a sentence about something done or thanked for ("thanks
-// for lunch today, that was fun", 「二人で楽しかったね」), not a plan.
-func tellsOfPast(text string) bool { return pastRE.MatchString(text) }
-
-var pastRE = regexp.MustCompile(`\b(?:thanks?|thank you|was|were|had|did|went|been|yesterday|last (?:night|week|time))\b|(?:て|で)(?:る|た)よ(?:[!。]|$)|(?:でした|かった|ました|た)(?:ね|よ|な|よね|です)?(?:[!。…]|$)|ありがと|昨日|この前|先日`)
-
 // brief: a sentence of a few words (at most 8, or 25 characters
 // without spaces).
 func brief(text string) bool {
@@ -534,17 +509,6 @@ func brief(text string) bool {
 		return true
 	}
 	return !strings.Contains(text, " ") && utf8.RuneCountInString(text) <= 25
-}
-
-// ownNo: a sentence where the no is the writer's own ("I can't do
-// dinner"), not the reader's.
-func ownNo(text string) bool {
-	for _, w := range []string{"i can't", "i cannot", "i won't", "i'm not", "i am not", "i couldn't", "i don't"} {
-		if strings.Contains(text, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // nearWork reports whether a sentence next to sents[i] is about work.

@@ -4,7 +4,8 @@
 // or with no easy way to decline. It looks for small cues one by one
 // (patterns given as data, in both languages) and combines them by the
 // rules written once in this package, so that wording never seen before
-// still lands and every flag can say what it saw.
+// still lands and every flag can say what it saw. The rules hold no words
+// of a language: those they read are the content's word sets.
 package tone
 
 import (
@@ -88,6 +89,9 @@ type CueSpec struct {
 // Spec is everything the detector is built from.
 type Spec struct {
 	Cues []CueSpec
+	// Sets are the word sets the combining rules read by name (see
+	// Sets); only their Match patterns are read.
+	Sets []CueSpec
 	// Replace maps a substring to what it stands for, after folding
 	// (🙏 → お願い); Words maps a whole Latin word (u → you).
 	Replace map[string]string
@@ -98,16 +102,22 @@ type Spec struct {
 type PatternError struct {
 	Cue, Pattern string
 	Err          error
+	Set          bool // a pattern of the word set Cue, not of a cue
 }
 
 func (e PatternError) Error() string {
-	return fmt.Sprintf("cue %q: pattern %q: %v", e.Cue, e.Pattern, e.Err)
+	kind := "cue"
+	if e.Set {
+		kind = "set"
+	}
+	return fmt.Sprintf("%s %q: pattern %q: %v", kind, e.Cue, e.Pattern, e.Err)
 }
 
 // Detector finds cues in drafts and combines them into flags. It is safe
 // for concurrent use.
 type Detector struct {
 	cues  map[string]*cue
+	sets  map[string]*wordSet
 	lits  *literalIndex
 	pairs []string // the content's replacements, old and new in turn, sorted
 	words map[string]string
@@ -120,8 +130,13 @@ type cue struct {
 // New builds a detector. It returns every pattern that does not compile;
 // the detector is usable with the rest.
 func New(spec Spec) (*Detector, []error) {
-	d := &Detector{cues: map[string]*cue{}, words: spec.Words}
+	d := &Detector{cues: map[string]*cue{}, sets: map[string]*wordSet{}, words: spec.Words}
 	var errs []error
+	for _, cs := range spec.Sets {
+		w, werrs := compileSet(cs)
+		d.sets[cs.ID] = w
+		errs = append(errs, werrs...)
+	}
 	for _, cs := range spec.Cues {
 		c := d.cues[cs.ID]
 		if c == nil {
@@ -135,7 +150,7 @@ func New(spec Spec) (*Detector, []error) {
 			for _, p := range set.src {
 				pts, err := compilePattern(foldKana(p))
 				if err != nil {
-					errs = append(errs, PatternError{cs.ID, p, err})
+					errs = append(errs, PatternError{Cue: cs.ID, Pattern: p, Err: err})
 					continue
 				}
 				*set.dst = append(*set.dst, pts...)
@@ -245,7 +260,7 @@ func (d *Detector) Check(draft string) Result {
 		}
 	}
 	for i, sp := range spans {
-		if h, ok := bareAsk(m.s[sp[0]:sp[1]], found, i); ok {
+		if h, ok := d.bareAsk(m.s[sp[0]:sp[1]], found, i); ok {
 			found[i][CueAsk] = append(found[i][CueAsk], h)
 			r.Hits = append(r.Hits, h)
 		}
@@ -254,19 +269,22 @@ func (d *Detector) Check(draft string) Result {
 	for i, sp := range spans {
 		texts[i] = m.s[sp[0]:sp[1]]
 	}
-	r.Flags = combine(found, texts)
+	// quote makes a hit of the words texts[i][lo:hi] that a rule found,
+	// shown as the user wrote them.
+	quote := func(id string, i, lo, hi int) Hit {
+		lo, hi = lo+spans[i][0], hi+spans[i][0]
+		return Hit{Cue: id, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}
+	}
+	r.Flags = d.combine(found, texts, quote)
 	return r
 }
 
-// bareFillers are words that may stand beside a private contact in a
-// sentence that asks for it by naming it alone ("Your insta?", 「番号は？」).
-var bareFillers = []string{"your", "and", "so", "then", "hey", "ok", "って", "とか", "じゃあ", "は", "も", "ね", "よ", "さ", "笑", "w"}
-
 // bareAsk: a sentence that names a private contact and nothing else, and
-// ends with ? or ! (「ライン！」, "WhatsApp?"), asks for it; not next to
+// ends with ? or ! (「ライン！」, "WhatsApp?"), asks for it (words of the
+// set SetBareFills may stand beside it: "Your insta?", 「番号は？」); not next to
 // a sentence about work ("Which channel for the campaign? Instagram?").
 // The ask is the contact's own words.
-func bareAsk(sent string, found []map[string][]Hit, i int) (Hit, bool) {
+func (d *Detector) bareAsk(sent string, found []map[string][]Hit, i int) (Hit, bool) {
 	f := found[i]
 	if len(f[CueContact]) == 0 || len(f[CueAsk]) > 0 || len(f[CueDemand]) > 0 {
 		return Hit{}, false
@@ -289,18 +307,7 @@ func bareAsk(sent string, found []map[string][]Hit, i int) (Hit, bool) {
 		}
 		return r
 	}, rest)
-	for trimmed := true; trimmed && rest != ""; {
-		trimmed = false
-		for _, w := range bareFillers {
-			if t, ok := strings.CutPrefix(rest, w); ok {
-				rest, trimmed = t, true
-			}
-			if t, ok := strings.CutSuffix(rest, w); ok {
-				rest, trimmed = t, true
-			}
-		}
-	}
-	if rest != "" {
+	if !d.set(SetBareFills).fills(rest) {
 		return Hit{}, false
 	}
 	h := f[CueContact][len(f[CueContact])-1]

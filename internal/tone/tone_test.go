@@ -195,3 +195,48 @@ func FuzzNormalizeMapped(f *testing.F) {
 		}
 	})
 }
+
+// TestWordSets: a set is read anywhere, at the start of a sentence, for
+// where its last words end, or as all a text is made of; katakana as
+// hiragana; a set the content lacks finds nothing.
+func TestWordSets(t *testing.T) {
+	d, errs := New(Spec{Sets: []CueSpec{
+		{ID: "a", Match: []string{`でも|but `, `けど、`}},
+		{ID: "f", Match: []string{`って|は`, `your|ok`}},
+		{ID: "bad", Match: []string{`(`, `ok`}},
+	}})
+	if len(errs) != 1 || !errs[0].(PatternError).Set || errs[0].(PatternError).Cue != "bad" {
+		t.Fatalf("errors %v, want the one bad pattern of set bad", errs)
+	}
+	a, f := d.set("a"), d.set("f")
+	for _, c := range []struct {
+		got, want bool
+		what      string
+	}{
+		{a.in("行くけど、いい"), true, "in"},
+		{a.in("デモ"), true, "in, katakana"},
+		{a.in("行く"), false, "in, none"},
+		{a.opens("でも行く"), true, "opens"},
+		{a.opens("but sure"), true, "opens, en"},
+		{a.opens("行くでも"), false, "opens, not at the start"},
+		{f.fills("yourok"), true, "fills"},
+		{f.fills("ッテハ"), true, "fills, katakana"},
+		{f.fills(""), true, "fills, empty"},
+		{f.fills("youok"), false, "fills, a word not in the set"},
+		{f.fills("okx"), false, "fills, something after"},
+		{d.set("bad").in("ok"), true, "the rest of a set with a bad pattern"},
+		{d.set("none").in("でも"), false, "a set not given"},
+		{d.set("none").opens("でも"), false, "a set not given"},
+		{d.set("none").fills("x"), false, "a set not given"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	if got := a.lastEnd("行くけど、でも来る"); got != len("行くけど、でも") {
+		t.Errorf("lastEnd = %d, want %d", got, len("行くけど、でも"))
+	}
+	if got := d.set("none").lastEnd("でも"); got != -1 {
+		t.Errorf("lastEnd of a set not given = %d, want -1", got)
+	}
+}

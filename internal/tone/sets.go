@@ -1,0 +1,109 @@
+package tone
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Word sets: words the combining rules read by name, beside the cues. A
+// cue is found in every sentence and counts as a part of it; a set is
+// only looked for where a rule asks: in a sentence, at its start, in its
+// last clause, or in a cue's words. Their patterns come from the content,
+// like the cues'.
+const (
+	SetOver      = "over"         // a meeting told of as over: came, went, 来てくれた
+	SetHome      = "home"         // the writer's home, in the words of a private cue: my place, うち
+	SetApology   = "apology"      // an apology in any words: ごめん, sorry
+	SetClause    = "clause-break" // where a clause starts: ", so", から、, けど、
+	SetPast      = "past"         // something done or thanked for, not a plan: thanks, 楽しかった
+	SetTurn      = "turn"         // a "but" that opens a sentence: でも, but
+	SetOwnNo     = "own-no"       // the writer's own no: I can't, I won't
+	SetBareFills = "bare-filler"  // words that may stand beside a contact named alone: your, って
+)
+
+// Sets lists every set ID; the content must give patterns for each.
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills}
+
+// wordSet is a set compiled as one expression of all its patterns, read
+// with katakana as hiragana like the cues. A set the content does not
+// give finds nothing.
+type wordSet struct {
+	re *regexp.Regexp
+}
+
+// compileSet compiles the patterns of a set, each first on its own so that
+// every one that does not compile is reported; the set is built from the
+// rest.
+func compileSet(cs CueSpec) (*wordSet, []error) {
+	var errs []error
+	var parts []string
+	for _, p := range cs.Match {
+		fp := foldKana(p)
+		if _, err := regexp.Compile(fp); err != nil {
+			errs = append(errs, PatternError{Cue: cs.ID, Pattern: p, Err: err, Set: true})
+			continue
+		}
+		parts = append(parts, "(?:"+fp+")")
+	}
+	if len(parts) == 0 {
+		return &wordSet{}, errs
+	}
+	return &wordSet{re: regexp.MustCompile(strings.Join(parts, "|"))}, errs
+}
+
+func (d *Detector) set(id string) *wordSet {
+	if w := d.sets[id]; w != nil {
+		return w
+	}
+	return &wordSet{}
+}
+
+// in reports whether the set's words are in s.
+func (w *wordSet) in(s string) bool {
+	return w.re != nil && w.re.MatchString(foldKana(s))
+}
+
+// first returns where the set's words first are in s.
+func (w *wordSet) first(s string) []int {
+	if w.re == nil {
+		return nil
+	}
+	return w.re.FindStringIndex(foldKana(s))
+}
+
+// opens reports whether s starts with the set's words.
+func (w *wordSet) opens(s string) bool {
+	loc := w.first(s)
+	return loc != nil && loc[0] == 0
+}
+
+// lastEnd returns where the set's last words in s end, or -1.
+func (w *wordSet) lastEnd(s string) int {
+	if w.re == nil {
+		return -1
+	}
+	locs := w.re.FindAllStringIndex(foldKana(s), -1)
+	if len(locs) == 0 {
+		return -1
+	}
+	return locs[len(locs)-1][1]
+}
+
+// fills reports whether s is made of the set's words alone, one after the
+// other (an empty s is).
+func (w *wordSet) fills(s string) bool {
+	if s == "" {
+		return true
+	}
+	if w.re == nil {
+		return false
+	}
+	at := 0
+	for _, loc := range w.re.FindAllStringIndex(foldKana(s), -1) {
+		if loc[0] != at {
+			return false
+		}
+		at = loc[1]
+	}
+	return at == len(s)
+}
