@@ -29,9 +29,9 @@ func library(tb testing.TB) *playbook.Library {
 
 // FuzzCheck: any text is read without a panic; every flag is known, in
 // order, with evidence; every hit is words of the draft as normalized,
-// shown as the user wrote them.
+// shown as the user wrote them, and so is every piece of a flag's evidence.
 func FuzzCheck(f *testing.F) {
-	for _, s := range []string{"", "LINE教えて", "しつこくてごめん！やっぱりLINEだめ？", "What made you say no? Was it me?", "\xff\xfe", "🙏🙏🙏", strings.Repeat("今すぐ", 500), "a.b.c?!…\n\n。"} {
+	for _, s := range []string{"", "LINE教えて", "しつこくてごめん！やっぱりLINEだめ？", "What made you say no? Was it me?", "\xff\xfe", "🙏🙏🙏", strings.Repeat("今すぐ", 500), "a.b.c?!…\n\n。", "SORRY, I was pushy. But dinner Saturday, just us?"} {
 		f.Add(s)
 	}
 	l := library(f)
@@ -47,6 +47,11 @@ func FuzzCheck(f *testing.F) {
 			last = i
 			if len(fl.Evidence) == 0 {
 				t.Fatalf("%q: flag %s with no evidence", s, fl.ID)
+			}
+			for _, h := range fl.Evidence {
+				if h.Text == "" || !utf8.ValidString(h.Text) || utf8.ValidString(s) && !strings.Contains(s, h.Text) {
+					t.Fatalf("%q: flag %s quotes %+v, not as written", s, fl.ID, h)
+				}
 			}
 		}
 		for _, h := range res.Hits {
