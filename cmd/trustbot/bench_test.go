@@ -139,6 +139,10 @@ func benchReplicas(tb testing.TB, dsn string, n int) (*fakeslack.Server, []*cras
 		if f := os.Getenv("TRUSTBOT_BENCH_CPUPROFILE"); f != "" {
 			env["TRUSTBOT_CHILD_CPUPROFILE"] = fmt.Sprintf("%s.%d", f, i)
 		}
+		// TRUSTBOT_BENCH_TRACE=F traces them (go tool trace): F.0, F.1, …
+		if f := os.Getenv("TRUSTBOT_BENCH_TRACE"); f != "" {
+			env["TRUSTBOT_CHILD_TRACE"] = fmt.Sprintf("%s.%d", f, i)
+		}
 		bots = append(bots, startBenchChild(tb, fake, env, "serve"))
 	}
 	return fake, bots, users

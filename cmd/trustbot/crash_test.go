@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,7 +41,8 @@ func init() {
 
 // childMain runs the program as a crash child. SIGTERM stops it as it
 // stops the program (a rolling restart). TRUSTBOT_CHILD_CPUPROFILE names
-// a file for its CPU profile, to profile a benchmark's trustbot process.
+// a file for its CPU profile, TRUSTBOT_CHILD_TRACE one for its execution
+// trace (go tool trace), to profile a benchmark's trustbot process.
 func childMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -49,6 +51,13 @@ func childMain() int {
 			_ = pprof.StartCPUProfile(f)
 			defer f.Close()
 			defer pprof.StopCPUProfile()
+		}
+	}
+	if name := os.Getenv("TRUSTBOT_CHILD_TRACE"); name != "" {
+		if f, err := os.Create(name); err == nil {
+			_ = trace.Start(f)
+			defer f.Close()
+			defer trace.Stop()
 		}
 	}
 	return run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)

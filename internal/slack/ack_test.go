@@ -73,6 +73,20 @@ func settled(t *testing.T, fake *fakeslack.Server) {
 	}
 }
 
+// idle waits until no worker of c is busy: the worker that sent an answer
+// may still be finishing its job when the answer arrives.
+func idle(t *testing.T, c *Client) {
+	t.Helper()
+	ctx := waitCtx(t)
+	for c.busy.Load() != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("workers still busy")
+		case <-time.After(50 * time.Microsecond):
+		}
+	}
+}
+
 // ackCounter counts the acks the metrics hear of.
 type ackCounter struct {
 	trustbot.NopMetrics
@@ -153,6 +167,7 @@ func TestAnswerBudgetRace(t *testing.T) {
 		ready chan struct{}
 	)
 	expires := make(chan func(), 16)
+	var client *Client
 	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
 		if strings.HasPrefix(req.Text, "race") {
 			mu.Lock()
@@ -162,6 +177,7 @@ func TestAnswerBudgetRace(t *testing.T) {
 		}
 		return textReply("answer to " + req.Text)
 	}), func(c *Client) {
+		client = c
 		c.cfg.AnswerBudget = time.Hour // ended by the test, not by the clock
 		c.afterFunc = func(_ time.Duration, f func()) func() bool {
 			expires <- f
@@ -175,6 +191,7 @@ func TestAnswerBudgetRace(t *testing.T) {
 		ready = make(chan struct{})
 		r := ready
 		mu.Unlock()
+		idle(t, client) // else the command is acked at once, with no budget
 		id, url := command(t, fake, fmt.Sprintf("race %d", i))
 		expire := <-expires // accepted and queued, its budget running
 		// Both at once: the answer is ready as the budget ends.
@@ -189,6 +206,7 @@ func TestAnswerBudgetRace(t *testing.T) {
 		if _, err := fake.WaitAck(waitCtx(t), id); err != nil {
 			t.Fatalf("command %d never acked: %v", i, err)
 		}
+		idle(t, client)
 		settled(t, fake)
 		(<-expires)() // the barrier's budget, moot by now
 		if all := fake.Answers(url); len(all) != 1 {
@@ -263,29 +281,40 @@ func TestLargeAnswerThroughResponseURL(t *testing.T) {
 	}
 }
 
-// TestAckAtOnceBehindAQueue: a command that would wait behind others is
-// acked at once, without waiting for an answer that cannot come in time.
-func TestAckAtOnceBehindAQueue(t *testing.T) {
+// TestAckAtOnceWhenEveryWorkerIsBusy: a command that would wait for a
+// busy worker is acked at once, without waiting for an answer that cannot
+// come in time, and is answered once it is done.
+func TestAckAtOnceWhenEveryWorkerIsBusy(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free)
 	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
 		if req.Text == "first" {
 			close(started)
 			<-release
 		}
 		return textReply("answer to " + req.Text)
-	}), func(c *Client) { c.cfg.AnswerBudget = time.Minute })
+	}), func(c *Client) {
+		c.cfg.AnswerBudget = time.Minute
+		c.jobTime.Store(int64(time.Microsecond)) // jobs lately took a microsecond
+	})
 	_, firstURL := command(t, fake, "first")
 	<-started
-	_, secondURL := command(t, fake, "second") // the worker is busy: it waits in the queue
+	// The only worker is busy: both are acked at once, however quick
+	// jobs have been lately.
+	second, secondURL := command(t, fake, "second")
 	third, thirdURL := command(t, fake, "third")
-	ack, err := fake.WaitAck(waitCtx(t), third)
-	if err != nil || len(ack.Payload) != 0 {
-		t.Fatalf("third ack %s (%v): want an empty ack at once", ack.Payload, err)
+	for _, id := range []string{second, third} {
+		ack, err := fake.WaitAck(waitCtx(t), id)
+		if err != nil || len(ack.Payload) != 0 {
+			t.Fatalf("ack %s (%v): want an empty ack at once", ack.Payload, err)
+		}
 	}
-	if acks := fake.Acks(); len(acks) != 1 {
+	if acks := fake.Acks(); len(acks) != 2 {
 		t.Fatalf("acks while the first command works: %+v", acks)
 	}
-	close(release)
+	free()
 	for _, u := range []string{firstURL, secondURL, thirdURL} {
 		if _, err := fake.WaitAnswers(waitCtx(t), u, 1); err != nil {
 			t.Fatal(err)
@@ -302,11 +331,13 @@ func TestAckAtOnceBehindAQueue(t *testing.T) {
 	}
 }
 
-// TestAckWaitsBehindAFastQueue: behind a queue that the recent pace of
-// jobs works off within the budget, the ack still waits to carry the
-// answer (a burst of quick commands is answered in the acks).
-func TestAckWaitsBehindAFastQueue(t *testing.T) {
+// TestAckWaitsWhileAWorkerIsFree: with one worker busy and another free,
+// the ack of a command waits to carry its answer.
+func TestAckWaitsWhileAWorkerIsFree(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free)
 	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
 		if req.Text == "first" {
 			close(started)
@@ -314,21 +345,51 @@ func TestAckWaitsBehindAFastQueue(t *testing.T) {
 		}
 		return textReply("answer to " + req.Text)
 	}), func(c *Client) {
+		c.cfg.Workers = 2
 		c.cfg.AnswerBudget = time.Minute
-		c.jobTime.Store(int64(time.Microsecond)) // jobs lately took a microsecond
 	})
 	command(t, fake, "first")
 	<-started
-	command(t, fake, "second")
-	third, thirdURL := command(t, fake, "third")
-	close(release)
-	ack, err := fake.WaitAck(waitCtx(t), third)
-	if err != nil || !strings.Contains(string(ack.Payload), "answer to third") {
-		t.Fatalf("third ack %s (%v): want the answer in it", ack.Payload, err)
+	second, secondURL := command(t, fake, "second")
+	ack, err := fake.WaitAck(waitCtx(t), second)
+	if err != nil || !strings.Contains(string(ack.Payload), "answer to second") {
+		t.Fatalf("second ack %s (%v): want the answer in it", ack.Payload, err)
 	}
+	free()
 	settled(t, fake)
-	if got := fake.Answers(thirdURL); len(got) != 1 || got[0].Via != fakeslack.ViaAck {
-		t.Fatalf("third answered %+v, want once, in the ack", got)
+	if got := fake.Answers(secondURL); len(got) != 1 || got[0].Via != fakeslack.ViaAck {
+		t.Fatalf("second answered %+v, want once, in the ack", got)
+	}
+}
+
+// TestReadyWithin: the ack waits for the answer when not every worker is
+// busy and the queue ahead is worked off within the budget at the recent
+// pace (a burst of quick commands is answered in the acks); never when
+// every worker is busy, whatever the pace.
+func TestReadyWithin(t *testing.T) {
+	for _, tc := range []struct {
+		busy, waiting int
+		per           time.Duration
+		want          bool
+	}{
+		{busy: 0, waiting: 0, want: true},
+		{busy: 3, waiting: 0, want: true},
+		{busy: 3, waiting: 3, want: true},
+		{busy: 3, waiting: 40, per: 100 * time.Microsecond, want: true},  // 11 rounds of 4 workers: 1.1 ms
+		{busy: 3, waiting: 40, per: 500 * time.Microsecond, want: false}, // 5.5 ms
+		{busy: 3, waiting: 40, want: false},                              // no pace known yet
+		{busy: 4, waiting: 0, per: time.Microsecond, want: false},
+		{busy: 4, waiting: 2, per: time.Microsecond, want: false},
+	} {
+		c := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", Workers: 4, Queue: 64})
+		c.busy.Store(int64(tc.busy))
+		c.jobTime.Store(int64(tc.per))
+		for range tc.waiting {
+			c.jobs <- job{}
+		}
+		if got := c.readyWithin(3 * time.Millisecond); got != tc.want {
+			t.Errorf("busy %d, waiting %d, %v per job: ready %v, want %v", tc.busy, tc.waiting, tc.per, got, tc.want)
+		}
 	}
 }
 

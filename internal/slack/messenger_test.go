@@ -2,6 +2,8 @@ package slack
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -160,5 +162,44 @@ func TestPanicInAHandlerIsCounted(t *testing.T) {
 		case <-wctx.Done():
 			t.Fatalf("request %d: no panic counted", i+1)
 		}
+	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestResponseURLPostTimeoutInContext: a post to a response_url carries
+// the HTTP client's timeout as its context's deadline, not as the client's
+// own timeout (which net/http watches with two goroutines per request,
+// through Request.Cancel, in front of a transport it does not know), and
+// a post that gets no answer still ends at that deadline.
+func TestResponseURLPostTimeoutInContext(t *testing.T) {
+	type seen struct {
+		cancel   bool
+		deadline time.Time
+	}
+	got := make(chan seen, 1)
+	c := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", HTTPClient: &http.Client{
+		Timeout: 50 * time.Millisecond,
+		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			d, _ := r.Context().Deadline()
+			got <- seen{cancel: r.Cancel != nil, deadline: d}
+			<-r.Context().Done() // no answer
+			return nil, r.Context().Err()
+		}),
+	}})
+	before := time.Now()
+	err := c.postWebhook(context.Background(), "https://hooks.slack.com/commands/T1/1/x", textReply("hello"))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("post with no answer: %v, want the deadline exceeded", err)
+	}
+	s := <-got
+	if s.cancel {
+		t.Error("the post carries a Request.Cancel channel: its timeout is watched by goroutines")
+	}
+	if s.deadline.IsZero() || s.deadline.Before(before.Add(50*time.Millisecond)) || s.deadline.After(time.Now()) {
+		t.Errorf("the post's context deadline is %v, want 50ms after %v", s.deadline, before)
 	}
 }

@@ -98,13 +98,19 @@ type Client struct {
 
 	connected atomic.Bool
 	connects  atomic.Int64
+	busy      atomic.Int64 // workers handling a job
 	jobTime   atomic.Int64 // recent time per answered slash command, ns (see timed)
 	pacer     *pacer
 	history   *historyBudget
 	messages  *messageCache
-	jobs      chan job
-	seen      Seen
-	wg        sync.WaitGroup
+	// hooks posts to response_urls: the HTTP client without its
+	// timeout, which each post takes from its context instead (net/http
+	// watches a client's timeout with two goroutines per request).
+	hooks       *http.Client
+	hookTimeout time.Duration
+	jobs        chan job
+	seen        Seen
+	wg          sync.WaitGroup
 	// afterFunc runs f after d unless stopped first (time.AfterFunc);
 	// tests replace it to end an answer budget at a chosen moment.
 	afterFunc func(d time.Duration, f func()) (stop func() bool)
@@ -175,18 +181,22 @@ func New(cfg Config) *Client {
 		}
 		sm = socketmode.New(api, opts...)
 	}
+	hooks := *cfg.HTTPClient
+	hooks.Timeout = 0
 	return &Client{
-		cfg:       cfg,
-		api:       api,
-		sm:        sm,
-		log:       cfg.Logger.With("component", "slack"),
-		jobs:      make(chan job, cfg.Queue),
-		pacer:     newPacer(cfg.SendRate, cfg.SendSlots, cfg.Logger.With("component", "slack")),
-		history:   newHistoryBudget(cfg.HistoryInterval, cfg.SendSlots, cfg.Logger.With("component", "slack")),
-		seen:      cfg.Seen,
-		messages:  newMessageCache(),
-		clock:     clock,
-		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
+		hooks:       &hooks,
+		hookTimeout: cfg.HTTPClient.Timeout,
+		cfg:         cfg,
+		api:         api,
+		sm:          sm,
+		log:         cfg.Logger.With("component", "slack"),
+		jobs:        make(chan job, cfg.Queue),
+		pacer:       newPacer(cfg.SendRate, cfg.SendSlots, cfg.Logger.With("component", "slack")),
+		history:     newHistoryBudget(cfg.HistoryInterval, cfg.SendSlots, cfg.Logger.With("component", "slack")),
+		seen:        cfg.Seen,
+		messages:    newMessageCache(),
+		clock:       clock,
+		afterFunc:   func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
 	}
 }
 
@@ -365,9 +375,9 @@ func (c *Client) accept(in inbound, start time.Time) {
 		return
 	}
 	// The ack waits for the answer only when the answer can be ready
-	// within the budget: a worker is free, or the jobs waiting will be
-	// done by then at the pace they have been done lately. Behind a longer
-	// queue the budget would run out anyway and the ack would only be
+	// within the budget: a worker is free to take the job, and the jobs
+	// waiting will be done by then at the pace they have been done lately.
+	// Otherwise the budget would run out anyway and the ack would only be
 	// later.
 	if in.kind == kindSlash && in.accepts && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
 		p := newPendingAck(in, start)
@@ -393,10 +403,17 @@ func (c *Client) accept(in inbound, start time.Time) {
 }
 
 // readyWithin reports whether a job queued now would likely be answered
-// within d: a worker is free, or the queue ahead of it, worked off by all
-// the workers at the recent time per job, takes less than d. That time is
-// measured while the workers share the cores, so it already counts them.
+// within d: not every worker is busy, and the queue ahead of it, worked
+// off by all the workers at the recent time per job, takes less than d.
+// That time is measured while the workers share the cores, so it already
+// counts them. With every worker busy the job waits for one of them to
+// finish something of unknown length (a post to a response_url, a read of
+// the database, an ack that waits for the socket), and the budget mostly
+// runs out first: the ack then goes at once instead of 3 ms later.
 func (c *Client) readyWithin(d time.Duration) bool {
+	if c.busy.Load() >= int64(c.cfg.Workers) {
+		return false
+	}
 	waiting := len(c.jobs)
 	if waiting < c.cfg.Workers {
 		return true
@@ -462,6 +479,8 @@ func (c *Client) worker(ctx context.Context) {
 // work answers one envelope; a panic in it is logged, never fatal. A
 // pending ack is sent before work returns, with the answer or without.
 func (c *Client) work(parent context.Context, j job) {
+	c.busy.Add(1)
+	defer c.busy.Add(-1)
 	in := j.in
 	defer c.ackEmpty(j.ack)
 	defer func() {
@@ -649,12 +668,17 @@ func (c *Client) postWebhook(ctx context.Context, url string, r trustbot.Reply) 
 	if err != nil {
 		return fmt.Errorf("marshal failed: %w", err)
 	}
+	if c.hookTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.hookTimeout)
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("failed new request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.cfg.HTTPClient.Do(req)
+	resp, err := c.hooks.Do(req)
 	if err != nil {
 		return fmt.Errorf("failed to post webhook: %w", err)
 	}

@@ -235,3 +235,45 @@ func BenchmarkAddTip(b *testing.B) {
 		addTip(n, r, list)
 	}
 }
+
+// TestSavedProfileServedFromCache: a profile saved is what the next read
+// of it returns, as the database gives it back, with no read of the
+// database (the row is changed behind the store's back to tell); a save
+// that failed leaves nothing cached, so the next read goes to the
+// database.
+func TestSavedProfileServedFromCache(t *testing.T) {
+	ctx := context.Background()
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "profiles.db"))
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE profiles (team TEXT, "user" TEXT, tz TEXT, locale TEXT, fetched_at INTEGER, PRIMARY KEY (team, "user"))`); err != nil {
+		t.Fatal(err)
+	}
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	if _, err := db.Profile(ctx, k); trustbot.ErrorCode(err) != trustbot.ENOTFOUND {
+		t.Fatalf("profile before any save: %v", err)
+	}
+	p := trustbot.Profile{UserKey: k, TZ: "Asia/Tokyo", Locale: "ja-JP", FetchedAt: time.Date(2026, 12, 1, 4, 30, 15, 123456789, time.Local)}
+	if err := db.SaveProfile(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	read, err := db.readProfile(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `UPDATE profiles SET tz = 'Europe/Paris'`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Profile(ctx, k)
+	if err != nil || got != read {
+		t.Fatalf("profile after the save = %q %q %v (%v); want %q %q %v, as the database gave it back", got.TZ, got.Locale, got.FetchedAt, err, read.TZ, read.Locale, read.FetchedAt)
+	}
+
+	if _, err := db.write.ExecContext(ctx, `DROP TABLE profiles`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveProfile(ctx, trustbot.Profile{UserKey: k, TZ: "America/New_York", FetchedAt: p.FetchedAt}); err == nil {
+		t.Fatal("saved without a table")
+	}
+	if got, err := db.Profile(ctx, k); err == nil {
+		t.Fatalf("profile after a failed save = %q, served without reading the database", got.TZ)
+	}
+}

@@ -108,18 +108,28 @@ func (db *DB) readProfile(ctx context.Context, k trustbot.UserKey) (trustbot.Pro
 	return p, db.formatError(err)
 }
 
-// SaveProfile caches a platform profile.
+// SaveProfile caches a platform profile. A cached read of the user's
+// profile is brought up to date with it, as it reads back, so that the
+// next command needs no read of it.
 func (db *DB) SaveProfile(ctx context.Context, p trustbot.Profile) error {
-	if db.c != nil {
-		defer db.c.settings.update(p.UserKey, nil) // Settings carry the zone
-		defer db.c.profiles.update(p.UserKey, nil)
-	}
-	return db.Tx(ctx, func(tx *Tx) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO profiles (team, "user", tz, locale, fetched_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (team, "user") DO UPDATE SET tz = excluded.tz, locale = excluded.locale, fetched_at = excluded.fetched_at`,
 			p.Team, p.User, p.TZ, p.Locale, p.FetchedAt.Unix())
 		return err
 	})
+	if db.c != nil {
+		db.c.settings.update(p.UserKey, nil) // Settings carry the zone
+		saved := trustbot.Profile{UserKey: p.UserKey, TZ: p.TZ, Locale: p.Locale, FetchedAt: time.Unix(p.FetchedAt.Unix(), 0).UTC()}
+		db.c.profiles.update(p.UserKey, func(r *profileRead) bool {
+			if err != nil {
+				return false // what the database holds is unknown: read it again
+			}
+			*r = profileRead{p: saved, found: true}
+			return true
+		})
+	}
+	return err
 }
 
 // DroppedTips is how many "tip shown" records were dropped unwritten
