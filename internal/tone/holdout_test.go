@@ -27,14 +27,14 @@ var holdoutFloors = map[string]map[string]float64{
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
-// tuned on since, and the two fresh batches after it, each added to it
-// before anything was tuned on it (on 2026-11-30 and 2026-12-01). They are
+// tuned on since, and the three fresh batches after it, each added to it
+// before anything was tuned on it (one on 2026-11-30, two on 2026-12-01). They are
 // the figures measured on the part as it stood then, cut to three
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.929},
-	"en": {tone.RepeatAsk: 0.939},
+	"ja": {tone.RepeatAsk: 0.886, tone.Guilt: 0.875},
+	"en": {tone.RepeatAsk: 0.867, tone.Demand: 0.880},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
