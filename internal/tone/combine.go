@@ -79,6 +79,30 @@ func (s sentence) asksIfStillNo() bool {
 	return false
 }
 
+// reproaches: the sentence voices a feeling or a reproach about the
+// reader's no and asks nothing ("連絡先も教えてもらえないんだ…", "断られて
+// 傷つきました"): guilt, no question mark, no demand, no comparison (in
+// it or next to it), no other offer, and whatever reads as an ask is the
+// no itself (もらえない in 教えてもらえない). Such a sentence presses
+// without asking.
+func (s sentence) reproaches(text string) bool {
+	if !s.has(CueGuilt, CueFavour) || !s.has(CueRefusal, CueDeclined) || s.has(CueDemand, CueAlt, CueCompare, CueSoften) || strings.Contains(text, "?") {
+		return false
+	}
+	// (Words of asking again count as an ask unless they name the no
+	// told of: "the offer stands", 「LINEもダメなんて」.)
+	if s.has(CueAgain) && !s.has(CueDeclined) {
+		return false
+	}
+	nos := s.evidence(CueRefusal, CueDeclined)
+	for _, a := range s[CueAsk] {
+		if !slices.ContainsFunc(nos, func(r Hit) bool { return strings.Contains(a.Norm, r.Norm) || strings.Contains(r.Norm, a.Norm) }) {
+			return false
+		}
+	}
+	return true
+}
+
 // only reports whether s holds no cue but the given ones.
 func (s sentence) only(ids ...string) bool {
 	for id, hits := range s {
@@ -252,7 +276,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	compares := !slices.ContainsFunc(sents, sentence.why)
 	asks := false
 	for i, s := range sents {
-		if !s.personal() || s.why() {
+		if !s.personal() || s.why() || s.reproaches(texts[i]) && !nearCompare(sents, i) {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -350,7 +374,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			add(RepeatAsk, again...)
 			add(RepeatAsk, s.evidence(personalCues...)...)
 		}
-		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
+		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !(s.reproaches(texts[i]) && !nearCompare(sents, i)) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
 			add(RepeatAsk, s.evidence(append([]string{CueDeclined, CueAsk}, personalCues...)...)...)
 		}
 
@@ -425,7 +449,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// your review, one coffee is the least you could do"); a
 		// feeling about a work meal is not ("gutted I missed the client
 		// dinner").
-		if s.has(CueGuilt, CueFavour) && !s.work() {
+		// (Nor is a group's own event, told of with nothing private in
+		// it: "the izakaya for the team party is booked".)
+		groupEvent := s.has(CueGroup) && s.has(CueMeeting) && !s.has(CueContact, CuePrivate, CueCompare, CueRefusal)
+		if s.has(CueGuilt, CueFavour) && !s.work() && !groupEvent {
 			add(Guilt, s.evidence(CueGuilt, CueFavour)...)
 		} else if s.has(CueFavour) && s.has(CueMeeting) && !s.has(CueGroup) {
 			add(Guilt, s.evidence(CueFavour, CueMeeting)...)
@@ -509,6 +536,12 @@ func brief(text string) bool {
 		return true
 	}
 	return !strings.Contains(text, " ") && utf8.RuneCountInString(text) <= 25
+}
+
+// nearCompare reports whether a sentence next to sents[i] compares with
+// others.
+func nearCompare(sents []sentence, i int) bool {
+	return i > 0 && sents[i-1].has(CueCompare) || i+1 < len(sents) && sents[i+1].has(CueCompare)
 }
 
 // nearWork reports whether a sentence next to sents[i] is about work.

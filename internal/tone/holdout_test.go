@@ -22,7 +22,7 @@ const (
 // where it is still short of a target: it may not fall below them. A floor
 // at or above its target is an error: the target itself then holds.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.807, tone.Demand: 0.853, tone.Rush: 0.869, tone.Guilt: 0.818, tone.NoWayOut: 0.897, "clean-flagged": 0.052},
+	"ja": {tone.RepeatAsk: 0.826, tone.Demand: 0.853, tone.Rush: 0.869, tone.Guilt: 0.818, tone.NoWayOut: 0.897, "clean-flagged": 0.052},
 	"en": {tone.RepeatAsk: 0.792, tone.ReasonAsk: 0.842, tone.Demand: 0.815, tone.Guilt: 0.619, tone.NoWayOut: 0.847},
 }
 
@@ -33,8 +33,8 @@ var holdoutFloors = map[string]map[string]float64{
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.886, tone.Guilt: 0.875},
-	"en": {tone.RepeatAsk: 0.867, tone.Demand: 0.880},
+	"ja": {tone.RepeatAsk: 0.918, tone.Guilt: 0.892},
+	"en": {tone.RepeatAsk: 0.909},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
