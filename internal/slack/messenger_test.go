@@ -185,6 +185,7 @@ func TestResponseURLPostTimeoutInContext(t *testing.T) {
 		Timeout: 50 * time.Millisecond,
 		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			d, _ := r.Context().Deadline()
+			//lint:ignore SA1019 net/http sets Cancel to watch a client's timeout: checked unset
 			got <- seen{cancel: r.Cancel != nil, deadline: d}
 			<-r.Context().Done() // no answer
 			return nil, r.Context().Err()
