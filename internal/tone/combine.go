@@ -439,7 +439,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				add(Rush, s.evidence(append([]string{CueRush, CueReply}, personalCues...)...)...)
 			}
 		}
-		if s.has(CueIgnored) {
+		// (Not a vendor's silence told of in work talk: "Reached out to the
+		// vendor again, still no answer.")
+		if s.has(CueIgnored) && !s.work() {
 			add(Rush, s.evidence(CueIgnored)...)
 		}
 
