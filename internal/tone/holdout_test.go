@@ -33,8 +33,8 @@ var holdoutFloors = map[string]map[string]float64{
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.943, tone.Guilt: 0.892},
-	"en": {tone.RepeatAsk: 0.925},
+	"ja": {tone.Guilt: 0.892},
+	"en": {tone.RepeatAsk: 0.942},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
