@@ -50,10 +50,9 @@ func (s *memConversations) DeleteConversation(_ context.Context, k trustbot.User
 
 // echo answers every request with what it was asked, and records it.
 type echo struct {
-	mu      sync.Mutex
-	reqs    []trustbot.Request
-	hold    chan struct{} // when set, each request waits for it
-	changed chan struct{} // closed when a request is recorded
+	mu   sync.Mutex
+	reqs []trustbot.Request
+	hold chan struct{} // when set, each request waits for it
 }
 
 func (e *echo) Handle(_ context.Context, r trustbot.Request) trustbot.Reply {
@@ -62,10 +61,6 @@ func (e *echo) Handle(_ context.Context, r trustbot.Request) trustbot.Reply {
 	}
 	e.mu.Lock()
 	e.reqs = append(e.reqs, r)
-	if e.changed != nil {
-		close(e.changed)
-		e.changed = nil
-	}
 	e.mu.Unlock()
 	text := "echo: " + r.Text + r.ActionID
 	return trustbot.Reply{Text: text, Blocks: []trustbot.Block{{Kind: trustbot.Section, Text: text}}}
@@ -75,28 +70,6 @@ func (e *echo) requests() []trustbot.Request {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]trustbot.Request(nil), e.reqs...)
-}
-
-// await waits until the requests handled meet cond.
-func (e *echo) await(t *testing.T, what string, cond func([]trustbot.Request) bool) {
-	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		e.mu.Lock()
-		if e.changed == nil {
-			e.changed = make(chan struct{})
-		}
-		ok, changed := cond(e.reqs), e.changed
-		e.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-			t.Fatalf("waiting for %s: %d requests handled, none of them it", what, len(e.requests()))
-		}
-	}
 }
 
 // devBot is a Bot in the development mode against a plain-http fake, and
