@@ -364,8 +364,9 @@ func TestAckWaitsWhileAWorkerIsFree(t *testing.T) {
 
 // TestReadyWithin: the ack waits for the answer when not every worker is
 // busy and the queue ahead is worked off within the budget at the recent
-// pace (a burst of quick commands is answered in the acks); never when
-// every worker is busy, whatever the pace.
+// pace, or no pace is known since the workers were last idle (a burst of
+// quick commands is answered in the acks); never when every worker is
+// busy, whatever the pace.
 func TestReadyWithin(t *testing.T) {
 	for _, tc := range []struct {
 		busy, waiting int
@@ -377,7 +378,7 @@ func TestReadyWithin(t *testing.T) {
 		{busy: 3, waiting: 3, want: true},
 		{busy: 3, waiting: 40, per: 100 * time.Microsecond, want: true},  // 11 rounds of 4 workers: 1.1 ms
 		{busy: 3, waiting: 40, per: 500 * time.Microsecond, want: false}, // 5.5 ms
-		{busy: 3, waiting: 40, want: false},                              // no pace known yet
+		{busy: 3, waiting: 40, want: true},                               // no pace since idle: held until one is known
 		{busy: 4, waiting: 0, per: time.Microsecond, want: false},
 		{busy: 4, waiting: 2, per: time.Microsecond, want: false},
 	} {
@@ -413,5 +414,44 @@ func TestAnswerInAckStopsTheBudget(t *testing.T) {
 	case <-stopped:
 	case <-waitCtx(t).Done():
 		t.Fatal("the budget's timer was not stopped")
+	}
+}
+
+// TestPaceStartsOverWhenIdle: once the workers are idle with nothing
+// queued, the time per job of the jobs before (here slow ones, as a
+// quiet spell's lookups are) is forgotten, so that it does not refuse the
+// holds of the next burst (TestReadyWithin: none known, they are held).
+func TestPaceStartsOverWhenIdle(t *testing.T) {
+	var client *Client
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		return textReply("answer to " + req.Text)
+	}), func(c *Client) {
+		client = c
+		c.jobTime.Store(int64(5 * time.Millisecond)) // slow jobs lately
+	})
+	c := client
+	c.busy.Add(1) // a job of the burst still working: the pace stays
+	_, url := command(t, fake, "first")
+	if _, err := fake.WaitAnswers(waitCtx(t), url, 1); err != nil {
+		t.Fatal(err)
+	}
+	for c.busy.Load() != 1 {
+		select {
+		case <-waitCtx(t).Done():
+			t.Fatal("worker still busy")
+		case <-time.After(50 * time.Microsecond):
+		}
+	}
+	if c.jobTime.Load() == 0 {
+		t.Fatal("time per job forgotten while a job was still working")
+	}
+	c.busy.Add(-1)
+	_, url = command(t, fake, "second")
+	if _, err := fake.WaitAnswers(waitCtx(t), url, 1); err != nil {
+		t.Fatal(err)
+	}
+	idle(t, c)
+	if got := c.jobTime.Load(); got != 0 {
+		t.Fatalf("time per job %v after the workers went idle, want none", time.Duration(got))
 	}
 }

@@ -99,7 +99,7 @@ type Client struct {
 	connected atomic.Bool
 	connects  atomic.Int64
 	busy      atomic.Int64 // workers handling a job
-	jobTime   atomic.Int64 // recent time per answered slash command, ns (see timed)
+	jobTime   atomic.Int64 // recent time per answered slash command, ns (see timed); 0: none since idle
 	pacer     *pacer
 	history   *historyBudget
 	messages  *messageCache
@@ -410,6 +410,11 @@ func (c *Client) accept(in inbound, start time.Time) {
 // finish something of unknown length (a post to a response_url, a read of
 // the database, an ack that waits for the socket), and the budget mostly
 // runs out first: the ack then goes at once instead of 3 ms later.
+//
+// No time per job is known until a job finishes after the workers were
+// last idle (see work): the first commands of a burst are then held while
+// a worker is free, rather than judged by the pace of the last burst or of
+// the lookups of a quiet spell, until the burst's own jobs give a pace.
 func (c *Client) readyWithin(d time.Duration) bool {
 	if c.busy.Load() >= int64(c.cfg.Workers) {
 		return false
@@ -419,11 +424,11 @@ func (c *Client) readyWithin(d time.Duration) bool {
 		return true
 	}
 	per := time.Duration(c.jobTime.Load())
-	return per > 0 && time.Duration(waiting/c.cfg.Workers+1)*per < d
+	return per == 0 || time.Duration(waiting/c.cfg.Workers+1)*per < d
 }
 
 // timed adds one job's time to the recent time per job (a moving average
-// over about the last eight).
+// over about the last eight, from none since the workers were last idle).
 func (c *Client) timed(d time.Duration) {
 	for {
 		old := c.jobTime.Load()
@@ -480,7 +485,15 @@ func (c *Client) worker(ctx context.Context) {
 // pending ack is sent before work returns, with the answer or without.
 func (c *Client) work(parent context.Context, j job) {
 	c.busy.Add(1)
-	defer c.busy.Add(-1)
+	defer func() {
+		// The last worker out of an empty queue forgets the time per job:
+		// the pace of a burst that is over (or of a quiet spell's lookups)
+		// says little about the next one.
+		if c.busy.Load() == 1 && len(c.jobs) == 0 {
+			c.jobTime.Store(0)
+		}
+		c.busy.Add(-1)
+	}()
 	in := j.in
 	defer c.ackEmpty(j.ack)
 	defer func() {
