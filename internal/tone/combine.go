@@ -276,7 +276,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	compares := !slices.ContainsFunc(sents, sentence.why)
 	asks := false
 	for i, s := range sents {
-		if !s.personal() || s.why() || s.reproaches(texts[i]) && !nearCompare(sents, i) {
+		if !s.personal() || s.why() || reproachAlone(sents, texts, i) {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -374,7 +374,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			add(RepeatAsk, again...)
 			add(RepeatAsk, s.evidence(personalCues...)...)
 		}
-		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !(s.reproaches(texts[i]) && !nearCompare(sents, i)) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
+		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !reproachAlone(sents, texts, i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
 			add(RepeatAsk, s.evidence(append([]string{CueDeclined, CueAsk}, personalCues...)...)...)
 		}
 
@@ -540,15 +540,20 @@ func brief(text string) bool {
 	return !strings.Contains(text, " ") && utf8.RuneCountInString(text) <= 25
 }
 
-// nearCompare reports whether a sentence next to sents[i] compares with
-// others.
-func nearCompare(sents []sentence, i int) bool {
-	return i > 0 && sents[i-1].has(CueCompare) || i+1 < len(sents) && sents[i+1].has(CueCompare)
+// reproachAlone reports whether sents[i] reproaches a no and asks nothing
+// (see reproaches), with no comparison with others next to it either.
+func reproachAlone(sents []sentence, texts []string, i int) bool {
+	return sents[i].reproaches(texts[i]) && !near(sents, i, func(s sentence) bool { return s.has(CueCompare) })
+}
+
+// near reports whether a sentence next to sents[i] is one that is.
+func near(sents []sentence, i int, is func(sentence) bool) bool {
+	return i > 0 && is(sents[i-1]) || i+1 < len(sents) && is(sents[i+1])
 }
 
 // nearWork reports whether a sentence next to sents[i] is about work.
 func nearWork(sents []sentence, i int) bool {
-	return i > 0 && sents[i-1].work() || i+1 < len(sents) && sents[i+1].work()
+	return near(sents, i, sentence.work)
 }
 
 func containsHit(hits []Hit, h Hit) bool {
