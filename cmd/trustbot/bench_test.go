@@ -22,7 +22,7 @@ import (
 
 // The burst benchmarks send "/trust tip" envelopes back to back through the
 // fake Slack's Socket Mode to the real program (trustbot serve in a process
-// of its own, slack-go's client, its SQLite file) and, in turn, to a bare
+// of its own, its own Socket Mode reader, its SQLite file) and, in turn, to a bare
 // slack-go Socket Mode client, in a process of its own too, that acks every
 // envelope at once with a fixed two-block payload, connected to a second
 // fake Slack of the same kind (Slack spreads envelopes over an app's

@@ -480,7 +480,7 @@ func (s *Server) SetPingInterval(d time.Duration) {
 }
 
 // StopPings stops (true) or resumes (false) pings, simulating a half-open link:
-// slack-go then reconnects after its OptionPingInterval.
+// a client then reconnects after its ping limit.
 func (s *Server) StopPings(stop bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,7 +12,7 @@ import (
 // payload once more as a whole: byte by byte, that made encoding most of
 // the cost of answering a command. These types have no MarshalJSON, so
 // nothing is read twice, whether they are marshalled alone (a
-// response_url body) or inside slack-go's ack. They cover the blocks
+// response_url body) or inside an ack. They cover the blocks
 // Render makes; anything else (a field or a block Render never sets) is
 // left to slack-go's own marshalling. TestEncodeMessage checks that both
 // give the same JSON.

@@ -1,5 +1,5 @@
-// Package slack connects trustbot to Slack with slack-go, over Socket Mode
-// or over HTTP (requests Slack signs, checked before they are read): it
+// Package slack connects trustbot to Slack, over Socket Mode (a socket
+// read by one goroutine, which writes the acks that go at once) or over HTTP (requests Slack signs, checked before they are read): it
 // hands every request to a bounded pool, translates payloads into
 // domain requests, renders replies as Block Kit and answers in the ack of a
 // slash command when the answer is ready within a few milliseconds, else
@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
@@ -57,7 +56,7 @@ type Config struct {
 	Queue     int           // envelopes waiting for a worker; default 4096
 	JobTime   time.Duration // how long one request may take; default 30s
 	BusyText  string        // answered in the ack when the queue is full
-	PingLimit time.Duration // reconnect when Slack has not pinged for this long; default slack-go's 30s
+	PingLimit time.Duration // reconnect when Slack has not pinged for this long; default DefaultPingLimit
 	SendRate  float64       // scheduled messages per second across the workspace; default DefaultSendRate
 	// SendSlots, when set, keeps SendRate and the pauses a 429 asks for
 	// with every other process that shares them (several replicas on one
@@ -86,9 +85,11 @@ const DefaultAPIURL = "https://slack.com/api/"
 
 // Client is a Socket Mode connection to one Slack app.
 type Client struct {
-	cfg     Config
-	api     *slack.Client
-	sm      *socketmode.Client
+	cfg Config
+	api *slack.Client
+	// sock is the open Socket Mode connection, where acks go; nil
+	// between sockets and in HTTP mode.
+	sock    atomic.Pointer[socketConn]
 	log     *slog.Logger
 	handler trustbot.Handler
 
@@ -140,6 +141,9 @@ func New(cfg Config) *Client {
 	if cfg.JobTime <= 0 {
 		cfg.JobTime = 30 * time.Second
 	}
+	if cfg.PingLimit <= 0 {
+		cfg.PingLimit = DefaultPingLimit
+	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 30 * time.Second
 	}
@@ -173,14 +177,6 @@ func New(cfg Config) *Client {
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient),
 	)
-	var sm *socketmode.Client
-	if cfg.AppToken != "" {
-		var opts []socketmode.Option
-		if cfg.PingLimit > 0 {
-			opts = append(opts, socketmode.OptionPingInterval(cfg.PingLimit))
-		}
-		sm = socketmode.New(api, opts...)
-	}
 	hooks := *cfg.HTTPClient
 	hooks.Timeout = 0
 	return &Client{
@@ -188,7 +184,6 @@ func New(cfg Config) *Client {
 		hookTimeout: cfg.HTTPClient.Timeout,
 		cfg:         cfg,
 		api:         api,
-		sm:          sm,
 		log:         cfg.Logger.With("component", "slack"),
 		jobs:        make(chan job, cfg.Queue),
 		pacer:       newPacer(cfg.SendRate, cfg.SendSlots, cfg.Logger.With("component", "slack")),
@@ -228,121 +223,32 @@ func (c *Client) Open(ctx context.Context) error {
 
 // Run connects and serves until ctx is done or Slack refuses the app token;
 // in HTTP mode it runs the workers for HTTPHandler until ctx is done.
-// Reconnection after drops, disconnect requests and rate limits is
-// slack-go's; Run returns only a fatal error, or nil on ctx's end after the
+// It opens a new socket after a drop, a disconnect request or a missed
+// ping; Run returns only a fatal error, or nil on ctx's end after the
 // in-flight requests are answered.
 func (c *Client) Run(ctx context.Context) error {
 	if c.handler == nil {
 		return errors.New("slack: no handler")
 	}
+	// The workers stop with Run, also when it ends on a fatal error
+	// with ctx still live.
+	defer c.wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for range c.cfg.Workers {
 		c.wg.Go(func() { c.worker(ctx) })
 	}
-	if c.sm == nil {
+	if c.cfg.AppToken == "" {
 		// HTTP mode: requests come through HTTPHandler.
 		c.connected.Store(true)
 		<-ctx.Done()
 		c.connected.Store(false)
-		c.wg.Wait()
 		return nil
 	}
-	runErr := make(chan error, 1)
-	go func() { runErr <- c.sm.RunContext(ctx) }()
-	defer c.wg.Wait()
-	for {
-		select {
-		case <-ctx.Done():
-			c.connected.Store(false)
-			return nil
-		case err := <-runErr:
-			c.connected.Store(false)
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("slack socket mode: %w", err)
-		case evt := <-c.sm.Events:
-			c.dispatch(evt)
-		}
+	if err := c.runSocket(ctx); err != nil {
+		return fmt.Errorf("slack socket mode: %w", err)
 	}
-}
-
-// dispatch handles one event from slack-go. It must never block: a stalled
-// reader of Events wedges the client (no pongs, no acks).
-func (c *Client) dispatch(evt socketmode.Event) {
-	switch evt.Type {
-	case socketmode.EventTypeConnecting:
-		c.connected.Store(false)
-		c.log.Info("connecting")
-	case socketmode.EventTypeConnected:
-		c.log.Info("connected")
-		if c.connects.Add(1) > 1 {
-			c.cfg.Metrics.Reconnected()
-		}
-	case socketmode.EventTypeHello:
-		c.connected.Store(true)
-	case socketmode.EventTypeConnectionError:
-		c.connected.Store(false)
-		c.log.Warn("socket error, reconnecting", "event", string(evt.Type), "err", eventErr(evt))
-	case socketmode.EventTypeIncomingError:
-		// slack-go's reader of a socket outlives it: its read error may
-		// arrive after the next socket's hello. It changes nothing here;
-		// a broken socket is followed by "connecting".
-		c.log.Warn("socket error, reconnecting", "event", string(evt.Type), "err", eventErr(evt))
-	case socketmode.EventTypeInvalidAuth:
-		c.connected.Store(false)
-		c.log.Error("Slack refused the app token")
-	case socketmode.EventTypeErrorWriteFailed:
-		c.log.Warn("socket write failed", "err", eventErr(evt))
-	case socketmode.EventTypeErrorBadMessage:
-		bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
-		id := ""
-		if bad != nil {
-			id = envelopeID(bad.Message)
-		}
-		c.log.Warn("malformed envelope", "envelope", id)
-		if id != "" {
-			if err := c.sendAck(id, nil); err != nil {
-				c.log.Warn("ack failed", "envelope", id, "err", err)
-			}
-		}
-	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
-		c.acceptEnvelope(evt)
-	}
-}
-
-func eventErr(evt socketmode.Event) any {
-	if err, ok := evt.Data.(error); ok {
-		return err
-	}
-	return evt.Data
-}
-
-// acceptEnvelope turns a Socket Mode envelope into an inbound request,
-// acknowledged over the socket. A duplicate envelope (Slack redelivers
-// after a dropped socket) is acknowledged and not handled again: its
-// worker finds it recorded.
-func (c *Client) acceptEnvelope(evt socketmode.Event) {
-	start := time.Now()
-	req := evt.Request
-	if req == nil || req.EnvelopeID == "" {
-		c.log.Warn("envelope without ID", "type", string(evt.Type))
-		return
-	}
-	in := inbound{
-		id:      req.EnvelopeID,
-		kind:    string(evt.Type),
-		payload: req.Payload,
-		accepts: req.AcceptsResponsePayload,
-		ack:     func(payload any) error { return c.sendAck(req.EnvelopeID, payload) },
-		dedupe:  "envelope:" + req.EnvelopeID,
-	}
-	if sc, ok := evt.Data.(slack.SlashCommand); ok && evt.Type == socketmode.EventTypeSlashCommand {
-		in.slash = &sc
-	}
-	if ic, ok := evt.Data.(slack.InteractionCallback); ok && ic.Type == slack.InteractionTypeBlockSuggestion {
-		in.suggest = true
-	}
-	c.accept(in, start)
+	return nil
 }
 
 // accept queues a request's work and acknowledges it: at once, or for a
@@ -447,12 +353,6 @@ func (c *Client) ack(in inbound, payload any) {
 	if err := in.ack(payload); err != nil {
 		c.log.Warn("ack failed", "request", in.id, "type", in.kind, "err", err)
 	}
-}
-
-func (c *Client) sendAck(envelopeID string, payload any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	return c.sm.AckCtx(ctx, envelopeID, payload)
 }
 
 // drainTime bounds how long workers keep answering envelopes already

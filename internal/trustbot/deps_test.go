@@ -52,7 +52,7 @@ var thirdParty = map[string][]string{
 	"internal/playbook":  {"go.yaml.in/yaml/v3", "golang.org/x/text"},
 	"internal/coach":     {"golang.org/x/text"},
 	"internal/sqlite":    {"modernc.org/sqlite"},
-	"internal/slack":     {"github.com/slack-go/slack", "golang.org/x/time"},
+	"internal/slack":     {"github.com/slack-go/slack", "github.com/gorilla/websocket", "golang.org/x/time"},
 	"internal/schedule":  {"github.com/robfig/cron/v3"},
 	"internal/calendar":  {"github.com/rickar/cal/v2"},
 	"internal/metrics":   {"github.com/prometheus/client_golang"},

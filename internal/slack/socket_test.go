@@ -1,0 +1,155 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/trustbot"
+)
+
+func answer(context.Context, trustbot.Request) trustbot.Reply { return textReply("ok") }
+
+// TestSocketReplacedWhenPingsStop: a socket Slack stops pinging (a link
+// that is open at one end only) is replaced after PingLimit, and the new
+// one answers.
+func TestSocketReplacedWhenPingsStop(t *testing.T) {
+	fake := runClient(t, handlerFunc(answer), func(c *Client) { c.cfg.PingLimit = 300 * time.Millisecond })
+	fake.SetPingInterval(50 * time.Millisecond)
+	fake.StopPings(true)
+	if err := fake.WaitConnections(waitCtx(t), 2); err != nil {
+		t.Fatalf("no new socket after pings stopped: %v", err)
+	}
+	fake.StopPings(false)
+	id, url := command(t, fake, "hello")
+	if _, err := fake.WaitAck(waitCtx(t), id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.WaitAnswers(waitCtx(t), url, 1); err != nil {
+		t.Fatalf("no answer on the new socket: %v", err)
+	}
+}
+
+// TestSocketKeptWhilePinged: a socket pinged more often than PingLimit
+// stays open however long it is idle, and pongs every ping.
+func TestSocketKeptWhilePinged(t *testing.T) {
+	fake := runClient(t, handlerFunc(answer), func(c *Client) { c.cfg.PingLimit = 300 * time.Millisecond })
+	fake.SetPingInterval(20 * time.Millisecond)
+	start := fake.Pongs()
+	ctx := waitCtx(t)
+	for fake.Pongs() < start+40 { // 40 pings: more than twice PingLimit
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d pongs", fake.Pongs()-start)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if n := fake.Connections(); n != 1 {
+		t.Errorf("%d sockets opened for a link pinged all along", n)
+	}
+}
+
+// TestRefusedAppTokenEndsRun: Slack refusing the app token ends Run with
+// its error at once; retrying would not help.
+func TestRefusedAppTokenEndsRun(t *testing.T) {
+	fake := fakeslack.New()
+	defer fake.Close()
+	c := New(Config{BotToken: fakeslack.BotToken, AppToken: "xapp-revoked", APIURL: fake.APIURL(), Workers: 1})
+	c.SetHandler(handlerFunc(answer))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
+			t.Fatalf("Run ended with %v, want Slack's invalid_auth", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still retrying a refused app token")
+	}
+	if n := len(fake.Calls("apps.connections.open")); n != 1 {
+		t.Errorf("apps.connections.open called %d times", n)
+	}
+}
+
+// TestRunEndsWithItsContext: cancelling Run's context closes the socket
+// and Run returns nil.
+func TestRunEndsWithItsContext(t *testing.T) {
+	fake := fakeslack.New()
+	defer fake.Close()
+	c := New(Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fake.APIURL(), Workers: 1})
+	c.SetHandler(handlerFunc(answer))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	if err := fake.WaitConnected(waitCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	for wctx := waitCtx(t); !c.Connected(); {
+		select {
+		case <-wctx.Done():
+			t.Fatal("not connected after hello")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not end with its context")
+	}
+	if c.Connected() {
+		t.Error("connected after Run ended")
+	}
+	wctx := waitCtx(t)
+	for fake.OpenSockets() != 0 {
+		select {
+		case <-wctx.Done():
+			t.Fatalf("%d sockets still open after Run ended", fake.OpenSockets())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func TestReconnectWait(t *testing.T) {
+	for failed, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
+		if got := reconnectWait(failed, errors.New("dial")); got < want || got > want+want/4 {
+			t.Errorf("after %d failures: %v, want %v to %v", failed, got, want, want+want/4)
+		}
+	}
+	for _, failed := range []int{12, 30, 70} {
+		if got := reconnectWait(failed, errors.New("dial")); got < reconnectMax || got > reconnectMax+reconnectMax/4 {
+			t.Errorf("after %d failures: %v, want %v at most (and its jitter)", failed, got, reconnectMax)
+		}
+	}
+	if got := reconnectWait(3, &slack.RateLimitedError{RetryAfter: 7 * time.Second}); got != 7*time.Second {
+		t.Errorf("rate limited: %v, want Retry-After's 7s", got)
+	}
+}
+
+func TestRefusedToken(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{slack.SlackErrorResponse{Err: "invalid_auth"}, true},
+		{slack.SlackErrorResponse{Err: "token_revoked"}, true},
+		{errors.New("account_inactive"), true},
+		{slack.StatusCodeError{Code: http.StatusNotFound, Status: "404 Not Found"}, true},
+		{slack.StatusCodeError{Code: http.StatusBadGateway, Status: "502 Bad Gateway"}, false},
+		{slack.SlackErrorResponse{Err: "internal_error"}, false},
+		{errors.New("dial tcp: connection refused"), false},
+	} {
+		if got := refusedToken(c.err); got != c.want {
+			t.Errorf("%v: %v, want %v", c.err, got, c.want)
+		}
+	}
+}
