@@ -103,6 +103,19 @@ func (s sentence) reproaches(text string) bool {
 	return true
 }
 
+// groups returns the groups named in s that are not the others of a norm
+// or of something already done ("the rest of the team always does", "I've
+// told the others you'll be there").
+func (s sentence) groups() []Hit {
+	var out []Hit
+	for _, g := range s[CueGroup] {
+		if !slices.ContainsFunc(s.evidence(CueNorm, CueSunk), func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) }) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // only reports whether s holds no cue but the given ones.
 func (s sentence) only(ids ...string) bool {
 	for id, hits := range s {
@@ -185,16 +198,19 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// A group named in the sentence next to a meeting makes it a group
 	// meeting ("Lunch? Let's all go"): only the neighbours' own groups
 	// count, so a group does not spread along the draft.
+	// (Not the others told of in a norm or in what was already said to
+	// them: "I've told the others you'll be there" names who is pressed
+	// on, not who comes.)
 	var lent []int
 	for i := range sents {
-		if !sents[i].has(CueGroup) && sents[i].has(CueMeeting) && (i > 0 && sents[i-1].has(CueGroup) || i+1 < len(sents) && sents[i+1].has(CueGroup)) {
+		if !sents[i].has(CueGroup) && sents[i].has(CueMeeting) && (i > 0 && len(sents[i-1].groups()) > 0 || i+1 < len(sents) && len(sents[i+1].groups()) > 0) {
 			lent = append(lent, i)
 		}
 	}
 	for _, i := range lent {
 		for _, j := range []int{i - 1, i + 1} {
 			if j >= 0 && j < len(sents) && !slices.Contains(lent, j) {
-				sents[i][CueGroup] = append(sents[i][CueGroup], sents[j][CueGroup]...)
+				sents[i][CueGroup] = append(sents[i][CueGroup], sents[j].groups()...)
 			}
 		}
 	}
@@ -473,12 +489,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// ("普通は断らないもんだよ", "normal people don't"), makes
 		// declining feel wrong: guilt, about a private meeting or next to
 		// a personal ask.
-		// (A group named as the others of the norm, "the rest of the team
-		// always does", does not make the meeting a group's.)
-		ownGroup := slices.ContainsFunc(s[CueGroup], func(g Hit) bool {
-			return !slices.ContainsFunc(s[CueNorm], func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) })
-		})
-		if s.has(CueSunk, CueNorm) && !s.work() && !ownGroup {
+		// (A group named as the others of the norm or of what was told,
+		// "the rest of the team always does", "I've told the others
+		// you'll be there", does not make the meeting a group's.)
+		if s.has(CueSunk, CueNorm) && !s.work() && len(s.groups()) == 0 {
 			near := s.personal()
 			for _, j := range []int{i - 1, i + 1} {
 				if asks && j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueGroup) {
