@@ -291,7 +291,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				ask = sents[j].asking(d, compares, texts[j])
 			}
 		}
-		if len(ask) == 0 && len(again) == 0 {
+		// (Nor one that tells of the no and asks nothing, next to a
+		// sentence that asks why: "この前お断りされたお食事の件ですが…
+		// なぜダメだったのか教えていただけますか" sets up the why.)
+		if len(ask) == 0 && (len(again) == 0 || s.has(CueDeclined) && near(sents, i, sentence.why)) {
 			continue
 		}
 		asks = true
