@@ -86,7 +86,13 @@ func (s sentence) asksIfStillNo() bool {
 // no itself (もらえない in 教えてもらえない). Such a sentence presses
 // without asking.
 func (s sentence) reproaches(text string) bool {
-	if !s.has(CueGuilt, CueFavour) || !s.has(CueRefusal, CueDeclined) || s.has(CueDemand, CueAlt, CueCompare, CueSoften) || strings.Contains(text, "?") {
+	return s.has(CueGuilt, CueFavour) && s.toldNo(text)
+}
+
+// toldNo: the sentence tells of the reader's no and asks nothing but the
+// no itself (reproaches without the feeling: "LINE教えてくれないんだ").
+func (s sentence) toldNo(text string) bool {
+	if !s.has(CueRefusal, CueDeclined) || s.has(CueDemand, CueAlt, CueCompare, CueSoften) || strings.Contains(text, "?") {
 		return false
 	}
 	// (Words of asking again count as an ask unless they name the no
@@ -301,7 +307,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				ask = sents[j].asking(d, compares, texts[j])
 			}
 		}
-		if len(ask) == 0 && len(again) == 0 {
+		// (Nor one that tells of the no and asks nothing, next to a
+		// sentence that asks why: "この前お断りされたお食事の件ですが…
+		// なぜダメだったのか教えていただけますか" sets up the why.)
+		if len(ask) == 0 && (len(again) == 0 || s.has(CueDeclined) && near(sents, i, sentence.why)) {
 			continue
 		}
 		asks = true
@@ -556,8 +565,33 @@ func brief(text string) bool {
 
 // reproachAlone reports whether sents[i] reproaches a no and asks nothing
 // (see reproaches), with no comparison with others next to it either.
+//
+// The feeling may sit in a sentence of its own next to the no told of
+// ("ご飯、行ってくれないんですね。寂しいです", "You won't even get a drink
+// with me. That hurts."): a sentence of guilt that asks nothing, names
+// nothing private and holds no question.
 func reproachAlone(sents []sentence, texts []string, i int) bool {
-	return sents[i].reproaches(texts[i]) && !near(sents, i, func(s sentence) bool { return s.has(CueCompare) })
+	if near(sents, i, func(s sentence) bool { return s.has(CueCompare) }) {
+		return false
+	}
+	if sents[i].reproaches(texts[i]) {
+		return true
+	}
+	// (Nor with a comparison anywhere in the draft: "飲み、来てくれないんだ。
+	// 残念。他の人とは行ってるのにね" holds the others up.)
+	if !sents[i].toldNo(texts[i]) || slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueCompare) }) {
+		return false
+	}
+	for _, j := range []int{i - 1, i + 1} {
+		if j < 0 || j >= len(sents) {
+			continue
+		}
+		t := sents[j]
+		if t.has(CueGuilt, CueFavour) && !t.has(CueAsk, CueDemand, CueAlt, CueSoften, CueAgain, CueReason, CueWhyNo) && !t.personal() && !strings.Contains(texts[j], "?") {
+			return true
+		}
+	}
+	return false
 }
 
 // near reports whether a sentence next to sents[i] is one that is.
