@@ -42,6 +42,9 @@ const (
 	// to open a socket after a failed one (doubling from the first).
 	reconnectFirst = 100 * time.Millisecond
 	reconnectMax   = 5 * time.Minute
+	// steadySocket is how long a socket must have stayed open for the
+	// next one to be asked for at once when it ends.
+	steadySocket = 10 * time.Second
 )
 
 // errDisconnect ends a socket Slack asked the app to leave.
@@ -103,7 +106,7 @@ func (c *Client) runSocket(ctx context.Context) error {
 			}
 			continue
 		}
-		failed = 0
+		opened := time.Now()
 		c.log.Info("connected")
 		if c.connects.Add(1) > 1 {
 			c.cfg.Metrics.Reconnected()
@@ -117,6 +120,23 @@ func (c *Client) runSocket(ctx context.Context) error {
 			c.log.Info("reconnecting at Slack's request")
 		} else {
 			c.log.Warn("socket error, reconnecting", "err", err)
+		}
+		if time.Since(opened) >= steadySocket {
+			failed = 0
+			continue
+		}
+		// A socket that ends soon after it opened (Slack refusing one
+		// socket too many, a proxy that cuts it) counts as a failed
+		// attempt: the next waits as after a failed open, instead of
+		// asking Slack for sockets in a tight loop.
+		wait := reconnectWait(failed, err)
+		failed++
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil
 		}
 	}
 }

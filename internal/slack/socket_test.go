@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
@@ -150,6 +151,66 @@ func TestRefusedToken(t *testing.T) {
 	} {
 		if got := refusedToken(c.err); got != c.want {
 			t.Errorf("%v: %v, want %v", c.err, got, c.want)
+		}
+	}
+}
+
+// TestSocketRefusedAtOnceWaits: when Slack ends each new socket at once
+// (one socket too many for the app), the client asks for the next after a
+// doubling wait, not in a tight loop, and connects once a socket is free.
+func TestSocketRefusedAtOnceWaits(t *testing.T) {
+	fake := fakeslack.New()
+	defer fake.Close()
+	api := slack.New(fakeslack.BotToken, slack.OptionAppLevelToken(fakeslack.AppToken), slack.OptionAPIURL(fake.APIURL()))
+	var held []*websocket.Conn
+	for range fakeslack.MaxSockets {
+		_, url, err := api.StartSocketModeContext(waitCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	opens := func() int { return len(fake.Calls("apps.connections.open")) - fakeslack.MaxSockets }
+
+	c := New(Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fake.APIURL(), Workers: 1})
+	c.SetHandler(handlerFunc(answer))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	// Four sockets refused: three waits between them, of at least
+	// 100, 200 and 400 ms.
+	for wctx := waitCtx(t); opens() < 4; {
+		select {
+		case <-wctx.Done():
+			t.Fatalf("%d sockets asked for", opens())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if took := time.Since(start); took < 700*time.Millisecond {
+		t.Errorf("four sockets asked for within %v: no wait between refused sockets", took)
+	}
+	held[0].Close()
+	held = held[1:]
+	if err := fake.WaitConnected(waitCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	for wctx := waitCtx(t); !c.Connected(); {
+		select {
+		case <-wctx.Done():
+			t.Fatal("not connected once a socket was free")
+		case <-time.After(time.Millisecond):
 		}
 	}
 }
