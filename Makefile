@@ -77,6 +77,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this); tools/fu
 	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateSlash $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateInteraction $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateEvent $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/slack FuzzFrame $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/secret FuzzOpenLegacy $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/slack FuzzUserTextNeverMentions $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/slack FuzzEncodeMessage $(FUZZTIME)

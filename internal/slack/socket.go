@@ -81,7 +81,7 @@ type envelope struct {
 // a new one after a drop, a disconnect request or a missed ping. It
 // returns an error only when Slack refuses the app token.
 func (c *Client) runSocket(ctx context.Context) error {
-	failed := 0 // attempts in a row that did not open a socket
+	failed := 0 // attempts in a row that did not open a steady socket
 	for {
 		c.connected.Store(false)
 		c.log.Info("connecting")
@@ -97,11 +97,7 @@ func (c *Client) runSocket(ctx context.Context) error {
 			wait := reconnectWait(failed, err)
 			failed++
 			c.log.Warn("socket error, reconnecting", "err", err, "in", wait)
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
+			if !pause(ctx, wait) {
 				return nil
 			}
 			continue
@@ -116,28 +112,40 @@ func (c *Client) runSocket(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if errors.Is(err, errDisconnect) {
-			c.log.Info("reconnecting at Slack's request")
-		} else {
-			c.log.Warn("socket error, reconnecting", "err", err)
-		}
-		if time.Since(opened) >= steadySocket {
-			failed = 0
-			continue
-		}
 		// A socket that ends soon after it opened (Slack refusing one
 		// socket too many, a proxy that cuts it) counts as a failed
 		// attempt: the next waits as after a failed open, instead of
 		// asking Slack for sockets in a tight loop.
-		wait := reconnectWait(failed, err)
-		failed++
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		var wait time.Duration
+		if time.Since(opened) < steadySocket {
+			wait = reconnectWait(failed, err)
+			failed++
+		} else {
+			failed = 0
+		}
+		if errors.Is(err, errDisconnect) {
+			c.log.Info("reconnecting at Slack's request", "in", wait)
+		} else {
+			c.log.Warn("socket error, reconnecting", "err", err, "in", wait)
+		}
+		if !pause(ctx, wait) {
 			return nil
 		}
+	}
+}
+
+// pause waits d, or until ctx is done; it reports whether ctx is live.
+func pause(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

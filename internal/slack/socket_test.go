@@ -214,3 +214,32 @@ func TestSocketRefusedAtOnceWaits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFrame: no frame Slack's socket could carry stops the reader (a
+// panic, or an error that is not a disconnect request), and a frame
+// queues at most one job.
+func FuzzFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"hello","num_connections":1}`,
+		`{"type":"disconnect","reason":"refresh_requested"}`,
+		`{"envelope_id":"e1","type":"slash_commands","accepts_response_payload":true,"payload":{"command":"/trust","text":"tip","user_id":"U1","team_id":"T1","response_url":"https://hooks.slack.com/x"}}`,
+		`{"envelope_id":"e2","type":"interactive","payload":{"type":"block_suggestion","value":"a"}}`,
+		`{"envelope_id":"e3","type":"events_api","payload":{"type":"event_callback","event":{"type":"app_mention","text":"hi"}}}`,
+		`{"envelope_id":"e4","type":"slash_commands","payload":"not an object"}`,
+		`{"envelope_id":"e5","type":"no_such_type","payload":{}}`,
+		`{"this is not json`,
+		``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := New(Config{BotToken: "xoxb-x", AppToken: "xapp-x", APIURL: "http://127.0.0.1:1/api/", Queue: 4})
+		err := c.frame(data)
+		if err != nil && !errors.Is(err, errDisconnect) {
+			t.Fatalf("frame %q: %v", data, err)
+		}
+		if n := len(c.jobs); n > 1 {
+			t.Fatalf("frame %q queued %d jobs", data, n)
+		}
+	})
+}
