@@ -195,6 +195,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for _, i := range withdrawn {
 		sents[i] = sentence{CueWithdraw: sents[i][CueWithdraw], CueSoften: sents[i][CueSoften]}
 	}
+	// The others told of in a norm or in what was already done are not
+	// the meeting's group ("Karaoke on Saturday, I've already told the
+	// others you're coming" is still private).
+	for i := range sents {
+		if g := sents[i].groups(); len(g) < len(sents[i][CueGroup]) {
+			sents[i][CueGroup] = g
+		}
+	}
 	// A group named in the sentence next to a meeting makes it a group
 	// meeting ("Lunch? Let's all go"): only the neighbours' own groups
 	// count, so a group does not spread along the draft.
