@@ -298,9 +298,16 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// A comparison in a draft that asks why they said no ("What's wrong
 	// with me? Everybody else is on LINE") backs the why, not an ask.
 	compares := !slices.ContainsFunc(sents, sentence.why)
+	// A sentence that tells of the meeting or the ask as past, with no
+	// question, next to a why (or a bare "what changed?") backs the
+	// why and asks nothing: "What changed? Last week you were up for
+	// the hike."
+	backsWhy := func(i int) bool {
+		return near(sents, i, func(s sentence) bool { return s.has(CueWhyNo, CueReason) && !s.work() }) && !strings.Contains(texts[i], "?") && d.set(SetOver).in(texts[i])
+	}
 	asks := false
 	for i, s := range sents {
-		if !s.personal() || s.why() || reproachAlone(sents, texts, i) {
+		if !s.personal() || s.why() || reproachAlone(sents, texts, i) || backsWhy(i) {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -398,7 +405,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			add(RepeatAsk, again...)
 			add(RepeatAsk, s.evidence(personalCues...)...)
 		}
-		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !reproachAlone(sents, texts, i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
+		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !reproachAlone(sents, texts, i) && !backsWhy(i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
 			add(RepeatAsk, s.evidence(append([]string{CueDeclined, CueAsk}, personalCues...)...)...)
 		}
 
