@@ -86,17 +86,29 @@ func (s sentence) asksIfStillNo() bool {
 // no itself (もらえない in 教えてもらえない). Such a sentence presses
 // without asking.
 func (s sentence) reproaches(text string) bool {
-	if !s.has(CueGuilt, CueFavour) || !s.has(CueRefusal, CueDeclined) || s.has(CueDemand, CueAlt, CueCompare, CueSoften) || strings.Contains(text, "?") {
+	if !s.has(CueGuilt, CueFavour) || !s.has(CueRefusal, CueDeclined, CueStill) || s.has(CueDemand, CueAlt, CueCompare, CueSoften) || strings.Contains(text, "?") {
 		return false
 	}
 	// (Words of asking again count as an ask unless they name the no
-	// told of: "the offer stands", 「LINEもダメなんて」.)
-	if s.has(CueAgain) && !s.has(CueDeclined) {
+	// told of: "the offer stands", 「LINEもダメなんて」, or are the no
+	// still held: "sad that we're still not LINE friends".)
+	if s.has(CueAgain) && !s.has(CueDeclined) && !s.againStill() {
 		return false
 	}
-	nos := s.evidence(CueRefusal, CueDeclined)
+	nos := s.evidence(CueRefusal, CueDeclined, CueStill)
 	for _, a := range s[CueAsk] {
 		if !slices.ContainsFunc(nos, func(r Hit) bool { return strings.Contains(a.Norm, r.Norm) || strings.Contains(r.Norm, a.Norm) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// againStill: every word of asking again in s is part of a no still
+// held (a hit of the still cue).
+func (s sentence) againStill() bool {
+	for _, a := range s[CueAgain] {
+		if !slices.ContainsFunc(s[CueStill], func(h Hit) bool { return strings.Contains(h.Norm, a.Norm) }) {
 			return false
 		}
 	}
