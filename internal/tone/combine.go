@@ -92,17 +92,29 @@ func (s sentence) reproaches(text string) bool {
 // toldNo: the sentence tells of the reader's no and asks nothing but the
 // no itself (reproaches without the feeling: "LINE教えてくれないんだ").
 func (s sentence) toldNo(text string) bool {
-	if !s.has(CueRefusal, CueDeclined) || s.has(CueDemand, CueAlt, CueCompare, CueSoften) || strings.Contains(text, "?") {
+	if !s.has(CueRefusal, CueDeclined, CueStill) || s.has(CueDemand, CueAlt, CueCompare, CueSoften) || strings.Contains(text, "?") {
 		return false
 	}
 	// (Words of asking again count as an ask unless they name the no
-	// told of: "the offer stands", 「LINEもダメなんて」.)
-	if s.has(CueAgain) && !s.has(CueDeclined) {
+	// told of: "the offer stands", 「LINEもダメなんて」, or are the no
+	// still held: "sad that we're still not LINE friends".)
+	if s.has(CueAgain) && !s.has(CueDeclined) && !s.againStill() {
 		return false
 	}
-	nos := s.evidence(CueRefusal, CueDeclined)
+	nos := s.evidence(CueRefusal, CueDeclined, CueStill)
 	for _, a := range s[CueAsk] {
 		if !slices.ContainsFunc(nos, func(r Hit) bool { return strings.Contains(a.Norm, r.Norm) || strings.Contains(r.Norm, a.Norm) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// againStill: every word of asking again in s is part of a no still
+// held (a hit of the still cue).
+func (s sentence) againStill() bool {
+	for _, a := range s[CueAgain] {
+		if !slices.ContainsFunc(s[CueStill], func(h Hit) bool { return strings.Contains(h.Norm, a.Norm) }) {
 			return false
 		}
 	}
@@ -201,6 +213,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for _, i := range withdrawn {
 		sents[i] = sentence{CueWithdraw: sents[i][CueWithdraw], CueSoften: sents[i][CueSoften]}
 	}
+	// The others told of in a norm or in what was already done are not
+	// the meeting's group ("Karaoke on Saturday, I've already told the
+	// others you're coming" is still private).
+	for i := range sents {
+		if g := sents[i].groups(); len(g) < len(sents[i][CueGroup]) {
+			sents[i][CueGroup] = g
+		}
+	}
 	// A group named in the sentence next to a meeting makes it a group
 	// meeting ("Lunch? Let's all go"): only the neighbours' own groups
 	// count, so a group does not spread along the draft.
@@ -296,9 +316,16 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// A comparison in a draft that asks why they said no ("What's wrong
 	// with me? Everybody else is on LINE") backs the why, not an ask.
 	compares := !slices.ContainsFunc(sents, sentence.why)
+	// A sentence that tells of the meeting or the ask as past, with no
+	// question, next to a why (or a bare "what changed?") backs the
+	// why and asks nothing: "What changed? Last week you were up for
+	// the hike."
+	backsWhy := func(i int) bool {
+		return near(sents, i, func(s sentence) bool { return s.has(CueWhyNo, CueReason) && !s.work() }) && !strings.Contains(texts[i], "?") && d.set(SetOver).in(texts[i])
+	}
 	asks := false
 	for i, s := range sents {
-		if !s.personal() || s.why() || reproachAlone(sents, texts, i) {
+		if !s.personal() || s.why() || reproachAlone(sents, texts, i) || backsWhy(i) {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -399,7 +426,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			add(RepeatAsk, again...)
 			add(RepeatAsk, s.evidence(personalCues...)...)
 		}
-		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !reproachAlone(sents, texts, i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
+		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !reproachAlone(sents, texts, i) && !backsWhy(i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
 			add(RepeatAsk, s.evidence(append([]string{CueDeclined, CueAsk}, personalCues...)...)...)
 		}
 
