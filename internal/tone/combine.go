@@ -309,8 +309,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		// (Nor one that tells of the no and asks nothing, next to a
 		// sentence that asks why: "この前お断りされたお食事の件ですが…
-		// なぜダメだったのか教えていただけますか" sets up the why.)
-		if len(ask) == 0 && (len(again) == 0 || s.has(CueDeclined) && near(sents, i, sentence.why)) {
+		// なぜダメだったのか教えていただけますか" sets up the why; nor one
+		// that only names what was asked, next to the why: "何か嫌われる
+		// ようなことしました？連絡先の件".)
+		if len(ask) == 0 && (len(again) == 0 || (s.has(CueDeclined) || d.set(SetTopic).in(texts[i])) && near(sents, i, sentence.why)) {
 			continue
 		}
 		asks = true
