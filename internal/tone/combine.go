@@ -385,6 +385,13 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				add(ContactAsk, s.evidence(personalCues...)...)
 				add(Demand, s.evidence(CuePrivate)...)
 			}
+			// (Or a private meeting set at an hour, with no group in the
+			// draft: "明日の夜、駅前のバルに7時。待ってるから".)
+			if s.has(CueMeeting) && d.set(SetClock).in(texts[i]) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
+				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CueMeeting)...)
+			}
 		}
 	}
 
