@@ -245,7 +245,11 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// Guilt or a comparison that shows the reader's no ("お前
 			// だけ教えてくれないの", "you'd hang out with Mark but not
 			// me", "you can't even give me your number?") pushes past it.
-			if s.has(CueGuilt, CueCompare) && !s.has(CueDemand) {
+			// Beside a demand, only a no told of as the hurt (set
+			// hurt-no, in the guilt's words) does ("ランチくらい一緒に
+			// 行ってよ、私だけ避けられてる"): a no the demand forbids
+			// ("断らないでね") is none yet.
+			if s.has(CueGuilt, CueCompare) && (!s.has(CueDemand) || slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) })) {
 				declined = append(declined, s.evidence(CueRefusal)...)
 			}
 			// A no still held, or no longer held, about something private
