@@ -265,7 +265,11 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// Guilt or a comparison that shows the reader's no ("お前
 			// だけ教えてくれないの", "you'd hang out with Mark but not
 			// me", "you can't even give me your number?") pushes past it.
-			if s.has(CueGuilt, CueCompare) && !s.has(CueDemand) {
+			// Beside a demand, only a no told of as the hurt (set
+			// hurt-no, in the guilt's words) does ("ランチくらい一緒に
+			// 行ってよ、私だけ避けられてる"): a no the demand forbids
+			// ("断らないでね") is none yet.
+			if s.has(CueGuilt, CueCompare) && (!s.has(CueDemand) || slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) })) {
 				declined = append(declined, s.evidence(CueRefusal)...)
 			}
 			// A no still held, or no longer held, about something private
@@ -336,8 +340,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		// (Nor one that tells of the no and asks nothing, next to a
 		// sentence that asks why: "この前お断りされたお食事の件ですが…
-		// なぜダメだったのか教えていただけますか" sets up the why.)
-		if len(ask) == 0 && (len(again) == 0 || s.has(CueDeclined) && near(sents, i, sentence.why)) {
+		// なぜダメだったのか教えていただけますか" sets up the why; nor one
+		// that only names what was asked, next to the why: "何か嫌われる
+		// ようなことしました？連絡先の件".)
+		if len(ask) == 0 && (len(again) == 0 || (s.has(CueDeclined) || d.set(SetTopic).in(texts[i])) && near(sents, i, sentence.why)) {
 			continue
 		}
 		asks = true
@@ -409,6 +415,13 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				asks = true
 				add(ContactAsk, s.evidence(personalCues...)...)
 				add(Demand, s.evidence(CuePrivate)...)
+			}
+			// (Or a private meeting set at an hour, with no group in the
+			// draft: "明日の夜、駅前のバルに7時。待ってるから".)
+			if s.has(CueMeeting) && d.set(SetClock).in(texts[i]) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
+				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CueMeeting)...)
 			}
 		}
 	}

@@ -19,10 +19,13 @@ const (
 	SetTurn      = "turn"         // a "but" that opens a sentence: でも, but
 	SetOwnNo     = "own-no"       // the writer's own no: I can't, I won't
 	SetBareFills = "bare-filler"  // words that may stand beside a contact named alone: your, って
+	SetTopic     = "topic"        // a sentence that only names what was asked: 連絡先の件, LINEくらいで
+	SetClock     = "clock"        // an hour set for a meeting: 7時に, 19時
+	SetHurtNo    = "hurt-no"      // a no told of as what hurts, in guilt's words: 避けられてる
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
