@@ -44,18 +44,35 @@ func init() {
 // a file for its CPU profile, TRUSTBOT_CHILD_TRACE one for its execution
 // trace (go tool trace), to profile a benchmark's trustbot process.
 func childMain() int {
+	setProcs(os.Getenv, hostRoot())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A profile or a trace that cannot start says so and the child runs
+	// without it: the benchmark's figures do not depend on it.
 	if name := os.Getenv("TRUSTBOT_CHILD_CPUPROFILE"); name != "" {
-		if f, err := os.Create(name); err == nil {
-			_ = pprof.StartCPUProfile(f)
+		f, err := os.Create(name)
+		if err == nil {
+			if err = pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "no CPU profile:", err)
+		} else {
 			defer f.Close()
 			defer pprof.StopCPUProfile()
 		}
 	}
 	if name := os.Getenv("TRUSTBOT_CHILD_TRACE"); name != "" {
-		if f, err := os.Create(name); err == nil {
-			_ = trace.Start(f)
+		f, err := os.Create(name)
+		if err == nil {
+			if err = trace.Start(f); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "no trace:", err)
+		} else {
 			defer f.Close()
 			defer trace.Stop()
 		}

@@ -39,6 +39,7 @@ func versionString() string {
 }
 
 func main() {
+	setProcs(os.Getenv, hostRoot())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

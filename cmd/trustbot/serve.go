@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -39,7 +40,7 @@ func serve(ctx context.Context, e env) error {
 	if _, err := cfg.Platforms(); err != nil {
 		return usageErr("%v", err)
 	}
-	log.Info("starting", "version", versionString(), "config", cfg)
+	log.Info("starting", "version", versionString(), "gomaxprocs", runtime.GOMAXPROCS(0), "config", cfg)
 
 	// The lock first: a second trustbot on the file is refused at once.
 	unlock, err := lockDB(cfg, "serve")
