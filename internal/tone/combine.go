@@ -325,7 +325,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	}
 	asks := false
 	for i, s := range sents {
-		if !s.personal() || s.why() || reproachAlone(sents, texts, i) || backsWhy(i) {
+		// (A why that is itself an ask again for what it names, "Why
+		// not LINE?", asks for it too.)
+		if !s.personal() || s.why() && !s.whyAsksAgain() || reproachAlone(sents, texts, i) || backsWhy(i) {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -626,6 +628,23 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 // near reports whether a sentence next to sents[i] is one that is.
 func near(sents []sentence, i int, is func(sentence) bool) bool {
 	return i > 0 && is(sents[i-1]) || i+1 < len(sents) && is(sents[i+1])
+}
+
+// whyAsksAgain reports whether a why in s is itself read as asking
+// again, the whole question ("Why not LINE?" names what it asks for
+// once more; "what's the big deal" inside a why asks nothing itself).
+func (s sentence) whyAsksAgain() bool {
+	for _, a := range s[CueAgain] {
+		if !strings.HasSuffix(a.Norm, "?") {
+			continue
+		}
+		for _, w := range s[CueWhyNo] {
+			if strings.Contains(a.Norm, w.Norm) || strings.Contains(w.Norm, a.Norm) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // groupEvent reports whether s tells of a group's own meeting with
