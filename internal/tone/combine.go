@@ -329,7 +329,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	}
 	asks := false
 	for i, s := range sents {
-		if !s.personal() || s.why() || reproachAlone(sents, texts, i) || backsWhy(i) {
+		// (A why that is itself an ask again for what it names, "Why
+		// not LINE?", asks for it too.)
+		if !s.personal() || s.why() && !s.whyAsksAgain() || reproachAlone(sents, texts, i) || backsWhy(i) {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -479,7 +481,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// Pressing for an answer, not about a group's event (忘年会の
 		// 出欠、金曜までに返事ください) nor about the work talk next to it
 		// (今日中に返事ちょうだい！会議室を押さえたいので).
-		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored) && !s.has(CueGroup) && !nearWork(sents, i)
+		// (Nor about a group's event told of in the sentence before: "Hi
+		// everyone, team nomikai on the 24th. Please reply by Wednesday.")
+		pressing := s.has(CueReply) && s.has(CueRush, CueIgnored) && !s.has(CueGroup) && !nearWork(sents, i) && !nearGroupEvent(sents, i)
 		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || (nearPersonal || !anyWork && !softened) && asks && !s.has(CueSoften)) {
 			add(Demand, s.evidence(append([]string{CueDemand, CueReply}, personalCues...)...)...)
 		}
@@ -494,7 +498,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// event: 今日の夜、チームで打ち上げです。参加できる人は返信ください.)
 			// (Not in thanks for a meeting that is over: "thanks for
 			// lunch today, that was fun".)
-			near := s.personal() && !d.set(SetPast).in(texts[i]) || s.has(CueReply) && !s.has(CueGroup) || asks && !anyWork && !softened
+			near := s.personal() && !d.set(SetPast).in(texts[i]) || s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) || asks && !anyWork && !softened && !nearGroupEvent(sents, i)
 			for _, j := range []int{i - 1, i + 1} {
 				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)) {
 					near = true
@@ -637,6 +641,35 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 // near reports whether a sentence next to sents[i] is one that is.
 func near(sents []sentence, i int, is func(sentence) bool) bool {
 	return i > 0 && is(sents[i-1]) || i+1 < len(sents) && is(sents[i+1])
+}
+
+// whyAsksAgain reports whether a why in s is itself read as asking
+// again, the whole question ("Why not LINE?" names what it asks for
+// once more; "what's the big deal" inside a why asks nothing itself).
+func (s sentence) whyAsksAgain() bool {
+	for _, a := range s[CueAgain] {
+		if !strings.HasSuffix(a.Norm, "?") {
+			continue
+		}
+		for _, w := range s[CueWhyNo] {
+			if strings.Contains(a.Norm, w.Norm) || strings.Contains(w.Norm, a.Norm) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// groupEvent reports whether s tells of a group's own meeting with
+// nothing private in it ("Hi everyone, team nomikai on the 24th").
+func (s sentence) groupEvent() bool {
+	return len(s.groups()) > 0 && !s.has(CueContact, CuePrivate, CueCompare, CueRefusal, CueGuilt, CueFavour)
+}
+
+// nearGroupEvent reports whether a sentence next to sents[i] tells of a
+// group's own meeting.
+func nearGroupEvent(sents []sentence, i int) bool {
+	return near(sents, i, sentence.groupEvent)
 }
 
 // nearWork reports whether a sentence next to sents[i] is about work.
