@@ -77,13 +77,8 @@ func serve(ctx context.Context, e env) error {
 		return fmt.Errorf("this host's clock is %s %s Slack's, more than %s: set it right (NTP) and start again",
 			off.Abs().Round(time.Second), way, schedule.MaxSkew)
 	}
-	if cfg.HTTPAddr != "" {
-		stop, err := serveHTTP(cfg.HTTPAddr, store, b.connected, b.disp.ReplicaID, b.met.Handler(), log)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
+	// The public port listens before /readyz can say ready: a replica
+	// reported ready takes the platforms' traffic at once.
 	if b.public() {
 		stop, err := servePublic(cfg.PublicAddr, b.publicRoutes(), log)
 		if err != nil {
@@ -93,6 +88,13 @@ func serve(ctx context.Context, e env) error {
 		if cfg.TeamsDev {
 			log.Warn("TEAMS DEVELOPMENT MODE: activities are taken WITHOUT a token from this machine, and messages go to plain-http service URLs on it; never use this beside real users", "public_addr", cfg.PublicAddr)
 		}
+	}
+	if cfg.HTTPAddr != "" {
+		stop, err := serveHTTP(cfg.HTTPAddr, store, b.connected, b.disp.ReplicaID, b.met.Handler(), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	return b.run(ctx)
 }
