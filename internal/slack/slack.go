@@ -1,6 +1,7 @@
 // Package slack connects trustbot to Slack, over Socket Mode (a socket
-// read by one goroutine, which writes the acks that go at once) or over HTTP (requests Slack signs, checked before they are read): it
-// hands every request to a bounded pool, translates payloads into
+// read by one goroutine, which writes the acks that go at once) or over
+// HTTP (requests Slack signs, checked before they are read): it hands
+// every request to a bounded pool, translates payloads into
 // domain requests, renders replies as Block Kit and answers in the ack of a
 // slash command when the answer is ready within a few milliseconds, else
 // acknowledges at once and answers through the request's response_url. It
