@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -47,37 +48,34 @@ func childMain() int {
 	setProcs(os.Getenv, hostRoot())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// A profile or a trace that cannot start says so and the child runs
-	// without it: the benchmark's figures do not depend on it.
-	if name := os.Getenv("TRUSTBOT_CHILD_CPUPROFILE"); name != "" {
-		f, err := os.Create(name)
-		if err == nil {
-			if err = pprof.StartCPUProfile(f); err != nil {
-				f.Close()
-			}
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "no CPU profile:", err)
-		} else {
-			defer f.Close()
-			defer pprof.StopCPUProfile()
-		}
-	}
-	if name := os.Getenv("TRUSTBOT_CHILD_TRACE"); name != "" {
-		f, err := os.Create(name)
-		if err == nil {
-			if err = trace.Start(f); err != nil {
-				f.Close()
-			}
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "no trace:", err)
-		} else {
-			defer f.Close()
-			defer trace.Stop()
-		}
-	}
+	defer record("TRUSTBOT_CHILD_CPUPROFILE", "CPU profile", pprof.StartCPUProfile, pprof.StopCPUProfile)()
+	defer record("TRUSTBOT_CHILD_TRACE", "trace", trace.Start, trace.Stop)()
 	return run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+}
+
+// record starts writing a profile or a trace to the file the environment
+// variable env names, if it names one, and returns what ends it. One that
+// cannot start says so and the child runs without it: the benchmark's
+// figures do not depend on it.
+func record(env, what string, start func(io.Writer) error, stop func()) (end func()) {
+	name := os.Getenv(env)
+	if name == "" {
+		return func() {}
+	}
+	f, err := os.Create(name)
+	if err == nil {
+		if err = start(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "no %s: %v\n", what, err)
+		return func() {}
+	}
+	return func() {
+		stop()
+		f.Close()
+	}
 }
 
 var summaryLine = regexp.MustCompile(`dispatched as of \S+: (\d+) claimed, (\d+) sent, (\d+) missed, (\d+) reconciled, (\d+) requeued, (\d+) unreachable, (\d+) uncertain, (\d+) failed`)

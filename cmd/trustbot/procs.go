@@ -14,17 +14,16 @@ import (
 // as the runtime chose, unless the operator set GOMAXPROCS or a CPU quota
 // applies. It returns the number in force.
 //
-// In a burst of commands the workers keep every processor busy, and the
-// goroutine that reads Slack's socket, blocked on the network, waits until
-// a processor runs out of work and polls it, or the runtime's monitor does
-// within 10 ms: the acks that go at once came late behind the workers.
-// With more processors than CPUs, one is free more often and polls the
-// network at once, and the kernel, not the runtime's queue, shares the
-// CPUs between the reader and the workers; the reader sleeps most of the
-// time, so the kernel runs it soon after its frame arrives. Measured in
-// docs/benchmarks.md ("Slash command burst"). Under a CPU quota, threads
-// beyond it would only be throttled, so a quota leaves the runtime's
-// choice as it is.
+// In a burst of commands the acks that go at once came late behind the
+// workers; with twice the processors the ack p99 of a 300 burst fell from
+// 11.2 to 9.7 ms (docs/benchmarks.md, "Own reader"). The likely cause,
+// from how the scheduler works: with every processor running a worker,
+// the goroutine that reads Slack's socket, blocked on the network, waits
+// until a processor runs out of work and polls it (or the runtime's
+// monitor does, within 10 ms); with more processors than CPUs one is free
+// more often, and the kernel shares the CPUs between the reader and the
+// workers. Under a CPU quota, threads beyond it would only be throttled,
+// so a quota leaves the runtime's choice as it is.
 func setProcs(getenv func(string) string, root fs.FS) int {
 	n := runtime.GOMAXPROCS(0)
 	if getenv("GOMAXPROCS") != "" || cpuQuota(root) {

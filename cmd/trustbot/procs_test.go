@@ -9,7 +9,6 @@ import (
 func TestSetProcs(t *testing.T) {
 	before := runtime.GOMAXPROCS(0)
 	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
-	noEnv := func(string) string { return "" }
 	free := fstest.MapFS{
 		"proc/self/cgroup":                   {Data: []byte("0::/\n")},
 		"sys/fs/cgroup/cpu.max":              {Data: []byte("max 100000\n")},
@@ -19,24 +18,26 @@ func TestSetProcs(t *testing.T) {
 		"proc/self/cgroup":      {Data: []byte("0::/\n")},
 		"sys/fs/cgroup/cpu.max": {Data: []byte("50000 100000\n")},
 	}
-
-	runtime.GOMAXPROCS(2)
-	if got := setProcs(noEnv, free); got != 4 || runtime.GOMAXPROCS(0) != 4 {
-		t.Errorf("no quota: %d (in force %d), want 4", got, runtime.GOMAXPROCS(0))
-	}
-	runtime.GOMAXPROCS(2)
-	if got := setProcs(noEnv, quota); got != 2 || runtime.GOMAXPROCS(0) != 2 {
-		t.Errorf("under a CPU quota: %d, want the runtime's 2", got)
-	}
-	runtime.GOMAXPROCS(2)
-	operator := func(k string) string {
-		if k == "GOMAXPROCS" {
-			return "2"
+	for _, c := range []struct {
+		name       string
+		gomaxprocs string // the operator's GOMAXPROCS
+		root       fstest.MapFS
+		want       int // from the runtime's 2
+	}{
+		{"no quota", "", free, 4},
+		{"under a CPU quota", "", quota, 2},
+		{"set by the operator", "2", free, 2},
+	} {
+		runtime.GOMAXPROCS(2)
+		getenv := func(k string) string {
+			if k == "GOMAXPROCS" {
+				return c.gomaxprocs
+			}
+			return ""
 		}
-		return ""
-	}
-	if got := setProcs(operator, free); got != 2 || runtime.GOMAXPROCS(0) != 2 {
-		t.Errorf("set by the operator: %d, want it left at 2", got)
+		if got := setProcs(getenv, c.root); got != c.want || runtime.GOMAXPROCS(0) != c.want {
+			t.Errorf("%s: %d (in force %d), want %d", c.name, got, runtime.GOMAXPROCS(0), c.want)
+		}
 	}
 }
 

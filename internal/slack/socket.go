@@ -171,11 +171,11 @@ func refusedToken(err error) bool {
 	if errors.As(err, &code) && code.Code == http.StatusNotFound {
 		return true
 	}
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		err = errors.New(se.Err)
+	reason := err.Error()
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		reason = se.Err
 	}
-	switch err.Error() {
+	switch reason {
 	case "invalid_auth", "account_inactive", "not_authed", "token_revoked":
 		return true
 	}

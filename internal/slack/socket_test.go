@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,6 +17,20 @@ import (
 )
 
 func answer(context.Context, trustbot.Request) trustbot.Reply { return textReply("ok") }
+
+// waitUntil checks cond every millisecond until it holds; if it does not
+// within waitCtx's bound, the test fails with what() of the state then.
+func waitUntil(t *testing.T, cond func() bool, what func() string) {
+	t.Helper()
+	ctx := waitCtx(t)
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatal(what())
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
 
 // TestSocketReplacedWhenPingsStop: a socket Slack stops pinging (a link
 // that is open at one end only) is replaced after PingLimit, and the new
@@ -43,14 +58,10 @@ func TestSocketKeptWhilePinged(t *testing.T) {
 	fake := runClient(t, handlerFunc(answer), func(c *Client) { c.cfg.PingLimit = 300 * time.Millisecond })
 	fake.SetPingInterval(20 * time.Millisecond)
 	start := fake.Pongs()
-	ctx := waitCtx(t)
-	for fake.Pongs() < start+40 { // 40 pings: more than twice PingLimit
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d pongs", fake.Pongs()-start)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	// 40 pings: more than twice PingLimit.
+	waitUntil(t, func() bool { return fake.Pongs() >= start+40 }, func() string {
+		return fmt.Sprintf("%d pongs", fake.Pongs()-start)
+	})
 	if n := fake.Connections(); n != 1 {
 		t.Errorf("%d sockets opened for a link pinged all along", n)
 	}
@@ -91,13 +102,7 @@ func TestRunEndsWithItsContext(t *testing.T) {
 	if err := fake.WaitConnected(waitCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	for wctx := waitCtx(t); !c.Connected(); {
-		select {
-		case <-wctx.Done():
-			t.Fatal("not connected after hello")
-		case <-time.After(time.Millisecond):
-		}
-	}
+	waitUntil(t, c.Connected, func() string { return "not connected after hello" })
 	cancel()
 	select {
 	case err := <-done:
@@ -110,14 +115,9 @@ func TestRunEndsWithItsContext(t *testing.T) {
 	if c.Connected() {
 		t.Error("connected after Run ended")
 	}
-	wctx := waitCtx(t)
-	for fake.OpenSockets() != 0 {
-		select {
-		case <-wctx.Done():
-			t.Fatalf("%d sockets still open after Run ended", fake.OpenSockets())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	waitUntil(t, func() bool { return fake.OpenSockets() == 0 }, func() string {
+		return fmt.Sprintf("%d sockets still open after Run ended", fake.OpenSockets())
+	})
 }
 
 func TestReconnectWait(t *testing.T) {
@@ -191,13 +191,7 @@ func TestSocketRefusedAtOnceWaits(t *testing.T) {
 
 	// Four sockets refused: three waits between them, of at least
 	// 100, 200 and 400 ms.
-	for wctx := waitCtx(t); opens() < 4; {
-		select {
-		case <-wctx.Done():
-			t.Fatalf("%d sockets asked for", opens())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	waitUntil(t, func() bool { return opens() >= 4 }, func() string { return fmt.Sprintf("%d sockets asked for", opens()) })
 	if took := time.Since(start); took < 700*time.Millisecond {
 		t.Errorf("four sockets asked for within %v: no wait between refused sockets", took)
 	}
@@ -206,13 +200,7 @@ func TestSocketRefusedAtOnceWaits(t *testing.T) {
 	if err := fake.WaitConnected(waitCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	for wctx := waitCtx(t); !c.Connected(); {
-		select {
-		case <-wctx.Done():
-			t.Fatal("not connected once a socket was free")
-		case <-time.After(time.Millisecond):
-		}
-	}
+	waitUntil(t, c.Connected, func() string { return "not connected once a socket was free" })
 }
 
 // FuzzFrame: no frame Slack's socket could carry stops the reader (a
