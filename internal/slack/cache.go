@@ -41,12 +41,18 @@ func newMessageCache() *messageCache {
 }
 
 // message returns r as a message to marshal (a slash command ack's
-// payload). The value may be shared: callers must not change it.
+// payload): a kept reply as its JSON already made (a json.RawMessage,
+// written into the ack as it is), any other as plain values. The value
+// may be shared: callers must not change it.
 func (c *messageCache) message(r trustbot.Reply) any {
 	if !r.Shared {
 		return plainMessage(webhookMessage(r))
 	}
-	return c.shared(r).plain
+	m := c.shared(r)
+	if m.json != nil {
+		return json.RawMessage(m.json)
+	}
+	return m.plain
 }
 
 // encode returns r as the JSON of a message (a response_url body). The

@@ -145,14 +145,18 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request, kind string) 
 	acked := make(chan []byte, 1)
 	in.ack = func(payload any) error {
 		var b []byte
-		if payload != nil {
+		switch p := payload.(type) {
+		case nil:
+		case json.RawMessage: // a kept reply's JSON, made already
+			b = p
+		default:
 			var err error
-			if b, err = json.Marshal(payload); err != nil {
+			if b, err = json.Marshal(p); err != nil {
 				return err
 			}
-			if len(b) >= maxAckBytes {
-				return fmt.Errorf("answer of %d bytes, too large for the ack", len(b))
-			}
+		}
+		if len(b) >= maxAckBytes {
+			return fmt.Errorf("answer of %d bytes, too large for the ack", len(b))
 		}
 		select {
 		case acked <- b:

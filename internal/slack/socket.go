@@ -316,10 +316,29 @@ type ackFrame struct {
 	Payload    any    `json:"payload,omitempty"`
 }
 
+// encodeAck returns the JSON of an ack. A payload of JSON made already (a
+// kept reply's) is put in as it is, not read again as json.Marshal would.
+func encodeAck(envelopeID string, payload any) ([]byte, error) {
+	raw, ok := payload.(json.RawMessage)
+	if !ok || len(raw) == 0 {
+		return json.Marshal(ackFrame{EnvelopeID: envelopeID, Payload: payload})
+	}
+	id, err := json.Marshal(envelopeID)
+	if err != nil {
+		return nil, err
+	}
+	frame := make([]byte, 0, len(`{"envelope_id":,"payload":}`)+len(id)+len(raw))
+	frame = append(frame, `{"envelope_id":`...)
+	frame = append(frame, id...)
+	frame = append(frame, `,"payload":`...)
+	frame = append(frame, raw...)
+	return append(frame, '}'), nil
+}
+
 // sendAck acknowledges an envelope on the open socket, with a message or
 // without (nil).
 func (c *Client) sendAck(envelopeID string, payload any) error {
-	frame, err := json.Marshal(ackFrame{EnvelopeID: envelopeID, Payload: payload})
+	frame, err := encodeAck(envelopeID, payload)
 	if err != nil {
 		return fmt.Errorf("ack: %w", err)
 	}

@@ -1,7 +1,9 @@
 package slack
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -230,4 +232,32 @@ func FuzzFrame(f *testing.F) {
 			t.Fatalf("frame %q queued %d jobs", data, n)
 		}
 	})
+}
+
+// TestEncodeAckWithJSONMadeAlready: an ack whose payload is a kept
+// reply's JSON is the same frame as one marshalled from plain values, for
+// any envelope ID.
+func TestEncodeAckWithJSONMadeAlready(t *testing.T) {
+	c := newMessageCache()
+	r := sharedTip()
+	raw, ok := c.message(r).(json.RawMessage)
+	if !ok {
+		t.Fatalf("a shared reply's message is %T, want its JSON", c.message(r))
+	}
+	for _, id := range []string{"1d2e3f", `quote"and\backslash`, "<html>&</html>", "改行\n", ""} {
+		got, err := encodeAck(id, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(ackFrame{EnvelopeID: id, Payload: plainMessage(webhookMessage(r))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("envelope %q: ack\n%s\nwant\n%s", id, got, want)
+		}
+	}
+	if got, _ := encodeAck("e1", nil); string(got) != `{"envelope_id":"e1"}` {
+		t.Errorf("empty ack %s", got)
+	}
 }

@@ -1,8 +1,10 @@
 package slack
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -38,6 +40,25 @@ func TestTranslateSlash(t *testing.T) {
 		if _, _, err := translateSlash([]byte(payload)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestTranslateSlashReadsWhatSlackGoReads: the fields translateSlash
+// decodes are all that translateSlashCommand reads of slack-go's whole
+// SlashCommand.
+func TestTranslateSlashReadsWhatSlackGoReads(t *testing.T) {
+	b, err := os.ReadFile("testdata/slash_command.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc slack.SlashCommand
+	if err := json.Unmarshal(b, &sc); err != nil {
+		t.Fatal(err)
+	}
+	wantReq, wantTo, wantErr := translateSlashCommand(sc)
+	req, to, err := translateSlash(b)
+	if !reflect.DeepEqual(req, wantReq) || to != wantTo || (err == nil) != (wantErr == nil) {
+		t.Errorf("lean decoding gives %+v %+v %v, slack-go's %+v %+v %v", req, to, err, wantReq, wantTo, wantErr)
 	}
 }
 

@@ -25,14 +25,19 @@ const (
 	cacheUsers = 20_000 // entries per cache before it is emptied and refilled
 )
 
-// A "tip shown" record waits at most tipFlushEvery (or until tipFlushMax
-// records wait) before it is written, in one transaction with the others.
-// A crash loses at most that last fraction of a second of records: the
-// user may then be shown a tip they just saw once more, which they would
-// hardly notice; a process that stops normally writes them all on Close.
+// "Tip shown" records are written in groups, in one transaction, once no
+// new record has come for tipFlushQuiet: a burst of commands is answered
+// first and its records are written after it, not in its midst. Under
+// steady load a record waits at most tipFlushEvery, and a group of
+// tipFlushMax records is written at once. A crash loses at most those
+// records: the user may then be shown a tip they just saw once more, which
+// they would hardly notice; a process that stops normally writes them all
+// on Close. A flush that fails is tried again every tipFlushRetry.
 const (
-	tipFlushEvery = 100 * time.Millisecond
-	tipFlushMax   = 256
+	tipFlushQuiet = 20 * time.Millisecond
+	tipFlushEvery = time.Second
+	tipFlushMax   = 2048
+	tipFlushRetry = 100 * time.Millisecond
 	tipTrimEvery  = 32
 )
 
@@ -142,8 +147,13 @@ type caches struct {
 
 	tipMu   sync.Mutex
 	pending []shownTip    // recorded, not written yet (kept until written or dropped)
+	last    time.Time     // when the newest record was added; under tipMu
 	removed uint64        // records ever taken off the front of pending; under tipMu
 	dropped uint64        // records dropped unwritten; under tipMu
+	quiet   time.Duration // tipFlushQuiet, but in tests
+	every   time.Duration // tipFlushEvery, but in tests
+	groups  uint64        // groups of records written; under tipMu
+	added   chan struct{} // a record was added
 	kick    chan struct{} // a full group is waiting
 	stop    chan struct{}
 	stopped chan struct{}
@@ -162,30 +172,73 @@ func newCaches() *caches {
 		settings: newUserCache[trustbot.Settings](),
 		profiles: newUserCache[profileRead](),
 		recent:   newUserCache[recentTips](),
+		quiet:    tipFlushQuiet,
+		every:    tipFlushEvery,
+		added:    make(chan struct{}, 1),
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
 }
 
-// flusher writes waiting "tip shown" records every tipFlushEvery, or at
-// once when a group is full, until Close.
+// flusher writes the waiting "tip shown" records when the moment comes
+// (see tipFlushQuiet), until Close.
 func (db *DB) flusher() {
 	defer close(db.c.stopped)
 	failing := false
-	t := time.NewTicker(tipFlushEvery)
+	t := time.NewTimer(time.Hour)
 	defer t.Stop()
-	for {
+	sleep := func(d time.Duration) bool {
+		t.Reset(d)
 		select {
 		case <-db.c.stop:
-			return
+			return false
 		case <-t.C:
-		case <-db.c.kick:
+			return true
+		}
+	}
+	for {
+		if db.WaitingTips() == 0 {
+			select {
+			case <-db.c.stop:
+				return
+			case <-db.c.added:
+			}
+		}
+		if !db.awaitFlush(t) {
+			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), db.cfg.FlushTimeout+time.Second)
 		err := db.flushTips(ctx)
 		cancel()
-		failing = db.flushed(err, failing)
+		if failing = db.flushed(err, failing); failing && !sleep(tipFlushRetry) {
+			return
+		}
+	}
+}
+
+// awaitFlush waits, on t, until the records waiting should be written: no
+// new one for tipFlushQuiet, tipFlushEvery since it began, or a full
+// group. It returns false when the store is closed meanwhile.
+func (db *DB) awaitFlush(t *time.Timer) bool {
+	begun := time.Now()
+	for {
+		db.c.tipMu.Lock()
+		last := db.c.last
+		db.c.tipMu.Unlock()
+		now := time.Now()
+		quiet, left := db.c.quiet-now.Sub(last), db.c.every-now.Sub(begun)
+		if quiet <= 0 || left <= 0 {
+			return true
+		}
+		t.Reset(min(quiet, left))
+		select {
+		case <-db.c.stop:
+			return false
+		case <-db.c.kick:
+			return true
+		case <-t.C:
+		}
 	}
 }
 
@@ -235,6 +288,7 @@ func (db *DB) flushTips(ctx context.Context) error {
 		db.c.pending = slices.Delete(db.c.pending, 0, int(n))
 		db.c.removed += n
 	}
+	db.c.groups++
 	db.c.tipMu.Unlock()
 	for _, r := range batch {
 		// A read that began before this write saw the record neither in

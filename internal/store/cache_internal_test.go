@@ -277,3 +277,87 @@ func TestSavedProfileServedFromCache(t *testing.T) {
 		t.Fatalf("profile after a failed save = %q, served without reading the database", got.TZ)
 	}
 }
+
+// recordEvery records a tip for k every gap until stop says to end, and
+// returns how many it recorded.
+func recordEvery(t *testing.T, db *DB, k trustbot.UserKey, gap time.Duration, stop func(i int) bool) int {
+	t.Helper()
+	i := 0
+	for ; !stop(i); i++ {
+		if err := db.RecordTipShown(context.Background(), k, fmt.Sprintf("tip-%03d", i), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(gap)
+	}
+	return i
+}
+
+// groupsWritten returns how many groups of records db wrote, and how many
+// records wait.
+func groupsWritten(db *DB) (groups uint64, waiting int) {
+	db.c.tipMu.Lock()
+	defer db.c.tipMu.Unlock()
+	return db.c.groups, len(db.c.pending)
+}
+
+// TestTipsWrittenAfterABurst: records that keep coming a little apart are
+// written in one group once they stop, not in the midst of the burst.
+func TestTipsWrittenAfterABurst(t *testing.T) {
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "t.db"))
+	db.c.quiet, db.c.every = 300*time.Millisecond, time.Hour
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	n := recordEvery(t, db, k, 2*time.Millisecond, func(i int) bool { return i == 150 })
+	if g, _ := groupsWritten(db); g != 0 {
+		t.Fatalf("%d groups written during the burst", g)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		g, waiting := groupsWritten(db)
+		if waiting == 0 {
+			if g != 1 {
+				t.Fatalf("the burst's %d records were written in %d groups, want 1", n, g)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records still wait after the burst", waiting)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var rows int
+	if err := db.read.QueryRowContext(context.Background(), `SELECT count(*) FROM tips_shown`).Scan(&rows); err != nil || rows != n {
+		t.Fatalf("%d rows written (%v), want %d", rows, err, n)
+	}
+}
+
+// TestTipsWrittenUnderSteadyLoad: records that never stop coming are still
+// written, each group when its first has waited long enough.
+func TestTipsWrittenUnderSteadyLoad(t *testing.T) {
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "t.db"))
+	db.c.quiet, db.c.every = time.Hour, 50*time.Millisecond
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	deadline := time.Now().Add(10 * time.Second)
+	recordEvery(t, db, k, time.Millisecond, func(int) bool {
+		if time.Now().After(deadline) {
+			t.Fatal("no group written while records kept coming")
+		}
+		g, _ := groupsWritten(db)
+		return g >= 3
+	})
+}
+
+// TestAFullGroupIsWrittenAtOnce: tipFlushMax records waiting are written
+// without waiting for a quiet moment.
+func TestAFullGroupIsWrittenAtOnce(t *testing.T) {
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "t.db"))
+	db.c.quiet, db.c.every = time.Hour, time.Hour
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	recordEvery(t, db, k, 0, func(i int) bool { return i == tipFlushMax })
+	deadline := time.Now().Add(10 * time.Second)
+	for g, _ := groupsWritten(db); g == 0; g, _ = groupsWritten(db) {
+		if time.Now().After(deadline) {
+			t.Fatal("a full group was not written")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -169,7 +169,7 @@ func (db *DB) WaitingTips() int {
 }
 
 // RecordTipShown notes that a tip was shown. A store that caches writes
-// the record with others within tipFlushEvery (see cache.go), and until
+// the record with others a moment later (see tipFlushQuiet), and until
 // then RecentTips and Export see it all the same; one that does not
 // writes it now.
 func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID string, t time.Time) error {
@@ -181,6 +181,7 @@ func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID stri
 	}
 	db.c.tipMu.Lock()
 	db.c.pending = append(db.c.pending, r)
+	db.c.last = time.Now()
 	full := len(db.c.pending) >= tipFlushMax
 	dropped := 0
 	if len(db.c.pending) > tipWaitMax {
@@ -197,6 +198,10 @@ func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID stri
 		v.tips = addTip(v.limit, r, v.tips)
 		return true
 	})
+	select {
+	case db.c.added <- struct{}{}:
+	default:
+	}
 	if full {
 		select {
 		case db.c.kick <- struct{}{}:
