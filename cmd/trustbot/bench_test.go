@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
+	"github.com/trustbot/trustbot/internal/testdb"
 	"github.com/trustbot/trustbot/internal/trustbot"
 )
 
@@ -105,11 +106,54 @@ func bareClient(tb testing.TB) (*fakeslack.Server, *crashRun) {
 
 // benchBot runs trustbot serve in a process of its own against a new
 // fake Slack with 50 users, on a new SQLite file, and returns the fake,
-// the process and the users.
-func benchBot(tb testing.TB) (*fakeslack.Server, *crashRun, []string) {
+// the process, the users and a function that waits until the process has
+// written the "tip shown" records of n more answers (see tipsWritten).
+func benchBot(tb testing.TB) (*fakeslack.Server, *crashRun, []string, func(n int)) {
 	tb.Helper()
-	fake, bots, users := benchReplicas(tb, newDB(tb), 1)
-	return fake, bots[0], users
+	dsn := newDB(tb)
+	fake, bots, users := benchReplicas(tb, dsn, 1)
+	return fake, bots[0], users, tipsWritten(tb, dsn)
+}
+
+// tipsWritten returns a function that waits until the trustbot process on
+// the database dsn has written the "tip shown" records of n more answers.
+// The process writes them in groups once a burst is over: waiting for
+// them counts that work, in CPU time, as the burst's, and keeps it from
+// running during the bare client's burst that follows. A store on
+// PostgreSQL writes each at once, so there is nothing to wait for.
+func tipsWritten(tb testing.TB, dsn string) func(n int) {
+	tb.Helper()
+	if testdb.Postgres(tb) {
+		return func(int) {}
+	}
+	raw, err := testdb.Raw(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	total := 0
+	return func(n int) {
+		tb.Helper()
+		total += n
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
+		defer cancel()
+		// The newest record is never trimmed, so the largest rowid counts
+		// every record written.
+		var written int
+		for {
+			if err := raw.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM tips_shown`).Scan(&written); err != nil {
+				tb.Fatalf("tips written: %v (%d of %d)", err, written, total)
+			}
+			if written >= total {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				tb.Fatalf("%d of %d \"tip shown\" records written", written, total)
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
 }
 
 // benchReplicas runs n "trustbot serve" processes on the database dsn,
@@ -184,8 +228,9 @@ type burstResult struct {
 // ack and first answer. busyText marks the ack that says "busy". With mem
 // set to the answering process, it measures that process's CPU time and
 // RSS growth over the burst: its peak (VmHWM, reset before the burst)
-// over its RSS before.
-func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, busyText string, mem *crashRun, res *burstResult) {
+// over its RSS before. With settle, the burst ends only once settle(n)
+// returns, after the answers.
+func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, busyText string, mem *crashRun, settle func(n int), res *burstResult) {
 	tb.Helper()
 	fake.ResetRecordings()
 	var before float64
@@ -231,6 +276,9 @@ func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, bus
 		if d > time.Second {
 			res.slow++
 		}
+	}
+	if settle != nil {
+		settle(n)
 	}
 	if hwm, ok := procStatusKB(pidOf(mem), "VmHWM"); ok && reset {
 		res.growthMB = max(res.growthMB, (hwm-before)/1024)
@@ -319,16 +367,16 @@ func benchUsers(bot *Bot) []string {
 func BenchmarkBurst(b *testing.B) {
 	for _, n := range []int{300, 1000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-			fake, bot, users := benchBot(b)
+			fake, bot, users, written := benchBot(b)
 			bare, bareRun := bareClient(b)
 			busy := mustLibrary(b).T(trustbot.Japanese, "slack.busy")
 			// One command per user first: the first answer to a user looks
 			// their profile up, which a burst of regulars does not.
-			sendBurst(b, fake, users, len(users), busy, nil, &burstResult{})
+			sendBurst(b, fake, users, len(users), busy, nil, written, &burstResult{})
 			var tb, bc burstResult
 			for b.Loop() {
-				sendBurst(b, fake, users, n, busy, bot, &tb)
-				sendBurst(b, bare, users, n, "", bareRun, &bc)
+				sendBurst(b, fake, users, n, busy, bot, written, &tb)
+				sendBurst(b, bare, users, n, "", bareRun, nil, &bc)
 			}
 			reportBurst(b, &tb, &bc)
 			b.ReportMetric(tb.growthMB, "RSS-growth-MB")
@@ -340,13 +388,13 @@ func BenchmarkBurst(b *testing.B) {
 // previous answer, and reports when the answer became visible.
 func BenchmarkOneAtATime(b *testing.B) {
 	const n = 200
-	fake, _, users := benchBot(b)
+	fake, _, users, _ := benchBot(b)
 	busy := mustLibrary(b).T(trustbot.Japanese, "slack.busy")
-	sendBurst(b, fake, users, len(users), busy, nil, &burstResult{})
+	sendBurst(b, fake, users, len(users), busy, nil, nil, &burstResult{})
 	var res burstResult
 	for b.Loop() {
 		for i := range n {
-			sendBurst(b, fake, users[i%len(users):i%len(users)+1], 1, busy, nil, &res)
+			sendBurst(b, fake, users[i%len(users):i%len(users)+1], 1, busy, nil, nil, &res)
 		}
 	}
 	b.ReportMetric(pct(res.ack, 0.50), "ack-p50-ms")

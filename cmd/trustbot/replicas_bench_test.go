@@ -90,11 +90,11 @@ func BenchmarkReplicasBurst(b *testing.B) {
 				busy := mustLibrary(b).T(trustbot.Japanese, "slack.busy")
 				// One command per user first: the first answer to a user
 				// looks their profile up, which a burst of regulars does not.
-				sendBurst(b, fake, users, len(users), busy, nil, &burstResult{})
+				sendBurst(b, fake, users, len(users), busy, nil, nil, &burstResult{})
 				var tb, bc burstResult
 				for b.Loop() {
-					sendBurst(b, fake, users, n, busy, nil, &tb)
-					sendBurst(b, bare, users, n, "", nil, &bc)
+					sendBurst(b, fake, users, n, busy, nil, nil, &tb)
+					sendBurst(b, bare, users, n, "", nil, nil, &bc)
 				}
 				reportBurst(b, &tb, &bc)
 			})
