@@ -144,6 +144,17 @@ func (s sentence) only(ids ...string) bool {
 	return true
 }
 
+// outsideSoften collects the hits of the given cues in s (text is the
+// sentence) that are not words of a softener or its ending ("しない" in
+// "気にしないで", "ください" in "気にしないでください").
+func (s sentence) outsideSoften(text string, ids ...string) []Hit {
+	return slices.DeleteFunc(s.evidence(ids...), func(a Hit) bool {
+		return slices.ContainsFunc(s[CueSoften], func(h Hit) bool {
+			return strings.Contains(h.Norm, a.Norm) || strings.Contains(text, h.Norm+a.Norm)
+		})
+	})
+}
+
 // evidence collects the hits of the given cues in s.
 func (s sentence) evidence(ids ...string) []Hit {
 	var out []Hit
@@ -191,6 +202,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			delete(sents[i], CueWork)
 		}
 	}
+	// Words of asking inside a softener are the softener's ("気にしないで"
+	// holds しない): in a sentence that tells of a no they ask nothing
+	// ("飲みの誘い断られたのはショックだったけど、まあ気にしないで" asks
+	// nothing again). (Where no no is told, a softener alone may be the
+	// ask: "インスタ繋がってるし、もしよかったら〜", "If you'd like to as
+	// well that'd be nice".)
+	for i := range sents {
+		if !sents[i].has(CueDeclined) {
+			continue
+		}
+		sents[i][CueAsk] = sents[i].outsideSoften(texts[i], CueAsk)
+	}
 	// A sentence that takes an ask back ("もう聞きません", "sorry I kept
 	// asking, I won't bring it up again") neither asks nor points back to
 	// a no, whatever words of the ask it repeats, unless another sentence
@@ -203,6 +226,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 		return false
+	}
+	// (Nor does a threat that only sounds like one: "今週中に教えてくれ
+	// なかったら、もう誘わないからね" holds the withdrawal over the reader
+	// as the cost of a no, inside the demand's words.)
+	for i := range sents {
+		sents[i][CueWithdraw] = slices.DeleteFunc(sents[i][CueWithdraw], func(w Hit) bool {
+			return slices.ContainsFunc(sents[i][CueDemand], func(h Hit) bool { return strings.Contains(h.Norm, w.Norm) })
+		})
 	}
 	var withdrawn []int
 	for i, s := range sents {
@@ -307,6 +338,23 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			declined = append(declined, s.evidence(CueRefusal)...)
 		}
 	}
+	// Guilt in one sentence and the push in the next ("ドライブ、すごく
+	// 楽しみにしてたのにな…来週なら行ける？"): a sentence of guilt told as
+	// the hurt of a no (set hurt-no, in the guilt's words) or about the
+	// reader's no, that asks nothing itself, tells of a no; the ask after
+	// it pushes past that no. (Guilt with no no in it, "私だけ仲間外れ
+	// みたいで悲しい…交換しよ？", asks the first time.)
+	for i := 0; i+1 < len(sents); i++ {
+		s, t := sents[i], sents[i+1]
+		hurt := slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) })
+		if !s.has(CueGuilt) || s.has(CueAsk, CueDemand, CueAlt, CueSoften, CueWithdraw) || s.work() || strings.Contains(texts[i], "?") || !(hurt || s.toldNo(texts[i])) {
+			continue
+		}
+		if t.work() || t.why() || t.has(CueSoften, CueWithdraw) || !t.has(CueAsk, CueDemand, CueAlt) || !(t.personal() || s.personal()) {
+			continue
+		}
+		declined = append(declined, s.evidence(CueGuilt)...)
+	}
 	back := append(slices.Clip(again), declined...)
 
 	// An ask for a private contact or meeting: both in one sentence, or
@@ -325,7 +373,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// why and asks nothing: "What changed? Last week you were up for
 	// the hike."
 	backsWhy := func(i int) bool {
-		return near(sents, i, func(s sentence) bool { return s.has(CueWhyNo, CueReason) && !s.work() }) && !strings.Contains(texts[i], "?") && d.set(SetOver).in(texts[i])
+		// (Or tells of the no itself: "連絡先交換、断られたの私だけらしいね。
+		// なんで？".)
+		s := sents[i]
+		return near(sents, i, func(s sentence) bool { return s.has(CueWhyNo, CueReason) && !s.work() }) && !strings.Contains(texts[i], "?") && (d.set(SetOver).in(texts[i]) || s.has(CueDeclined) && !s.has(CueDemand, CueAlt, CueAgain))
 	}
 	asks := false
 	for i, s := range sents {
@@ -373,7 +424,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 					chases, again = true, sents[j].evidence(CueAgain)
 				}
 			}
-			if !(s.has(CueDeclined) || chases || s.asksIfStillNo()) || s.why() {
+			// (A no told of beside a why backs the why; a chase beside
+			// it still chases: "you don't reply my message from last
+			// week... Did I make you angry?")
+			if !(s.has(CueDeclined) || chases || s.asksIfStillNo()) || s.why() || !chases && backsWhy(i) {
 				continue
 			}
 			ask := s.evidence(CueAsk, CueDemand)
@@ -385,8 +439,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				back = again
 			}
 			for _, j := range []int{i + 1, i - 1} {
+				// (Not the words of a softener that only eases the
+				// reader's mind: "断られてショックだった…まあ気にしないで".)
 				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() {
-					ask = sents[j].evidence(CueAsk, CueDemand)
+					ask = sents[j].outsideSoften(texts[j], CueAsk, CueDemand)
 				}
 			}
 			if len(ask) > 0 {
