@@ -54,7 +54,11 @@ func (s sentence) asking(d *Detector, compares bool, text string) []Hit {
 	// (Or the writer's home: "everyone has been over to my place",
 	// 「みんなうちに遊びに来てる」.)
 	meets := s.has(CueMeeting, CuePrivate) && !s.has(CueGroup) && !s.work() && !d.set(SetOver).in(text)
-	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return d.set(SetHome).in(h.Norm) })) {
+	// (Or the comparison's own words tell what the others gave, or name
+	// the reader next in line (set given): 「みんな快くフォローしてくれた
+	// のに」, 「ほかの子とはLINE交換したから、あとは森さんの番！」.)
+	given := slices.ContainsFunc(s[CueCompare], func(h Hit) bool { return d.set(SetGiven).in(h.Norm) })
+	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || given || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return d.set(SetHome).in(h.Norm) })) {
 		ask = append(ask, s[CueCompare]...)
 	}
 	return ask
@@ -338,6 +342,20 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			declined = append(declined, s.evidence(CueRefusal)...)
 		}
 	}
+	// A comparison with others beside a sentence that tells of the
+	// reader's no about something private ("LINE教えてもらえなかった。
+	// みんなは教えてくれたのに") shows that no: what the comparison asks
+	// for is asked again.
+	for i, s := range sents {
+		if !s.has(CueCompare) || s.work() {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
+			}
+		}
+	}
 	// Guilt in one sentence and the push in the next ("ドライブ、すごく
 	// 楽しみにしてたのにな…来週なら行ける？"): a sentence of guilt told as
 	// the hurt of a no (set hurt-no, in the guilt's words) or about the
@@ -382,7 +400,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for i, s := range sents {
 		// (A why that is itself an ask again for what it names, "Why
 		// not LINE?", asks for it too.)
-		if !s.personal() || s.why() && !s.whyAsksAgain() || reproachAlone(sents, texts, i) || backsWhy(i) {
+		// (A comparison that tells what the others gave names the
+		// private thing itself: "みんな快くフォローしてくれたのに".)
+		givenBy := compares && !s.work() && slices.ContainsFunc(s[CueCompare], func(h Hit) bool { return d.set(SetGiven).in(h.Norm) })
+		if !s.personal() && !givenBy || s.why() && !s.whyAsksAgain() || reproachAlone(sents, texts, i) || backsWhy(i) {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
