@@ -197,6 +197,24 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
 		}
 	}
+	// (The same "but" inside the sentence, after the words that took the
+	// ask back, and something asked after it: "前回断られたのでもう誘わない
+	// つもりだったんですけど、やっぱり一度だけ…ランチいかがですか".)
+	for i := range sents {
+		for _, h := range sents[i][CueWithdraw] {
+			at := strings.Index(texts[i], h.Norm)
+			if at < 0 || !d.set(SetTurn).in(texts[i][at+len(h.Norm):]) {
+				continue
+			}
+			if !sents[i].has(CueAgain) && !(sents[i].personal() && sents[i].has(CueAsk, CueDemand)) && !(i+1 < len(sents) && sents[i+1].has(CueAsk, CueDemand)) {
+				continue
+			}
+			h.Cue = CueAgain
+			sents[i][CueAgain] = append(sents[i][CueAgain], h)
+			delete(sents[i], CueWithdraw)
+			break
+		}
+	}
 	// A sentence whose last clause asks for a private meeting or contact
 	// and names no work ("You owe me one for the handover, so dinner
 	// Friday?", 「資料手伝ったんだし、土曜は飲み行こうよ」) is personal,
