@@ -215,6 +215,23 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			break
 		}
 	}
+	// A sentence that is only a let-down ("残念です") beside one that tells
+	// of the reader's no about something private ("ドライブ、来てくれない
+	// んですね。残念です") voices the feeling about that no: guilt, and the
+	// no told of asks nothing (see reproachAlone). (Not beside a no told
+	// of at work: "お客様から…ナシでと連絡がありました。残念…".)
+	for i := range sents {
+		loc := d.set(SetLetDown).first(texts[i])
+		if loc == nil || sents[i].has(CueGuilt) {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+				sents[i][CueGuilt] = append(sents[i][CueGuilt], quote(CueGuilt, i, loc[0], loc[1]))
+				break
+			}
+		}
+	}
 	// A sentence whose last clause asks for a private meeting or contact
 	// and names no work ("You owe me one for the handover, so dinner
 	// Friday?", 「資料手伝ったんだし、土曜は飲み行こうよ」) is personal,
