@@ -521,6 +521,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// sentence that names the two of them, is no question and tells of
 	// nothing past is a demand (not in a draft about work: "3pm, room B.
 	// You and me on the contract").
+	// (A private meeting set at an hour and a place in a sentence of its
+	// own is a plan stated even beside an ask elsewhere: "返事くれないと、
+	// ずっと待っちゃうからね？今日の夜ご飯、19時に駅で".)
+	if !softened && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+		for i, s := range sents {
+			if s.has(CueMeeting) && !s.has(CueAsk, CueDemand, CueGroup) && d.set(SetClock).in(texts[i]) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
+				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CueMeeting)...)
+			}
+		}
+	}
 	if !asks && !softened && !slices.ContainsFunc(sents, func(s sentence) bool {
 		return s.has(CueAsk, CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint)
 	}) {
