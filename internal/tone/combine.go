@@ -54,7 +54,11 @@ func (s sentence) asking(d *Detector, compares bool, text string) []Hit {
 	// (Or the writer's home: "everyone has been over to my place",
 	// 「みんなうちに遊びに来てる」.)
 	meets := s.has(CueMeeting, CuePrivate) && !s.has(CueGroup) && !s.work() && !d.set(SetOver).in(text)
-	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return d.set(SetHome).in(h.Norm) })) {
+	// (Or the comparison's own words tell what the others gave, or name
+	// the reader next in line (set given): 「みんな快くフォローしてくれた
+	// のに」, 「ほかの子とはLINE交換したから、あとは森さんの番！」.)
+	given := slices.ContainsFunc(s[CueCompare], func(h Hit) bool { return d.set(SetGiven).in(h.Norm) })
+	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || given || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return d.set(SetHome).in(h.Norm) })) {
 		ask = append(ask, s[CueCompare]...)
 	}
 	return ask
@@ -144,6 +148,17 @@ func (s sentence) only(ids ...string) bool {
 	return true
 }
 
+// outsideSoften collects the hits of the given cues in s (text is the
+// sentence) that are not words of a softener or its ending ("しない" in
+// "気にしないで", "ください" in "気にしないでください").
+func (s sentence) outsideSoften(text string, ids ...string) []Hit {
+	return slices.DeleteFunc(s.evidence(ids...), func(a Hit) bool {
+		return slices.ContainsFunc(s[CueSoften], func(h Hit) bool {
+			return strings.Contains(h.Norm, a.Norm) || strings.Contains(text, h.Norm+a.Norm)
+		})
+	})
+}
+
 // evidence collects the hits of the given cues in s.
 func (s sentence) evidence(ids ...string) []Hit {
 	var out []Hit
@@ -182,6 +197,41 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
 		}
 	}
+	// (The same "but" inside the sentence, after the words that took the
+	// ask back, and something asked after it: "前回断られたのでもう誘わない
+	// つもりだったんですけど、やっぱり一度だけ…ランチいかがですか".)
+	for i := range sents {
+		for _, h := range sents[i][CueWithdraw] {
+			at := strings.Index(texts[i], h.Norm)
+			if at < 0 || !d.set(SetTurn).in(texts[i][at+len(h.Norm):]) {
+				continue
+			}
+			if !sents[i].has(CueAgain) && !(sents[i].personal() && sents[i].has(CueAsk, CueDemand)) && !(i+1 < len(sents) && sents[i+1].has(CueAsk, CueDemand)) {
+				continue
+			}
+			h.Cue = CueAgain
+			sents[i][CueAgain] = append(sents[i][CueAgain], h)
+			delete(sents[i], CueWithdraw)
+			break
+		}
+	}
+	// A sentence that is only a let-down ("残念です") beside one that tells
+	// of the reader's no about something private ("ドライブ、来てくれない
+	// んですね。残念です") voices the feeling about that no: guilt, and the
+	// no told of asks nothing (see reproachAlone). (Not beside a no told
+	// of at work: "お客様から…ナシでと連絡がありました。残念…".)
+	for i := range sents {
+		loc := d.set(SetLetDown).first(texts[i])
+		if loc == nil || sents[i].has(CueGuilt) {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+				sents[i][CueGuilt] = append(sents[i][CueGuilt], quote(CueGuilt, i, loc[0], loc[1]))
+				break
+			}
+		}
+	}
 	// A sentence whose last clause asks for a private meeting or contact
 	// and names no work ("You owe me one for the handover, so dinner
 	// Friday?", 「資料手伝ったんだし、土曜は飲み行こうよ」) is personal,
@@ -190,6 +240,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if sents[i].has(CueWork) && d.personalTail(sents[i], texts[i]) {
 			delete(sents[i], CueWork)
 		}
+	}
+	// Words of asking inside a softener are the softener's ("気にしないで"
+	// holds しない): in a sentence that tells of a no they ask nothing
+	// ("飲みの誘い断られたのはショックだったけど、まあ気にしないで" asks
+	// nothing again). (Where no no is told, a softener alone may be the
+	// ask: "インスタ繋がってるし、もしよかったら〜", "If you'd like to as
+	// well that'd be nice".)
+	for i := range sents {
+		if !sents[i].has(CueDeclined) {
+			continue
+		}
+		sents[i][CueAsk] = sents[i].outsideSoften(texts[i], CueAsk)
 	}
 	// A sentence that takes an ask back ("もう聞きません", "sorry I kept
 	// asking, I won't bring it up again") neither asks nor points back to
@@ -203,6 +265,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 		return false
+	}
+	// (Nor does a threat that only sounds like one: "今週中に教えてくれ
+	// なかったら、もう誘わないからね" holds the withdrawal over the reader
+	// as the cost of a no, inside the demand's words.)
+	for i := range sents {
+		sents[i][CueWithdraw] = slices.DeleteFunc(sents[i][CueWithdraw], func(w Hit) bool {
+			return slices.ContainsFunc(sents[i][CueDemand], func(h Hit) bool { return strings.Contains(h.Norm, w.Norm) })
+		})
 	}
 	var withdrawn []int
 	for i, s := range sents {
@@ -307,6 +377,37 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			declined = append(declined, s.evidence(CueRefusal)...)
 		}
 	}
+	// A comparison with others beside a sentence that tells of the
+	// reader's no about something private ("LINE教えてもらえなかった。
+	// みんなは教えてくれたのに") shows that no: what the comparison asks
+	// for is asked again.
+	for i, s := range sents {
+		if !s.has(CueCompare) || s.work() {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
+			}
+		}
+	}
+	// Guilt in one sentence and the push in the next ("ドライブ、すごく
+	// 楽しみにしてたのにな…来週なら行ける？"): a sentence of guilt told as
+	// the hurt of a no (set hurt-no, in the guilt's words) or about the
+	// reader's no, that asks nothing itself, tells of a no; the ask after
+	// it pushes past that no. (Guilt with no no in it, "私だけ仲間外れ
+	// みたいで悲しい…交換しよ？", asks the first time.)
+	for i := 0; i+1 < len(sents); i++ {
+		s, t := sents[i], sents[i+1]
+		hurt := slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) })
+		if !s.has(CueGuilt) || s.has(CueAsk, CueDemand, CueAlt, CueSoften, CueWithdraw) || s.work() || strings.Contains(texts[i], "?") || !(hurt || s.toldNo(texts[i])) {
+			continue
+		}
+		if t.work() || t.why() || t.has(CueSoften, CueWithdraw) || !t.has(CueAsk, CueDemand, CueAlt) || !(t.personal() || s.personal()) {
+			continue
+		}
+		declined = append(declined, s.evidence(CueGuilt)...)
+	}
 	back := append(slices.Clip(again), declined...)
 
 	// An ask for a private contact or meeting: both in one sentence, or
@@ -325,13 +426,19 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// why and asks nothing: "What changed? Last week you were up for
 	// the hike."
 	backsWhy := func(i int) bool {
-		return near(sents, i, func(s sentence) bool { return s.has(CueWhyNo, CueReason) && !s.work() }) && !strings.Contains(texts[i], "?") && d.set(SetOver).in(texts[i])
+		// (Or tells of the no itself: "連絡先交換、断られたの私だけらしいね。
+		// なんで？".)
+		s := sents[i]
+		return near(sents, i, func(s sentence) bool { return s.has(CueWhyNo, CueReason) && !s.work() }) && !strings.Contains(texts[i], "?") && (d.set(SetOver).in(texts[i]) || s.has(CueDeclined) && !s.has(CueDemand, CueAlt, CueAgain))
 	}
 	asks := false
 	for i, s := range sents {
 		// (A why that is itself an ask again for what it names, "Why
 		// not LINE?", asks for it too.)
-		if !s.personal() || s.why() && !s.whyAsksAgain() || reproachAlone(sents, texts, i) || backsWhy(i) {
+		// (A comparison that tells what the others gave names the
+		// private thing itself: "みんな快くフォローしてくれたのに".)
+		givenBy := compares && !s.work() && slices.ContainsFunc(s[CueCompare], func(h Hit) bool { return d.set(SetGiven).in(h.Norm) })
+		if !s.personal() && !givenBy || s.why() && !s.whyAsksAgain() || reproachAlone(sents, texts, i) || backsWhy(i) {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -373,7 +480,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 					chases, again = true, sents[j].evidence(CueAgain)
 				}
 			}
-			if !(s.has(CueDeclined) || chases || s.asksIfStillNo()) || s.why() {
+			// (A no told of beside a why backs the why; a chase beside
+			// it still chases: "you don't reply my message from last
+			// week... Did I make you angry?")
+			if !(s.has(CueDeclined) || chases || s.asksIfStillNo()) || s.why() || !chases && backsWhy(i) {
 				continue
 			}
 			ask := s.evidence(CueAsk, CueDemand)
@@ -385,8 +495,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				back = again
 			}
 			for _, j := range []int{i + 1, i - 1} {
+				// (Not the words of a softener that only eases the
+				// reader's mind: "断られてショックだった…まあ気にしないで".)
 				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() {
-					ask = sents[j].evidence(CueAsk, CueDemand)
+					ask = sents[j].outsideSoften(texts[j], CueAsk, CueDemand)
 				}
 			}
 			if len(ask) > 0 {
@@ -409,6 +521,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// sentence that names the two of them, is no question and tells of
 	// nothing past is a demand (not in a draft about work: "3pm, room B.
 	// You and me on the contract").
+	// (A private meeting set at an hour and a place in a sentence of its
+	// own is a plan stated even beside an ask elsewhere: "返事くれないと、
+	// ずっと待っちゃうからね？今日の夜ご飯、19時に駅で".)
+	if !softened && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+		for i, s := range sents {
+			if s.has(CueMeeting) && !s.has(CueAsk, CueDemand, CueGroup) && d.set(SetClock).in(texts[i]) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
+				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CueMeeting)...)
+			}
+		}
+	}
 	if !asks && !softened && !slices.ContainsFunc(sents, func(s sentence) bool {
 		return s.has(CueAsk, CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint)
 	}) {
