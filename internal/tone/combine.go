@@ -157,6 +157,7 @@ func (s sentence) evidence(ids ...string) []Hit {
 // as normalized) into flags; quote makes a hit of words a rule found in a
 // sentence.
 func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
+	found, texts, quote = d.dropSmallTalk(found, texts, quote)
 	sents := make([]sentence, len(found))
 	for i, f := range found {
 		sents[i] = sentence(f)
@@ -419,9 +420,29 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				add(Demand, s.evidence(CuePrivate)...)
 			}
 			// (Or a private meeting set at an hour, with no group in the
-			// draft: "明日の夜、駅前のバルに7時。待ってるから".)
-			if s.has(CueMeeting) && d.set(SetClock).in(texts[i]) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
+			// draft: "明日の夜、駅前のバルに7時。待ってるから". The hour
+			// may stand in the next or the last line, one that names no
+			// other meeting: "Dinner today!\nI'll wait for you in the
+			// lobby at 6.")
+			if s.has(CueMeeting) && d.clockNear(sents, texts, i) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
 				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CueMeeting)...)
+			}
+		}
+	}
+
+	// (A private meeting named with its day as an invitation, no
+	// question in the draft, "Karaoke tonight!", then set at an hour on
+	// the next or the last line, "I'll meet you by the north gate at 9.",
+	// is a plan stated too: in a draft that softens nothing, voices no
+	// feeling about a no, names no work nor group, and asks nothing but
+	// by naming meetings.)
+	if asks && !softened && !slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) && !slices.ContainsFunc(sents, func(s sentence) bool {
+		return s.has(CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint, CueWork, CueGroup)
+	}) && namesOnly(sents, texts) {
+		for i, s := range sents {
+			if s.has(CueMeeting) && s.has(CueAsk) && d.clockNear(sents, texts, i) {
 				add(ContactAsk, s.evidence(personalCues...)...)
 				add(Demand, s.evidence(CueMeeting)...)
 			}
@@ -574,6 +595,68 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 	return flags
+}
+
+// clockNear: an hour is set for the meeting of sents[i], in its own
+// sentence or in one next to it that names no meeting of its own; neither
+// is a question or tells of something past.
+func (d *Detector) clockNear(sents []sentence, texts []string, i int) bool {
+	if strings.Contains(texts[i], "?") || d.set(SetPast).in(texts[i]) {
+		return false
+	}
+	for _, j := range []int{i, i - 1, i + 1} {
+		if j < 0 || j >= len(sents) || j != i && (sents[j].has(CueMeeting) || strings.Contains(texts[j], "?") || d.set(SetPast).in(texts[j])) {
+			continue
+		}
+		if d.set(SetClock).in(texts[j]) {
+			return true
+		}
+	}
+	return false
+}
+
+// namesOnly reports whether every ask in the draft is a whole sentence
+// that names a meeting with its day as an invitation ("Karaoke tonight!",
+// "Brunch on Sunday"), no form of asking ("Let's get dinner").
+func namesOnly(sents []sentence, texts []string) bool {
+	for i, s := range sents {
+		for _, h := range s[CueAsk] {
+			if !s.has(CueMeeting) || strings.TrimRight(h.Norm, "!.~ ") != strings.TrimRight(texts[i], "!.~ ") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// smallTalkCues are the cues a line of small talk may hold and still be
+// left out: a question, a softener, a thing or work named, a group ("Hope
+// the client call went ok!", "hope the team offsite wasn't too rough").
+var smallTalkCues = []string{CueAsk, CueSoften, CueWork, CueObject, CueGroup}
+
+// dropSmallTalk leaves out the sentences that greet or make small talk
+// (they open with the words of the set SetSmallTalk: "Hi hi!", "Hope your
+// week's going ok", "P.S.") and hold no cue but those of smallTalkCues,
+// so that the sentences on either side of one read as neighbours and its
+// words lend nothing to the rest: the "ok" of a wish softens no ask, the
+// client of a wish makes no work talk. quote is given the sentences'
+// indexes as they were.
+func (d *Detector) dropSmallTalk(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) ([]map[string][]Hit, []string, func(id string, i, lo, hi int) Hit) {
+	var keep []int
+	for i, f := range found {
+		if d.set(SetSmallTalk).opens(texts[i]) && sentence(f).only(smallTalkCues...) {
+			continue
+		}
+		keep = append(keep, i)
+	}
+	if len(keep) == len(found) {
+		return found, texts, quote
+	}
+	f2, t2 := make([]map[string][]Hit, len(keep)), make([]string, len(keep))
+	for k, i := range keep {
+		f2[k], t2[k] = found[i], texts[i]
+	}
+	return f2, t2, func(id string, i, lo, hi int) Hit { return quote(id, keep[i], lo, hi) }
 }
 
 // personalTail: the sentence's last clause (after the last words of the

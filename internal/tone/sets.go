@@ -22,10 +22,11 @@ const (
 	SetTopic     = "topic"        // a sentence that only names what was asked: 連絡先の件, LINEくらいで
 	SetClock     = "clock"        // an hour set for a meeting: 7時に, 19時
 	SetHurtNo    = "hurt-no"      // a no told of as what hurts, in guilt's words: 避けられてる
+	SetSmallTalk = "small-talk"   // a greeting or a line of small talk, at a sentence's start: hi, hope your week's going ok
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetSmallTalk}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
