@@ -320,7 +320,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// reason to give it.
 	// A comparison in a draft that asks why they said no ("What's wrong
 	// with me? Everybody else is on LINE") backs the why, not an ask.
+	// (And a bare "why?" after a no: "You told Sara yes to the beach trip
+	// but told me no. What gives?")
 	compares := !slices.ContainsFunc(sents, sentence.why)
+	for i := range sents {
+		if bareWhy(sents, i) {
+			compares = false
+		}
+	}
 	// A sentence that tells of the meeting or the ask as past, with no
 	// question, next to a why (or a bare "what changed?") backs the
 	// why and asks nothing: "What changed? Last week you were up for
@@ -337,7 +344,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		ask := s.asking(d, compares, texts[i])
 		for _, j := range []int{i + 1, i - 1} {
-			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() {
+			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() && !bareWhy(sents, j) {
 				ask = sents[j].asking(d, compares, texts[j])
 			}
 		}
@@ -386,7 +393,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				back = again
 			}
 			for _, j := range []int{i + 1, i - 1} {
-				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() {
+				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() && !bareWhy(sents, j) {
 					ask = sents[j].evidence(CueAsk, CueDemand)
 				}
 			}
@@ -492,7 +499,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// A demand about something personal or about its answer (or
 		// demanding the reason of a no).
 		// (The object may be in the sentence before: "LINE ID です！追加しといて".)
-		prevWhy := i > 0 && sents[i-1].why()
+		// (Or a why about something private with the no in other words:
+		// "You still haven't told me why you bailed on dinner.\nI think
+		// I deserve an explanation.")
+		prevWhy := i > 0 && (sents[i-1].why() || sents[i-1].has(CueReason) && sents[i-1].personal() && !sents[i-1].work())
 		nearPersonal := false
 		for _, j := range []int{i - 1, i + 1} {
 			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueSoften) {
@@ -569,7 +579,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if s.has(CueSunk, CueNorm) && !s.work() && len(s.groups()) == 0 {
 			near := s.personal()
 			for _, j := range []int{i - 1, i + 1} {
-				if asks && j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueGroup) {
+				// (Or next to a why about something private: "why'd u say
+				// no to the concert tho?? i literally got the tix for us".)
+				if (asks || j >= 0 && j < len(sents) && sents[j].why()) && j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueGroup) {
 					near = true
 				}
 			}
@@ -719,6 +731,14 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 		}
 	}
 	return false
+}
+
+// bareWhy reports whether sents[i] is a bare "why?" in any words after a
+// sentence that tells of a no ("…but told me no. What gives?"): it asks
+// why, not for what the no was about.
+func bareWhy(sents []sentence, i int) bool {
+	s := sents[i]
+	return i > 0 && s.has(CueReason) && s.only(CueReason, CueAsk) && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work()
 }
 
 // near reports whether a sentence next to sents[i] is one that is.
