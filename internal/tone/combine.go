@@ -158,6 +158,7 @@ func (s sentence) evidence(ids ...string) []Hit {
 // sentence.
 func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
 	found, texts, quote = d.dropSmallTalk(found, texts, quote)
+	found, texts, quote = joinFragments(found, texts, quote)
 	sents := make([]sentence, len(found))
 	for i, f := range found {
 		sents[i] = sentence(f)
@@ -639,6 +640,67 @@ func namesOnly(sents []sentence, texts []string) bool {
 		}
 	}
 	return true
+}
+
+// fragment: a sentence of one or two Latin words that asks nothing by a
+// question mark ("DINNER.", "Tonight!", "Saturday, 8pm.").
+func fragment(text string) bool {
+	if strings.Contains(text, "?") || strings.Count(strings.TrimSpace(text), " ") > 1 {
+		return false
+	}
+	latin := false
+	for _, r := range text {
+		switch {
+		case r >= 'a' && r <= 'z':
+			latin = true
+		case r >= utf8.RuneSelf:
+			return false
+		}
+	}
+	return latin
+}
+
+// joinFragments reads a run of two fragments or more as one sentence
+// with the one that follows them, as a telegraphic message means it
+// ("DINNER. TONIGHT. NO EXCUSES"); a fragment alone ("Figures.") stays
+// a sentence. quote is given the sentences' indexes and
+// offsets as they were.
+func joinFragments(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) ([]map[string][]Hit, []string, func(id string, i, lo, hi int) Hit) {
+	type part struct{ i, at int }
+	var f2 []map[string][]Hit
+	var t2 []string
+	var parts [][]part
+	for i := range found {
+		k := len(t2) - 1
+		if k >= 0 && fragment(texts[parts[k][len(parts[k])-1].i]) && (len(parts[k]) > 1 || fragment(texts[i])) {
+			merged := map[string][]Hit{}
+			for _, m := range []map[string][]Hit{f2[k], found[i]} {
+				for id, hits := range m {
+					merged[id] = append(merged[id], hits...)
+				}
+			}
+			f2[k] = merged
+			parts[k] = append(parts[k], part{i, len(t2[k]) + 1})
+			t2[k] += " " + texts[i]
+			continue
+		}
+		f2 = append(f2, found[i])
+		t2 = append(t2, texts[i])
+		parts = append(parts, []part{{i, 0}})
+	}
+	if len(t2) == len(texts) {
+		return found, texts, quote
+	}
+	return f2, t2, func(id string, k, lo, hi int) Hit {
+		p := parts[k][0]
+		for _, q := range parts[k] {
+			if q.at <= lo {
+				p = q
+			}
+		}
+		hi = min(hi-p.at, len(texts[p.i]))
+		return quote(id, p.i, lo-p.at, hi)
+	}
 }
 
 // smallTalkCues are the cues a line of small talk may hold and still be
