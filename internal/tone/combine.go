@@ -357,6 +357,15 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if len(ask) == 0 && (len(again) == 0 || (s.has(CueDeclined) || d.set(SetTopic).in(texts[i])) && near(sents, i, sentence.why)) {
 			continue
 		}
+		// (Nor one that voices the hurt of the earlier ask's fate (set
+		// hurt-no, in the guilt's words) and asks nothing, no question in
+		// it and none next to it: "Honestly, I
+		// feel pretty rejected after the coffee thing.", "kinda hurt you
+		// never answered my msg about the weekend": it looks back to
+		// reproach, not to ask again.)
+		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm) && !strings.Contains(texts[i], "?") && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
+			continue
+		}
 		asks = true
 		add(ContactAsk, s.evidence(personalCues...)...)
 		add(ContactAsk, ask...)
