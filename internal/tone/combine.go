@@ -296,7 +296,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.set(SetOwnNo).in(texts[i]) || !brief(texts[i]) {
 			continue
 		}
-		if t.work() || t.why() || !(t.has(CueAlt) || t.personal() && t.has(CueAsk)) {
+		// (A short question opened by a "but" offers another thing too:
+		// "Fine, no drinks. But lunch?")
+		turned := d.set(SetTurn).opens(texts[i+1]) && t.has(CueAsk) && strings.HasSuffix(texts[i+1], "?") && brief(texts[i+1])
+		if t.work() || t.why() || !(t.has(CueAlt) || t.personal() && t.has(CueAsk) || turned) {
 			continue
 		}
 		declined = append(declined, s.evidence(CueRefusal)...)
