@@ -290,20 +290,23 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// with a "not" in it is about something else ("the work phones may not
 	// get a signal"). Not the writer's own no ("I can't do dinner. What
 	// about lunch?").
-	traded := -1
+	// (A sentence of feeling between them does not part them: "You
+	// turned down dinner. Honestly that stung. Friday then?")
+	traded, tradedFor := -1, -1
 	for i := 0; i+1 < len(sents); i++ {
-		s, t := sents[i], sents[i+1]
+		k := pushAfter(sents, texts, i)
+		s, t := sents[i], sents[k]
 		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.set(SetOwnNo).in(texts[i]) || !brief(texts[i]) {
 			continue
 		}
 		// (A short question opened by a "but" offers another thing too:
 		// "Fine, no drinks. But lunch?")
-		turned := d.set(SetTurn).opens(texts[i+1]) && t.has(CueAsk) && strings.HasSuffix(texts[i+1], "?") && brief(texts[i+1])
+		turned := d.set(SetTurn).opens(texts[k]) && t.has(CueAsk) && strings.HasSuffix(texts[k], "?") && brief(texts[k])
 		if t.work() || t.why() || !(t.has(CueAlt) || t.personal() && t.has(CueAsk) || turned) {
 			continue
 		}
 		declined = append(declined, s.evidence(CueRefusal)...)
-		traded = i
+		traded, tradedFor = i, k
 	}
 	// (Or both in one sentence: "教えたくないって言われたけど、じゃあ
 	// カカオは？".)
@@ -347,7 +350,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
-		for _, j := range []int{i + 1, i - 1} {
+		for _, j := range []int{pushAfter(sents, texts, i), i - 1} {
 			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() && !bareWhy(sents, j) {
 				ask = sents[j].asking(d, compares, texts[j])
 			}
@@ -376,7 +379,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	if traded >= 0 && !asks {
 		asks = true
 		add(ContactAsk, sents[traded].evidence(personalCues...)...)
-		add(ContactAsk, sents[traded+1].evidence(CueAlt, CueAsk)...)
+		add(ContactAsk, sents[tradedFor].evidence(CueAlt, CueAsk)...)
 	}
 	// Coming back to a no without naming what was asked ("考え直して
 	// くれた？", "have you reconsidered?") asks again for it, unless the
@@ -799,8 +802,9 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 		if j < 0 || j >= len(sents) {
 			continue
 		}
-		t := sents[j]
-		if t.has(CueGuilt, CueFavour) && !t.has(CueAsk, CueDemand, CueAlt, CueSoften, CueAgain, CueReason, CueWhyNo) && !t.personal() && !strings.Contains(texts[j], "?") {
+		// (Unless a push follows the feeling: "You said no to drinks.
+		// That hurt. Come on, one beer?")
+		if feeling(sents[j], texts[j]) && !(j == i+1 && pushAfter(sents, texts, i) != j) {
 			return true
 		}
 	}
@@ -813,6 +817,22 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 func bareWhy(sents []sentence, i int) bool {
 	s := sents[i]
 	return i > 0 && s.has(CueReason) && s.only(CueReason, CueAsk) && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work()
+}
+
+// feeling: a sentence of guilt alone, that asks nothing, names nothing
+// private and holds no question ("That hurt.", "Honestly that stung.").
+func feeling(s sentence, text string) bool {
+	return s.has(CueGuilt, CueFavour) && !s.has(CueAsk, CueDemand, CueAlt, CueSoften, CueAgain, CueReason, CueWhyNo) && !s.personal() && !strings.Contains(text, "?")
+}
+
+// pushAfter returns the sentence that follows sents[i], past one
+// sentence of feeling when a push comes after it (an ask, a demand or
+// another thing offered): what a no told of is read with.
+func pushAfter(sents []sentence, texts []string, i int) int {
+	if i+2 < len(sents) && feeling(sents[i+1], texts[i+1]) && sents[i+2].has(CueAsk, CueDemand, CueAlt) && !sents[i+2].personal() {
+		return i + 2
+	}
+	return i + 1
 }
 
 // near reports whether a sentence next to sents[i] is one that is.
