@@ -385,7 +385,20 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// くれた？", "have you reconsidered?") asks again for it, unless the
 	// draft is about work or names what the no was about ("changed your
 	// mind about the design?").
-	if !asks && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueObject) }) {
+	// (A sentence that only points back, "So about the other day…", names
+	// no other matter, and words of asking again with an ask next to it
+	// come back to what it points to: "…would you maybe give it another
+	// shot sometime?")
+	topic := func(i int) bool {
+		return i >= 0 && i < len(sents) && d.set(SetTopic).in(texts[i]) && sents[i].only(CueObject, CueAgain, CueSoften)
+	}
+	otherMatter := false
+	for i, s := range sents {
+		if s.has(CueWork) || s.has(CueObject) && !topic(i) {
+			otherMatter = true
+		}
+	}
+	if !asks && !otherMatter {
 		for i, s := range sents {
 			// (Asking whether the no still holds, "まだダメなの？", "still a
 			// no?", points back to it as well.)
@@ -397,7 +410,8 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 					chases, again = true, sents[j].evidence(CueAgain)
 				}
 			}
-			if !(s.has(CueDeclined) || chases || s.asksIfStillNo()) || s.why() {
+			pointed := s.has(CueAgain) && s.has(CueAsk) && (topic(i-1) || topic(i+1))
+			if !(s.has(CueDeclined) || chases || s.asksIfStillNo() || pointed) || s.why() {
 				continue
 			}
 			ask := s.evidence(CueAsk, CueDemand)
