@@ -172,6 +172,8 @@ func (s sentence) evidence(ids ...string) []Hit {
 // as normalized) into flags; quote makes a hit of words a rule found in a
 // sentence.
 func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
+	found, texts, quote = d.dropSmallTalk(found, texts, quote)
+	found, texts, quote = joinFragments(found, texts, quote)
 	sents := make([]sentence, len(found))
 	for i, f := range found {
 		sents[i] = sentence(f)
@@ -358,17 +360,23 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// with a "not" in it is about something else ("the work phones may not
 	// get a signal"). Not the writer's own no ("I can't do dinner. What
 	// about lunch?").
-	traded := -1
+	// (A sentence of feeling between them does not part them: "You
+	// turned down dinner. Honestly that stung. Friday then?")
+	traded, tradedFor := -1, -1
 	for i := 0; i+1 < len(sents); i++ {
-		s, t := sents[i], sents[i+1]
+		k := pushAfter(sents, texts, i)
+		s, t := sents[i], sents[k]
 		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.set(SetOwnNo).in(texts[i]) || !brief(texts[i]) {
 			continue
 		}
-		if t.work() || t.why() || !(t.has(CueAlt) || t.personal() && t.has(CueAsk)) {
+		// (A short question opened by a "but" offers another thing too:
+		// "Fine, no drinks. But lunch?")
+		turned := d.set(SetTurn).opens(texts[k]) && t.has(CueAsk) && strings.HasSuffix(texts[k], "?") && brief(texts[k])
+		if t.work() || t.why() || !(t.has(CueAlt) || t.personal() && t.has(CueAsk) || turned) {
 			continue
 		}
 		declined = append(declined, s.evidence(CueRefusal)...)
-		traded = i
+		traded, tradedFor = i, k
 	}
 	// (Or both in one sentence: "教えたくないって言われたけど、じゃあ
 	// カカオは？".)
@@ -420,7 +428,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// reason to give it.
 	// A comparison in a draft that asks why they said no ("What's wrong
 	// with me? Everybody else is on LINE") backs the why, not an ask.
+	// (And a bare "why?" after a no: "You told Sara yes to the beach trip
+	// but told me no. What gives?")
 	compares := !slices.ContainsFunc(sents, sentence.why)
+	for i := range sents {
+		if bareWhy(sents, i) {
+			compares = false
+		}
+	}
 	// A sentence that tells of the meeting or the ask as past, with no
 	// question, next to a why (or a bare "what changed?") backs the
 	// why and asks nothing: "What changed? Last week you were up for
@@ -442,8 +457,8 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
-		for _, j := range []int{i + 1, i - 1} {
-			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() {
+		for _, j := range []int{pushAfter(sents, texts, i), i - 1} {
+			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() && !bareWhy(sents, j) {
 				ask = sents[j].asking(d, compares, texts[j])
 			}
 		}
@@ -455,6 +470,15 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if len(ask) == 0 && (len(again) == 0 || (s.has(CueDeclined) || d.set(SetTopic).in(texts[i])) && near(sents, i, sentence.why)) {
 			continue
 		}
+		// (Nor one that voices the hurt of the earlier ask's fate (set
+		// hurt-no, in the guilt's words) and asks nothing, no question in
+		// it and none next to it: "Honestly, I
+		// feel pretty rejected after the coffee thing.", "kinda hurt you
+		// never answered my msg about the weekend": it looks back to
+		// reproach, not to ask again.)
+		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm) && !strings.Contains(texts[i], "?") && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
+			continue
+		}
 		asks = true
 		add(ContactAsk, s.evidence(personalCues...)...)
 		add(ContactAsk, ask...)
@@ -462,13 +486,26 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	if traded >= 0 && !asks {
 		asks = true
 		add(ContactAsk, sents[traded].evidence(personalCues...)...)
-		add(ContactAsk, sents[traded+1].evidence(CueAlt, CueAsk)...)
+		add(ContactAsk, sents[tradedFor].evidence(CueAlt, CueAsk)...)
 	}
 	// Coming back to a no without naming what was asked ("考え直して
 	// くれた？", "have you reconsidered?") asks again for it, unless the
 	// draft is about work or names what the no was about ("changed your
 	// mind about the design?").
-	if !asks && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueObject) }) {
+	// (A sentence that only points back, "So about the other day…", names
+	// no other matter, and words of asking again with an ask next to it
+	// come back to what it points to: "…would you maybe give it another
+	// shot sometime?")
+	topic := func(i int) bool {
+		return i >= 0 && i < len(sents) && d.set(SetTopic).in(texts[i]) && sents[i].only(CueObject, CueAgain, CueSoften)
+	}
+	otherMatter := false
+	for i, s := range sents {
+		if s.has(CueWork) || s.has(CueObject) && !topic(i) {
+			otherMatter = true
+		}
+	}
+	if !asks && !otherMatter {
 		for i, s := range sents {
 			// (Asking whether the no still holds, "まだダメなの？", "still a
 			// no?", points back to it as well.)
@@ -483,7 +520,8 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// (A no told of beside a why backs the why; a chase beside
 			// it still chases: "you don't reply my message from last
 			// week... Did I make you angry?")
-			if !(s.has(CueDeclined) || chases || s.asksIfStillNo()) || s.why() || !chases && backsWhy(i) {
+			pointed := s.has(CueAgain) && s.has(CueAsk) && (topic(i-1) || topic(i+1))
+			if !(s.has(CueDeclined) || chases || s.asksIfStillNo() || pointed) || s.why() || !chases && backsWhy(i) {
 				continue
 			}
 			ask := s.evidence(CueAsk, CueDemand)
@@ -497,7 +535,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			for _, j := range []int{i + 1, i - 1} {
 				// (Not the words of a softener that only eases the
 				// reader's mind: "断られてショックだった…まあ気にしないで".)
-				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() {
+				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() && !bareWhy(sents, j) {
 					ask = sents[j].outsideSoften(texts[j], CueAsk, CueDemand)
 				}
 			}
@@ -543,9 +581,29 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				add(Demand, s.evidence(CuePrivate)...)
 			}
 			// (Or a private meeting set at an hour, with no group in the
-			// draft: "明日の夜、駅前のバルに7時。待ってるから".)
-			if s.has(CueMeeting) && d.set(SetClock).in(texts[i]) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
+			// draft: "明日の夜、駅前のバルに7時。待ってるから". The hour
+			// may stand in the next or the last line, one that names no
+			// other meeting: "Dinner today!\nI'll wait for you in the
+			// lobby at 6.")
+			if s.has(CueMeeting) && d.clockNear(sents, texts, i) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
 				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CueMeeting)...)
+			}
+		}
+	}
+
+	// (A private meeting named with its day as an invitation, no
+	// question in the draft, "Karaoke tonight!", then set at an hour on
+	// the next or the last line, "I'll meet you by the north gate at 9.",
+	// is a plan stated too: in a draft that softens nothing, voices no
+	// feeling about a no, names no work nor group, and asks nothing but
+	// by naming meetings.)
+	if asks && !softened && !slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) && !slices.ContainsFunc(sents, func(s sentence) bool {
+		return s.has(CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint, CueWork, CueGroup)
+	}) && namesOnly(sents, texts) {
+		for i, s := range sents {
+			if s.has(CueMeeting) && s.has(CueAsk) && d.clockNear(sents, texts, i) {
 				add(ContactAsk, s.evidence(personalCues...)...)
 				add(Demand, s.evidence(CueMeeting)...)
 			}
@@ -595,7 +653,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// A demand about something personal or about its answer (or
 		// demanding the reason of a no).
 		// (The object may be in the sentence before: "LINE ID です！追加しといて".)
-		prevWhy := i > 0 && sents[i-1].why()
+		// (Or a why about something private with the no in other words:
+		// "You still haven't told me why you bailed on dinner.\nI think
+		// I deserve an explanation.")
+		prevWhy := i > 0 && (sents[i-1].why() || sents[i-1].has(CueReason) && sents[i-1].personal() && !sents[i-1].work())
 		nearPersonal := false
 		for _, j := range []int{i - 1, i + 1} {
 			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueSoften) {
@@ -672,7 +733,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if s.has(CueSunk, CueNorm) && !s.work() && len(s.groups()) == 0 {
 			near := s.personal()
 			for _, j := range []int{i - 1, i + 1} {
-				if asks && j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueGroup) {
+				// (Or next to a why about something private: "why'd u say
+				// no to the concert tho?? i literally got the tix for us".)
+				if (asks || j >= 0 && j < len(sents) && sents[j].why()) && j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueGroup) {
 					near = true
 				}
 			}
@@ -698,6 +761,129 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 	return flags
+}
+
+// clockNear: an hour is set for the meeting of sents[i], in its own
+// sentence or in one next to it that names no meeting of its own; neither
+// is a question or tells of something past.
+func (d *Detector) clockNear(sents []sentence, texts []string, i int) bool {
+	if strings.Contains(texts[i], "?") || d.set(SetPast).in(texts[i]) {
+		return false
+	}
+	for _, j := range []int{i, i - 1, i + 1} {
+		if j < 0 || j >= len(sents) || j != i && (sents[j].has(CueMeeting) || strings.Contains(texts[j], "?") || d.set(SetPast).in(texts[j])) {
+			continue
+		}
+		if d.set(SetClock).in(texts[j]) {
+			return true
+		}
+	}
+	return false
+}
+
+// namesOnly reports whether every ask in the draft is a whole sentence
+// that names a meeting with its day as an invitation ("Karaoke tonight!",
+// "Brunch on Sunday"), no form of asking ("Let's get dinner").
+func namesOnly(sents []sentence, texts []string) bool {
+	for i, s := range sents {
+		for _, h := range s[CueAsk] {
+			if !s.has(CueMeeting) || strings.TrimRight(h.Norm, "!.~ ") != strings.TrimRight(texts[i], "!.~ ") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// fragment: a sentence of one or two Latin words that asks nothing by a
+// question mark ("DINNER.", "Tonight!", "Saturday, 8pm.").
+func fragment(text string) bool {
+	if strings.Contains(text, "?") || strings.Count(strings.TrimSpace(text), " ") > 1 {
+		return false
+	}
+	latin := false
+	for _, r := range text {
+		switch {
+		case r >= 'a' && r <= 'z':
+			latin = true
+		case r >= utf8.RuneSelf:
+			return false
+		}
+	}
+	return latin
+}
+
+// joinFragments reads a run of two fragments or more as one sentence
+// with the one that follows them, as a telegraphic message means it
+// ("DINNER. TONIGHT. NO EXCUSES"); a fragment alone ("Figures.") stays
+// a sentence. quote is given the sentences' indexes and
+// offsets as they were.
+func joinFragments(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) ([]map[string][]Hit, []string, func(id string, i, lo, hi int) Hit) {
+	type part struct{ i, at int }
+	var f2 []map[string][]Hit
+	var t2 []string
+	var parts [][]part
+	for i := range found {
+		k := len(t2) - 1
+		if k >= 0 && fragment(texts[parts[k][len(parts[k])-1].i]) && (len(parts[k]) > 1 || fragment(texts[i])) {
+			merged := map[string][]Hit{}
+			for _, m := range []map[string][]Hit{f2[k], found[i]} {
+				for id, hits := range m {
+					merged[id] = append(merged[id], hits...)
+				}
+			}
+			f2[k] = merged
+			parts[k] = append(parts[k], part{i, len(t2[k]) + 1})
+			t2[k] += " " + texts[i]
+			continue
+		}
+		f2 = append(f2, found[i])
+		t2 = append(t2, texts[i])
+		parts = append(parts, []part{{i, 0}})
+	}
+	if len(t2) == len(texts) {
+		return found, texts, quote
+	}
+	return f2, t2, func(id string, k, lo, hi int) Hit {
+		p := parts[k][0]
+		for _, q := range parts[k] {
+			if q.at <= lo {
+				p = q
+			}
+		}
+		hi = min(hi-p.at, len(texts[p.i]))
+		return quote(id, p.i, lo-p.at, hi)
+	}
+}
+
+// smallTalkCues are the cues a line of small talk may hold and still be
+// left out: a question, a softener, a thing or work named, a group ("Hope
+// the client call went ok!", "hope the team offsite wasn't too rough").
+var smallTalkCues = []string{CueAsk, CueSoften, CueWork, CueObject, CueGroup}
+
+// dropSmallTalk leaves out the sentences that greet or make small talk
+// (they open with the words of the set SetSmallTalk: "Hi hi!", "Hope your
+// week's going ok", "P.S.") and hold no cue but those of smallTalkCues,
+// so that the sentences on either side of one read as neighbours and its
+// words lend nothing to the rest: the "ok" of a wish softens no ask, the
+// client of a wish makes no work talk. quote is given the sentences'
+// indexes as they were.
+func (d *Detector) dropSmallTalk(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) ([]map[string][]Hit, []string, func(id string, i, lo, hi int) Hit) {
+	var keep []int
+	for i, f := range found {
+		if d.set(SetSmallTalk).opens(texts[i]) && sentence(f).only(smallTalkCues...) {
+			continue
+		}
+		keep = append(keep, i)
+	}
+	if len(keep) == len(found) {
+		return found, texts, quote
+	}
+	f2, t2 := make([]map[string][]Hit, len(keep)), make([]string, len(keep))
+	for k, i := range keep {
+		f2[k], t2[k] = found[i], texts[i]
+	}
+	return f2, t2, func(id string, i, lo, hi int) Hit { return quote(id, keep[i], lo, hi) }
 }
 
 // personalTail: the sentence's last clause (after the last words of the
@@ -754,12 +940,37 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 		if j < 0 || j >= len(sents) {
 			continue
 		}
-		t := sents[j]
-		if t.has(CueGuilt, CueFavour) && !t.has(CueAsk, CueDemand, CueAlt, CueSoften, CueAgain, CueReason, CueWhyNo) && !t.personal() && !strings.Contains(texts[j], "?") {
+		// (Unless a push follows the feeling: "You said no to drinks.
+		// That hurt. Come on, one beer?")
+		if feeling(sents[j], texts[j]) && !(j == i+1 && pushAfter(sents, texts, i) != j) {
 			return true
 		}
 	}
 	return false
+}
+
+// bareWhy reports whether sents[i] is a bare "why?" in any words after a
+// sentence that tells of a no ("…but told me no. What gives?"): it asks
+// why, not for what the no was about.
+func bareWhy(sents []sentence, i int) bool {
+	s := sents[i]
+	return i > 0 && s.has(CueReason) && s.only(CueReason, CueAsk) && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work()
+}
+
+// feeling: a sentence of guilt alone, that asks nothing, names nothing
+// private and holds no question ("That hurt.", "Honestly that stung.").
+func feeling(s sentence, text string) bool {
+	return s.has(CueGuilt, CueFavour) && !s.has(CueAsk, CueDemand, CueAlt, CueSoften, CueAgain, CueReason, CueWhyNo) && !s.personal() && !strings.Contains(text, "?")
+}
+
+// pushAfter returns the sentence that follows sents[i], past one
+// sentence of feeling when a push comes after it (an ask, a demand or
+// another thing offered): what a no told of is read with.
+func pushAfter(sents []sentence, texts []string, i int) int {
+	if i+2 < len(sents) && feeling(sents[i+1], texts[i+1]) && sents[i+2].has(CueAsk, CueDemand, CueAlt) && !sents[i+2].personal() {
+		return i + 2
+	}
+	return i + 1
 }
 
 // near reports whether a sentence next to sents[i] is one that is.

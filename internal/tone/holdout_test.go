@@ -34,7 +34,6 @@ var holdoutFloors = map[string]map[string]float64{
 // reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
 	"ja": {tone.RepeatAsk: 0.944},
-	"en": {tone.RepeatAsk: 0.947},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures

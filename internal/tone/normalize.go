@@ -260,6 +260,30 @@ func replaceMapped(m mapped, pairs []string) mapped {
 	return out.done()
 }
 
+// isPictograph: an emoji of the pictograph planes (😕, 🙏, 🍻).
+func isPictograph(r rune) bool { return r >= 0x1F000 && unicode.Is(unicode.So, r) }
+
+// spacedPictograph reports whether the pictograph s[i:i+n] has a space
+// before it and, past any emoji, joiners or marks that follow it, a space
+// or a line break after it.
+func spacedPictograph(s string, i, n int) bool {
+	if i == 0 || s[i-1] != ' ' {
+		return false
+	}
+	for j := i + n; j < len(s); {
+		r, k := utf8.DecodeRuneInString(s[j:])
+		switch {
+		case r == ' ' || r == '\n':
+			return true
+		case isPictograph(r) || r == '\u200d' || unicode.Is(unicode.Variation_Selector, r) || r >= 0x1F3FB && r <= 0x1F3FF:
+			j += k
+		default:
+			return false
+		}
+	}
+	return false
+}
+
 // squeeze drops the joiners of emoji, makes other symbols and spaces a
 // space, and shortens runs of one character.
 func squeeze(m mapped) mapped {
@@ -274,6 +298,12 @@ func squeeze(m mapped) mapped {
 		switch {
 		case r == '\u200d' || unicode.Is(unicode.Variation_Selector, r) || (r >= 0x1F3FB && r <= 0x1F3FF):
 			continue // joiners, variation selectors and skin tones of emoji
+		case isPictograph(r) && spacedPictograph(m.s, i, n):
+			// A pictograph set apart by spaces, as texting puts one
+			// between two thoughts ("after everything I did for your
+			// project 😕 one dinner wouldn't kill you"), ends a sentence;
+			// one inside the words (LINE😊教えて) is a space.
+			r = '\n'
 		case unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) || unicode.Is(unicode.Co, r) ||
 			(unicode.IsControl(r) && r != '\n') || unicode.IsSpace(r) && r != '\n':
 			r = ' '

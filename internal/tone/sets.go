@@ -24,10 +24,11 @@ const (
 	SetHurtNo    = "hurt-no"      // a no told of as what hurts, in guilt's words: 避けられてる
 	SetGiven     = "given"        // what the others gave, in a comparison's words: フォローしてくれた, 次は…の番
 	SetLetDown   = "let-down"     // a sentence that is only a let-down: 残念です, 残念…
+	SetSmallTalk = "small-talk"   // a greeting or a line of small talk, at a sentence's start: hi, hope your week's going ok
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not

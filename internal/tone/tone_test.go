@@ -15,20 +15,21 @@ func TestNormalize(t *testing.T) {
 		t.Fatal(errs)
 	}
 	for in, want := range map[string]string{
-		"ＬＩＮＥ教えて？！":             "line教えて?!",
-		"ｶﾀｶﾅ　ＯＫ":               "カタカナ ok",
-		"Give me UR number plz": "give me your number please",
-		"教えて🙏🙏":                 "教えて お願い お願い ", // the replacement, not the run, is kept
-		"教えてーーー！！！":             "教えてー!",
-		"pleeeeease":            "pleease",
-		"what’s up":             "what's up",
-		"LINE😊教えて👍🏻":            "line 教えて ",
-		"u\u200d":               "you",
-		"ok   then":             "ok then",
-		"L I N E 交 換 再 挑 戦":     "line交換再挑戦",
-		"Ｌ Ｉ Ｎ Ｅ ください":          "line ください",
-		"u r a star":            "you r a star", // three letters stay words
-		"a b c":                 "a b c",
+		"ＬＩＮＥ教えて？！":                 "line教えて?!",
+		"ｶﾀｶﾅ　ＯＫ":                   "カタカナ ok",
+		"Give me UR number plz":     "give me your number please",
+		"教えて🙏🙏":                     "教えて お願い お願い ", // the replacement, not the run, is kept
+		"教えてーーー！！！":                 "教えてー!",
+		"pleeeeease":                "pleease",
+		"what’s up":                 "what's up",
+		"LINE😊教えて👍🏻":                "line 教えて ",
+		"your project 😕 one dinner": "your project \n one dinner", // set apart by spaces, it ends a sentence
+		"u\u200d":                   "you",
+		"ok   then":                 "ok then",
+		"L I N E 交 換 再 挑 戦":         "line交換再挑戦",
+		"Ｌ Ｉ Ｎ Ｅ ください":              "line ください",
+		"u r a star":                "you r a star", // three letters stay words
+		"a b c":                     "a b c",
 	} {
 		if got := d.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
