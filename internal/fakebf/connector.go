@@ -248,8 +248,10 @@ func fail(w http.ResponseWriter, r *http.Request, f *Fault) bool {
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
+			// The client gave up: like a real server, send it nothing
+			// (returning would answer 200 with an empty body).
 			t.Stop()
-			return true
+			panic(http.ErrAbortHandler)
 		}
 	}
 	if f.Status == 0 {
