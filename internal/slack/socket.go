@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -232,22 +233,35 @@ func (c *Client) serveSocket(ctx context.Context, conn *websocket.Conn) error {
 	})
 	defer stop()
 	defer conn.Close()
+	// Frames are read into one buffer, used again for the next: frame
+	// keeps copies of what it hands on, never the bytes read.
+	var buf bytes.Buffer
 	for {
-		typ, data, err := conn.ReadMessage()
+		typ, r, err := conn.NextReader()
 		if err != nil {
 			return err
 		}
 		if typ != websocket.TextMessage {
 			continue
 		}
-		if err := c.frame(data); err != nil {
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil {
 			return err
+		}
+		if err := c.frame(buf.Bytes()); err != nil {
+			return err
+		}
+		if buf.Cap() > maxKeptFrame {
+			buf = bytes.Buffer{} // an unusually large frame is not kept
 		}
 	}
 }
 
+// maxKeptFrame bounds the buffer kept for reading frames.
+const maxKeptFrame = 64 << 10
+
 // frame handles one frame Slack sent: it must not block, as the socket is
-// not read meanwhile.
+// not read meanwhile, nor keep data, which is read over for the next.
 func (c *Client) frame(data []byte) error {
 	start := time.Now()
 	var e envelope
@@ -316,29 +330,41 @@ type ackFrame struct {
 	Payload    any    `json:"payload,omitempty"`
 }
 
-// encodeAck returns the JSON of an ack. A payload of JSON made already (a
-// kept reply's) is put in as it is, not read again as json.Marshal would.
-func encodeAck(envelopeID string, payload any) ([]byte, error) {
+// encodeAck appends the JSON of an ack to dst. A payload of JSON made
+// already (a kept reply's) is put in as it is, not read again as
+// json.Marshal would.
+func encodeAck(dst []byte, envelopeID string, payload any) ([]byte, error) {
 	raw, ok := payload.(json.RawMessage)
 	if !ok || len(raw) == 0 {
-		return json.Marshal(ackFrame{EnvelopeID: envelopeID, Payload: payload})
+		b, err := json.Marshal(ackFrame{EnvelopeID: envelopeID, Payload: payload})
+		return append(dst, b...), err
 	}
 	id, err := json.Marshal(envelopeID)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	frame := make([]byte, 0, len(`{"envelope_id":,"payload":}`)+len(id)+len(raw))
-	frame = append(frame, `{"envelope_id":`...)
-	frame = append(frame, id...)
-	frame = append(frame, `,"payload":`...)
-	frame = append(frame, raw...)
-	return append(frame, '}'), nil
+	dst = append(dst, `{"envelope_id":`...)
+	dst = append(dst, id...)
+	dst = append(dst, `,"payload":`...)
+	dst = append(dst, raw...)
+	return append(dst, '}'), nil
 }
+
+// ackBuffers hold acks while they are written: the socket copies a frame
+// before write returns, so one buffer serves ack after ack.
+var ackBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // sendAck acknowledges an envelope on the open socket, with a message or
 // without (nil).
 func (c *Client) sendAck(envelopeID string, payload any) error {
-	frame, err := encodeAck(envelopeID, payload)
+	buf := ackBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= MaxAckPayload {
+			ackBuffers.Put(buf)
+		}
+	}()
+	frame, err := encodeAck((*buf)[:0], envelopeID, payload)
+	*buf = frame
 	if err != nil {
 		return fmt.Errorf("ack: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,7 +246,7 @@ func TestEncodeAckWithJSONMadeAlready(t *testing.T) {
 		t.Fatalf("a shared reply's message is %T, want its JSON", c.message(r))
 	}
 	for _, id := range []string{"1d2e3f", `quote"and\backslash`, "<html>&</html>", "改行\n", ""} {
-		got, err := encodeAck(id, raw)
+		got, err := encodeAck([]byte("kept"), id, raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,11 +254,51 @@ func TestEncodeAckWithJSONMadeAlready(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("envelope %q: ack\n%s\nwant\n%s", id, got, want)
+		if !bytes.Equal(got, append([]byte("kept"), want...)) {
+			t.Errorf("envelope %q: ack\n%s\nwant it after \"kept\"\n%s", id, got, want)
 		}
 	}
-	if got, _ := encodeAck("e1", nil); string(got) != `{"envelope_id":"e1"}` {
+	if got, _ := encodeAck(nil, "e1", nil); string(got) != `{"envelope_id":"e1"}` {
 		t.Errorf("empty ack %s", got)
+	}
+}
+
+// TestQueuedRequestsKeepTheirPayloads: frames are read into one buffer,
+// used again for the next; requests waiting in the queue while later
+// frames are read keep their own text, each answered to its own
+// response_url.
+func TestQueuedRequestsKeepTheirPayloads(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var seen []string
+	fake := runClient(t, handlerFunc(func(ctx context.Context, req trustbot.Request) trustbot.Reply {
+		<-release
+		mu.Lock()
+		seen = append(seen, string(req.Text))
+		mu.Unlock()
+		return textReply("answer to " + string(req.Text))
+	}), nil)
+	const n = 20
+	urls := make([]string, n)
+	for i := range n {
+		// Texts of different lengths, so that a later frame written over
+		// an earlier one's bytes would show.
+		_, urls[i] = command(t, fake, fmt.Sprintf("tip %s%d", strings.Repeat("x", (n-i)*7), i))
+	}
+	close(release)
+	for i, u := range urls {
+		got, err := fake.WaitAnswers(waitCtx(t), u, 1)
+		if err != nil {
+			t.Fatalf("command %d: %v", i, err)
+		}
+		want := fmt.Sprintf("answer to tip %s%d", strings.Repeat("x", (n-i)*7), i)
+		if !strings.Contains(string(got[0].Body), want) {
+			t.Errorf("command %d answered %s, want %q", i, got[0].Body, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != n {
+		t.Errorf("%d requests handled, want %d", len(seen), n)
 	}
 }
