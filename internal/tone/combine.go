@@ -695,7 +695,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		// (Not a vendor's silence told of in work talk: "Reached out to the
 		// vendor again, still no answer.")
-		if s.has(CueIgnored) && !s.work() {
+		// (Nor one beside work talk, when it names nothing private: "Seen
+		// at 10:02 and no reply :eyes: jk, pls confirm the room for the
+		// client visit".)
+		if s.has(CueIgnored) && !s.work() && !(nearWork(sents, i) && !s.personal() && !asks) {
 			add(Rush, s.evidence(CueIgnored)...)
 		}
 

@@ -30,6 +30,14 @@ func TestNormalize(t *testing.T) {
 		"Ｌ Ｉ Ｎ Ｅ ください":              "line ください",
 		"u r a star":                "you r a star", // three letters stay words
 		"a b c":                     "a b c",
+		// Chat markup: a shortcode is an emoji, a mention a name; hours
+		// and "re:" are neither.
+		"come on :coffee: ok":     "come on \n ok",
+		"教えて:pray:":               "教えて ",
+		":+1: ok":                 " ok",
+		"hi <@U04ABCD12>, lunch?": "hi , lunch?",
+		"at 10:30:00":             "at 10:30:00",
+		"re:fix: the build":       "re:fix: the build",
 	} {
 		if got := d.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
