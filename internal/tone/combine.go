@@ -713,7 +713,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		groupEvent := s.has(CueGroup) && s.has(CueMeeting) && !s.has(CueContact, CuePrivate, CueCompare, CueRefusal)
 		if s.has(CueGuilt, CueFavour) && !s.work() && !groupEvent {
 			add(Guilt, s.evidence(CueGuilt, CueFavour)...)
-		} else if s.has(CueFavour) && s.has(CueMeeting) && !s.has(CueGroup) {
+		} else if s.has(CueFavour) && (s.has(CueMeeting) || s.has(CueRefusal, CueDeclined) && !s.has(CueDemand) && !strings.Contains(texts[i], "?")) && !s.has(CueGroup) {
+			// (Or held against the reader's no, asking nothing: "Didn't
+			// think you'd turn me down after everything I did for you on
+			// the Osaka project.")
 			add(Guilt, s.evidence(CueFavour, CueMeeting)...)
 		} else if s.has(CueFavour) && asks && !s.has(CueGroup) {
 			// (A favour at work held up in a draft that asks for
