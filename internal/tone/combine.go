@@ -172,6 +172,7 @@ func (s sentence) evidence(ids ...string) []Hit {
 // as normalized) into flags; quote makes a hit of words a rule found in a
 // sentence.
 func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
+	d.unquote(found, texts, quote)
 	found, texts, quote = d.dropSmallTalk(found, texts, quote)
 	found, texts, quote = joinFragments(found, texts, quote)
 	sents := make([]sentence, len(found))

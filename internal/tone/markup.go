@@ -105,3 +105,66 @@ func mentionAt(s string, i int) int {
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
+
+// markQuoted marks a sentence on a line quoted from an earlier reply
+// ("> I'd rather not, sorry"): a mark the check puts in the sentence's
+// cues, not a cue of the content.
+const markQuoted = "quoted"
+
+// quotedLine reports whether the sentence at s[start:] stands on a line
+// quoted from an earlier reply: the line opens with ">".
+func quotedLine(s string, start int) bool {
+	i := start
+	for i > 0 && s[i-1] != '\n' {
+		i--
+	}
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	return i < len(s) && s[i] == '>'
+}
+
+// unquote reads the sentences on quoted lines as another's words, most
+// often the reader's earlier answer: they ask nothing of the reader (no
+// ask, plan, urgency or feeling of the writer's is in them), and a no in
+// them is the reader's no told of ("> I keep LINE for family only,
+// sorry\nInstagram then?" asks again; "> Sure, dinner Friday works!\n
+// Great, see you at 7" asks nothing). What they name (a private contact
+// or meeting, work, a group) stays, as the matter of the answer. A no
+// about work ("> We won't renew the contract") is no no to an ask.
+func (d *Detector) unquote(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) {
+	for i, f := range found {
+		if len(f[markQuoted]) == 0 {
+			continue
+		}
+		s := sentence(f)
+		kept := map[string][]Hit{}
+		for _, id := range []string{CueWork, CueGroup} {
+			if len(f[id]) > 0 {
+				kept[id] = f[id]
+			}
+		}
+		// (A quoted ask, "> are you free for karaoke tonight?", is the
+		// writer's own earlier ask: what it names stays only beside a
+		// no in the same line.)
+		var nos []Hit
+		if !s.work() {
+			for _, h := range s.evidence(CueRefusal, CueDeclined) {
+				h.Cue = CueDeclined
+				nos = append(nos, h)
+			}
+			if loc := d.set(SetReplyNo).first(texts[i]); loc != nil {
+				nos = append(nos, quote(CueDeclined, i, loc[0], loc[1]))
+			}
+		}
+		if len(nos) > 0 && !s.has(CueAsk, CueDemand) {
+			kept[CueDeclined] = nos
+			for _, id := range personalCues {
+				if len(f[id]) > 0 {
+					kept[id] = f[id]
+				}
+			}
+		}
+		found[i] = kept
+	}
+}

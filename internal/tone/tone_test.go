@@ -249,3 +249,15 @@ func TestWordSets(t *testing.T) {
 		t.Errorf("lastEnd of a set not given = %d, want -1", got)
 	}
 }
+
+func TestQuotedLine(t *testing.T) {
+	s := "hi\n> no thanks. sorry!\nok then?"
+	for _, c := range []struct {
+		start int
+		want  bool
+	}{{0, false}, {3, true}, {16, true}, {23, false}} {
+		if got := quotedLine(s, c.start); got != c.want {
+			t.Errorf("quotedLine(%q, %d) = %v, want %v", s, c.start, got, c.want)
+		}
+	}
+}
