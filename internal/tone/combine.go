@@ -620,8 +620,17 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 
 		// Asking again why, about something private.
-		if s.why() && s.personal() && len(again) > 0 {
-			add(RepeatAsk, again...)
+		// (Not by words that only point to the ask the why is about, or
+		// ease it, set look-back: "So what's your excuse this time for
+		// skipping drinks?", "Why exactly did you decline the dinner
+		// invite?", "What made you change your mind about Saturday?": a
+		// why about a no looks back to it. Words that say the ask is made
+		// again or push past the no still do: "Sorry for asking again,
+		// but why won't you swap numbers?", "Why is one drink with me such
+		// a big deal?")
+		whyAgain := slices.DeleteFunc(slices.Clone(again), func(h Hit) bool { return d.set(SetLookBack).in(h.Norm) })
+		if s.why() && s.personal() && len(whyAgain) > 0 {
+			add(RepeatAsk, whyAgain...)
 			add(RepeatAsk, s.evidence(personalCues...)...)
 		}
 		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !reproachAlone(sents, texts, i) && !backsWhy(i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
