@@ -172,6 +172,7 @@ func (s sentence) evidence(ids ...string) []Hit {
 // as normalized) into flags; quote makes a hit of words a rule found in a
 // sentence.
 func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
+	d.unquote(found, texts, quote)
 	found, texts, quote = d.dropSmallTalk(found, texts, quote)
 	found, texts, quote = joinFragments(found, texts, quote)
 	sents := make([]sentence, len(found))
@@ -619,8 +620,17 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 
 		// Asking again why, about something private.
-		if s.why() && s.personal() && len(again) > 0 {
-			add(RepeatAsk, again...)
+		// (Not by words that only point to the ask the why is about, or
+		// ease it, set look-back: "So what's your excuse this time for
+		// skipping drinks?", "Why exactly did you decline the dinner
+		// invite?", "What made you change your mind about Saturday?": a
+		// why about a no looks back to it. Words that say the ask is made
+		// again or push past the no still do: "Sorry for asking again,
+		// but why won't you swap numbers?", "Why is one drink with me such
+		// a big deal?")
+		whyAgain := slices.DeleteFunc(slices.Clone(again), func(h Hit) bool { return d.set(SetLookBack).in(h.Norm) })
+		if s.why() && s.personal() && len(whyAgain) > 0 {
+			add(RepeatAsk, whyAgain...)
 			add(RepeatAsk, s.evidence(personalCues...)...)
 		}
 		if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !reproachAlone(sents, texts, i) && !backsWhy(i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
@@ -695,7 +705,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		// (Not a vendor's silence told of in work talk: "Reached out to the
 		// vendor again, still no answer.")
-		if s.has(CueIgnored) && !s.work() {
+		// (Nor one beside work talk, when it names nothing private: "Seen
+		// at 10:02 and no reply :eyes: jk, pls confirm the room for the
+		// client visit".)
+		if s.has(CueIgnored) && !s.work() && !(nearWork(sents, i) && !s.personal() && !asks) {
 			add(Rush, s.evidence(CueIgnored)...)
 		}
 
@@ -710,7 +723,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		groupEvent := s.has(CueGroup) && s.has(CueMeeting) && !s.has(CueContact, CuePrivate, CueCompare, CueRefusal)
 		if s.has(CueGuilt, CueFavour) && !s.work() && !groupEvent {
 			add(Guilt, s.evidence(CueGuilt, CueFavour)...)
-		} else if s.has(CueFavour) && s.has(CueMeeting) && !s.has(CueGroup) {
+		} else if s.has(CueFavour) && (s.has(CueMeeting) || s.has(CueRefusal, CueDeclined) && !s.has(CueDemand) && !strings.Contains(texts[i], "?")) && !s.has(CueGroup) {
+			// (Or held against the reader's no, asking nothing: "Didn't
+			// think you'd turn me down after everything I did for you on
+			// the Osaka project.")
 			add(Guilt, s.evidence(CueFavour, CueMeeting)...)
 		} else if s.has(CueFavour) && asks && !s.has(CueGroup) {
 			// (A favour at work held up in a draft that asks for

@@ -73,6 +73,7 @@ func (d *Detector) Normalize(draft string) string { return d.normalize(draft).s 
 
 func (d *Detector) normalize(draft string) mapped {
 	m := foldMapped(draft)
+	m = markup(m)
 	m = replaceMapped(m, quotePairs)
 	if len(d.pairs) > 0 {
 		m = replaceMapped(m, d.pairs)

@@ -260,6 +260,11 @@ func (d *Detector) Check(draft string) Result {
 		}
 	}
 	for i, sp := range spans {
+		if quotedLine(m.s, sp[0]) {
+			found[i][markQuoted] = []Hit{{Cue: markQuoted, Sentence: i}}
+		}
+	}
+	for i, sp := range spans {
 		if h, ok := d.bareAsk(m.s[sp[0]:sp[1]], found, i); ok {
 			found[i][CueAsk] = append(found[i][CueAsk], h)
 			r.Hits = append(r.Hits, h)

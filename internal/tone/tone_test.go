@@ -30,6 +30,14 @@ func TestNormalize(t *testing.T) {
 		"Ｌ Ｉ Ｎ Ｅ ください":              "line ください",
 		"u r a star":                "you r a star", // three letters stay words
 		"a b c":                     "a b c",
+		// Chat markup: a shortcode is an emoji, a mention a name; hours
+		// and "re:" are neither.
+		"come on :coffee: ok":     "come on \n ok",
+		"教えて:pray:":               "教えて ",
+		":+1: ok":                 " ok",
+		"hi <@U04ABCD12>, lunch?": "hi , lunch?",
+		"at 10:30:00":             "at 10:30:00",
+		"re:fix: the build":       "re:fix: the build",
 	} {
 		if got := d.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
@@ -239,5 +247,17 @@ func TestWordSets(t *testing.T) {
 	}
 	if got := d.set("none").lastEnd("でも"); got != -1 {
 		t.Errorf("lastEnd of a set not given = %d, want -1", got)
+	}
+}
+
+func TestQuotedLine(t *testing.T) {
+	s := "hi\n> no thanks. sorry!\nok then?"
+	for _, c := range []struct {
+		start int
+		want  bool
+	}{{0, false}, {3, true}, {16, true}, {23, false}} {
+		if got := quotedLine(s, c.start); got != c.want {
+			t.Errorf("quotedLine(%q, %d) = %v, want %v", s, c.start, got, c.want)
+		}
 	}
 }
