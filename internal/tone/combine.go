@@ -105,7 +105,9 @@ func (s sentence) toldNo(text string) bool {
 	if s.has(CueAgain) && !s.has(CueDeclined) && !s.againStill() {
 		return false
 	}
-	nos := s.evidence(CueRefusal, CueDeclined, CueStill)
+	// (Nor does the "かな" of the writer wondering aloud in guilt:
+	// 「ご飯も行ってくれないなんて、嫌われてるのかな」.)
+	nos := s.evidence(CueRefusal, CueDeclined, CueStill, CueGuilt)
 	for _, a := range s[CueAsk] {
 		if !slices.ContainsFunc(nos, func(r Hit) bool { return strings.Contains(a.Norm, r.Norm) || strings.Contains(r.Norm, a.Norm) }) {
 			return false

@@ -1,6 +1,7 @@
 package tone
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -73,6 +74,7 @@ func (d *Detector) Normalize(draft string) string { return d.normalize(draft).s 
 
 func (d *Detector) normalize(draft string) mapped {
 	m := foldMapped(draft)
+	m = unmark(m)
 	m = replaceMapped(m, quotePairs)
 	if len(d.pairs) > 0 {
 		m = replaceMapped(m, d.pairs)
@@ -220,6 +222,39 @@ func lowerMapped(m mapped) mapped {
 		k := utf8.EncodeRune(buf[:], unicode.ToLower(r))
 		lo, hi := m.span(i, i+n)
 		out.write(string(buf[:k]), int32(lo), int32(hi))
+	}
+	return out.done()
+}
+
+// chatMarkup is the markup of chat text that says nothing of its own: a
+// mention written as an ID (<@U04ABCD12>, <#C01|team>, <!channel>), a
+// link, an emoji shortcode (:pray:, :sweat_smile:, :+1:). Read as words,
+// its letters would make cues ("u" in an ID read as "you") or hide the
+// words around it; as a space, neither.
+var chatMarkup = regexp.MustCompile(`<[@#!][^<>\s]*>|(?:https?://|www\.)[^\s<>"]+|:[a-z_+\-][a-z0-9_+\-]*:`)
+
+// unmark makes each piece of chatMarkup in m one space.
+func unmark(m mapped) mapped {
+	locs := chatMarkup.FindAllStringIndex(m.s, -1)
+	if len(locs) == 0 {
+		return m
+	}
+	out := newBuilder(len(m.s))
+	at := 0
+	for _, l := range locs {
+		for j := at; j < l[0]; j++ {
+			out.b.WriteByte(m.s[j])
+			out.start = append(out.start, m.start[j])
+			out.end = append(out.end, m.end[j])
+		}
+		lo, hi := m.span(l[0], l[1])
+		out.write(" ", int32(lo), int32(hi))
+		at = l[1]
+	}
+	for j := at; j < len(m.s); j++ {
+		out.b.WriteByte(m.s[j])
+		out.start = append(out.start, m.start[j])
+		out.end = append(out.end, m.end[j])
 	}
 	return out.done()
 }

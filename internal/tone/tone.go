@@ -269,6 +269,42 @@ func (d *Detector) Check(draft string) Result {
 	for i, sp := range spans {
 		texts[i] = m.s[sp[0]:sp[1]]
 	}
+	// A line quoted from an earlier reply ("> LINEは家族とだけで…") holds
+	// the reader's words, not the writer's: it asks for nothing and presses
+	// nothing. It keeps what it is about (something private, a group, work);
+	// when that is private or it holds a no, it is the reader's answer, a
+	// no told of that what the writer adds may push past.
+	for i, sp := range spans {
+		if !quotedLine(m.s, sp[0]) {
+			continue
+		}
+		f := sentence(found[i])
+		kept := map[string][]Hit{}
+		for _, id := range []string{CueContact, CuePrivate, CueMeeting, CueGroup, CueWork} {
+			if len(f[id]) > 0 {
+				kept[id] = f[id]
+			}
+		}
+		if f.personal() || f.has(CueRefusal, CueDeclined) {
+			for _, h := range f.evidence(CueRefusal, CueDeclined, CueContact, CuePrivate, CueMeeting) {
+				h.Cue = CueDeclined
+				kept[CueDeclined] = append(kept[CueDeclined], h)
+			}
+		}
+		// (A quoted answer that names nothing, followed by the writer's
+		// "then what about…" or words of asking again, is the no they
+		// push past: 「> 週末は予定入ってます」「じゃあ平日の夜ならいける？」.)
+		if len(kept) == 0 && i+1 < len(spans) && !quotedLine(m.s, spans[i+1][0]) {
+			next := sentence(found[i+1])
+			if next.has(CueAlt, CueAgain) && !next.work() {
+				lo, hi := trimSpan(m.s, sp[0]+strings.Index(m.s[sp[0]:sp[1]], ">")+1, sp[1], isSpaceByte)
+				if lo < hi {
+					kept[CueDeclined] = []Hit{{Cue: CueDeclined, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}}
+				}
+			}
+		}
+		found[i] = kept
+	}
 	// quote makes a hit of the words texts[i][lo:hi] that a rule found,
 	// shown as the user wrote them.
 	quote := func(id string, i, lo, hi int) Hit {
@@ -277,6 +313,13 @@ func (d *Detector) Check(draft string) Result {
 	}
 	r.Flags = d.combine(found, texts, quote)
 	return r
+}
+
+// quotedLine reports whether the line of s holding offset i is quoted: it
+// starts with ">".
+func quotedLine(s string, i int) bool {
+	line := s[strings.LastIndexByte(s[:i], '\n')+1:]
+	return strings.HasPrefix(strings.TrimLeft(line, " "), ">")
 }
 
 // bareAsk: a sentence that names a private contact and nothing else, and
