@@ -624,7 +624,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// event: 今日の夜、チームで打ち上げです。参加できる人は返信ください.)
 			// (Not in thanks for a meeting that is over: "thanks for
 			// lunch today, that was fun".)
-			near := s.personal() && !d.set(SetPast).in(texts[i]) || s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) || asks && !anyWork && !softened && !nearGroupEvent(sents, i)
+			// (Or in a sentence that asks why they said no: the reason of a
+			// no is wanted by a deadline, 「今日中に、なんでダメなのか教えて」.)
+			near := s.personal() && !d.set(SetPast).in(texts[i]) || s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) || asks && !anyWork && !softened && !nearGroupEvent(sents, i) || s.why() && !aboutWork
 			for _, j := range []int{i - 1, i + 1} {
 				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)) {
 					near = true
