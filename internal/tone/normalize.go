@@ -231,9 +231,12 @@ func lowerMapped(m mapped) mapped {
 // link, an emoji shortcode (:pray:, :sweat_smile:, :+1:). Read as words,
 // its letters would make cues ("u" in an ID read as "you") or hide the
 // words around it; as a space, neither.
-var chatMarkup = regexp.MustCompile(`<[@#!][^<>\s]*>|(?:https?://|www\.)[^\s<>"]+|:[a-z_+\-][a-z0-9_+\-]*:`)
+// The marks of emphasis (*bold*, _italic_) are dropped: "_やっぱり_LINE"
+// reads as "やっぱりLINE".
+var chatMarkup = regexp.MustCompile(`<[@#!][^<>\s]*>|(?:https?://|www\.)[^\s<>"]+|:[a-z_+\-][a-z0-9_+\-]*:|[*_]+`)
 
-// unmark makes each piece of chatMarkup in m one space.
+// unmark makes each piece of chatMarkup in m one space, and drops the
+// marks of emphasis.
 func unmark(m mapped) mapped {
 	locs := chatMarkup.FindAllStringIndex(m.s, -1)
 	if len(locs) == 0 {
@@ -247,8 +250,10 @@ func unmark(m mapped) mapped {
 			out.start = append(out.start, m.start[j])
 			out.end = append(out.end, m.end[j])
 		}
-		lo, hi := m.span(l[0], l[1])
-		out.write(" ", int32(lo), int32(hi))
+		if strings.Trim(m.s[l[0]:l[1]], "*_") != "" {
+			lo, hi := m.span(l[0], l[1])
+			out.write(" ", int32(lo), int32(hi))
+		}
 		at = l[1]
 	}
 	for j := at; j < len(m.s); j++ {
