@@ -293,14 +293,21 @@ func (d *Detector) Check(draft string) Result {
 		}
 		// (A quoted answer that names nothing, followed by the writer's
 		// "then what about…" or words of asking again, is the no they
-		// push past: 「> 週末は予定入ってます」「じゃあ平日の夜ならいける？」.)
-		if len(kept) == 0 && i+1 < len(spans) && !quotedLine(m.s, spans[i+1][0]) {
-			next := sentence(found[i+1])
-			if next.has(CueAlt, CueAgain) && !next.work() {
+		// push past: 「> 週末は予定入ってます」「じゃあ平日の夜ならいける？」.
+		// The push may come after a word of acknowledgement: 「そっか…」
+		// 「でも1日くらいダメ？」; the no is then told of in the push.)
+		if k := d.quotePush(m.s, spans, found, i); k > 0 {
+			no := kept[CueDeclined]
+			if len(no) == 0 {
 				lo, hi := trimSpan(m.s, sp[0]+strings.Index(m.s[sp[0]:sp[1]], ">")+1, sp[1], isSpaceByte)
 				if lo < hi {
-					kept[CueDeclined] = []Hit{{Cue: CueDeclined, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}}
+					no = []Hit{{Cue: CueDeclined, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}}
 				}
+			}
+			if k == i+1 {
+				kept[CueDeclined] = no
+			} else {
+				found[k][CueDeclined] = append(found[k][CueDeclined], no...)
 			}
 		}
 		found[i] = kept
@@ -313,6 +320,29 @@ func (d *Detector) Check(draft string) Result {
 	}
 	r.Flags = d.combine(found, texts, quote)
 	return r
+}
+
+// quotePush returns the first of the (at most two) sentences the writer
+// adds after the quoted sentence i that pushes past it: offers something
+// else, asks again, or opens with a "but" and asks; 0 when none does.
+func (d *Detector) quotePush(s string, spans [][2]int, found []map[string][]Hit, i int) int {
+	for k := i + 1; k < len(spans) && k <= i+2; k++ {
+		if quotedLine(s, spans[k][0]) {
+			return 0
+		}
+		t := sentence(found[k])
+		if t.work() {
+			return 0
+		}
+		text := s[spans[k][0]:spans[k][1]]
+		// (A "but" pushes back when it asks or holds the no: 「でも1日くらい
+		// ダメ？」; not one that eases: 「でも何かあったらいつでも声かけて
+		// くださいね」.)
+		if t.has(CueAlt, CueAgain) || d.set(SetTurn).opens(text) && !t.has(CueSoften, CueWithdraw) && (strings.Contains(text, "?") || t.has(CueRefusal)) {
+			return k
+		}
+	}
+	return 0
 }
 
 // quotedLine reports whether the line of s holding offset i is quoted: it
