@@ -511,9 +511,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 	anyWork := slices.ContainsFunc(sents, sentence.work)
+	// (A softener in a sentence about work eases the work, not a private
+	// ask further on in a long message: "見積もりOKです" or "資料も急ぎま
+	// せん" before "今度二人で飲みに行きません？"; right after the ask it
+	// eases the ask: "your cell for the trip? Totally fine to say no, I can
+	// go through the office.")
 	softened := false
-	for _, s := range sents {
-		if s.has(CueSoften) {
+	for i, s := range sents {
+		if s.has(CueSoften) && (!s.work() || i > 0 && sents[i-1].personal()) {
 			softened = true
 		}
 	}
