@@ -74,8 +74,8 @@ func (d *Detector) Normalize(draft string) string { return d.normalize(draft).s 
 
 func (d *Detector) normalize(draft string) mapped {
 	m := foldMapped(draft)
-	m = unmark(m)
 	m = replaceMapped(m, quotePairs)
+	m = unmark(m)
 	if len(d.pairs) > 0 {
 		m = replaceMapped(m, d.pairs)
 	}
@@ -264,8 +264,9 @@ func unmark(m mapped) mapped {
 	return out.done()
 }
 
-// quotePairs straighten quotes and unify wave dashes.
-var quotePairs = []string{"’", "'", "‘", "'", "`", "'", "“", `"`, "”", `"`, "～", "〜"}
+// quotePairs straighten quotes and unify wave dashes, and unescape the
+// marks chat text escapes (&gt; opens a quoted line).
+var quotePairs = []string{"’", "'", "‘", "'", "`", "'", "“", `"`, "”", `"`, "～", "〜", "&gt;", ">", "&lt;", "<", "&amp;", "&"}
 
 // replaceMapped replaces as strings.NewReplacer(pairs...) does: in the
 // order found in the text, without overlaps, the first of the pairs that
