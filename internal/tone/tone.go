@@ -285,7 +285,17 @@ func (d *Detector) Check(draft string) Result {
 				kept[id] = f[id]
 			}
 		}
-		if f.personal() || f.has(CueRefusal, CueDeclined) {
+		// (A quoted ask is someone's ask, not the reader's answer: 「> LINE
+		// 交換しませんか？」 then 「断っていいですよね？」; chased for its
+		// answer, it is the writer's earlier ask: 「↑これの返事、まだもらえて
+		// ないです」.)
+		if f.personal() && f.has(CueAsk, CueDemand) && i+1 < len(spans) && !quotedLine(m.s, spans[i+1][0]) && sentence(found[i+1]).has(CueReply, CueIgnored) {
+			for _, h := range f.evidence(CueContact, CuePrivate, CueMeeting) {
+				h.Cue = CueAgain
+				kept[CueAgain] = append(kept[CueAgain], h)
+			}
+		}
+		if f.personal() && !f.has(CueAsk, CueDemand) || f.has(CueRefusal, CueDeclined) {
 			for _, h := range f.evidence(CueRefusal, CueDeclined, CueContact, CuePrivate, CueMeeting) {
 				h.Cue = CueDeclined
 				kept[CueDeclined] = append(kept[CueDeclined], h)
