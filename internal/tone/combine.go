@@ -105,7 +105,9 @@ func (s sentence) toldNo(text string) bool {
 	if s.has(CueAgain) && !s.has(CueDeclined) && !s.againStill() {
 		return false
 	}
-	nos := s.evidence(CueRefusal, CueDeclined, CueStill)
+	// (Nor does the "かな" of the writer wondering aloud in guilt:
+	// 「ご飯も行ってくれないなんて、嫌われてるのかな」.)
+	nos := s.evidence(CueRefusal, CueDeclined, CueStill, CueGuilt)
 	for _, a := range s[CueAsk] {
 		if !slices.ContainsFunc(nos, func(r Hit) bool { return strings.Contains(a.Norm, r.Norm) || strings.Contains(r.Norm, a.Norm) }) {
 			return false
@@ -172,7 +174,6 @@ func (s sentence) evidence(ids ...string) []Hit {
 // as normalized) into flags; quote makes a hit of words a rule found in a
 // sentence.
 func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
-	d.unquote(found, texts, quote)
 	found, texts, quote = d.dropSmallTalk(found, texts, quote)
 	found, texts, quote = joinFragments(found, texts, quote)
 	sents := make([]sentence, len(found))
@@ -548,9 +549,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 	anyWork := slices.ContainsFunc(sents, sentence.work)
+	// (A softener in a sentence about work eases the work, not a private
+	// ask further on in a long message: "見積もりOKです" or "資料も急ぎま
+	// せん" before "今度二人で飲みに行きません？"; right after the ask it
+	// eases the ask: "your cell for the trip? Totally fine to say no, I can
+	// go through the office.")
 	softened := false
-	for _, s := range sents {
-		if s.has(CueSoften) {
+	for i, s := range sents {
+		if s.has(CueSoften) && (!s.work() || i > 0 && sents[i-1].personal()) {
 			softened = true
 		}
 	}
@@ -693,7 +699,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// event: 今日の夜、チームで打ち上げです。参加できる人は返信ください.)
 			// (Not in thanks for a meeting that is over: "thanks for
 			// lunch today, that was fun".)
-			near := s.personal() && !d.set(SetPast).in(texts[i]) || s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) || asks && !anyWork && !softened && !nearGroupEvent(sents, i)
+			// (Or in a sentence that asks why they said no: the reason of a
+			// no is wanted by a deadline, 「今日中に、なんでダメなのか教えて」.)
+			near := s.personal() && !d.set(SetPast).in(texts[i]) || s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) || asks && !anyWork && !softened && !nearGroupEvent(sents, i) || s.why() && !aboutWork
 			for _, j := range []int{i - 1, i + 1} {
 				if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)) {
 					near = true

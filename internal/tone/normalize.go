@@ -1,6 +1,7 @@
 package tone
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -75,6 +76,7 @@ func (d *Detector) normalize(draft string) mapped {
 	m := foldMapped(draft)
 	m = markup(m)
 	m = replaceMapped(m, quotePairs)
+	m = unmark(m)
 	if len(d.pairs) > 0 {
 		m = replaceMapped(m, d.pairs)
 	}
@@ -225,8 +227,48 @@ func lowerMapped(m mapped) mapped {
 	return out.done()
 }
 
-// quotePairs straighten quotes and unify wave dashes.
-var quotePairs = []string{"’", "'", "‘", "'", "`", "'", "“", `"`, "”", `"`, "～", "〜"}
+// chatMarkup is the markup of chat text that says nothing of its own: a
+// mention written as an ID (<@U04ABCD12>, <#C01|team>, <!channel>; those
+// escaped, &lt;@U…&gt;, are read here once unescaped, the others already
+// by markup) and a link. Read as words, its letters would make cues ("u"
+// in an ID read as "you") or hide the words around it; as a space,
+// neither. (Emoji shortcodes are read by markup, as emoji.)
+// The marks of emphasis (*bold*, _italic_) are dropped: "_やっぱり_LINE"
+// reads as "やっぱりLINE".
+var chatMarkup = regexp.MustCompile(`<[@#!][^<>\s]*>|(?:https?://|www\.)[^\s<>"]+|[*_]+`)
+
+// unmark makes each piece of chatMarkup in m one space, and drops the
+// marks of emphasis.
+func unmark(m mapped) mapped {
+	locs := chatMarkup.FindAllStringIndex(m.s, -1)
+	if len(locs) == 0 {
+		return m
+	}
+	out := newBuilder(len(m.s))
+	at := 0
+	for _, l := range locs {
+		for j := at; j < l[0]; j++ {
+			out.b.WriteByte(m.s[j])
+			out.start = append(out.start, m.start[j])
+			out.end = append(out.end, m.end[j])
+		}
+		if strings.Trim(m.s[l[0]:l[1]], "*_") != "" {
+			lo, hi := m.span(l[0], l[1])
+			out.write(" ", int32(lo), int32(hi))
+		}
+		at = l[1]
+	}
+	for j := at; j < len(m.s); j++ {
+		out.b.WriteByte(m.s[j])
+		out.start = append(out.start, m.start[j])
+		out.end = append(out.end, m.end[j])
+	}
+	return out.done()
+}
+
+// quotePairs straighten quotes and unify wave dashes, and unescape the
+// marks chat text escapes (&gt; opens a quoted line).
+var quotePairs = []string{"’", "'", "‘", "'", "`", "'", "“", `"`, "”", `"`, "～", "〜", "&gt;", ">", "&lt;", "<", "&amp;", "&"}
 
 // replaceMapped replaces as strings.NewReplacer(pairs...) does: in the
 // order found in the text, without overlaps, the first of the pairs that

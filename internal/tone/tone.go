@@ -260,11 +260,6 @@ func (d *Detector) Check(draft string) Result {
 		}
 	}
 	for i, sp := range spans {
-		if quotedLine(m.s, sp[0]) {
-			found[i][markQuoted] = []Hit{{Cue: markQuoted, Sentence: i}}
-		}
-	}
-	for i, sp := range spans {
 		if h, ok := d.bareAsk(m.s[sp[0]:sp[1]], found, i); ok {
 			found[i][CueAsk] = append(found[i][CueAsk], h)
 			r.Hits = append(r.Hits, h)
@@ -274,6 +269,69 @@ func (d *Detector) Check(draft string) Result {
 	for i, sp := range spans {
 		texts[i] = m.s[sp[0]:sp[1]]
 	}
+	// A line quoted from an earlier reply ("> LINEは家族とだけで…") holds
+	// the reader's words, not the writer's: it asks for nothing and presses
+	// nothing. It keeps what it is about (something private, a group, work);
+	// when that is private or it holds a no, it is the reader's answer, a
+	// no told of that what the writer adds may push past.
+	for i, sp := range spans {
+		if !quotedLine(m.s, sp[0]) {
+			continue
+		}
+		f := sentence(found[i])
+		kept := map[string][]Hit{}
+		for _, id := range []string{CueContact, CuePrivate, CueMeeting, CueGroup, CueWork} {
+			if len(f[id]) > 0 {
+				kept[id] = f[id]
+			}
+		}
+		// (A quoted ask is someone's ask, not the reader's answer: 「> LINE
+		// 交換しませんか？」 then 「断っていいですよね？」; chased for its
+		// answer, it is the writer's earlier ask: 「↑これの返事、まだもらえて
+		// ないです」.)
+		if f.personal() && f.has(CueAsk, CueDemand) && i+1 < len(spans) && !quotedLine(m.s, spans[i+1][0]) && sentence(found[i+1]).has(CueReply, CueIgnored) {
+			for _, h := range f.evidence(CueContact, CuePrivate, CueMeeting) {
+				h.Cue = CueAgain
+				kept[CueAgain] = append(kept[CueAgain], h)
+			}
+		}
+		// (A no about work is no no to an ask: "> We decided not to renew
+		// the contract".)
+		if !f.work() && (f.personal() && !f.has(CueAsk, CueDemand) || f.has(CueRefusal, CueDeclined)) {
+			for _, h := range f.evidence(CueRefusal, CueDeclined, CueContact, CuePrivate, CueMeeting) {
+				h.Cue = CueDeclined
+				kept[CueDeclined] = append(kept[CueDeclined], h)
+			}
+		}
+		// (A no in the words one answers an ask with, set reply-no: "> I'll
+		// pass", "> maybe next time!".)
+		if text := m.s[sp[0]:sp[1]]; !f.work() && len(kept[CueDeclined]) == 0 {
+			if loc := d.set(SetReplyNo).first(text); loc != nil {
+				lo, hi := sp[0]+loc[0], sp[0]+loc[1]
+				kept[CueDeclined] = []Hit{{Cue: CueDeclined, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}}
+			}
+		}
+		// (A quoted answer that names nothing, followed by the writer's
+		// "then what about…" or words of asking again, is the no they
+		// push past: 「> 週末は予定入ってます」「じゃあ平日の夜ならいける？」.
+		// The push may come after a word of acknowledgement: 「そっか…」
+		// 「でも1日くらいダメ？」; the no is then told of in the push.)
+		if k := d.quotePush(m.s, spans, found, i); k > 0 {
+			no := kept[CueDeclined]
+			if len(no) == 0 {
+				lo, hi := trimSpan(m.s, sp[0]+strings.Index(m.s[sp[0]:sp[1]], ">")+1, sp[1], isSpaceByte)
+				if lo < hi {
+					no = []Hit{{Cue: CueDeclined, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}}
+				}
+			}
+			if k == i+1 {
+				kept[CueDeclined] = no
+			} else {
+				found[k][CueDeclined] = append(found[k][CueDeclined], no...)
+			}
+		}
+		found[i] = kept
+	}
 	// quote makes a hit of the words texts[i][lo:hi] that a rule found,
 	// shown as the user wrote them.
 	quote := func(id string, i, lo, hi int) Hit {
@@ -282,6 +340,36 @@ func (d *Detector) Check(draft string) Result {
 	}
 	r.Flags = d.combine(found, texts, quote)
 	return r
+}
+
+// quotePush returns the first of the (at most two) sentences the writer
+// adds after the quoted sentence i that pushes past it: offers something
+// else, asks again, or opens with a "but" and asks; 0 when none does.
+func (d *Detector) quotePush(s string, spans [][2]int, found []map[string][]Hit, i int) int {
+	for k := i + 1; k < len(spans) && k <= i+2; k++ {
+		if quotedLine(s, spans[k][0]) {
+			return 0
+		}
+		t := sentence(found[k])
+		if t.work() {
+			return 0
+		}
+		text := s[spans[k][0]:spans[k][1]]
+		// (A "but" pushes back when it asks or holds the no: 「でも1日くらい
+		// ダメ？」; not one that eases: 「でも何かあったらいつでも声かけて
+		// くださいね」.)
+		if t.has(CueAlt, CueAgain) || d.set(SetTurn).opens(text) && !t.has(CueSoften, CueWithdraw) && (strings.Contains(text, "?") || t.has(CueRefusal)) {
+			return k
+		}
+	}
+	return 0
+}
+
+// quotedLine reports whether the line of s holding offset i is quoted: it
+// starts with ">".
+func quotedLine(s string, i int) bool {
+	line := s[strings.LastIndexByte(s[:i], '\n')+1:]
+	return strings.HasPrefix(strings.TrimLeft(line, " "), ">")
 }
 
 // bareAsk: a sentence that names a private contact and nothing else, and
