@@ -22,18 +22,19 @@ const (
 // where it is still short of a target: it may not fall below them. A floor
 // at or above its target is an error: the target itself then holds.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.846, tone.Demand: 0.853, tone.Rush: 0.869, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.830, tone.ReasonAsk: 0.894, tone.Demand: 0.894, tone.Guilt: 0.761, tone.NoWayOut: 0.875},
+	"ja": {tone.RepeatAsk: 0.846, tone.Demand: 0.878, "clean-flagged": 0.052},
+	"en": {tone.RepeatAsk: 0.830, tone.ReasonAsk: 0.894, tone.Guilt: 0.761, tone.NoWayOut: 0.875},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
-// tuned on since, and the five fresh batches after it, each added to it
-// before anything was tuned on it (one on 2026-11-30, four on 2026-12-01). They are
+// tuned on since, and the seven fresh batches after it, each added to it
+// before anything was tuned on it (one on 2026-11-30, six on 2026-12-01). They are
 // the figures measured on the part as it stood then, cut to three
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.944},
+	"ja": {tone.RepeatAsk: 0.931, tone.Guilt: 0.860},
+	"en": {tone.RepeatAsk: 0.938, tone.Rush: 0.883, tone.Guilt: 0.888},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
