@@ -168,14 +168,19 @@ func TestLiteralIndex(t *testing.T) {
 }
 
 // normalizeStrings is Normalize written with the string functions alone,
-// as it was before it kept where each byte comes from.
+// as it was before it kept where each byte comes from (chat markup, read
+// by steps that have only a mapped form, is read on text whose spans are
+// not kept).
 func normalizeStrings(d *Detector, draft string) string {
+	unkept := func(s string) mapped { return mapped{s: s, start: make([]int32, len(s)), end: make([]int32, len(s))} }
 	s := fold(draft)
+	s = markup(unkept(s)).s
 	s = strings.NewReplacer(quotePairs...).Replace(s)
+	s = unmark(unkept(s)).s
 	if len(d.pairs) > 0 {
 		s = strings.NewReplacer(d.pairs...).Replace(s)
 	}
-	return unspace(squeeze(mapped{s: s, start: make([]int32, len(s)), end: make([]int32, len(s))})).s
+	return unspace(squeeze(unkept(s))).s
 }
 
 // FuzzNormalizeMapped: keeping where each byte comes from changes nothing
