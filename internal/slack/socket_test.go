@@ -182,6 +182,12 @@ func TestSocketRefusedAtOnceWaits(t *testing.T) {
 			c.Close()
 		}
 	}()
+	// A dial returns once the upgrade is answered, before the fake counts
+	// the socket: the client must not start until every held socket is
+	// counted, or it could take a place one of them was to hold.
+	waitUntil(t, func() bool { return fake.OpenSockets() == fakeslack.MaxSockets }, func() string {
+		return fmt.Sprintf("%d of %d held sockets open", fake.OpenSockets(), fakeslack.MaxSockets)
+	})
 	opens := func() int { return len(fake.Calls("apps.connections.open")) - fakeslack.MaxSockets }
 
 	c := New(Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fake.APIURL(), Workers: 1})
