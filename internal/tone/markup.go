@@ -1,38 +1,35 @@
 package tone
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
 
 // Chat markup is read as what it stands for, so that it neither hides an
-// ask nor makes one: an emoji shortcode (:coffee:, :pray:, :+1:) is an
-// emoji, so "It's just a coffee, come on :coffee:" reads as "…come on 🙂"
-// does and ":coffee:" names no coffee; a Slack mention or channel link
-// (<@U04ABCD12>, <#C01|general>, <!here>) is a name, read as a space, so
-// that its letters are no words ("u" is not "you").
+// ask nor makes one, in two steps of normalizing:
+//   - markup, before escaped marks are unescaped: an emoji shortcode
+//     (:coffee:, :pray:, :+1:) is an emoji, so "It's just a coffee, come
+//     on :coffee:" reads as "…come on 🙂" does and ":coffee:" names no
+//     coffee;
+//   - unmark, after: a mention or channel link (<@U04ABCD12>,
+//     <#C01|general>, <!here>, escaped as &lt;@U…&gt; or not) and a link
+//     are a space, so that their letters are no words ("u" is not "you");
+//     the marks of emphasis (*bold*, _italic_) are dropped, so that
+//     "_やっぱり_LINE" reads as "やっぱりLINE".
 
 // shortcodeMark is what a shortcode is read as: a pictograph, which
 // squeeze then reads as any emoji (a sentence's end when set apart by
 // spaces, a space inside the words).
 const shortcodeMark = "\U0001F642"
 
-// markup replaces the shortcodes and mentions in m (folded, lower case).
+// markup replaces the emoji shortcodes in m (folded, lower case).
 func markup(m mapped) mapped {
 	s := m.s
-	if !strings.ContainsAny(s, ":<") {
+	if !strings.Contains(s, ":") {
 		return m
 	}
 	out := newBuilder(len(s))
-	copyRune := func(i int) int {
-		_, n := utf8.DecodeRuneInString(s[i:])
-		for j := i; j < i+n; j++ {
-			out.b.WriteByte(s[j])
-			out.start = append(out.start, m.start[j])
-			out.end = append(out.end, m.end[j])
-		}
-		return i + n
-	}
 	for i := 0; i < len(s); {
 		if n := shortcodeAt(s, i); n > 0 {
 			lo, hi := m.span(i, i+n)
@@ -40,13 +37,9 @@ func markup(m mapped) mapped {
 			i += n
 			continue
 		}
-		if n := mentionAt(s, i); n > 0 {
-			lo, hi := m.span(i, i+n)
-			out.write(" ", int32(lo), int32(hi))
-			i += n
-			continue
-		}
-		i = copyRune(i)
+		_, n := utf8.DecodeRuneInString(s[i:])
+		out.keep(m, i, i+n)
+		i += n
 	}
 	return out.done()
 }
@@ -81,27 +74,31 @@ func shortcodeAt(s string, i int) int {
 	return 0
 }
 
-// mentionAt returns the length of a Slack mention or link at s[i:]
-// ("<@u04abcd12>", "<@u04abcd12|sato>", "<#c0123|general>", "<!here>"),
-// or 0.
-func mentionAt(s string, i int) int {
-	if s[i] != '<' || i+2 >= len(s) || s[i+1] != '@' && s[i+1] != '#' && s[i+1] != '!' {
-		return 0
-	}
-	for j := i + 2; j < len(s) && j-i <= 80; j++ {
-		switch c := s[j]; {
-		case c == '>':
-			if j == i+2 {
-				return 0
-			}
-			return j + 1 - i
-		case c == ' ' || c == '\n' || c == '<':
-			return 0
-		}
-	}
-	return 0
-}
-
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// chatMarkup is what unmark reads: a mention written as an ID, a link,
+// the marks of emphasis.
+var chatMarkup = regexp.MustCompile(`<[@#!][^<>\s]*>|(?:https?://|www\.)[^\s<>"]+|[*_]+`)
+
+// unmark makes each mention and link in m one space, and drops the marks
+// of emphasis.
+func unmark(m mapped) mapped {
+	locs := chatMarkup.FindAllStringIndex(m.s, -1)
+	if len(locs) == 0 {
+		return m
+	}
+	out := newBuilder(len(m.s))
+	at := 0
+	for _, l := range locs {
+		out.keep(m, at, l[0])
+		if strings.Trim(m.s[l[0]:l[1]], "*_") != "" {
+			lo, hi := m.span(l[0], l[1])
+			out.write(" ", int32(lo), int32(hi))
+		}
+		at = l[1]
+	}
+	out.keep(m, at, len(m.s))
+	return out.done()
 }

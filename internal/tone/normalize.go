@@ -1,7 +1,6 @@
 package tone
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -57,6 +56,13 @@ func (b *builder) write(s string, lo, hi int32) {
 		b.start = append(b.start, lo)
 		b.end = append(b.end, hi)
 	}
+}
+
+// keep copies m.s[i:j] with the draft's bytes each came from.
+func (b *builder) keep(m mapped, i, j int) {
+	b.b.WriteString(m.s[i:j])
+	b.start = append(b.start, m.start[i:j]...)
+	b.end = append(b.end, m.end[i:j]...)
 }
 
 func (b *builder) done() mapped { return mapped{s: b.b.String(), start: b.start, end: b.end} }
@@ -227,45 +233,6 @@ func lowerMapped(m mapped) mapped {
 	return out.done()
 }
 
-// chatMarkup is the markup of chat text that says nothing of its own: a
-// mention written as an ID (<@U04ABCD12>, <#C01|team>, <!channel>; those
-// escaped, &lt;@U…&gt;, are read here once unescaped, the others already
-// by markup) and a link. Read as words, its letters would make cues ("u"
-// in an ID read as "you") or hide the words around it; as a space,
-// neither. (Emoji shortcodes are read by markup, as emoji.)
-// The marks of emphasis (*bold*, _italic_) are dropped: "_やっぱり_LINE"
-// reads as "やっぱりLINE".
-var chatMarkup = regexp.MustCompile(`<[@#!][^<>\s]*>|(?:https?://|www\.)[^\s<>"]+|[*_]+`)
-
-// unmark makes each piece of chatMarkup in m one space, and drops the
-// marks of emphasis.
-func unmark(m mapped) mapped {
-	locs := chatMarkup.FindAllStringIndex(m.s, -1)
-	if len(locs) == 0 {
-		return m
-	}
-	out := newBuilder(len(m.s))
-	at := 0
-	for _, l := range locs {
-		for j := at; j < l[0]; j++ {
-			out.b.WriteByte(m.s[j])
-			out.start = append(out.start, m.start[j])
-			out.end = append(out.end, m.end[j])
-		}
-		if strings.Trim(m.s[l[0]:l[1]], "*_") != "" {
-			lo, hi := m.span(l[0], l[1])
-			out.write(" ", int32(lo), int32(hi))
-		}
-		at = l[1]
-	}
-	for j := at; j < len(m.s); j++ {
-		out.b.WriteByte(m.s[j])
-		out.start = append(out.start, m.start[j])
-		out.end = append(out.end, m.end[j])
-	}
-	return out.done()
-}
-
 // quotePairs straighten quotes and unify wave dashes, and unescape the
 // marks chat text escapes (&gt; opens a quoted line).
 var quotePairs = []string{"’", "'", "‘", "'", "`", "'", "“", `"`, "”", `"`, "～", "〜", "&gt;", ">", "&lt;", "<", "&amp;", "&"}
@@ -292,11 +259,7 @@ func replaceMapped(m mapped, pairs []string) mapped {
 		}
 		if !matched {
 			_, n := utf8.DecodeRuneInString(s[i:])
-			for j := i; j < i+n; j++ {
-				out.b.WriteByte(s[j])
-				out.start = append(out.start, m.start[j])
-				out.end = append(out.end, m.end[j])
-			}
+			out.keep(m, i, i+n)
 			i += n
 		}
 	}

@@ -305,8 +305,8 @@ func (d *Detector) Check(draft string) Result {
 		}
 		// (A no in the words one answers an ask with, set reply-no: "> I'll
 		// pass", "> maybe next time!".)
-		if text := m.s[sp[0]:sp[1]]; !f.work() && len(kept[CueDeclined]) == 0 {
-			if loc := d.set(SetReplyNo).first(text); loc != nil {
+		if !f.work() && len(kept[CueDeclined]) == 0 {
+			if loc := d.set(SetReplyNo).first(texts[i]); loc != nil {
 				lo, hi := sp[0]+loc[0], sp[0]+loc[1]
 				kept[CueDeclined] = []Hit{{Cue: CueDeclined, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}}
 			}
