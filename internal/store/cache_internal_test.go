@@ -279,7 +279,8 @@ func TestSavedProfileServedFromCache(t *testing.T) {
 }
 
 // recordEvery records a tip for k every gap until stop says to end, and
-// returns how many it recorded.
+// returns how many it recorded. The gap shapes the load the flusher sees
+// (a burst spread over time); nothing waits on it.
 func recordEvery(t *testing.T, db *DB, k trustbot.UserKey, gap time.Duration, stop func(i int) bool) int {
 	t.Helper()
 	i := 0
@@ -300,6 +301,23 @@ func groupsWritten(db *DB) (groups uint64, waiting int) {
 	return db.c.groups, len(db.c.pending)
 }
 
+// waitGroups waits until done holds of db's groups written and records
+// waiting, and returns them; past 10 s the test fails with what().
+func waitGroups(t *testing.T, db *DB, done func(groups uint64, waiting int) bool, what string) (uint64, int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		g, waiting := groupsWritten(db)
+		if done(g, waiting) {
+			return g, waiting
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d groups written, %d records waiting", what, g, waiting)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // TestTipsWrittenAfterABurst: records that keep coming a little apart are
 // written in one group once they stop, not in the midst of the burst.
 func TestTipsWrittenAfterABurst(t *testing.T) {
@@ -310,19 +328,8 @@ func TestTipsWrittenAfterABurst(t *testing.T) {
 	if g, _ := groupsWritten(db); g != 0 {
 		t.Fatalf("%d groups written during the burst", g)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		g, waiting := groupsWritten(db)
-		if waiting == 0 {
-			if g != 1 {
-				t.Fatalf("the burst's %d records were written in %d groups, want 1", n, g)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d records still wait after the burst", waiting)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if g, _ := waitGroups(t, db, func(_ uint64, waiting int) bool { return waiting == 0 }, "records still wait after the burst"); g != 1 {
+		t.Fatalf("the burst's %d records were written in %d groups, want 1", n, g)
 	}
 	var rows int
 	if err := db.read.QueryRowContext(context.Background(), `SELECT count(*) FROM tips_shown`).Scan(&rows); err != nil || rows != n {
@@ -331,19 +338,23 @@ func TestTipsWrittenAfterABurst(t *testing.T) {
 }
 
 // TestTipsWrittenUnderSteadyLoad: records that never stop coming are still
-// written, each group when its first has waited long enough.
+// written, each group when its first has waited long enough, well before
+// a group is full.
 func TestTipsWrittenUnderSteadyLoad(t *testing.T) {
 	db := openTipsOnly(t, filepath.Join(t.TempDir(), "t.db"))
 	db.c.quiet, db.c.every = time.Hour, 50*time.Millisecond
 	k := trustbot.UserKey{Team: "T1", User: "U1"}
 	deadline := time.Now().Add(10 * time.Second)
-	recordEvery(t, db, k, time.Millisecond, func(int) bool {
+	n := recordEvery(t, db, k, time.Millisecond, func(int) bool {
 		if time.Now().After(deadline) {
 			t.Fatal("no group written while records kept coming")
 		}
 		g, _ := groupsWritten(db)
 		return g >= 3
 	})
+	if n >= tipFlushMax {
+		t.Fatalf("3 groups written only after %d records: written when full, not when their first had waited", n)
+	}
 }
 
 // TestAFullGroupIsWrittenAtOnce: tipFlushMax records waiting are written
@@ -353,11 +364,5 @@ func TestAFullGroupIsWrittenAtOnce(t *testing.T) {
 	db.c.quiet, db.c.every = time.Hour, time.Hour
 	k := trustbot.UserKey{Team: "T1", User: "U1"}
 	recordEvery(t, db, k, 0, func(i int) bool { return i == tipFlushMax })
-	deadline := time.Now().Add(10 * time.Second)
-	for g, _ := groupsWritten(db); g == 0; g, _ = groupsWritten(db) {
-		if time.Now().After(deadline) {
-			t.Fatal("a full group was not written")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitGroups(t, db, func(g uint64, _ int) bool { return g > 0 }, "a full group was not written")
 }
