@@ -499,6 +499,9 @@ const (
 // endOfTime is after every instant an attempt can be recorded at.
 var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
+// claimTimeout bounds one claim of a delivery to send.
+const claimTimeout = 10 * time.Second
+
 func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, r *Report) error {
 	var (
 		mu       sync.Mutex
@@ -508,7 +511,14 @@ func (d *Dispatcher) sendAll(ctx context.Context, now time.Time, r *Report) erro
 	for range d.Senders {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				ds, err := d.Store.ClaimSending(ctx, now, d.Clock(), d.ReplicaID(), 1)
+				// A claim runs to its end even when stopping starts: a
+				// claim cut off by the stop may still have been committed
+				// (PostgreSQL answers a commit the client no longer waits
+				// for), and its delivery would be left sending. Claimed,
+				// send hands it back to pending when stopping.
+				claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+				ds, err := d.Store.ClaimSending(claimCtx, now, d.Clock(), d.ReplicaID(), 1)
+				cancel()
 				if err != nil {
 					mu.Lock()
 					claimErr = err
