@@ -172,8 +172,8 @@ func (s sentence) evidence(ids ...string) []Hit {
 
 // combine reads the cues found in each sentence (texts are the sentences
 // as normalized) into flags; quote makes a hit of words a rule found in a
-// sentence.
-func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
+// sentence; sad holds the draft's sad face, if it has one.
+func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit, sad []Hit) []Flag {
 	found, texts, quote = d.dropSmallTalk(found, texts, quote)
 	found, texts, quote = joinFragments(found, texts, quote)
 	sents := make([]sentence, len(found))
@@ -780,6 +780,21 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 
 		if s.has(CueHint) {
 			add(Hinting, s.evidence(CueHint)...)
+		}
+	}
+
+	// Sorrow answering a no: a sad face in a draft that tells of the
+	// reader's no about something private, or asks past it ("LINEまだ
+	// ダメ？🥺", "こないだ断られたばっかなのにごめん…😢"), is guilt. A sad
+	// face on a first ask, with no no in sight, is not (nor the no a
+	// softener allows in its sentence, "むりなら全然いいよ"); nor beside the writer's own
+	// no ("ごめん、今日は行けない😢") or a no at work.
+	if len(sad) > 0 && !anyWork {
+		for i, s := range sents {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
+				add(Guilt, sad...)
+				break
+			}
 		}
 	}
 
