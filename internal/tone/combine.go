@@ -678,7 +678,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// (Or a why about something private with the no in other words:
 		// "You still haven't told me why you bailed on dinner.\nI think
 		// I deserve an explanation.")
-		prevWhy := i > 0 && (sents[i-1].why() || sents[i-1].has(CueReason) && sents[i-1].personal() && !sents[i-1].work())
+		prevWhy := i > 0 && !sents[i-1].work() && (sents[i-1].why() || sents[i-1].has(CueReason) && sents[i-1].personal())
 		nearPersonal := false
 		for _, j := range []int{i - 1, i + 1} {
 			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueSoften) {
