@@ -172,8 +172,8 @@ func (s sentence) evidence(ids ...string) []Hit {
 
 // combine reads the cues found in each sentence (texts are the sentences
 // as normalized) into flags; quote makes a hit of words a rule found in a
-// sentence.
-func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) []Flag {
+// sentence; sad holds the draft's sad face, if it has one.
+func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit, sad []Hit) []Flag {
 	found, texts, quote = d.dropSmallTalk(found, texts, quote)
 	found, texts, quote = joinFragments(found, texts, quote)
 	sents := make([]sentence, len(found))
@@ -399,6 +399,11 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
 				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
 			}
+			// (So does a why about the no beside it: "なんで無理なの？他の人は
+			// 交換してくれたのに".)
+			if j >= 0 && j < len(sents) && sents[j].why() && !sents[j].work() {
+				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
+			}
 		}
 	}
 	// Guilt in one sentence and the push in the next ("ドライブ、すごく
@@ -428,16 +433,11 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// comparison with others who gave it ("みんな交換してくれたのに",
 	// "everyone follows me except you"): the others are held up as the
 	// reason to give it.
-	// A comparison in a draft that asks why they said no ("What's wrong
-	// with me? Everybody else is on LINE") backs the why, not an ask.
-	// (And a bare "why?" after a no: "You told Sara yes to the beach trip
-	// but told me no. What gives?")
-	compares := !slices.ContainsFunc(sents, sentence.why)
-	for i := range sents {
-		if bareWhy(sents, i) {
-			compares = false
-		}
-	}
+	// A comparison in a draft that asks why they said no ("みんな教えて
+	// くれたのに、なんで私だけダメなの", "Why won't you? Everybody else is
+	// on LINE") asks too: it holds the others up as the reason to
+	// reconsider, and the why presses the same way.
+	const compares = true
 	// A sentence that tells of the meeting or the ask as past, with no
 	// question, next to a why (or a bare "what changed?") backs the
 	// why and asks nothing: "What changed? Last week you were up for
@@ -455,7 +455,13 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// (A comparison that tells what the others gave names the
 		// private thing itself: "みんな快くフォローしてくれたのに".)
 		givenBy := compares && !s.work() && slices.ContainsFunc(s[CueCompare], func(h Hit) bool { return d.set(SetGiven).in(h.Norm) })
-		if !s.personal() && !givenBy || s.why() && !s.whyAsksAgain() || reproachAlone(sents, texts, i) || backsWhy(i) {
+		// (A why that holds a comparison asking for what the others
+		// gave, or a no told of beside a why that holds one, asks as the
+		// comparison does: "みんなとは交換してるのに、なんで俺だけダメなん？",
+		// "連絡先交換、断られたの私だけらしいね。なんで？".)
+		cmpAsks := !s.work() && slices.ContainsFunc(s.asking(d, compares, texts[i]), func(h Hit) bool { return h.Cue == CueCompare })
+		whyNear := s.why() || near(sents, i, sentence.why) || bareWhy(sents, i) || i+1 < len(sents) && bareWhy(sents, i+1)
+		if !s.personal() && !givenBy && !(cmpAsks && whyNear) || s.why() && !s.whyAsksAgain() && !cmpAsks || reproachAlone(sents, texts, i) || backsWhy(i) && !cmpAsks {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -672,7 +678,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// (Or a why about something private with the no in other words:
 		// "You still haven't told me why you bailed on dinner.\nI think
 		// I deserve an explanation.")
-		prevWhy := i > 0 && (sents[i-1].why() || sents[i-1].has(CueReason) && sents[i-1].personal() && !sents[i-1].work())
+		prevWhy := i > 0 && !sents[i-1].work() && (sents[i-1].why() || sents[i-1].has(CueReason) && sents[i-1].personal())
 		nearPersonal := false
 		for _, j := range []int{i - 1, i + 1} {
 			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueSoften) {
@@ -729,7 +735,11 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// (Nor is a group's own event, told of with nothing private in
 		// it: "the izakaya for the team party is booked".)
 		groupEvent := s.has(CueGroup) && s.has(CueMeeting) && !s.has(CueContact, CuePrivate, CueCompare, CueRefusal)
-		if s.has(CueGuilt, CueFavour) && !s.work() && !groupEvent {
+		// (Nor a let-down alone right after a question about work, in a
+		// draft that asks nothing private: it goes on with the question,
+		// "なんで先方は他社を選んだんだろう？うちの方が安かったのに".)
+		workLetDown := s.only(CueGuilt, CueObject) && !asks && i > 0 && sents[i-1].work() && strings.Contains(texts[i-1], "?")
+		if s.has(CueGuilt, CueFavour) && !s.work() && !groupEvent && !workLetDown {
 			add(Guilt, s.evidence(CueGuilt, CueFavour)...)
 		} else if s.has(CueFavour) && (s.has(CueMeeting) || s.has(CueRefusal, CueDeclined) && !s.has(CueDemand) && !strings.Contains(texts[i], "?")) && !s.has(CueGroup) {
 			// (Or held against the reader's no, asking nothing: "Didn't
@@ -770,6 +780,21 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 
 		if s.has(CueHint) {
 			add(Hinting, s.evidence(CueHint)...)
+		}
+	}
+
+	// Sorrow answering a no: a sad face in a draft that tells of the
+	// reader's no about something private, or asks past it ("LINEまだ
+	// ダメ？🥺", "こないだ断られたばっかなのにごめん…😢"), is guilt. A sad
+	// face on a first ask, with no no in sight, is not (nor the no a
+	// softener allows in its sentence, "むりなら全然いいよ"); nor beside the writer's own
+	// no ("ごめん、今日は行けない😢") or a no at work.
+	if len(sad) > 0 && !anyWork {
+		for i, s := range sents {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
+				add(Guilt, sad...)
+				break
+			}
 		}
 	}
 

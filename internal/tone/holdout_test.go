@@ -36,7 +36,7 @@ var holdoutFloors = map[string]map[string]float64{
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.931, tone.Guilt: 0.860},
+	"ja": {tone.RepeatAsk: 0.946, tone.Guilt: 0.867},
 	"en": {tone.RepeatAsk: 0.938, tone.Rush: 0.883, tone.Guilt: 0.888},
 }
 

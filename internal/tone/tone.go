@@ -338,7 +338,19 @@ func (d *Detector) Check(draft string) Result {
 		lo, hi = lo+spans[i][0], hi+spans[i][0]
 		return Hit{Cue: id, Norm: m.s[lo:hi], Text: written(draft, m, lo, hi), Sentence: i}
 	}
-	r.Flags = d.combine(found, texts, quote)
+	// A sad face is read in the draft as written: normalizing makes emoji
+	// spaces. It counts in the sentence it ends or stands in.
+	var sad []Hit
+	if loc := d.set(SetSadFace).first(draft); loc != nil {
+		i := 0
+		for j, sp := range spans {
+			if lo, _ := m.span(sp[0], sp[1]); lo <= loc[0] {
+				i = j
+			}
+		}
+		sad = append(sad, Hit{Cue: CueGuilt, Norm: draft[loc[0]:loc[1]], Text: draft[loc[0]:loc[1]], Sentence: i})
+	}
+	r.Flags = d.combine(found, texts, quote, sad)
 	return r
 }
 
