@@ -429,9 +429,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// "everyone follows me except you"): the others are held up as the
 	// reason to give it.
 	// A comparison in a draft that asks why they said no ("What's wrong
-	// with me? Everybody else is on LINE") backs the why, not an ask.
-	// (And a bare "why?" after a no: "You told Sara yes to the beach trip
-	// but told me no. What gives?")
+	// with me? Everybody else is on LINE") is not read here: the why and
+	// the comparison are read together below (whyCompares). (Nor with a
+	// bare "why?" after a no: "You told Sara yes to the beach trip but
+	// told me no. What gives?")
 	compares := !slices.ContainsFunc(sents, sentence.why)
 	for i := range sents {
 		if bareWhy(sents, i) {
@@ -484,6 +485,20 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		asks = true
 		add(ContactAsk, s.evidence(personalCues...)...)
 		add(ContactAsk, ask...)
+	}
+	// A why beside a comparison with others who gave the contact or came
+	// ("Why won't you give me your number? Everyone else on the team
+	// did.", "Alex texts me all the time, why can't you?") presses the
+	// reader to reconsider: it asks for what the others gave, as the
+	// comparison would alone, and asks again when the why is about the
+	// reader's no (see whyCompares).
+	for i := range sents {
+		if w, ok := whyCompares(sents, i); ok {
+			asks = true
+			add(ContactAsk, sents[i].evidence(append([]string{CueCompare}, personalCues...)...)...)
+			add(ContactAsk, sents[w].evidence(personalCues...)...)
+			back = append(back, sents[w].evidence(CueWhyNo, CueRefusal, CueDeclined)...)
+		}
 	}
 	if traded >= 0 && !asks {
 		asks = true
@@ -743,7 +758,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			add(Guilt, s.evidence(CueFavour)...)
 			add(Guilt, ev[ContactAsk]...)
 		}
-		if s.has(CueCompare) && !s.work() {
+		// (Or one that names an office or a team beside a why about a
+		// contact: see whyCompares.)
+		if _, why := whyCompares(sents, i); s.has(CueCompare) && (!s.work() || why) {
 			add(Guilt, s.evidence(CueCompare, CueContact)...)
 		}
 		// Something already done or paid for the plan ("もう二人分予約
@@ -979,6 +996,32 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 func bareWhy(sents []sentence, i int) bool {
 	s := sents[i]
 	return i > 0 && s.has(CueReason) && s.only(CueReason, CueAsk) && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work()
+}
+
+// whyCompares reports whether sents[i] compares the reader with others
+// in the sentence of a why or next to one (returned) that is about
+// something private or a no and not about work.
+func whyCompares(sents []sentence, i int) (int, bool) {
+	s := sents[i]
+	if !s.has(CueCompare) {
+		return 0, false
+	}
+	for _, j := range []int{i, i - 1, i + 1} {
+		if j < 0 || j >= len(sents) {
+			continue
+		}
+		w := sents[j]
+		// (A comparison that names an office or a team is not work talk
+		// beside a why about a contact: "Why won't you add me on Insta?
+		// Half the office follows me already.")
+		if !(w.why() || w.has(CueReason)) || w.work() || s.work() && !w.personal() || nearWork(sents, j) && !w.personal() && !s.personal() {
+			continue
+		}
+		if s.personal() || w.personal() || w.has(CueWhyNo, CueRefusal, CueDeclined) || s.has(CueRefusal) {
+			return j, true
+		}
+	}
+	return 0, false
 }
 
 // feeling: a sentence of guilt alone, that asks nothing, names nothing
