@@ -969,6 +969,13 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 	if near(sents, i, func(s sentence) bool { return s.has(CueCompare) }) {
 		return false
 	}
+	// (Nor one that a sentence asking again or offering another thing
+	// follows: "you've knocked me back for a pint twice now. Third time
+	// lucky?", "You keep blowing me off for lunch. Thursday then?" push
+	// past the nos they count.)
+	if i+1 < len(sents) && (sents[i+1].has(CueAgain) && sents[i+1].has(CueAsk, CueDemand) || sents[i+1].has(CueAlt)) && !sents[i+1].work() {
+		return false
+	}
 	if sents[i].reproaches(texts[i]) {
 		return true
 	}
