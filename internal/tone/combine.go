@@ -465,6 +465,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				ask = sents[j].asking(d, compares, texts[j])
 			}
 		}
+		// A complaint that an ask about something private was left
+		// unanswered chases it: it asks again ("Pls don't leave me on
+		// read about the hike", "you never replied about brunch").
+		if len(ask) == 0 && s.has(CueIgnored) {
+			ask = s[CueIgnored]
+		}
 		// (Nor one that tells of the no and asks nothing, next to a
 		// sentence that asks why: "この前お断りされたお食事の件ですが…
 		// なぜダメだったのか教えていただけますか" sets up the why; nor one
@@ -479,7 +485,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// feel pretty rejected after the coffee thing.", "kinda hurt you
 		// never answered my msg about the weekend": it looks back to
 		// reproach, not to ask again.)
-		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm) && !strings.Contains(texts[i], "?") && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
+		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm, CueIgnored) && !strings.Contains(texts[i], "?") && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
 			continue
 		}
 		asks = true
@@ -726,14 +732,8 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				add(Rush, s.evidence(append([]string{CueRush, CueReply}, personalCues...)...)...)
 			}
 		}
-		// (Not a vendor's silence told of in work talk: "Reached out to the
-		// vendor again, still no answer.")
-		// (Nor one beside work talk, when it names nothing private: "Seen
-		// at 10:02 and no reply :eyes: jk, pls confirm the room for the
-		// client visit".)
-		if s.has(CueIgnored) && !s.work() && !(nearWork(sents, i) && !s.personal() && !asks) {
-			add(Rush, s.evidence(CueIgnored)...)
-		}
+		// (A complaint of silence is no urgency by itself: it is rush only
+		// with a deadline, read above.)
 
 		// Guilt, or comparing with others about something personal. A
 		// favour held against the reader is guilt even in a sentence
