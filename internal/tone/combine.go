@@ -180,6 +180,26 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for i, f := range found {
 		sents[i] = sentence(f)
 	}
+	// Words of asking again that are the answer asked for ("Need an answer
+	// on the Kyoto trip", "get back to me about dinner") point back to an
+	// earlier ask, unless a sentence before makes the invitation itself:
+	// "Dinner Friday? Reply about the time when you can." asks the first
+	// time. (Not a question about the answer, which looks back to it:
+	// "Drinks? Did the answer change since last week?"; nor silence told
+	// of: "karaoke thursday?? haven't heard from you yet".)
+	for i := range sents {
+		if !sents[i].has(CueReply) || !sents[i].has(CueAgain) || !sents[i].has(CueAsk, CueDemand) || strings.Contains(texts[i], "?") {
+			continue
+		}
+		for _, t := range sents[:i] {
+			if t.personal() && t.has(CueAsk, CueAlt) && !t.has(CueReply, CueAgain) && !t.work() {
+				sents[i][CueAgain] = slices.DeleteFunc(sents[i][CueAgain], func(a Hit) bool {
+					return slices.ContainsFunc(sents[i][CueReply], func(r Hit) bool { return strings.Contains(a.Norm, r.Norm) })
+				})
+				break
+			}
+		}
+	}
 	// An apology for an earlier ask followed by a "but" ("この間は急に
 	// 誘っちゃってごめんね。でも…", "Sorry I sprang that on you. But…")
 	// does not take the ask back: it points back to it, and what follows
