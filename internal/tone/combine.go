@@ -180,6 +180,26 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for i, f := range found {
 		sents[i] = sentence(f)
 	}
+	// Words of asking again that are the answer asked for ("Need an answer
+	// on the Kyoto trip", "get back to me about dinner") point back to an
+	// earlier ask, unless a sentence before makes the invitation itself:
+	// "Dinner Friday? Reply about the time when you can." asks the first
+	// time. (Not a question about the answer, which looks back to it:
+	// "Drinks? Did the answer change since last week?"; nor silence told
+	// of: "karaoke thursday?? haven't heard from you yet".)
+	for i := range sents {
+		if !sents[i].has(CueReply) || !sents[i].has(CueAgain) || !sents[i].has(CueAsk, CueDemand) || strings.Contains(texts[i], "?") {
+			continue
+		}
+		for _, t := range sents[:i] {
+			if t.personal() && t.has(CueAsk, CueAlt) && !t.has(CueReply, CueAgain) && !t.work() {
+				sents[i][CueAgain] = slices.DeleteFunc(sents[i][CueAgain], func(a Hit) bool {
+					return slices.ContainsFunc(sents[i][CueReply], func(r Hit) bool { return strings.Contains(a.Norm, r.Norm) })
+				})
+				break
+			}
+		}
+	}
 	// An apology for an earlier ask followed by a "but" ("この間は急に
 	// 誘っちゃってごめんね。でも…", "Sorry I sprang that on you. But…")
 	// does not take the ask back: it points back to it, and what follows
@@ -470,6 +490,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				ask = sents[j].asking(d, compares, texts[j])
 			}
 		}
+		// A complaint that an ask about something private was left
+		// unanswered chases it: it asks again ("Pls don't leave me on
+		// read about the hike", "you never replied about brunch").
+		if len(ask) == 0 && s.has(CueIgnored) {
+			ask = s[CueIgnored]
+		}
 		// (Nor one that tells of the no and asks nothing, next to a
 		// sentence that asks why: "この前お断りされたお食事の件ですが…
 		// なぜダメだったのか教えていただけますか" sets up the why; nor one
@@ -484,12 +510,26 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// feel pretty rejected after the coffee thing.", "kinda hurt you
 		// never answered my msg about the weekend": it looks back to
 		// reproach, not to ask again.)
-		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm) && !strings.Contains(texts[i], "?") && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
+		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm, CueIgnored) && !strings.Contains(texts[i], "?") && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
 			continue
 		}
 		asks = true
 		add(ContactAsk, s.evidence(personalCues...)...)
 		add(ContactAsk, ask...)
+	}
+	// A why beside a comparison with others who gave the contact or came
+	// ("Why won't you give me your number? Everyone else on the team
+	// did.", "Alex texts me all the time, why can't you?") presses the
+	// reader to reconsider: it asks for what the others gave, as the
+	// comparison would alone, and asks again when the why is about the
+	// reader's no (see whyCompares).
+	for i := range sents {
+		if w, ok := whyCompares(sents, i); ok {
+			asks = true
+			add(ContactAsk, sents[i].evidence(append([]string{CueCompare}, personalCues...)...)...)
+			add(ContactAsk, sents[w].evidence(personalCues...)...)
+			back = append(back, sents[w].evidence(CueWhyNo, CueRefusal, CueDeclined)...)
+		}
 	}
 	if traded >= 0 && !asks {
 		asks = true
@@ -717,14 +757,8 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				add(Rush, s.evidence(append([]string{CueRush, CueReply}, personalCues...)...)...)
 			}
 		}
-		// (Not a vendor's silence told of in work talk: "Reached out to the
-		// vendor again, still no answer.")
-		// (Nor one beside work talk, when it names nothing private: "Seen
-		// at 10:02 and no reply :eyes: jk, pls confirm the room for the
-		// client visit".)
-		if s.has(CueIgnored) && !s.work() && !(nearWork(sents, i) && !s.personal() && !asks) {
-			add(Rush, s.evidence(CueIgnored)...)
-		}
+		// (A complaint of silence is no urgency by itself: it is rush only
+		// with a deadline, read above.)
 
 		// Guilt, or comparing with others about something personal. A
 		// favour held against the reader is guilt even in a sentence
@@ -753,7 +787,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			add(Guilt, s.evidence(CueFavour)...)
 			add(Guilt, ev[ContactAsk]...)
 		}
-		if s.has(CueCompare) && !s.work() {
+		// (Or one that names an office or a team beside a why about a
+		// contact: see whyCompares.)
+		if _, why := whyCompares(sents, i); s.has(CueCompare) && (!s.work() || why) {
 			add(Guilt, s.evidence(CueCompare, CueContact)...)
 		}
 		// Something already done or paid for the plan ("もう二人分予約
@@ -977,6 +1013,13 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 	if near(sents, i, func(s sentence) bool { return s.has(CueCompare) }) {
 		return false
 	}
+	// (Nor one that a sentence asking again or offering another thing
+	// follows: "you've knocked me back for a pint twice now. Third time
+	// lucky?", "You keep blowing me off for lunch. Thursday then?" push
+	// past the nos they count.)
+	if i+1 < len(sents) && (sents[i+1].has(CueAgain) && sents[i+1].has(CueAsk, CueDemand) || sents[i+1].has(CueAlt)) && !sents[i+1].work() {
+		return false
+	}
 	if sents[i].reproaches(texts[i]) {
 		return true
 	}
@@ -1004,6 +1047,32 @@ func reproachAlone(sents []sentence, texts []string, i int) bool {
 func bareWhy(sents []sentence, i int) bool {
 	s := sents[i]
 	return i > 0 && s.has(CueReason) && s.only(CueReason, CueAsk) && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work()
+}
+
+// whyCompares reports whether sents[i] compares the reader with others
+// in the sentence of a why or next to one (returned) that is about
+// something private or a no and not about work.
+func whyCompares(sents []sentence, i int) (int, bool) {
+	s := sents[i]
+	if !s.has(CueCompare) {
+		return 0, false
+	}
+	for _, j := range []int{i, i - 1, i + 1} {
+		if j < 0 || j >= len(sents) {
+			continue
+		}
+		w := sents[j]
+		// (A comparison that names an office or a team is not work talk
+		// beside a why about a contact: "Why won't you add me on Insta?
+		// Half the office follows me already.")
+		if !(w.why() || w.has(CueReason)) || w.work() || s.work() && !w.personal() || nearWork(sents, j) && !w.personal() && !s.personal() {
+			continue
+		}
+		if s.personal() || w.personal() || w.has(CueWhyNo, CueRefusal, CueDeclined) || s.has(CueRefusal) {
+			return j, true
+		}
+	}
+	return 0, false
 }
 
 // feeling: a sentence of guilt alone, that asks nothing, names nothing
