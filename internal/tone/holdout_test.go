@@ -23,10 +23,11 @@ const (
 // at or above its target is an error: the target itself then holds. The
 // labels were audited on 2026-12-01 against six readings the corpus README
 // settled (every change added a label: 17 drafts, 15 repeat asks); the
-// floors were set again then, from the same check on the audited labels.
+// floors were set again then, from the same check on the audited labels,
+// and raised after the rounds that followed.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.800, tone.Demand: 0.878, tone.Guilt: 0.833, tone.NoWayOut: 0.898, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.750, tone.ReasonAsk: 0.894, tone.Guilt: 0.761, tone.NoWayOut: 0.840},
+	"ja": {tone.RepeatAsk: 0.850, tone.Demand: 0.878, tone.Guilt: 0.875, tone.NoWayOut: 0.898, "clean-flagged": 0.052},
+	"en": {tone.RepeatAsk: 0.783, tone.ReasonAsk: 0.894, tone.Guilt: 0.761, tone.NoWayOut: 0.853},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
