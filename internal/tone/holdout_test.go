@@ -31,14 +31,14 @@ var holdoutFloors = map[string]map[string]float64{
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
-// tuned on since, and the seven fresh batches after it, each added to it
-// before anything was tuned on it (one on 2026-11-30, six on 2026-12-01). They are
+// tuned on since, and the eight fresh batches after it, each added to it
+// before anything was tuned on it (one on 2026-11-30, seven on 2026-12-01). They are
 // the figures measured on the part as it stood then, cut to three
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.946, tone.Guilt: 0.867},
-	"en": {tone.RepeatAsk: 0.943, tone.Rush: 0.882, tone.Guilt: 0.884},
+	"ja": {tone.RepeatAsk: 0.937, tone.Guilt: 0.870},
+	"en": {tone.RepeatAsk: 0.921, tone.Demand: 0.886, tone.Rush: 0.885, tone.Guilt: 0.853},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
