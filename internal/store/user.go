@@ -218,18 +218,29 @@ func (db *DB) RecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]stri
 		return tipIDs(rows), err
 	}
 	now := time.Now()
-	v, gen, ok := db.c.recent.get(k, now)
-	if !ok || n > v.limit {
-		rows, err := db.readRecentTips(ctx, k, n)
-		if err != nil {
-			return nil, err
+	// The cached list changes in place with each record (addTip): its
+	// IDs are copied under the cache's lock.
+	var ids []string
+	gen, ok := db.c.recent.read(k, now, func(v *recentTips) bool {
+		if n > v.limit {
+			return false
 		}
-		pending := db.pendingTips(k)
-		slices.Reverse(pending)
-		v = recentTips{tips: mergeTips(min(n, tipsKept), pending, rows), limit: n}
-		db.c.recent.put(k, v, gen, now)
+		ids = tipIDs(v.tips[:min(n, len(v.tips))])
+		return true
+	})
+	if ok {
+		return ids, nil
 	}
-	return tipIDs(v.tips[:min(n, len(v.tips))]), nil
+	rows, err := db.readRecentTips(ctx, k, n)
+	if err != nil {
+		return nil, err
+	}
+	pending := db.pendingTips(k)
+	slices.Reverse(pending)
+	v := recentTips{tips: mergeTips(min(n, tipsKept), pending, rows), limit: n}
+	ids = tipIDs(v.tips[:min(n, len(v.tips))])
+	db.c.recent.put(k, v, gen, now) // the cache's from here on
+	return ids, nil
 }
 
 func tipIDs(tips []shownTip) []string {
