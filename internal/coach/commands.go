@@ -313,15 +313,15 @@ func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
 // tipReply is the message showing tip (with the topic's "another" button
 // when topicID is set). It is content alone, the same for everyone who
 // gets it in the language on the platform, so it is made once and kept
-// (tipReplies); each caller gets its own list of blocks.
+// (tipReplies), its blocks shared by every caller.
 func (t *turn) tipReply(tip *playbook.Tip, topicID string) trustbot.Reply {
 	k := tipReplyKey{tip: tip, lang: t.lang, platform: t.req.Platform(), topic: topicID}
 	r, ok := t.tipReplies.get(k)
 	if !ok {
 		r = t.makeTipReply(tip, topicID)
+		r.Blocks = slices.Clip(r.Blocks)
 		t.tipReplies.put(k, r)
 	}
-	r.Blocks = slices.Clone(r.Blocks)
 	return r
 }
 
