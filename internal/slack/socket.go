@@ -294,8 +294,7 @@ func (c *Client) frame(data []byte) error {
 		kind:    e.Type,
 		payload: e.Payload,
 		accepts: e.Accepts,
-		ack:     func(payload any) error { return c.sendAck(e.EnvelopeID, payload) },
-		dedupe:  "envelope:" + e.EnvelopeID,
+		dedupe:  "envelope:" + e.EnvelopeID, // acked on the socket under id (sendAckOf)
 	}
 	if e.Type == kindInteractive {
 		var kind struct {
