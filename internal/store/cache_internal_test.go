@@ -423,3 +423,30 @@ func TestRecentTipsChangedInPlaceAreReadUnderTheLock(t *testing.T) {
 		t.Fatalf("recent tips %v after every record", got)
 	}
 }
+
+// TestAppendRecentTipsKeepsWhatItAppendsTo: AppendRecentTips adds the IDs
+// after what dst holds, from the database and from the cache alike, and
+// RecentTips of a user with none is an empty list, not nil (an export
+// writes it as []).
+func TestAppendRecentTipsKeepsWhatItAppendsTo(t *testing.T) {
+	ctx := context.Background()
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "tips.db"))
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	if got, err := db.RecentTips(ctx, k, 3); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("recent tips of a user with none: %#v, %v", got, err)
+	}
+	at := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	for i := range 2 {
+		if err := db.RecordTipShown(ctx, k, fmt.Sprintf("tip-%d", i), at.Add(time.Duration(i)*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.c.recent.update(k, nil) // read from the database, then from the cache
+	for range 2 {
+		dst := append(make([]string, 0, 8), "kept")
+		got, err := db.AppendRecentTips(ctx, dst, k, 3)
+		if want := []string{"kept", "tip-1", "tip-0"}; err != nil || !slices.Equal(got, want) {
+			t.Fatalf("appended %v (%v), want %v", got, err, want)
+		}
+	}
+}
