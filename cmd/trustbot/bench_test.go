@@ -183,6 +183,12 @@ func benchReplicas(tb testing.TB, dsn string, n int) (*fakeslack.Server, []*cras
 		if f := os.Getenv("TRUSTBOT_BENCH_CPUPROFILE"); f != "" {
 			env["TRUSTBOT_CHILD_CPUPROFILE"] = fmt.Sprintf("%s.%d", f, i)
 		}
+		// TRUSTBOT_BENCH_MEMPROFILE=F writes their allocation profiles
+		// (F.0, F.1, …), sampled at TRUSTBOT_BENCH_MEMPROFILERATE if set.
+		if f := os.Getenv("TRUSTBOT_BENCH_MEMPROFILE"); f != "" {
+			env["TRUSTBOT_CHILD_MEMPROFILE"] = fmt.Sprintf("%s.%d", f, i)
+			env["TRUSTBOT_CHILD_MEMPROFILERATE"] = os.Getenv("TRUSTBOT_BENCH_MEMPROFILERATE")
+		}
 		// TRUSTBOT_BENCH_TRACE=F traces them (go tool trace): F.0, F.1, …
 		if f := os.Getenv("TRUSTBOT_BENCH_TRACE"); f != "" {
 			env["TRUSTBOT_CHILD_TRACE"] = fmt.Sprintf("%s.%d", f, i)

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"strconv"
@@ -42,16 +43,34 @@ func init() {
 
 // childMain runs the program as a crash child. SIGTERM stops it as it
 // stops the program (a rolling restart). TRUSTBOT_CHILD_CPUPROFILE names
-// a file for its CPU profile, TRUSTBOT_CHILD_TRACE one for its execution
-// trace (go tool trace), to profile a benchmark's trustbot process.
+// a file for its CPU profile, TRUSTBOT_CHILD_MEMPROFILE one for its
+// allocation profile (written when it stops; one sample per
+// TRUSTBOT_CHILD_MEMPROFILERATE bytes allocated, else Go's default),
+// TRUSTBOT_CHILD_TRACE one for its execution trace (go tool trace), to
+// profile a benchmark's trustbot process.
 func childMain() int {
 	setProcs(os.Getenv, hostRoot())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer record("TRUSTBOT_CHILD_CPUPROFILE", "CPU profile", pprof.StartCPUProfile, pprof.StopCPUProfile)()
+	defer record("TRUSTBOT_CHILD_MEMPROFILE", "allocation profile", startAllocs, func() {})()
 	defer record("TRUSTBOT_CHILD_TRACE", "trace", trace.Start, trace.Stop)()
 	return run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 }
+
+// startAllocs samples allocations from now on, at the rate
+// TRUSTBOT_CHILD_MEMPROFILERATE sets, and has what they were written to w
+// when the child's record of it ends (see record).
+func startAllocs(w io.Writer) error {
+	if r, err := strconv.Atoi(os.Getenv("TRUSTBOT_CHILD_MEMPROFILERATE")); err == nil && r > 0 {
+		runtime.MemProfileRate = r
+	}
+	allocsTo = w
+	return nil
+}
+
+// allocsTo is where startAllocs's profile goes.
+var allocsTo io.Writer
 
 // record starts writing a profile or a trace to the file the environment
 // variable env names, if it names one, and returns what ends it. One that
@@ -74,6 +93,10 @@ func record(env, what string, start func(io.Writer) error, stop func()) (end fun
 	}
 	return func() {
 		stop()
+		if allocsTo == f {
+			runtime.GC() // the profile counts allocations up to the last collection
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+		}
 		f.Close()
 	}
 }

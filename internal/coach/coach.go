@@ -6,10 +6,12 @@ package coach
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/playbook"
@@ -75,26 +77,72 @@ const tipRepliesMax = 4096
 
 // tipReplies keeps the messages of tips, made once each: building one
 // (its texts looked up and filled, its topic menu listed) was most of the
-// work of answering "/trust tip" from memory.
+// work of answering "/trust tip" from memory. Every caller gets a kept
+// message's blocks themselves, shared (Reply.Shared): the list is full to
+// its capacity, so a caller that adds a block appends to a copy of its
+// own, and callers never write to a shared reply's blocks in place. In a
+// test binary each message is also kept as a deep copy, and get panics
+// when a caller has changed the shared one: any test through any
+// platform then catches a caller that breaks the rule.
 type tipReplies struct {
 	mu sync.Mutex
-	m  map[tipReplyKey]trustbot.Reply
+	m  map[tipReplyKey]keptReply
+}
+
+// keptReply is a kept tip message and, in a test binary, its deep copy.
+type keptReply struct {
+	r, orig trustbot.Reply
 }
 
 func (c *tipReplies) get(k tipReplyKey) (trustbot.Reply, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r, ok := c.m[k]
-	return r, ok
+	kept, ok := c.m[k]
+	if ok && testing.Testing() && !sameShared(kept.r, kept.orig) {
+		panic(fmt.Sprintf("coach: a caller wrote to a kept tip's blocks, shared (Reply.Shared):\n%+v\nwas\n%+v", kept.r, kept.orig))
+	}
+	return kept.r, ok
 }
 
 func (c *tipReplies) put(k tipReplyKey, r trustbot.Reply) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= tipRepliesMax {
-		c.m = map[tipReplyKey]trustbot.Reply{}
+		c.m = map[tipReplyKey]keptReply{}
 	}
-	c.m[k] = r
+	kept := keptReply{r: r}
+	if testing.Testing() {
+		kept.orig = deepCopy(r)
+	}
+	c.m[k] = kept
+}
+
+// sameShared reports whether a and b hold the same blocks and options:
+// what a reply's callers share (the rest of it each gets a copy of). It
+// allocates nothing, and strings kept alike compare at once, so that the
+// check costs a benchmark run as a test binary little.
+func sameShared(a, b trustbot.Reply) bool {
+	return slices.Equal(a.Options, b.Options) && slices.EqualFunc(a.Blocks, b.Blocks, func(x, y trustbot.Block) bool {
+		return x.Kind == y.Kind && x.Title == y.Title && x.Text == y.Text &&
+			slices.EqualFunc(x.Controls, y.Controls, func(p, q trustbot.Control) bool {
+				return p.Kind == q.Kind && p.ID == q.ID && p.Label == q.Label && p.Value == q.Value &&
+					p.Style == q.Style && p.Initial == q.Initial && p.Description == q.Description &&
+					p.URL == q.URL && p.Suggest == q.Suggest && slices.Equal(p.Options, q.Options)
+			})
+	})
+}
+
+// deepCopy copies r's blocks, their controls and options.
+func deepCopy(r trustbot.Reply) trustbot.Reply {
+	r.Blocks = slices.Clone(r.Blocks)
+	for i := range r.Blocks {
+		r.Blocks[i].Controls = slices.Clone(r.Blocks[i].Controls)
+		for j := range r.Blocks[i].Controls {
+			r.Blocks[i].Controls[j].Options = slices.Clone(r.Blocks[i].Controls[j].Options)
+		}
+	}
+	r.Options = slices.Clone(r.Options)
+	return r
 }
 
 // New returns a Coach with the system clock and a random seed.

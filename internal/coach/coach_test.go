@@ -221,6 +221,28 @@ func TestTip(t *testing.T) {
 			seen[r.Text] = true
 		}
 	})
+	// Many users at once: each one's recent tips are read into a buffer
+	// that goes back to a pool once the tip is picked; one user's draw
+	// must never see another's (nor the race detector a buffer shared).
+	t.Run("VarietyWhileOthersAsk", func(t *testing.T) {
+		c := MustCoach(t, "ja-JP")
+		var wg sync.WaitGroup
+		for u := range 8 {
+			wg.Go(func() {
+				k := trustbot.UserKey{Team: "T1", User: fmt.Sprintf("UVAR%02d", u)}
+				seen := map[string]bool{}
+				for range 25 {
+					r := c.Handle(context.Background(), trustbot.Request{Kind: trustbot.Command, UserKey: k, Text: "tip"})
+					if seen[r.Text] {
+						t.Errorf("user %s: tip repeated within 25 draws: %q", k.User, r.Text)
+						return
+					}
+					seen[r.Text] = true
+				}
+			})
+		}
+		wg.Wait()
+	})
 	t.Run("EveryTipReachable", func(t *testing.T) {
 		c := MustCoach(t, "en-US")
 		for _, tp := range lib.Topics {

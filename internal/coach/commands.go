@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/trustbot/trustbot/internal/playbook"
@@ -255,16 +256,29 @@ func (t *turn) tip(topicID string) (trustbot.Reply, error) {
 	} else {
 		pool = t.Library.TipsFor(playbook.Everyone)
 	}
-	recent, err := t.Store.RecentTips(t.ctx, t.req.UserKey, recentWindow)
+	buf := recentBuffers.Get().(*[]string)
+	recent, err := t.Store.AppendRecentTips(t.ctx, (*buf)[:0], t.req.UserKey, recentWindow)
 	if err != nil {
+		recentBuffers.Put(buf)
 		return trustbot.Reply{}, err
 	}
 	tip := t.pick(pool, recent)
+	// pick keeps nothing of recent: the buffer goes back, without its IDs.
+	clear(recent)
+	*buf = recent[:0]
+	recentBuffers.Put(buf)
 	if err := t.Store.RecordTipShown(t.ctx, t.req.UserKey, tip.ID, t.Now()); err != nil {
 		return trustbot.Reply{}, err
 	}
 	return t.tipReply(tip, topicID), nil
 }
+
+// recentBuffers hold the IDs of a user's recent tips while a tip is
+// picked for them.
+var recentBuffers = sync.Pool{New: func() any {
+	b := make([]string, 0, recentWindow)
+	return &b
+}}
 
 // pick chooses at random among the tips of pool the user has not seen
 // recently; when all were seen, among the least recently seen half.
@@ -313,15 +327,15 @@ func (t *turn) pick(pool []*playbook.Tip, recent []string) *playbook.Tip {
 // tipReply is the message showing tip (with the topic's "another" button
 // when topicID is set). It is content alone, the same for everyone who
 // gets it in the language on the platform, so it is made once and kept
-// (tipReplies); each caller gets its own list of blocks.
+// (tipReplies), its blocks shared by every caller.
 func (t *turn) tipReply(tip *playbook.Tip, topicID string) trustbot.Reply {
 	k := tipReplyKey{tip: tip, lang: t.lang, platform: t.req.Platform(), topic: topicID}
 	r, ok := t.tipReplies.get(k)
 	if !ok {
 		r = t.makeTipReply(tip, topicID)
+		r.Blocks = slices.Clip(r.Blocks)
 		t.tipReplies.put(k, r)
 	}
-	r.Blocks = slices.Clone(r.Blocks)
 	return r
 }
 

@@ -104,21 +104,74 @@ func TestTipRepliesKeptApart(t *testing.T) {
 	}
 }
 
-// TestKeptTipUnchangedByItsReader: a caller that changes the blocks of a
-// tip's message (as the console does to their titles) changes nothing of
-// the next one: two coaches drawing the same tips answer alike though one
-// caller scribbles over every answer.
+// TestKeptTipUnchangedByItsReader: a tip's message is kept, and its
+// blocks go to every caller, shared (Reply.Shared): read, or added to
+// with append, never written in place. Two coaches drawing the same tips
+// answer alike though a caller of one adds a block to every answer; a
+// caller that writes to a block in place (as the console once did to
+// titles) is caught at the next answer of that tip, in any test binary.
 func TestKeptTipUnchangedByItsReader(t *testing.T) {
 	a, b := MustCoach(t, "en-US"), MustCoach(t, "en-US")
 	ctx := context.Background()
+	var last trustbot.Reply
 	for i := range 300 {
 		req := trustbot.Request{Kind: trustbot.Command, UserKey: trustbot.UserKey{Team: "T1", User: fmt.Sprintf("U%02d", i%8)}, Text: "tip"}
 		x, y := a.Handle(ctx, req), b.Handle(ctx, req)
 		if !reflect.DeepEqual(x, y) {
 			t.Fatalf("request %d: a reply changed by an earlier reader:\n%+v\nwant\n%+v", i, x, y)
 		}
-		for j := range x.Blocks {
-			x.Blocks[j].Title, x.Blocks[j].Text = "scribbled", "scribbled"
-		}
+		x.Add(trustbot.Block{Kind: trustbot.Context, Text: "scribbled"})
+		last = y
 	}
+	// Scribbled over in place, the kept tip gives its next caller away.
+	last.Blocks[0].Text = "scribbled"
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "wrote to a kept tip") {
+			t.Fatalf("a kept tip written to in place was not caught (%v)", p)
+		}
+	}()
+	for i := range 5000 {
+		req := trustbot.Request{Kind: trustbot.Command, UserKey: trustbot.UserKey{Team: "T1", User: fmt.Sprintf("UNEXT%04d", i)}, Text: "tip"}
+		b.Handle(ctx, req)
+	}
+}
+
+// TestSharedTipReplyKeepsCallersApart: every caller of a tip gets the
+// coach's kept blocks, shared; a block one caller adds must not reach
+// another caller's reply, nor the kept one (it would, were the kept list
+// not full to its capacity: two appends would write the same slot).
+func TestSharedTipReplyKeepsCallersApart(t *testing.T) {
+	c := MustCoach(t, "ja-JP")
+	ctx := context.Background()
+	seen := map[string]trustbot.Reply{}
+	for i := range 5000 {
+		k := trustbot.UserKey{Team: "T1", User: fmt.Sprintf("USHARE%04d", i)}
+		b := c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: k, Text: "tip"})
+		if !b.Shared {
+			t.Fatalf("a tip's reply is not shared: %+v", b)
+		}
+		a, ok := seen[b.Text]
+		if !ok {
+			seen[b.Text] = b
+			continue
+		}
+		n := len(a.Blocks)
+		a.Add(trustbot.Block{Kind: trustbot.Context, Text: "a's"})
+		b.Add(trustbot.Block{Kind: trustbot.Context, Text: "b's"})
+		if got := a.Blocks[n].Text; got != "a's" {
+			t.Fatalf("a block added to one caller's tip reads %q after another caller added one to theirs", got)
+		}
+		for j := range 5000 {
+			k := trustbot.UserKey{Team: "T1", User: fmt.Sprintf("UAGAIN%04d", j)}
+			again := c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: k, Text: "tip"})
+			if again.Text == b.Text {
+				if len(again.Blocks) != n {
+					t.Fatalf("the kept tip has %d blocks after callers added to theirs, want %d", len(again.Blocks), n)
+				}
+				return
+			}
+		}
+		t.Fatal("the tip did not come again")
+	}
+	t.Fatal("no tip came twice")
 }

@@ -418,15 +418,14 @@ func (c *Console) print(r trustbot.Reply, heading string) {
 			break
 		}
 	}
-	for i := range r.Blocks {
-		r.Blocks[i].Title = plain(r.Blocks[i].Title)
-	}
 	var b strings.Builder
 	b.WriteString("\n")
 	if heading != "" {
 		fmt.Fprintf(&b, "%s\n", heading)
 	}
 	for _, blk := range r.Blocks {
+		// blk is a copy: a shared reply's blocks are never written to.
+		blk.Title = plain(blk.Title)
 		text := c.render(blk.Text)
 		switch blk.Kind {
 		case trustbot.Header:

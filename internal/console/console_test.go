@@ -274,3 +274,21 @@ func TestTitleWithoutText(t *testing.T) {
 		t.Errorf("got:\n%s\nwant it to hold:\n%s", out.String(), want)
 	}
 }
+
+// TestPrintLeavesASharedReplyAsItWas: a shared reply's blocks (a tip, kept
+// by the coach and handed to every caller) are read, never written:
+// printing one that names someone in a title leaves the title marked as
+// it was, for the next caller.
+func TestPrintLeavesASharedReplyAsItWas(t *testing.T) {
+	var out strings.Builder
+	c := &Console{User: trustbot.UserKey{Team: "T", User: "U"}, Out: &out, T: tr}
+	title := "Ask " + trustbot.MentionUser("U2")
+	r := trustbot.Reply{Shared: true, Blocks: []trustbot.Block{{Kind: trustbot.Section, Title: title, Text: "text"}}}
+	c.print(r, "")
+	if r.Blocks[0].Title != title {
+		t.Fatalf("printing changed the shared block's title to %q", r.Blocks[0].Title)
+	}
+	if !strings.Contains(out.String(), "@U2") {
+		t.Fatalf("printed %q, want the title's mention as @U2", out.String())
+	}
+}

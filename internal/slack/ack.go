@@ -2,6 +2,7 @@ package slack
 
 import (
 	"encoding/json"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,7 +56,8 @@ type inbound struct {
 	dedupe string
 	// ack sends the acknowledgement, with a message or without (nil). It
 	// is called once per request, or once more without a message after
-	// it refused one.
+	// it refused one. A Socket Mode envelope sets none: its ack goes on
+	// the socket under its envelope ID, id (see sendAckOf).
 	ack func(payload any) error
 }
 
@@ -81,14 +83,19 @@ type pendingAck struct {
 	in    inbound
 	start time.Time
 	state atomic.Int32
-	sent  chan struct{} // closed once the claimer has handed the ack to the socket
+	// sent is done once the claimer has handed the ack to the socket (a
+	// wait group within the struct, not a channel of its own: one
+	// allocation less per command).
+	sent sync.WaitGroup
 	// stop stops the budget's timer, once set: a claim stops it, so
 	// that an answer in the ack leaves no timer to fire for nothing.
 	stop atomic.Pointer[func() bool]
 }
 
 func newPendingAck(in inbound, start time.Time) *pendingAck {
-	return &pendingAck{in: in, start: start, sent: make(chan struct{})}
+	p := &pendingAck{in: in, start: start}
+	p.sent.Add(1)
+	return p
 }
 
 // claim reports whether the caller takes the ack, moving it to state; the
@@ -122,7 +129,7 @@ func (c *Client) ackEmpty(p *pendingAck) {
 			payload = noOptions
 		}
 		c.ack(p.in, payload)
-		close(p.sent)
+		p.sent.Done()
 	}
 }
 
@@ -133,18 +140,18 @@ func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 	payload, ok := c.ackPayload(to, r)
 	if !ok {
 		c.ackEmpty(p)
-		<-p.sent
+		p.sent.Wait()
 		return false
 	}
 	if !p.claim(ackAnswered) {
 		// The budget ran out first: the answer follows the empty ack,
 		// never overtakes it.
-		<-p.sent
+		p.sent.Wait()
 		return false
 	}
-	defer close(p.sent)
+	defer p.sent.Done()
 	c.cfg.Metrics.Acked(trustbot.Slack, time.Since(p.start))
-	if err := p.in.ack(payload); err != nil {
+	if err := c.sendAckOf(p.in, payload); err != nil {
 		c.log.Warn("answer not sent in the ack", "request", p.in.id, "err", err)
 		c.ack(p.in, nil)
 		return false

@@ -349,9 +349,19 @@ func (c *Client) timed(d time.Duration) {
 	}
 }
 
+// sendAckOf sends a request's acknowledgement: through in.ack, or for a
+// Socket Mode envelope (which sets none, sparing a closure per frame) on
+// the socket, under its envelope ID.
+func (c *Client) sendAckOf(in inbound, payload any) error {
+	if in.ack != nil {
+		return in.ack(payload)
+	}
+	return c.sendAck(in.id, payload)
+}
+
 // ack acknowledges a request, with a message in the ack or without.
 func (c *Client) ack(in inbound, payload any) {
-	if err := in.ack(payload); err != nil {
+	if err := c.sendAckOf(in, payload); err != nil {
 		c.log.Warn("ack failed", "request", in.id, "type", in.kind, "err", err)
 	}
 }

@@ -264,8 +264,16 @@ const maxKeptFrame = 64 << 10
 // not read meanwhile, nor keep data, which is read over for the next.
 func (c *Client) frame(data []byte) error {
 	start := time.Now()
-	var e envelope
-	if err := json.Unmarshal(data, &e); err != nil {
+	// The envelope is read into a pooled one, emptied first: a payload
+	// left in it would be read into (json.RawMessage appends to what it
+	// holds), and that payload belongs to the request it was handed to.
+	e := envelopes.Get().(*envelope)
+	*e = envelope{}
+	defer func() {
+		*e = envelope{}
+		envelopes.Put(e)
+	}()
+	if err := json.Unmarshal(data, e); err != nil {
 		c.badFrame(data)
 		return nil
 	}
@@ -294,8 +302,7 @@ func (c *Client) frame(data []byte) error {
 		kind:    e.Type,
 		payload: e.Payload,
 		accepts: e.Accepts,
-		ack:     func(payload any) error { return c.sendAck(e.EnvelopeID, payload) },
-		dedupe:  "envelope:" + e.EnvelopeID,
+		dedupe:  "envelope:" + e.EnvelopeID, // acked on the socket under id (sendAckOf)
 	}
 	if e.Type == kindInteractive {
 		var kind struct {
@@ -310,6 +317,11 @@ func (c *Client) frame(data []byte) error {
 	c.accept(in, start)
 	return nil
 }
+
+// envelopes hold a frame's envelope while frame reads it: what it hands on
+// (strings, and the payload, a copy of its own) outlives it, not the
+// envelope.
+var envelopes = sync.Pool{New: func() any { return new(envelope) }}
 
 // badFrame acknowledges a frame that cannot be read, when it has an
 // envelope ID, so that Slack does not send it again.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -74,10 +75,16 @@ type slashPayload struct {
 	TriggerID   string `json:"trigger_id"`
 }
 
+// slashPayloads hold a payload while translateSlash reads it: the
+// request keeps its strings, not the struct.
+var slashPayloads = sync.Pool{New: func() any { return new(slashPayload) }}
+
 // translateSlash turns a slash_commands payload into a Request.
 func translateSlash(payload []byte) (trustbot.Request, target, error) {
-	var sc slashPayload
-	if err := json.Unmarshal(payload, &sc); err != nil {
+	sc := slashPayloads.Get().(*slashPayload)
+	defer slashPayloads.Put(sc)
+	*sc = slashPayload{} // a field the payload lacks stays empty
+	if err := json.Unmarshal(payload, sc); err != nil {
 		return trustbot.Request{}, target{}, fmt.Errorf("slash command payload: %w", err)
 	}
 	return translateSlashCommand(slack.SlashCommand{TeamID: sc.TeamID, ChannelID: sc.ChannelID, UserID: sc.UserID,

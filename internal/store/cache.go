@@ -112,6 +112,27 @@ func (c *userCache[V]) update(k trustbot.UserKey, fn func(v *V) bool) {
 	}
 }
 
+// read calls fn with the cached value under the cache's lock, if it is
+// loaded and fresh, and returns the generation to pass to put otherwise:
+// for values that update changes in place, which only a reader under the
+// lock may see.
+func (c *userCache[V]) read(k trustbot.UserKey, now time.Time, fn func(v *V) bool) (gen uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.m[k]
+	if e == nil {
+		if len(c.m) >= cacheUsers {
+			clear(c.m)
+		}
+		e = &entry[V]{}
+		c.m[k] = e
+	}
+	if e.loaded && now.Sub(e.at) < cacheTTL && fn(&e.v) {
+		return e.gen, true
+	}
+	return e.gen, false
+}
+
 // reset drops every entry.
 func (c *userCache[V]) reset() {
 	c.mu.Lock()
@@ -399,41 +420,34 @@ func (db *DB) closeCaches() error {
 
 // addTip is mergeTips(n, []shownTip{r}, tips) for tips already merged:
 // r goes before the first tip not newer than it, and not again where it
-// was.
+// was. It works in place: tips is changed, and the result shares its
+// array (which grows to n once, when it has fewer). The cached lists are
+// changed only under their cache's lock, and read under it (see
+// userCache.read), so no reader holds one while it changes.
 func addTip(n int, r shownTip, tips []shownTip) []shownTip {
-	out := make([]shownTip, 0, min(n, len(tips)+1))
-	if n > 0 && (len(tips) == 0 || r.at >= tips[0].at) {
-		// The usual case, r is the newest: it goes first, and only the
-		// records of its very time can be r itself; the rest is copied.
-		out = append(out, r)
-		i := 0
-		for ; i < len(tips) && tips[i].at == r.at; i++ {
-			if tips[i] != r && len(out) < n {
-				out = append(out, tips[i])
-			}
-		}
-		rest := tips[i:]
-		return append(out, rest[:min(len(rest), n-len(out))]...)
+	if n <= 0 {
+		return tips[:0]
 	}
-	added := false
-	for _, t := range tips {
-		if len(out) == n {
-			break
-		}
-		if !added && t.at <= r.at {
-			out, added = append(out, r), true
-			if len(out) == n {
-				break
-			}
-		}
-		if t != r {
-			out = append(out, t)
-		}
+	// Only records of r's very time can be r itself.
+	tips = slices.DeleteFunc(tips, func(t shownTip) bool { return t == r })
+	at := 0 // the first tip not newer than r
+	for at < len(tips) && tips[at].at > r.at {
+		at++
 	}
-	if !added && len(out) < n {
-		out = append(out, r)
+	if at >= n {
+		return tips[:n]
 	}
-	return out
+	if len(tips) < n {
+		if cap(tips) < n {
+			tips = slices.Grow(tips, n-len(tips))
+		}
+		tips = tips[:len(tips)+1]
+	} else {
+		tips = tips[:n]
+	}
+	copy(tips[at+1:], tips[at:len(tips)-1])
+	tips[at] = r
+	return tips
 }
 
 // mergeTips merges newest-first lists of records, without repeats, newest

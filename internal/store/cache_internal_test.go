@@ -366,3 +366,87 @@ func TestAFullGroupIsWrittenAtOnce(t *testing.T) {
 	recordEvery(t, db, k, 0, func(i int) bool { return i == tipFlushMax })
 	waitGroups(t, db, func(g uint64, _ int) bool { return g > 0 }, "a full group was not written")
 }
+
+// TestRecentTipsChangedInPlaceAreReadUnderTheLock: the cached list of a
+// user's recent tips changes in place with each record (addTip), so what
+// RecentTips returns must be its own copy, made under the cache's lock: a
+// list returned earlier keeps what it said, and readers running alongside
+// the records (under the race detector) never see one half written.
+func TestRecentTipsChangedInPlaceAreReadUnderTheLock(t *testing.T) {
+	ctx := context.Background()
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "tips.db"))
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	at := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		if err := db.RecordTipShown(ctx, k, fmt.Sprintf("tip-%d", i), at.Add(time.Duration(i)*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := db.RecentTips(ctx, k, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"tip-4", "tip-3", "tip-2"}
+	if !slices.Equal(first, want) {
+		t.Fatalf("recent tips %v, want %v", first, want)
+	}
+	// The entry is cached now: the next records change its list in place.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 5; i < 200; i++ {
+			if err := db.RecordTipShown(ctx, k, fmt.Sprintf("tip-%d", i), at.Add(time.Duration(i)*time.Millisecond)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for range 200 {
+			got, err := db.RecentTips(ctx, k, 3)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			// Newest first, three in a row, whatever moment it was read at.
+			var a, b, c int
+			if n, _ := fmt.Sscanf(got[0]+" "+got[1]+" "+got[2], "tip-%d tip-%d tip-%d", &a, &b, &c); n != 3 || b != a-1 || c != b-1 {
+				t.Errorf("recent tips %v read while records were added", got)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	if !slices.Equal(first, want) {
+		t.Fatalf("a list returned earlier changed to %v with later records", first)
+	}
+	if got, _ := db.RecentTips(ctx, k, 3); !slices.Equal(got, []string{"tip-199", "tip-198", "tip-197"}) {
+		t.Fatalf("recent tips %v after every record", got)
+	}
+}
+
+// TestAppendRecentTipsKeepsWhatItAppendsTo: AppendRecentTips adds the IDs
+// after what dst holds, from the database and from the cache alike, and
+// RecentTips of a user with none is an empty list, not nil (an export
+// writes it as []).
+func TestAppendRecentTipsKeepsWhatItAppendsTo(t *testing.T) {
+	ctx := context.Background()
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "tips.db"))
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	if got, err := db.RecentTips(ctx, k, 3); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("recent tips of a user with none: %#v, %v", got, err)
+	}
+	at := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	for i := range 2 {
+		if err := db.RecordTipShown(ctx, k, fmt.Sprintf("tip-%d", i), at.Add(time.Duration(i)*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.c.recent.update(k, nil) // read from the database, then from the cache
+	for range 2 {
+		dst := append(make([]string, 0, 8), "kept")
+		got, err := db.AppendRecentTips(ctx, dst, k, 3)
+		if want := []string{"kept", "tip-1", "tip-0"}; err != nil || !slices.Equal(got, want) {
+			t.Fatalf("appended %v (%v), want %v", got, err, want)
+		}
+	}
+}

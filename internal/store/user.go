@@ -213,31 +213,51 @@ func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID stri
 
 // RecentTips returns the last n tips shown, newest first.
 func (db *DB) RecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]string, error) {
-	if db.c == nil {
-		rows, err := db.readRecentTips(ctx, k, min(n, tipsKept))
-		return tipIDs(rows), err
+	ids, err := db.AppendRecentTips(ctx, nil, k, n)
+	if ids == nil && (err == nil || db.c == nil) {
+		ids = []string{} // none: an empty list, as an export writes it
 	}
-	now := time.Now()
-	v, gen, ok := db.c.recent.get(k, now)
-	if !ok || n > v.limit {
-		rows, err := db.readRecentTips(ctx, k, n)
-		if err != nil {
-			return nil, err
-		}
-		pending := db.pendingTips(k)
-		slices.Reverse(pending)
-		v = recentTips{tips: mergeTips(min(n, tipsKept), pending, rows), limit: n}
-		db.c.recent.put(k, v, gen, now)
-	}
-	return tipIDs(v.tips[:min(n, len(v.tips))]), nil
+	return ids, err
 }
 
-func tipIDs(tips []shownTip) []string {
-	ids := make([]string, 0, len(tips))
-	for _, r := range tips {
-		ids = append(ids, r.id)
+// AppendRecentTips appends the last n tips shown, newest first, to dst.
+func (db *DB) AppendRecentTips(ctx context.Context, dst []string, k trustbot.UserKey, n int) ([]string, error) {
+	if db.c == nil {
+		rows, err := db.readRecentTips(ctx, k, min(n, tipsKept))
+		return appendTipIDs(dst, rows), err
 	}
-	return ids
+	now := time.Now()
+	// The cached list changes in place with each record (addTip): its
+	// IDs are copied under the cache's lock.
+	ids := dst
+	gen, ok := db.c.recent.read(k, now, func(v *recentTips) bool {
+		if n > v.limit {
+			return false
+		}
+		ids = appendTipIDs(dst, v.tips[:min(n, len(v.tips))])
+		return true
+	})
+	if ok {
+		return ids, nil
+	}
+	rows, err := db.readRecentTips(ctx, k, n)
+	if err != nil {
+		return dst, err
+	}
+	pending := db.pendingTips(k)
+	slices.Reverse(pending)
+	v := recentTips{tips: mergeTips(min(n, tipsKept), pending, rows), limit: n}
+	ids = appendTipIDs(dst, v.tips[:min(n, len(v.tips))])
+	db.c.recent.put(k, v, gen, now) // the cache's from here on
+	return ids, nil
+}
+
+func appendTipIDs(dst []string, tips []shownTip) []string {
+	dst = slices.Grow(dst, len(tips))
+	for _, r := range tips {
+		dst = append(dst, r.id)
+	}
+	return dst
 }
 
 func (db *DB) readRecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]shownTip, error) {

@@ -167,7 +167,10 @@ type Reply struct {
 	// Shared says the reply is made of content alone (a tip, its topic
 	// menu), the same for everyone who gets it in the language: nothing
 	// in it belongs to the user, so a platform may keep its rendering
-	// and serve it again.
+	// and serve it again. Its Blocks may be shared with every other
+	// caller who got it: they are read, or added to with append (a
+	// shared list is full to its capacity, so append copies it), never
+	// written to in place.
 	Shared bool
 }
 

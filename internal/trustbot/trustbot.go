@@ -125,6 +125,9 @@ type Store interface {
 	// RecentTips returns the IDs of the last n tips shown to the user,
 	// newest first.
 	RecentTips(ctx context.Context, k UserKey, n int) ([]string, error)
+	// AppendRecentTips is RecentTips appending the IDs to dst, for a
+	// caller that keeps a buffer for them.
+	AppendRecentTips(ctx context.Context, dst []string, k UserKey, n int) ([]string, error)
 
 	CheckinStore
 	JourneyStore
