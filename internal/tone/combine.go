@@ -824,8 +824,15 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// ダメ？🥺", "こないだ断られたばっかなのにごめん…😢"), is guilt. A sad
 	// face on a first ask, with no no in sight, is not (nor the no a
 	// softener allows in its sentence, "むりなら全然いいよ"); nor beside the writer's own
-	// no ("ごめん、今日は行けない😢") or a no at work.
+	// no ("ごめん、今日は行けない😢") or a no at work. A why about the no
+	// holds it too ("why not insta then?? 🥺", "なんでダメなの😢"), unless
+	// the draft chases an answer: a why about silence is no no ("you
+	// don't reply… did I make you angry? 😢").
 	if len(sad) > 0 && !anyWork {
+		silence := slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueReply, CueIgnored) })
+		if _, whyNo := ev[ReasonAsk]; whyNo && !silence {
+			add(Guilt, sad...)
+		}
 		for i, s := range sents {
 			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
 				add(Guilt, sad...)
