@@ -307,6 +307,31 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for _, i := range withdrawn {
 		sents[i] = sentence{CueWithdraw: sents[i][CueWithdraw], CueSoften: sents[i][CueSoften]}
 	}
+	// A meal named as an outing but not as a private one (set plain-meal:
+	// "Lunch Thursday?", "grab lunch") is the office's everyday meal on
+	// its own; in a draft that points back to the reader's no about
+	// something personal, or asks again, it is the private meeting pushed
+	// past that no ("You've said no twice now. Third time lucky? Lunch
+	// Thursday?", "I'd ask you to reconsider the lunch"). Not with a group
+	// or at work, nor in the writer's own no.
+	pointsBack := false
+	for i, s := range sents {
+		if !s.work() && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
+			pointsBack = true
+		}
+	}
+	if pointsBack {
+		for i, s := range sents {
+			// (The meal must be what is asked for or refused: "I'll just
+			// grab lunch by myself again" asks nothing.)
+			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) || d.set(SetOwnNo).in(texts[i]) {
+				continue
+			}
+			if loc := d.set(SetPlainMeal).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
 	// The others told of in a norm or in what was already done are not
 	// the meeting's group ("Karaoke on Saturday, I've already told the
 	// others you're coming" is still private).
