@@ -307,6 +307,25 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for _, i := range withdrawn {
 		sents[i] = sentence{CueWithdraw: sents[i][CueWithdraw], CueSoften: sents[i][CueSoften]}
 	}
+	// Others named by a work word and held up in a comparison beside a
+	// meeting ("The whole team said yes to my barbecue. You're the only
+	// one who said no?", "the whole team goes out with me except you")
+	// are the ones compared with, not the meeting's company nor work
+	// talk: the meeting stays the writer's own.
+	for i := range sents {
+		if !sents[i].has(CueMeeting) || !sents[i].has(CueGroup) || !sents[i].has(CueCompare) && !near(sents, i, func(t sentence) bool { return t.has(CueCompare) }) {
+			continue
+		}
+		others := func(h Hit) bool {
+			return slices.ContainsFunc(sents[i][CueGroup], func(g Hit) bool { return strings.Contains(h.Norm, g.Norm) || strings.Contains(g.Norm, h.Norm) })
+		}
+		work := slices.DeleteFunc(slices.Clone(sents[i][CueWork]), others)
+		if len(work) == len(sents[i][CueWork]) {
+			continue
+		}
+		sents[i][CueWork] = work
+		delete(sents[i], CueGroup)
+	}
 	// A meal named as an outing but not as a private one (set plain-meal:
 	// "Lunch Thursday?", "grab lunch") is the office's everyday meal on
 	// its own; in a draft that points back to the reader's no about
