@@ -378,6 +378,29 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// A private contact or meeting made small (set make-light, read up to
+	// where the cue's words start: "It was just coffee", "its literally
+	// just an insta follow", "I'm not asking for your kidney, just your
+	// email") answers a reluctance: it pushes past a no, whatever the
+	// thing made small is called. Not with a softener, nor at work or
+	// with a group ("it's just lunch with the team").
+	madeLight := map[int]bool{}
+	for i, s := range sents {
+		if !s.personal() || s.work() || s.has(CueSoften) {
+			continue
+		}
+		for _, h := range s.evidence(personalCues...) {
+			at := strings.Index(texts[i], h.Norm)
+			if at <= 0 {
+				continue
+			}
+			if loc := d.set(SetMakeLight).first(texts[i][:at]); loc != nil {
+				sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], at+len(h.Norm)))
+				madeLight[i] = true
+				break
+			}
+		}
+	}
 	ev := map[string][]Hit{}
 	add := func(id string, hits ...Hit) {
 		if _, ok := ev[id]; !ok {
@@ -505,8 +528,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// A sentence that tells of the meeting or the ask as past, with no
 	// question, next to a why (or a bare "what changed?") backs the
 	// why and asks nothing: "What changed? Last week you were up for
-	// the hike."
+	// the hike." (Not one that makes the meeting small: "Why not? It was
+	// just coffee." pushes.)
 	backsWhy := func(i int) bool {
+		if madeLight[i] {
+			return false
+		}
 		// (Or tells of the no itself: "連絡先交換、断られたの私だけらしいね。
 		// なんで？".)
 		s := sents[i]
