@@ -326,6 +326,22 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		sents[i][CueWork] = work
 		delete(sents[i], CueGroup)
 	}
+	// A complaint that an ask was left unanswered, in a draft that names
+	// no work and no group ("so you just left my invite on read huh",
+	// 「既読ついとるのに返事ない…」), chases a private ask: the ask it is
+	// about is the private thing, though it names none. (Not one that
+	// voices a hurt, whose readings differ: 「既読スルーはさすがにへこむ」.)
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+		for i := range sents {
+			if !sents[i].has(CueIgnored) || sents[i].personal() || sents[i].has(CueGuilt) {
+				continue
+			}
+			for _, h := range sents[i][CueIgnored] {
+				h.Cue = CuePrivate
+				sents[i][CuePrivate] = append(sents[i][CuePrivate], h)
+			}
+		}
+	}
 	// A meal named as an outing but not as a private one (set plain-meal:
 	// "Lunch Thursday?", "grab lunch") is the office's everyday meal on
 	// its own; in a draft that points back to the reader's no about
