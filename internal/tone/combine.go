@@ -405,12 +405,20 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if !s.personal() || s.work() || s.has(CueSoften) {
 			continue
 		}
-		for _, h := range s.evidence(personalCues...) {
+		// (What is made small is a meeting or a contact named, not the
+		// two of them: "Dinner tonight? Just you and me" makes it private.)
+		for _, h := range s.evidence(CueMeeting, CueContact) {
 			at := strings.Index(texts[i], h.Norm)
-			if at <= 0 {
+			if at <= 0 || slices.ContainsFunc(s[CuePrivate], func(p Hit) bool { return p.Norm == h.Norm }) {
 				continue
 			}
-			if loc := d.set(SetMakeLight).first(texts[i][:at]); loc != nil {
+			// (The cue's words may start with the set's last word: "only
+			// your email" holds the contact "your email".)
+			loc := d.set(SetMakeLight).first(texts[i][:at])
+			if sp := strings.IndexByte(h.Norm, ' '); loc == nil && sp > 0 {
+				loc = d.set(SetMakeLight).first(texts[i][:at+sp+1])
+			}
+			if loc != nil {
 				sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], at+len(h.Norm)))
 				madeLight[i] = true
 				break
