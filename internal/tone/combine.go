@@ -855,6 +855,19 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// (A complaint of silence is no urgency by itself: it is rush only
 		// with a deadline, read above.)
 
+		// The reader's nos counted back at them (set count: "You said no
+		// to lunch, no to drinks, no to everything", "Every invite gets a
+		// no", "You've turned down lunch three times now") shame the
+		// refusal: guilt. Not the writer's own no or own asks counted (set
+		// own-asks: "I asked you out twice"), nor at work, nor beside a
+		// softener ("I hate to ask twice, and please say no if it's still
+		// a no").
+		if !s.work() && !s.has(CueSoften) && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueDeclined) || s.why() || s.has(CueRefusal) && s.personal()) {
+			if d.set(SetCount).in(texts[i]) && !d.set(SetOwnAsks).in(texts[i]) {
+				add(Guilt, s.evidence(CueDeclined, CueRefusal, CueWhyNo)...)
+			}
+		}
+
 		// Guilt, or comparing with others about something personal. A
 		// favour held against the reader is guilt even in a sentence
 		// about work when it names a private meeting ("after I covered

@@ -30,10 +30,12 @@ const (
 	SetSadFace   = "sad-face"     // a sad face, read in the draft as written (emoji are gone once normalized): 😢, 🥺, (；ω；)
 	SetPlainMeal = "plain-meal"   // a meal named as an outing but not as a private one: lunch Thursday?, grab lunch
 	SetMakeLight = "make-light"   // words that make what follows small, ending where it starts: it was just, not asking for much, just
+	SetCount     = "count"        // the reader's nos counted: every time, twice, three times
+	SetOwnAsks   = "own-asks"     // the writer's own asks counted: I asked you out twice
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
