@@ -425,6 +425,31 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// The writer's earlier ask told of as done (set told-ask: "I know I
+	// asked about LINE a while back"), in a draft that asks nothing (no
+	// ask, demand, other offer or question) and eases ("No need to reply
+	// to this at all"), looks back without asking again: a goodbye or an
+	// apology that names the old ask. (Not when other words ask again:
+	// "if you ever change your mind".)
+	toldOnly, eases, asksAny := false, false, false
+	for i, s := range sents {
+		eases = eases || s.has(CueSoften, CueWithdraw)
+		asksAny = asksAny || s.has(CueAsk, CueDemand, CueAlt, CueCompare) || strings.Contains(texts[i], "?") || madeLight[i]
+		for _, a := range s[CueAgain] {
+			if s.work() {
+				continue // ("the same project again")
+			}
+			if !d.set(SetToldAsk).in(a.Norm) {
+				asksAny = true
+			}
+			toldOnly = true
+		}
+	}
+	if toldOnly && eases && !asksAny {
+		for i := range sents {
+			delete(sents[i], CueAgain)
+		}
+	}
 	ev := map[string][]Hit{}
 	add := func(id string, hits ...Hit) {
 		if _, ok := ev[id]; !ok {
