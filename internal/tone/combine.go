@@ -963,6 +963,13 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// don't reply… did I make you angry? 😢").
 	if len(sad) > 0 && !anyWork {
 		silence := slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueReply, CueIgnored) })
+		// (A why alone beside the sad face asks why they said no: the
+		// face tells of the no. "ok but WHY though :sob:", "whyyyy 😢".)
+		for _, s := range sents {
+			if s.has(CueReason) && s.only(CueReason, CueAsk) && !silence {
+				add(ReasonAsk, s.evidence(CueReason)...)
+			}
+		}
 		if _, whyNo := ev[ReasonAsk]; whyNo && !silence {
 			add(Guilt, sad...)
 		}
