@@ -817,11 +817,13 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		// A bare "why?" after a no, or before pushing past one ("なんで？
 		// LINEくらいいいじゃん").
-		if s.has(CueReason) && s.only(CueReason, CueAsk) {
+		if s.has(CueReason) && s.only(CueReason, CueAsk, CueObject) {
 			if i > 0 && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work() {
 				add(ReasonAsk, s.evidence(CueReason)...)
 				add(ReasonAsk, sents[i-1].evidence(CueRefusal, CueDeclined)...)
-			} else if i+1 < len(sents) && sents[i+1].has(CueAgain, CueDeclined) && sents[i+1].personal() {
+			} else if i+1 < len(sents) && sents[i+1].has(CueAgain, CueDeclined) && (sents[i+1].personal() || sents[i+1].has(CueDeclined) && sents[i+1].only(CueDeclined, CueRefusal)) {
+				// (Or a sentence that only names the no: "Was it
+				// because I'm your senior? The no, I mean.")
 				add(ReasonAsk, s.evidence(CueReason)...)
 				add(ReasonAsk, sents[i+1].evidence(CueAgain, CueDeclined)...)
 			}
