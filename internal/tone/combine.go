@@ -307,6 +307,66 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for _, i := range withdrawn {
 		sents[i] = sentence{CueWithdraw: sents[i][CueWithdraw], CueSoften: sents[i][CueSoften]}
 	}
+	// Others named by a work word and held up in a comparison beside a
+	// meeting ("The whole team said yes to my barbecue. You're the only
+	// one who said no?", "the whole team goes out with me except you")
+	// are the ones compared with, not the meeting's company nor work
+	// talk: the meeting stays the writer's own.
+	for i := range sents {
+		if !sents[i].has(CueMeeting) || !sents[i].has(CueGroup) || !sents[i].has(CueCompare) && !near(sents, i, func(t sentence) bool { return t.has(CueCompare) }) {
+			continue
+		}
+		others := func(h Hit) bool {
+			return slices.ContainsFunc(sents[i][CueGroup], func(g Hit) bool { return strings.Contains(h.Norm, g.Norm) || strings.Contains(g.Norm, h.Norm) })
+		}
+		work := slices.DeleteFunc(slices.Clone(sents[i][CueWork]), others)
+		if len(work) == len(sents[i][CueWork]) {
+			continue
+		}
+		sents[i][CueWork] = work
+		delete(sents[i], CueGroup)
+	}
+	// A complaint that an ask was left unanswered, in a draft that names
+	// no work and no group ("so you just left my invite on read huh",
+	// 「既読ついとるのに返事ない…」), chases a private ask: the ask it is
+	// about is the private thing, though it names none. (Not one that
+	// voices a hurt, whose readings differ: 「既読スルーはさすがにへこむ」.)
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+		for i := range sents {
+			if !sents[i].has(CueIgnored) || sents[i].personal() || sents[i].has(CueGuilt) {
+				continue
+			}
+			for _, h := range sents[i][CueIgnored] {
+				h.Cue = CuePrivate
+				sents[i][CuePrivate] = append(sents[i][CuePrivate], h)
+			}
+		}
+	}
+	// A meal named as an outing but not as a private one (set plain-meal:
+	// "Lunch Thursday?", "grab lunch") is the office's everyday meal on
+	// its own; in a draft that points back to the reader's no about
+	// something personal, or asks again, it is the private meeting pushed
+	// past that no ("You've said no twice now. Third time lucky? Lunch
+	// Thursday?", "I'd ask you to reconsider the lunch"). Not with a group
+	// or at work, nor in the writer's own no.
+	pointsBack := false
+	for i, s := range sents {
+		if !s.work() && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
+			pointsBack = true
+		}
+	}
+	if pointsBack {
+		for i, s := range sents {
+			// (The meal must be what is asked for or refused: "I'll just
+			// grab lunch by myself again" asks nothing.)
+			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) || d.set(SetOwnNo).in(texts[i]) {
+				continue
+			}
+			if loc := d.set(SetPlainMeal).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
 	// The others told of in a norm or in what was already done are not
 	// the meeting's group ("Karaoke on Saturday, I've already told the
 	// others you're coming" is still private).
@@ -332,6 +392,62 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			if j >= 0 && j < len(sents) && !slices.Contains(lent, j) {
 				sents[i][CueGroup] = append(sents[i][CueGroup], sents[j].groups()...)
 			}
+		}
+	}
+	// A private contact or meeting made small (set make-light, read up to
+	// where the cue's words start: "It was just coffee", "its literally
+	// just an insta follow", "I'm not asking for your kidney, just your
+	// email") answers a reluctance: it pushes past a no, whatever the
+	// thing made small is called. Not with a softener, nor at work or
+	// with a group ("it's just lunch with the team").
+	madeLight := map[int]bool{}
+	for i, s := range sents {
+		if !s.personal() || s.work() || s.has(CueSoften) {
+			continue
+		}
+		// (What is made small is a meeting or a contact named, not the
+		// two of them: "Dinner tonight? Just you and me" makes it private.)
+		for _, h := range s.evidence(CueMeeting, CueContact) {
+			at := strings.Index(texts[i], h.Norm)
+			if at <= 0 || slices.ContainsFunc(s[CuePrivate], func(p Hit) bool { return p.Norm == h.Norm }) {
+				continue
+			}
+			// (The cue's words may start with the set's last word: "only
+			// your email" holds the contact "your email".)
+			loc := d.set(SetMakeLight).first(texts[i][:at])
+			if sp := strings.IndexByte(h.Norm, ' '); loc == nil && sp > 0 {
+				loc = d.set(SetMakeLight).first(texts[i][:at+sp+1])
+			}
+			if loc != nil {
+				sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], at+len(h.Norm)))
+				madeLight[i] = true
+				break
+			}
+		}
+	}
+	// The writer's earlier ask told of as done (set told-ask: "I know I
+	// asked about LINE a while back"), in a draft that asks nothing (no
+	// ask, demand, other offer or question) and eases ("No need to reply
+	// to this at all"), looks back without asking again: a goodbye or an
+	// apology that names the old ask. (Not when other words ask again:
+	// "if you ever change your mind".)
+	toldOnly, eases, asksAny := false, false, false
+	for i, s := range sents {
+		eases = eases || s.has(CueSoften, CueWithdraw)
+		asksAny = asksAny || s.has(CueAsk, CueDemand, CueAlt, CueCompare) || strings.Contains(texts[i], "?") || madeLight[i]
+		for _, a := range s[CueAgain] {
+			if s.work() {
+				continue // ("the same project again")
+			}
+			if !d.set(SetToldAsk).in(a.Norm) {
+				asksAny = true
+			}
+			toldOnly = true
+		}
+	}
+	if toldOnly && eases && !asksAny {
+		for i := range sents {
+			delete(sents[i], CueAgain)
 		}
 	}
 	ev := map[string][]Hit{}
@@ -461,8 +577,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// A sentence that tells of the meeting or the ask as past, with no
 	// question, next to a why (or a bare "what changed?") backs the
 	// why and asks nothing: "What changed? Last week you were up for
-	// the hike."
+	// the hike." (Not one that makes the meeting small: "Why not? It was
+	// just coffee." pushes.)
 	backsWhy := func(i int) bool {
+		if madeLight[i] {
+			return false
+		}
 		// (Or tells of the no itself: "連絡先交換、断られたの私だけらしいね。
 		// なんで？".)
 		s := sents[i]
@@ -697,11 +817,13 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		// A bare "why?" after a no, or before pushing past one ("なんで？
 		// LINEくらいいいじゃん").
-		if s.has(CueReason) && s.only(CueReason, CueAsk) {
+		if s.has(CueReason) && s.only(CueReason, CueAsk, CueObject) {
 			if i > 0 && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work() {
 				add(ReasonAsk, s.evidence(CueReason)...)
 				add(ReasonAsk, sents[i-1].evidence(CueRefusal, CueDeclined)...)
-			} else if i+1 < len(sents) && sents[i+1].has(CueAgain, CueDeclined) && sents[i+1].personal() {
+			} else if i+1 < len(sents) && sents[i+1].has(CueAgain, CueDeclined) && (sents[i+1].personal() || sents[i+1].has(CueDeclined) && sents[i+1].only(CueDeclined, CueRefusal)) {
+				// (Or a sentence that only names the no: "Was it
+				// because I'm your senior? The no, I mean.")
 				add(ReasonAsk, s.evidence(CueReason)...)
 				add(ReasonAsk, sents[i+1].evidence(CueAgain, CueDeclined)...)
 			}
@@ -759,6 +881,19 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		// (A complaint of silence is no urgency by itself: it is rush only
 		// with a deadline, read above.)
+
+		// The reader's nos counted back at them (set count: "You said no
+		// to lunch, no to drinks, no to everything", "Every invite gets a
+		// no", "You've turned down lunch three times now") shame the
+		// refusal: guilt. Not the writer's own no or own asks counted (set
+		// own-asks: "I asked you out twice"), nor at work, nor beside a
+		// softener ("I hate to ask twice, and please say no if it's still
+		// a no").
+		if !s.work() && !s.has(CueSoften) && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueDeclined) || s.why() || s.has(CueRefusal) && s.personal()) {
+			if d.set(SetCount).in(texts[i]) && !d.set(SetOwnAsks).in(texts[i]) {
+				add(Guilt, s.evidence(CueDeclined, CueRefusal, CueWhyNo)...)
+			}
+		}
 
 		// Guilt, or comparing with others about something personal. A
 		// favour held against the reader is guilt even in a sentence
@@ -824,8 +959,22 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// ダメ？🥺", "こないだ断られたばっかなのにごめん…😢"), is guilt. A sad
 	// face on a first ask, with no no in sight, is not (nor the no a
 	// softener allows in its sentence, "むりなら全然いいよ"); nor beside the writer's own
-	// no ("ごめん、今日は行けない😢") or a no at work.
+	// no ("ごめん、今日は行けない😢") or a no at work. A why about the no
+	// holds it too ("why not insta then?? 🥺", "なんでダメなの😢"), unless
+	// the draft chases an answer: a why about silence is no no ("you
+	// don't reply… did I make you angry? 😢").
 	if len(sad) > 0 && !anyWork {
+		silence := slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueReply, CueIgnored) })
+		// (A why alone beside the sad face asks why they said no: the
+		// face tells of the no. "ok but WHY though :sob:", "whyyyy 😢".)
+		for _, s := range sents {
+			if s.has(CueReason) && s.only(CueReason, CueAsk) && !silence {
+				add(ReasonAsk, s.evidence(CueReason)...)
+			}
+		}
+		if _, whyNo := ev[ReasonAsk]; whyNo && !silence {
+			add(Guilt, sad...)
+		}
 		for i, s := range sents {
 			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
 				add(Guilt, sad...)

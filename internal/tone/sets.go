@@ -28,10 +28,15 @@ const (
 	SetLookBack  = "look-back"    // words of asking again that, beside a why, only point to the ask it is about: this time, the dinner invite, since I asked
 	SetReplyNo   = "reply-no"     // a no as one answers an ask, in a quoted reply: i'll pass, maybe another time, 遠慮しておきます
 	SetSadFace   = "sad-face"     // a sad face, read in the draft as written (emoji are gone once normalized): 😢, 🥺, (；ω；)
+	SetPlainMeal = "plain-meal"   // a meal named as an outing but not as a private one: lunch Thursday?, grab lunch
+	SetMakeLight = "make-light"   // words that make what follows small, ending where it starts: it was just, not asking for much, just
+	SetCount     = "count"        // the reader's nos counted: every time, twice, three times
+	SetOwnAsks   = "own-asks"     // the writer's own asks counted: I asked you out twice
+	SetToldAsk   = "told-ask"     // the writer's earlier ask told of as done: I know I asked about LINE a while back
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
