@@ -531,6 +531,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			back = append(back, sents[w].evidence(CueWhyNo, CueRefusal, CueDeclined)...)
 		}
 	}
+	// A complaint of silence in a draft that names no work and no group
+	// ("既読ついてるのに返事ない…", "勇気出して誘ったのにスルーされて悲しい")
+	// chases the ask that was left unanswered, whatever it was: it asks
+	// again for it, though it names nothing private.
+	if !asks && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+		for _, s := range sents {
+			if s.has(CueIgnored) {
+				asks = true
+				add(ContactAsk, s[CueIgnored]...)
+			}
+		}
+	}
 	if traded >= 0 && !asks {
 		asks = true
 		add(ContactAsk, sents[traded].evidence(personalCues...)...)
@@ -553,11 +565,20 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			otherMatter = true
 		}
 	}
+	bareAnswer := !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueGroup, CueWork, CueObject) })
 	if !asks && !otherMatter {
 		for i, s := range sents {
 			// (Asking whether the no still holds, "まだダメなの？", "still a
 			// no?", points back to it as well.)
 			chases, again := s.chases(), s.evidence(CueAgain)
+			// (Or asks for an answer in a draft that names nothing
+			// private, no group and no work: "返事、今日中にもらえる？",
+			// "もう待てないよ、返事して" can only be about an ask made
+			// before.)
+			if !chases && bareAnswer && slices.ContainsFunc(s[CueReply], func(h Hit) bool { return d.set(SetMsgAnswer).in(h.Norm) }) && s.has(CueAsk, CueDemand) {
+				chases, again = true, s.evidence(CueReply)
+				back = append(back, again...)
+			}
 			// (Or asks for the answer next to a sentence that asks again:
 			// "考えてくれた？今夜までに答え聞かせて".)
 			for _, j := range []int{i - 1, i + 1} {

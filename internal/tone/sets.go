@@ -28,10 +28,11 @@ const (
 	SetLookBack  = "look-back"    // words of asking again that, beside a why, only point to the ask it is about: this time, the dinner invite, since I asked
 	SetReplyNo   = "reply-no"     // a no as one answers an ask, in a quoted reply: i'll pass, maybe another time, 遠慮しておきます
 	SetSadFace   = "sad-face"     // a sad face, read in the draft as written (emoji are gone once normalized): 😢, 🥺, (；ω；)
+	SetMsgAnswer = "msg-answer"   // the answer to a message sent, in the reply cue's words: 返事, 返信, reply
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetMsgAnswer}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
