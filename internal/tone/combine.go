@@ -256,6 +256,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// Something booked or paid for, in a draft that names no work, no
+	// group and no other plan, and that asks or tells of a no ("予約もう
+	// 入れちゃったから…来てくれるよね？", "チケット代もう払っちゃったから、
+	// キャンセルは無理なんだよね"), is the plan itself: a private meeting
+	// named. (Not a favour told of alone: "I made extra copies for you".)
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) || s.personal() }) && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueAsk, CueDemand, CueRefusal, CueDeclined) }) {
+		for i := range sents {
+			if sents[i].has(CueSunk) && !sents[i].has(CueMeeting) {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], sents[i][CueSunk]...)
+			}
+		}
+	}
 	// A sentence whose last clause asks for a private meeting or contact
 	// and names no work ("You owe me one for the handover, so dinner
 	// Friday?", 「資料手伝ったんだし、土曜は飲み行こうよ」) is personal,
