@@ -591,6 +591,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				chases, again = true, s.evidence(CueReply)
 				back = append(back, again...)
 			}
+			// (Or offers another day in a few words in such a draft:
+			// "じゃあ来週は？いつなら空いてる？" offers it in place of one
+			// the reader refused; "じゃあ明日の朝イチで共有お願いできますか？"
+			// asks for a task.)
+			if !chases && bareAnswer && slices.ContainsFunc(s[CueAlt], func(h Hit) bool { return d.set(SetDay).in(h.Norm) && utf8.RuneCountInString(h.Norm) <= 14 }) && s.has(CueAsk, CueDemand) {
+				chases, again = true, s.evidence(CueAlt)
+				back = append(back, again...)
+			}
 			// (Or asks for the answer next to a sentence that asks again:
 			// "考えてくれた？今夜までに答え聞かせて".)
 			for _, j := range []int{i - 1, i + 1} {
