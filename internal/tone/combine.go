@@ -665,6 +665,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// (A private meeting told as settled, the sentence ending on the
+	// plan, is a plan stated whatever else the draft says: "今夜こそ飲み
+	// 行くよ！", "断るのはなしね！週末ドライブ行くよ".)
+	if !softened && !anyWork {
+		for i, s := range sents {
+			if s.personal() && !s.has(CueGroup) && !strings.Contains(texts[i], "?") && d.set(SetPlanTold).in(texts[i]) {
+				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CueMeeting, CuePrivate)...)
+			}
+		}
+	}
 	if !asks && !softened && !slices.ContainsFunc(sents, func(s sentence) bool {
 		return s.has(CueAsk, CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint)
 	}) {
