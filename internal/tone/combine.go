@@ -872,6 +872,19 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// A draft that is only a why, in a few words ("なんで？", "えっ、なんで？
+	// ｗ 理由気になるんだけど"), answers the no it replies to: it asks why.
+	// (Not a why about a thing named: "なんでこの仕様になったのか、経緯だけ
+	// 教えてもらえますか？".)
+	if utf8.RuneCountInString(strings.Join(texts, "")) <= 20 && !slices.ContainsFunc(sents, func(s sentence) bool { return !s.only(CueReason, CueAsk) }) && slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) {
+		for _, s := range sents {
+			add(ReasonAsk, s.evidence(CueReason)...)
+		}
+		if len(ev[ReasonAsk]) == 0 {
+			delete(ev, ReasonAsk)
+		}
+	}
+
 	// Sorrow answering a no: a sad face in a draft that tells of the
 	// reader's no about something private, or asks past it ("LINEまだ
 	// ダメ？🥺", "こないだ断られたばっかなのにごめん…😢"), is guilt. A sad
