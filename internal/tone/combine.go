@@ -872,6 +872,19 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// Brooding over the reader's no, told to the reader ("気になって夜も
+	// 寝られへん", "ずっと考えてるんだけど分からなくて"), in a draft that
+	// tells of that no or asks why, presses with the writer's distress:
+	// guilt. (Not sleep lost over work: "システム障害が気になって眠れ
+	// ませんでした".)
+	if !anyWork && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueDeclined) || s.why() }) {
+		for i, s := range sents {
+			if loc := d.set(SetBrooding).first(texts[i]); loc != nil && !s.work() {
+				add(Guilt, quote(CueGuilt, i, loc[0], loc[1]))
+			}
+		}
+	}
+
 	// A draft that is only a why, in a few words ("なんで？", "えっ、なんで？
 	// ｗ 理由気になるんだけど"), answers the no it replies to: it asks why.
 	// (Not a why about a thing named: "なんでこの仕様になったのか、経緯だけ
