@@ -885,6 +885,19 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// Waiting on the answer told as long ("既読スルーされたまま1週間経つん
+	// ですけど", "そろそろ返事くれてもよくない？もう1週間だよ"), in a draft
+	// that presses for that answer, reproaches the silence: guilt. (Not the
+	// time since a no, with no answer awaited: "もう1ヶ月経ったし、そろそろ
+	// LINEいいんじゃない？" asks again without reproach.)
+	if asks && !anyWork && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueIgnored, CueReply) && !s.has(CueGroup) }) {
+		for i := range sents {
+			if loc := d.set(SetWaited).first(texts[i]); loc != nil && !sents[i].work() {
+				add(Guilt, quote(CueGuilt, i, loc[0], loc[1]))
+			}
+		}
+	}
+
 	// A draft that is only a why, in a few words ("なんで？", "えっ、なんで？
 	// ｗ 理由気になるんだけど"), answers the no it replies to: it asks why.
 	// (Not a why about a thing named: "なんでこの仕様になったのか、経緯だけ
