@@ -33,10 +33,11 @@ const (
 	SetPlanTold  = "plan-told"    // a sentence that ends on a plan told as settled: 飲み行くよ！
 	SetBrooding  = "brooding"     // the writer brooding, sleep lost: 眠れなかった, ずっと考えてる
 	SetWaited    = "waited"       // a wait told as long: もう1週間だよ, ずっと待ってるんだけど
+	SetAck       = "ack"          // an answer taken in, at a draft's start: そっか, そうなんだ
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
