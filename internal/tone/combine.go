@@ -610,6 +610,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// it still chases: "you don't reply my message from last
 			// week... Did I make you angry?")
 			pointed := s.has(CueAgain) && s.has(CueAsk) && (topic(i-1) || topic(i+1))
+			// (Or names the matter in its own opening clause, in a draft
+			// that names nothing else: "この前言ってた件、考えてくれた？",
+			// "この前言うてた件、まだ有効やで？")
+			if at := strings.Index(texts[i], "、"); !pointed && bareAnswer && at > 0 && s.has(CueAgain) && s.has(CueAsk) && d.set(SetTopic).in(texts[i][:at]) {
+				pointed = true
+			}
 			if !(s.has(CueDeclined) || chases || s.asksIfStillNo() || pointed) || s.why() || !chases && backsWhy(i) {
 				continue
 			}
