@@ -904,6 +904,24 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// The writer's own word held up, then a why about what the reader did
+	// instead ("飲み会のあと送るって言ったのに、なんで先に帰っちゃったの？",
+	// "週末空けといてって言ったよね？なんで別の予定入れてるの"): the why
+	// asks for the reason of a no in deed, and the word held up reproaches.
+	for i, s := range sents {
+		loc := d.set(SetSaidSo).first(texts[i])
+		if loc == nil || s.work() || anyWork {
+			continue
+		}
+		for _, j := range []int{i, i + 1} {
+			if j < len(sents) && sents[j].has(CueReason) && !sents[j].work() {
+				add(ReasonAsk, sents[j][CueReason]...)
+				add(Guilt, quote(CueGuilt, i, loc[0], loc[1]))
+				break
+			}
+		}
+	}
+
 	// A draft that is only a why, in a few words ("なんで？", "えっ、なんで？
 	// ｗ 理由気になるんだけど"), answers the no it replies to: it asks why.
 	// (Not a why about a thing named: "なんでこの仕様になったのか、経緯だけ

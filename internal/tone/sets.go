@@ -34,10 +34,11 @@ const (
 	SetBrooding  = "brooding"     // the writer brooding, sleep lost: 眠れなかった, ずっと考えてる
 	SetWaited    = "waited"       // a wait told as long: もう1週間だよ, ずっと待ってるんだけど
 	SetAck       = "ack"          // an answer taken in, at a draft's start: そっか, そうなんだ
+	SetSaidSo    = "said-so"      // the writer's own word held up: 送るって言ったのに, 空けといてって言ったよね
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
