@@ -256,6 +256,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// Something booked or paid for, in a draft that names no work, no
+	// group and no other plan, and that asks or tells of a no ("予約もう
+	// 入れちゃったから…来てくれるよね？", "チケット代もう払っちゃったから、
+	// キャンセルは無理なんだよね"), is the plan itself: a private meeting
+	// named. (Not a favour told of alone: "I made extra copies for you".)
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) || s.personal() }) && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueAsk, CueDemand, CueRefusal, CueDeclined) }) {
+		for i := range sents {
+			if sents[i].has(CueSunk) && !sents[i].has(CueMeeting) {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], sents[i][CueSunk]...)
+			}
+		}
+	}
 	// A sentence whose last clause asks for a private meeting or contact
 	// and names no work ("You owe me one for the handover, so dinner
 	// Friday?", 「資料手伝ったんだし、土曜は飲み行こうよ」) is personal,
@@ -651,6 +663,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			back = append(back, sents[w].evidence(CueWhyNo, CueRefusal, CueDeclined)...)
 		}
 	}
+	// A complaint of silence in a draft that names no work and no group
+	// ("既読ついてるのに返事ない…", "勇気出して誘ったのにスルーされて悲しい")
+	// chases the ask that was left unanswered, whatever it was: it asks
+	// again for it, though it names nothing private.
+	if !asks && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+		for _, s := range sents {
+			if s.has(CueIgnored) {
+				asks = true
+				add(ContactAsk, s[CueIgnored]...)
+			}
+		}
+	}
 	if traded >= 0 && !asks {
 		asks = true
 		add(ContactAsk, sents[traded].evidence(personalCues...)...)
@@ -673,11 +697,28 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			otherMatter = true
 		}
 	}
+	bareAnswer := !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueGroup, CueWork, CueObject) })
 	if !asks && !otherMatter {
 		for i, s := range sents {
 			// (Asking whether the no still holds, "まだダメなの？", "still a
 			// no?", points back to it as well.)
 			chases, again := s.chases(), s.evidence(CueAgain)
+			// (Or asks for an answer in a draft that names nothing
+			// private, no group and no work: "返事、今日中にもらえる？",
+			// "もう待てないよ、返事して" can only be about an ask made
+			// before.)
+			if !chases && bareAnswer && slices.ContainsFunc(s[CueReply], func(h Hit) bool { return d.set(SetMsgAnswer).in(h.Norm) }) && s.has(CueAsk, CueDemand) {
+				chases, again = true, s.evidence(CueReply)
+				back = append(back, again...)
+			}
+			// (Or offers another day in a few words in such a draft:
+			// "じゃあ来週は？いつなら空いてる？" offers it in place of one
+			// the reader refused; "じゃあ明日の朝イチで共有お願いできますか？"
+			// asks for a task.)
+			if !chases && bareAnswer && slices.ContainsFunc(s[CueAlt], func(h Hit) bool { return d.set(SetDay).in(h.Norm) && utf8.RuneCountInString(h.Norm) <= 14 }) && s.has(CueAsk, CueDemand) {
+				chases, again = true, s.evidence(CueAlt)
+				back = append(back, again...)
+			}
 			// (Or asks for the answer next to a sentence that asks again:
 			// "考えてくれた？今夜までに答え聞かせて".)
 			for _, j := range []int{i - 1, i + 1} {
@@ -689,6 +730,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// it still chases: "you don't reply my message from last
 			// week... Did I make you angry?")
 			pointed := s.has(CueAgain) && s.has(CueAsk) && (topic(i-1) || topic(i+1))
+			// (Or names the matter in its own opening clause, in a draft
+			// that names nothing else: "この前言ってた件、考えてくれた？",
+			// "この前言うてた件、まだ有効やで？")
+			if at := strings.Index(texts[i], "、"); !pointed && bareAnswer && at > 0 && s.has(CueAgain) && s.has(CueAsk) && d.set(SetTopic).in(texts[i][:at]) {
+				pointed = true
+			}
 			if !(s.has(CueDeclined) || chases || s.asksIfStillNo() || pointed) || s.why() || !chases && backsWhy(i) {
 				continue
 			}
@@ -741,6 +788,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				asks = true
 				add(ContactAsk, s.evidence(personalCues...)...)
 				add(Demand, s.evidence(CueMeeting)...)
+			}
+		}
+	}
+	// (A private meeting told as settled, the sentence ending on the
+	// plan, is a plan stated whatever else the draft says: "今夜こそ飲み
+	// 行くよ！", "断るのはなしね！週末ドライブ行くよ".)
+	if !softened && !anyWork {
+		for i, s := range sents {
+			if s.personal() && !s.has(CueGroup) && !strings.Contains(texts[i], "?") && d.set(SetPlanTold).in(texts[i]) {
+				asks = true
+				add(ContactAsk, s.evidence(personalCues...)...)
+				add(Demand, s.evidence(CueMeeting, CuePrivate)...)
 			}
 		}
 	}
@@ -954,6 +1013,63 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// Brooding over the reader's no, told to the reader ("気になって夜も
+	// 寝られへん", "ずっと考えてるんだけど分からなくて"), in a draft that
+	// tells of that no or asks why, presses with the writer's distress:
+	// guilt. (Not sleep lost over work: "システム障害が気になって眠れ
+	// ませんでした".)
+	if !anyWork && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueDeclined) || s.why() }) {
+		for i, s := range sents {
+			if loc := d.set(SetBrooding).first(texts[i]); loc != nil && !s.work() {
+				add(Guilt, quote(CueGuilt, i, loc[0], loc[1]))
+			}
+		}
+	}
+
+	// Waiting on the answer told as long ("既読スルーされたまま1週間経つん
+	// ですけど", "そろそろ返事くれてもよくない？もう1週間だよ"), in a draft
+	// that presses for that answer, reproaches the silence: guilt. (Not the
+	// time since a no, with no answer awaited: "もう1ヶ月経ったし、そろそろ
+	// LINEいいんじゃない？" asks again without reproach.)
+	if asks && !anyWork && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueIgnored, CueReply) && !s.has(CueGroup) }) {
+		for i := range sents {
+			if loc := d.set(SetWaited).first(texts[i]); loc != nil && !sents[i].work() {
+				add(Guilt, quote(CueGuilt, i, loc[0], loc[1]))
+			}
+		}
+	}
+
+	// The writer's own word held up, then a why about what the reader did
+	// instead ("飲み会のあと送るって言ったのに、なんで先に帰っちゃったの？",
+	// "週末空けといてって言ったよね？なんで別の予定入れてるの"): the why
+	// asks for the reason of a no in deed, and the word held up reproaches.
+	for i, s := range sents {
+		loc := d.set(SetSaidSo).first(texts[i])
+		if loc == nil || s.work() || anyWork {
+			continue
+		}
+		for _, j := range []int{i, i + 1} {
+			if j < len(sents) && sents[j].has(CueReason) && !sents[j].work() {
+				add(ReasonAsk, sents[j][CueReason]...)
+				add(Guilt, quote(CueGuilt, i, loc[0], loc[1]))
+				break
+			}
+		}
+	}
+
+	// A draft that is only a why, in a few words ("なんで？", "えっ、なんで？
+	// ｗ 理由気になるんだけど"), answers the no it replies to: it asks why.
+	// (Not a why about a thing named: "なんでこの仕様になったのか、経緯だけ
+	// 教えてもらえますか？".)
+	if utf8.RuneCountInString(strings.Join(texts, "")) <= 20 && !slices.ContainsFunc(sents, func(s sentence) bool { return !s.only(CueReason, CueAsk) }) && slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) {
+		for _, s := range sents {
+			add(ReasonAsk, s.evidence(CueReason)...)
+		}
+		if len(ev[ReasonAsk]) == 0 {
+			delete(ev, ReasonAsk)
+		}
+	}
+
 	// Sorrow answering a no: a sad face in a draft that tells of the
 	// reader's no about something private, or asks past it ("LINEまだ
 	// ダメ？🥺", "こないだ断られたばっかなのにごめん…😢"), is guilt. A sad
@@ -980,6 +1096,14 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				add(Guilt, sad...)
 				break
 			}
+		}
+	}
+
+	// (Or a draft that only takes an answer in, with a sad face: "そっか…😢"
+	// answers a no.)
+	if len(sad) > 0 && len(sents) == 1 && sents[0].only() {
+		if loc := d.set(SetAck).first(texts[0]); loc != nil && loc[0] == 0 && strings.Trim(texts[0][loc[1]:], " …。.!?〜~ーw笑ですね") == "" {
+			add(Guilt, sad...)
 		}
 	}
 

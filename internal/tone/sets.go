@@ -33,10 +33,17 @@ const (
 	SetCount     = "count"        // the reader's nos counted: every time, twice, three times
 	SetOwnAsks   = "own-asks"     // the writer's own asks counted: I asked you out twice
 	SetToldAsk   = "told-ask"     // the writer's earlier ask told of as done: I know I asked about LINE a while back
+	SetMsgAnswer = "msg-answer"   // the answer to a message sent, in the reply cue's words: 返事, 返信, reply
+	SetDay       = "day"          // a day offered, in the words of the alt cue: 来週, 土曜, next week
+	SetPlanTold  = "plan-told"    // a sentence that ends on a plan told as settled: 飲み行くよ！
+	SetBrooding  = "brooding"     // the writer brooding, sleep lost: 眠れなかった, ずっと考えてる
+	SetWaited    = "waited"       // a wait told as long: もう1週間だよ, ずっと待ってるんだけど
+	SetAck       = "ack"          // an answer taken in, at a draft's start: そっか, そうなんだ
+	SetSaidSo    = "said-so"      // the writer's own word held up: 送るって言ったのに, 空けといてって言ったよね
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
