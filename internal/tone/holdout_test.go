@@ -26,8 +26,8 @@ const (
 // floors were set again then, from the same check on the audited labels,
 // and raised after the rounds that followed.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.850, tone.Demand: 0.878, tone.Guilt: 0.875, tone.NoWayOut: 0.898, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.783, tone.ReasonAsk: 0.894, tone.Guilt: 0.761, tone.NoWayOut: 0.853},
+	"ja": {tone.RepeatAsk: 0.850, tone.Demand: 0.878, "clean-flagged": 0.052},
+	"en": {tone.RepeatAsk: 0.800, tone.ReasonAsk: 0.894, tone.Guilt: 0.761, tone.NoWayOut: 0.866},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
