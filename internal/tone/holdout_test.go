@@ -31,14 +31,14 @@ var holdoutFloors = map[string]map[string]float64{
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
-// tuned on since, and the eight fresh batches after it, each added to it
-// before anything was tuned on it (one on 2026-11-30, seven on 2026-12-01). They are
+// tuned on since, and the nine fresh batches after it, each added to it
+// before anything was tuned on it (one on 2026-11-30, eight on 2026-12-01). They are
 // the figures measured on the part as it stood then, cut to three
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {},
-	"en": {},
+	"ja": {tone.RepeatAsk: 0.946, tone.Guilt: 0.875},
+	"en": {tone.RepeatAsk: 0.925, tone.Rush: 0.876, tone.Guilt: 0.867},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
