@@ -22,12 +22,13 @@ const (
 // where it is still short of a target: it may not fall below them. A floor
 // at or above its target is an error: the target itself then holds. The
 // labels were audited on 2026-12-01 against six readings the corpus README
-// settled (every change added a label: 17 drafts, 15 repeat asks); the
-// floors were set again then, from the same check on the audited labels,
-// and raised after the rounds that followed.
+// settled (every change added a label: 17 drafts, 15 repeat asks), then
+// against four more (13 drafts); the floors were set again each time,
+// from the same check on the audited labels, and raised after the rounds
+// that followed.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.850, tone.Demand: 0.878, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.800, tone.ReasonAsk: 0.894, tone.Guilt: 0.761, tone.NoWayOut: 0.866},
+	"ja": {tone.RepeatAsk: 0.836, tone.Demand: 0.857, tone.Guilt: 0.785, "clean-flagged": 0.052},
+	"en": {tone.RepeatAsk: 0.800, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.640, tone.NoWayOut: 0.866},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
