@@ -554,6 +554,21 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// A comparison that sets the others against the reader (set against,
+	// read from the comparison's words on: "山田さんはすぐ教えてくれたのに
+	// なー", "佐々木さんは来てくれたけどね") shows the reader's no: what it
+	// asks for is asked again.
+	for i, s := range sents {
+		if s.work() {
+			continue
+		}
+		for _, h := range s[CueCompare] {
+			if at := strings.Index(texts[i], h.Norm); at >= 0 && d.set(SetAgainst).in(texts[i][at:]) {
+				declined = append(declined, h)
+				break
+			}
+		}
+	}
 	// Guilt in one sentence and the push in the next ("ドライブ、すごく
 	// 楽しみにしてたのにな…来週なら行ける？"): a sentence of guilt told as
 	// the hurt of a no (set hurt-no, in the guilt's words) or about the
@@ -1013,6 +1028,24 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// A question that takes the yes for granted (set granted: "来てくれる
+	// よね？", "番号だけならいいよね？") leaves no room for a no: in a draft
+	// that asks for something private, softens nothing and names no work,
+	// it is a demand. (Not about a group's event nor something past.)
+	if asks && !softened && !anyWork {
+		for i, s := range sents {
+			// (The past is read in the last clause: "この前NGって言われた
+			// けど、番号だけならいいよね？" takes the yes for granted.)
+			last := texts[i]
+			if at := d.set(SetClause).lastEnd(last); at > 0 {
+				last = last[at:]
+			}
+			if loc := d.set(SetGranted).first(texts[i]); loc != nil && !s.has(CueGroup) && !d.set(SetPast).in(last) {
+				add(Demand, quote(CueDemand, i, loc[0], loc[1]))
+			}
+		}
+	}
+
 	// Brooding over the reader's no, told to the reader ("気になって夜も
 	// 寝られへん", "ずっと考えてるんだけど分からなくて"), in a draft that
 	// tells of that no or asks why, presses with the writer's distress:
@@ -1067,6 +1100,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 		if len(ev[ReasonAsk]) == 0 {
 			delete(ev, ReasonAsk)
+		}
+	}
+
+	// Asking after a no whether it was the writer's fault or the reader's
+	// dislike (set was-it-me: "俺なんかした？", "私のこと嫌い？", "それとも
+	// 俺だから？") in a draft that asks why puts the reader in the place of
+	// comforting the writer: guilt. (Not at work.)
+	if _, whyNo := ev[ReasonAsk]; whyNo && !anyWork {
+		for i, s := range sents {
+			if loc := d.set(SetWasItMe).first(texts[i]); loc != nil && !s.work() {
+				add(Guilt, quote(CueGuilt, i, loc[0], loc[1]))
+			}
 		}
 	}
 
