@@ -37,10 +37,11 @@ var holdoutFloors = map[string]map[string]float64{
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept. The English repeat-ask and guilt floors were set
 // again after the relabel for the four readings settled in 1d63a02 (more
-// drafts carry those labels now; the check was unchanged).
+// drafts carry those labels now; the check was unchanged), and raised
+// after the round that taught the check those readings.
 var retiredFloors = map[string]map[string]float64{
 	"ja": {tone.RepeatAsk: 0.946, tone.Guilt: 0.875},
-	"en": {tone.RepeatAsk: 0.918, tone.Rush: 0.876, tone.Guilt: 0.824},
+	"en": {tone.RepeatAsk: 0.930, tone.Rush: 0.876, tone.Guilt: 0.875},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
