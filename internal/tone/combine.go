@@ -1105,6 +1105,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if _, whyNo := ev[ReasonAsk]; whyNo && !silence {
 			add(Guilt, sad...)
 		}
+		// (So does an ask made again beside it: the face answers the no
+		// the ask pushes past, "what if I ask really nicely this time?
+		// LINE? 🥺". Not a chase of silence, where no no is in sight.)
+		if _, again := ev[RepeatAsk]; again && !silence {
+			add(Guilt, sad...)
+		}
 		for i, s := range sents {
 			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
 				add(Guilt, sad...)
