@@ -1040,6 +1040,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// A departure on a near day ("I'm leaving Japan on Friday", "since
+	// you leave tomorrow", set departure), in a draft that asks for
+	// something private and talks of no work, sets the ask a deadline:
+	// rush.
+	if asks && !anyWork {
+		for i, s := range sents {
+			if loc := d.set(SetDeparture).first(texts[i]); loc != nil && !s.work() {
+				add(Rush, quote(CueRush, i, loc[0], loc[1]))
+			}
+		}
+	}
+
 	// Waiting on the answer told as long ("既読スルーされたまま1週間経つん
 	// ですけど", "そろそろ返事くれてもよくない？もう1週間だよ"), in a draft
 	// that presses for that answer, reproaches the silence: guilt. (Not the

@@ -43,10 +43,11 @@ const (
 	SetSelfFault = "self-fault"   // asking whether the no was the writer's fault or dislike: was it something I said?, is it me?
 	SetAgainst   = "against"      // a comparison's others set against the reader: except you, the only one who hasn't, Mark said yes, though
 	SetYesTaken  = "yes-taken"    // a question that takes the yes for granted: you're coming, right?, you'll come, won't you?
+	SetDeparture = "departure"    // a departure on a near day: I'm leaving Friday, since you leave tomorrow
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetSelfFault, SetAgainst, SetYesTaken}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetSelfFault, SetAgainst, SetYesTaken, SetDeparture}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
