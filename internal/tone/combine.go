@@ -477,7 +477,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// What points back to an earlier no, outside work talk: asking again,
 	// or the no itself.
 	var again, declined []Hit
-	for _, s := range sents {
+	for i, s := range sents {
 		if !s.work() {
 			again = append(again, s.evidence(CueAgain)...)
 			declined = append(declined, s.evidence(CueDeclined)...)
@@ -499,6 +499,13 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			// apply anymore?") looks back to it.
 			if s.has(CueStill) && s.personal() {
 				again = append(again, s.evidence(CueStill)...)
+			}
+			// A comparison that sets the others against the reader (set
+			// against: "everyone follows me on Insta except you", "you're
+			// the only one who hasn't", "Mark said yes, though") shows
+			// the reader's no.
+			if s.has(CueCompare) && d.set(SetAgainst).in(texts[i]) {
+				declined = append(declined, s.evidence(CueCompare)...)
 			}
 		}
 	}
@@ -930,6 +937,13 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || (nearPersonal || !anyWork && !softened) && asks && !s.has(CueSoften)) {
 			add(Demand, s.evidence(append([]string{CueDemand, CueReply}, personalCues...)...)...)
 		}
+		// A question that takes the yes for granted (set granted:
+		// "you're coming, right?", "you'll come, won't you?") leaves no
+		// room for a no: a demand, about something private.
+		if loc := d.set(SetGranted).first(texts[i]); loc != nil && !s.work() && (s.personal() || nearPersonal || asks) && !s.has(CueSoften) && !softened {
+			add(Demand, quote(CueDemand, i, loc[0], loc[1]))
+			add(Demand, s.evidence(personalCues...)...)
+		}
 
 		// Urgency about something personal or about the answer, in the
 		// same sentence or right next to the personal ask; not next to
@@ -1059,6 +1073,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// A departure on a near day ("I'm leaving Japan on Friday", "since
+	// you leave tomorrow", set departure), in a draft that asks for
+	// something private and talks of no work, sets the ask a deadline:
+	// rush.
+	if asks && !anyWork {
+		for i, s := range sents {
+			if loc := d.set(SetDeparture).first(texts[i]); loc != nil && !s.work() {
+				add(Rush, quote(CueRush, i, loc[0], loc[1]))
+			}
+		}
+	}
+
 	// Waiting on the answer told as long ("既読スルーされたまま1週間経つん
 	// ですけど", "そろそろ返事くれてもよくない？もう1週間だよ"), in a draft
 	// that presses for that answer, reproaches the silence: guilt. (Not the
@@ -1136,6 +1162,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if _, whyNo := ev[ReasonAsk]; whyNo && !silence {
 			add(Guilt, sad...)
 		}
+		// (So does an ask made again beside it: the face answers the no
+		// the ask pushes past, "what if I ask really nicely this time?
+		// LINE? 🥺". Not a chase of silence, where no no is in sight.)
+		if _, again := ev[RepeatAsk]; again && !silence {
+			add(Guilt, sad...)
+		}
 		for i, s := range sents {
 			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
 				add(Guilt, sad...)
@@ -1149,6 +1181,18 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	if len(sad) > 0 && len(sents) == 1 && sents[0].only() {
 		if loc := d.set(SetAck).first(texts[0]); loc != nil && loc[0] == 0 && strings.Trim(texts[0][loc[1]:], " …。.!?〜~ーw笑ですね") == "" {
 			add(Guilt, sad...)
+		}
+	}
+
+	// Asking after a no whether it was the writer's fault or the reader's
+	// dislike (set was-it-me: "was it something I said?", "do you just
+	// not like me?"), in a draft that asks why, puts the reader in the
+	// place of comforting the writer: guilt. (Not at work.)
+	if _, whyNo := ev[ReasonAsk]; whyNo {
+		for i, s := range sents {
+			if loc := d.set(SetWasItMe).first(texts[i]); loc != nil && !s.work() {
+				add(Guilt, quote(CueGuilt, i, loc[0], loc[1]))
+			}
 		}
 	}
 

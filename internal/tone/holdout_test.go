@@ -36,13 +36,13 @@ var holdoutFloors = map[string]map[string]float64{
 // before anything was tuned on it (one on 2026-11-30, eight on 2026-12-01). They are
 // the figures measured on the part as it stood then, cut to three
 // decimals, and raised where a later round lifted them: what the tuning
-// reaches there is kept. The Japanese floors were set again after the
-// relabel on four more readings (commit 1d63a02), to the figures on the
-// relabelled part; the round after it took every Japanese figure there to
-// its target, and the floors were dropped.
+// reaches there is kept. After the relabel on four more readings (commit
+// 1d63a02) the floors were set to the figures on the relabelled part; the
+// rounds after it took every Japanese figure and English rush there to
+// their targets, and those floors were dropped.
 var retiredFloors = map[string]map[string]float64{
 	"ja": {},
-	"en": {tone.RepeatAsk: 0.925, tone.Rush: 0.876, tone.Guilt: 0.867},
+	"en": {tone.RepeatAsk: 0.930, tone.Guilt: 0.897},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures

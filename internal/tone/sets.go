@@ -40,13 +40,14 @@ const (
 	SetWaited    = "waited"       // a wait told as long: もう1週間だよ, ずっと待ってるんだけど
 	SetAck       = "ack"          // an answer taken in, at a draft's start: そっか, そうなんだ
 	SetSaidSo    = "said-so"      // the writer's own word held up: 送るって言ったのに, 空けといてって言ったよね
-	SetWasItMe   = "was-it-me"    // asking whether the no was the writer's fault or the reader's dislike: 俺なんかした？, 私のこと嫌い？
-	SetGranted   = "granted"      // a sentence that ends taking the yes for granted: 来てくれるよね？, 行けるでしょ？
-	SetAgainst   = "against"      // others set against the reader, read from a comparison's words on: 教えてくれたのになー, 来てくれたけどね
+	SetWasItMe   = "was-it-me"    // asking whether the no was the writer's fault or the reader's dislike: 俺なんかした？, 私のこと嫌い？, is it me?
+	SetGranted   = "granted"      // a sentence that ends taking the yes for granted: 来てくれるよね？, 行けるでしょ？, you're coming, right?
+	SetAgainst   = "against"      // others set against the reader, read from a comparison's words on: 教えてくれたのになー, 来てくれたけどね, except you
+	SetDeparture = "departure"    // a departure on a near day: I'm leaving Friday, since you leave tomorrow
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
