@@ -27,8 +27,8 @@ const (
 // from the same check on the audited labels, and raised after the rounds
 // that followed.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.836, tone.Demand: 0.857, tone.Guilt: 0.785, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.800, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.640, tone.NoWayOut: 0.866},
+	"ja": {tone.RepeatAsk: 0.836, tone.Guilt: 0.892, "clean-flagged": 0.052},
+	"en": {tone.RepeatAsk: 0.800, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.720, tone.NoWayOut: 0.866},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
