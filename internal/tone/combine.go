@@ -1179,7 +1179,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// (Or a draft that only takes an answer in, with a sad face: "そっか…😢"
 	// answers a no.)
 	if len(sad) > 0 && len(sents) == 1 && sents[0].only() {
-		if loc := d.set(SetAck).first(texts[0]); loc != nil && loc[0] == 0 && strings.Trim(texts[0][loc[1]:], " …。.!?〜~ーw笑ですね") == "" {
+		if d.set(SetAck).in(texts[0]) {
 			add(Guilt, sad...)
 		}
 	}

@@ -38,7 +38,7 @@ const (
 	SetPlanTold  = "plan-told"    // a sentence that ends on a plan told as settled: 飲み行くよ！
 	SetBrooding  = "brooding"     // the writer brooding, sleep lost: 眠れなかった, ずっと考えてる
 	SetWaited    = "waited"       // a wait told as long: もう1週間だよ, ずっと待ってるんだけど
-	SetAck       = "ack"          // an answer taken in, at a draft's start: そっか, そうなんだ
+	SetAck       = "ack"          // a sentence that only takes an answer in: そっか…, そうなんですね
 	SetSaidSo    = "said-so"      // the writer's own word held up: 送るって言ったのに, 空けといてって言ったよね
 	SetWasItMe   = "was-it-me"    // asking whether the no was the writer's fault or the reader's dislike: 俺なんかした？, 私のこと嫌い？, is it me?
 	SetGranted   = "granted"      // a sentence that ends taking the yes for granted: 来てくれるよね？, 行けるでしょ？, you're coming, right?
