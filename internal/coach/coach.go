@@ -119,28 +119,15 @@ func (c *tipReplies) put(k tipReplyKey, r trustbot.Reply) {
 
 // sameShared reports whether a and b hold the same blocks and options:
 // what a reply's callers share (the rest of it each gets a copy of). It
-// allocates nothing, and strings kept alike compare at once, so that the
-// check costs a benchmark run as a test binary little.
+// allocates nothing, so that the check costs a benchmark run as a test
+// binary little.
 func sameShared(a, b trustbot.Reply) bool {
-	return slices.Equal(a.Options, b.Options) && slices.EqualFunc(a.Blocks, b.Blocks, func(x, y trustbot.Block) bool {
-		return x.Kind == y.Kind && x.Title == y.Title && x.Text == y.Text &&
-			slices.EqualFunc(x.Controls, y.Controls, func(p, q trustbot.Control) bool {
-				return p.Kind == q.Kind && p.ID == q.ID && p.Label == q.Label && p.Value == q.Value &&
-					p.Style == q.Style && p.Initial == q.Initial && p.Description == q.Description &&
-					p.URL == q.URL && p.Suggest == q.Suggest && slices.Equal(p.Options, q.Options)
-			})
-	})
+	return slices.Equal(a.Options, b.Options) && trustbot.EqualBlocks(a.Blocks, b.Blocks)
 }
 
 // deepCopy copies r's blocks, their controls and options.
 func deepCopy(r trustbot.Reply) trustbot.Reply {
-	r.Blocks = slices.Clone(r.Blocks)
-	for i := range r.Blocks {
-		r.Blocks[i].Controls = slices.Clone(r.Blocks[i].Controls)
-		for j := range r.Blocks[i].Controls {
-			r.Blocks[i].Controls[j].Options = slices.Clone(r.Blocks[i].Controls[j].Options)
-		}
-	}
+	r.Blocks = trustbot.CloneBlocks(r.Blocks)
 	r.Options = slices.Clone(r.Options)
 	return r
 }

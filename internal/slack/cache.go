@@ -3,7 +3,6 @@ package slack
 import (
 	"encoding/json"
 	"hash/maphash"
-	"slices"
 	"sync"
 
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -116,29 +115,15 @@ func (c *messageCache) messageHash(r trustbot.Reply) uint64 {
 // sameMessage reports whether a and b are alike in every field that
 // webhookMessage reads, so that they render the same.
 // TestSameMessageCoversEveryField fails when a field is added to a
-// reply's parts, to be compared here.
+// reply's parts, to be compared here (and in trustbot.EqualBlocks).
 func sameMessage(a, b trustbot.Reply) bool {
 	return a.Text == b.Text && a.Public == b.Public && a.ReplaceOriginal == b.ReplaceOriginal &&
-		slices.EqualFunc(a.Blocks, b.Blocks, func(x, y trustbot.Block) bool {
-			return x.Kind == y.Kind && x.Title == y.Title && x.Text == y.Text &&
-				slices.EqualFunc(x.Controls, y.Controls, func(p, q trustbot.Control) bool {
-					return p.Kind == q.Kind && p.ID == q.ID && p.Label == q.Label && p.Value == q.Value &&
-						p.Style == q.Style && p.Initial == q.Initial && p.Description == q.Description &&
-						p.URL == q.URL && p.Suggest == q.Suggest && slices.Equal(p.Options, q.Options)
-				})
-		})
+		trustbot.EqualBlocks(a.Blocks, b.Blocks)
 }
 
 // copyMessage copies what sameMessage compares, so that a kept entry does
 // not change with the caller's reply.
 func copyMessage(r trustbot.Reply) trustbot.Reply {
-	out := trustbot.Reply{Text: r.Text, Public: r.Public, ReplaceOriginal: r.ReplaceOriginal, Shared: r.Shared}
-	for _, blk := range r.Blocks {
-		blk.Controls = slices.Clone(blk.Controls)
-		for i := range blk.Controls {
-			blk.Controls[i].Options = slices.Clone(blk.Controls[i].Options)
-		}
-		out.Blocks = append(out.Blocks, blk)
-	}
-	return out
+	return trustbot.Reply{Text: r.Text, Public: r.Public, ReplaceOriginal: r.ReplaceOriginal, Shared: r.Shared,
+		Blocks: trustbot.CloneBlocks(r.Blocks)}
 }

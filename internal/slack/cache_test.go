@@ -156,7 +156,8 @@ func replyChanges() map[string]func(r *trustbot.Reply) {
 }
 
 // TestSameMessageCoversEveryField counts the fields of a reply's parts:
-// one added must be considered in sameMessage and copyMessage (and this
+// one added must be considered in sameMessage and copyMessage, and in
+// trustbot.EqualBlocks and CloneBlocks for a block's parts (and this
 // count raised).
 func TestSameMessageCoversEveryField(t *testing.T) {
 	for typ, want := range map[reflect.Type]int{

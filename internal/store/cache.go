@@ -73,6 +73,16 @@ func newUserCache[V any]() *userCache[V] {
 func (c *userCache[V]) get(k trustbot.UserKey, now time.Time) (v V, gen uint64, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	e := c.entryLocked(k)
+	if e.loaded && now.Sub(e.at) < cacheTTL {
+		return e.v, e.gen, true
+	}
+	return v, e.gen, false
+}
+
+// entryLocked returns k's entry, made empty if there is none (the cache
+// starting over when it is full). c.mu must be held.
+func (c *userCache[V]) entryLocked(k trustbot.UserKey) *entry[V] {
 	e := c.m[k]
 	if e == nil {
 		if len(c.m) >= cacheUsers {
@@ -81,10 +91,7 @@ func (c *userCache[V]) get(k trustbot.UserKey, now time.Time) (v V, gen uint64, 
 		e = &entry[V]{}
 		c.m[k] = e
 	}
-	if e.loaded && now.Sub(e.at) < cacheTTL {
-		return e.v, e.gen, true
-	}
-	return v, e.gen, false
+	return e
 }
 
 // put stores v read from the database, unless the user's rows were written
@@ -119,14 +126,7 @@ func (c *userCache[V]) update(k trustbot.UserKey, fn func(v *V) bool) {
 func (c *userCache[V]) read(k trustbot.UserKey, now time.Time, fn func(v *V) bool) (gen uint64, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.m[k]
-	if e == nil {
-		if len(c.m) >= cacheUsers {
-			clear(c.m)
-		}
-		e = &entry[V]{}
-		c.m[k] = e
-	}
+	e := c.entryLocked(k)
 	if e.loaded && now.Sub(e.at) < cacheTTL && fn(&e.v) {
 		return e.gen, true
 	}

@@ -214,10 +214,13 @@ func (db *DB) RecordTipShown(ctx context.Context, k trustbot.UserKey, tipID stri
 // RecentTips returns the last n tips shown, newest first.
 func (db *DB) RecentTips(ctx context.Context, k trustbot.UserKey, n int) ([]string, error) {
 	ids, err := db.AppendRecentTips(ctx, nil, k, n)
-	if ids == nil && (err == nil || db.c == nil) {
+	if err != nil {
+		return nil, err
+	}
+	if ids == nil {
 		ids = []string{} // none: an empty list, as an export writes it
 	}
-	return ids, err
+	return ids, nil
 }
 
 // AppendRecentTips appends the last n tips shown, newest first, to dst.

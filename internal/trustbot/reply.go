@@ -2,6 +2,7 @@ package trustbot
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -349,3 +350,32 @@ func Unmarked(s string) string {
 }
 
 var unmarker = strings.NewReplacer(mentionOpen, "", mentionClose, "", typedOpen, "", typedClose, "")
+
+// EqualBlocks reports whether a and b hold the same blocks: every field
+// of each, of its controls and of their options. It allocates nothing.
+func EqualBlocks(a, b []Block) bool {
+	return slices.EqualFunc(a, b, func(x, y Block) bool {
+		return x.Kind == y.Kind && x.Title == y.Title && x.Text == y.Text &&
+			slices.EqualFunc(x.Controls, y.Controls, func(p, q Control) bool {
+				return p.Kind == q.Kind && p.ID == q.ID && p.Label == q.Label && p.Value == q.Value &&
+					p.Style == q.Style && p.Initial == q.Initial && p.Description == q.Description &&
+					p.URL == q.URL && p.Suggest == q.Suggest && slices.Equal(p.Options, q.Options)
+			})
+	})
+}
+
+// CloneBlocks copies blocks, their controls and the controls' options:
+// the copy shares nothing that could be written in place.
+func CloneBlocks(blocks []Block) []Block {
+	if blocks == nil {
+		return nil
+	}
+	out := slices.Clone(blocks)
+	for i := range out {
+		out[i].Controls = slices.Clone(out[i].Controls)
+		for j := range out[i].Controls {
+			out[i].Controls[j].Options = slices.Clone(out[i].Controls[j].Options)
+		}
+	}
+	return out
+}
