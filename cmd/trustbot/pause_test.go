@@ -26,11 +26,17 @@ const (
 	// stopped, goes back to pending; the store refuses that when another
 	// attempt took the delivery, and this is logged.
 	logRequeueRefused = "not handed to the platform, but another attempt had taken the delivery"
+	// A send whose message was on its way when the replica was stopped,
+	// and whose record then failed: PostgreSQL had ended the stopped
+	// process's connection (idle in a transaction past the server's
+	// timeout). Nothing is recorded; reconciliation settles it, as the
+	// other replicas had already done.
+	logSentNotRecorded = "sent but not recorded; it will be reconciled"
 )
 
 // heldOutcomes are the lines with which a resumed replica ends a send it
 // held: none posts a message or records anything.
-var heldOutcomes = []string{logNotOurs, logTakenMeanwhile, logUncertain, logRequeueRefused}
+var heldOutcomes = []string{logNotOurs, logTakenMeanwhile, logUncertain, logRequeueRefused, logSentNotRecorded}
 
 // unsettled returns the deliveries of held for which r has logged none of
 // heldOutcomes, each with the lines r logged about it.
