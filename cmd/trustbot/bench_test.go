@@ -193,6 +193,12 @@ func benchReplicas(tb testing.TB, dsn string, n int) (*fakeslack.Server, []*cras
 		if f := os.Getenv("TRUSTBOT_BENCH_TRACE"); f != "" {
 			env["TRUSTBOT_CHILD_TRACE"] = fmt.Sprintf("%s.%d", f, i)
 		}
+		// TRUSTBOT_BENCH_ACKLOG=F writes how each of their Slack acks
+		// went (F.0, F.1, …: see startAckLog), and the harness's side of
+		// every ack to F.harness (see sendBurst).
+		if f := os.Getenv("TRUSTBOT_BENCH_ACKLOG"); f != "" {
+			env["TRUSTBOT_CHILD_ACKLOG"] = fmt.Sprintf("%s.%d", f, i)
+		}
 		bots = append(bots, startBenchChild(tb, fake, env, "serve"))
 	}
 	return fake, bots, users
@@ -260,10 +266,27 @@ func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, bus
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	acklog := openAckLog(tb)
+	side := "other" // the first command of each user, or one at a time
+	if acklog != nil {
+		defer acklog.Close()
+		burstsLogged++
+		if mem != nil && settle != nil {
+			side = "trustbot"
+		} else if mem != nil {
+			side = "bare"
+		}
+	}
 	for i, id := range ids {
 		a, err := fake.WaitAck(ctx, id)
 		if err != nil {
 			tb.Fatalf("ack: %v", err)
+		}
+		if acklog != nil {
+			// The burst, whose it was, its size, the envelope, when it
+			// was sent and its ack read back, and whether the ack
+			// carried a message.
+			fmt.Fprintf(acklog, "%d %s %d %s %d %d %t\n", burstsLogged, side, n, id, a.Sent.UnixNano(), a.Received.UnixNano(), ackText(a.Payload) != "")
 		}
 		res.ack = append(res.ack, a.Received.Sub(a.Sent))
 		if ackText(a.Payload) != "" {
@@ -293,6 +316,23 @@ func sendBurst(tb testing.TB, fake *fakeslack.Server, users []string, n int, bus
 		res.cpu += after - cpuBefore
 		res.requests += n
 	}
+}
+
+// burstsLogged counts the bursts written to the harness's ack log.
+var burstsLogged int
+
+// openAckLog opens the harness's ack log, F.harness with
+// TRUSTBOT_BENCH_ACKLOG=F, to append to; nil without one.
+func openAckLog(tb testing.TB) *os.File {
+	name := os.Getenv("TRUSTBOT_BENCH_ACKLOG")
+	if name == "" {
+		return nil
+	}
+	f, err := os.OpenFile(name+".harness", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
 }
 
 // procCPU is the user and system CPU time of process pid so far, from

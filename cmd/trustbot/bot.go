@@ -36,6 +36,12 @@ type bot struct {
 	links *teams.Links
 }
 
+// slackAckTrace, when set, hears how each Slack ack went (see
+// slack.Config.AckTrace). Only a test binary sets it: a benchmark's
+// trustbot process writes the acks of its bursts out for diagnosis (see
+// TRUSTBOT_BENCH_ACKLOG in bench_test.go).
+var slackAckTrace func(slack.AckTrace)
+
 // wire builds the coach, the dispatcher and the adapters. listen says the
 // adapters will take requests (serve), not only send (dispatch).
 func (b *bot) wire(listen bool) error {
@@ -61,6 +67,7 @@ func (b *bot) wire(listen bool) error {
 		if b.met != nil {
 			sc.Metrics = b.met
 		}
+		sc.AckTrace = slackAckTrace
 		if b.cfg.SlackOAuth() {
 			// Distributed outside the Marketplace: Slack allows each
 			// workspace one conversations.history a minute.

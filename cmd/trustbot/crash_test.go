@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -17,12 +18,14 @@ import (
 	"runtime/trace"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trustbot/trustbot/internal/fakeslack"
 	"github.com/trustbot/trustbot/internal/postgres"
+	"github.com/trustbot/trustbot/internal/slack"
 	"github.com/trustbot/trustbot/internal/sqlite"
 	"github.com/trustbot/trustbot/internal/store"
 	"github.com/trustbot/trustbot/internal/testdb"
@@ -47,7 +50,8 @@ func init() {
 // allocation profile (written when it stops; one sample per
 // TRUSTBOT_CHILD_MEMPROFILERATE bytes allocated, else Go's default),
 // TRUSTBOT_CHILD_TRACE one for its execution trace (go tool trace), to
-// profile a benchmark's trustbot process.
+// profile a benchmark's trustbot process, and TRUSTBOT_CHILD_ACKLOG one
+// for how each of its Slack acks went (see startAckLog).
 func childMain() int {
 	setProcs(os.Getenv, hostRoot())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -55,6 +59,7 @@ func childMain() int {
 	defer record("TRUSTBOT_CHILD_CPUPROFILE", "CPU profile", pprof.StartCPUProfile, pprof.StopCPUProfile)()
 	defer record("TRUSTBOT_CHILD_MEMPROFILE", "allocation profile", startAllocs, func() {})()
 	defer record("TRUSTBOT_CHILD_TRACE", "trace", trace.Start, trace.Stop)()
+	defer record("TRUSTBOT_CHILD_ACKLOG", "ack log", startAckLog, func() {})()
 	return run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 }
 
@@ -71,6 +76,42 @@ func startAllocs(w io.Writer) error {
 
 // allocsTo is where startAllocs's profile goes.
 var allocsTo io.Writer
+
+// ackLog holds how each Slack ack went (slackAckTrace), in memory until
+// the child stops, so that writing it costs the burst nothing.
+var ackLog struct {
+	sync.Mutex
+	to    io.Writer
+	lines []slack.AckTrace
+}
+
+// startAckLog has the child note how each Slack ack went and write it to
+// w when it stops, one ack a line: envelope ID, how (slack.AckHow), when
+// the frame was read and the ack written (Unix ns), and the jobs queued,
+// the workers busy and whether a time per job was known when it was read.
+func startAckLog(w io.Writer) error {
+	ackLog.to = w
+	slackAckTrace = func(t slack.AckTrace) {
+		ackLog.Lock()
+		ackLog.lines = append(ackLog.lines, t)
+		ackLog.Unlock()
+	}
+	return nil
+}
+
+// writeAckLog writes the acks noted to f, if it is the ack log's file.
+func writeAckLog(f io.Writer) {
+	if ackLog.to != f {
+		return
+	}
+	ackLog.Lock()
+	defer ackLog.Unlock()
+	w := bufio.NewWriter(f)
+	for _, t := range ackLog.lines {
+		fmt.Fprintf(w, "%s %s %d %d %d %d %t\n", t.Request, t.How, t.Read.UnixNano(), t.Written.UnixNano(), t.Waiting, t.Busy, t.Paced)
+	}
+	_ = w.Flush()
+}
 
 // record starts writing a profile or a trace to the file the environment
 // variable env names, if it names one, and returns what ends it. One that
@@ -97,6 +138,7 @@ func record(env, what string, start func(io.Writer) error, stop func()) (end fun
 			runtime.GC() // the profile counts allocations up to the last collection
 			_ = pprof.Lookup("allocs").WriteTo(f, 0)
 		}
+		writeAckLog(f)
 		f.Close()
 	}
 }

@@ -90,6 +90,9 @@ type pendingAck struct {
 	// stop stops the budget's timer, once set: a claim stops it, so
 	// that an answer in the ack leaves no timer to fire for nothing.
 	stop atomic.Pointer[func() bool]
+	// state0 is the queue when the request was read, for an AckTrace
+	// (Config.AckTrace); nil without one.
+	state0 *ackState
 }
 
 func newPendingAck(in inbound, start time.Time) *pendingAck {
@@ -120,8 +123,9 @@ func (p *pendingAck) setStop(stop func() bool) {
 	}
 }
 
-// ackEmpty sends the pending ack without an answer, if nobody sent it yet.
-func (c *Client) ackEmpty(p *pendingAck) {
+// ackEmpty sends the pending ack without an answer, if nobody sent it
+// yet; how says who sends it (AckBudget or AckByWorker), for an AckTrace.
+func (c *Client) ackEmpty(p *pendingAck, how AckHow) {
 	if p != nil && p.claim(ackEmpty) {
 		c.cfg.Metrics.Acked(trustbot.Slack, time.Since(p.start))
 		var payload any
@@ -129,6 +133,7 @@ func (c *Client) ackEmpty(p *pendingAck) {
 			payload = noOptions
 		}
 		c.ack(p.in, payload)
+		c.traceHeld(p, how)
 		p.sent.Done()
 	}
 }
@@ -139,7 +144,7 @@ func (c *Client) ackEmpty(p *pendingAck) {
 func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 	payload, ok := c.ackPayload(to, r)
 	if !ok {
-		c.ackEmpty(p)
+		c.ackEmpty(p, AckByWorker)
 		p.sent.Wait()
 		return false
 	}
@@ -154,8 +159,10 @@ func (c *Client) answerInAck(p *pendingAck, to target, r trustbot.Reply) bool {
 	if err := c.sendAckOf(p.in, payload); err != nil {
 		c.log.Warn("answer not sent in the ack", "request", p.in.id, "err", err)
 		c.ack(p.in, nil)
+		c.traceHeld(p, AckByWorker)
 		return false
 	}
+	c.traceHeld(p, AckAnswer)
 	return true
 }
 

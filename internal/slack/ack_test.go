@@ -455,3 +455,62 @@ func TestPaceStartsOverWhenIdle(t *testing.T) {
 		t.Fatalf("time per job %v after the workers went idle, want none", time.Duration(got))
 	}
 }
+
+// TestAckTraceTellsHowEachAckWent: Config.AckTrace hears each ack once it
+// is written, with what it carried and who sent it: at once while the
+// only worker is busy, with the answer when it was held for it, empty at
+// the end of the budget when the answer came too late.
+func TestAckTraceTellsHowEachAckWent(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free() // before the client stops, should the test fail
+	traces := make(chan AckTrace, 10)
+	var expire func()
+	expired := make(chan struct{})
+	var client *Client
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		if req.Text == "first" {
+			close(started)
+			<-release
+		}
+		return textReply("answer to " + req.Text)
+	}), func(c *Client) {
+		client = c
+		c.cfg.AnswerBudget = time.Hour // ended by the test, not by the clock
+		c.cfg.AckTrace = func(a AckTrace) { traces <- a }
+		c.afterFunc = func(_ time.Duration, f func()) func() bool {
+			if expire == nil {
+				expire = f // the first command's budget
+				close(expired)
+			}
+			return func() bool { return false }
+		}
+	})
+	next := func(id string, want AckHow) AckTrace {
+		t.Helper()
+		select {
+		case a := <-traces:
+			if a.Request != id || a.How != want || a.Written.Before(a.Read) {
+				t.Fatalf("trace %+v, want %s %v", a, id, want)
+			}
+			return a
+		case <-waitCtx(t).Done():
+			t.Fatalf("no trace of %s", id)
+		}
+		return AckTrace{}
+	}
+	first, _ := command(t, fake, "first")
+	<-started
+	second, _ := command(t, fake, "second") // the only worker is busy
+	if a := next(second, AckAtOnce); a.Busy != 1 {
+		t.Fatalf("second read with %d workers busy, want 1", a.Busy)
+	}
+	<-expired
+	expire()
+	next(first, AckBudget)
+	free()
+	idle(t, client) // else the third is acked at once
+	third, _ := command(t, fake, "third")
+	next(third, AckAnswer)
+}

@@ -75,6 +75,9 @@ type Config struct {
 	// AnswerBudget is how long a slash command's ack may wait to carry
 	// the answer; default DefaultAnswerBudget, negative: never wait.
 	AnswerBudget time.Duration
+	// AckTrace, when set, hears how each request's ack went, once it is
+	// written (for a benchmark's diagnosis; it must not block).
+	AckTrace func(AckTrace)
 
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -267,17 +270,26 @@ func (c *Client) accept(in inbound, start time.Time) {
 			c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
 		}
 	}()
+	var state ackState
+	if c.cfg.AckTrace != nil {
+		state = c.queueState()
+	}
 	if in.suggest {
 		// Only the ack carries a menu's choices: it waits for them,
 		// within SuggestBudget.
 		p := newPendingAck(in, start)
+		if c.cfg.AckTrace != nil {
+			s := state
+			p.state0 = &s
+		}
 		select {
 		case c.jobs <- job{in: in, ack: p}:
-			p.setStop(c.afterFunc(SuggestBudget, func() { c.ackEmpty(p) }))
+			p.setStop(c.afterFunc(SuggestBudget, func() { c.ackEmpty(p, AckBudget) }))
 			pending = true
 		default:
 			c.log.Warn("queue full, no choices for a menu", "request", in.id)
 			c.ack(in, noOptions)
+			c.traceAck(in, AckBusy, start, state)
 		}
 		return
 	}
@@ -288,9 +300,13 @@ func (c *Client) accept(in inbound, start time.Time) {
 	// later.
 	if in.kind == kindSlash && in.accepts && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
 		p := newPendingAck(in, start)
+		if c.cfg.AckTrace != nil {
+			s := state
+			p.state0 = &s
+		}
 		select {
 		case c.jobs <- job{in: in, ack: p}:
-			p.setStop(c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p) }))
+			p.setStop(c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p, AckBudget) }))
 			pending = true
 			return
 		default:
@@ -299,6 +315,7 @@ func (c *Client) accept(in inbound, start time.Time) {
 	select {
 	case c.jobs <- job{in: in}:
 		c.ack(in, nil)
+		c.traceAck(in, AckAtOnce, start, state)
 	default:
 		c.log.Warn("queue full, answering busy", "request", in.id, "type", in.kind)
 		var payload any
@@ -306,6 +323,7 @@ func (c *Client) accept(in inbound, start time.Time) {
 			payload = map[string]string{"response_type": "ephemeral", "text": c.cfg.BusyText}
 		}
 		c.ack(in, payload)
+		c.traceAck(in, AckBusy, start, state)
 	}
 }
 
@@ -406,7 +424,7 @@ func (c *Client) work(parent context.Context, j job) {
 		c.busy.Add(-1)
 	}()
 	in := j.in
-	defer c.ackEmpty(j.ack)
+	defer c.ackEmpty(j.ack, AckByWorker)
 	defer func() {
 		if p := recover(); p != nil {
 			c.cfg.Metrics.Fault(trustbot.FaultPanic)

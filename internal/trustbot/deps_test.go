@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"internal/fakebf":            {"internal/conntrack"},
 	"playbooks":                  {},
 	"tools/teamsapp":             {},
+	"tools/acklog":               {},
 	"cmd/trustbot": {
 		"internal/trustbot", "internal/playbook", "internal/tone", "internal/coach", "internal/store", "internal/sqlite", "internal/postgres",
 		"internal/slack", "internal/console", "internal/schedule", "internal/calendar", "internal/secret", "internal/metrics", "internal/teams", "playbooks",
