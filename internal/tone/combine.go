@@ -379,6 +379,28 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// A day asked about in a question (set day: 「昨日の誘い、返して
+	// くれなかったけど土曜いける？」, 「返事もらってないけど、土曜日はOKって
+	// ことでいい？」), in a draft that points back to an earlier ask or no
+	// and names nothing else (nothing private, no work, no group, no other
+	// matter), is the day of the private meeting asked for again.
+	bareDraft := !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) })
+	// (The earlier ask's fate told: a no, silence, an answer still owed;
+	// not a bare "again", which reschedules as often: 「やっぱり月曜の朝会、
+	// オンラインにしません？」.)
+	looksBack := slices.ContainsFunc(sents, func(s sentence) bool {
+		return s.has(CueDeclined, CueIgnored) || s.has(CueAgain) && slices.ContainsFunc(s[CueAgain], func(h Hit) bool { return d.set(SetMsgAnswer).in(h.Norm) })
+	})
+	if bareDraft && looksBack && !slices.ContainsFunc(texts, func(t string) bool { return d.set(SetOwnNo).in(t) }) {
+		for i, s := range sents {
+			if !s.has(CueAsk) || !strings.Contains(texts[i], "?") {
+				continue
+			}
+			if loc := d.set(SetDay).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
 	// The others told of in a norm or in what was already done are not
 	// the meeting's group ("Karaoke on Saturday, I've already told the
 	// others you're coming" is still private).
