@@ -354,6 +354,26 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// The writer's invitation named as such (set invite: 「こんなに誘って
+	// るのに、一回くらい来てくれてもいいんじゃない？」, 「誘われたら一回
+	// くらい来るでしょ。金曜ね」), in a draft that names no work, no group
+	// and nothing private, is the private meeting itself where its
+	// sentence pushes past a no.
+	// (Not in the reader's own answer to one: 「先日はお誘いありがとう
+	// ございました。ただ…今回は遠慮させてください」.)
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.set(SetOwnNo).in(t) || d.set(SetPast).in(t) }) {
+		for i, s := range sents {
+			// (Beside words that push past a no: a reproach alone, 「せっかく
+			// 誘ったのに断るとか」, the writer's own no or an apology asks
+			// nothing.)
+			if !s.has(CueAgain) || s.has(CueWithdraw) || d.set(SetOwnNo).in(texts[i]) || d.set(SetApology).in(texts[i]) {
+				continue
+			}
+			if loc := d.set(SetInvite).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
 	// A meal named as an outing but not as a private one (set plain-meal:
 	// "Lunch Thursday?", "grab lunch") is the office's everyday meal on
 	// its own; in a draft that points back to the reader's no about
