@@ -381,9 +381,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// past that no ("You've said no twice now. Third time lucky? Lunch
 	// Thursday?", "I'd ask you to reconsider the lunch"). Not with a group
 	// or at work, nor in the writer's own no.
+	// (A no in a line quoted from the reader's reply is theirs, not the
+	// writer's: "> 来週のランチはちょっと難しいです".)
+	ownNo := func(i int) bool { return d.set(SetOwnNo).in(texts[i]) && !quotedLine(texts[i], 0) }
 	pointsBack := false
 	for i, s := range sents {
-		if !s.work() && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
+		if !s.work() && !ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
 			pointsBack = true
 		}
 	}
@@ -391,7 +394,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		for i, s := range sents {
 			// (The meal must be what is asked for or refused: "I'll just
 			// grab lunch by myself again" asks nothing.)
-			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) || d.set(SetOwnNo).in(texts[i]) {
+			// (Or is named in a line quoted from the reader's reply: "> 来週の
+			// ランチはちょっと難しいです".)
+			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) && !quotedLine(texts[i], 0) || ownNo(i) {
 				continue
 			}
 			if loc := d.set(SetPlainMeal).first(texts[i]); loc != nil {
@@ -681,7 +686,16 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
-		for _, j := range []int{pushAfter(sents, texts, i), i - 1} {
+		// (A line quoted from the reader's reply is answered past a word
+		// that takes it in: "> 来週のランチはちょっと難しいです" "了解です！"
+		// "じゃあ再来週はどうでしょう？".)
+		next := pushAfter(sents, texts, i)
+		// (Only a push: something else offered or words of asking again;
+		// not 「了解です！でも何かあったらいつでも声かけてくださいね」.)
+		if next == i+1 && i+2 < len(sents) && quotedLine(texts[i], 0) && d.set(SetAck).in(texts[i+1]) && sents[i+2].has(CueAlt, CueAgain) {
+			next = i + 2
+		}
+		for _, j := range []int{next, i - 1} {
 			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() && !bareWhy(sents, j) {
 				ask = sents[j].asking(d, compares, texts[j])
 			}
