@@ -440,15 +440,21 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// (Not the others told of in a norm or in what was already said to
 	// them: "I've told the others you'll be there" names who is pressed
 	// on, not who comes.)
+	// (Nor the others told of in a sentence about something done that
+	// asks nothing: 「店舗のみんなも褒めてたよ」 before 「一度くらい付き合って
+	// くれてもいいだろう」.)
+	lends := func(j int) bool {
+		return j >= 0 && j < len(sents) && len(sents[j].groups()) > 0 && (sents[j].has(CueAsk, CueDemand, CueMeeting, CuePrivate) || !d.set(SetPast).in(texts[j]))
+	}
 	var lent []int
 	for i := range sents {
-		if !sents[i].has(CueGroup) && sents[i].has(CueMeeting) && (i > 0 && len(sents[i-1].groups()) > 0 || i+1 < len(sents) && len(sents[i+1].groups()) > 0) {
+		if !sents[i].has(CueGroup) && sents[i].has(CueMeeting) && (lends(i-1) || lends(i+1)) {
 			lent = append(lent, i)
 		}
 	}
 	for _, i := range lent {
 		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(sents) && !slices.Contains(lent, j) {
+			if lends(j) && !slices.Contains(lent, j) {
 				sents[i][CueGroup] = append(sents[i][CueGroup], sents[j].groups()...)
 			}
 		}
