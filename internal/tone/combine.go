@@ -418,7 +418,8 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	})
 	if bareDraft && looksBack && !slices.ContainsFunc(texts, func(t string) bool { return d.set(SetOwnNo).in(t) }) {
 		for i, s := range sents {
-			if !s.has(CueAsk) || !strings.Contains(texts[i], "?") {
+			// (A question, or a brief ask: 「来週とかどうでしょう」.)
+			if !s.has(CueAsk) || !strings.Contains(texts[i], "?") && !brief(texts[i]) {
 				continue
 			}
 			if loc := d.set(SetDay).first(texts[i]); loc != nil {
