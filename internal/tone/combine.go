@@ -294,6 +294,28 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// a no, whatever words of the ask it repeats, unless another sentence
 	// asks for something personal ("Sorry for bugging you again! Your
 	// insta though?").
+	// (Nor does an apology for asking again that the same sentence goes on
+	// past to ask for something private: 「また誘っちゃってごめんね、週末の
+	// ドライブ、もし気が変わったら声かけて」 asks again.)
+	for i := range sents {
+		if !sents[i].personal() || !sents[i].has(CueAsk, CueDemand) {
+			continue
+		}
+		for _, h := range sents[i][CueWithdraw] {
+			at := strings.Index(texts[i], h.Norm)
+			if at < 0 {
+				continue
+			}
+			rest := texts[i][at+len(h.Norm):]
+			in := func(x Hit) bool { return strings.Contains(rest, x.Norm) }
+			if slices.ContainsFunc(sents[i].evidence(CueAsk, CueDemand), in) && slices.ContainsFunc(sents[i].evidence(personalCues...), in) && sents[i].has(CueAgain) {
+				h.Cue = CueAgain
+				sents[i][CueAgain] = append(sents[i][CueAgain], h)
+				sents[i][CueWithdraw] = slices.DeleteFunc(sents[i][CueWithdraw], func(w Hit) bool { return w == h || w.Norm == h.Norm })
+				break
+			}
+		}
+	}
 	asksElsewhere := func(i int) bool {
 		for j, s := range sents {
 			if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain)) {
