@@ -383,12 +383,12 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// sentence pushes past a no.
 	// (Not in the reader's own answer to one: 「先日はお誘いありがとう
 	// ございました。ただ…今回は遠慮させてください」.)
-	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.set(SetOwnNo).in(t) || d.set(SetPast).in(t) }) {
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) || d.set(SetPast).in(t) }) {
 		for i, s := range sents {
 			// (Beside words that push past a no: a reproach alone, 「せっかく
 			// 誘ったのに断るとか」, the writer's own no or an apology asks
 			// nothing.)
-			if !s.has(CueAgain) || s.has(CueWithdraw) || d.set(SetOwnNo).in(texts[i]) || d.set(SetApology).in(texts[i]) {
+			if !s.has(CueAgain) || s.has(CueWithdraw) || d.ownNo(texts[i]) || d.set(SetApology).in(texts[i]) {
 				continue
 			}
 			if loc := d.set(SetInvite).first(texts[i]); loc != nil {
@@ -403,9 +403,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// past that no ("You've said no twice now. Third time lucky? Lunch
 	// Thursday?", "I'd ask you to reconsider the lunch"). Not with a group
 	// or at work, nor in the writer's own no.
-	// (A no in a line quoted from the reader's reply is theirs, not the
-	// writer's: "> 来週のランチはちょっと難しいです".)
-	ownNo := func(i int) bool { return d.set(SetOwnNo).in(texts[i]) && !quotedLine(texts[i], 0) }
+	ownNo := func(i int) bool { return d.ownNo(texts[i]) }
 	pointsBack := false
 	for i, s := range sents {
 		if !s.work() && !ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
@@ -438,7 +436,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	looksBack := slices.ContainsFunc(sents, func(s sentence) bool {
 		return s.has(CueDeclined, CueIgnored) || s.has(CueAgain) && slices.ContainsFunc(s[CueAgain], func(h Hit) bool { return d.set(SetMsgAnswer).in(h.Norm) })
 	})
-	if bareDraft && looksBack && !slices.ContainsFunc(texts, func(t string) bool { return d.set(SetOwnNo).in(t) }) {
+	if bareDraft && looksBack && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) }) {
 		for i, s := range sents {
 			// (A question, or a brief ask: 「来週とかどうでしょう」.)
 			if !s.has(CueAsk) || !strings.Contains(texts[i], "?") && !brief(texts[i]) {
@@ -599,7 +597,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for i := 0; i+1 < len(sents); i++ {
 		k := pushAfter(sents, texts, i)
 		s, t := sents[i], sents[k]
-		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.set(SetOwnNo).in(texts[i]) || !brief(texts[i]) {
+		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.ownNo(texts[i]) || !brief(texts[i]) {
 			continue
 		}
 		// (A short question opened by a "but" offers another thing too:
@@ -614,7 +612,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// (Or both in one sentence: "教えたくないって言われたけど、じゃあ
 	// カカオは？".)
 	for i, s := range sents {
-		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !d.set(SetOwnNo).in(texts[i]) {
+		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !d.ownNo(texts[i]) {
 			declined = append(declined, s.evidence(CueRefusal)...)
 		}
 	}
@@ -1062,7 +1060,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// own-asks: "I asked you out twice"), nor at work, nor beside a
 		// softener ("I hate to ask twice, and please say no if it's still
 		// a no").
-		if !s.work() && !s.has(CueSoften) && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueDeclined) || s.why() || s.has(CueRefusal) && s.personal()) {
+		if !s.work() && !s.has(CueSoften) && !d.ownNo(texts[i]) && (s.has(CueDeclined) || s.why() || s.has(CueRefusal) && s.personal()) {
 			if d.set(SetCount).in(texts[i]) && !d.set(SetOwnAsks).in(texts[i]) {
 				add(Guilt, s.evidence(CueDeclined, CueRefusal, CueWhyNo)...)
 			}
@@ -1254,7 +1252,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			add(Guilt, sad...)
 		}
 		for i, s := range sents {
-			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.ownNo(texts[i]) {
 				add(Guilt, sad...)
 				break
 			}
@@ -1584,4 +1582,11 @@ func containsHit(hits []Hit, h Hit) bool {
 		}
 	}
 	return false
+}
+
+// ownNo: the sentence holds the writer's own no (set own-no). A no in a
+// line quoted from the reader's reply is theirs, not the writer's:
+// "> 来週のランチはちょっと難しいです", "> 飲みは遠慮しときます".
+func (d *Detector) ownNo(text string) bool {
+	return d.set(SetOwnNo).in(text) && !quotedLine(text, 0)
 }
