@@ -294,6 +294,28 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// a no, whatever words of the ask it repeats, unless another sentence
 	// asks for something personal ("Sorry for bugging you again! Your
 	// insta though?").
+	// (Nor does an apology for asking again that the same sentence goes on
+	// past to ask for something private: 「また誘っちゃってごめんね、週末の
+	// ドライブ、もし気が変わったら声かけて」 asks again.)
+	for i := range sents {
+		if !sents[i].personal() || !sents[i].has(CueAsk, CueDemand) {
+			continue
+		}
+		for _, h := range sents[i][CueWithdraw] {
+			at := strings.Index(texts[i], h.Norm)
+			if at < 0 {
+				continue
+			}
+			rest := texts[i][at+len(h.Norm):]
+			in := func(x Hit) bool { return strings.Contains(rest, x.Norm) }
+			if slices.ContainsFunc(sents[i].evidence(CueAsk, CueDemand), in) && slices.ContainsFunc(sents[i].evidence(personalCues...), in) && sents[i].has(CueAgain) {
+				h.Cue = CueAgain
+				sents[i][CueAgain] = append(sents[i][CueAgain], h)
+				sents[i][CueWithdraw] = slices.DeleteFunc(sents[i][CueWithdraw], func(w Hit) bool { return w == h || w.Norm == h.Norm })
+				break
+			}
+		}
+	}
 	asksElsewhere := func(i int) bool {
 		for j, s := range sents {
 			if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain)) {
@@ -354,6 +376,26 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// The writer's invitation named as such (set invite: 「こんなに誘って
+	// るのに、一回くらい来てくれてもいいんじゃない？」, 「誘われたら一回
+	// くらい来るでしょ。金曜ね」), in a draft that names no work, no group
+	// and nothing private, is the private meeting itself where its
+	// sentence pushes past a no.
+	// (Not in the reader's own answer to one: 「先日はお誘いありがとう
+	// ございました。ただ…今回は遠慮させてください」.)
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) || d.set(SetPast).in(t) }) {
+		for i, s := range sents {
+			// (Beside words that push past a no: a reproach alone, 「せっかく
+			// 誘ったのに断るとか」, the writer's own no or an apology asks
+			// nothing.)
+			if !s.has(CueAgain) || s.has(CueWithdraw) || d.ownNo(texts[i]) || d.set(SetApology).in(texts[i]) {
+				continue
+			}
+			if loc := d.set(SetInvite).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
 	// A meal named as an outing but not as a private one (set plain-meal:
 	// "Lunch Thursday?", "grab lunch") is the office's everyday meal on
 	// its own; in a draft that points back to the reader's no about
@@ -361,9 +403,10 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// past that no ("You've said no twice now. Third time lucky? Lunch
 	// Thursday?", "I'd ask you to reconsider the lunch"). Not with a group
 	// or at work, nor in the writer's own no.
+	ownNo := func(i int) bool { return d.ownNo(texts[i]) }
 	pointsBack := false
 	for i, s := range sents {
-		if !s.work() && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
+		if !s.work() && !ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
 			pointsBack = true
 		}
 	}
@@ -371,10 +414,35 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		for i, s := range sents {
 			// (The meal must be what is asked for or refused: "I'll just
 			// grab lunch by myself again" asks nothing.)
-			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) || d.set(SetOwnNo).in(texts[i]) {
+			// (Or is named in a line quoted from the reader's reply: "> 来週の
+			// ランチはちょっと難しいです".)
+			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) && !quotedLine(texts[i], 0) || ownNo(i) {
 				continue
 			}
 			if loc := d.set(SetPlainMeal).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
+	// A day asked about in a question (set day: 「昨日の誘い、返して
+	// くれなかったけど土曜いける？」, 「返事もらってないけど、土曜日はOKって
+	// ことでいい？」), in a draft that points back to an earlier ask or no
+	// and names nothing else (nothing private, no work, no group, no other
+	// matter), is the day of the private meeting asked for again.
+	bareDraft := !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) })
+	// (The earlier ask's fate told: a no, silence, an answer still owed;
+	// not a bare "again", which reschedules as often: 「やっぱり月曜の朝会、
+	// オンラインにしません？」.)
+	looksBack := slices.ContainsFunc(sents, func(s sentence) bool {
+		return s.has(CueDeclined, CueIgnored) || s.has(CueAgain) && slices.ContainsFunc(s[CueAgain], func(h Hit) bool { return d.set(SetMsgAnswer).in(h.Norm) })
+	})
+	if bareDraft && looksBack && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) }) {
+		for i, s := range sents {
+			// (A question, or a brief ask: 「来週とかどうでしょう」.)
+			if !s.has(CueAsk) || !strings.Contains(texts[i], "?") && !brief(texts[i]) {
+				continue
+			}
+			if loc := d.set(SetDay).first(texts[i]); loc != nil {
 				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
 			}
 		}
@@ -393,15 +461,21 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// (Not the others told of in a norm or in what was already said to
 	// them: "I've told the others you'll be there" names who is pressed
 	// on, not who comes.)
+	// (Nor the others told of in a sentence about something done that
+	// asks nothing: 「店舗のみんなも褒めてたよ」 before 「一度くらい付き合って
+	// くれてもいいだろう」.)
+	lends := func(j int) bool {
+		return j >= 0 && j < len(sents) && len(sents[j].groups()) > 0 && (sents[j].has(CueAsk, CueDemand, CueMeeting, CuePrivate) || !d.set(SetPast).in(texts[j]))
+	}
 	var lent []int
 	for i := range sents {
-		if !sents[i].has(CueGroup) && sents[i].has(CueMeeting) && (i > 0 && len(sents[i-1].groups()) > 0 || i+1 < len(sents) && len(sents[i+1].groups()) > 0) {
+		if !sents[i].has(CueGroup) && sents[i].has(CueMeeting) && (lends(i-1) || lends(i+1)) {
 			lent = append(lent, i)
 		}
 	}
 	for _, i := range lent {
 		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(sents) && !slices.Contains(lent, j) {
+			if lends(j) && !slices.Contains(lent, j) {
 				sents[i][CueGroup] = append(sents[i][CueGroup], sents[j].groups()...)
 			}
 		}
@@ -523,7 +597,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for i := 0; i+1 < len(sents); i++ {
 		k := pushAfter(sents, texts, i)
 		s, t := sents[i], sents[k]
-		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.set(SetOwnNo).in(texts[i]) || !brief(texts[i]) {
+		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.ownNo(texts[i]) || !brief(texts[i]) {
 			continue
 		}
 		// (A short question opened by a "but" offers another thing too:
@@ -538,7 +612,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// (Or both in one sentence: "教えたくないって言われたけど、じゃあ
 	// カカオは？".)
 	for i, s := range sents {
-		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !d.set(SetOwnNo).in(texts[i]) {
+		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !d.ownNo(texts[i]) {
 			declined = append(declined, s.evidence(CueRefusal)...)
 		}
 	}
@@ -639,7 +713,16 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
-		for _, j := range []int{pushAfter(sents, texts, i), i - 1} {
+		// (A line quoted from the reader's reply is answered past a word
+		// that takes it in: "> 来週のランチはちょっと難しいです" "了解です！"
+		// "じゃあ再来週はどうでしょう？".)
+		next := pushAfter(sents, texts, i)
+		// (Only a push: something else offered or words of asking again;
+		// not 「了解です！でも何かあったらいつでも声かけてくださいね」.)
+		if next == i+1 && i+2 < len(sents) && quotedLine(texts[i], 0) && d.set(SetAck).in(texts[i+1]) && sents[i+2].has(CueAlt, CueAgain) {
+			next = i + 2
+		}
+		for _, j := range []int{next, i - 1} {
 			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() && !bareWhy(sents, j) {
 				ask = sents[j].asking(d, compares, texts[j])
 			}
@@ -977,7 +1060,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// own-asks: "I asked you out twice"), nor at work, nor beside a
 		// softener ("I hate to ask twice, and please say no if it's still
 		// a no").
-		if !s.work() && !s.has(CueSoften) && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueDeclined) || s.why() || s.has(CueRefusal) && s.personal()) {
+		if !s.work() && !s.has(CueSoften) && !d.ownNo(texts[i]) && (s.has(CueDeclined) || s.why() || s.has(CueRefusal) && s.personal()) {
 			if d.set(SetCount).in(texts[i]) && !d.set(SetOwnAsks).in(texts[i]) {
 				add(Guilt, s.evidence(CueDeclined, CueRefusal, CueWhyNo)...)
 			}
@@ -1169,7 +1252,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			add(Guilt, sad...)
 		}
 		for i, s := range sents {
-			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.ownNo(texts[i]) {
 				add(Guilt, sad...)
 				break
 			}
@@ -1499,4 +1582,11 @@ func containsHit(hits []Hit, h Hit) bool {
 		}
 	}
 	return false
+}
+
+// ownNo: the sentence holds the writer's own no (set own-no). A no in a
+// line quoted from the reader's reply is theirs, not the writer's:
+// "> 来週のランチはちょっと難しいです", "> 飲みは遠慮しときます".
+func (d *Detector) ownNo(text string) bool {
+	return d.set(SetOwnNo).in(text) && !quotedLine(text, 0)
 }
