@@ -129,11 +129,13 @@ func (s sentence) againStill() bool {
 
 // groups returns the groups named in s that are not the others of a norm
 // or of something already done ("the rest of the team always does", "I've
-// told the others you'll be there").
+// told the others you'll be there"), nor the work tie said to be over
+// ("we won't be colleagues anymore", a no no longer held or words of
+// asking again that hold the group).
 func (s sentence) groups() []Hit {
 	var out []Hit
 	for _, g := range s[CueGroup] {
-		if !slices.ContainsFunc(s.evidence(CueNorm, CueSunk), func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) }) {
+		if !slices.ContainsFunc(s.evidence(CueNorm, CueSunk, CueStill, CueAgain), func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) }) {
 			out = append(out, g)
 		}
 	}
@@ -1168,8 +1170,11 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if _, again := ev[RepeatAsk]; again && !silence {
 			add(Guilt, sad...)
 		}
+		// (Or a no that is all its sentence holds, as a quoted answer is,
+		// "> Sorry, I'd rather not share my number" then "ok :(": the
+		// face answers it.)
 		for i, s := range sents {
-			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.set(SetOwnNo).in(texts[i]) {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks || s.has(CueDeclined) && s.only(CueDeclined, CueContact, CuePrivate, CueMeeting)) && !d.set(SetOwnNo).in(texts[i]) {
 				add(Guilt, sad...)
 				break
 			}
