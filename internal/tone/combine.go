@@ -130,12 +130,12 @@ func (s sentence) againStill() bool {
 // groups returns the groups named in s that are not the others of a norm
 // or of something already done ("the rest of the team always does", "I've
 // told the others you'll be there"), nor the work tie said to be over
-// ("we won't be colleagues anymore", a no no longer held or words of
-// asking again that hold the group).
+// ("we won't be colleagues anymore": a no no longer held that holds the
+// group).
 func (s sentence) groups() []Hit {
 	var out []Hit
 	for _, g := range s[CueGroup] {
-		if !slices.ContainsFunc(s.evidence(CueNorm, CueSunk, CueStill, CueAgain), func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) }) {
+		if !slices.ContainsFunc(s.evidence(CueNorm, CueSunk, CueStill), func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) }) {
 			out = append(out, g)
 		}
 	}
