@@ -363,13 +363,27 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// past that no ("You've said no twice now. Third time lucky? Lunch
 	// Thursday?", "I'd ask you to reconsider the lunch"). Not with a group
 	// or at work, nor in the writer's own no.
+	// (A no of the reader's told with the hurt of it points back too: "It
+	// stings every time you turn me down. Lunch tomorrow?")
 	pointsBack := false
 	for i, s := range sents {
-		if !s.work() && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
+		if !s.work() && !d.set(SetOwnNo).in(texts[i]) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i]))) {
 			pointsBack = true
 		}
 	}
 	if pointsBack {
+		// A short question made of a day alone (set day, filling the
+		// sentence: "Friday?", "Tomorrow night then?") in such a draft
+		// offers that day for the meeting pushed past the no: it names
+		// the meeting.
+		for i, s := range sents {
+			if !s.only(CueAsk, CueRush) || !s.has(CueAsk) || !strings.Contains(texts[i], "?") || !brief(texts[i]) || slices.ContainsFunc(sents, func(t sentence) bool { return t.has(CueWork, CueGroup) }) {
+				continue
+			}
+			if d.set(SetDay).fills(texts[i]) {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, 0, len(texts[i])))
+			}
+		}
 		for i, s := range sents {
 			// (The meal must be what is asked for or refused: "I'll just
 			// grab lunch by myself again" asks nothing.)
