@@ -1145,6 +1145,17 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// Asked as a question beside a no in sight (the reader's no told, its
+	// hurt, or silence reproached: "is it something wrong with me? I feel
+	// so rejected rn"), whether it was the writer is itself a why about
+	// that no: reason-ask, and the guilt below.
+	if _, whyNo := ev[ReasonAsk]; !whyNo && !anyWork && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueRefusal, CueDeclined, CueGuilt, CueIgnored) }) {
+		for i, s := range sents {
+			if loc := d.set(SetWasItMe).first(texts[i]); loc != nil && !s.work() && strings.Contains(texts[i][loc[0]:], "?") {
+				add(ReasonAsk, quote(CueReason, i, loc[0], loc[1]))
+			}
+		}
+	}
 	// Asking after a no whether it was the writer's fault or the reader's
 	// dislike (set was-it-me: "俺なんかした？", "私のこと嫌い？", "それとも
 	// 俺だから？") in a draft that asks why puts the reader in the place of
