@@ -295,10 +295,11 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// asking, I won't bring it up again") neither asks nor points back to
 	// a no, whatever words of the ask it repeats, unless another sentence
 	// asks for something personal ("Sorry for bugging you again! Your
-	// insta though?").
+	// insta though?"), a plain meal included ("Sorry for asking again! If
+	// you ever want to grab lunch, just say the word").
 	asksElsewhere := func(i int) bool {
 		for j, s := range sents {
-			if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain)) {
+			if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain) || d.set(SetPlainMeal).in(texts[j]) && !s.has(CueWork, CueGroup)) {
 				return true
 			}
 		}
