@@ -129,11 +129,13 @@ func (s sentence) againStill() bool {
 
 // groups returns the groups named in s that are not the others of a norm
 // or of something already done ("the rest of the team always does", "I've
-// told the others you'll be there").
+// told the others you'll be there"), nor the work tie said to be over
+// ("we won't be colleagues anymore": a no no longer held that holds the
+// group).
 func (s sentence) groups() []Hit {
 	var out []Hit
 	for _, g := range s[CueGroup] {
-		if !slices.ContainsFunc(s.evidence(CueNorm, CueSunk), func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) }) {
+		if !slices.ContainsFunc(s.evidence(CueNorm, CueSunk, CueStill), func(n Hit) bool { return strings.Contains(n.Norm, g.Norm) }) {
 			out = append(out, g)
 		}
 	}
@@ -293,7 +295,8 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// asking, I won't bring it up again") neither asks nor points back to
 	// a no, whatever words of the ask it repeats, unless another sentence
 	// asks for something personal ("Sorry for bugging you again! Your
-	// insta though?").
+	// insta though?"), a plain meal included ("Sorry for asking again! If
+	// you ever want to grab lunch, just say the word").
 	// (Nor does an apology for asking again that the same sentence goes on
 	// past to ask for something private: 「また誘っちゃってごめんね、週末の
 	// ドライブ、もし気が変わったら声かけて」 asks again.)
@@ -318,7 +321,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	}
 	asksElsewhere := func(i int) bool {
 		for j, s := range sents {
-			if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain)) {
+			if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain) || d.set(SetPlainMeal).in(texts[j]) && !s.has(CueWork, CueGroup)) {
 				return true
 			}
 		}
@@ -403,14 +406,28 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// past that no ("You've said no twice now. Third time lucky? Lunch
 	// Thursday?", "I'd ask you to reconsider the lunch"). Not with a group
 	// or at work, nor in the writer's own no.
+	// (A no of the reader's told with the hurt of it points back too: "It
+	// stings every time you turn me down. Lunch tomorrow?")
 	ownNo := func(i int) bool { return d.ownNo(texts[i]) }
 	pointsBack := false
 	for i, s := range sents {
-		if !s.work() && !ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || d.set(SetPlainMeal).in(texts[i]))) {
+		if !s.work() && !ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i]))) {
 			pointsBack = true
 		}
 	}
 	if pointsBack {
+		// A short question made of a day alone (set day, filling the
+		// sentence: "Friday?", "Tomorrow night then?") in such a draft
+		// offers that day for the meeting pushed past the no: it names
+		// the meeting.
+		for i, s := range sents {
+			if !s.only(CueAsk, CueRush) || !s.has(CueAsk) || !strings.Contains(texts[i], "?") || !brief(texts[i]) || slices.ContainsFunc(sents, func(t sentence) bool { return t.has(CueWork, CueGroup) }) {
+				continue
+			}
+			if d.set(SetDay).fills(texts[i]) {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, 0, len(texts[i])))
+			}
+		}
 		for i, s := range sents {
 			// (The meal must be what is asked for or refused: "I'll just
 			// grab lunch by myself again" asks nothing.)
@@ -1212,6 +1229,17 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		}
 	}
 
+	// Asked as a question beside a no in sight (the reader's no told, its
+	// hurt, or silence reproached: "is it something wrong with me? I feel
+	// so rejected rn"), whether it was the writer is itself a why about
+	// that no: reason-ask, and the guilt below.
+	if _, whyNo := ev[ReasonAsk]; !whyNo && !anyWork && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueRefusal, CueDeclined, CueGuilt, CueIgnored) }) {
+		for i, s := range sents {
+			if loc := d.set(SetWasItMe).first(texts[i]); loc != nil && !s.work() && strings.Contains(texts[i][loc[0]:], "?") {
+				add(ReasonAsk, quote(CueReason, i, loc[0], loc[1]))
+			}
+		}
+	}
 	// Asking after a no whether it was the writer's fault or the reader's
 	// dislike (set was-it-me: "俺なんかした？", "私のこと嫌い？", "それとも
 	// 俺だから？") in a draft that asks why puts the reader in the place of
@@ -1251,8 +1279,11 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		if _, again := ev[RepeatAsk]; again && !silence {
 			add(Guilt, sad...)
 		}
+		// (Or a no that is all its sentence holds, as a quoted answer is,
+		// "> Sorry, I'd rather not share my number" then "ok :(": the
+		// face answers it.)
 		for i, s := range sents {
-			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks) && !d.ownNo(texts[i]) {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks || s.has(CueDeclined) && s.only(CueDeclined, CueContact, CuePrivate, CueMeeting)) && !d.ownNo(texts[i]) {
 				add(Guilt, sad...)
 				break
 			}
