@@ -28,21 +28,20 @@ const (
 // that followed.
 var holdoutFloors = map[string]map[string]float64{
 	"ja": {tone.RepeatAsk: 0.836, tone.Guilt: 0.892, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.800, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.720, tone.NoWayOut: 0.866},
+	"en": {tone.RepeatAsk: 0.800, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.760, tone.NoWayOut: 0.866},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
-// tuned on since, and the nine fresh batches after it, each added to it
-// before anything was tuned on it (one on 2026-11-30, eight on 2026-12-01). They are
-// the figures measured on the part as it stood then, cut to three
+// tuned on since, and the ten fresh batches after it, each added to it
+// before anything was tuned on it (one on 2026-11-30, nine on 2026-12-01).
+// They are the figures measured on the part as it stood then, cut to three
 // decimals, and raised where a later round lifted them: what the tuning
-// reaches there is kept. After the relabel on four more readings (commit
-// 1d63a02) the floors were set to the figures on the relabelled part; the
-// rounds after it took every figure of both languages there to
-// their targets, and those floors were dropped.
+// reaches there is kept. The rounds before the tenth batch took every
+// figure of both languages to its target; the tenth brought English
+// repeat asks and rush below theirs again.
 var retiredFloors = map[string]map[string]float64{
 	"ja": {},
-	"en": {},
+	"en": {tone.RepeatAsk: 0.938, tone.Rush: 0.894},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
