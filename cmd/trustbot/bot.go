@@ -177,6 +177,7 @@ func (b *bot) run(ctx context.Context) error {
 		go retain(ctx, leasedPurge{disp: b.disp, store: b.store}, b.cfg.Retention, retentionEvery, met, b.log)
 	}
 	go forgetHandled(ctx, b.disp, b.store, b.log)
+	go b.keepTips(ctx)
 	if b.oauth != nil {
 		go b.oauth.RunRenewals(ctx)
 	}
@@ -206,6 +207,24 @@ func (b *bot) run(ctx context.Context) error {
 	}
 	b.log.Info("stopped")
 	return err
+}
+
+// keepTips makes every tip's message on each platform served, and Slack's
+// rendering of it, once at start (coach.Coach.TipMessages), in the
+// background: the first burst of tips then allocates no more than the
+// next one.
+func (b *bot) keepTips(ctx context.Context) {
+	start := time.Now()
+	attrs := []any{}
+	if b.slack != nil {
+		attrs = append(attrs, "slack", b.slack.KeepMessages(b.coach.TipMessages(ctx, trustbot.Slack)))
+	}
+	if b.teams != nil {
+		attrs = append(attrs, "teams", len(b.coach.TipMessages(ctx, trustbot.Teams)))
+	}
+	if ctx.Err() == nil {
+		b.log.Info("tip messages kept", append(attrs, "took", time.Since(start).Round(time.Millisecond))...)
+	}
 }
 
 // connected reports whether every platform that keeps a connection has

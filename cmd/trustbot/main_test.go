@@ -442,6 +442,12 @@ func TestSlackEndToEnd(t *testing.T) {
 	lib := mustLibrary(t)
 	bot := MustRunBot(t, nil)
 
+	// Every tip's message, and its rendering, is kept at start: both
+	// languages, for any topic and for its own.
+	t.Run("TipMessagesKeptAtStart", func(t *testing.T) {
+		bot.waitLog(t, fmt.Sprintf(`msg="tip messages kept" slack=%d `, 2*len(lib.Tips())*len(trustbot.Langs)))
+	})
+
 	for _, tc := range []struct {
 		user string
 		lang trustbot.Lang

@@ -117,6 +117,32 @@ func (c *tipReplies) put(k tipReplyKey, r trustbot.Reply) {
 	c.m[k] = kept
 }
 
+// TipMessages makes the message of every tip in every language on
+// platform p, as "/trust tip" shows it (for any topic and for the tip's
+// own), and keeps them, so that no one's first tip of a burst waits for
+// its making; it returns them, for the platform to keep its rendering of
+// (slack.Client.KeepMessages). Call it once at start, in the background:
+// it does in one go what the first few hundred tips would do one by one,
+// allocating then rather than in the middle of a burst.
+func (c *Coach) TipMessages(ctx context.Context, p trustbot.Platform) []trustbot.Reply {
+	req := trustbot.Request{}
+	if p == trustbot.Teams {
+		req.Team = trustbot.TeamsWorkspace("")
+	}
+	tips := c.Library.Tips()
+	out := make([]trustbot.Reply, 0, 2*len(tips)*len(trustbot.Langs))
+	for _, lang := range trustbot.Langs {
+		t := &turn{Coach: c, ctx: ctx, req: req, lang: lang}
+		for _, tip := range tips {
+			if ctx.Err() != nil {
+				return out
+			}
+			out = append(out, t.tipReply(tip, ""), t.tipReply(tip, tip.Topic.ID))
+		}
+	}
+	return out
+}
+
 // sameShared reports whether a and b hold the same blocks and options:
 // what a reply's callers share (the rest of it each gets a copy of). It
 // allocates nothing, so that the check costs a benchmark run as a test

@@ -175,3 +175,40 @@ func TestSharedTipReplyKeepsCallersApart(t *testing.T) {
 	}
 	t.Fatal("no tip came twice")
 }
+
+// TestTipMessagesKeepEveryTip: TipMessages makes every tip's message in
+// both languages, for any topic and for its own, and keeps them: the
+// tips users then ask for are those messages themselves, not made again.
+func TestTipMessagesKeepEveryTip(t *testing.T) {
+	ctx := context.Background()
+	lib := MustLibrary(t)
+	for _, p := range []struct {
+		platform trustbot.Platform
+		team     string
+	}{{trustbot.Slack, "T1"}, {trustbot.Teams, trustbot.TeamsWorkspace("tenant-1")}} {
+		for _, locale := range []string{"ja-JP", "en-US"} {
+			c := MustCoach(t, locale)
+			rs := c.TipMessages(ctx, p.platform)
+			if want := 2 * len(lib.Tips()) * len(trustbot.Langs); len(rs) != want {
+				t.Fatalf("%s: %d tip messages, want %d", p.platform, len(rs), want)
+			}
+			kept := map[*trustbot.Block]bool{}
+			for _, r := range rs {
+				if !r.Shared || len(r.Blocks) == 0 {
+					t.Fatalf("%s: a tip message not shared, or empty: %+v", p.platform, r)
+				}
+				kept[&r.Blocks[0]] = true
+			}
+			if len(kept) != len(rs) {
+				t.Fatalf("%s: %d distinct tip messages of %d", p.platform, len(kept), len(rs))
+			}
+			for i := range 200 {
+				k := trustbot.UserKey{Team: p.team, User: fmt.Sprintf("UKEPT%03d", i)}
+				r := c.Handle(ctx, trustbot.Request{Kind: trustbot.Command, UserKey: k, Text: "tip"})
+				if len(r.Blocks) == 0 || !kept[&r.Blocks[0]] {
+					t.Fatalf("%s, %s: a tip answered with a message made again, not the one kept at start: %q", p.platform, locale, r.Text)
+				}
+			}
+		}
+	}
+}

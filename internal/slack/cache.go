@@ -26,9 +26,10 @@ type messageCache struct {
 	n    int                         // entries in m
 }
 
-// cachedMessage is a shared reply ready to send: as plain values (an
-// ack's payload, marshalled with the ack) and as JSON (a response_url
-// body), with a copy of the reply it renders.
+// cachedMessage is a shared reply ready to send, with a copy of the reply
+// it renders: as JSON (an ack's payload, written into the ack as it is,
+// and a response_url body), or, when json.Marshal refused it, as plain
+// values.
 type cachedMessage struct {
 	reply trustbot.Reply
 	plain any
@@ -66,6 +67,19 @@ func (c *messageCache) encode(r trustbot.Reply) ([]byte, error) {
 	return json.Marshal(plainMessage(webhookMessage(r)))
 }
 
+// keep renders and keeps every shared reply of rs not kept yet, and
+// returns how many renderings are kept then.
+func (c *messageCache) keep(rs []trustbot.Reply) int {
+	for _, r := range rs {
+		if r.Shared {
+			c.shared(r)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
 // shared returns the kept rendering of a shared reply, rendering and
 // keeping it the first time.
 func (c *messageCache) shared(r trustbot.Reply) *cachedMessage {
@@ -80,8 +94,12 @@ func (c *messageCache) shared(r trustbot.Reply) *cachedMessage {
 	c.mu.Unlock()
 	m := &cachedMessage{reply: copyMessage(r), plain: plainMessage(webhookMessage(r))}
 	// A message json.Marshal refuses is kept without its JSON, and
-	// encode reports the error each time.
-	m.json, _ = json.Marshal(m.plain)
+	// encode reports the error each time; one it takes is kept as its
+	// JSON alone.
+	var err error
+	if m.json, err = json.Marshal(m.plain); err == nil {
+		m.plain = nil
+	}
 	c.mu.Lock()
 	if c.n >= messageCacheSize {
 		clear(c.m)

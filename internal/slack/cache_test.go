@@ -67,6 +67,33 @@ func TestMessageCacheServesTheSameMessage(t *testing.T) {
 	}
 }
 
+// TestMessageCacheKeepsAhead: replies kept ahead (keep) are served as they
+// were rendered then, never rendered again; a reply not shared is not
+// kept.
+func TestMessageCacheKeepsAhead(t *testing.T) {
+	c := newMessageCache()
+	a, b := sharedTip(), sharedTip()
+	b.Blocks[1].Text = "Then do it, and tell them."
+	private := trustbot.Reply{Text: "Your check-ins: weekly"}
+	if n := c.keep([]trustbot.Reply{a, b, private, a}); n != 2 {
+		t.Fatalf("%d renderings kept, want 2", n)
+	}
+	for _, r := range []trustbot.Reply{a, b} {
+		kept := c.shared(r).json
+		want, err := encodeMessage(webhookMessage(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := c.message(r).(json.RawMessage)
+		if !ok || !bytes.Equal(got, want) || &got[0] != &kept[0] {
+			t.Fatalf("a reply kept ahead was not served as kept: %s; want %s", got, want)
+		}
+	}
+	if c.n != 2 {
+		t.Fatalf("%d entries after serving what was kept, want 2", c.n)
+	}
+}
+
 // TestMessageCacheTellsRepliesApart: a reply that differs in any rendered
 // field gets its own encoding, and a reply not shared is never kept.
 func TestMessageCacheTellsRepliesApart(t *testing.T) {

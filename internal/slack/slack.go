@@ -202,6 +202,13 @@ func New(cfg Config) *Client {
 // SetHandler sets who answers requests; call it before Run.
 func (c *Client) SetHandler(h trustbot.Handler) { c.handler = h }
 
+// KeepMessages renders the shared replies of rs (Reply.Shared) and keeps
+// them ready to send, as a shared reply is kept the first time it is
+// sent, and returns how many renderings are kept: given the tips at
+// start (coach.Coach.TipMessages), the first tips of a burst cost no more
+// than the later ones. Safe to call while the client runs.
+func (c *Client) KeepMessages(rs []trustbot.Reply) int { return c.messages.keep(rs) }
+
 // Connected reports whether requests can be taken: in Socket Mode, the
 // socket is open and Slack said hello; over HTTP, the workers run (Run
 // has started and not ended).

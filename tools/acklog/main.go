@@ -7,8 +7,8 @@
 //	go run ./tools/acklog /tmp/run1 [/tmp/run2 …]
 //
 // For each run, over trustbot's bursts (the first command of each user
-// left out): its ack p99 and the bare client's, what the acks were (see
-// slack.AckHow), and for the acks at or over the p99 what they were, which
+// left out): its ack p99 and the bare client's, each burst's p99, what the
+// acks were (see slack.AckHow), and for the acks at or over the p99 what they were, which
 // bursts they came from and where their time went: in, from the envelope
 // sent to its frame read by trustbot; inside, from the frame read to the
 // ack written; out, from the ack written to the fake Slack reading it.
@@ -142,6 +142,7 @@ func report(name string, acks []ack) {
 	}
 	p99, bp99 := pct(tb, 0.99), pct(bare, 0.99)
 	fmt.Printf("%s: ack p99 %.1f ms, bare %.1f ms (÷ %.2f); acks %v\n", name, p99, bp99, p99/bp99, counts(hows))
+	fmt.Printf("  p99 by burst: %s\n", byBurst(acks))
 	tops, bursts, where := map[string]int{}, map[int]int{}, map[string]int{}
 	var in, inside, out float64
 	n := 0
@@ -168,6 +169,36 @@ func report(name string, acks []ack) {
 	}
 	fmt.Printf("  the %d at or over it: %v; bursts %v\n", n, counts(tops), bursts)
 	fmt.Printf("  mean in / inside / out: %.1f / %.1f / %.1f ms; most of their time: %v\n", in/float64(n), inside/float64(n), out/float64(n), counts(where))
+}
+
+// byBurst is each burst's ack p99, in the order the bursts ran, marked t
+// for trustbot's and b for the bare client's: a burst slower than the
+// others of its side stands out.
+func byBurst(acks []ack) string {
+	type key struct {
+		burst int
+		side  string
+	}
+	var order []key
+	of := map[key][]float64{}
+	for _, a := range acks {
+		if a.side != "trustbot" && a.side != "bare" {
+			continue
+		}
+		k := key{a.burst, a.side}
+		if _, ok := of[k]; !ok {
+			order = append(order, k)
+		}
+		of[k] = append(of[k], ms(a.received-a.sent))
+	}
+	var b strings.Builder
+	for i, k := range order {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d%c %.1f", k.burst, k.side[0], pct(of[k], 0.99))
+	}
+	return b.String()
 }
 
 func counts[K comparable](m map[K]int) string {
