@@ -7,12 +7,13 @@
 //	go run ./tools/acklog /tmp/run1 [/tmp/run2 …]
 //
 // For each run, over trustbot's bursts (the first command of each user
-// left out): its ack p99 and the bare client's, each burst's p99, what the
-// acks were (see slack.AckHow), and for the acks at or over the p99 what they were, which
-// bursts they came from and where their time went: in, from the envelope
-// sent to its frame read by trustbot; inside, from the frame read to the
-// ack written; out, from the ack written to the fake Slack reading it.
-// Last, the held acks' time inside by the queue ahead when they were read.
+// left out): its ack p99 and the bare client's, each burst's p99, what
+// the acks were (see slack.AckHow), and for the acks at or over the p99
+// what they were, which bursts they came from and where their time went:
+// in, from the envelope sent to its frame read by trustbot; inside, from
+// the frame read to the ack written; out, from the ack written to the
+// fake Slack reading it. Last, the held acks' time inside by the queue
+// ahead when they were read.
 package main
 
 import (
