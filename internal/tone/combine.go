@@ -464,6 +464,43 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// An earlier ask pointed back to without naming what it was (set
+	// pointer: "my question from the other night still stands", "so, the
+	// just-us thing. yes? no?", "You know what I'm gonna ask. same
+	// question as at the party"), in a draft that names nothing private,
+	// no work and no group, and that looks back to an ask, a no or a
+	// silence or asks about it, is the private thing asked again: what
+	// else would be left unnamed. (Not beside the writer's own no, nor in
+	// a draft about something done: "re: what we talked about at the
+	// party, I looked into the course and signed up".)
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) || d.set(SetPast).in(t) }) {
+		// (Words of asking again or of a no that are the pointer itself
+		// do not look back: "The thing from Thursday is fixed btw"; nor
+		// does a subject line's "re:".)
+		back := false
+		for i, s := range sents {
+			ptr := ""
+			if loc := d.set(SetPointer).first(texts[i]); loc != nil {
+				ptr = texts[i][loc[0]:loc[1]]
+			}
+			if s.has(CueIgnored, CueReply) || slices.ContainsFunc(s.evidence(CueAgain, CueDeclined), func(h Hit) bool {
+				return h.Norm != "re:" && h.Norm != "re" && (ptr == "" || !strings.Contains(h.Norm, ptr) && !strings.Contains(ptr, h.Norm))
+			}) {
+				back = true
+			}
+		}
+		asks := slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") })
+		for i := range sents {
+			loc := d.set(SetPointer).first(texts[i])
+			if loc == nil || !back && !asks {
+				continue
+			}
+			sents[i][CuePrivate] = append(sents[i][CuePrivate], quote(CuePrivate, i, loc[0], loc[1]))
+			if !sents[i].has(CueAgain) {
+				sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
+			}
+		}
+	}
 	// The others told of in a norm or in what was already done are not
 	// the meeting's group ("Karaoke on Saturday, I've already told the
 	// others you're coming" is still private).
