@@ -1320,7 +1320,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// "> Sorry, I'd rather not share my number" then "ok :(": the
 		// face answers it.)
 		for i, s := range sents {
-			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks || s.has(CueDeclined) && s.only(CueDeclined, CueContact, CuePrivate, CueMeeting)) && !d.ownNo(texts[i]) {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks || s.has(CueDeclined) && s.only(CueDeclined, CueRefusal, CueContact, CuePrivate, CueMeeting)) && !d.ownNo(texts[i]) {
 				add(Guilt, sad...)
 				break
 			}
