@@ -501,6 +501,23 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// (The thing named alone at a sentence's start, beside words of a
+	// private meeting, in a draft that asks and names no work and no
+	// group: "so, the just-us thing. yes? no? maybe?", "the thing,
+	// tonight, just you and me, yes/no?" point back to it as well.)
+	if slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() }) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) && slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) }) {
+		for i := range sents {
+			loc := d.set(SetPointer).first(texts[i])
+			if loc == nil || loc[0] != 0 || !sents[i].personal() || sents[i].has(CueAgain) {
+				continue
+			}
+			// (Named alone: the words end the sentence or a clause.)
+			if rest := texts[i][loc[1]:]; rest != "" && !strings.ContainsAny(texts[i][loc[1]-1:loc[1]], ",.?!") && !strings.HasPrefix(rest, ",") && !strings.HasPrefix(rest, ".") && !strings.HasPrefix(rest, "…") {
+				continue
+			}
+			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
+		}
+	}
 	// The others told of in a norm or in what was already done are not
 	// the meeting's group ("Karaoke on Saturday, I've already told the
 	// others you're coming" is still private).
