@@ -469,8 +469,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// just-us thing. yes? no?", "You know what I'm gonna ask. same
 	// question as at the party"), in a draft that names nothing private,
 	// no work and no group, and that looks back to an ask, a no or a
-	// silence or asks about it, is the private thing asked again: what
-	// else would be left unnamed. (Not beside the writer's own no, nor in
+	// silence, is the private thing asked again: what else would be left
+	// unnamed. (A question alone about the thing asks nothing again:
+	// "What's the thing you mentioned? I forgot".) (Not beside the writer's own no, nor in
 	// a draft about something done: "re: what we talked about at the
 	// party, I looked into the course and signed up".)
 	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) || d.set(SetPast).in(t) }) {
@@ -489,10 +490,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 				back = true
 			}
 		}
-		asks := slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") })
 		for i := range sents {
 			loc := d.set(SetPointer).first(texts[i])
-			if loc == nil || !back && !asks {
+			if loc == nil || !back {
 				continue
 			}
 			sents[i][CuePrivate] = append(sents[i][CuePrivate], quote(CuePrivate, i, loc[0], loc[1]))
