@@ -464,6 +464,60 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 			}
 		}
 	}
+	// An earlier ask pointed back to without naming what it was (set
+	// pointer: "my question from the other night still stands", "so, the
+	// just-us thing. yes? no?", "You know what I'm gonna ask. same
+	// question as at the party"), in a draft that names nothing private,
+	// no work and no group, and that looks back to an ask, a no or a
+	// silence, is the private thing asked again: what else would be left
+	// unnamed. (A question alone about the thing asks nothing again:
+	// "What's the thing you mentioned? I forgot".) (Not beside the writer's own no, nor in
+	// a draft about something done: "re: what we talked about at the
+	// party, I looked into the course and signed up".)
+	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) || d.set(SetPast).in(t) }) {
+		// (Words of asking again or of a no that are the pointer itself
+		// do not look back: "The thing from Thursday is fixed btw"; nor
+		// does a subject line's "re:".)
+		back := false
+		for i, s := range sents {
+			ptr := ""
+			if loc := d.set(SetPointer).first(texts[i]); loc != nil {
+				ptr = texts[i][loc[0]:loc[1]]
+			}
+			if s.has(CueIgnored, CueReply) || slices.ContainsFunc(s.evidence(CueAgain, CueDeclined), func(h Hit) bool {
+				return h.Norm != "re:" && h.Norm != "re" && (ptr == "" || !strings.Contains(h.Norm, ptr) && !strings.Contains(ptr, h.Norm))
+			}) {
+				back = true
+			}
+		}
+		for i := range sents {
+			loc := d.set(SetPointer).first(texts[i])
+			if loc == nil || !back {
+				continue
+			}
+			sents[i][CuePrivate] = append(sents[i][CuePrivate], quote(CuePrivate, i, loc[0], loc[1]))
+			if !sents[i].has(CueAgain) {
+				sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
+			}
+		}
+	}
+	// (The thing named alone at a sentence's start, beside words of a
+	// private meeting, in a draft that asks and names no work and no
+	// group: "so, the just-us thing. yes? no? maybe?", "the thing,
+	// tonight, just you and me, yes/no?" point back to it as well.)
+	if slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() }) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) && slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) }) {
+		for i := range sents {
+			loc := d.set(SetPointer).first(texts[i])
+			if loc == nil || loc[0] != 0 || !sents[i].personal() || sents[i].has(CueAgain) {
+				continue
+			}
+			// (Named alone: the words end the sentence or a clause.)
+			if rest := texts[i][loc[1]:]; rest != "" && !strings.ContainsAny(texts[i][loc[1]-1:loc[1]], ",.?!") && !strings.HasPrefix(rest, ",") && !strings.HasPrefix(rest, ".") && !strings.HasPrefix(rest, "…") {
+				continue
+			}
+			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
+		}
+	}
 	// The others told of in a norm or in what was already done are not
 	// the meeting's group ("Karaoke on Saturday, I've already told the
 	// others you're coming" is still private).
@@ -1283,7 +1337,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 		// "> Sorry, I'd rather not share my number" then "ok :(": the
 		// face answers it.)
 		for i, s := range sents {
-			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks || s.has(CueDeclined) && s.only(CueDeclined, CueContact, CuePrivate, CueMeeting)) && !d.ownNo(texts[i]) {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || asks || s.has(CueDeclined) && s.only(CueDeclined, CueRefusal, CueContact, CuePrivate, CueMeeting)) && !d.ownNo(texts[i]) {
 				add(Guilt, sad...)
 				break
 			}
