@@ -28,7 +28,7 @@ const (
 // that followed.
 var holdoutFloors = map[string]map[string]float64{
 	"ja": {tone.RepeatAsk: 0.836, tone.Guilt: 0.892, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.800, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.760, tone.NoWayOut: 0.866},
+	"en": {tone.RepeatAsk: 0.816, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.760, tone.NoWayOut: 0.880},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
