@@ -471,9 +471,9 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	// no work and no group, and that looks back to an ask, a no or a
 	// silence, is the private thing asked again: what else would be left
 	// unnamed. (A question alone about the thing asks nothing again:
-	// "What's the thing you mentioned? I forgot".) (Not beside the writer's own no, nor in
-	// a draft about something done: "re: what we talked about at the
-	// party, I looked into the course and signed up".)
+	// "What's the thing you mentioned? I forgot". Not beside the writer's
+	// own no, nor in a draft about something done: "re: what we talked
+	// about at the party, I looked into the course and signed up".)
 	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) || d.set(SetPast).in(t) }) {
 		// (Words of asking again or of a no that are the pointer itself
 		// do not look back: "The thing from Thursday is fixed btw"; nor

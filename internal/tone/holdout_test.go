@@ -40,8 +40,8 @@ var holdoutFloors = map[string]map[string]float64{
 // figure of both languages to its target; the tenth and eleventh brought
 // some below theirs again.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.938, tone.Guilt: 0.899},
-	"en": {tone.RepeatAsk: 0.913, tone.Demand: 0.893, tone.Rush: 0.896},
+	"ja": {tone.RepeatAsk: 0.938},
+	"en": {tone.RepeatAsk: 0.917, tone.Demand: 0.893, tone.Rush: 0.896},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
