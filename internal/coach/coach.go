@@ -125,6 +125,8 @@ func (c *tipReplies) put(k tipReplyKey, r trustbot.Reply) {
 // it does in one go what the first few hundred tips would do one by one,
 // allocating then rather than in the middle of a burst.
 func (c *Coach) TipMessages(ctx context.Context, p trustbot.Platform) []trustbot.Reply {
+	// A request of nobody's on platform p: a turn reads its platform from
+	// the workspace ID (trustbot.PlatformOf).
 	req := trustbot.Request{}
 	if p == trustbot.Teams {
 		req.Team = trustbot.TeamsWorkspace("")

@@ -277,18 +277,12 @@ func (c *Client) accept(in inbound, start time.Time) {
 			c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
 		}
 	}()
-	var state ackState
-	if c.cfg.AckTrace != nil {
-		state = c.queueState()
-	}
+	state := c.queueState() // nil without Config.AckTrace
 	if in.suggest {
 		// Only the ack carries a menu's choices: it waits for them,
 		// within SuggestBudget.
 		p := newPendingAck(in, start)
-		if c.cfg.AckTrace != nil {
-			s := state
-			p.state0 = &s
-		}
+		p.state0 = state
 		select {
 		case c.jobs <- job{in: in, ack: p}:
 			p.setStop(c.afterFunc(SuggestBudget, func() { c.ackEmpty(p, AckBudget) }))
@@ -307,10 +301,7 @@ func (c *Client) accept(in inbound, start time.Time) {
 	// later.
 	if in.kind == kindSlash && in.accepts && c.cfg.AnswerBudget > 0 && c.readyWithin(c.cfg.AnswerBudget) {
 		p := newPendingAck(in, start)
-		if c.cfg.AckTrace != nil {
-			s := state
-			p.state0 = &s
-		}
+		p.state0 = state
 		select {
 		case c.jobs <- job{in: in, ack: p}:
 			p.setStop(c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p, AckBudget) }))

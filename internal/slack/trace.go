@@ -60,21 +60,22 @@ type ackState struct {
 	paced         bool
 }
 
-// queueState is what the queue looks like now, for an AckTrace.
-func (c *Client) queueState() ackState {
-	return ackState{waiting: len(c.jobs), busy: int(c.busy.Load()), paced: c.jobTime.Load() > 0}
+// queueState is what the queue looks like now, for an AckTrace; nil
+// without Config.AckTrace, so that no ack pays for it unasked.
+func (c *Client) queueState() *ackState {
+	if c.cfg.AckTrace == nil {
+		return nil
+	}
+	return &ackState{waiting: len(c.jobs), busy: int(c.busy.Load()), paced: c.jobTime.Load() > 0}
 }
 
-// traceAck hands how an ack went to Config.AckTrace, if set.
-func (c *Client) traceAck(in inbound, how AckHow, read time.Time, s ackState) {
-	if c.cfg.AckTrace != nil {
+// traceAck hands how an ack went to Config.AckTrace, given the queue's
+// state when the request was read (nil without an AckTrace).
+func (c *Client) traceAck(in inbound, how AckHow, read time.Time, s *ackState) {
+	if s != nil {
 		c.cfg.AckTrace(AckTrace{Request: in.id, How: how, Read: read, Written: time.Now(), Waiting: s.waiting, Busy: s.busy, Paced: s.paced})
 	}
 }
 
 // traceHeld hands how a held ack went to Config.AckTrace, if set.
-func (c *Client) traceHeld(p *pendingAck, how AckHow) {
-	if c.cfg.AckTrace != nil && p.state0 != nil {
-		c.traceAck(p.in, how, p.start, *p.state0)
-	}
-}
+func (c *Client) traceHeld(p *pendingAck, how AckHow) { c.traceAck(p.in, how, p.start, p.state0) }
