@@ -661,3 +661,52 @@ func containsHit(hits []Hit, h Hit) bool {
 func (d *Detector) ownNo(text string) bool {
 	return d.set(SetOwnNo).in(text) && !quotedLine(text, 0)
 }
+
+// The draft as a whole, as the steps of combine read it.
+
+// anyHas: some sentence holds one of the cues.
+func (c *combiner) anyHas(ids ...string) bool {
+	return slices.ContainsFunc(c.sents, func(s sentence) bool { return s.has(ids...) })
+}
+
+// anyPersonal: some sentence is personal.
+func (c *combiner) anyPersonal() bool {
+	return slices.ContainsFunc(c.sents, sentence.personal)
+}
+
+// privateWorkOrGroup: some sentence is personal or names work or a group.
+func (c *combiner) privateWorkOrGroup() bool {
+	return slices.ContainsFunc(c.sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup) })
+}
+
+// namesSomething: some sentence is personal or names work, a group or
+// another matter (an object); a draft without names nothing the words of
+// its ask could be about.
+func (c *combiner) namesSomething() bool {
+	return slices.ContainsFunc(c.sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) })
+}
+
+// anyQuestion: some sentence holds a question mark.
+func (c *combiner) anyQuestion() bool {
+	return slices.ContainsFunc(c.texts, func(t string) bool { return strings.Contains(t, "?") })
+}
+
+// anyOwnNo: some sentence holds the writer's own no.
+func (c *combiner) anyOwnNo() bool {
+	return slices.ContainsFunc(c.texts, c.d.ownNo)
+}
+
+// anyOwnNoOrPast: some sentence holds the writer's own no or tells of
+// something past.
+func (c *combiner) anyOwnNoOrPast() bool {
+	return slices.ContainsFunc(c.texts, func(t string) bool { return c.d.ownNo(t) || c.d.set(SetPast).in(t) })
+}
+
+// question: sentence i holds a question mark.
+func (c *combiner) question(i int) bool { return strings.Contains(c.texts[i], "?") }
+
+// past: sentence i tells of something past (set past).
+func (c *combiner) past(i int) bool { return c.d.set(SetPast).in(c.texts[i]) }
+
+// ownNo: sentence i holds the writer's own no.
+func (c *combiner) ownNo(i int) bool { return c.d.ownNo(c.texts[i]) }

@@ -62,7 +62,7 @@ func (c *combiner) tradeAfterNo() {
 	for i := 0; i+1 < len(sents); i++ {
 		k := pushAfter(sents, texts, i)
 		s, t := sents[i], sents[k]
-		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || d.ownNo(texts[i]) || !brief(texts[i]) {
+		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || c.ownNo(i) || !brief(texts[i]) {
 			continue
 		}
 		// (A short question opened by a "but" offers another thing too:
@@ -77,7 +77,7 @@ func (c *combiner) tradeAfterNo() {
 	// (Or both in one sentence: "教えたくないって言われたけど、じゃあ
 	// カカオは？".)
 	for i, s := range sents {
-		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !d.ownNo(texts[i]) {
+		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !c.ownNo(i) {
 			c.declined = append(c.declined, s.evidence(CueRefusal)...)
 		}
 	}
@@ -136,7 +136,7 @@ func (c *combiner) guiltThenPush() {
 	for i := 0; i+1 < len(sents); i++ {
 		s, t := sents[i], sents[i+1]
 		hurt := slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) })
-		if !s.has(CueGuilt) || s.has(CueAsk, CueDemand, CueAlt, CueSoften, CueWithdraw) || s.work() || strings.Contains(texts[i], "?") || !(hurt || s.toldNo(texts[i])) {
+		if !s.has(CueGuilt) || s.has(CueAsk, CueDemand, CueAlt, CueSoften, CueWithdraw) || s.work() || c.question(i) || !(hurt || s.toldNo(texts[i])) {
 			continue
 		}
 		if t.work() || t.why() || t.has(CueSoften, CueWithdraw) || !t.has(CueAsk, CueDemand, CueAlt) || !(t.personal() || s.personal()) {
@@ -212,7 +212,7 @@ func (c *combiner) contactAsk() {
 		// feel pretty rejected after the coffee thing.", "kinda hurt you
 		// never answered my msg about the weekend": it looks back to
 		// reproach, not to ask again.)
-		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm, CueIgnored) && !strings.Contains(texts[i], "?") && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
+		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm, CueIgnored) && !c.question(i) && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
 			continue
 		}
 		c.asks = true
@@ -247,7 +247,7 @@ func (c *combiner) whyComparesAsk() {
 // again for it, though it names nothing private.
 func (c *combiner) silenceAsks() {
 	sents := c.sents
-	if !c.asks && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+	if !c.asks && !c.anyHas(CueWork, CueGroup) {
 		for _, s := range sents {
 			if s.has(CueIgnored) {
 				c.asks = true
@@ -287,7 +287,7 @@ func (c *combiner) comebackAsk() {
 			otherMatter = true
 		}
 	}
-	bareAnswer := !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueGroup, CueWork, CueObject) })
+	bareAnswer := !c.namesSomething()
 	if !c.asks && !otherMatter {
 		for i, s := range sents {
 			// (Asking whether the no still holds, "まだダメなの？", "still a
@@ -382,9 +382,9 @@ func (c *combiner) softenedOrWork() {
 // ずっと待っちゃうからね？今日の夜ご飯、19時に駅で".)
 func (c *combiner) planAtHour() {
 	d, sents, texts := c.d, c.sents, c.texts
-	if !c.softened && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+	if !c.softened && !c.anyHas(CueWork, CueGroup) {
 		for i, s := range sents {
-			if s.has(CueMeeting) && !s.has(CueAsk, CueDemand, CueGroup) && d.set(SetClock).in(texts[i]) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
+			if s.has(CueMeeting) && !s.has(CueAsk, CueDemand, CueGroup) && d.set(SetClock).in(texts[i]) && !c.question(i) && !c.past(i) {
 				c.asks = true
 				c.add(ContactAsk, s.evidence(personalCues...)...)
 				c.add(Demand, s.evidence(CueMeeting)...)
@@ -401,7 +401,7 @@ func (c *combiner) planTold() {
 	// 行くよ！", "断るのはなしね！週末ドライブ行くよ".)
 	if !c.softened && !c.anyWork {
 		for i, s := range sents {
-			if s.personal() && !s.has(CueGroup) && !strings.Contains(texts[i], "?") && d.set(SetPlanTold).in(texts[i]) {
+			if s.personal() && !s.has(CueGroup) && !c.question(i) && d.set(SetPlanTold).in(texts[i]) {
 				c.asks = true
 				c.add(ContactAsk, s.evidence(personalCues...)...)
 				c.add(Demand, s.evidence(CueMeeting, CuePrivate)...)
@@ -415,11 +415,9 @@ func (c *combiner) planTold() {
 // meeting set at an hour nearby) is a plan stated: a demand.
 func (c *combiner) planPrivate() {
 	d, sents, texts := c.d, c.sents, c.texts
-	if !c.asks && !c.softened && !slices.ContainsFunc(sents, func(s sentence) bool {
-		return s.has(CueAsk, CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint)
-	}) {
+	if !c.asks && !c.softened && !c.anyHas(CueAsk, CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint) {
 		for i, s := range sents {
-			if s.has(CuePrivate) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork) }) && !s.has(CueGroup) && !strings.Contains(texts[i], "?") && !d.set(SetPast).in(texts[i]) {
+			if s.has(CuePrivate) && !c.anyHas(CueWork) && !s.has(CueGroup) && !c.question(i) && !c.past(i) {
 				c.asks = true
 				c.add(ContactAsk, s.evidence(personalCues...)...)
 				c.add(Demand, s.evidence(CuePrivate)...)
@@ -429,7 +427,7 @@ func (c *combiner) planPrivate() {
 			// may stand in the next or the last line, one that names no
 			// other meeting: "Dinner today!\nI'll wait for you in the
 			// lobby at 6.")
-			if s.has(CueMeeting) && d.clockNear(sents, texts, i) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+			if s.has(CueMeeting) && d.clockNear(sents, texts, i) && !c.anyHas(CueWork, CueGroup) {
 				c.asks = true
 				c.add(ContactAsk, s.evidence(personalCues...)...)
 				c.add(Demand, s.evidence(CueMeeting)...)
@@ -449,9 +447,7 @@ func (c *combiner) planInvite() {
 	// is a plan stated too: in a draft that softens nothing, voices no
 	// feeling about a no, names no work nor group, and asks nothing but
 	// by naming meetings.)
-	if c.asks && !c.softened && !slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) && !slices.ContainsFunc(sents, func(s sentence) bool {
-		return s.has(CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint, CueWork, CueGroup)
-	}) && namesOnly(sents, texts) {
+	if c.asks && !c.softened && !c.anyQuestion() && !c.anyHas(CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint, CueWork, CueGroup) && namesOnly(sents, texts) {
 		for i, s := range sents {
 			if s.has(CueMeeting) && s.has(CueAsk) && d.clockNear(sents, texts, i) {
 				c.add(ContactAsk, s.evidence(personalCues...)...)

@@ -96,7 +96,7 @@ func (c *combiner) demandAt(i int) {
 // work talk.
 func (c *combiner) rushAt(i int) {
 	s := c.sents[i]
-	d, sents, texts := c.d, c.sents, c.texts
+	sents := c.sents
 	if s.has(CueRush) && !s.work() && (s.personal() || !nearWork(sents, i)) {
 		// In a draft that asks and says nothing of work, urgency
 		// anywhere is about the ask.
@@ -106,7 +106,7 @@ func (c *combiner) rushAt(i int) {
 		// lunch today, that was fun".)
 		// (Or in a sentence that asks why they said no: the reason of a
 		// no is wanted by a deadline, 「今日中に、なんでダメなのか教えて」.)
-		near := s.personal() && !d.set(SetPast).in(texts[i]) || s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) || c.asks && !c.anyWork && !c.softened && !nearGroupEvent(sents, i) || s.why() && !c.aboutWork(i)
+		near := s.personal() && !c.past(i) || s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) || c.asks && !c.anyWork && !c.softened && !nearGroupEvent(sents, i) || s.why() && !c.aboutWork(i)
 		for _, j := range []int{i - 1, i + 1} {
 			if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)) {
 				near = true
@@ -130,7 +130,7 @@ func (c *combiner) rushAt(i int) {
 func (c *combiner) countedNosAt(i int) {
 	s := c.sents[i]
 	d, texts := c.d, c.texts
-	if !s.work() && !s.has(CueSoften) && !d.ownNo(texts[i]) && (s.has(CueDeclined) || s.why() || s.has(CueRefusal) && s.personal()) {
+	if !s.work() && !s.has(CueSoften) && !c.ownNo(i) && (s.has(CueDeclined) || s.why() || s.has(CueRefusal) && s.personal()) {
 		if d.set(SetCount).in(texts[i]) && !d.set(SetOwnAsks).in(texts[i]) {
 			c.add(Guilt, s.evidence(CueDeclined, CueRefusal, CueWhyNo)...)
 		}
@@ -147,15 +147,15 @@ func (c *combiner) countedNosAt(i int) {
 // it: "the izakaya for the team party is booked".)
 func (c *combiner) guiltAt(i int) {
 	s := c.sents[i]
-	sents, texts := c.sents, c.texts
+	sents := c.sents
 	groupEvent := s.has(CueGroup) && s.has(CueMeeting) && !s.has(CueContact, CuePrivate, CueCompare, CueRefusal)
 	// (Nor a let-down alone right after a question about work, in a
 	// draft that asks nothing private: it goes on with the question,
 	// "なんで先方は他社を選んだんだろう？うちの方が安かったのに".)
-	workLetDown := s.only(CueGuilt, CueObject) && !c.asks && i > 0 && sents[i-1].work() && strings.Contains(texts[i-1], "?")
+	workLetDown := s.only(CueGuilt, CueObject) && !c.asks && i > 0 && sents[i-1].work() && c.question(i-1)
 	if s.has(CueGuilt, CueFavour) && !s.work() && !groupEvent && !workLetDown {
 		c.add(Guilt, s.evidence(CueGuilt, CueFavour)...)
-	} else if s.has(CueFavour) && (s.has(CueMeeting) || s.has(CueRefusal, CueDeclined) && !s.has(CueDemand) && !strings.Contains(texts[i], "?")) && !s.has(CueGroup) {
+	} else if s.has(CueFavour) && (s.has(CueMeeting) || s.has(CueRefusal, CueDeclined) && !s.has(CueDemand) && !c.question(i)) && !s.has(CueGroup) {
 		// (Or held against the reader's no, asking nothing: "Didn't
 		// think you'd turn me down after everything I did for you on
 		// the Osaka project.")
@@ -313,7 +313,7 @@ func (c *combiner) saidSo() {
 // 教えてもらえますか？".)
 func (c *combiner) onlyWhy() {
 	sents, texts := c.sents, c.texts
-	if utf8.RuneCountInString(strings.Join(texts, "")) <= 20 && !slices.ContainsFunc(sents, func(s sentence) bool { return !s.only(CueReason, CueAsk) }) && slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) {
+	if utf8.RuneCountInString(strings.Join(texts, "")) <= 20 && !slices.ContainsFunc(sents, func(s sentence) bool { return !s.only(CueReason, CueAsk) }) && c.anyQuestion() {
 		for _, s := range sents {
 			c.add(ReasonAsk, s.evidence(CueReason)...)
 		}
@@ -329,7 +329,7 @@ func (c *combiner) onlyWhy() {
 // that no: reason-ask, and the guilt below.
 func (c *combiner) wasItMeWhy() {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
-	if _, whyNo := c.ev[ReasonAsk]; !whyNo && !c.anyWork && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueRefusal, CueDeclined, CueGuilt, CueIgnored) }) {
+	if _, whyNo := c.ev[ReasonAsk]; !whyNo && !c.anyWork && c.anyHas(CueRefusal, CueDeclined, CueGuilt, CueIgnored) {
 		for i, s := range sents {
 			if loc := d.set(SetWasItMe).first(texts[i]); loc != nil && !s.work() && strings.Contains(texts[i][loc[0]:], "?") {
 				c.add(ReasonAsk, quote(CueReason, i, loc[0], loc[1]))
@@ -363,9 +363,9 @@ func (c *combiner) wasItMeGuilt() {
 // the draft chases an answer: a why about silence is no no ("you
 // don't reply… did I make you angry? 😢").
 func (c *combiner) sadFace() {
-	d, sents, texts, sad := c.d, c.sents, c.texts, c.sad
+	sents, sad := c.sents, c.sad
 	if len(sad) > 0 && !c.anyWork {
-		silence := slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueReply, CueIgnored) })
+		silence := c.anyHas(CueReply, CueIgnored)
 		// (A why alone beside the sad face asks why they said no: the
 		// face tells of the no. "ok but WHY though :sob:", "whyyyy 😢".)
 		for _, s := range sents {
@@ -386,7 +386,7 @@ func (c *combiner) sadFace() {
 		// "> Sorry, I'd rather not share my number" then "ok :(": the
 		// face answers it.)
 		for i, s := range sents {
-			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || c.asks || s.has(CueDeclined) && s.only(CueDeclined, CueRefusal, CueContact, CuePrivate, CueMeeting)) && !d.ownNo(texts[i]) {
+			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || c.asks || s.has(CueDeclined) && s.only(CueDeclined, CueRefusal, CueContact, CuePrivate, CueMeeting)) && !c.ownNo(i) {
 				c.add(Guilt, sad...)
 				break
 			}

@@ -13,9 +13,9 @@ import (
 // "Drinks? Did the answer change since last week?"; nor silence told
 // of: "karaoke thursday?? haven't heard from you yet".)
 func (c *combiner) answerAfterInvite() {
-	sents, texts := c.sents, c.texts
+	sents := c.sents
 	for i := range sents {
-		if !sents[i].has(CueReply) || !sents[i].has(CueAgain) || !sents[i].has(CueAsk, CueDemand) || strings.Contains(texts[i], "?") {
+		if !sents[i].has(CueReply) || !sents[i].has(CueAgain) || !sents[i].has(CueAsk, CueDemand) || c.question(i) {
 			continue
 		}
 		for _, t := range sents[:i] {
@@ -107,7 +107,7 @@ func (c *combiner) letDownBesideNo() {
 // named. (Not a favour told of alone: "I made extra copies for you".)
 func (c *combiner) sunkAsPlan() {
 	sents := c.sents
-	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) || s.personal() }) && slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueAsk, CueDemand, CueRefusal, CueDeclined) }) {
+	if !c.privateWorkOrGroup() && c.anyHas(CueAsk, CueDemand, CueRefusal, CueDeclined) {
 		for i := range sents {
 			if sents[i].has(CueSunk) && !sents[i].has(CueMeeting) {
 				sents[i][CueMeeting] = append(sents[i][CueMeeting], sents[i][CueSunk]...)
@@ -238,7 +238,7 @@ func (c *combiner) othersCompared() {
 // voices a hurt, whose readings differ: 「既読スルーはさすがにへこむ」.)
 func (c *combiner) silenceAsPrivate() {
 	sents := c.sents
-	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) {
+	if !c.anyHas(CueWork, CueGroup) {
 		for i := range sents {
 			if !sents[i].has(CueIgnored) || sents[i].personal() || sents[i].has(CueGuilt) {
 				continue
@@ -260,12 +260,12 @@ func (c *combiner) silenceAsPrivate() {
 // ございました。ただ…今回は遠慮させてください」.)
 func (c *combiner) inviteAsMeeting() {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
-	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) || d.set(SetPast).in(t) }) {
+	if !c.namesSomething() && !c.anyOwnNoOrPast() {
 		for i, s := range sents {
 			// (Beside words that push past a no: a reproach alone, 「せっかく
 			// 誘ったのに断るとか」, the writer's own no or an apology asks
 			// nothing.)
-			if !s.has(CueAgain) || s.has(CueWithdraw) || d.ownNo(texts[i]) || d.set(SetApology).in(texts[i]) {
+			if !s.has(CueAgain) || s.has(CueWithdraw) || c.ownNo(i) || d.set(SetApology).in(texts[i]) {
 				continue
 			}
 			if loc := d.set(SetInvite).first(texts[i]); loc != nil {
@@ -286,10 +286,9 @@ func (c *combiner) inviteAsMeeting() {
 // stings every time you turn me down. Lunch tomorrow?")
 func (c *combiner) plainMealAsMeeting() {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
-	ownNo := func(i int) bool { return d.ownNo(texts[i]) }
 	pointsBack := false
 	for i, s := range sents {
-		if !s.work() && !ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i]))) {
+		if !s.work() && !c.ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i]))) {
 			pointsBack = true
 		}
 	}
@@ -299,7 +298,7 @@ func (c *combiner) plainMealAsMeeting() {
 		// offers that day for the meeting pushed past the no: it names
 		// the meeting.
 		for i, s := range sents {
-			if !s.only(CueAsk, CueRush) || !s.has(CueAsk) || !strings.Contains(texts[i], "?") || !brief(texts[i]) || slices.ContainsFunc(sents, func(t sentence) bool { return t.has(CueWork, CueGroup) }) {
+			if !s.only(CueAsk, CueRush) || !s.has(CueAsk) || !c.question(i) || !brief(texts[i]) || c.anyHas(CueWork, CueGroup) {
 				continue
 			}
 			if d.set(SetDay).fills(texts[i]) {
@@ -311,7 +310,7 @@ func (c *combiner) plainMealAsMeeting() {
 			// grab lunch by myself again" asks nothing.)
 			// (Or is named in a line quoted from the reader's reply: "> 来週の
 			// ランチはちょっと難しいです".)
-			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) && !quotedLine(texts[i], 0) || ownNo(i) {
+			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) && !quotedLine(texts[i], 0) || c.ownNo(i) {
 				continue
 			}
 			if loc := d.set(SetPlainMeal).first(texts[i]); loc != nil {
@@ -329,17 +328,17 @@ func (c *combiner) plainMealAsMeeting() {
 // meeting asked for again.
 func (c *combiner) dayAsMeeting() {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
-	bareDraft := !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup, CueObject) })
+	bareDraft := !c.namesSomething()
 	// (The earlier ask's fate told: a no, silence, an answer still owed;
 	// not a bare "again", which reschedules as often: 「やっぱり月曜の朝会、
 	// オンラインにしません？」.)
 	looksBack := slices.ContainsFunc(sents, func(s sentence) bool {
 		return s.has(CueDeclined, CueIgnored) || s.has(CueAgain) && slices.ContainsFunc(s[CueAgain], func(h Hit) bool { return d.set(SetMsgAnswer).in(h.Norm) })
 	})
-	if bareDraft && looksBack && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) }) {
+	if bareDraft && looksBack && !c.anyOwnNo() {
 		for i, s := range sents {
 			// (A question, or a brief ask: 「来週とかどうでしょう」.)
-			if !s.has(CueAsk) || !strings.Contains(texts[i], "?") && !brief(texts[i]) {
+			if !s.has(CueAsk) || !c.question(i) && !brief(texts[i]) {
 				continue
 			}
 			if loc := d.set(SetDay).first(texts[i]); loc != nil {
@@ -361,7 +360,7 @@ func (c *combiner) dayAsMeeting() {
 // about at the party, I looked into the course and signed up".)
 func (c *combiner) pointerAsked() {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
-	if !slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() || s.has(CueWork, CueGroup) }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) || d.set(SetPast).in(t) }) {
+	if !c.privateWorkOrGroup() && !c.anyOwnNoOrPast() {
 		// (Words of asking again or of a no that are the pointer itself
 		// do not look back: "The thing from Thursday is fixed btw"; nor
 		// does a subject line's "re:".)
@@ -398,7 +397,7 @@ func (c *combiner) pointerAlone() {
 	// private meeting, in a draft that asks and names no work and no
 	// group: "so, the just-us thing. yes? no? maybe?", "the thing,
 	// tonight, just you and me, yes/no?" point back to it as well.)
-	if slices.ContainsFunc(sents, func(s sentence) bool { return s.personal() }) && !slices.ContainsFunc(sents, func(s sentence) bool { return s.has(CueWork, CueGroup) }) && slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "?") }) && !slices.ContainsFunc(texts, func(t string) bool { return d.ownNo(t) }) {
+	if c.anyPersonal() && !c.anyHas(CueWork, CueGroup) && c.anyQuestion() && !c.anyOwnNo() {
 		for i := range sents {
 			loc := d.set(SetPointer).first(texts[i])
 			if loc == nil || loc[0] != 0 || !sents[i].personal() || sents[i].has(CueAgain) {
@@ -435,9 +434,9 @@ func (c *combiner) normOthers() {
 // asks nothing: 「店舗のみんなも褒めてたよ」 before 「一度くらい付き合って
 // くれてもいいだろう」.)
 func (c *combiner) lendGroups() {
-	d, sents, texts := c.d, c.sents, c.texts
+	sents := c.sents
 	lends := func(j int) bool {
-		return j >= 0 && j < len(sents) && len(sents[j].groups()) > 0 && (sents[j].has(CueAsk, CueDemand, CueMeeting, CuePrivate) || !d.set(SetPast).in(texts[j]))
+		return j >= 0 && j < len(sents) && len(sents[j].groups()) > 0 && (sents[j].has(CueAsk, CueDemand, CueMeeting, CuePrivate) || !c.past(j))
 	}
 	var lent []int
 	for i := range sents {
@@ -496,11 +495,11 @@ func (c *combiner) makeLight() {
 // apology that names the old ask. (Not when other words ask again:
 // "if you ever change your mind".)
 func (c *combiner) toldAskOnly() {
-	d, sents, texts := c.d, c.sents, c.texts
+	d, sents := c.d, c.sents
 	toldOnly, eases, asksAny := false, false, false
 	for i, s := range sents {
 		eases = eases || s.has(CueSoften, CueWithdraw)
-		asksAny = asksAny || s.has(CueAsk, CueDemand, CueAlt, CueCompare) || strings.Contains(texts[i], "?") || c.madeLight[i]
+		asksAny = asksAny || s.has(CueAsk, CueDemand, CueAlt, CueCompare) || c.question(i) || c.madeLight[i]
 		for _, a := range s[CueAgain] {
 			if s.work() {
 				continue // ("the same project again")
