@@ -57,8 +57,8 @@ func (s sentence) asking(d *Detector, compares bool, text string) []Hit {
 	// (Or the comparison's own words tell what the others gave, or name
 	// the reader next in line (set given): 「みんな快くフォローしてくれた
 	// のに」, 「ほかの子とはLINE交換したから、あとは森さんの番！」.)
-	given := slices.ContainsFunc(s[CueCompare], func(h Hit) bool { return d.set(SetGiven).in(h.Norm) })
-	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || given || slices.ContainsFunc(s[CuePrivate], func(h Hit) bool { return d.set(SetHome).in(h.Norm) })) {
+	given := s.hitIn(CueCompare, d.set(SetGiven))
+	if compares && s.has(CueCompare) && (s.has(CueContact, CueRefusal) || meets || given || s.hitIn(CuePrivate, d.set(SetHome))) {
 		ask = append(ask, s[CueCompare]...)
 	}
 	return ask
@@ -140,6 +140,66 @@ func (s sentence) groups() []Hit {
 		}
 	}
 	return out
+}
+
+// hitIn: some hit of cue id in s holds words of the set w.
+func (s sentence) hitIn(id string, w *wordSet) bool {
+	return slices.ContainsFunc(s[id], func(h Hit) bool { return w.in(h.Norm) })
+}
+
+// asksPrivate: s names something private and asks or demands.
+func (s sentence) asksPrivate() bool { return s.personal() && s.has(CueAsk, CueDemand) }
+
+// noteOfNo: s names something private with a no and asks nothing (no
+// ask, demand, softener or withdrawal), not at work and not as a why:
+// "drinks are out", 「インスタがだめなのはわかった」.
+func (s sentence) noteOfNo() bool {
+	return s.personal() && s.has(CueRefusal) && !s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) && !s.work() && !s.why()
+}
+
+// guiltAlone: s voices guilt and asks nothing (no ask, demand, other
+// offer, softener or withdrawal), not at work.
+func (s sentence) guiltAlone() bool {
+	return s.has(CueGuilt) && !s.has(CueAsk, CueDemand, CueAlt, CueSoften, CueWithdraw) && !s.work()
+}
+
+// pushes: s asks, demands or offers something else, with no softener or
+// withdrawal, not at work and not as a why.
+func (s sentence) pushes() bool {
+	return !s.work() && !s.why() && !s.has(CueSoften, CueWithdraw) && s.has(CueAsk, CueDemand, CueAlt)
+}
+
+// asksAnswer: s asks or demands an answer, not of a group.
+func (s sentence) asksAnswer() bool {
+	return s.has(CueReply) && s.has(CueAsk, CueDemand) && !s.has(CueGroup)
+}
+
+// asksAgainPlain: s asks again, not of a group and not as a why.
+func (s sentence) asksAgainPlain() bool {
+	return s.has(CueAgain) && s.has(CueAsk) && !s.has(CueGroup) && !s.why()
+}
+
+// asksPastNo: s tells of the reader's no and asks, not as a why and not
+// at work ("I know you said no, but drinks Friday?").
+func (s sentence) asksPastNo() bool {
+	return s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work()
+}
+
+// pointsToNo: s asks again or tells of the no, about something private,
+// or only names the no ("The no, I mean.").
+func (s sentence) pointsToNo() bool {
+	return s.has(CueAgain, CueDeclined) && (s.personal() || s.has(CueDeclined) && s.only(CueDeclined, CueRefusal))
+}
+
+// hardNo: s tells of a no, held or still held, that no softener in it
+// allows.
+func (s sentence) hardNo() bool { return s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) }
+
+// noAlone: s tells of the reader's no and holds nothing else but what the
+// no was about (a quoted answer: "> Sorry, I'd rather not share my
+// number").
+func (s sentence) noAlone() bool {
+	return s.has(CueDeclined) && s.only(CueDeclined, CueRefusal, CueContact, CuePrivate, CueMeeting)
 }
 
 // only reports whether s holds no cue but the given ones.
@@ -707,6 +767,45 @@ func (c *combiner) question(i int) bool { return strings.Contains(c.texts[i], "?
 
 // past: sentence i tells of something past (set past).
 func (c *combiner) past(i int) bool { return c.d.set(SetPast).in(c.texts[i]) }
+
+// inDraft: j is the index of a sentence of the draft.
+func (c *combiner) inDraft(j int) bool { return j >= 0 && j < len(c.sents) }
+
+// noOrFeeling: some sentence asks why, takes an ask back, voices guilt,
+// holds a favour or a comparison up, tells of a no or hints.
+func (c *combiner) noOrFeeling() bool {
+	return c.anyHas(CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint)
+}
+
+// hurtAlone: sentence i voices the hurt of the earlier ask's fate (set
+// hurt-no, in the guilt's words) and asks nothing: no comparison, nothing
+// done or owed, no silence reproached, no question in it and no ask next
+// to it.
+func (c *combiner) hurtAlone(i int) bool {
+	s := c.sents[i]
+	return s.hitIn(CueGuilt, c.d.set(SetHurtNo)) && !s.has(CueCompare, CueSunk, CueNorm, CueIgnored) && !c.question(i) &&
+		!near(c.sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) })
+}
+
+// offersDay: sentence s offers another day in a few words (set day, in
+// an other-offer's words of at most 14 runes).
+func (c *combiner) offersDay(s sentence) bool {
+	return slices.ContainsFunc(s[CueAlt], func(h Hit) bool { return c.d.set(SetDay).in(h.Norm) && utf8.RuneCountInString(h.Norm) <= 14 })
+}
+
+// topicFirst: sentence i names the matter (set topic) in its opening
+// clause.
+func (c *combiner) topicFirst(i int) bool {
+	at := strings.Index(c.texts[i], "、")
+	return at > 0 && c.d.set(SetTopic).in(c.texts[i][:at])
+}
+
+// closesClause: the words of text that end at end close the sentence or
+// a clause (a mark of punctuation ends them or follows).
+func closesClause(text string, end int) bool {
+	rest := text[end:]
+	return rest == "" || strings.ContainsAny(text[end-1:end], ",.?!") || strings.HasPrefix(rest, ",") || strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "…")
+}
 
 // ownNo: sentence i holds the writer's own no.
 func (c *combiner) ownNo(i int) bool { return c.d.ownNo(c.texts[i]) }

@@ -3,7 +3,6 @@ package tone
 import (
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // looksBack collects what points back to an earlier no, outside work
@@ -26,7 +25,7 @@ func (c *combiner) looksBack() {
 			// hurt-no, in the guilt's words) does ("ランチくらい一緒に
 			// 行ってよ、私だけ避けられてる"): a no the demand forbids
 			// ("断らないでね") is none yet.
-			if s.has(CueGuilt, CueCompare) && (!s.has(CueDemand) || slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) })) {
+			if s.has(CueGuilt, CueCompare) && (!s.has(CueDemand) || s.hitIn(CueGuilt, d.set(SetHurtNo))) {
 				c.declined = append(c.declined, s.evidence(CueRefusal)...)
 			}
 			// A no still held, or no longer held, about something private
@@ -62,7 +61,7 @@ func (c *combiner) tradeAfterNo() {
 	for i := 0; i+1 < len(sents); i++ {
 		k := pushAfter(sents, texts, i)
 		s, t := sents[i], sents[k]
-		if !s.personal() || !s.has(CueRefusal) || s.has(CueAsk, CueDemand, CueSoften, CueWithdraw) || s.work() || s.why() || c.ownNo(i) || !brief(texts[i]) {
+		if !s.noteOfNo() || c.ownNo(i) || !brief(texts[i]) {
 			continue
 		}
 		// (A short question opened by a "but" offers another thing too:
@@ -94,12 +93,12 @@ func (c *combiner) comparisonBesideNo() {
 			continue
 		}
 		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
 				c.declined = append(c.declined, sents[j].evidence(CueRefusal, CueDeclined)...)
 			}
 			// (So does a why about the no beside it: "なんで無理なの？他の人は
 			// 交換してくれたのに".)
-			if j >= 0 && j < len(sents) && sents[j].why() && !sents[j].work() {
+			if c.inDraft(j) && sents[j].why() && !sents[j].work() {
 				c.declined = append(c.declined, sents[j].evidence(CueRefusal, CueDeclined)...)
 			}
 		}
@@ -135,11 +134,11 @@ func (c *combiner) guiltThenPush() {
 	d, sents, texts := c.d, c.sents, c.texts
 	for i := 0; i+1 < len(sents); i++ {
 		s, t := sents[i], sents[i+1]
-		hurt := slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) })
-		if !s.has(CueGuilt) || s.has(CueAsk, CueDemand, CueAlt, CueSoften, CueWithdraw) || s.work() || c.question(i) || !(hurt || s.toldNo(texts[i])) {
+		hurt := s.hitIn(CueGuilt, d.set(SetHurtNo))
+		if !s.guiltAlone() || c.question(i) || !(hurt || s.toldNo(texts[i])) {
 			continue
 		}
-		if t.work() || t.why() || t.has(CueSoften, CueWithdraw) || !t.has(CueAsk, CueDemand, CueAlt) || !(t.personal() || s.personal()) {
+		if !t.pushes() || !(t.personal() || s.personal()) {
 			continue
 		}
 		c.declined = append(c.declined, s.evidence(CueGuilt)...)
@@ -167,14 +166,16 @@ func (c *combiner) contactAsk() {
 		// not LINE?", asks for it too.)
 		// (A comparison that tells what the others gave names the
 		// private thing itself: "みんな快くフォローしてくれたのに".)
-		givenBy := compares && !s.work() && slices.ContainsFunc(s[CueCompare], func(h Hit) bool { return d.set(SetGiven).in(h.Norm) })
+		givenBy := compares && !s.work() && s.hitIn(CueCompare, d.set(SetGiven))
 		// (A why that holds a comparison asking for what the others
 		// gave, or a no told of beside a why that holds one, asks as the
 		// comparison does: "みんなとは交換してるのに、なんで俺だけダメなん？",
 		// "連絡先交換、断られたの私だけらしいね。なんで？".)
 		cmpAsks := !s.work() && slices.ContainsFunc(s.asking(d, compares, texts[i]), func(h Hit) bool { return h.Cue == CueCompare })
 		whyNear := s.why() || near(sents, i, sentence.why) || bareWhy(sents, i) || i+1 < len(sents) && bareWhy(sents, i+1)
-		if !s.personal() && !givenBy && !(cmpAsks && whyNear) || s.why() && !s.whyAsksAgain() && !cmpAsks || reproachAlone(sents, texts, i) || c.backsWhy(i) && !cmpAsks {
+		asksHere := s.personal() || givenBy || cmpAsks && whyNear
+		whyAlone := s.why() && !s.whyAsksAgain() && !cmpAsks
+		if !asksHere || whyAlone || reproachAlone(sents, texts, i) || c.backsWhy(i) && !cmpAsks {
 			continue
 		}
 		ask := s.asking(d, compares, texts[i])
@@ -188,7 +189,7 @@ func (c *combiner) contactAsk() {
 			next = i + 2
 		}
 		for _, j := range []int{next, i - 1} {
-			if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].work() && !sents[j].personal() && !sents[j].why() && !bareWhy(sents, j) {
+			if len(ask) == 0 && c.inDraft(j) && !sents[j].work() && !sents[j].personal() && !sents[j].why() && !bareWhy(sents, j) {
 				ask = sents[j].asking(d, compares, texts[j])
 			}
 		}
@@ -212,7 +213,7 @@ func (c *combiner) contactAsk() {
 		// feel pretty rejected after the coffee thing.", "kinda hurt you
 		// never answered my msg about the weekend": it looks back to
 		// reproach, not to ask again.)
-		if len(ask) == 0 && slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return d.set(SetHurtNo).in(g.Norm) }) && !s.has(CueCompare, CueSunk, CueNorm, CueIgnored) && !c.question(i) && !near(sents, i, func(t sentence) bool { return t.has(CueAsk, CueDemand, CueAlt, CueCompare) }) {
+		if len(ask) == 0 && c.hurtAlone(i) {
 			continue
 		}
 		c.asks = true
@@ -297,7 +298,7 @@ func (c *combiner) comebackAsk() {
 			// private, no group and no work: "返事、今日中にもらえる？",
 			// "もう待てないよ、返事して" can only be about an ask made
 			// before.)
-			if !chases && bareAnswer && slices.ContainsFunc(s[CueReply], func(h Hit) bool { return d.set(SetMsgAnswer).in(h.Norm) }) && s.has(CueAsk, CueDemand) {
+			if !chases && bareAnswer && s.hitIn(CueReply, d.set(SetMsgAnswer)) && s.has(CueAsk, CueDemand) {
 				chases, again = true, s.evidence(CueReply)
 				c.back = append(c.back, again...)
 			}
@@ -305,14 +306,14 @@ func (c *combiner) comebackAsk() {
 			// "じゃあ来週は？いつなら空いてる？" offers it in place of one
 			// the reader refused; "じゃあ明日の朝イチで共有お願いできますか？"
 			// asks for a task.)
-			if !chases && bareAnswer && slices.ContainsFunc(s[CueAlt], func(h Hit) bool { return d.set(SetDay).in(h.Norm) && utf8.RuneCountInString(h.Norm) <= 14 }) && s.has(CueAsk, CueDemand) {
+			if !chases && bareAnswer && c.offersDay(s) && s.has(CueAsk, CueDemand) {
 				chases, again = true, s.evidence(CueAlt)
 				c.back = append(c.back, again...)
 			}
 			// (Or asks for the answer next to a sentence that asks again:
 			// "考えてくれた？今夜までに答え聞かせて".)
 			for _, j := range []int{i - 1, i + 1} {
-				if !chases && s.has(CueReply) && s.has(CueAsk, CueDemand) && !s.has(CueGroup) && j >= 0 && j < len(sents) && sents[j].has(CueAgain) && sents[j].has(CueAsk) && !sents[j].has(CueGroup) && !sents[j].why() {
+				if !chases && s.asksAnswer() && c.inDraft(j) && sents[j].asksAgainPlain() {
 					chases, again = true, sents[j].evidence(CueAgain)
 				}
 			}
@@ -323,7 +324,7 @@ func (c *combiner) comebackAsk() {
 			// (Or names the matter in its own opening clause, in a draft
 			// that names nothing else: "この前言ってた件、考えてくれた？",
 			// "この前言うてた件、まだ有効やで？")
-			if at := strings.Index(texts[i], "、"); !pointed && bareAnswer && at > 0 && s.has(CueAgain) && s.has(CueAsk) && d.set(SetTopic).in(texts[i][:at]) {
+			if !pointed && bareAnswer && s.has(CueAgain) && s.has(CueAsk) && c.topicFirst(i) {
 				pointed = true
 			}
 			if !(s.has(CueDeclined) || chases || s.asksIfStillNo() || pointed) || s.why() || !chases && c.backsWhy(i) {
@@ -340,7 +341,7 @@ func (c *combiner) comebackAsk() {
 			for _, j := range []int{i + 1, i - 1} {
 				// (Not the words of a softener that only eases the
 				// reader's mind: "断られてショックだった…まあ気にしないで".)
-				if len(ask) == 0 && j >= 0 && j < len(sents) && !sents[j].why() && !bareWhy(sents, j) {
+				if len(ask) == 0 && c.inDraft(j) && !sents[j].why() && !bareWhy(sents, j) {
 					ask = sents[j].outsideSoften(texts[j], CueAsk, CueDemand)
 				}
 			}
@@ -415,7 +416,7 @@ func (c *combiner) planTold() {
 // meeting set at an hour nearby) is a plan stated: a demand.
 func (c *combiner) planPrivate() {
 	d, sents, texts := c.d, c.sents, c.texts
-	if !c.asks && !c.softened && !c.anyHas(CueAsk, CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint) {
+	if !c.asks && !c.softened && !c.anyHas(CueAsk) && !c.noOrFeeling() {
 		for i, s := range sents {
 			if s.has(CuePrivate) && !c.anyHas(CueWork) && !s.has(CueGroup) && !c.question(i) && !c.past(i) {
 				c.asks = true
@@ -447,7 +448,7 @@ func (c *combiner) planInvite() {
 	// is a plan stated too: in a draft that softens nothing, voices no
 	// feeling about a no, names no work nor group, and asks nothing but
 	// by naming meetings.)
-	if c.asks && !c.softened && !c.anyQuestion() && !c.anyHas(CueReason, CueWhyNo, CueWithdraw, CueGuilt, CueFavour, CueCompare, CueRefusal, CueDeclined, CueHint, CueWork, CueGroup) && namesOnly(sents, texts) {
+	if c.asks && !c.softened && !c.anyQuestion() && !c.noOrFeeling() && !c.anyHas(CueWork, CueGroup) && namesOnly(sents, texts) {
 		for i, s := range sents {
 			if s.has(CueMeeting) && s.has(CueAsk) && d.clockNear(sents, texts, i) {
 				c.add(ContactAsk, s.evidence(personalCues...)...)

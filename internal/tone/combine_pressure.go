@@ -23,7 +23,7 @@ func (c *combiner) repeatAskAt(i int) {
 		c.add(RepeatAsk, whyAgain...)
 		c.add(RepeatAsk, s.evidence(personalCues...)...)
 	}
-	if s.has(CueDeclined) && s.has(CueAsk) && !s.why() && !s.work() && !reproachAlone(sents, texts, i) && !c.backsWhy(i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
+	if s.asksPastNo() && !reproachAlone(sents, texts, i) && !c.backsWhy(i) && (s.personal() || !s.has(CueObject) && !nearWork(sents, i)) {
 		c.add(RepeatAsk, s.evidence(append([]string{CueDeclined, CueAsk}, personalCues...)...)...)
 	}
 }
@@ -43,7 +43,7 @@ func (c *combiner) reasonAt(i int) {
 		if i > 0 && sents[i-1].has(CueRefusal, CueDeclined) && !sents[i-1].work() {
 			c.add(ReasonAsk, s.evidence(CueReason)...)
 			c.add(ReasonAsk, sents[i-1].evidence(CueRefusal, CueDeclined)...)
-		} else if i+1 < len(sents) && sents[i+1].has(CueAgain, CueDeclined) && (sents[i+1].personal() || sents[i+1].has(CueDeclined) && sents[i+1].only(CueDeclined, CueRefusal)) {
+		} else if i+1 < len(sents) && sents[i+1].pointsToNo() {
 			// (Or a sentence that only names the no: "Was it
 			// because I'm your senior? The no, I mean.")
 			c.add(ReasonAsk, s.evidence(CueReason)...)
@@ -69,7 +69,7 @@ func (c *combiner) demandAt(i int) {
 	prevWhy := i > 0 && !sents[i-1].work() && (sents[i-1].why() || sents[i-1].has(CueReason) && sents[i-1].personal())
 	nearPersonal := false
 	for _, j := range []int{i - 1, i + 1} {
-		if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueSoften) {
+		if c.inDraft(j) && sents[j].personal() && !sents[j].has(CueSoften) {
 			nearPersonal = true
 		}
 	}
@@ -79,7 +79,9 @@ func (c *combiner) demandAt(i int) {
 	// (Nor about a group's event told of in the sentence before: "Hi
 	// everyone, team nomikai on the 24th. Please reply by Wednesday.")
 	pressing := s.has(CueReply) && s.has(CueRush, CueIgnored) && !s.has(CueGroup) && !nearWork(sents, i) && !nearGroupEvent(sents, i)
-	if s.has(CueDemand) && !s.work() && (s.personal() || s.why() || prevWhy || pressing || (nearPersonal || !c.anyWork && !c.softened) && c.asks && !s.has(CueSoften)) {
+	private := s.personal() || s.why() || prevWhy || pressing
+	besideAsk := (nearPersonal || !c.anyWork && !c.softened) && c.asks && !s.has(CueSoften)
+	if s.has(CueDemand) && !s.work() && (private || besideAsk) {
 		c.add(Demand, s.evidence(append([]string{CueDemand, CueReply}, personalCues...)...)...)
 	}
 	// A question that takes the yes for granted (set granted:
@@ -106,9 +108,18 @@ func (c *combiner) rushAt(i int) {
 		// lunch today, that was fun".)
 		// (Or in a sentence that asks why they said no: the reason of a
 		// no is wanted by a deadline, 「今日中に、なんでダメなのか教えて」.)
-		near := s.personal() && !c.past(i) || s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) || c.asks && !c.anyWork && !c.softened && !nearGroupEvent(sents, i) || s.why() && !c.aboutWork(i)
+		near := s.personal() && !c.past(i) ||
+			s.has(CueReply) && !s.has(CueGroup) && !nearGroupEvent(sents, i) ||
+			c.asks && !c.anyWork && !c.softened && !nearGroupEvent(sents, i) ||
+			s.why() && !c.aboutWork(i)
 		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(sents) && (sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand)) || sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)) {
+			if !c.inDraft(j) {
+				continue
+			}
+			// (A private ask next to it, or an answer asked for.)
+			privateAsk := sents[j].personal() && (sents[j].has(CueAsk) || s.has(CueAsk, CueDemand))
+			answer := sents[j].has(CueReply) && !sents[j].has(CueGroup) && !s.has(CueGroup)
+			if privateAsk || answer {
 				near = true
 			}
 		}
@@ -197,7 +208,7 @@ func (c *combiner) sunkGuiltAt(i int) {
 		for _, j := range []int{i - 1, i + 1} {
 			// (Or next to a why about something private: "why'd u say
 			// no to the concert tho?? i literally got the tix for us".)
-			if (c.asks || j >= 0 && j < len(sents) && sents[j].why()) && j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].has(CueGroup) {
+			if (c.asks || c.inDraft(j) && sents[j].why()) && c.inDraft(j) && sents[j].personal() && !sents[j].has(CueGroup) {
 				near = true
 			}
 		}
@@ -313,7 +324,9 @@ func (c *combiner) saidSo() {
 // 教えてもらえますか？".)
 func (c *combiner) onlyWhy() {
 	sents, texts := c.sents, c.texts
-	if utf8.RuneCountInString(strings.Join(texts, "")) <= 20 && !slices.ContainsFunc(sents, func(s sentence) bool { return !s.only(CueReason, CueAsk) }) && c.anyQuestion() {
+	short := utf8.RuneCountInString(strings.Join(texts, "")) <= 20
+	whys := !slices.ContainsFunc(sents, func(s sentence) bool { return !s.only(CueReason, CueAsk) })
+	if short && whys && c.anyQuestion() {
 		for _, s := range sents {
 			c.add(ReasonAsk, s.evidence(CueReason)...)
 		}
@@ -386,7 +399,7 @@ func (c *combiner) sadFace() {
 		// "> Sorry, I'd rather not share my number" then "ok :(": the
 		// face answers it.)
 		for i, s := range sents {
-			if s.has(CueRefusal, CueDeclined, CueStill) && !s.has(CueSoften) && (s.personal() || c.asks || s.has(CueDeclined) && s.only(CueDeclined, CueRefusal, CueContact, CuePrivate, CueMeeting)) && !c.ownNo(i) {
+			if s.hardNo() && (s.personal() || c.asks || s.noAlone()) && !c.ownNo(i) {
 				c.add(Guilt, sad...)
 				break
 			}

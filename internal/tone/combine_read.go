@@ -48,7 +48,7 @@ func (c *combiner) apologyThenBut() {
 				sents[i][CueAgain] = append(sents[i][CueAgain], h)
 			}
 			delete(sents[i], CueWithdraw)
-		} else if loc := d.set(SetApology).first(texts[i]); loc != nil && !sents[i].work() && sents[i+1].personal() && sents[i+1].has(CueAsk, CueDemand) {
+		} else if loc := d.set(SetApology).first(texts[i]); loc != nil && !sents[i].work() && sents[i+1].asksPrivate() {
 			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
 		}
 	}
@@ -67,7 +67,7 @@ func (c *combiner) withdrawThenBut() {
 			if at < 0 || !d.set(SetTurn).in(texts[i][at+len(h.Norm):]) {
 				continue
 			}
-			if !sents[i].has(CueAgain) && !(sents[i].personal() && sents[i].has(CueAsk, CueDemand)) && !(i+1 < len(sents) && sents[i+1].has(CueAsk, CueDemand)) {
+			if !sents[i].has(CueAgain) && !sents[i].asksPrivate() && !(i+1 < len(sents) && sents[i+1].has(CueAsk, CueDemand)) {
 				continue
 			}
 			h.Cue = CueAgain
@@ -92,7 +92,7 @@ func (c *combiner) letDownBesideNo() {
 			continue
 		}
 		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(sents) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
 				sents[i][CueGuilt] = append(sents[i][CueGuilt], quote(CueGuilt, i, loc[0], loc[1]))
 				break
 			}
@@ -216,7 +216,8 @@ func (c *combiner) dropWithdrawn() {
 func (c *combiner) othersCompared() {
 	sents := c.sents
 	for i := range sents {
-		if !sents[i].has(CueMeeting) || !sents[i].has(CueGroup) || !sents[i].has(CueCompare) && !near(sents, i, func(t sentence) bool { return t.has(CueCompare) }) {
+		compared := sents[i].has(CueCompare) || near(sents, i, func(t sentence) bool { return t.has(CueCompare) })
+		if !sents[i].has(CueMeeting) || !sents[i].has(CueGroup) || !compared {
 			continue
 		}
 		others := func(h Hit) bool {
@@ -333,7 +334,7 @@ func (c *combiner) dayAsMeeting() {
 	// not a bare "again", which reschedules as often: 「やっぱり月曜の朝会、
 	// オンラインにしません？」.)
 	looksBack := slices.ContainsFunc(sents, func(s sentence) bool {
-		return s.has(CueDeclined, CueIgnored) || s.has(CueAgain) && slices.ContainsFunc(s[CueAgain], func(h Hit) bool { return d.set(SetMsgAnswer).in(h.Norm) })
+		return s.has(CueDeclined, CueIgnored) || s.hitIn(CueAgain, d.set(SetMsgAnswer))
 	})
 	if bareDraft && looksBack && !c.anyOwnNo() {
 		for i, s := range sents {
@@ -404,7 +405,7 @@ func (c *combiner) pointerAlone() {
 				continue
 			}
 			// (Named alone: the words end the sentence or a clause.)
-			if rest := texts[i][loc[1]:]; rest != "" && !strings.ContainsAny(texts[i][loc[1]-1:loc[1]], ",.?!") && !strings.HasPrefix(rest, ",") && !strings.HasPrefix(rest, ".") && !strings.HasPrefix(rest, "…") {
+			if !closesClause(texts[i], loc[1]) {
 				continue
 			}
 			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
@@ -436,7 +437,7 @@ func (c *combiner) normOthers() {
 func (c *combiner) lendGroups() {
 	sents := c.sents
 	lends := func(j int) bool {
-		return j >= 0 && j < len(sents) && len(sents[j].groups()) > 0 && (sents[j].has(CueAsk, CueDemand, CueMeeting, CuePrivate) || !c.past(j))
+		return c.inDraft(j) && len(sents[j].groups()) > 0 && (sents[j].has(CueAsk, CueDemand, CueMeeting, CuePrivate) || !c.past(j))
 	}
 	var lent []int
 	for i := range sents {
