@@ -46,10 +46,9 @@ func (c *combiner) looksBack() {
 }
 
 // tradeAfterNo: trading across after a no: a private contact or meeting
-// named with a no, in a sentence that asks nothing
-// ("インスタがだめなのはわかった", "drinks are out"), then something else
-// offered in the next one
-// ("じゃあXは？", "What about Discord?", "Brunch on Sunday, just
+// named with a no, in a sentence that asks nothing ("インスタがだめなのは
+// わかった", "drinks are out"), then something else offered in the next
+// one ("じゃあXは？", "What about Discord?", "Brunch on Sunday, just
 // us?"). The no is taken note of in a few words: a longer sentence
 // with a "not" in it is about something else ("the work phones may not
 // get a signal"). Not the writer's own no ("I can't do dinner. What
@@ -146,9 +145,8 @@ func (c *combiner) guiltThenPush() {
 }
 
 // contactAsk: an ask for a private contact or meeting (c.asks, and the
-// evidence of contact-ask): both in one sentence, or
-// the ask in a sentence next to it ("A hike on Sunday. Want to
-// join?"). Asking why they said no is not an ask for the contact. A
+// evidence of contact-ask): both in one sentence, or the ask in a
+// sentence next to it ("A hike on Sunday. Want to join?"). Asking why they said no is not an ask for the contact. A
 // private contact named next to words of asking again is an ask too
 // ("考え直してくれた？番号の件"), and so is one named with a
 // comparison with others who gave it ("みんな交換してくれたのに",
@@ -223,9 +221,8 @@ func (c *combiner) contactAsk() {
 }
 
 // whyComparesAsk: a why beside a comparison with others who gave the
-// contact or came
-// ("Why won't you give me your number? Everyone else on the team
-// did.", "Alex texts me all the time, why can't you?") presses the
+// contact or came ("Why won't you give me your number? Everyone else on
+// the team did.", "Alex texts me all the time, why can't you?") presses the
 // reader to reconsider: it asks for what the others gave, as the
 // comparison would alone, and asks again when the why is about the
 // reader's no (see whyCompares).
@@ -241,10 +238,9 @@ func (c *combiner) whyComparesAsk() {
 	}
 }
 
-// silenceAsks: a complaint of silence in a draft that names no work and no
-// group
-// ("既読ついてるのに返事ない…", "勇気出して誘ったのにスルーされて悲しい")
-// chases the ask that was left unanswered, whatever it was: it asks
+// silenceAsks: failing any other ask, a complaint of silence in a draft
+// that names no work and no group ("既読ついてるのに返事ない…", "勇気出して
+// 誘ったのにスルーされて悲しい") chases the ask that was left unanswered, whatever it was: it asks
 // again for it, though it names nothing private.
 func (c *combiner) silenceAsks() {
 	sents := c.sents

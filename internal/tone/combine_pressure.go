@@ -6,7 +6,11 @@ import (
 	"unicode/utf8"
 )
 
-// repeatAskAt: asking again why, about something private.
+// repeatAskAt reads asking again in sentence i (c.back, read once before
+// the sentences, is the first): a why about something private asked
+// again, and a no told of with an ask ("I know you said no, but...").
+//
+// Asking again why, about something private.
 // (Not by words that only point to the ask the why is about, or
 // ease it, set look-back: "So what's your excuse this time for
 // skipping drinks?", "Why exactly did you decline the dinner
@@ -57,8 +61,12 @@ func (c *combiner) reasonAt(i int) {
 	}
 }
 
-// demandAt: a demand about something personal or about its answer (or
-// demanding the reason of a no).
+// demandAt reads the demands of sentence i: a demand about something
+// personal or about its answer (or demanding the reason of a no), and a
+// question that takes the yes for granted.
+//
+// A demand about something personal or about its answer (or demanding the
+// reason of a no).
 // (The object may be in the sentence before: "LINE ID です！追加しといて".)
 // (Or a why about something private with the no in other words:
 // "You still haven't told me why you bailed on dinner.\nI think
@@ -148,7 +156,10 @@ func (c *combiner) countedNosAt(i int) {
 	}
 }
 
-// guiltAt: guilt, or comparing with others about something personal. A
+// guiltAt reads the guilt of sentence i: guilt or a favour voiced, or a
+// favour held against a no or beside a private ask.
+//
+// Guilt, or comparing with others about something personal. A
 // favour held against the reader is guilt even in a sentence
 // about work when it names a private meeting ("after I covered
 // your review, one coffee is the least you could do"); a
