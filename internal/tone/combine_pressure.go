@@ -20,8 +20,8 @@ import (
 // but why won't you swap numbers?", "Why is one drink with me such
 // a big deal?")
 func (c *combiner) repeatAskAt(i int) {
-	s := c.sents[i]
 	d, sents, texts := c.d, c.sents, c.texts
+	s := sents[i]
 	whyAgain := slices.DeleteFunc(slices.Clone(c.again), func(h Hit) bool { return d.set(SetLookBack).in(h.Norm) })
 	if s.why() && s.personal() && len(whyAgain) > 0 {
 		c.add(RepeatAsk, whyAgain...)
@@ -35,8 +35,8 @@ func (c *combiner) repeatAskAt(i int) {
 // reasonAt: why they said no. A bare "why not?" next to work talk is about
 // the work.
 func (c *combiner) reasonAt(i int) {
-	s := c.sents[i]
 	sents := c.sents
+	s := sents[i]
 	aboutWork := c.aboutWork(i)
 	if s.has(CueWhyNo) && !aboutWork {
 		c.add(ReasonAsk, s.evidence(CueWhyNo)...)
@@ -72,8 +72,8 @@ func (c *combiner) reasonAt(i int) {
 // "You still haven't told me why you bailed on dinner.\nI think
 // I deserve an explanation.")
 func (c *combiner) demandAt(i int) {
-	s := c.sents[i]
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	s := sents[i]
 	prevWhy := i > 0 && !sents[i-1].work() && (sents[i-1].why() || sents[i-1].has(CueReason) && sents[i-1].personal())
 	nearPersonal := false
 	for _, j := range []int{i - 1, i + 1} {
@@ -105,8 +105,8 @@ func (c *combiner) demandAt(i int) {
 // same sentence or right next to the personal ask; not next to
 // work talk.
 func (c *combiner) rushAt(i int) {
-	s := c.sents[i]
 	sents := c.sents
+	s := sents[i]
 	if s.has(CueRush) && !s.work() && (s.personal() || !nearWork(sents, i)) {
 		// In a draft that asks and says nothing of work, urgency
 		// anywhere is about the ask.
@@ -168,8 +168,8 @@ func (c *combiner) countedNosAt(i int) {
 // (Nor is a group's own event, told of with nothing private in
 // it: "the izakaya for the team party is booked".)
 func (c *combiner) guiltAt(i int) {
-	s := c.sents[i]
 	sents := c.sents
+	s := sents[i]
 	groupEvent := s.has(CueGroup) && s.has(CueMeeting) && !s.has(CueContact, CuePrivate, CueCompare, CueRefusal)
 	// (Nor a let-down alone right after a question about work, in a
 	// draft that asks nothing private: it goes on with the question,
@@ -194,8 +194,8 @@ func (c *combiner) guiltAt(i int) {
 // compareGuiltAt: a comparison with others about something personal is
 // guilt.
 func (c *combiner) compareGuiltAt(i int) {
-	s := c.sents[i]
 	sents := c.sents
+	s := sents[i]
 	// (Or one that names an office or a team beside a why about a
 	// contact: see whyCompares.)
 	if _, why := whyCompares(sents, i); s.has(CueCompare) && (!s.work() || why) {
@@ -212,8 +212,8 @@ func (c *combiner) compareGuiltAt(i int) {
 // "the rest of the team always does", "I've told the others
 // you'll be there", does not make the meeting a group's.)
 func (c *combiner) sunkGuiltAt(i int) {
-	s := c.sents[i]
 	sents := c.sents
+	s := sents[i]
 	if s.has(CueSunk, CueNorm) && !s.work() && len(s.groups()) == 0 {
 		near := s.personal()
 		for _, j := range []int{i - 1, i + 1} {

@@ -158,7 +158,7 @@ func (c *combiner) softenerAsks() {
 func (c *combiner) withdrawAsksAgain() {
 	sents, texts := c.sents, c.texts
 	for i := range sents {
-		if !sents[i].personal() || !sents[i].has(CueAsk, CueDemand) {
+		if !sents[i].asksPrivate() {
 			continue
 		}
 		for _, h := range sents[i][CueWithdraw] {
@@ -168,7 +168,8 @@ func (c *combiner) withdrawAsksAgain() {
 			}
 			rest := texts[i][at+len(h.Norm):]
 			in := func(x Hit) bool { return strings.Contains(rest, x.Norm) }
-			if slices.ContainsFunc(sents[i].evidence(CueAsk, CueDemand), in) && slices.ContainsFunc(sents[i].evidence(personalCues...), in) && sents[i].has(CueAgain) {
+			asksAfter := slices.ContainsFunc(sents[i].evidence(CueAsk, CueDemand), in) && slices.ContainsFunc(sents[i].evidence(personalCues...), in)
+			if asksAfter && sents[i].has(CueAgain) {
 				h.Cue = CueAgain
 				sents[i][CueAgain] = append(sents[i][CueAgain], h)
 				sents[i][CueWithdraw] = slices.DeleteFunc(sents[i][CueWithdraw], func(w Hit) bool { return w == h || w.Norm == h.Norm })
@@ -289,7 +290,8 @@ func (c *combiner) plainMealAsMeeting() {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
 	pointsBack := false
 	for i, s := range sents {
-		if !s.work() && !c.ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i]))) {
+		refused := s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i]))
+		if !s.work() && !c.ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || refused) {
 			pointsBack = true
 		}
 	}
@@ -311,7 +313,8 @@ func (c *combiner) plainMealAsMeeting() {
 			// grab lunch by myself again" asks nothing.)
 			// (Or is named in a line quoted from the reader's reply: "> 来週の
 			// ランチはちょっと難しいです".)
-			if s.has(CueMeeting, CueGroup, CueWork) || !s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) && !quotedLine(texts[i], 0) || c.ownNo(i) {
+			asksOrRefuses := s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) || quotedLine(texts[i], 0)
+			if s.has(CueMeeting, CueGroup, CueWork) || !asksOrRefuses || c.ownNo(i) {
 				continue
 			}
 			if loc := d.set(SetPlainMeal).first(texts[i]); loc != nil {
