@@ -251,7 +251,7 @@ func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(
 	for i, f := range found {
 		sents[i] = sentence(f)
 	}
-	c := &combiner{d: d, sents: sents, texts: texts, quote: quote, sad: sad, ev: map[string][]Hit{}, traded: -1, tradedFor: -1}
+	c := &combiner{d: d, sents: sents, texts: texts, quote: quote, sad: sad, ev: map[string][]Hit{}, madeLight: map[int]bool{}, traded: -1, tradedFor: -1}
 	c.read()
 	c.ask()
 	c.pressure()
@@ -279,9 +279,10 @@ type combiner struct {
 	// madeLight marks the sentences whose private contact or meeting is
 	// made small (makeLight).
 	madeLight map[int]bool
-	// again and declined point back to an earlier no (looksBack and the
-	// steps after it); back is the two together.
-	again, declined, back []Hit
+	// again: words of asking again or a no still held, outside work talk
+	// (looksBack); back: what points back to an earlier no, again and the
+	// nos shown (ask).
+	again, back []Hit
 	// traded and tradedFor are the sentence of a no and the one that
 	// offers something else after it (tradeAfterNo), -1 without.
 	traded, tradedFor int
@@ -336,19 +337,25 @@ func (c *combiner) read() {
 // ask reads what points back to a no, then whether and how the draft
 // asks for something private: contact-ask, and the demand of a plan
 // stated.
+//
+// The steps that collect what points back return it rather than append
+// to the combiner's fields: an append through c would send c's slices and
+// maps to the heap (four more allocations a check).
 func (c *combiner) ask() {
-	c.looksBack()
-	c.tradeAfterNo()
-	c.comparisonBesideNo()
-	c.comparisonAgainst()
-	c.guiltThenPush()
-	c.back = append(slices.Clip(c.again), c.declined...)
+	again, declined := c.looksBack()
+	declined = c.tradeAfterNo(declined)
+	declined = c.comparisonBesideNo(declined)
+	declined = c.comparisonAgainst(declined)
+	declined = c.guiltThenPush(declined)
+	back := append(slices.Clip(again), declined...)
+	c.again = again
 
 	c.contactAsk()
-	c.whyComparesAsk()
+	back = c.whyComparesAsk(back)
 	c.silenceAsks()
 	c.tradedAsks()
-	c.comebackAsk()
+	back = c.comebackAsk(back)
+	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()
 	c.planTold()

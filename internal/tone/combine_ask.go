@@ -6,18 +6,18 @@ import (
 )
 
 // looksBack collects what points back to an earlier no, outside work
-// talk: asking again (c.again), or the no itself (c.declined).
-func (c *combiner) looksBack() {
+// talk: asking again, or the no itself (declined).
+func (c *combiner) looksBack() (again, declined []Hit) {
 	d, sents, texts := c.d, c.sents, c.texts
 	// What points back to an earlier no, outside work talk: asking again,
 	// or the no itself.
 	for i, s := range sents {
 		if !s.work() {
-			c.again = append(c.again, s.evidence(CueAgain)...)
-			c.declined = append(c.declined, s.evidence(CueDeclined)...)
+			again = append(again, s.evidence(CueAgain)...)
+			declined = append(declined, s.evidence(CueDeclined)...)
 			// Reproaching silence chases an ask that was not answered
 			// ("既読スルー", "why haven't you replied?").
-			c.declined = append(c.declined, s.evidence(CueIgnored)...)
+			declined = append(declined, s.evidence(CueIgnored)...)
 			// Guilt or a comparison that shows the reader's no ("お前
 			// だけ教えてくれないの", "you'd hang out with Mark but not
 			// me", "you can't even give me your number?") pushes past it.
@@ -26,23 +26,24 @@ func (c *combiner) looksBack() {
 			// 行ってよ、私だけ避けられてる"): a no the demand forbids
 			// ("断らないでね") is none yet.
 			if s.has(CueGuilt, CueCompare) && (!s.has(CueDemand) || s.hitIn(CueGuilt, d.set(SetHurtNo))) {
-				c.declined = append(c.declined, s.evidence(CueRefusal)...)
+				declined = append(declined, s.evidence(CueRefusal)...)
 			}
 			// A no still held, or no longer held, about something private
 			// ("まだ交換できない感じ？", "still can't tempt you", "doesn't
 			// apply anymore?") looks back to it.
 			if s.has(CueStill) && s.personal() {
-				c.again = append(c.again, s.evidence(CueStill)...)
+				again = append(again, s.evidence(CueStill)...)
 			}
 			// A comparison that sets the others against the reader (set
 			// against: "everyone follows me on Insta except you", "you're
 			// the only one who hasn't", "Mark said yes, though") shows
 			// the reader's no.
 			if s.has(CueCompare) && d.set(SetAgainst).in(texts[i]) {
-				c.declined = append(c.declined, s.evidence(CueCompare)...)
+				declined = append(declined, s.evidence(CueCompare)...)
 			}
 		}
 	}
+	return again, declined
 }
 
 // tradeAfterNo: trading across after a no: a private contact or meeting
@@ -55,7 +56,9 @@ func (c *combiner) looksBack() {
 // about lunch?").
 // (A sentence of feeling between them does not part them: "You
 // turned down dinner. Honestly that stung. Friday then?")
-func (c *combiner) tradeAfterNo() {
+//
+// It returns declined with the nos traded past appended.
+func (c *combiner) tradeAfterNo(declined []Hit) []Hit {
 	d, sents, texts := c.d, c.sents, c.texts
 	for i := 0; i+1 < len(sents); i++ {
 		k := pushAfter(sents, texts, i)
@@ -69,23 +72,26 @@ func (c *combiner) tradeAfterNo() {
 		if t.work() || t.why() || !(t.has(CueAlt) || t.personal() && t.has(CueAsk) || turned) {
 			continue
 		}
-		c.declined = append(c.declined, s.evidence(CueRefusal)...)
+		declined = append(declined, s.evidence(CueRefusal)...)
 		c.traded, c.tradedFor = i, k
 	}
 	// (Or both in one sentence: "教えたくないって言われたけど、じゃあ
 	// カカオは？".)
 	for i, s := range sents {
 		if s.personal() && s.has(CueRefusal) && s.has(CueAlt) && !s.work() && !s.why() && !c.ownNo(i) {
-			c.declined = append(c.declined, s.evidence(CueRefusal)...)
+			declined = append(declined, s.evidence(CueRefusal)...)
 		}
 	}
+	return declined
 }
 
 // comparisonBesideNo: a comparison with others beside a sentence that tells
 // of the reader's no about something private ("LINE教えてもらえなかった。
 // みんなは教えてくれたのに") shows that no: what the comparison asks
 // for is asked again.
-func (c *combiner) comparisonBesideNo() {
+//
+// It returns declined with the nos shown appended.
+func (c *combiner) comparisonBesideNo(declined []Hit) []Hit {
 	sents, texts := c.sents, c.texts
 	for i, s := range sents {
 		if !s.has(CueCompare) || s.work() {
@@ -93,22 +99,25 @@ func (c *combiner) comparisonBesideNo() {
 		}
 		for _, j := range []int{i - 1, i + 1} {
 			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
-				c.declined = append(c.declined, sents[j].evidence(CueRefusal, CueDeclined)...)
+				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
 			}
 			// (So does a why about the no beside it: "なんで無理なの？他の人は
 			// 交換してくれたのに".)
 			if c.inDraft(j) && sents[j].why() && !sents[j].work() {
-				c.declined = append(c.declined, sents[j].evidence(CueRefusal, CueDeclined)...)
+				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
 			}
 		}
 	}
+	return declined
 }
 
 // comparisonAgainst: a comparison that sets the others against the reader
 // (set against, read from the comparison's words on:
 // "山田さんはすぐ教えてくれたのになー", "佐々木さんは来てくれたけどね")
 // shows the reader's no: what it asks for is asked again.
-func (c *combiner) comparisonAgainst() {
+//
+// It returns declined with the comparisons appended.
+func (c *combiner) comparisonAgainst(declined []Hit) []Hit {
 	d, sents, texts := c.d, c.sents, c.texts
 	for i, s := range sents {
 		if s.work() {
@@ -116,11 +125,12 @@ func (c *combiner) comparisonAgainst() {
 		}
 		for _, h := range s[CueCompare] {
 			if at := strings.Index(texts[i], h.Norm); at >= 0 && d.set(SetAgainst).in(texts[i][at:]) {
-				c.declined = append(c.declined, h)
+				declined = append(declined, h)
 				break
 			}
 		}
 	}
+	return declined
 }
 
 // guiltThenPush: guilt in one sentence and the push in the next
@@ -129,7 +139,9 @@ func (c *combiner) comparisonAgainst() {
 // about the reader's no, that asks nothing itself, tells of a no; the ask
 // after it pushes past that no. (Guilt with no no in it, "私だけ仲間外れ
 // みたいで悲しい…交換しよ？", asks the first time.)
-func (c *combiner) guiltThenPush() {
+//
+// It returns declined with the guilt appended.
+func (c *combiner) guiltThenPush(declined []Hit) []Hit {
 	d, sents, texts := c.d, c.sents, c.texts
 	for i := 0; i+1 < len(sents); i++ {
 		s, t := sents[i], sents[i+1]
@@ -140,8 +152,9 @@ func (c *combiner) guiltThenPush() {
 		if !t.pushes() || !(t.personal() || s.personal()) {
 			continue
 		}
-		c.declined = append(c.declined, s.evidence(CueGuilt)...)
+		declined = append(declined, s.evidence(CueGuilt)...)
 	}
+	return declined
 }
 
 // contactAsk: an ask for a private contact or meeting (c.asks, and the
@@ -226,16 +239,19 @@ func (c *combiner) contactAsk() {
 // reader to reconsider: it asks for what the others gave, as the
 // comparison would alone, and asks again when the why is about the
 // reader's no (see whyCompares).
-func (c *combiner) whyComparesAsk() {
+//
+// It returns back with the nos the whys are about appended.
+func (c *combiner) whyComparesAsk(back []Hit) []Hit {
 	sents := c.sents
 	for i := range sents {
 		if w, ok := whyCompares(sents, i); ok {
 			c.asks = true
 			c.add(ContactAsk, sents[i].evidence(append([]string{CueCompare}, personalCues...)...)...)
 			c.add(ContactAsk, sents[w].evidence(personalCues...)...)
-			c.back = append(c.back, sents[w].evidence(CueWhyNo, CueRefusal, CueDeclined)...)
+			back = append(back, sents[w].evidence(CueWhyNo, CueRefusal, CueDeclined)...)
 		}
 	}
+	return back
 }
 
 // silenceAsks: failing any other ask, a complaint of silence in a draft
@@ -273,7 +289,10 @@ func (c *combiner) tradedAsks() {
 // no other matter, and words of asking again with an ask next to it
 // come back to what it points to: "…would you maybe give it another
 // shot sometime?")
-func (c *combiner) comebackAsk() {
+//
+// It returns back with the answer asked for, or the other day offered, in
+// a draft that names nothing else appended.
+func (c *combiner) comebackAsk(back []Hit) []Hit {
 	d, sents, texts := c.d, c.sents, c.texts
 	topic := func(i int) bool {
 		return i >= 0 && i < len(sents) && d.set(SetTopic).in(texts[i]) && sents[i].only(CueObject, CueAgain, CueSoften)
@@ -296,7 +315,7 @@ func (c *combiner) comebackAsk() {
 			// before.)
 			if !chases && bareAnswer && s.hitIn(CueReply, d.set(SetMsgAnswer)) && s.has(CueAsk, CueDemand) {
 				chases, again = true, s.evidence(CueReply)
-				c.back = append(c.back, again...)
+				back = append(back, again...)
 			}
 			// (Or offers another day in a few words in such a draft:
 			// "じゃあ来週は？いつなら空いてる？" offers it in place of one
@@ -304,7 +323,7 @@ func (c *combiner) comebackAsk() {
 			// asks for a task.)
 			if !chases && bareAnswer && c.offersDay(s) && s.has(CueAsk, CueDemand) {
 				chases, again = true, s.evidence(CueAlt)
-				c.back = append(c.back, again...)
+				back = append(back, again...)
 			}
 			// (Or asks for the answer next to a sentence that asks again:
 			// "考えてくれた？今夜までに答え聞かせて".)
@@ -330,9 +349,9 @@ func (c *combiner) comebackAsk() {
 			if chases {
 				ask = append(ask, s.evidence(CueReply)...)
 			}
-			back := s.evidence(CueDeclined)
-			if len(back) == 0 {
-				back = again
+			no := s.evidence(CueDeclined)
+			if len(no) == 0 {
+				no = again
 			}
 			for _, j := range []int{i + 1, i - 1} {
 				// (Not the words of a softener that only eases the
@@ -343,11 +362,12 @@ func (c *combiner) comebackAsk() {
 			}
 			if len(ask) > 0 {
 				c.asks = true
-				c.add(ContactAsk, back...)
+				c.add(ContactAsk, no...)
 				c.add(ContactAsk, ask...)
 			}
 		}
 	}
+	return back
 }
 
 // softenedOrWork reads two facts about the whole draft that the later

@@ -465,7 +465,6 @@ func (c *combiner) lendGroups() {
 // with a group ("it's just lunch with the team").
 func (c *combiner) makeLight() {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
-	c.madeLight = map[int]bool{}
 	for i, s := range sents {
 		if !s.personal() || s.work() || s.has(CueSoften) {
 			continue
