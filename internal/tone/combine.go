@@ -769,6 +769,11 @@ func (c *combiner) anyOwnNoOrPast() bool {
 	return slices.ContainsFunc(c.texts, func(t string) bool { return c.d.ownNo(t) || c.d.set(SetPast).in(t) })
 }
 
+// onlyWhys: every sentence holds nothing but a why and an ask.
+func (c *combiner) onlyWhys() bool {
+	return !slices.ContainsFunc(c.sents, func(s sentence) bool { return !s.only(CueReason, CueAsk) })
+}
+
 // question: sentence i holds a question mark.
 func (c *combiner) question(i int) bool { return strings.Contains(c.texts[i], "?") }
 

@@ -336,8 +336,7 @@ func (c *combiner) saidSo() {
 func (c *combiner) onlyWhy() {
 	sents, texts := c.sents, c.texts
 	short := utf8.RuneCountInString(strings.Join(texts, "")) <= 20
-	whys := !slices.ContainsFunc(sents, func(s sentence) bool { return !s.only(CueReason, CueAsk) })
-	if short && whys && c.anyQuestion() {
+	if short && c.onlyWhys() && c.anyQuestion() {
 		for _, s := range sents {
 			c.add(ReasonAsk, s.evidence(CueReason)...)
 		}

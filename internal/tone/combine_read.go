@@ -290,8 +290,10 @@ func (c *combiner) plainMealAsMeeting() {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
 	pointsBack := false
 	for i, s := range sents {
-		refused := s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i]))
-		if !s.work() && !c.ownNo(i) && (s.has(CueAgain, CueDeclined, CueStill) || refused) {
+		if s.work() || c.ownNo(i) {
+			continue
+		}
+		if s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i])) {
 			pointsBack = true
 		}
 	}
