@@ -293,81 +293,107 @@ func (c *combiner) tradedAsks() {
 // It returns back with the answer asked for, or the other day offered, in
 // a draft that names nothing else appended.
 func (c *combiner) comebackAsk(back []Hit) []Hit {
-	d, sents, texts := c.d, c.sents, c.texts
-	topic := func(i int) bool {
-		return i >= 0 && i < len(sents) && d.set(SetTopic).in(texts[i]) && sents[i].only(CueObject, CueAgain, CueSoften)
+	if c.asks || c.otherMatter() {
+		return back
 	}
-	otherMatter := false
-	for i, s := range sents {
-		if s.has(CueWork) || s.has(CueObject) && !topic(i) {
-			otherMatter = true
-		}
-	}
+	sents, texts := c.sents, c.texts
 	bareAnswer := !c.namesSomething()
-	if !c.asks && !otherMatter {
-		for i, s := range sents {
-			// (Asking whether the no still holds, "まだダメなの？", "still a
-			// no?", points back to it as well.)
-			chases, again := s.chases(), s.evidence(CueAgain)
-			// (Or asks for an answer in a draft that names nothing
-			// private, no group and no work: "返事、今日中にもらえる？",
-			// "もう待てないよ、返事して" can only be about an ask made
-			// before.)
-			if !chases && bareAnswer && s.hitIn(CueReply, d.set(SetMsgAnswer)) && s.has(CueAsk, CueDemand) {
-				chases, again = true, s.evidence(CueReply)
-				back = append(back, again...)
+	for i, s := range sents {
+		chases, again, owed := c.chaseAt(i, bareAnswer)
+		if owed {
+			back = append(back, again...)
+		}
+		// (A no told of beside a why backs the why; a chase beside
+		// it still chases: "you don't reply my message from last
+		// week... Did I make you angry?")
+		if !(s.has(CueDeclined) || chases || s.asksIfStillNo() || c.pointedAt(i, bareAnswer)) || s.why() || !chases && c.backsWhy(i) {
+			continue
+		}
+		ask := s.evidence(CueAsk, CueDemand)
+		if chases {
+			ask = append(ask, s.evidence(CueReply)...)
+		}
+		no := s.evidence(CueDeclined)
+		if len(no) == 0 {
+			no = again
+		}
+		for _, j := range []int{i + 1, i - 1} {
+			// (Not the words of a softener that only eases the
+			// reader's mind: "断られてショックだった…まあ気にしないで".)
+			if len(ask) == 0 && c.inDraft(j) && !sents[j].why() && !bareWhy(sents, j) {
+				ask = sents[j].outsideSoften(texts[j], CueAsk, CueDemand)
 			}
-			// (Or offers another day in a few words in such a draft:
-			// "じゃあ来週は？いつなら空いてる？" offers it in place of one
-			// the reader refused; "じゃあ明日の朝イチで共有お願いできますか？"
-			// asks for a task.)
-			if !chases && bareAnswer && c.offersDay(s) && s.has(CueAsk, CueDemand) {
-				chases, again = true, s.evidence(CueAlt)
-				back = append(back, again...)
-			}
-			// (Or asks for the answer next to a sentence that asks again:
-			// "考えてくれた？今夜までに答え聞かせて".)
-			for _, j := range []int{i - 1, i + 1} {
-				if !chases && s.asksAnswer() && c.inDraft(j) && sents[j].asksAgainPlain() {
-					chases, again = true, sents[j].evidence(CueAgain)
-				}
-			}
-			// (A no told of beside a why backs the why; a chase beside
-			// it still chases: "you don't reply my message from last
-			// week... Did I make you angry?")
-			pointed := s.has(CueAgain) && s.has(CueAsk) && (topic(i-1) || topic(i+1))
-			// (Or names the matter in its own opening clause, in a draft
-			// that names nothing else: "この前言ってた件、考えてくれた？",
-			// "この前言うてた件、まだ有効やで？")
-			if !pointed && bareAnswer && s.has(CueAgain) && s.has(CueAsk) && c.topicFirst(i) {
-				pointed = true
-			}
-			if !(s.has(CueDeclined) || chases || s.asksIfStillNo() || pointed) || s.why() || !chases && c.backsWhy(i) {
-				continue
-			}
-			ask := s.evidence(CueAsk, CueDemand)
-			if chases {
-				ask = append(ask, s.evidence(CueReply)...)
-			}
-			no := s.evidence(CueDeclined)
-			if len(no) == 0 {
-				no = again
-			}
-			for _, j := range []int{i + 1, i - 1} {
-				// (Not the words of a softener that only eases the
-				// reader's mind: "断られてショックだった…まあ気にしないで".)
-				if len(ask) == 0 && c.inDraft(j) && !sents[j].why() && !bareWhy(sents, j) {
-					ask = sents[j].outsideSoften(texts[j], CueAsk, CueDemand)
-				}
-			}
-			if len(ask) > 0 {
-				c.asks = true
-				c.add(ContactAsk, no...)
-				c.add(ContactAsk, ask...)
-			}
+		}
+		if len(ask) > 0 {
+			c.asks = true
+			c.add(ContactAsk, no...)
+			c.add(ContactAsk, ask...)
 		}
 	}
 	return back
+}
+
+// topicOnly: sentence i only points back to a matter (set topic), naming
+// no other: "So about the other day…".
+func (c *combiner) topicOnly(i int) bool {
+	return c.inDraft(i) && c.d.set(SetTopic).in(c.texts[i]) && c.sents[i].only(CueObject, CueAgain, CueSoften)
+}
+
+// otherMatter: the draft is about work or names a matter, other than one
+// a sentence only points back to (topicOnly).
+func (c *combiner) otherMatter() bool {
+	for i, s := range c.sents {
+		if s.has(CueWork) || s.has(CueObject) && !c.topicOnly(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// chaseAt: sentence i presses for an answer still owed (chases), with the
+// words that ask again; owed tells that those words are the answer asked
+// for or the day offered in a draft that names nothing else (bareAnswer),
+// which point back themselves.
+func (c *combiner) chaseAt(i int, bareAnswer bool) (chases bool, again []Hit, owed bool) {
+	d, sents, s := c.d, c.sents, c.sents[i]
+	// (Asking whether the no still holds, "まだダメなの？", "still a
+	// no?", points back to it as well.)
+	chases, again = s.chases(), s.evidence(CueAgain)
+	// (Or asks for an answer in a draft that names nothing
+	// private, no group and no work: "返事、今日中にもらえる？",
+	// "もう待てないよ、返事して" can only be about an ask made
+	// before.)
+	if !chases && bareAnswer && s.hitIn(CueReply, d.set(SetMsgAnswer)) && s.has(CueAsk, CueDemand) {
+		return true, s.evidence(CueReply), true
+	}
+	// (Or offers another day in a few words in such a draft:
+	// "じゃあ来週は？いつなら空いてる？" offers it in place of one
+	// the reader refused; "じゃあ明日の朝イチで共有お願いできますか？"
+	// asks for a task.)
+	if !chases && bareAnswer && c.offersDay(s) && s.has(CueAsk, CueDemand) {
+		return true, s.evidence(CueAlt), true
+	}
+	// (Or asks for the answer next to a sentence that asks again:
+	// "考えてくれた？今夜までに答え聞かせて".)
+	for _, j := range []int{i - 1, i + 1} {
+		if !chases && s.asksAnswer() && c.inDraft(j) && sents[j].asksAgainPlain() {
+			chases, again = true, sents[j].evidence(CueAgain)
+		}
+	}
+	return chases, again, false
+}
+
+// pointedAt: sentence i asks again about a matter it points back to, in
+// the sentence next to it (topicOnly) or, in a draft that names nothing
+// else (bareAnswer), in its own opening clause.
+// (The opening clause: "この前言ってた件、考えてくれた？", "この前言うてた件、
+// まだ有効やで？")
+func (c *combiner) pointedAt(i int, bareAnswer bool) bool {
+	s := c.sents[i]
+	if !s.has(CueAgain) || !s.has(CueAsk) {
+		return false
+	}
+	return c.topicOnly(i-1) || c.topicOnly(i+1) || bareAnswer && c.topicFirst(i)
 }
 
 // softenedOrWork reads two facts about the whole draft that the later
