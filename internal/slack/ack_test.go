@@ -87,6 +87,23 @@ func idle(t *testing.T, c *Client) {
 	}
 }
 
+// heldFirst returns a handler that answers "answer to <text>" at once,
+// except the command "first", which it holds until free is called (free
+// may be called again); started is closed once "first" is held.
+func heldFirst() (h trustbot.Handler, started <-chan struct{}, free func()) {
+	start, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	free = func() { once.Do(func() { close(release) }) }
+	h = handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		if req.Text == "first" {
+			close(start)
+			<-release
+		}
+		return textReply("answer to " + req.Text)
+	})
+	return h, start, free
+}
+
 // ackCounter counts the acks the metrics hear of.
 type ackCounter struct {
 	trustbot.NopMetrics
@@ -285,17 +302,9 @@ func TestLargeAnswerThroughResponseURL(t *testing.T) {
 // busy worker is acked at once, without waiting for an answer that cannot
 // come in time, and is answered once it is done.
 func TestAckAtOnceWhenEveryWorkerIsBusy(t *testing.T) {
-	started, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	free := func() { once.Do(func() { close(release) }) }
+	h, started, free := heldFirst()
 	t.Cleanup(free)
-	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
-		if req.Text == "first" {
-			close(started)
-			<-release
-		}
-		return textReply("answer to " + req.Text)
-	}), func(c *Client) {
+	fake := runClient(t, h, func(c *Client) {
 		c.cfg.AnswerBudget = time.Minute
 		c.jobTime.Store(int64(time.Microsecond)) // jobs lately took a microsecond
 	})
@@ -334,17 +343,9 @@ func TestAckAtOnceWhenEveryWorkerIsBusy(t *testing.T) {
 // TestAckWaitsWhileAWorkerIsFree: with one worker busy and another free,
 // the ack of a command waits to carry its answer.
 func TestAckWaitsWhileAWorkerIsFree(t *testing.T) {
-	started, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	free := func() { once.Do(func() { close(release) }) }
+	h, started, free := heldFirst()
 	t.Cleanup(free)
-	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
-		if req.Text == "first" {
-			close(started)
-			<-release
-		}
-		return textReply("answer to " + req.Text)
-	}), func(c *Client) {
+	fake := runClient(t, h, func(c *Client) {
 		c.cfg.Workers = 2
 		c.cfg.AnswerBudget = time.Minute
 	})
@@ -461,21 +462,13 @@ func TestPaceStartsOverWhenIdle(t *testing.T) {
 // only worker is busy, with the answer when it was held for it, empty at
 // the end of the budget when the answer came too late.
 func TestAckTraceTellsHowEachAckWent(t *testing.T) {
-	started, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	free := func() { once.Do(func() { close(release) }) }
+	h, started, free := heldFirst()
 	defer free() // before the client stops, should the test fail
 	traces := make(chan AckTrace, 10)
 	var expire func()
 	expired := make(chan struct{})
 	var client *Client
-	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
-		if req.Text == "first" {
-			close(started)
-			<-release
-		}
-		return textReply("answer to " + req.Text)
-	}), func(c *Client) {
+	fake := runClient(t, h, func(c *Client) {
 		client = c
 		c.cfg.AnswerBudget = time.Hour // ended by the test, not by the clock
 		c.cfg.AckTrace = func(a AckTrace) { traces <- a }

@@ -1,0 +1,523 @@
+package tone
+
+import (
+	"slices"
+	"strings"
+)
+
+// answerAfterInvite: words of asking again that are the answer asked for
+// ("Need an answer on the Kyoto trip", "get back to me about dinner") point
+// back to an earlier ask, unless a sentence before makes the invitation
+// itself: "Dinner Friday? Reply about the time when you can." asks the
+// first time. (Not a question about the answer, which looks back to it:
+// "Drinks? Did the answer change since last week?"; nor silence told
+// of: "karaoke thursday?? haven't heard from you yet".)
+func (c *combiner) answerAfterInvite() {
+	sents := c.sents
+	for i := range sents {
+		if !sents[i].has(CueReply) || !sents[i].has(CueAgain) || !sents[i].has(CueAsk, CueDemand) || c.question(i) {
+			continue
+		}
+		for _, t := range sents[:i] {
+			if t.personal() && t.has(CueAsk, CueAlt) && !t.has(CueReply, CueAgain) && !t.work() {
+				sents[i][CueAgain] = slices.DeleteFunc(sents[i][CueAgain], func(a Hit) bool {
+					return slices.ContainsFunc(sents[i][CueReply], func(r Hit) bool { return strings.Contains(a.Norm, r.Norm) })
+				})
+				break
+			}
+		}
+	}
+}
+
+// apologyThenBut: an apology for an earlier ask followed by a "but"
+// ("この間は急に誘っちゃってごめんね。でも…", "Sorry I sprang that on you.
+// But…") does not take the ask back: it points back to it, and what follows
+// asks again.
+// (An apology in other words counts too, when what follows the
+// "but" asks for something private: "この前はごめん、強引だったよね。
+// でも週末のドライブ、誘ってもいい？".)
+func (c *combiner) apologyThenBut() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for i := range sents {
+		if i+1 >= len(texts) || !d.set(SetTurn).opens(texts[i+1]) {
+			continue
+		}
+		if sents[i].has(CueWithdraw) {
+			for _, h := range sents[i][CueWithdraw] {
+				h.Cue = CueAgain
+				sents[i][CueAgain] = append(sents[i][CueAgain], h)
+			}
+			delete(sents[i], CueWithdraw)
+		} else if loc := d.set(SetApology).first(texts[i]); loc != nil && !sents[i].work() && sents[i+1].asksPrivate() {
+			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
+		}
+	}
+}
+
+// withdrawThenBut: the "but" of apologyThenBut inside one sentence, after
+// the words that took the ask back, with something asked after it.
+func (c *combiner) withdrawThenBut() {
+	d, sents, texts := c.d, c.sents, c.texts
+	// (The same "but" inside the sentence, after the words that took the
+	// ask back, and something asked after it: "前回断られたのでもう誘わない
+	// つもりだったんですけど、やっぱり一度だけ…ランチいかがですか".)
+	for i := range sents {
+		for _, h := range sents[i][CueWithdraw] {
+			at := strings.Index(texts[i], h.Norm)
+			if at < 0 || !d.set(SetTurn).in(texts[i][at+len(h.Norm):]) {
+				continue
+			}
+			if !sents[i].has(CueAgain) && !sents[i].asksPrivate() && !(i+1 < len(sents) && sents[i+1].has(CueAsk, CueDemand)) {
+				continue
+			}
+			h.Cue = CueAgain
+			sents[i][CueAgain] = append(sents[i][CueAgain], h)
+			delete(sents[i], CueWithdraw)
+			break
+		}
+	}
+}
+
+// letDownBesideNo: a sentence that is only a let-down ("残念です") beside
+// one that tells of the reader's no about something private
+// ("ドライブ、来てくれないんですね。残念です") voices the feeling about
+// that no: guilt, and the no told of asks nothing (see reproachAlone). (Not
+// beside a no told of at work:
+// "お客様から…ナシでと連絡がありました。残念…".)
+func (c *combiner) letDownBesideNo() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for i := range sents {
+		loc := d.set(SetLetDown).first(texts[i])
+		if loc == nil || sents[i].has(CueGuilt) {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+				sents[i][CueGuilt] = append(sents[i][CueGuilt], quote(CueGuilt, i, loc[0], loc[1]))
+				break
+			}
+		}
+	}
+}
+
+// sunkAsPlan: something booked or paid for, in a draft that names no work,
+// no group and no other plan, and that asks or tells of a no ("予約もう
+// 入れちゃったから…来てくれるよね？", "チケット代もう払っちゃったから、
+// キャンセルは無理なんだよね"), is the plan itself: a private meeting
+// named. (Not a favour told of alone: "I made extra copies for you".)
+func (c *combiner) sunkAsPlan() {
+	sents := c.sents
+	if !c.privateWorkOrGroup() && c.anyHas(CueAsk, CueDemand, CueRefusal, CueDeclined) {
+		for i := range sents {
+			if sents[i].has(CueSunk) && !sents[i].has(CueMeeting) {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], sents[i][CueSunk]...)
+			}
+		}
+	}
+}
+
+// workBeforeAsk: a sentence whose last clause asks for a private meeting or
+// contact and names no work ("You owe me one for the handover, so dinner
+// Friday?", 「資料手伝ったんだし、土曜は飲み行こうよ」) is personal,
+// whatever work its first clause names.
+func (c *combiner) workBeforeAsk() {
+	d, sents, texts := c.d, c.sents, c.texts
+	for i := range sents {
+		if sents[i].has(CueWork) && d.personalTail(sents[i], texts[i]) {
+			delete(sents[i], CueWork)
+		}
+	}
+}
+
+// softenerAsks: words of asking inside a softener are the softener's
+// ("気にしないで" holds しない): in a sentence that tells of a no they ask
+// nothing
+// ("飲みの誘い断られたのはショックだったけど、まあ気にしないで" asks
+// nothing again). (Where no no is told, a softener alone may be the
+// ask: "インスタ繋がってるし、もしよかったら〜", "If you'd like to as
+// well that'd be nice".)
+func (c *combiner) softenerAsks() {
+	sents, texts := c.sents, c.texts
+	for i := range sents {
+		if !sents[i].has(CueDeclined) {
+			continue
+		}
+		sents[i][CueAsk] = sents[i].outsideSoften(texts[i], CueAsk)
+	}
+}
+
+// withdrawAsksAgain: a sentence that takes an ask back ("もう聞きません",
+// "sorry I kept asking, I won't bring it up again") neither asks nor points
+// back to a no, whatever words of the ask it repeats, unless another
+// sentence asks for something personal ("Sorry for bugging you again! Your
+// insta though?"), a plain meal included ("Sorry for asking again! If
+// you ever want to grab lunch, just say the word").
+// (Nor does an apology for asking again that the same sentence goes on
+// past to ask for something private: 「また誘っちゃってごめんね、週末の
+// ドライブ、もし気が変わったら声かけて」 asks again.)
+func (c *combiner) withdrawAsksAgain() {
+	sents, texts := c.sents, c.texts
+	for i := range sents {
+		if !sents[i].asksPrivate() {
+			continue
+		}
+		for _, h := range sents[i][CueWithdraw] {
+			at := strings.Index(texts[i], h.Norm)
+			if at < 0 {
+				continue
+			}
+			rest := texts[i][at+len(h.Norm):]
+			in := func(x Hit) bool { return strings.Contains(rest, x.Norm) }
+			asksAfter := slices.ContainsFunc(sents[i].evidence(CueAsk, CueDemand), in) && slices.ContainsFunc(sents[i].evidence(personalCues...), in)
+			if asksAfter && sents[i].has(CueAgain) {
+				h.Cue = CueAgain
+				sents[i][CueAgain] = append(sents[i][CueAgain], h)
+				sents[i][CueWithdraw] = slices.DeleteFunc(sents[i][CueWithdraw], func(w Hit) bool { return w == h || w.Norm == h.Norm })
+				break
+			}
+		}
+	}
+}
+
+// threatNotWithdrawal: a withdrawal inside a demand's words is no
+// withdrawal.
+func (c *combiner) threatNotWithdrawal() {
+	sents := c.sents
+	// (Nor does a threat that only sounds like one: "今週中に教えてくれ
+	// なかったら、もう誘わないからね" holds the withdrawal over the reader
+	// as the cost of a no, inside the demand's words.)
+	for i := range sents {
+		sents[i][CueWithdraw] = slices.DeleteFunc(sents[i][CueWithdraw], func(w Hit) bool {
+			return slices.ContainsFunc(sents[i][CueDemand], func(h Hit) bool { return strings.Contains(h.Norm, w.Norm) })
+		})
+	}
+}
+
+// dropWithdrawn: a sentence that takes an ask back, where no other
+// sentence asks (see asksElsewhere), keeps only its withdrawal and
+// softener.
+func (c *combiner) dropWithdrawn() {
+	sents := c.sents
+	var withdrawn []int
+	for i, s := range sents {
+		if s.has(CueWithdraw) && !c.asksElsewhere(i) {
+			withdrawn = append(withdrawn, i)
+		}
+	}
+	for _, i := range withdrawn {
+		sents[i] = sentence{CueWithdraw: sents[i][CueWithdraw], CueSoften: sents[i][CueSoften]}
+	}
+}
+
+// othersCompared: others named by a work word and held up in a comparison
+// beside a meeting ("The whole team said yes to my barbecue. You're the
+// only one who said no?", "the whole team goes out with me except you")
+// are the ones compared with, not the meeting's company nor work
+// talk: the meeting stays the writer's own.
+func (c *combiner) othersCompared() {
+	sents := c.sents
+	for i := range sents {
+		compared := sents[i].has(CueCompare) || near(sents, i, func(t sentence) bool { return t.has(CueCompare) })
+		if !sents[i].has(CueMeeting) || !sents[i].has(CueGroup) || !compared {
+			continue
+		}
+		others := func(h Hit) bool {
+			return slices.ContainsFunc(sents[i][CueGroup], func(g Hit) bool { return strings.Contains(h.Norm, g.Norm) || strings.Contains(g.Norm, h.Norm) })
+		}
+		work := slices.DeleteFunc(slices.Clone(sents[i][CueWork]), others)
+		if len(work) == len(sents[i][CueWork]) {
+			continue
+		}
+		sents[i][CueWork] = work
+		delete(sents[i], CueGroup)
+	}
+}
+
+// silenceAsPrivate: a complaint that an ask was left unanswered, in a draft
+// that names no work and no group ("so you just left my invite on read
+// huh", 「既読ついとるのに返事ない…」), chases a private ask: the ask it is
+// about is the private thing, though it names none. (Not one that
+// voices a hurt, whose readings differ: 「既読スルーはさすがにへこむ」.)
+func (c *combiner) silenceAsPrivate() {
+	sents := c.sents
+	if !c.anyHas(CueWork, CueGroup) {
+		for i := range sents {
+			if !sents[i].has(CueIgnored) || sents[i].personal() || sents[i].has(CueGuilt) {
+				continue
+			}
+			for _, h := range sents[i][CueIgnored] {
+				h.Cue = CuePrivate
+				sents[i][CuePrivate] = append(sents[i][CuePrivate], h)
+			}
+		}
+	}
+}
+
+// inviteAsMeeting: the writer's invitation named as such (set invite:
+// 「こんなに誘ってるのに、一回くらい来てくれてもいいんじゃない？」,
+// 「誘われたら一回くらい来るでしょ。金曜ね」), in a draft that names no
+// work, no group and nothing private, is the private meeting itself where
+// its sentence pushes past a no.
+// (Not in the reader's own answer to one: 「先日はお誘いありがとう
+// ございました。ただ…今回は遠慮させてください」.)
+func (c *combiner) inviteAsMeeting() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	if !c.namesSomething() && !c.anyOwnNoOrPast() {
+		for i, s := range sents {
+			// (Beside words that push past a no: a reproach alone, 「せっかく
+			// 誘ったのに断るとか」, the writer's own no or an apology asks
+			// nothing.)
+			if !s.has(CueAgain) || s.has(CueWithdraw) || c.ownNo(i) || d.set(SetApology).in(texts[i]) {
+				continue
+			}
+			if loc := d.set(SetInvite).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
+}
+
+// plainMealAsMeeting: a meal named as an outing but not as a private one
+// (set plain-meal: "Lunch Thursday?", "grab lunch") is the office's
+// everyday meal on its own; in a draft that points back to the reader's no
+// about something personal, or asks again, it is the private meeting pushed
+// past that no ("You've said no twice now. Third time lucky? Lunch
+// Thursday?", "I'd ask you to reconsider the lunch"). Not with a group
+// or at work, nor in the writer's own no.
+// (A no of the reader's told with the hurt of it points back too: "It
+// stings every time you turn me down. Lunch tomorrow?")
+func (c *combiner) plainMealAsMeeting() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	pointsBack := false
+	for i, s := range sents {
+		if s.work() || c.ownNo(i) {
+			continue
+		}
+		if s.has(CueAgain, CueDeclined, CueStill) || s.has(CueRefusal) && (s.personal() || s.has(CueGuilt) || d.set(SetPlainMeal).in(texts[i])) {
+			pointsBack = true
+		}
+	}
+	if pointsBack {
+		// A short question made of a day alone (set day, filling the
+		// sentence: "Friday?", "Tomorrow night then?") in such a draft
+		// offers that day for the meeting pushed past the no: it names
+		// the meeting.
+		for i, s := range sents {
+			if !s.only(CueAsk, CueRush) || !s.has(CueAsk) || !c.question(i) || !brief(texts[i]) || c.anyHas(CueWork, CueGroup) {
+				continue
+			}
+			if d.set(SetDay).fills(texts[i]) {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, 0, len(texts[i])))
+			}
+		}
+		for i, s := range sents {
+			// (The meal must be what is asked for or refused: "I'll just
+			// grab lunch by myself again" asks nothing.)
+			// (Or is named in a line quoted from the reader's reply: "> 来週の
+			// ランチはちょっと難しいです".)
+			asksOrRefuses := s.has(CueAsk, CueDemand, CueAlt, CueCompare, CueRefusal, CueDeclined) || quotedLine(texts[i], 0)
+			if s.has(CueMeeting, CueGroup, CueWork) || !asksOrRefuses || c.ownNo(i) {
+				continue
+			}
+			if loc := d.set(SetPlainMeal).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
+}
+
+// dayAsMeeting: a day asked about in a question (set day:
+// 「昨日の誘い、返してくれなかったけど土曜いける？」,
+// 「返事もらってないけど、土曜日はOKってことでいい？」), in a draft that
+// points back to an earlier ask or no and names nothing else (nothing
+// private, no work, no group, no other matter), is the day of the private
+// meeting asked for again.
+func (c *combiner) dayAsMeeting() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	bareDraft := !c.namesSomething()
+	// (The earlier ask's fate told: a no, silence, an answer still owed;
+	// not a bare "again", which reschedules as often: 「やっぱり月曜の朝会、
+	// オンラインにしません？」.)
+	looksBack := slices.ContainsFunc(sents, func(s sentence) bool {
+		return s.has(CueDeclined, CueIgnored) || s.hitIn(CueAgain, d.set(SetMsgAnswer))
+	})
+	if bareDraft && looksBack && !c.anyOwnNo() {
+		for i, s := range sents {
+			// (A question, or a brief ask: 「来週とかどうでしょう」.)
+			if !s.has(CueAsk) || !c.question(i) && !brief(texts[i]) {
+				continue
+			}
+			if loc := d.set(SetDay).first(texts[i]); loc != nil {
+				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+			}
+		}
+	}
+}
+
+// pointerAsked: an earlier ask pointed back to without naming what it was
+// (set pointer: "my question from the other night still stands", "so, the
+// just-us thing. yes? no?", "You know what I'm gonna ask. same
+// question as at the party"), in a draft that names nothing private,
+// no work and no group, and that looks back to an ask, a no or a
+// silence, is the private thing asked again: what else would be left
+// unnamed. (A question alone about the thing asks nothing again:
+// "What's the thing you mentioned? I forgot". Not beside the writer's
+// own no, nor in a draft about something done: "re: what we talked
+// about at the party, I looked into the course and signed up".)
+func (c *combiner) pointerAsked() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	if !c.privateWorkOrGroup() && !c.anyOwnNoOrPast() {
+		// (Words of asking again or of a no that are the pointer itself
+		// do not look back: "The thing from Thursday is fixed btw"; nor
+		// does a subject line's "re:".)
+		back := false
+		for i, s := range sents {
+			ptr := ""
+			if loc := d.set(SetPointer).first(texts[i]); loc != nil {
+				ptr = texts[i][loc[0]:loc[1]]
+			}
+			if s.has(CueIgnored, CueReply) || slices.ContainsFunc(s.evidence(CueAgain, CueDeclined), func(h Hit) bool {
+				return h.Norm != "re:" && h.Norm != "re" && (ptr == "" || !strings.Contains(h.Norm, ptr) && !strings.Contains(ptr, h.Norm))
+			}) {
+				back = true
+			}
+		}
+		for i := range sents {
+			loc := d.set(SetPointer).first(texts[i])
+			if loc == nil || !back {
+				continue
+			}
+			sents[i][CuePrivate] = append(sents[i][CuePrivate], quote(CuePrivate, i, loc[0], loc[1]))
+			if !sents[i].has(CueAgain) {
+				sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
+			}
+		}
+	}
+}
+
+// pointerAlone: the thing pointed back to (set pointer), named alone at a
+// sentence's start beside words of a private meeting, asks again.
+func (c *combiner) pointerAlone() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	// (The thing named alone at a sentence's start, beside words of a
+	// private meeting, in a draft that asks and names no work and no
+	// group: "so, the just-us thing. yes? no? maybe?", "the thing,
+	// tonight, just you and me, yes/no?" point back to it as well.)
+	if c.anyPersonal() && !c.anyHas(CueWork, CueGroup) && c.anyQuestion() && !c.anyOwnNo() {
+		for i := range sents {
+			loc := d.set(SetPointer).first(texts[i])
+			if loc == nil || loc[0] != 0 || !sents[i].personal() || sents[i].has(CueAgain) {
+				continue
+			}
+			// (Named alone: the words end the sentence or a clause.)
+			if !closesClause(texts[i], loc[1]) {
+				continue
+			}
+			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
+		}
+	}
+}
+
+// normOthers: the others told of in a norm or in what was already done are
+// not the meeting's group ("Karaoke on Saturday, I've already told the
+// others you're coming" is still private).
+func (c *combiner) normOthers() {
+	sents := c.sents
+	for i := range sents {
+		if g := sents[i].groups(); len(g) < len(sents[i][CueGroup]) {
+			sents[i][CueGroup] = g
+		}
+	}
+}
+
+// lendGroups: a group named in the sentence next to a meeting makes it a
+// group meeting ("Lunch? Let's all go"): only the neighbours' own groups
+// count, so a group does not spread along the draft.
+// (Not the others told of in a norm or in what was already said to
+// them: "I've told the others you'll be there" names who is pressed
+// on, not who comes.)
+// (Nor the others told of in a sentence about something done that
+// asks nothing: 「店舗のみんなも褒めてたよ」 before 「一度くらい付き合って
+// くれてもいいだろう」.)
+func (c *combiner) lendGroups() {
+	sents := c.sents
+	lends := func(j int) bool {
+		return c.inDraft(j) && len(sents[j].groups()) > 0 && (sents[j].has(CueAsk, CueDemand, CueMeeting, CuePrivate) || !c.past(j))
+	}
+	var lent []int
+	for i := range sents {
+		if !sents[i].has(CueGroup) && sents[i].has(CueMeeting) && (lends(i-1) || lends(i+1)) {
+			lent = append(lent, i)
+		}
+	}
+	for _, i := range lent {
+		for _, j := range []int{i - 1, i + 1} {
+			if lends(j) && !slices.Contains(lent, j) {
+				sents[i][CueGroup] = append(sents[i][CueGroup], sents[j].groups()...)
+			}
+		}
+	}
+}
+
+// makeLight: a private contact or meeting made small (set make-light, read
+// up to where the cue's words start: "It was just coffee", "its literally
+// just an insta follow", "I'm not asking for your kidney, just your
+// email") answers a reluctance: it pushes past a no, whatever the
+// thing made small is called. Not with a softener, nor at work or
+// with a group ("it's just lunch with the team").
+func (c *combiner) makeLight() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for i, s := range sents {
+		if !s.personal() || s.work() || s.has(CueSoften) {
+			continue
+		}
+		// (What is made small is a meeting or a contact named, not the
+		// two of them: "Dinner tonight? Just you and me" makes it private.)
+		for _, h := range s.evidence(CueMeeting, CueContact) {
+			at := strings.Index(texts[i], h.Norm)
+			if at <= 0 || slices.ContainsFunc(s[CuePrivate], func(p Hit) bool { return p.Norm == h.Norm }) {
+				continue
+			}
+			// (The cue's words may start with the set's last word: "only
+			// your email" holds the contact "your email".)
+			loc := d.set(SetMakeLight).first(texts[i][:at])
+			if sp := strings.IndexByte(h.Norm, ' '); loc == nil && sp > 0 {
+				loc = d.set(SetMakeLight).first(texts[i][:at+sp+1])
+			}
+			if loc != nil {
+				sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], at+len(h.Norm)))
+				c.madeLight[i] = true
+				break
+			}
+		}
+	}
+}
+
+// toldAskOnly: the writer's earlier ask told of as done (set told-ask: "I
+// know I asked about LINE a while back"), in a draft that asks nothing (no
+// ask, demand, other offer or question) and eases ("No need to reply
+// to this at all"), looks back without asking again: a goodbye or an
+// apology that names the old ask. (Not when other words ask again:
+// "if you ever change your mind".)
+func (c *combiner) toldAskOnly() {
+	d, sents := c.d, c.sents
+	toldOnly, eases, asksAny := false, false, false
+	for i, s := range sents {
+		eases = eases || s.has(CueSoften, CueWithdraw)
+		asksAny = asksAny || s.has(CueAsk, CueDemand, CueAlt, CueCompare) || c.question(i) || c.madeLight[i]
+		for _, a := range s[CueAgain] {
+			if s.work() {
+				continue // ("the same project again")
+			}
+			if !d.set(SetToldAsk).in(a.Norm) {
+				asksAny = true
+			}
+			toldOnly = true
+		}
+	}
+	if toldOnly && eases && !asksAny {
+		for i := range sents {
+			delete(sents[i], CueAgain)
+		}
+	}
+}
