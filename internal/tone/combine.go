@@ -352,6 +352,7 @@ func (c *combiner) ask() {
 
 	c.contactAsk()
 	back = c.whyComparesAsk(back)
+	c.comparisonAsks()
 	c.silenceAsks()
 	c.tradedAsks()
 	back = c.comebackAsk(back)

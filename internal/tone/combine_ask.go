@@ -254,6 +254,31 @@ func (c *combiner) whyComparesAsk(back []Hit) []Hit {
 	return back
 }
 
+// comparisonAsks: failing any other ask, a comparison with others who
+// came or gave beside the reader's no about something private, told as
+// taken in ("そっか、カラオケ無理なんだ。同期のみんなは来てくれたのにな",
+// "Oh, so drinks are a no. The other new hires all came, though") holds
+// the others up against the no: it asks again for what was refused.
+// (comparisonBesideNo has already counted the no as shown.)
+func (c *combiner) comparisonAsks() {
+	if c.asks {
+		return
+	}
+	sents, texts := c.sents, c.texts
+	for i, s := range sents {
+		if !s.has(CueCompare) || s.work() {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+				c.asks = true
+				c.add(ContactAsk, s.evidence(CueCompare)...)
+				c.add(ContactAsk, sents[j].evidence(personalCues...)...)
+			}
+		}
+	}
+}
+
 // silenceAsks: failing any other ask, a complaint of silence in a draft
 // that names no work and no group ("既読ついてるのに返事ない…", "勇気出して
 // 誘ったのにスルーされて悲しい") chases the ask that was left unanswered, whatever it was: it asks
