@@ -32,16 +32,16 @@ var holdoutFloors = map[string]map[string]float64{
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
-// tuned on since, and the eleven fresh batches after it, each added to it
-// before anything was tuned on it (one on 2026-11-30, ten on 2026-12-01).
+// tuned on since, and the thirteen fresh batches after it, each added to it
+// before anything was tuned on it (one on 2026-11-30, twelve on 2026-12-01).
 // They are the figures measured on the part as it stood then, cut to three
 // decimals, and raised where a later round lifted them: what the tuning
 // reaches there is kept. The rounds before the tenth batch took every
-// figure of both languages to its target; the tenth and eleventh brought
+// figure of both languages to its target; the tenth to the thirteenth brought
 // some below theirs again.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.938},
-	"en": {tone.RepeatAsk: 0.917, tone.Demand: 0.893, tone.Rush: 0.896},
+	"ja": {tone.RepeatAsk: 0.923, tone.Rush: 0.896},
+	"en": {tone.RepeatAsk: 0.878, tone.Demand: 0.891, tone.Rush: 0.894},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
