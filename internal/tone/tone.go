@@ -17,7 +17,8 @@ import (
 )
 
 // Cue IDs: the parts of a draft looked for separately. The patterns of
-// each come from the content; the rules that combine them are in combine.
+// each come from the content; the rules that combine them are combine's
+// named steps (combine.go: read, ask, pressure).
 const (
 	CueContact  = "contact"  // a private contact: LINE, a personal number, a private account
 	CueMeeting  = "meeting"  // a private meeting: a meal, a drink, the weekend
