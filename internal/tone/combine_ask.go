@@ -92,13 +92,13 @@ func (c *combiner) tradeAfterNo(declined []Hit) []Hit {
 //
 // It returns declined with the nos shown appended.
 func (c *combiner) comparisonBesideNo(declined []Hit) []Hit {
-	sents, texts := c.sents, c.texts
+	sents := c.sents
 	for i, s := range sents {
 		if !s.has(CueCompare) || s.work() {
 			continue
 		}
 		for _, j := range []int{i - 1, i + 1} {
-			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+			if c.privateNoAt(j) {
 				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
 			}
 			// (So does a why about the no beside it: "なんで無理なの？他の人は
@@ -109,6 +109,12 @@ func (c *combiner) comparisonBesideNo(declined []Hit) []Hit {
 		}
 	}
 	return declined
+}
+
+// privateNoAt: sentence j is in the draft and tells of the reader's no
+// about something private, outside work talk.
+func (c *combiner) privateNoAt(j int) bool {
+	return c.inDraft(j) && c.sents[j].personal() && !c.sents[j].work() && c.sents[j].toldNo(c.texts[j])
 }
 
 // comparisonAgainst: a comparison that sets the others against the reader
@@ -255,22 +261,21 @@ func (c *combiner) whyComparesAsk(back []Hit) []Hit {
 }
 
 // comparisonAsks: failing any other ask, a comparison with others who
-// came or gave beside the reader's no about something private, told as
-// taken in ("そっか、カラオケ無理なんだ。同期のみんなは来てくれたのにな",
-// "Oh, so drinks are a no. The other new hires all came, though") holds
+// came or gave, beside the reader's no about something private taken in
+// ("そっかー、飲みダメなんだ。他の新人さんたちは来てくれたのに"), holds
 // the others up against the no: it asks again for what was refused.
 // (comparisonBesideNo has already counted the no as shown.)
 func (c *combiner) comparisonAsks() {
 	if c.asks {
 		return
 	}
-	sents, texts := c.sents, c.texts
+	sents := c.sents
 	for i, s := range sents {
 		if !s.has(CueCompare) || s.work() {
 			continue
 		}
 		for _, j := range []int{i - 1, i + 1} {
-			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && sents[j].toldNo(texts[j]) {
+			if c.privateNoAt(j) {
 				c.asks = true
 				c.add(ContactAsk, s.evidence(CueCompare)...)
 				c.add(ContactAsk, sents[j].evidence(personalCues...)...)
