@@ -394,6 +394,7 @@ func (c *combiner) pressure() {
 	c.wasItMeGuilt()
 	c.sadFace()
 	c.sadAck()
+	c.sulkBesideNo()
 	c.wasItMeGuiltAgain()
 	c.noWayOut()
 }
