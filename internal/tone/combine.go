@@ -329,6 +329,7 @@ func (c *combiner) read() {
 	c.pointerAsked()
 	c.pointerAlone()
 	c.normOthers()
+	c.groupOfTwo()
 	c.lendGroups()
 	c.makeLight()
 	c.toldAskOnly()
