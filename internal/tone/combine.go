@@ -357,6 +357,7 @@ func (c *combiner) ask() {
 	c.silenceAsks()
 	c.tradedAsks()
 	back = c.comebackAsk(back)
+	back = c.bareNoChase(back)
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()
