@@ -329,6 +329,7 @@ func (c *combiner) read() {
 	c.pointerAsked()
 	c.pointerAlone()
 	c.normOthers()
+	c.groupOfTwo()
 	c.lendGroups()
 	c.makeLight()
 	c.toldAskOnly()
@@ -356,6 +357,7 @@ func (c *combiner) ask() {
 	c.silenceAsks()
 	c.tradedAsks()
 	back = c.comebackAsk(back)
+	back = c.bareNoChase(back)
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()
@@ -394,6 +396,7 @@ func (c *combiner) pressure() {
 	c.wasItMeGuilt()
 	c.sadFace()
 	c.sadAck()
+	c.sulkBesideNo()
 	c.wasItMeGuiltAgain()
 	c.noWayOut()
 }

@@ -529,3 +529,25 @@ func (c *combiner) planInvite() {
 		}
 	}
 }
+
+// bareNoChase: a sentence that only asks whether it is a no (set bare-no:
+// "no?", "so that's a no?"), next to one that names the private meeting
+// or contact it is about ("so… no? 😅 dinner after the offsite I mean,
+// just us"), chases the reader's answer: it points back to the no, though
+// the meeting is named only in the sentence beside it. (Not beside work
+// talk, a group or the writer's own no.)
+func (c *combiner) bareNoChase(back []Hit) []Hit {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for i, s := range sents {
+		text := strings.TrimSpace(texts[i])
+		if !s.only(CueAsk, CueRefusal) || !d.set(SetBareNo).fills(text) {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && !sents[j].has(CueGroup) && !c.ownNo(j) {
+				return append(back, quote(CueDeclined, i, 0, len(text)))
+			}
+		}
+	}
+	return back
+}

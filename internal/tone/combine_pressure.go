@@ -451,3 +451,25 @@ func (c *combiner) noWayOut() {
 		c.add(NoWayOut, c.ev[ContactAsk]...)
 	}
 }
+
+// sulkBesideNo: a sentence that is only a sulky word (set sulk: "Cool
+// cool.", "Wow.", "Nice."), beside the reader's no about something
+// private told in another sentence, answers that no as a sad face does:
+// guilt. What the draft asks again is read as before. (Not beside the
+// writer's own no, nor a no at work: "The client said no to the quote.
+// Wow.")
+func (c *combiner) sulkBesideNo() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for i, s := range sents {
+		text := strings.TrimSpace(texts[i])
+		if s.has(CueSoften, CueWithdraw) || !d.set(SetSulk).fills(text) {
+			continue
+		}
+		for j, o := range sents {
+			if j != i && o.hardNo() && (o.personal() || c.asks || o.noAlone()) && !o.work() && !c.ownNo(j) {
+				c.add(Guilt, quote(CueGuilt, i, 0, len(text)))
+				return
+			}
+		}
+	}
+}

@@ -521,3 +521,31 @@ func (c *combiner) toldAskOnly() {
 		}
 	}
 }
+
+// groupOfTwo: a group named (a team lunch, a group thing) and told, in
+// its own sentence or the next, to be only the two of them or the
+// writer's own people (set two-only: "It's a team lunch now! (team = us
+// two lol)", "I made it a group thing! It's me and my roommate lol") is no
+// group: the meeting is private, and the sentence that says so names it.
+func (c *combiner) groupOfTwo() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for i := range sents {
+		if !sents[i].has(CueGroup) {
+			continue
+		}
+		for _, j := range []int{i, i + 1} {
+			if !c.inDraft(j) {
+				continue
+			}
+			if loc := d.set(SetTwoOnly).first(texts[j]); loc != nil {
+				delete(sents[i], CueGroup)
+				h := quote(CuePrivate, j, loc[0], loc[1])
+				sents[i][CuePrivate] = append(sents[i][CuePrivate], h)
+				if j != i {
+					sents[j][CuePrivate] = append(sents[j][CuePrivate], h)
+				}
+				break
+			}
+		}
+	}
+}

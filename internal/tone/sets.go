@@ -46,10 +46,13 @@ const (
 	SetDeparture = "departure"    // a departure on a near day: I'm leaving Friday, since you leave tomorrow
 	SetInvite    = "invite"       // the writer's invitation named as such, no outing named: 誘ってるのに, 誘われたら
 	SetPointer   = "pointer"      // an earlier ask pointed back to without naming what it was: the thing, my question, what I suggested
+	SetSulk      = "sulk"         // a sentence that is only a sulky word: Cool cool., Wow., Nice.
+	SetTwoOnly   = "two-only"     // a group told to be only the two of them or the writer's own: team = us two, it's me and my roommate
+	SetBareNo    = "bare-no"      // a sentence that only asks whether it is a no: no?, so that's a no?
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
