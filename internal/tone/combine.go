@@ -332,6 +332,7 @@ func (c *combiner) read() {
 	c.lendGroups()
 	c.makeLight()
 	c.toldAskOnly()
+	c.todayBefore()
 }
 
 // ask reads what points back to a no, then whether and how the draft
