@@ -334,6 +334,7 @@ func (c *combiner) read() {
 	c.makeLight()
 	c.toldAskOnly()
 	c.todayBefore()
+	c.ownNoOnly()
 }
 
 // ask reads what points back to a no, then whether and how the draft

@@ -543,3 +543,23 @@ func (c *combiner) todayBefore() {
 		sents[i+1][CueRush] = append(sents[i+1][CueRush], quote(CueRush, i, loc[0], loc[1]))
 	}
 }
+
+// ownNoOnly: a draft that asks nothing anywhere (no ask, demand, other
+// thing offered, answer pressed, silence reproached, why, urgency, plan
+// paid for, no held still, comparison or hint) and tells of the writer's
+// own no as done (set own-no-told: 先日は飲みのお誘いをお断りしてしまったのに、気を遣って
+// いただいてありがとうございました) only echoes that no: the words in its
+// sentence that point back to the earlier ask or tell of a no are the
+// writer's, not the reader's no asked past.
+func (c *combiner) ownNoOnly() {
+	if c.anyHas(CueAsk, CueDemand, CueAlt, CueReply, CueIgnored, CueReason, CueWhyNo, CueRush, CueSunk, CueStill, CueCompare, CueHint) {
+		return
+	}
+	for i, s := range c.sents {
+		if s.has(CueAgain, CueDeclined, CueRefusal) && c.d.set(SetOwnNoTold).in(c.texts[i]) {
+			delete(c.sents[i], CueAgain)
+			delete(c.sents[i], CueDeclined)
+			delete(c.sents[i], CueRefusal)
+		}
+	}
+}

@@ -47,10 +47,11 @@ const (
 	SetInvite    = "invite"       // the writer's invitation named as such, no outing named: 誘ってるのに, 誘われたら
 	SetPointer   = "pointer"      // an earlier ask pointed back to without naming what it was: the thing, my question, what I suggested
 	SetToday     = "today"        // today named in a sentence of its own, before the meeting: 今日は荷物多いでしょ？
+	SetOwnNoTold = "own-no-told"  // the writer's own no told of as done: お誘いをお断りしてしまった
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetToday}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetToday, SetOwnNoTold}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
