@@ -245,6 +245,7 @@ func (s sentence) evidence(ids ...string) []Hit {
 //   - pressure (combine_pressure.go): the flags that press, sentence by
 //     sentence and then over the whole draft.
 func (d *Detector) combine(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit, sad []Hit) []Flag {
+	found, texts, quote = d.joinQuotes(found, texts, quote)
 	found, texts, quote = d.dropSmallTalk(found, texts, quote)
 	found, texts, quote = joinFragments(found, texts, quote)
 	sents := make([]sentence, len(found))
@@ -333,6 +334,8 @@ func (c *combiner) read() {
 	c.lendGroups()
 	c.makeLight()
 	c.toldAskOnly()
+	c.todayBefore()
+	c.ownNoOnly()
 }
 
 // ask reads what points back to a no, then whether and how the draft
@@ -825,3 +828,86 @@ func closesClause(text string, end int) bool {
 
 // ownNo: sentence i holds the writer's own no.
 func (c *combiner) ownNo(i int) bool { return c.d.ownNo(c.texts[i]) }
+
+// joinQuotes reads a quote in 「」 or 『』 that the split cut at a mark
+// inside it (「今はちょっと…」って言ってたけど, 「LINEはちょっと…。」って言われた)
+// as one sentence with the words around it: the sentence that leaves the
+// bracket open is joined with those that follow it up to the one that
+// closes it, and the cues are found again in the whole, so that a
+// pattern reads the quote with what is said of it. Only sentences that
+// follow each other with nothing between are joined, and never a line
+// quoted with ">". quote is given the sentences' indexes as they were.
+func (d *Detector) joinQuotes(found []map[string][]Hit, texts []string, quote func(id string, i, lo, hi int) Hit) ([]map[string][]Hit, []string, func(id string, i, lo, hi int) Hit) {
+	open := func(t string) bool {
+		return strings.Count(t, "「") > strings.Count(t, "」") || strings.Count(t, "『") > strings.Count(t, "』")
+	}
+	var f2 []map[string][]Hit
+	var t2 []string
+	var first []int
+	for i := 0; i < len(texts); i++ {
+		text, j := texts[i], i
+		for open(text) && j+1 < len(texts) && !strings.HasPrefix(texts[j+1], ">") && strings.ContainsAny(texts[j+1], "」』") && !strings.HasPrefix(text, ">") {
+			// (Nothing between: the next sentence starts where this one ends.)
+			if quote(CueAsk, i, len(text), len(text)+len(texts[j+1])).Norm != texts[j+1] {
+				break
+			}
+			j++
+			text += texts[j]
+		}
+		if j == i {
+			f2, t2, first = append(f2, found[i]), append(t2, text), append(first, i)
+			continue
+		}
+		m := map[string][]Hit{}
+		// (A full stop inside the quote is read as the trailing mark it
+		// stands beside, which takes as many bytes, so that a pattern reads
+		// past it: 「ちょっと…。」って.)
+		s := foldKana(inQuoteStops(text))
+		seen := d.lits.find(s)
+		for _, id := range Cues {
+			if c := d.cues[id]; c != nil {
+				for _, h := range c.find(s, seen) {
+					if lo, hi := trimSpan(text, h[0], h[1], isSpaceByte); lo < hi {
+						m[id] = append(m[id], quote(id, i, lo, hi))
+					}
+				}
+			}
+		}
+		// (An ask read from a sentence as a whole, a contact alone with a
+		// question mark, is kept.)
+		for k := i; k <= j; k++ {
+			for _, h := range found[k][CueAsk] {
+				if !slices.ContainsFunc(m[CueAsk], func(g Hit) bool { return strings.Contains(g.Norm, h.Norm) || strings.Contains(h.Norm, g.Norm) }) {
+					m[CueAsk] = append(m[CueAsk], h)
+				}
+			}
+		}
+		f2, t2, first = append(f2, m), append(t2, text), append(first, i)
+		i = j
+	}
+	if len(t2) == len(texts) {
+		return found, texts, quote
+	}
+	return f2, t2, func(id string, k, lo, hi int) Hit { return quote(id, first[k], lo, hi) }
+}
+
+// inQuoteStops returns text with each 。 inside a 「」 or 『』 written as …
+// (the same number of bytes).
+func inQuoteStops(text string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range text {
+		switch r {
+		case '「', '『':
+			depth++
+		case '」', '』':
+			depth = max(depth-1, 0)
+		case '。':
+			if depth > 0 {
+				r = '…'
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -549,3 +549,45 @@ func (c *combiner) groupOfTwo() {
 		}
 	}
 }
+
+// todayBefore: a sentence that names today (set today) and nothing
+// private, no work and no urgency of its own, followed by one that
+// offers or asks a private meeting (a ride included) naming no day of
+// its own and telling of nothing past, sets the meeting for today: the
+// day is read as urgency in the meeting's sentence (今日は荷物多いでしょ？
+// 乗ってきなよ). (Not a meeting of a group, nor one for another day:
+// 今日はありがとう。来週ご飯行こ.)
+func (c *combiner) todayBefore() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for i := 0; i+1 < len(sents); i++ {
+		s, n := sents[i], sents[i+1]
+		loc := d.set(SetToday).first(texts[i])
+		if loc == nil || s.personal() || s.has(CueWork, CueRush, CueGroup) || c.past(i) {
+			continue
+		}
+		if !n.has(CuePrivate, CueMeeting) || !n.has(CueAsk, CueDemand, CuePrivate) || n.has(CueRush, CueWork, CueGroup, CueAlt) || c.past(i+1) || d.set(SetDay).in(texts[i+1]) {
+			continue
+		}
+		sents[i+1][CueRush] = append(sents[i+1][CueRush], quote(CueRush, i, loc[0], loc[1]))
+	}
+}
+
+// ownNoOnly: a draft that asks nothing anywhere (no ask, demand, other
+// thing offered, answer pressed, silence reproached, why, urgency, plan
+// paid for, no held still, comparison or hint) and tells of the writer's
+// own no as done (set own-no-told: 先日は飲みのお誘いをお断りしてしまったのに、気を遣って
+// いただいてありがとうございました) only echoes that no: the words in its
+// sentence that point back to the earlier ask or tell of a no are the
+// writer's, not the reader's no asked past.
+func (c *combiner) ownNoOnly() {
+	if c.anyHas(CueAsk, CueDemand, CueAlt, CueReply, CueIgnored, CueReason, CueWhyNo, CueRush, CueSunk, CueStill, CueCompare, CueHint) {
+		return
+	}
+	for i, s := range c.sents {
+		if s.has(CueAgain, CueDeclined, CueRefusal) && c.d.set(SetOwnNoTold).in(c.texts[i]) {
+			delete(c.sents[i], CueAgain)
+			delete(c.sents[i], CueDeclined)
+			delete(c.sents[i], CueRefusal)
+		}
+	}
+}
