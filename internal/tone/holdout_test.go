@@ -28,7 +28,7 @@ const (
 // that followed.
 var holdoutFloors = map[string]map[string]float64{
 	"ja": {tone.RepeatAsk: 0.836, tone.Guilt: 0.892, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.816, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.760, tone.NoWayOut: 0.880},
+	"en": {tone.RepeatAsk: 0.833, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.800, tone.NoWayOut: 0.880},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
@@ -40,8 +40,8 @@ var holdoutFloors = map[string]map[string]float64{
 // figure of both languages to its target; the tenth to the thirteenth brought
 // some below theirs again.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.923, tone.Rush: 0.896},
-	"en": {tone.RepeatAsk: 0.878, tone.Demand: 0.891, tone.Rush: 0.894},
+	"ja": {tone.RepeatAsk: 0.946},
+	"en": {tone.RepeatAsk: 0.943},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
