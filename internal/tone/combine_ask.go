@@ -92,29 +92,39 @@ func (c *combiner) tradeAfterNo(declined []Hit) []Hit {
 //
 // It returns declined with the nos shown appended.
 func (c *combiner) comparisonBesideNo(declined []Hit) []Hit {
-	sents := c.sents
-	for i, s := range sents {
-		if !s.has(CueCompare) || s.work() {
-			continue
-		}
-		for _, j := range []int{i - 1, i + 1} {
-			if c.privateNoAt(j) {
-				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
-			}
-			// (So does a why about the no beside it: "なんで無理なの？他の人は
-			// 交換してくれたのに".)
-			if c.inDraft(j) && sents[j].why() && !sents[j].work() {
-				declined = append(declined, sents[j].evidence(CueRefusal, CueDeclined)...)
-			}
+	for _, p := range c.besideComparisons() {
+		// (So does a why about the no beside it: "なんで無理なの？他の人は
+		// 交換してくれたのに".)
+		j := p[1]
+		if c.privateNoAt(j) || c.sents[j].why() && !c.sents[j].work() {
+			declined = append(declined, c.sents[j].evidence(CueRefusal, CueDeclined)...)
 		}
 	}
 	return declined
 }
 
-// privateNoAt: sentence j is in the draft and tells of the reader's no
-// about something private, outside work talk.
+// besideComparisons lists, for each sentence that compares with others
+// outside work talk, the sentences before and after it in the draft, as
+// pairs: the comparison, then the sentence beside it. Most drafts
+// compare nothing, and the list is then nil.
+func (c *combiner) besideComparisons() (pairs [][2]int) {
+	for i, s := range c.sents {
+		if !s.has(CueCompare) || s.work() {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if c.inDraft(j) {
+				pairs = append(pairs, [2]int{i, j})
+			}
+		}
+	}
+	return pairs
+}
+
+// privateNoAt: sentence j tells of the reader's no about something
+// private, outside work talk.
 func (c *combiner) privateNoAt(j int) bool {
-	return c.inDraft(j) && c.sents[j].personal() && !c.sents[j].work() && c.sents[j].toldNo(c.texts[j])
+	return c.sents[j].personal() && !c.sents[j].work() && c.sents[j].toldNo(c.texts[j])
 }
 
 // comparisonAgainst: a comparison that sets the others against the reader
@@ -269,17 +279,11 @@ func (c *combiner) comparisonAsks() {
 	if c.asks {
 		return
 	}
-	sents := c.sents
-	for i, s := range sents {
-		if !s.has(CueCompare) || s.work() {
-			continue
-		}
-		for _, j := range []int{i - 1, i + 1} {
-			if c.privateNoAt(j) {
-				c.asks = true
-				c.add(ContactAsk, s.evidence(CueCompare)...)
-				c.add(ContactAsk, sents[j].evidence(personalCues...)...)
-			}
+	for _, p := range c.besideComparisons() {
+		if c.privateNoAt(p[1]) {
+			c.asks = true
+			c.add(ContactAsk, c.sents[p[0]].evidence(CueCompare)...)
+			c.add(ContactAsk, c.sents[p[1]].evidence(personalCues...)...)
 		}
 	}
 }
