@@ -1154,8 +1154,13 @@ func testSendSlots(t *testing.T, h Harness) {
 	if ok, err := b.TrySendSlot(ctx, "slack:T2:conversations.history", time.Hour); !ok || err != nil {
 		t.Fatalf("another workspace's slot: %v %v", ok, err)
 	}
+	// Each take's slot is its wait after the moment it was taken, which
+	// lies between the clock read before the take and the one after it:
+	// the slot is known to that span, however long a loaded machine
+	// takes over it.
 	const n = 40
-	waits := make([]time.Duration, n)
+	type span struct{ lo, hi time.Time }
+	slots := make([]span, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		db := a
@@ -1163,20 +1168,24 @@ func testSendSlots(t *testing.T, h Harness) {
 			db = b
 		}
 		wg.Go(func() {
+			before := time.Now()
 			w, err := db.TakeSendSlot(ctx, "slack:T1:chat.postMessage", time.Second)
 			if err != nil {
 				t.Error(err)
 			}
-			waits[i] = w
+			slots[i] = span{before.Add(w), time.Now().Add(w)}
 		})
 	}
 	wg.Wait()
-	slices.Sort(waits)
-	for i, w := range waits {
-		// Each slot is a second after the one before; the takes
-		// themselves spread over a fraction of a second.
-		if d := w - time.Duration(i)*time.Second; d < -500*time.Millisecond || d > 0 {
-			t.Fatalf("slot %d waits %v, want about %ds: %v", i, w, i, waits)
+	slices.SortFunc(slots, func(x, y span) int { return x.lo.Compare(y.lo) })
+	// Slot i is i seconds after the first (none shared, none skipped):
+	// its span and the first's, moved on by i seconds, overlap. The
+	// database's clock counts in microseconds: a millisecond of slack.
+	const slack = time.Millisecond
+	for i, s := range slots {
+		at := time.Duration(i) * time.Second
+		if s.lo.After(slots[0].hi.Add(at+slack)) || s.hi.Before(slots[0].lo.Add(at-slack)) {
+			t.Fatalf("slot %d is %v to %v after the first, want %v", i, s.lo.Sub(slots[0].hi), s.hi.Sub(slots[0].lo), at)
 		}
 	}
 	if w, err := a.TakeSendSlot(ctx, "slack:T2:chat.postMessage", time.Second); err != nil || w != 0 {
