@@ -357,6 +357,7 @@ func (c *combiner) ask() {
 	c.contactAsk()
 	back = c.whyComparesAsk(back)
 	c.comparisonAsks()
+	c.othersYesAsks()
 	c.silenceAsks()
 	c.tradedAsks()
 	back = c.comebackAsk(back)
