@@ -362,6 +362,7 @@ func (c *combiner) ask() {
 	c.tradedAsks()
 	back = c.comebackAsk(back)
 	back = c.bareNoChase(back)
+	back = c.betterAfterNo(back)
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()

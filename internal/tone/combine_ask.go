@@ -583,3 +583,33 @@ func (c *combiner) othersYesAsks() {
 		}
 	}
 }
+
+// betterAfterNo: failing any other ask, a question whether another time
+// or form would do better (set works-better: "Does that work better?"),
+// after a sentence that tells of the reader's no about something private
+// ("So about that dinner you said no to… Friday's open now. Does that
+// work better?"), makes a new offer past that no: it asks again, though
+// the question names nothing private. (Not in work talk, a group's
+// event or the writer's own no.)
+//
+// It returns back with the no appended.
+func (c *combiner) betterAfterNo(back []Hit) []Hit {
+	if c.asks {
+		return back
+	}
+	d, sents, texts := c.d, c.sents, c.texts
+	for i, s := range sents {
+		if !s.has(CueAsk) || s.work() || s.has(CueGroup) || !d.set(SetBetter).in(texts[i]) {
+			continue
+		}
+		for j := range i {
+			if c.privateNoAt(j) && !sents[j].has(CueGroup) && !c.ownNo(j) {
+				c.asks = true
+				c.add(ContactAsk, sents[j].evidence(personalCues...)...)
+				c.add(ContactAsk, s.evidence(CueAsk)...)
+				return append(back, sents[j].evidence(CueRefusal, CueDeclined)...)
+			}
+		}
+	}
+	return back
+}
