@@ -357,10 +357,12 @@ func (c *combiner) ask() {
 	c.contactAsk()
 	back = c.whyComparesAsk(back)
 	c.comparisonAsks()
+	c.othersYesAsks()
 	c.silenceAsks()
 	c.tradedAsks()
 	back = c.comebackAsk(back)
 	back = c.bareNoChase(back)
+	back = c.betterAfterNo(back)
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()

@@ -555,3 +555,65 @@ func (c *combiner) bareNoChase(back []Hit) []Hit {
 	}
 	return back
 }
+
+// othersYesAsks: failing any other ask, a comparison that sets the others
+// against the reader (set against: "You're the only one holding out"),
+// next to a sentence that tells of others' yes to a private meeting (set
+// others-yes: "Ken, Aya and Rina all said yes to the weekend trip."),
+// holds the others up against the reader's no across the two sentences:
+// it asks again for the meeting. (Not a group's event nor work talk.)
+func (c *combiner) othersYesAsks() {
+	if c.asks {
+		return
+	}
+	d, sents, texts := c.d, c.sents, c.texts
+	for i, s := range sents {
+		if !s.has(CueCompare) || s.work() || s.has(CueGroup) {
+			continue
+		}
+		against := slices.ContainsFunc(s[CueCompare], func(h Hit) bool {
+			at := strings.Index(texts[i], h.Norm)
+			return at >= 0 && d.set(SetAgainst).in(texts[i][at:])
+		})
+		if !against {
+			continue
+		}
+		for _, j := range []int{i - 1, i + 1} {
+			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && !sents[j].has(CueGroup) && d.set(SetOthersYes).in(texts[j]) {
+				c.asks = true
+				c.add(ContactAsk, s.evidence(CueCompare)...)
+				c.add(ContactAsk, sents[j].evidence(personalCues...)...)
+			}
+		}
+	}
+}
+
+// betterAfterNo: failing any other ask, a question whether another time
+// or form would do better (set works-better: "Does that work better?"),
+// after a sentence that tells of the reader's no about something private
+// ("So about that dinner you said no to… Friday's open now. Does that
+// work better?"), makes a new offer past that no: it asks again, though
+// the question names nothing private. (Not in work talk, a group's
+// event or the writer's own no.)
+//
+// It returns back with the no appended.
+func (c *combiner) betterAfterNo(back []Hit) []Hit {
+	if c.asks {
+		return back
+	}
+	d, sents, texts := c.d, c.sents, c.texts
+	for i, s := range sents {
+		if !s.has(CueAsk) || s.work() || s.has(CueGroup) || !d.set(SetBetter).in(texts[i]) {
+			continue
+		}
+		for j := range i {
+			if c.privateNoAt(j) && !sents[j].has(CueGroup) && !c.ownNo(j) {
+				c.asks = true
+				c.add(ContactAsk, sents[j].evidence(personalCues...)...)
+				c.add(ContactAsk, s.evidence(CueAsk)...)
+				return append(back, sents[j].evidence(CueRefusal, CueDeclined)...)
+			}
+		}
+	}
+	return back
+}
