@@ -400,6 +400,7 @@ func (c *combiner) pressure() {
 	c.sadFace()
 	c.sadAck()
 	c.sulkBesideNo()
+	c.sulkyWithdrawal()
 	c.wasItMeGuiltAgain()
 	c.noWayOut()
 }

@@ -51,10 +51,11 @@ const (
 	SetBareNo    = "bare-no"      // a sentence that only asks whether it is a no: no?, so that's a no?
 	SetToday     = "today"        // today named in a sentence of its own, before the meeting: 今日は荷物多いでしょ？
 	SetOwnNoTold = "own-no-told"  // the writer's own no told of as done: お誘いをお断りしてしまった
+	SetNuisance  = "nuisance"     // a sentence that only presumes the writer was a nuisance: ご迷惑でしたよね
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetNuisance}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
