@@ -336,6 +336,7 @@ func (c *combiner) read() {
 	c.toldAskOnly()
 	c.todayBefore()
 	c.ownNoOnly()
+	c.altAfterWhy()
 }
 
 // ask reads what points back to a no, then whether and how the draft
@@ -356,6 +357,7 @@ func (c *combiner) ask() {
 
 	c.contactAsk()
 	back = c.whyComparesAsk(back)
+	back = c.bareWhyCompares(back)
 	c.comparisonAsks()
 	c.othersYesAsks()
 	c.silenceAsks()
@@ -402,6 +404,7 @@ func (c *combiner) pressure() {
 	c.sadFace()
 	c.sadAck()
 	c.sulkBesideNo()
+	c.sulkyWithdrawal()
 	c.wasItMeGuiltAgain()
 	c.noWayOut()
 }

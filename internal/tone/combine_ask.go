@@ -617,3 +617,25 @@ func (c *combiner) betterAfterNo(back []Hit) []Hit {
 	}
 	return back
 }
+
+// bareWhyCompares: a draft that opens on a bare why (「え、なんで？」),
+// answering a no, with a comparison with others who came or went out
+// right after it (「ほかの子はみんな来るって言ってたよ」, 「山田さんとは飲み
+// に行ってたじゃん」), asks why the no and, holding the others up against
+// it, asks again for what was refused.
+//
+// It returns back with the why appended.
+func (c *combiner) bareWhyCompares(back []Hit) []Hit {
+	sents := c.sents
+	if len(sents) < 2 || !sents[0].has(CueReason) || !sents[0].only(CueReason, CueAsk) || !c.question(0) {
+		return back
+	}
+	s := sents[1]
+	if !s.has(CueCompare) || s.work() || s.has(CueGroup) || c.anyHas(CueWork) {
+		return back
+	}
+	c.asks = true
+	c.add(ContactAsk, s.evidence(append([]string{CueCompare}, personalCues...)...)...)
+	c.add(ReasonAsk, sents[0].evidence(CueReason)...)
+	return append(back, sents[0].evidence(CueReason)...)
+}

@@ -473,3 +473,30 @@ func (c *combiner) sulkBesideNo() {
 		}
 	}
 }
+
+// sulkyWithdrawal: a sentence that only presumes the writer was a
+// nuisance (set nuisance: 「ご迷惑でしたよね。」), beside the writer's
+// withdrawal in another sentence, is a sulky withdrawal: guilt. (Not
+// with an apology anywhere in the draft: 「しつこく誘ってごめんね。もう
+// 誘わないから安心して」 takes the ask back and presses nothing.)
+func (c *combiner) sulkyWithdrawal() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for _, t := range texts {
+		if d.set(SetApology).in(t) {
+			return
+		}
+	}
+	for i := range sents {
+		text := strings.TrimSpace(texts[i])
+		if !d.set(SetNuisance).fills(text) {
+			continue
+		}
+		for j, o := range sents {
+			if j != i && o.has(CueWithdraw) && !o.work() {
+				c.add(Guilt, quote(CueGuilt, i, 0, len(text)))
+				c.add(Guilt, o.evidence(CueWithdraw)...)
+				return
+			}
+		}
+	}
+}

@@ -591,3 +591,26 @@ func (c *combiner) ownNoOnly() {
 		}
 	}
 }
+
+// altAfterWhy: a why about the reader's no to something private
+// (「どうして週末はダメなんですか？」), then, in the next sentence, something
+// else offered as a question that names nothing private of its own
+// (「平日ならいけます？」, 「日曜だったら空いてる？」): the offer is the same
+// meeting made smaller or moved, past the no. The next sentence takes
+// the private thing and the no from the why, so the ask reads as asking
+// again. (Not at work, not the writer's own no.)
+func (c *combiner) altAfterWhy() {
+	sents := c.sents
+	for i := 0; i+1 < len(sents); i++ {
+		s, t := sents[i], sents[i+1]
+		if !s.why() || !s.personal() || !s.has(CueRefusal) || s.work() || c.ownNo(i) {
+			continue
+		}
+		if !t.has(CueAlt) || !t.has(CueAsk) || !c.question(i+1) || t.has(CueWork, CueGroup, CueContact, CuePrivate, CueSoften, CueWithdraw) {
+			continue
+		}
+		for _, id := range []string{CueContact, CuePrivate, CueMeeting, CueRefusal} {
+			sents[i+1][id] = append(sents[i+1][id], s[id]...)
+		}
+	}
+}
