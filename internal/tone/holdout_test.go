@@ -27,7 +27,7 @@ const (
 // from the same check on the audited labels, and raised after the rounds
 // that followed.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.836, tone.Guilt: 0.892, "clean-flagged": 0.052},
+	"ja": {tone.RepeatAsk: 0.852, tone.Guilt: 0.892, "clean-flagged": 0.052},
 	"en": {tone.RepeatAsk: 0.833, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.800, tone.NoWayOut: 0.880},
 }
 
@@ -40,8 +40,7 @@ var holdoutFloors = map[string]map[string]float64{
 // figure of both languages to its target; the tenth to the thirteenth brought
 // some below theirs again.
 var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.946},
-	"en": {tone.RepeatAsk: 0.943},
+	"en": {tone.RepeatAsk: 0.948},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
