@@ -134,19 +134,29 @@ func (c *combiner) privateNoAt(j int) bool {
 //
 // It returns declined with the comparisons appended.
 func (c *combiner) comparisonAgainst(declined []Hit) []Hit {
-	d, sents, texts := c.d, c.sents, c.texts
+	sents := c.sents
 	for i, s := range sents {
 		if s.work() {
 			continue
 		}
-		for _, h := range s[CueCompare] {
-			if at := strings.Index(texts[i], h.Norm); at >= 0 && d.set(SetAgainst).in(texts[i][at:]) {
-				declined = append(declined, h)
-				break
-			}
+		if h, ok := c.setAgainst(i); ok {
+			declined = append(declined, h)
 		}
 	}
 	return declined
+}
+
+// setAgainst returns the first comparison of sentence i that sets the
+// others against the reader (set against, read from the comparison's
+// words on).
+func (c *combiner) setAgainst(i int) (Hit, bool) {
+	text := c.texts[i]
+	for _, h := range c.sents[i][CueCompare] {
+		if at := strings.Index(text, h.Norm); at >= 0 && c.d.set(SetAgainst).in(text[at:]) {
+			return h, true
+		}
+	}
+	return Hit{}, false
 }
 
 // guiltThenPush: guilt in one sentence and the push in the next
@@ -567,23 +577,15 @@ func (c *combiner) othersYesAsks() {
 		return
 	}
 	d, sents, texts := c.d, c.sents, c.texts
-	for i, s := range sents {
-		if !s.has(CueCompare) || s.work() || s.has(CueGroup) {
+	for _, p := range c.besideComparisons() {
+		i, j := p[0], p[1]
+		if sents[i].has(CueGroup) || sents[j].has(CueGroup) || !sents[j].personal() || sents[j].work() || !d.set(SetOthersYes).in(texts[j]) {
 			continue
 		}
-		against := slices.ContainsFunc(s[CueCompare], func(h Hit) bool {
-			at := strings.Index(texts[i], h.Norm)
-			return at >= 0 && d.set(SetAgainst).in(texts[i][at:])
-		})
-		if !against {
-			continue
-		}
-		for _, j := range []int{i - 1, i + 1} {
-			if c.inDraft(j) && sents[j].personal() && !sents[j].work() && !sents[j].has(CueGroup) && d.set(SetOthersYes).in(texts[j]) {
-				c.asks = true
-				c.add(ContactAsk, s.evidence(CueCompare)...)
-				c.add(ContactAsk, sents[j].evidence(personalCues...)...)
-			}
+		if _, ok := c.setAgainst(i); ok {
+			c.asks = true
+			c.add(ContactAsk, sents[i].evidence(CueCompare)...)
+			c.add(ContactAsk, sents[j].evidence(personalCues...)...)
 		}
 	}
 }
