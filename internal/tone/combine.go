@@ -337,6 +337,7 @@ func (c *combiner) read() {
 	c.todayBefore()
 	c.ownNoOnly()
 	c.altAfterWhy()
+	c.apologyThenTry()
 }
 
 // ask reads what points back to a no, then whether and how the draft
