@@ -537,7 +537,8 @@ func (c *combiner) groupOfTwo() {
 			if !c.inDraft(j) {
 				continue
 			}
-			if loc := d.set(SetTwoOnly).first(texts[j]); loc != nil {
+			// (Not a few at work: 「今度は森さんも呼んで3人で行きましょう、客先へのご挨拶」.)
+			if loc := d.set(SetTwoOnly).first(texts[j]); loc != nil && !sents[j].has(CueWork) {
 				delete(sents[i], CueGroup)
 				h := quote(CuePrivate, j, loc[0], loc[1])
 				sents[i][CuePrivate] = append(sents[i][CuePrivate], h)
