@@ -337,6 +337,7 @@ func (c *combiner) read() {
 	c.todayBefore()
 	c.ownNoOnly()
 	c.altAfterWhy()
+	c.apologyThenTry()
 }
 
 // ask reads what points back to a no, then whether and how the draft
@@ -411,9 +412,12 @@ func (c *combiner) pressure() {
 
 // asksElsewhere: a sentence other than sents[i] asks for something
 // personal or asks again (a plain meal included), and takes nothing back.
+// (Words of asking again in a sentence about work do not ask again: 「この
+// 前は急に番号を聞いちゃってごめんなさい。…あれから考えたんですけど、まずは
+// 仕事のことで色々相談させてもらえたら嬉しいです。」)
 func (c *combiner) asksElsewhere(i int) bool {
 	for j, s := range c.sents {
-		if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain) || c.d.set(SetPlainMeal).in(c.texts[j]) && !s.has(CueWork, CueGroup)) {
+		if j != i && !s.has(CueWithdraw) && s.has(CueAsk, CueDemand) && (s.personal() || s.has(CueAgain) && !s.work() || c.d.set(SetPlainMeal).in(c.texts[j]) && !s.has(CueWork, CueGroup)) {
 			return true
 		}
 	}

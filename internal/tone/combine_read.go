@@ -537,7 +537,8 @@ func (c *combiner) groupOfTwo() {
 			if !c.inDraft(j) {
 				continue
 			}
-			if loc := d.set(SetTwoOnly).first(texts[j]); loc != nil {
+			// (Not a few at work: 「今度は森さんも呼んで3人で行きましょう、客先へのご挨拶」.)
+			if loc := d.set(SetTwoOnly).first(texts[j]); loc != nil && !sents[j].has(CueWork) {
 				delete(sents[i], CueGroup)
 				h := quote(CuePrivate, j, loc[0], loc[1])
 				sents[i][CuePrivate] = append(sents[i][CuePrivate], h)
@@ -611,6 +612,36 @@ func (c *combiner) altAfterWhy() {
 		}
 		for _, id := range []string{CueContact, CuePrivate, CueMeeting, CueRefusal} {
 			sents[i+1][id] = append(sents[i+1][id], s[id]...)
+		}
+	}
+}
+
+// apologyThenTry: an apology that points back to an earlier ask (a
+// sentence with the words of asking again and an apology, set apology:
+// 「こないだは急に誘ってごめんね。」) and a later sentence that asks as a
+// question, in a draft that names nothing, no work, no group and no
+// other matter (「…来月とかでも、一回だけどうかな？」): the question can
+// only ask for the same thing once more, so it names the meeting. (Not
+// in a draft that names something: 「急に会議に呼んでごめん。一回だけ
+// どうかな？」; not the writer's own no.)
+func (c *combiner) apologyThenTry() {
+	d, sents, texts := c.d, c.sents, c.texts
+	if c.namesSomething() || c.anyOwnNo() {
+		return
+	}
+	for i := range sents {
+		if !sents[i].has(CueAgain) || !d.set(SetApology).in(texts[i]) {
+			continue
+		}
+		for j := i + 1; j < len(sents); j++ {
+			if !sents[j].has(CueAsk) || !c.question(j) {
+				continue
+			}
+			for _, h := range sents[j][CueAsk] {
+				h.Cue = CueMeeting
+				sents[j][CueMeeting] = append(sents[j][CueMeeting], h)
+			}
+			return
 		}
 	}
 }
