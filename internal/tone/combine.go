@@ -365,6 +365,7 @@ func (c *combiner) ask() {
 	back = c.comebackAsk(back)
 	back = c.bareNoChase(back)
 	back = c.betterAfterNo(back)
+	back = c.whyThenOffer(back)
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()
