@@ -366,6 +366,7 @@ func (c *combiner) ask() {
 	back = c.bareNoChase(back)
 	back = c.betterAfterNo(back)
 	back = c.whyThenOffer(back)
+	back = c.countedNoAsks(back)
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()

@@ -677,3 +677,35 @@ func (c *combiner) whyThenOffer(back []Hit) []Hit {
 	}
 	return back
 }
+
+// countedNoAsks: failing any other ask, in a draft that names no work and
+// no group, a sentence that counts the reader's nos (set count: "so that's
+// no number two") followed, in it or the next sentence, by a question put
+// in words of asking again ("third time lucky?") asks once more for what
+// the nos refused, whatever it was, though the draft names nothing
+// private; the nos counted back are the guilt countedNosAt reads where
+// the thing is named. (Not the writer's own asks or no counted, nor beside
+// a softener or a withdrawal.)
+//
+// It returns back with the counted nos appended.
+func (c *combiner) countedNoAsks(back []Hit) []Hit {
+	if c.asks || c.anyHas(CueWork, CueGroup, CueSoften, CueWithdraw) {
+		return back
+	}
+	d, sents, texts := c.d, c.sents, c.texts
+	for i, s := range sents {
+		if !s.has(CueRefusal, CueDeclined) || c.ownNo(i) || !d.set(SetCount).in(texts[i]) || d.set(SetOwnAsks).in(texts[i]) {
+			continue
+		}
+		for _, j := range []int{i, i + 1} {
+			if !c.inDraft(j) || !sents[j].has(CueAgain) || !sents[j].has(CueAsk) || !c.question(j) {
+				continue
+			}
+			c.asks = true
+			c.add(ContactAsk, sents[j].evidence(CueAgain, CueAsk)...)
+			c.add(Guilt, s.evidence(CueRefusal, CueDeclined)...)
+			return append(back, s.evidence(CueRefusal, CueDeclined)...)
+		}
+	}
+	return back
+}
