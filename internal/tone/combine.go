@@ -366,6 +366,8 @@ func (c *combiner) ask() {
 	back = c.comebackAsk(back)
 	back = c.bareNoChase(back)
 	back = c.betterAfterNo(back)
+	back = c.whyThenOffer(back)
+	back = c.countedNoAsks(back)
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()

@@ -641,3 +641,71 @@ func (c *combiner) bareWhyCompares(back []Hit) []Hit {
 	c.add(ReasonAsk, sents[0].evidence(CueReason)...)
 	return append(back, sents[0].evidence(CueReason)...)
 }
+
+// whyThenOffer: failing any other ask, a why about the reader's no (cue
+// why-no: "Why not though?", "why the no on lunch though?") followed,
+// within the next two sentences, by the same meeting made small or moved
+// (set instead: "It's literally just one evening", "I could do today
+// instead") pushes past the no the why is about: it asks again, though
+// neither sentence names the private thing in the cues' words. (Not about
+// work or a group's event, not the writer's own no, not softened or
+// taken back.)
+//
+// It returns back with the why's no appended.
+func (c *combiner) whyThenOffer(back []Hit) []Hit {
+	if c.asks {
+		return back
+	}
+	d, sents, texts := c.d, c.sents, c.texts
+	for i, s := range sents {
+		if !s.has(CueWhyNo) || s.has(CueWork, CueGroup) || c.ownNo(i) || c.aboutWork(i) {
+			continue
+		}
+		for j := i + 1; j <= i+2 && j < len(sents); j++ {
+			t := sents[j]
+			if t.has(CueWork, CueGroup, CueSoften, CueWithdraw) {
+				break
+			}
+			if !d.set(SetInstead).in(texts[j]) {
+				continue
+			}
+			c.asks = true
+			c.add(ContactAsk, s.evidence(append([]string{CueWhyNo}, personalCues...)...)...)
+			c.add(ContactAsk, t.evidence(append([]string{CueAgain, CueAsk}, personalCues...)...)...)
+			return append(back, s.evidence(CueWhyNo, CueRefusal, CueDeclined)...)
+		}
+	}
+	return back
+}
+
+// countedNoAsks: failing any other ask, in a draft that names no work and
+// no group, a sentence that counts the reader's nos (set count: "so that's
+// no number two") followed, in it or the next sentence, by a question put
+// in words of asking again ("third time lucky?") asks once more for what
+// the nos refused, whatever it was, though the draft names nothing
+// private; the nos counted back are the guilt countedNosAt reads where
+// the thing is named. (Not the writer's own asks or no counted, nor beside
+// a softener or a withdrawal.)
+//
+// It returns back with the counted nos appended.
+func (c *combiner) countedNoAsks(back []Hit) []Hit {
+	if c.asks || c.anyHas(CueWork, CueGroup, CueSoften, CueWithdraw) {
+		return back
+	}
+	d, sents, texts := c.d, c.sents, c.texts
+	for i, s := range sents {
+		if !s.has(CueRefusal, CueDeclined) || c.ownNo(i) || !d.set(SetCount).in(texts[i]) || d.set(SetOwnAsks).in(texts[i]) {
+			continue
+		}
+		for _, j := range []int{i, i + 1} {
+			if !c.inDraft(j) || !sents[j].has(CueAgain) || !sents[j].has(CueAsk) || !c.question(j) {
+				continue
+			}
+			c.asks = true
+			c.add(ContactAsk, sents[j].evidence(CueAgain, CueAsk)...)
+			c.add(Guilt, s.evidence(CueRefusal, CueDeclined)...)
+			return append(back, s.evidence(CueRefusal, CueDeclined)...)
+		}
+	}
+	return back
+}

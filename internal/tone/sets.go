@@ -53,11 +53,12 @@ const (
 	SetOwnNoTold = "own-no-told"  // the writer's own no told of as done: お誘いをお断りしてしまった
 	SetOthersYes = "others-yes"   // others told as having said yes to the meeting: Ken and Aya all said yes to the trip
 	SetBetter    = "works-better" // whether another time or form does better: Does that work better?
+	SetInstead   = "instead"      // the refused meeting made small or moved: I could do today instead, it's just one evening
 	SetNuisance  = "nuisance"     // a sentence that only presumes the writer was a nuisance: ご迷惑でしたよね
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetOthersYes, SetBetter, SetNuisance}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetOthersYes, SetBetter, SetNuisance, SetInstead}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
