@@ -325,6 +325,7 @@ func (c *combiner) read() {
 	c.othersCompared()
 	c.silenceAsPrivate()
 	c.inviteAsMeeting()
+	c.rankedInvite()
 	c.plainMealAsMeeting()
 	c.dayAsMeeting()
 	c.pointerAsked()

@@ -645,3 +645,28 @@ func (c *combiner) apologyThenTry() {
 		}
 	}
 }
+
+// rankedInvite: the writer's invitation named as such (set invite) in a
+// sentence that holds the writer's standing or a favour over the reader
+// as the reason to come (cue guilt: 「課長の俺が誘ってるんだから、来てくれ
+// るよな？」, 「先輩が誘ってるんだから来るでしょ？」) and asks it as a
+// question, in a draft
+// that names no work, no group and nothing private, is the private meeting
+// itself: the invitation pressed, whatever the meeting is. (Not a
+// reproach of a no, 「せっかく誘ったのに断るとか」, 「真剣に誘ってるのに、
+// 流さないでよ」 (no question), nor the writer's own
+// no, an apology or something past.)
+func (c *combiner) rankedInvite() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	if c.namesSomething() || c.anyOwnNoOrPast() {
+		return
+	}
+	for i, s := range sents {
+		if !s.has(CueGuilt) || !s.has(CueAsk) || !c.question(i) || s.has(CueRefusal, CueDeclined, CueWithdraw, CueSoften) || c.ownNo(i) || d.set(SetApology).in(texts[i]) {
+			continue
+		}
+		if loc := d.set(SetInvite).first(texts[i]); loc != nil {
+			sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
+		}
+	}
+}
