@@ -368,6 +368,7 @@ func (c *combiner) ask() {
 	back = c.betterAfterNo(back)
 	back = c.whyThenOffer(back)
 	back = c.countedNoAsks(back)
+	c.toldNoOffer()
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()

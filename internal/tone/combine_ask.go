@@ -709,3 +709,35 @@ func (c *combiner) countedNoAsks(back []Hit) []Hit {
 	}
 	return back
 }
+
+// toldNoOffer: the reader's no told back in one sentence ("You said you
+// didn't want a one-on-one thing", "I know you weren't keen before"),
+// and a private contact or meeting named in another that asks nothing
+// by its own words ("so I made Saturday a group outing… it's just you and
+// me so far", "I should probably have your personal number"): what is
+// named past the told-back no is offered again, whatever its words. (Not
+// a thing named as past, at work, beside a why, or in a sentence that
+// tells a no, a feeling, a softener or a withdrawal; nor when a no is the
+// writer's own.)
+func (c *combiner) toldNoOffer() {
+	if c.asks || c.anyOwnNo() || c.anyHas(CueWhyNo, CueReason, CueSoften, CueWithdraw) {
+		return
+	}
+	told := -1
+	for j, s := range c.sents {
+		if s.has(CueDeclined) && !s.work() {
+			told = j
+			break
+		}
+	}
+	if told < 0 {
+		return
+	}
+	for i, s := range c.sents {
+		if i == told || !s.personal() || s.work() || s.has(CueRefusal, CueDeclined, CueStill, CueGuilt, CueCompare) || c.past(i) || c.hurtAlone(i) {
+			continue
+		}
+		c.asks = true
+		c.add(ContactAsk, s.evidence(personalCues...)...)
+	}
+}
