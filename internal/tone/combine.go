@@ -410,6 +410,7 @@ func (c *combiner) pressure() {
 	c.sulkBesideNo()
 	c.sulkyWithdrawal()
 	c.wasItMeGuiltAgain()
+	c.whenAfterNo()
 	c.noWayOut()
 }
 
