@@ -737,6 +737,12 @@ func (c *combiner) toldNoOffer() {
 		if i == told || !s.personal() || s.work() || s.has(CueRefusal, CueDeclined, CueStill, CueGuilt, CueCompare) || c.past(i) || c.hurtAlone(i) {
 			continue
 		}
+		// (A meeting alone, neither private nor asked about, may be
+		// someone else's: "You said you'd rather not travel in December.
+		// I've asked Ken to take the Osaka trip.")
+		if !s.has(CuePrivate, CueContact) && !c.question(i) {
+			continue
+		}
 		c.asks = true
 		c.add(ContactAsk, s.evidence(personalCues...)...)
 	}
