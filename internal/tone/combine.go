@@ -369,6 +369,7 @@ func (c *combiner) ask() {
 	back = c.whyThenOffer(back)
 	back = c.countedNoAsks(back)
 	c.toldNoOffer()
+	c.reachPastNo()
 	c.back = back
 	c.softenedOrWork()
 	c.planAtHour()

@@ -747,3 +747,27 @@ func (c *combiner) toldNoOffer() {
 		c.add(ContactAsk, s.evidence(personalCues...)...)
 	}
 }
+
+// reachPastNo: the reader's keeping of a private contact told back ("I
+// get that you keep your number private, totally.") and, in the next
+// sentence, a question about reaching the reader (set reach: "But what if
+// something happens on a night shift and I need to reach you?"): the
+// reason given, even one of work, is the pretext of asking for the
+// contact again.
+func (c *combiner) reachPastNo() {
+	if c.asks {
+		return
+	}
+	for i := 0; i+1 < len(c.sents); i++ {
+		s, t := c.sents[i], c.sents[i+1]
+		if !s.has(CueDeclined) || !s.has(CueContact) || s.work() || s.has(CueSoften, CueWithdraw) || !c.question(i+1) || !t.has(CueAsk, CueDemand) {
+			continue
+		}
+		if !c.d.set(SetReach).in(c.texts[i+1]) {
+			continue
+		}
+		c.asks = true
+		c.add(ContactAsk, s.evidence(CueContact)...)
+		c.add(ContactAsk, t.evidence(CueAsk, CueDemand)...)
+	}
+}
