@@ -743,6 +743,12 @@ func (c *combiner) toldNoOffer() {
 		if !s.has(CuePrivate, CueContact) && !c.question(i) {
 			continue
 		}
+		// (Nor a meeting with work words in it, the two of them at
+		// work: "Just the two of us then for the 1:1 on Monday, in the
+		// small meeting room.")
+		if s.has(CueWork) && !s.has(CueContact) {
+			continue
+		}
 		c.asks = true
 		c.add(ContactAsk, s.evidence(personalCues...)...)
 	}
