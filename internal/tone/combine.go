@@ -372,6 +372,7 @@ func (c *combiner) ask() {
 	c.reachPastNo()
 	c.back = back
 	c.softenedOrWork()
+	c.ackOfNo()
 	c.planAtHour()
 	c.planTold()
 	c.planPrivate()

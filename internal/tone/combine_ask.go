@@ -777,3 +777,32 @@ func (c *combiner) reachPastNo() {
 		c.add(ContactAsk, t.evidence(CueAsk, CueDemand)...)
 	}
 }
+
+// ackOfNo: a softener that only takes the earlier no in (its words an
+// answer taken in, set ack: "totally get it", "fair enough"), in the
+// sentence that tells that no back, eases the no, not the ask made after
+// it: "You said your evenings are for your kids, totally get it. What
+// about a lunch walk on Wednesday, just us?" leaves no way out. (Any
+// other softener in the draft still eases the ask.)
+func (c *combiner) ackOfNo() {
+	if !c.softened || !c.asks {
+		return
+	}
+	ack := c.d.set(SetAck)
+	last := -1
+	for i, s := range c.sents {
+		if !s.has(CueSoften) {
+			continue
+		}
+		if !s.has(CueDeclined) || slices.ContainsFunc(s[CueSoften], func(h Hit) bool { return !ack.in(h.Norm) }) {
+			return
+		}
+		last = i
+	}
+	for j := last + 1; j < len(c.sents); j++ {
+		if c.sents[j].asksPrivate() || c.sents[j].has(CueAlt) && !c.sents[j].work() {
+			c.softened = false
+			return
+		}
+	}
+}
