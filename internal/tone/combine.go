@@ -338,6 +338,7 @@ func (c *combiner) read() {
 	c.ownNoOnly()
 	c.altAfterWhy()
 	c.apologyThenTry()
+	c.othersByWork()
 }
 
 // ask reads what points back to a no, then whether and how the draft
