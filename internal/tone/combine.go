@@ -339,6 +339,7 @@ func (c *combiner) read() {
 	c.ownNoOnly()
 	c.altAfterWhy()
 	c.apologyThenTry()
+	c.othersByWork()
 }
 
 // ask reads what points back to a no, then whether and how the draft
@@ -369,8 +370,11 @@ func (c *combiner) ask() {
 	back = c.betterAfterNo(back)
 	back = c.whyThenOffer(back)
 	back = c.countedNoAsks(back)
+	c.toldNoOffer()
+	c.reachPastNo()
 	c.back = back
 	c.softenedOrWork()
+	c.ackOfNo()
 	c.planAtHour()
 	c.planTold()
 	c.planPrivate()
@@ -410,6 +414,7 @@ func (c *combiner) pressure() {
 	c.sulkBesideNo()
 	c.sulkyWithdrawal()
 	c.wasItMeGuiltAgain()
+	c.whenAfterNo()
 	c.noWayOut()
 }
 

@@ -709,3 +709,100 @@ func (c *combiner) countedNoAsks(back []Hit) []Hit {
 	}
 	return back
 }
+
+// toldNoOffer: the reader's no told back in one sentence ("You said you
+// didn't want a one-on-one thing", "I know you weren't keen before"),
+// and a private contact or meeting named in another that asks nothing
+// by its own words ("so I made Saturday a group outing… it's just you and
+// me so far", "I should probably have your personal number"): what is
+// named past the told-back no is offered again, whatever its words. (Not
+// a thing named as past, at work, beside a why, or in a sentence that
+// tells a no, a feeling, a softener or a withdrawal; nor when a no is the
+// writer's own.)
+func (c *combiner) toldNoOffer() {
+	if c.asks || c.anyOwnNo() || c.anyHas(CueWhyNo, CueReason, CueSoften, CueWithdraw) {
+		return
+	}
+	told := -1
+	for j, s := range c.sents {
+		if s.has(CueDeclined) && !s.work() {
+			told = j
+			break
+		}
+	}
+	if told < 0 {
+		return
+	}
+	for i, s := range c.sents {
+		if i == told || !s.personal() || s.work() || s.has(CueRefusal, CueDeclined, CueStill, CueGuilt, CueCompare) || c.past(i) || c.hurtAlone(i) {
+			continue
+		}
+		// (A meeting alone, neither private nor asked about, may be
+		// someone else's: "You said you'd rather not travel in December.
+		// I've asked Ken to take the Osaka trip.")
+		if !s.has(CuePrivate, CueContact) && !c.question(i) {
+			continue
+		}
+		// (Nor a meeting with work words in it, the two of them at
+		// work: "Just the two of us then for the 1:1 on Monday, in the
+		// small meeting room.")
+		if s.has(CueWork) && !s.has(CueContact) {
+			continue
+		}
+		c.asks = true
+		c.add(ContactAsk, s.evidence(personalCues...)...)
+	}
+}
+
+// reachPastNo: the reader's keeping of a private contact told back ("I
+// get that you keep your number private, totally.") and, in the next
+// sentence, a question about reaching the reader (set reach: "But what if
+// something happens on a night shift and I need to reach you?"): the
+// reason given, even one of work, is the pretext of asking for the
+// contact again.
+func (c *combiner) reachPastNo() {
+	if c.asks {
+		return
+	}
+	for i := 0; i+1 < len(c.sents); i++ {
+		s, t := c.sents[i], c.sents[i+1]
+		if !s.has(CueDeclined) || !s.has(CueContact) || s.work() || s.has(CueSoften, CueWithdraw) || !c.question(i+1) || !t.has(CueAsk, CueDemand) {
+			continue
+		}
+		if !c.d.set(SetReach).in(c.texts[i+1]) {
+			continue
+		}
+		c.asks = true
+		c.add(ContactAsk, s.evidence(CueContact)...)
+		c.add(ContactAsk, t.evidence(CueAsk, CueDemand)...)
+	}
+}
+
+// ackOfNo: a softener that only takes the earlier no in (its words an
+// answer taken in, set ack: "totally get it", "fair enough"), in the
+// sentence that tells that no back, eases the no, not the ask made after
+// it: "You said your evenings are for your kids, totally get it. What
+// about a lunch walk on Wednesday, just us?" leaves no way out. (Any
+// other softener in the draft still eases the ask.)
+func (c *combiner) ackOfNo() {
+	if !c.softened || !c.asks {
+		return
+	}
+	ack := c.d.set(SetAck)
+	last := -1
+	for i, s := range c.sents {
+		if !s.has(CueSoften) {
+			continue
+		}
+		if !s.has(CueDeclined) || slices.ContainsFunc(s[CueSoften], func(h Hit) bool { return !ack.in(h.Norm) }) {
+			return
+		}
+		last = i
+	}
+	for j := last + 1; j < len(c.sents); j++ {
+		if c.sents[j].asksPrivate() || c.sents[j].has(CueAlt) && !c.sents[j].work() {
+			c.softened = false
+			return
+		}
+	}
+}

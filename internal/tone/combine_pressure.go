@@ -500,3 +500,23 @@ func (c *combiner) sulkyWithdrawal() {
 		}
 	}
 }
+
+// whenAfterNo: past a no told back or an ask made again (c.back), a
+// sentence that asks only which day (set when-only: "thurs or fri?",
+// "let me know which date works") takes the yes for granted: a demand.
+// Asked the first time, the same choice leaves the no open ("Let's hang
+// out this weekend. Which day works, Sat or Sun?").
+func (c *combiner) whenAfterNo() {
+	if !c.asks || len(c.back) == 0 || c.softened {
+		return
+	}
+	for i, s := range c.sents {
+		if s.work() || s.has(CueSoften, CueWithdraw) {
+			continue
+		}
+		if loc := c.d.set(SetWhenOnly).first(c.texts[i]); loc != nil {
+			c.add(Demand, c.quote(CueDemand, i, loc[0], loc[1]))
+			c.add(Demand, s.evidence(personalCues...)...)
+		}
+	}
+}

@@ -670,3 +670,46 @@ func (c *combiner) rankedInvite() {
 		}
 	}
 }
+
+// othersByWork: in a comparison that sets the others against the writer
+// in a contrast of guilt ("So you'd go bowling with the warehouse guys
+// but not with me?", "you'll do karaoke with the night shift crew but not
+// with me"), a work word or a group named between the meeting and the
+// contrast tells who the others are, not what the meeting is about: the
+// sentence is no work talk and no group's event. (A work word before the
+// meeting names it, "the client dinner with Mark but not with me"; one
+// after the contrast goes on about work, "…but not me, can HR check the
+// invite list?")
+func (c *combiner) othersByWork() {
+	for i, s := range c.sents {
+		if !s.has(CueCompare) || !s.has(CueMeeting) || !s.has(CueWork, CueGroup) || s.has(CueContact) {
+			continue
+		}
+		text := c.texts[i]
+		contrast := -1
+		for _, h := range s[CueCompare] {
+			if slices.ContainsFunc(s[CueGuilt], func(g Hit) bool { return g.Norm == h.Norm }) {
+				contrast = strings.Index(text, h.Norm)
+			}
+		}
+		meeting := -1
+		for _, h := range s[CueMeeting] {
+			if at := strings.Index(text, h.Norm); at >= 0 && (meeting < 0 || at < meeting) {
+				meeting = at
+			}
+		}
+		if contrast < 0 || meeting < 0 || meeting > contrast {
+			continue
+		}
+		between := true
+		for _, h := range s.evidence(CueWork, CueGroup) {
+			if at := strings.Index(text, h.Norm); at < meeting || at > contrast {
+				between = false
+			}
+		}
+		if between {
+			delete(c.sents[i], CueWork)
+			delete(c.sents[i], CueGroup)
+		}
+	}
+}

@@ -55,10 +55,12 @@ const (
 	SetBetter    = "works-better" // whether another time or form does better: Does that work better?
 	SetInstead   = "instead"      // the refused meeting made small or moved: I could do today instead, it's just one evening
 	SetNuisance  = "nuisance"     // a sentence that only presumes the writer was a nuisance: ご迷惑でしたよね
+	SetWhenOnly  = "when-only"    // a sentence that asks only which day: thurs or fri?, let me know which date works
+	SetReach     = "reach"        // reaching the reader outside the channels at hand: reach you, get hold of you
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetOthersYes, SetBetter, SetNuisance, SetInstead}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetOthersYes, SetBetter, SetNuisance, SetInstead, SetWhenOnly, SetReach}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
