@@ -340,6 +340,7 @@ func (c *combiner) read() {
 	c.altAfterWhy()
 	c.apologyThenTry()
 	c.othersByWork()
+	c.workLineForNo()
 }
 
 // ask reads what points back to a no, then whether and how the draft

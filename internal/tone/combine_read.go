@@ -713,3 +713,57 @@ func (c *combiner) othersByWork() {
 		}
 	}
 }
+
+// workLineForNo: a sentence that tells of the reader's no to a private
+// contact on a work list or sheet (set roster; the no in its refusal or
+// declined cues, or in the words that keep it off, set keep-off), asking
+// nothing of its own, then a sentence that offers a work channel in its
+// place (set work-line) and names nothing private beside it: "I know
+// you'd rather not share your number on the team sheet. Should I put the
+// office line down instead?", 「名簿に携帯番号は載せたくないとのこと、了解
+// です。代わりに内線を載せておきますね」. The no is accepted and work offered
+// instead: neither sentence asks for the contact or asks again. (Not when
+// another sentence of the draft names something private or asks again:
+// "…I'll list the office line. But can you still text me your cell?")
+func (c *combiner) workLineForNo() {
+	d, sents, texts := c.d, c.sents, c.texts
+	for i := 0; i+1 < len(sents); i++ {
+		s, t := sents[i], sents[i+1]
+		if !s.has(CueContact) || s.has(CuePrivate, CueMeeting, CueDemand, CueAgain, CueAlt, CueCompare, CueWhyNo, CueReason, CueGuilt, CueRush, CueStill) || c.question(i) {
+			continue
+		}
+		if !d.set(SetRoster).in(texts[i]) || !s.has(CueRefusal, CueDeclined) && !d.set(SetKeepOff).in(texts[i]) {
+			continue
+		}
+		if !d.set(SetWorkLine).in(texts[i+1]) || t.has(CuePrivate, CueMeeting, CueDemand, CueCompare, CueGuilt, CueRush, CueStill, CueWhyNo, CueReason) {
+			continue
+		}
+		// (Every contact it names is the work channel, and every word of
+		// asking again is the offer in its place: "instead?".)
+		rest := d.set(SetWorkLine).strip(texts[i+1])
+		if slices.ContainsFunc(t[CueContact], func(h Hit) bool { return strings.Contains(rest, foldKana(h.Norm)) }) ||
+			slices.ContainsFunc(t[CueAgain], func(h Hit) bool { return !slices.ContainsFunc(t[CueAlt], func(a Hit) bool { return a.Norm == h.Norm }) }) {
+			continue
+		}
+		if c.elsewherePrivate(i, i+1) {
+			continue
+		}
+		for _, id := range []string{CueContact, CueAsk, CueRefusal, CueDeclined} {
+			delete(sents[i], id)
+		}
+		for _, id := range []string{CueContact, CueAgain, CueAlt} {
+			delete(sents[i+1], id)
+		}
+	}
+}
+
+// elsewherePrivate: a sentence other than sents[i] and sents[j] names
+// something private or points back to a no.
+func (c *combiner) elsewherePrivate(i, j int) bool {
+	for k, s := range c.sents {
+		if k != i && k != j && (s.personal() || s.has(CueAgain, CueStill, CueDeclined, CueRefusal, CueIgnored, CueCompare)) {
+			return true
+		}
+	}
+	return false
+}

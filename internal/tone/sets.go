@@ -57,10 +57,13 @@ const (
 	SetNuisance  = "nuisance"     // a sentence that only presumes the writer was a nuisance: ご迷惑でしたよね
 	SetWhenOnly  = "when-only"    // a sentence that asks only which day: thurs or fri?, let me know which date works
 	SetReach     = "reach"        // reaching the reader outside the channels at hand: reach you, get hold of you
+	SetRoster    = "roster"       // a work list or sheet where contacts are listed: the team sheet, 名簿, 連絡網
+	SetKeepOff   = "keep-off"     // a contact kept off such a list, in the words of the no: rather not share, 載せたくない
+	SetWorkLine  = "work-line"    // a work channel: the office line, a desk extension, 代表番号, 内線
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetOthersYes, SetBetter, SetNuisance, SetInstead, SetWhenOnly, SetReach}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetOthersYes, SetBetter, SetNuisance, SetInstead, SetWhenOnly, SetReach, SetRoster, SetKeepOff, SetWorkLine}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
@@ -144,4 +147,12 @@ func (w *wordSet) fills(s string) bool {
 		at = loc[1]
 	}
 	return at == len(s)
+}
+
+// strip returns s (folded) with the set's words taken out.
+func (w *wordSet) strip(s string) string {
+	if w.re == nil {
+		return foldKana(s)
+	}
+	return w.re.ReplaceAllString(foldKana(s), " ")
 }
