@@ -323,6 +323,7 @@ func (c *combiner) read() {
 	c.threatNotWithdrawal()
 	c.dropWithdrawn()
 	c.othersCompared()
+	c.othersLeftOut()
 	c.silenceAsPrivate()
 	c.inviteAsMeeting()
 	c.rankedInvite()

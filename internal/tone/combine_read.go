@@ -767,3 +767,34 @@ func (c *combiner) elsewherePrivate(i, j int) bool {
 	}
 	return false
 }
+
+// othersLeftOut: a comparison beside a no that singles out the writer
+// (set left-out, at the start of the refusal's words: 「同期とはみんなで飲ん
+// でるのに、私にだけそっけないよね」) holds the others up against the
+// reader: the groups it names are the ones compared with, not the
+// meeting's company, and the comparison itself names the private thing
+// the writer is left out of. (Not in a sentence about work: 「みんな資料
+// 出してくれたのに、私だけ遅れててすみません」 names no no of the reader.)
+func (c *combiner) othersLeftOut() {
+	d, sents := c.d, c.sents
+	for i, s := range sents {
+		if !s.has(CueCompare) || s.has(CueWork) || s.personal() {
+			continue
+		}
+		if !slices.ContainsFunc(s[CueRefusal], func(h Hit) bool { return d.set(SetLeftOut).in(h.Norm) }) {
+			continue
+		}
+		in := func(g Hit) bool {
+			return slices.ContainsFunc(s[CueCompare], func(h Hit) bool { return strings.Contains(h.Norm, g.Norm) })
+		}
+		s[CueGroup] = slices.DeleteFunc(s[CueGroup], in)
+		if len(s[CueGroup]) == 0 {
+			delete(s, CueGroup)
+		}
+		for _, h := range s[CueCompare] {
+			h.Cue = CuePrivate
+			s[CuePrivate] = append(s[CuePrivate], h)
+		}
+		sents[i] = s
+	}
+}
