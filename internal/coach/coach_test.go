@@ -362,11 +362,14 @@ func TestCheck(t *testing.T) {
 		if !res.Pressured() && !strings.Contains(got, lib.T(lang, "check.clean_title")) {
 			t.Errorf("%q: clean draft not reported clean: %q", e.Draft, got)
 		}
+		afterNo := slices.Contains(e.Flags, tone.RepeatAsk) || slices.Contains(e.Flags, tone.ReasonAsk)
 		for _, f := range lib.Tone.Flags {
 			if !tone.Pressure(f.ID) {
 				continue
 			}
-			raised := slices.Contains(e.Flags, f.ID)
+			// After a no, no easy way out is not the matter: a softer
+			// ask is still an ask past the no, so it is not shown.
+			raised := slices.Contains(e.Flags, f.ID) && !(f.ID == tone.NoWayOut && afterNo)
 			if raised != strings.Contains(got, f.Label.In(lang)) {
 				t.Errorf("%q: flag %s shown = %v, want %v", e.Draft, f.ID, !raised, raised)
 			}
@@ -375,7 +378,7 @@ func TestCheck(t *testing.T) {
 			}
 		}
 		for _, f := range res.Flags {
-			if !tone.Pressure(f.ID) {
+			if !tone.Pressure(f.ID) || f.ID == tone.NoWayOut && afterNo {
 				continue
 			}
 			// The words it saw, each named by its cue.
@@ -389,7 +392,6 @@ func TestCheck(t *testing.T) {
 				t.Errorf("%q: flag %s does not name %q (%s): %q", e.Draft, f.ID, h.Text, h.Cue, got)
 			}
 		}
-		afterNo := slices.Contains(e.Flags, tone.RepeatAsk) || slices.Contains(e.Flags, tone.ReasonAsk)
 		if afterNo != strings.Contains(got, lib.T(lang, "check.after_no")) {
 			t.Errorf("%q: the after-a-no answer shown = %v, want %v", e.Draft, !afterNo, afterNo)
 		}

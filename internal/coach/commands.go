@@ -452,8 +452,9 @@ const maxSeen = 4
 // check runs the tone check on a draft. A draft that reads as written
 // after a no (asking again, asking why) is never answered with a way to
 // ask: it hears that not sending is a good choice, and gets what respects
-// the answer. A first ask for a contact hears that too, in one line, in
-// case the other person already said no.
+// the answer; nor is it told it lacks an easy way to say no, since a
+// softer ask is still an ask past the no. A first ask for a contact hears
+// that too, in one line, in case the other person already said no.
 func (t *turn) check(draft string, truncated bool) trustbot.Reply {
 	draft = strings.TrimSpace(draft)
 	if draft == "" {
@@ -466,7 +467,7 @@ func (t *turn) check(draft string, truncated bool) trustbot.Reply {
 	res := tc.Check(draft)
 	var flags []tone.Flag
 	for _, f := range res.Flags {
-		if tone.Pressure(f.ID) {
+		if tone.Pressure(f.ID) && !(f.ID == tone.NoWayOut && res.AfterNo()) {
 			flags = append(flags, f)
 		}
 	}
