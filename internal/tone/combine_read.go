@@ -261,18 +261,30 @@ func (c *combiner) silenceAsPrivate() {
 // (Not in the reader's own answer to one: 「先日はお誘いありがとう
 // ございました。ただ…今回は遠慮させてください」.)
 func (c *combiner) inviteAsMeeting() {
+	d, texts := c.d, c.texts
+	c.inviteMeeting(func(i int, s sentence) bool {
+		// (Beside words that push past a no: a reproach alone, 「せっかく
+		// 誘ったのに断るとか」, the writer's own no or an apology asks
+		// nothing.)
+		return s.has(CueAgain) && !s.has(CueWithdraw) && !c.ownNo(i) && !d.set(SetApology).in(texts[i])
+	})
+}
+
+// inviteMeeting: in a draft that names no work, no group and nothing
+// private, and holds neither the writer's own no nor something past, the
+// writer's invitation named as such (set invite) in a sentence pressed
+// names the private meeting; pressed says which sentences press it.
+func (c *combiner) inviteMeeting(pressed func(i int, s sentence) bool) {
 	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
-	if !c.namesSomething() && !c.anyOwnNoOrPast() {
-		for i, s := range sents {
-			// (Beside words that push past a no: a reproach alone, 「せっかく
-			// 誘ったのに断るとか」, the writer's own no or an apology asks
-			// nothing.)
-			if !s.has(CueAgain) || s.has(CueWithdraw) || c.ownNo(i) || d.set(SetApology).in(texts[i]) {
-				continue
-			}
-			if loc := d.set(SetInvite).first(texts[i]); loc != nil {
-				sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
-			}
+	if c.namesSomething() || c.anyOwnNoOrPast() {
+		return
+	}
+	for i, s := range sents {
+		if !pressed(i, s) {
+			continue
+		}
+		if loc := d.set(SetInvite).first(texts[i]); loc != nil {
+			sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
 		}
 	}
 }
@@ -657,18 +669,10 @@ func (c *combiner) apologyThenTry() {
 // 流さないでよ」 (no question), nor the writer's own
 // no, an apology or something past.)
 func (c *combiner) rankedInvite() {
-	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
-	if c.namesSomething() || c.anyOwnNoOrPast() {
-		return
-	}
-	for i, s := range sents {
-		if !s.has(CueGuilt) || !s.has(CueAsk) || !c.question(i) || s.has(CueRefusal, CueDeclined, CueWithdraw, CueSoften) || c.ownNo(i) || d.set(SetApology).in(texts[i]) {
-			continue
-		}
-		if loc := d.set(SetInvite).first(texts[i]); loc != nil {
-			sents[i][CueMeeting] = append(sents[i][CueMeeting], quote(CueMeeting, i, loc[0], loc[1]))
-		}
-	}
+	d, texts := c.d, c.texts
+	c.inviteMeeting(func(i int, s sentence) bool {
+		return s.has(CueGuilt) && s.has(CueAsk) && c.question(i) && !s.has(CueRefusal, CueDeclined, CueWithdraw, CueSoften) && !c.ownNo(i) && !d.set(SetApology).in(texts[i])
+	})
 }
 
 // othersByWork: in a comparison that sets the others against the writer
@@ -776,8 +780,8 @@ func (c *combiner) elsewherePrivate(i, j int) bool {
 // the writer is left out of. (Not in a sentence about work: 「みんな資料
 // 出してくれたのに、私だけ遅れててすみません」 names no no of the reader.)
 func (c *combiner) othersLeftOut() {
-	d, sents := c.d, c.sents
-	for i, s := range sents {
+	d := c.d
+	for _, s := range c.sents {
 		if !s.has(CueCompare) || s.has(CueWork) || s.personal() {
 			continue
 		}
@@ -795,6 +799,5 @@ func (c *combiner) othersLeftOut() {
 			h.Cue = CuePrivate
 			s[CuePrivate] = append(s[CuePrivate], h)
 		}
-		sents[i] = s
 	}
 }
