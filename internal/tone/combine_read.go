@@ -733,7 +733,7 @@ func (c *combiner) workLineForNo() {
 	d, sents, texts := c.d, c.sents, c.texts
 	for i := 0; i+1 < len(sents); i++ {
 		s, t := sents[i], sents[i+1]
-		if !s.has(CueContact) || s.has(CuePrivate, CueMeeting, CueDemand, CueAgain, CueAlt, CueCompare, CueWhyNo, CueReason, CueGuilt, CueRush, CueStill) || c.question(i) {
+		if !s.has(CueContact) || s.has(CuePrivate, CueMeeting, CueAgain, CueAlt, CueCompare, CueWhyNo, CueReason, CueGuilt, CueRush, CueStill) || c.question(i) || !demandOfNo(s, texts[i]) {
 			continue
 		}
 		if !d.set(SetRoster).in(texts[i]) || !s.has(CueRefusal, CueDeclined) && !d.set(SetKeepOff).in(texts[i]) {
@@ -752,13 +752,29 @@ func (c *combiner) workLineForNo() {
 		if c.elsewherePrivate(i, i+1) {
 			continue
 		}
-		for _, id := range []string{CueContact, CueAsk, CueRefusal, CueDeclined} {
+		for _, id := range []string{CueContact, CueAsk, CueDemand, CueRefusal, CueDeclined} {
 			delete(sents[i], id)
 		}
 		for _, id := range []string{CueContact, CueAgain, CueAlt} {
 			delete(sents[i+1], id)
 		}
 	}
+}
+
+// demandOfNo: every demand in s (text is the sentence) is the verb of the
+// reader's no told of, right after it: "you'd rather not | put your number
+// on the sheet" tells what they would rather not do, and demands nothing.
+func demandOfNo(s sentence, text string) bool {
+	for _, h := range s[CueDemand] {
+		at := strings.Index(text, h.Norm)
+		if !slices.ContainsFunc(s.evidence(CueDeclined, CueRefusal), func(n Hit) bool {
+			end := strings.Index(text, n.Norm) + len(n.Norm)
+			return end <= at && strings.TrimSpace(text[end:at]) == ""
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // elsewherePrivate: a sentence other than sents[i] and sents[j] names
