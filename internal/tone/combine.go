@@ -342,6 +342,7 @@ func (c *combiner) read() {
 	c.apologyThenTry()
 	c.othersByWork()
 	c.workLineForNo()
+	c.thankedThing()
 }
 
 // ask reads what points back to a no, then whether and how the draft

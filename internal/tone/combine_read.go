@@ -817,3 +817,40 @@ func (c *combiner) othersLeftOut() {
 		}
 	}
 }
+
+// thankedThing: a sentence that thanks the reader for how a private thing
+// was taken or told (set thanked: "thanks for understanding about the LINE
+// thing", 「ご連絡先の件、お気遣いありがとうございます」), no question and
+// nothing pressed in it, names a matter settled: its private thing and its
+// words of asking again ask nothing, and what follows is work or small
+// talk. (Not when another sentence names something private or points
+// back to a no, or asks a question not about work: "Thanks for
+// understanding about LINE! Could I get your number instead?", 「ご飯の件、
+// お気遣いありがとうございます。では来週はいかがですか？」)
+func (c *combiner) thankedThing() {
+	for i, s := range c.sents {
+		if !c.d.set(SetThanked).in(c.texts[i]) || !s.has(CueContact, CueMeeting, CuePrivate) || c.question(i) {
+			continue
+		}
+		if s.has(CueDemand, CueAlt, CueCompare, CueGuilt, CueFavour, CueRush, CueWhyNo, CueReason, CueSunk, CueStill) || c.elsewherePrivate(i, i) {
+			continue
+		}
+		if c.asksQuestionElsewhere(i) {
+			continue
+		}
+		for _, id := range []string{CueContact, CueMeeting, CuePrivate, CueAsk, CueAgain, CueRefusal, CueDeclined} {
+			delete(c.sents[i], id)
+		}
+	}
+}
+
+// asksQuestionElsewhere: a sentence other than sents[i] is a question that
+// asks or offers something, not about work.
+func (c *combiner) asksQuestionElsewhere(i int) bool {
+	for j, t := range c.sents {
+		if j != i && c.question(j) && t.has(CueAsk, CueAlt, CueDemand) && !t.work() {
+			return true
+		}
+	}
+	return false
+}
