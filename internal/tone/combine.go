@@ -341,6 +341,8 @@ func (c *combiner) read() {
 	c.altAfterWhy()
 	c.apologyThenTry()
 	c.othersByWork()
+	c.givenAmongWork()
+	c.othersDidWork()
 	c.workLineForNo()
 }
 

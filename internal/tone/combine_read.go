@@ -801,3 +801,45 @@ func (c *combiner) othersLeftOut() {
 		}
 	}
 }
+
+// givenAmongWork: a comparison whose own words tell what the others gave
+// the writer (set given: "even the part-timers from the other branch
+// added me", "the night shift crew gave me their numbers") and that
+// holds every work word of its sentence before what was given: the work
+// words name who the others are, not a work matter, and the sentence is
+// no work talk. (A work word after it or outside the comparison keeps
+// it: "everyone added me, can you share the shift rota too?")
+func (c *combiner) givenAmongWork() {
+	given := c.d.set(SetGiven)
+	for i, s := range c.sents {
+		if !s.has(CueWork) {
+			continue
+		}
+		before := func(w Hit) bool {
+			return slices.ContainsFunc(s[CueCompare], func(h Hit) bool {
+				g, at := given.first(h.Norm), strings.Index(h.Norm, w.Norm)
+				return g != nil && at >= 0 && at+len(w.Norm) <= g[0]
+			})
+		}
+		if !slices.ContainsFunc(s[CueWork], func(w Hit) bool { return !before(w) }) {
+			delete(c.sents[i], CueWork)
+		}
+	}
+}
+
+// othersDidWork: a sentence that only holds others up as having done it
+// (a comparison and no other cue but a group: "Even the night porter
+// did.", "The whole audit team has.") right after a sentence of work talk,
+// in a draft that names nothing private, tells who else did the work: it
+// is no comparison of a private thing. (Beside a private ask it stays one:
+// "Why won't you add me? Even the new temp did.")
+func (c *combiner) othersDidWork() {
+	if slices.ContainsFunc(c.sents, sentence.personal) {
+		return
+	}
+	for i := 1; i < len(c.sents); i++ {
+		if s := c.sents[i]; s.has(CueCompare) && s.only(CueCompare, CueGroup, CueObject) && c.sents[i-1].work() {
+			delete(s, CueCompare)
+		}
+	}
+}
