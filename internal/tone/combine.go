@@ -365,6 +365,7 @@ func (c *combiner) ask() {
 	c.contactAsk()
 	back = c.whyComparesAsk(back)
 	back = c.bareWhyCompares(back)
+	back = c.whyBesideOthers(back)
 	c.comparisonAsks()
 	c.othersYesAsks()
 	c.silenceAsks()
