@@ -315,6 +315,7 @@ func (c *combiner) read() {
 	c.answerAfterInvite()
 	c.apologyThenBut()
 	c.withdrawThenBut()
+	c.withdrawThenWayBack()
 	c.letDownBesideNo()
 	c.sunkAsPlan()
 	c.workBeforeAsk()

@@ -843,3 +843,26 @@ func (c *combiner) othersDidWork() {
 		}
 	}
 }
+
+// withdrawThenWayBack: a sentence that takes a private ask back, then one
+// outside work talk that points back to the no again or asks for
+// something private ("Not gonna ask for your number again, I'll just
+// leave mine here. 090-1234-5678 text me whenever", "I'll stop asking
+// about Sunday. Unless you change your mind"): the way back left open
+// undoes the withdrawal, which reads as asking again. (Not a withdrawal
+// the next sentence also makes, nor one followed by work or a work
+// channel: "I won't bring it up again. Slack is fine from now on.")
+func (c *combiner) withdrawThenWayBack() {
+	sents := c.sents
+	for i := 0; i+1 < len(sents); i++ {
+		s, t := sents[i], sents[i+1]
+		if !s.has(CueWithdraw) || !s.personal() || t.has(CueWithdraw, CueWork, CueGroup) || !(t.has(CueAgain) || t.personal() && t.has(CueAsk, CueDemand)) {
+			continue
+		}
+		for _, h := range s[CueWithdraw] {
+			h.Cue = CueAgain
+			s[CueAgain] = append(s[CueAgain], h)
+		}
+		delete(s, CueWithdraw)
+	}
+}
