@@ -806,3 +806,22 @@ func (c *combiner) ackOfNo() {
 		}
 	}
 }
+
+// whyBesideOthers: a why that names no no ("what's different with
+// you?", "why is that?") beside a comparison of others who come or give
+// (see whyCompares) asks why the reader is not like them: it asks the
+// reason of the reader's no (reason-ask), and that no is shown, so what
+// the comparison asks for is asked again.
+//
+// It returns back with the whys appended.
+func (c *combiner) whyBesideOthers(back []Hit) []Hit {
+	for i := range c.sents {
+		w, ok := whyCompares(c.sents, i)
+		if !ok || w == i || c.sents[w].has(CueWhyNo, CueRefusal, CueDeclined) || !c.sents[w].has(CueReason) {
+			continue
+		}
+		c.add(ReasonAsk, c.sents[w].evidence(CueReason)...)
+		back = append(back, c.sents[w].evidence(CueReason)...)
+	}
+	return back
+}

@@ -854,3 +854,68 @@ func (c *combiner) asksQuestionElsewhere(i int) bool {
 	}
 	return false
 }
+
+// givenAmongWork: a comparison whose own words tell what the others gave
+// the writer (set given: "even the part-timers from the other branch
+// added me", "the night shift crew gave me their numbers") and that
+// holds every work word of its sentence before what was given: the work
+// words name who the others are, not a work matter, and the sentence is
+// no work talk. (A work word after it or outside the comparison keeps
+// it: "everyone added me, can you share the shift rota too?")
+func (c *combiner) givenAmongWork() {
+	given := c.d.set(SetGiven)
+	for i, s := range c.sents {
+		if !s.has(CueWork) {
+			continue
+		}
+		before := func(w Hit) bool {
+			return slices.ContainsFunc(s[CueCompare], func(h Hit) bool {
+				g, at := given.first(h.Norm), strings.Index(h.Norm, w.Norm)
+				return g != nil && at >= 0 && at+len(w.Norm) <= g[0]
+			})
+		}
+		if !slices.ContainsFunc(s[CueWork], func(w Hit) bool { return !before(w) }) {
+			delete(c.sents[i], CueWork)
+		}
+	}
+}
+
+// othersDidWork: a sentence that only holds others up as having done it
+// (a comparison and no other cue but a group: "Even the night porter
+// did.", "The whole audit team has.") right after a sentence of work talk,
+// in a draft that names nothing private, tells who else did the work: it
+// is no comparison of a private thing. (Beside a private ask it stays one:
+// "Why won't you add me? Even the new temp did.")
+func (c *combiner) othersDidWork() {
+	if slices.ContainsFunc(c.sents, sentence.personal) {
+		return
+	}
+	for i := 1; i < len(c.sents); i++ {
+		if s := c.sents[i]; s.has(CueCompare) && s.only(CueCompare, CueGroup, CueObject) && c.sents[i-1].work() {
+			delete(s, CueCompare)
+		}
+	}
+}
+
+// withdrawThenWayBack: a sentence that takes a private ask back, then one
+// outside work talk that points back to the no again or asks for
+// something private ("Not gonna ask for your number again, I'll just
+// leave mine here. 090-1234-5678 text me whenever", "I'll stop asking
+// about Sunday. Unless you change your mind"): the way back left open
+// undoes the withdrawal, which reads as asking again. (Not a withdrawal
+// the next sentence also makes, nor one followed by work or a work
+// channel: "I won't bring it up again. Slack is fine from now on.")
+func (c *combiner) withdrawThenWayBack() {
+	sents := c.sents
+	for i := 0; i+1 < len(sents); i++ {
+		s, t := sents[i], sents[i+1]
+		if !s.has(CueWithdraw) || !s.personal() || t.has(CueWithdraw, CueWork, CueGroup) || !(t.has(CueAgain) || t.personal() && t.has(CueAsk, CueDemand)) {
+			continue
+		}
+		for _, h := range s[CueWithdraw] {
+			h.Cue = CueAgain
+			s[CueAgain] = append(s[CueAgain], h)
+		}
+		delete(s, CueWithdraw)
+	}
+}
