@@ -337,6 +337,7 @@ func (c *combiner) read() {
 	c.makeLight()
 	c.toldAskOnly()
 	c.todayBefore()
+	c.todayAfter()
 	c.ownNoOnly()
 	c.altAfterWhy()
 	c.apologyThenTry()
