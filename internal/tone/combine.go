@@ -338,6 +338,7 @@ func (c *combiner) read() {
 	c.makeLight()
 	c.toldAskOnly()
 	c.todayBefore()
+	c.todayAfter()
 	c.ownNoOnly()
 	c.altAfterWhy()
 	c.apologyThenTry()
@@ -870,7 +871,7 @@ func (d *Detector) joinQuotes(found []map[string][]Hit, texts []string, quote fu
 	var first []int
 	for i := 0; i < len(texts); i++ {
 		text, j := texts[i], i
-		for open(text) && j+1 < len(texts) && !strings.HasPrefix(texts[j+1], ">") && strings.ContainsAny(texts[j+1], "」』") && !strings.HasPrefix(text, ">") {
+		for j+1 < len(texts) && (open(text) && !strings.HasPrefix(texts[j+1], ">") && strings.ContainsAny(texts[j+1], "」』") && !strings.HasPrefix(text, ">") || d.quoteGoesOn(texts[j], texts[j+1])) {
 			// (Nothing between: the next sentence starts where this one ends.)
 			if quote(CueAsk, i, len(text), len(text)+len(texts[j+1])).Norm != texts[j+1] {
 				break
@@ -934,4 +935,13 @@ func inQuoteStops(text string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// quoteGoesOn: next goes on with a quote that the split cut at the
+// trailing mark ending prev, with no bracket to show it (set quote-on,
+// at next's start: 「LINEはちょっと…」 written without 「」, then って
+// 言ってたけど). joinQuotes reads the two as one sentence, so that the
+// words told back are read with what is said of them.
+func (d *Detector) quoteGoesOn(prev, next string) bool {
+	return !strings.HasPrefix(prev, ">") && strings.HasSuffix(prev, "…") && d.set(SetQuoteOn).opens(next)
 }

@@ -919,3 +919,29 @@ func (c *combiner) withdrawThenWayBack() {
 		delete(s, CueWithdraw)
 	}
 }
+
+// todayAfter: a sentence that tells today as a day the reader is free or
+// done early (set today-free: 今日は休みでしょ？, 今日は早上がりやろ), with
+// no group and no urgency of its own, after one of the two sentences
+// before it that offers or asks a private meeting naming no day of its
+// own, not about work and telling of nothing past, sets the meeting for
+// today: the day is read as urgency in the meeting's sentence (一杯だけ
+// 行かん？…今日は早上がりやろ). The day's own words may name work (締め
+// 作業だけ): they tell when it ends.
+func (c *combiner) todayAfter() {
+	d, sents, texts, quote := c.d, c.sents, c.texts, c.quote
+	for i := 1; i < len(sents); i++ {
+		loc := d.set(SetTodayFree).first(texts[i])
+		if loc == nil || sents[i].has(CueRush, CueGroup) {
+			continue
+		}
+		for j := i - 1; j >= 0 && j >= i-2; j-- {
+			n := sents[j]
+			if !n.has(CuePrivate, CueMeeting) || !n.has(CueAsk, CueDemand, CuePrivate) || n.has(CueRush, CueWork, CueGroup, CueAlt) || c.past(j) || d.set(SetDay).in(texts[j]) {
+				continue
+			}
+			sents[j][CueRush] = append(sents[j][CueRush], quote(CueRush, i, loc[0], loc[1]))
+			break
+		}
+	}
+}

@@ -62,10 +62,12 @@ const (
 	SetWorkLine  = "work-line"    // a work channel: the office line, a desk extension, 代表番号, 内線
 	SetLeftOut   = "left-out"     // the writer left out alone, at the start of a no's words: 私にだけ, 俺だけ
 	SetThanked   = "thanked"      // thanks for how something was taken or told: thanks for understanding, お気遣いありがとうございます
+	SetQuoteOn   = "quote-on"     // words that go on with a quote the split cut at a trailing mark, at a sentence's start: って言ってた
+	SetTodayFree = "today-free"   // today told as a day the reader is free or done early: 今日は休みでしょ, 今日は早上がりやろ
 )
 
 // Sets lists every set ID; the content must give patterns for each.
-var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetOthersYes, SetBetter, SetNuisance, SetInstead, SetWhenOnly, SetReach, SetRoster, SetKeepOff, SetWorkLine, SetLeftOut, SetThanked}
+var Sets = []string{SetOver, SetHome, SetApology, SetClause, SetPast, SetTurn, SetOwnNo, SetBareFills, SetTopic, SetClock, SetHurtNo, SetGiven, SetLetDown, SetSmallTalk, SetReplyNo, SetLookBack, SetSadFace, SetPlainMeal, SetMakeLight, SetCount, SetOwnAsks, SetToldAsk, SetMsgAnswer, SetDay, SetPlanTold, SetBrooding, SetWaited, SetAck, SetSaidSo, SetWasItMe, SetGranted, SetAgainst, SetDeparture, SetInvite, SetPointer, SetSulk, SetTwoOnly, SetBareNo, SetToday, SetOwnNoTold, SetOthersYes, SetBetter, SetNuisance, SetInstead, SetWhenOnly, SetReach, SetRoster, SetKeepOff, SetWorkLine, SetLeftOut, SetThanked, SetQuoteOn, SetTodayFree}
 
 // wordSet is a set compiled as one expression of all its patterns, read
 // with katakana as hiragana like the cues. A set the content does not
