@@ -27,8 +27,8 @@ const (
 // from the same check on the audited labels, and raised after the rounds
 // that followed.
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.852, tone.Guilt: 0.892, "clean-flagged": 0.052},
-	"en": {tone.RepeatAsk: 0.833, tone.ReasonAsk: 0.894, tone.Demand: 0.897, tone.Guilt: 0.800, tone.NoWayOut: 0.880},
+	"ja": {tone.RepeatAsk: 0.852},
+	"en": {tone.RepeatAsk: 0.850, tone.Demand: 0.897, tone.Guilt: 0.800, tone.NoWayOut: 0.880},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
@@ -37,11 +37,9 @@ var holdoutFloors = map[string]map[string]float64{
 // on 2026-12-02: parts a and b of batch twenty-two count as two). A floor is
 // the figure measured on the part as it stood then, cut to three decimals,
 // and raised where a later round lifted it: what the tuning reaches there is
-// kept. Where a figure meets its target, the target itself holds.
-var retiredFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.934},
-	"en": {tone.RepeatAsk: 0.935},
-}
+// kept. Every figure of both languages meets its target now, so there is
+// none: the targets themselves hold.
+var retiredFloors = map[string]map[string]float64{}
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
 // only: no draft is printed) and fails when a figure falls below its
