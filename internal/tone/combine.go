@@ -223,6 +223,21 @@ func (s sentence) outsideSoften(text string, ids ...string) []Hit {
 	})
 }
 
+// lend adds every hit of cue from in s as a hit of cue to as well: the
+// same words, read as the other part too.
+func (s sentence) lend(from, to string) {
+	for _, h := range s[from] {
+		h.Cue = to
+		s[to] = append(s[to], h)
+	}
+}
+
+// readAs reads every hit of cue from in s as a hit of cue to instead.
+func (s sentence) readAs(from, to string) {
+	s.lend(from, to)
+	delete(s, from)
+}
+
 // evidence collects the hits of the given cues in s.
 func (s sentence) evidence(ids ...string) []Hit {
 	var out []Hit
@@ -866,12 +881,20 @@ func (d *Detector) joinQuotes(found []map[string][]Hit, texts []string, quote fu
 	open := func(t string) bool {
 		return strings.Count(t, "「") > strings.Count(t, "」") || strings.Count(t, "『") > strings.Count(t, "』")
 	}
+	// joins: texts[j+1] goes on with text (texts[i] to texts[j]): it closes
+	// a quote text opened, neither being a quoted line, or it goes on with
+	// a quote the split cut at texts[j]'s trailing mark.
+	joins := func(text string, j int) bool {
+		next := texts[j+1]
+		closes := open(text) && !strings.HasPrefix(text, ">") && !strings.HasPrefix(next, ">") && strings.ContainsAny(next, "」』")
+		return closes || d.quoteGoesOn(texts[j], next)
+	}
 	var f2 []map[string][]Hit
 	var t2 []string
 	var first []int
 	for i := 0; i < len(texts); i++ {
 		text, j := texts[i], i
-		for j+1 < len(texts) && (open(text) && !strings.HasPrefix(texts[j+1], ">") && strings.ContainsAny(texts[j+1], "」』") && !strings.HasPrefix(text, ">") || d.quoteGoesOn(texts[j], texts[j+1])) {
+		for j+1 < len(texts) && joins(text, j) {
 			// (Nothing between: the next sentence starts where this one ends.)
 			if quote(CueAsk, i, len(text), len(text)+len(texts[j+1])).Norm != texts[j+1] {
 				break

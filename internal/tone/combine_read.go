@@ -43,11 +43,7 @@ func (c *combiner) apologyThenBut() {
 			continue
 		}
 		if sents[i].has(CueWithdraw) {
-			for _, h := range sents[i][CueWithdraw] {
-				h.Cue = CueAgain
-				sents[i][CueAgain] = append(sents[i][CueAgain], h)
-			}
-			delete(sents[i], CueWithdraw)
+			sents[i].readAs(CueWithdraw, CueAgain)
 		} else if loc := d.set(SetApology).first(texts[i]); loc != nil && !sents[i].work() && sents[i+1].asksPrivate() {
 			sents[i][CueAgain] = append(sents[i][CueAgain], quote(CueAgain, i, loc[0], loc[1]))
 		}
@@ -245,10 +241,7 @@ func (c *combiner) silenceAsPrivate() {
 			if !sents[i].has(CueIgnored) || sents[i].personal() || sents[i].has(CueGuilt) {
 				continue
 			}
-			for _, h := range sents[i][CueIgnored] {
-				h.Cue = CuePrivate
-				sents[i][CuePrivate] = append(sents[i][CuePrivate], h)
-			}
+			sents[i].lend(CueIgnored, CuePrivate)
 		}
 	}
 }
@@ -649,10 +642,7 @@ func (c *combiner) apologyThenTry() {
 			if !sents[j].has(CueAsk) || !c.question(j) {
 				continue
 			}
-			for _, h := range sents[j][CueAsk] {
-				h.Cue = CueMeeting
-				sents[j][CueMeeting] = append(sents[j][CueMeeting], h)
-			}
+			sents[j].lend(CueAsk, CueMeeting)
 			return
 		}
 	}
@@ -811,10 +801,7 @@ func (c *combiner) othersLeftOut() {
 		if len(s[CueGroup]) == 0 {
 			delete(s, CueGroup)
 		}
-		for _, h := range s[CueCompare] {
-			h.Cue = CuePrivate
-			s[CuePrivate] = append(s[CuePrivate], h)
-		}
+		s.lend(CueCompare, CuePrivate)
 	}
 }
 
@@ -832,10 +819,7 @@ func (c *combiner) thankedThing() {
 		if !c.d.set(SetThanked).in(c.texts[i]) || !s.has(CueContact, CueMeeting, CuePrivate) || c.question(i) {
 			continue
 		}
-		if s.has(CueDemand, CueAlt, CueCompare, CueGuilt, CueFavour, CueRush, CueWhyNo, CueReason, CueSunk, CueStill) || c.elsewherePrivate(i, i) {
-			continue
-		}
-		if c.asksQuestionElsewhere(i) {
+		if s.has(CueDemand, CueAlt, CueCompare, CueGuilt, CueFavour, CueRush, CueWhyNo, CueReason, CueSunk, CueStill) || c.elsewherePrivate(i, i) || c.asksQuestionElsewhere(i) {
 			continue
 		}
 		for _, id := range []string{CueContact, CueMeeting, CuePrivate, CueAsk, CueAgain, CueRefusal, CueDeclined} {
@@ -912,11 +896,7 @@ func (c *combiner) withdrawThenWayBack() {
 		if !s.has(CueWithdraw) || !s.personal() || t.has(CueWithdraw, CueWork, CueGroup) || !(t.has(CueAgain) || t.personal() && t.has(CueAsk, CueDemand)) {
 			continue
 		}
-		for _, h := range s[CueWithdraw] {
-			h.Cue = CueAgain
-			s[CueAgain] = append(s[CueAgain], h)
-		}
-		delete(s, CueWithdraw)
+		s.readAs(CueWithdraw, CueAgain)
 	}
 }
 
