@@ -115,7 +115,7 @@ func (b *Bot) Start(tb testing.TB) {
 		connected := make(chan error, 1)
 		if b.Public != "" {
 			// HTTP mode: no socket; ready once it takes requests.
-			go func() { connected <- waitReadyz(wctx, b.HTTP) }()
+			go func() { connected <- waitReadyz(wctx, b.HTTP, b.Stderr) }()
 		} else {
 			go func() { connected <- b.Slack.WaitConnections(wctx, before+1) }()
 		}

@@ -176,14 +176,7 @@ func startDevBinary(t *testing.T) devBinary {
 	}
 	cmd.Stdout, cmd.Stderr = b.stderr, b.stderr
 	stop := startProcess(t, cmd, "trustbot")
-	waitFor(t, "trustbot's /readyz", stop, b.stderr, func() bool {
-		resp, err := http.Get("http://" + httpAddr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitFor(t, "trustbot's /readyz", stop, b.stderr, func() bool { return readyAsLogged(httpAddr, b.stderr) })
 	return b
 }
 

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -55,21 +57,59 @@ func (b *Bot) setPublic(addr string) {
 	b.Slack.SetOptionsURL(base + "/slack/interactive")
 }
 
-// waitReadyz waits until /readyz on addr answers 200.
-func waitReadyz(ctx context.Context, addr string) error {
-	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
+// waitReadyz waits until readyAsLogged(addr, stderr).
+func waitReadyz(ctx context.Context, addr string, stderr fmt.Stringer) error {
+	for wait := time.Millisecond; !readyAsLogged(addr, stderr); wait = min(2*wait, 50*time.Millisecond) {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("not ready: %w", ctx.Err())
 		case <-time.After(wait):
 		}
+	}
+	return nil
+}
+
+// readyAsLogged reports whether /readyz on addr answers 200 for the
+// process whose log is stderr: the answer must name the replica that log
+// registered last (a restarted bot logs on after its earlier run). addr was free when the test picked it, but a trustbot that
+// another suite started on the same machine may have taken it since, and
+// be ready first.
+func readyAsLogged(addr string, stderr fmt.Stringer) bool {
+	ids := registeredReplica.FindAllStringSubmatch(stderr.String(), -1)
+	if ids == nil {
+		return false
+	}
+	id := ids[len(ids)-1]
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode == http.StatusOK && strings.HasPrefix(string(body), "replica "+id[1]+":")
+}
+
+// registeredReplica finds the replica ID in the log line that registers it.
+var registeredReplica = regexp.MustCompile(`msg="?replica registered"?[^\n]* replica=(r[0-9a-f]+)`)
+
+// TestWaitReadyzOnlyTrustsItsOwnProcess: another process ready on the
+// address is not taken for the one whose log the test reads.
+func TestWaitReadyzOnlyTrustsItsOwnProcess(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "replica r00000000000000aa: ready")
+	}))
+	defer other.Close()
+	addr := strings.TrimPrefix(other.URL, "http://")
+	var theirs, own syncBuffer
+	fmt.Fprintln(&theirs, `time=2026-12-02T09:00:00Z level=INFO msg="replica registered" component=schedule replica=r00000000000000bb host=vm pid=1`)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := waitReadyz(ctx, addr, &theirs); err == nil {
+		t.Fatal("another replica's ready answer was taken for this process's")
+	}
+	fmt.Fprintln(&own, `time=2026-12-02T09:00:00Z level=INFO msg="replica registered" component=schedule replica=r00000000000000aa host=vm pid=1`)
+	if err := waitReadyz(ctxTimeout(t), addr, &own); err != nil {
+		t.Fatalf("its own replica's ready answer: %v", err)
 	}
 }
 

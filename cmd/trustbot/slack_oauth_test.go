@@ -338,7 +338,7 @@ func TestSlackOAuthRealProcess(t *testing.T) {
 			t.Error("trustbot did not stop")
 		}
 	})
-	if err := waitReadyz(ctxTimeout(t), httpAddr); err != nil {
+	if err := waitReadyz(ctxTimeout(t), httpAddr, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, &stderr)
 	}
 	base := "http://" + public

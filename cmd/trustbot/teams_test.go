@@ -92,14 +92,7 @@ func (b *TeamsBot) Start(tb testing.TB) {
 	go func() {
 		b.done <- run(ctx, []string{"serve"}, func(k string) string { return b.Env[k] }, strings.NewReader(""), io.Discard, b.Stderr)
 	}()
-	b.eventually(tb, "ready", func() bool {
-		resp, err := http.Get("http://" + b.HTTP + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	b.eventually(tb, "ready", func() bool { return readyAsLogged(b.HTTP, b.Stderr) })
 }
 
 // Stop ends serve and checks it exits cleanly.
