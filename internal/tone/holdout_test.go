@@ -33,13 +33,15 @@ var holdoutFloors = map[string]map[string]float64{
 
 // retiredFloors are the same for the retired part: the first holdout,
 // tuned on since, and the fresh batches after it, each added to it before
-// anything was tuned on it (one on 2026-11-30, twelve on 2026-12-01, five
-// on 2026-12-02: batch twenty-two's four parts count as four). A floor is
-// the figure measured on the part as it stood then, cut to three decimals,
-// and raised where a later round lifted it: what the tuning reaches there is
-// kept. Where a figure meets its target, the target itself holds.
+// anything was tuned on it (one on 2026-11-30, twelve on 2026-12-01, nine
+// on 2026-12-02: batch twenty-one, then batches twenty-two and
+// twenty-three in four parts each). A floor is the figure measured on the
+// part as it stood then, cut to three decimals, and raised where a later
+// round lifted it: what the tuning reaches there is kept. Where a figure
+// meets its target, the target itself holds.
 var retiredFloors = map[string]map[string]float64{
-	"en": {tone.RepeatAsk: 0.937},
+	"ja": {tone.RepeatAsk: 0.915, tone.Demand: 0.896},
+	"en": {tone.RepeatAsk: 0.879},
 }
 
 // TestHoldoutTargets measures the check on the holdout drafts (figures
