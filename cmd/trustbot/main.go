@@ -79,7 +79,8 @@ func init() {
 		{"rekey", "[--db FILE]", "re-seal stored notes with TRUSTBOT_ENCRYPTION_KEY", rekey},
 		{"playbooks lint", "[DIR]", "check the content (the built-in one, or DIR); every problem as FILE:LINE", playbooksCmd},
 		{"playbooks stats", "[--json] [DIR]", "count the content", playbooksCmd},
-		{"playbooks tone-eval", "[--split train|dev|retired|fresh|holdout|all] [--misses] [DIR]", "measure the tone check on its labelled corpus", playbooksCmd},
+		{"playbooks tone-eval", "[--split train|dev|retired|fresh|holdout|all] [--misses] [--rules-only] [DIR]", "measure the tone check on its labelled corpus", playbooksCmd},
+		{"playbooks tone-train", "[--threshold P] [DIR]", "train the tone check's learned part on its corpus", playbooksCmd},
 		{"playbooks tone-check", "[--dir DIR] DRAFT", "show every cue the tone check finds in a draft", playbooksCmd},
 		{"version", "", "print the version (also --version)", printVersion},
 		{"help", "", "this list (also --help, -h)", nil}, // run prints usage: it lists commands

@@ -950,6 +950,52 @@ func TestToneEvalEmptySplit(t *testing.T) {
 	}
 }
 
+// TestToneTrain: "playbooks tone-train DIR" writes the model of each
+// language with a threshold into DIR and removes one left from before for
+// a language without; the content then loads with it, and tone-eval
+// measures it with and without --rules-only. A threshold that is no
+// probability is refused.
+func TestToneTrain(t *testing.T) {
+	t.Parallel() // its own copy of the content
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, playbooks.FS); err != nil {
+		t.Fatal(err)
+	}
+	// The corpus is cut to a few drafts, so that training stays quick (the
+	// examples and phrasings remain).
+	for _, split := range []string{"train", "dev", "retired", "fresh", "holdout"} {
+		for _, lang := range []string{"ja", "en"} {
+			body := "drafts:\n  - text: \"" + split + " " + lang + " また今度\"\n    labels: []\n"
+			if err := os.WriteFile(filepath.Join(dir, "tone", "corpus", lang+"-"+split+".yaml"), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stale := filepath.Join(dir, "tone", "model-en.json")
+	if err := os.WriteFile(stale, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCmd(t, nil, "", "playbooks", "tone-train", "--threshold", "2", dir); code != 2 || !strings.Contains(stderr, "--threshold") {
+		t.Errorf("--threshold 2: exit %d: %s", code, stderr)
+	}
+	code, out, stderr := runCmd(t, nil, "", "playbooks", "tone-train", dir)
+	if code != 0 || !strings.Contains(out, "model-ja.json") || !strings.Contains(out, "removed "+stale) {
+		t.Fatalf("tone-train: exit %d: %s %s", code, out, stderr)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the English model is still there: %v", err)
+	}
+	lib, err := playbook.Load(os.DirFS(dir))
+	if err != nil || !lib.Tone.HasModel() {
+		t.Fatalf("the content with the trained model: %v, model %v", err, err == nil && lib.Tone.HasModel())
+	}
+	for _, args := range [][]string{{"--split", "holdout"}, {"--split", "holdout", "--rules-only"}} {
+		if code, out, stderr := runCmd(t, nil, "", append(append([]string{"playbooks", "tone-eval"}, args...), dir)...); code != 0 || !strings.Contains(out, "holdout ja: 1 drafts") {
+			t.Errorf("tone-eval %v: exit %d: %s %s", args, code, out, stderr)
+		}
+	}
+}
+
 // TestPlaybooksDirOverride: a writer edits a copy of the content and sees
 // the change in the console without rebuilding; broken content is refused
 // with its lint report.

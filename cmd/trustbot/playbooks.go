@@ -19,7 +19,7 @@ var errProblems = errors.New("the playbooks have problems")
 // playbooksCmd runs "playbooks lint [DIR]" and "playbooks stats [--json] [DIR]".
 func playbooksCmd(_ context.Context, e env) error {
 	if len(e.args) == 0 {
-		return usageErr("playbooks needs a subcommand: lint, stats, tone-eval or tone-check")
+		return usageErr("playbooks needs a subcommand: lint, stats, tone-eval, tone-check or tone-train")
 	}
 	sub := e.args[0]
 	e.args = e.args[1:]
@@ -79,8 +79,10 @@ func playbooksCmd(_ context.Context, e env) error {
 		return toneEval(e)
 	case "tone-check":
 		return toneCheck(e)
+	case "tone-train":
+		return toneTrain(e)
 	}
-	return usageErr("unknown playbooks subcommand %q: use lint, stats, tone-eval or tone-check", sub)
+	return usageErr("unknown playbooks subcommand %q: use lint, stats, tone-eval, tone-check or tone-train", sub)
 }
 
 func contentFS(args []string) (iofs.FS, string, error) {

@@ -18,6 +18,7 @@ func toneEval(e env) error {
 	fs := e.flags("playbooks tone-eval", "The drafts are those of tone/corpus/ in the built-in content, or in DIR.\n--misses lists the train, dev or retired drafts whose flags differ from their labels;\nthe fresh batch and the holdout are only measured, never listed, so that\nnothing is tuned on them.")
 	split := fs.String("split", "all", "train, dev, retired, fresh, holdout or all")
 	misses := fs.Bool("misses", false, "list the train, dev or retired drafts the check gets wrong")
+	rulesOnly := fs.Bool("rules-only", false, "measure the rules alone, without the learned part")
 	if err := e.parse(fs); err != nil {
 		return err
 	}
@@ -40,6 +41,9 @@ func toneEval(e env) error {
 	lib, err := loadForTone(e, fsys)
 	if err != nil {
 		return err
+	}
+	if *rulesOnly {
+		lib.Tone.Detector = lib.Tone.Detector.RulesOnly()
 	}
 	for _, sp := range splits {
 		samples, err := playbook.LoadCorpus(fsys, sp)

@@ -483,6 +483,7 @@ func (ld *loader) loadTone(l *Library) {
 	d, ok := ld.decode("tone/rules.yaml", t)
 	if ok {
 		ld.checkTone(d, l, t)
+		ld.loadModels(t)
 		l.Tone = t
 	}
 

@@ -114,12 +114,18 @@ type Tone struct {
 	Flags        []*ToneFlag       `yaml:"flags"`
 	Asking       []string          `yaml:"asking"`
 	AfterNoTopic string            `yaml:"after_no_topic"`
+	// LearnedName names the words a flag of the learned part was raised
+	// on (the cue tone.CueLearned).
+	LearnedName Text `yaml:"learned_name"`
 
 	*tone.Detector `yaml:"-"`
 }
 
 // Cue returns the cue with the given ID.
 func (t *Tone) Cue(id string) (*ToneCue, bool) {
+	if id == tone.CueLearned && len(t.LearnedName) > 0 {
+		return &ToneCue{ID: id, Name: t.LearnedName}, true
+	}
 	for _, c := range t.Cues {
 		if c.ID == id {
 			return c, true

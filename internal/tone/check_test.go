@@ -65,11 +65,20 @@ func FuzzCheck(f *testing.F) {
 	})
 }
 
+// BenchmarkCheck checks the examples in turn, with the learned part and
+// with the rules alone.
 func BenchmarkCheck(b *testing.B) {
 	l := library(b)
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		l.Tone.Check(l.Examples[i%len(l.Examples)].Draft)
+	for _, c := range []struct {
+		name string
+		d    *tone.Detector
+	}{{"learned", l.Tone.Detector}, {"rules-only", l.Tone.RulesOnly()}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				c.d.Check(l.Examples[i%len(l.Examples)].Draft)
+			}
+		})
 	}
 }
 
@@ -138,4 +147,46 @@ func TestFlagEvidenceAsWritten(t *testing.T) {
 			t.Errorf("%q: repeat-ask quotes %q, want %q among them", c.draft, got, c.want)
 		}
 	}
+}
+
+// TestLearnedPartOnlyAdds: on every example and every eighth train draft
+// (all of them take long under the race detector), the learned part keeps every flag the rules raise, with the rules' evidence, and
+// what it adds names the user's words under its own cue.
+func TestLearnedPartOnlyAdds(t *testing.T) {
+	l := library(t)
+	if !l.Tone.HasModel() {
+		t.Fatal("no learned part in the built-in content")
+	}
+	rules := l.Tone.RulesOnly()
+	samples, err := playbook.LoadCorpus(playbooks.FS, playbook.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drafts := make([]string, 0, len(samples)/8+1+len(l.Examples))
+	for i := 0; i < len(samples); i += 8 {
+		drafts = append(drafts, samples[i].Text)
+	}
+	for _, e := range l.Examples {
+		drafts = append(drafts, e.Draft)
+	}
+	added := 0
+	for _, d := range drafts {
+		full, alone := l.Tone.Check(d), rules.Check(d)
+		for _, f := range alone.Flags {
+			i := slices.IndexFunc(full.Flags, func(g tone.Flag) bool { return g.ID == f.ID })
+			if i < 0 || !slices.Equal(full.Flags[i].Evidence, f.Evidence) {
+				t.Fatalf("%q: the rules' %s is lost or changed with the learned part", d, f.ID)
+			}
+		}
+		for _, f := range full.Flags {
+			if alone.Has(f.ID) {
+				continue
+			}
+			added++
+			if !slices.ContainsFunc(f.Evidence, func(h tone.Hit) bool { return h.Cue == tone.CueLearned }) {
+				t.Fatalf("%q: %s added without the learned cue: %+v", d, f.ID, f.Evidence)
+			}
+		}
+	}
+	t.Logf("the learned part added %d flags to %d drafts", added, len(drafts))
 }

@@ -5,7 +5,10 @@
 // (patterns given as data, in both languages) and combines them by the
 // rules written once in this package, so that wording never seen before
 // still lands and every flag can say what it saw. The rules hold no words
-// of a language: those they read are the content's word sets.
+// of a language: those they read are the content's word sets. A learned
+// part (learned.go), trained on the labelled corpus, may add a flag the
+// rules did not raise, naming the words that weighed most; it never takes
+// one away.
 package tone
 
 import (
@@ -122,6 +125,8 @@ type Detector struct {
 	lits  *literalIndex
 	pairs []string // the content's replacements, old and new in turn, sorted
 	words map[string]string
+
+	models map[string]*Model // the learned part by language (learned.go)
 }
 
 type cue struct {
@@ -351,7 +356,7 @@ func (d *Detector) Check(draft string) Result {
 		}
 		sad = append(sad, Hit{Cue: CueGuilt, Norm: draft[loc[0]:loc[1]], Text: draft[loc[0]:loc[1]], Sentence: i})
 	}
-	r.Flags = d.combine(found, texts, quote, sad)
+	r.Flags = d.learn(draft, m, d.combine(found, texts, quote, sad))
 	return r
 }
 
