@@ -346,6 +346,37 @@ func TestPhrase(t *testing.T) {
 	}
 }
 
+// TestCheckLearnedRepeatAsk: a Japanese repeat ask that only the learned
+// part catches (the first train draft of that kind) is answered as one:
+// the flag is shown naming the user's words as the learned part's, with
+// the answer after a no and nothing that asks.
+func TestCheckLearnedRepeatAsk(t *testing.T) {
+	lib := MustLibrary(t)
+	samples, err := playbook.LoadCorpus(playbooks.FS, playbook.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := lib.Tone.RulesOnly()
+	i := slices.IndexFunc(samples, func(s tone.Sample) bool {
+		return s.Lang == "ja" && lib.Tone.Check(s.Text).Has(tone.RepeatAsk) && !rules.Check(s.Text).Has(tone.RepeatAsk)
+	})
+	if i < 0 {
+		t.Fatal("the learned part adds a repeat ask to no Japanese train draft")
+	}
+	draft := samples[i].Text
+	got := all(command(MustCoach(t, "ja-JP"), "check "+draft))
+	f, _ := lib.Tone.Flag(tone.RepeatAsk)
+	name := lib.Tone.LearnedName.In(trustbot.Japanese)
+	for _, want := range []string{f.Label.In(trustbot.Japanese), name, lib.T(trustbot.Japanese, "check.after_no"), lib.T(trustbot.Japanese, "check.declined_pointer")} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q: the answer lacks %q: %q", draft, want, got)
+		}
+	}
+	if strings.Contains(got, lib.T(trustbot.Japanese, "check.if_declined")) {
+		t.Errorf("%q: answered as a first ask: %q", draft, got)
+	}
+}
+
 // TestCheck runs every tone example through the coach: each flag raised
 // is shown with its label, its explanation and the words it saw; a clean
 // draft is said to be clean; a first ask for a contact gets the line about
@@ -450,8 +481,9 @@ func TestCheckWordsAsWritten(t *testing.T) {
 }
 
 // TestNoWayToAskAfterANo: a draft that asks again after a no, whether its
-// label says so (in the examples and every part of the corpus) or the
-// check reads it so, is never answered with a way to ask. The reply offers
+// label says so (in the examples and every part of the corpus: every
+// corpusStride-th draft under the race detector, all of them in make
+// test-tone) or the check reads it so, is never answered with a way to ask. The reply offers
 // no situation that asks, quotes nothing that asks for a contact, and,
 // when the check reads it as a repeat ask, says that not sending is a good
 // choice.
@@ -466,7 +498,9 @@ func TestNoWayToAskAfterANo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		drafts = append(drafts, c...)
+		for i := 0; i < len(c); i += corpusStride {
+			drafts = append(drafts, c[i])
+		}
 	}
 	asking := map[string]bool{}
 	for _, id := range lib.Tone.Asking {

@@ -1,10 +1,12 @@
 package playbook
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 
 	"github.com/trustbot/trustbot/internal/tone"
 	"github.com/trustbot/trustbot/internal/trustbot"
@@ -33,8 +35,8 @@ func (ld *loader) loadModels(t *Tone) {
 			ld.addf(d, 0, "cannot read: %v", err)
 			continue
 		}
-		var m tone.Model
-		if err := json.Unmarshal(b, &m); err != nil {
+		m, err := decodeModel(b)
+		if err != nil {
 			ld.addf(d, 0, "%v", err)
 			continue
 		}
@@ -42,7 +44,7 @@ func (ld *loader) loadModels(t *Tone) {
 			ld.addf(d, 0, "a model of language %q in the file of %s", m.Lang, lang)
 			continue
 		}
-		models = append(models, &m)
+		models = append(models, m)
 	}
 	for _, lang := range t.Detector.SetModels(models...) {
 		ld.addf(doc{file: ModelPath(trustbot.Lang(lang))}, 0, "the model was trained with other features or flags than the check reads (%s): train it again (make tone-model)", tone.FeatureVersion)
@@ -54,6 +56,26 @@ func (ld *loader) loadModels(t *Tone) {
 			}
 		}
 	}
+}
+
+// decoded holds every model file decoded in this process, by its SHA-256:
+// a model is read-only once decoded, and decoding one (some 1.5 MB of
+// JSON) costs more than the rest of the content's loading, which a
+// process may do many times (tests, a content folder edited and read
+// again). A handful of files at most are ever held.
+var decoded sync.Map // [sha256.Size]byte → *tone.Model
+
+func decodeModel(b []byte) (*tone.Model, error) {
+	key := sha256.Sum256(b)
+	if m, ok := decoded.Load(key); ok {
+		return m.(*tone.Model), nil
+	}
+	var m tone.Model
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	decoded.Store(key, &m)
+	return &m, nil
 }
 
 // Phrasings returns every phrasing of the content in lang, polite and

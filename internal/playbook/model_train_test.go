@@ -18,7 +18,7 @@ import (
 // a language with no threshold has none (make tone-model writes them
 // again). Training takes a few seconds of CPU, many times that under the
 // race detector: the test is built without -race only, and run by make
-// tone-model-check, which CI runs.
+// test-tone, which CI runs.
 func TestToneModelUpToDate(t *testing.T) {
 	files, err := playbook.TrainToneModels(playbooks.FS, tone.DefaultTrainOptions)
 	if err != nil {

@@ -149,8 +149,8 @@ func TestFlagEvidenceAsWritten(t *testing.T) {
 	}
 }
 
-// TestLearnedPartOnlyAdds: on every example and every eighth train draft
-// (all of them take long under the race detector), the learned part keeps every flag the rules raise, with the rules' evidence, and
+// TestLearnedPartOnlyAdds: on every example and train draft (every
+// corpusStride-th under the race detector), the learned part keeps every flag the rules raise, with the rules' evidence, and
 // what it adds names the user's words under its own cue.
 func TestLearnedPartOnlyAdds(t *testing.T) {
 	l := library(t)
@@ -162,8 +162,8 @@ func TestLearnedPartOnlyAdds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drafts := make([]string, 0, len(samples)/8+1+len(l.Examples))
-	for i := 0; i < len(samples); i += 8 {
+	drafts := make([]string, 0, len(samples)/corpusStride+1+len(l.Examples))
+	for i := 0; i < len(samples); i += corpusStride {
 		drafts = append(drafts, samples[i].Text)
 	}
 	for _, e := range l.Examples {
