@@ -918,28 +918,36 @@ func TestPlaybooksCommands(t *testing.T) {
 	}
 }
 
+// cutCorpus returns a copy of the built-in content whose tone corpus
+// files each hold only what body gives for the part and language, so that
+// measuring or training on them stays quick.
+func cutCorpus(t *testing.T, body func(split, lang string) string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, playbooks.FS); err != nil {
+		t.Fatal(err)
+	}
+	for _, split := range []string{"train", "dev", "retired", "fresh", "holdout"} {
+		for _, lang := range []string{"ja", "en"} {
+			if err := os.WriteFile(filepath.Join(dir, "tone", "corpus", lang+"-"+split+".yaml"), []byte(body(split, lang)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
+}
+
 // TestToneEvalEmptySplit: a part of the tone corpus with no drafts (the
 // fresh batch between two batches) is measured as such, and the other
 // parts still are.
 func TestToneEvalEmptySplit(t *testing.T) {
 	t.Parallel() // its own copy of the content
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, playbooks.FS); err != nil {
-		t.Fatal(err)
-	}
-	// Every part is cut to one draft per language, so that measuring them
-	// all stays quick.
-	for _, split := range []string{"train", "dev", "retired", "fresh", "holdout"} {
-		for _, lang := range []string{"ja", "en"} {
-			body := "drafts:\n  - text: \"" + split + " " + lang + "\"\n    labels: []\n"
-			if split == "fresh" {
-				body = "# between batches\ndrafts: []\n"
-			}
-			if err := os.WriteFile(filepath.Join(dir, "tone", "corpus", lang+"-"+split+".yaml"), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
+	dir := cutCorpus(t, func(split, lang string) string {
+		if split == "fresh" {
+			return "# between batches\ndrafts: []\n"
 		}
-	}
+		return "drafts:\n  - text: \"" + split + " " + lang + "\"\n    labels: []\n"
+	})
 	code, out, stderr := runCmd(t, nil, "", "playbooks", "tone-eval", "--split", "fresh", dir)
 	if code != 0 || out != "fresh: no drafts\n\n" {
 		t.Fatalf("tone-eval of an empty part: exit %d: %q %s", code, out, stderr)
@@ -957,20 +965,10 @@ func TestToneEvalEmptySplit(t *testing.T) {
 // probability is refused.
 func TestToneTrain(t *testing.T) {
 	t.Parallel() // its own copy of the content
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, playbooks.FS); err != nil {
-		t.Fatal(err)
-	}
-	// The corpus is cut to a few drafts, so that training stays quick (the
-	// examples and phrasings remain).
-	for _, split := range []string{"train", "dev", "retired", "fresh", "holdout"} {
-		for _, lang := range []string{"ja", "en"} {
-			body := "drafts:\n  - text: \"" + split + " " + lang + " また今度\"\n    labels: []\n"
-			if err := os.WriteFile(filepath.Join(dir, "tone", "corpus", lang+"-"+split+".yaml"), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	// (The examples and phrasings remain to train on.)
+	dir := cutCorpus(t, func(split, lang string) string {
+		return "drafts:\n  - text: \"" + split + " " + lang + " また今度\"\n    labels: []\n"
+	})
 	stale := filepath.Join(dir, "tone", "model-en.json")
 	if err := os.WriteFile(stale, []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)

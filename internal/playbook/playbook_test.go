@@ -158,19 +158,7 @@ func TestToneRulesNeedEverySet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsys := fstest.MapFS{}
-	err = fs.WalkDir(playbooks.FS, ".", func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(playbooks.FS, path)
-		fsys[path] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys["tone/rules.yaml"] = &fstest.MapFile{Data: out}
+	fsys := contentWith(t, map[string][]byte{"tone/rules.yaml": out})
 	want := fmt.Sprintf("set %q is missing", tone.Sets[0])
 	if _, err := playbook.Load(fsys); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Load of rules without set %q: %v, want %q", tone.Sets[0], err, want)
@@ -261,18 +249,7 @@ func TestCorpusTextsAppearOnce(t *testing.T) {
 }
 
 func TestWarningsDoNotStopLoading(t *testing.T) {
-	fsys := fstest.MapFS{}
-	err := fs.WalkDir(playbooks.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(playbooks.FS, p)
-		fsys[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := contentWith(t, nil)
 	style := string(fsys["style.yaml"].Data)
 	style = regexp.MustCompile(`max_share: [0-9.]+`).ReplaceAllString(style, "max_share: 0.01")
 	fsys["style.yaml"] = &fstest.MapFile{Data: []byte(style)}
