@@ -12,8 +12,10 @@ import (
 
 // toneTrain runs "playbooks tone-train [DIR]": it trains the tone check's
 // learned part on the train, dev and retired drafts of DIR's corpus (never
-// the fresh batch or the holdout), with the content's phrasings as clean
-// drafts, and writes tone/model-ja.json and tone/model-en.json into DIR.
+// the fresh batch or the holdout) and its examples, with the content's
+// phrasings as clean drafts, and writes tone/model-<lang>.json into DIR
+// for each language with a threshold, removing the file of a language
+// without one.
 func toneTrain(e env) error {
 	fs := e.flags("playbooks tone-train", "DIR is the content folder (default playbooks); the models are written into DIR/tone/.\nTraining is deterministic: the same drafts give the same files.")
 	opt := tone.DefaultTrainOptions

@@ -60,9 +60,9 @@ func (ld *loader) loadModels(t *Tone) {
 
 // decoded holds every model file decoded in this process, by its SHA-256:
 // a model is read-only once decoded, and decoding one (some 1.5 MB of
-// JSON) costs more than the rest of the content's loading, which a
-// process may do many times (tests, a content folder edited and read
-// again). A handful of files at most are ever held.
+// JSON) adds about a third to the content's loading, which the tests do
+// many times in one process. A server loads its content once, so it holds
+// one entry a language.
 var decoded sync.Map // [sha256.Size]byte → *tone.Model
 
 func decodeModel(b []byte) (*tone.Model, error) {
