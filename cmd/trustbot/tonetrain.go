@@ -14,8 +14,7 @@ import (
 // learned part on the train, dev and retired drafts of DIR's corpus (never
 // the fresh batch or the holdout) and its examples, with the content's
 // phrasings as clean drafts, and writes tone/model-<lang>.json into DIR
-// for each language with a threshold, removing the file of a language
-// without one.
+// for each language with a threshold.
 func toneTrain(e env) error {
 	fs := e.flags("playbooks tone-train", "DIR is the content folder (default playbooks); the models are written into DIR/tone/.\nTraining is deterministic: the same drafts give the same files.")
 	opt := tone.DefaultTrainOptions
@@ -51,13 +50,7 @@ func toneTrain(e env) error {
 		path := filepath.Join(dir, filepath.FromSlash(playbook.ModelPath(lang)))
 		b, ok := files[lang]
 		if !ok {
-			// A language with no threshold is read by the rules alone.
-			if err := os.Remove(path); err == nil {
-				fmt.Fprintf(e.stdout, "removed %s\n", path)
-			} else if !os.IsNotExist(err) {
-				return err
-			}
-			continue
+			continue // a language with no threshold has no model
 		}
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			return err

@@ -346,10 +346,10 @@ func TestPhrase(t *testing.T) {
 	}
 }
 
-// TestCheckLearnedRepeatAsk: a Japanese repeat ask that only the learned
-// part catches (the first train draft of that kind) is answered as one:
-// the flag is shown naming the user's words as the learned part's, with
-// the answer after a no and nothing that asks.
+// TestCheckLearnedRepeatAsk: in each language, a repeat ask that only the
+// learned part catches (the first train draft of that kind) is answered as
+// one: the flag is shown naming the user's words as the learned part's,
+// with the answer after a no and nothing that asks.
 func TestCheckLearnedRepeatAsk(t *testing.T) {
 	lib := MustLibrary(t)
 	samples, err := playbook.LoadCorpus(playbooks.FS, playbook.Train)
@@ -357,23 +357,25 @@ func TestCheckLearnedRepeatAsk(t *testing.T) {
 		t.Fatal(err)
 	}
 	rules := lib.Tone.RulesOnly()
-	i := slices.IndexFunc(samples, func(s tone.Sample) bool {
-		return s.Lang == "ja" && lib.Tone.Check(s.Text).Has(tone.RepeatAsk) && !rules.Check(s.Text).Has(tone.RepeatAsk)
-	})
-	if i < 0 {
-		t.Fatal("the learned part adds a repeat ask to no Japanese train draft")
-	}
-	draft := samples[i].Text
-	got := all(command(MustCoach(t, "ja-JP"), "check "+draft))
-	f, _ := lib.Tone.Flag(tone.RepeatAsk)
-	name := lib.Tone.LearnedName.In(trustbot.Japanese)
-	for _, want := range []string{f.Label.In(trustbot.Japanese), name, lib.T(trustbot.Japanese, "check.after_no"), lib.T(trustbot.Japanese, "check.declined_pointer")} {
-		if !strings.Contains(got, want) {
-			t.Errorf("%q: the answer lacks %q: %q", draft, want, got)
+	for _, lang := range trustbot.Langs {
+		i := slices.IndexFunc(samples, func(s tone.Sample) bool {
+			return s.Lang == string(lang) && lib.Tone.Check(s.Text).Has(tone.RepeatAsk) && !rules.Check(s.Text).Has(tone.RepeatAsk)
+		})
+		if i < 0 {
+			t.Errorf("%s: the learned part adds a repeat ask to no train draft", lang)
+			continue
 		}
-	}
-	if strings.Contains(got, lib.T(trustbot.Japanese, "check.if_declined")) {
-		t.Errorf("%q: answered as a first ask: %q", draft, got)
+		draft := samples[i].Text
+		got := all(command(MustCoach(t, map[trustbot.Lang]string{trustbot.Japanese: "ja-JP", trustbot.English: "en-US"}[lang]), "check "+draft))
+		f, _ := lib.Tone.Flag(tone.RepeatAsk)
+		for _, want := range []string{f.Label.In(lang), lib.Tone.LearnedName.In(lang), lib.T(lang, "check.after_no"), lib.T(lang, "check.declined_pointer")} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%q: the answer lacks %q: %q", draft, want, got)
+			}
+		}
+		if strings.Contains(got, lib.T(lang, "check.if_declined")) {
+			t.Errorf("%q: answered as a first ask: %q", draft, got)
+		}
 	}
 }
 

@@ -39,8 +39,8 @@ func contentWith(t *testing.T, files map[string][]byte) fstest.MapFS {
 	return fsys
 }
 
-// TestToneModelLoaded: the built-in content carries the Japanese model of
-// the tone check's learned part; a model trained with another reading of
+// TestToneModelLoaded: the built-in content carries the models of the
+// tone check's learned part; a model trained with another reading of
 // drafts, of the wrong language or unreadable is a problem the lint names,
 // and without a model the rules read alone.
 func TestToneModelLoaded(t *testing.T) {
@@ -77,11 +77,11 @@ func TestToneModelLoaded(t *testing.T) {
 			}
 		}
 	}
-	bare, err := playbook.Load(contentWith(t, map[string][]byte{"tone/model-ja.json": nil}))
+	bare, err := playbook.Load(contentWith(t, map[string][]byte{"tone/model-ja.json": nil, "tone/model-en.json": nil}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bare.Tone.HasModel() {
-		t.Error("content without a model file has a learned part")
+		t.Error("content without model files has a learned part")
 	}
 }
