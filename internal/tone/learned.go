@@ -90,7 +90,6 @@ func langOf(s string) string {
 type gram struct {
 	name   string
 	lo, hi int
-	runes  int // characters (ja) or words and marks (en) it spans
 }
 
 // grams reads the normalized text s (of language lang) into its features,
@@ -141,7 +140,7 @@ func grams(s, lang string) []gram {
 			}
 			if !seen[name] {
 				seen[name] = true
-				out = append(out, gram{name: name, lo: toks[a][0], hi: toks[a+n-1][1], runes: n})
+				out = append(out, gram{name: name, lo: toks[a][0], hi: toks[a+n-1][1]})
 			}
 		}
 	}
