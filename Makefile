@@ -43,21 +43,24 @@ run: ## Build and run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN (o
 RACEFLAGS := -race -gcflags='modernc.org/...=-d=checkptr=0' -gcflags='modernc.org/sqlite/lib=-race=false' -gcflags='modernc.org/libc/...=-race=false' -gcflags='modernc.org/memory=-race=false' -gcflags='regexp/...=-race=false' -gcflags='go.yaml.in/...=-race=false'
 
 # The browser test runs in make test-browser only: it needs Chromium, and
-# takes half a minute. Four tests of a package run at once where they
-# allow it (go test's default is one per core): many of the end-to-end
-# tests mostly wait, on child processes or on Teams' pacing of a
-# conversation's messages, and would hold both places on two cores.
+# takes half a minute. Four tests of a package, and four packages, run at
+# once where they allow it (go test's default is one of each per core):
+# many of the end-to-end tests mostly wait, on child processes or on
+# Teams' pacing of a conversation's messages, and so do whole packages
+# (the schedule's, the store's), which would hold both places on two
+# cores.
 test: ## Run every test with the race detector (each fuzz target's seed corpus included)
-	go test $(RACEFLAGS) -count=1 -parallel 4 -skip '^TestInstallPagesInBrowser$$' ./...
+	go test $(RACEFLAGS) -count=1 -p 4 -parallel 4 -skip '^TestInstallPagesInBrowser$$' ./...
 
 tone-model: ## Train the tone check's learned part again (playbooks/tone/model-*.json) from the corpus's train, dev and retired drafts and the examples
 	go run ./cmd/trustbot playbooks tone-train playbooks
 
 # The tone corpus sweeps take minutes under the race detector, which adds
 # nothing to them: they are built without -race only and run here (CI runs
-# it); make test reads every tenth corpus draft where it reads the corpus.
-test-tone: ## The tone check on its whole corpus: the committed models are the trainer's output, the retired part's floors, no repeat ask answered with a way to ask, the learned part only adds
-	go test -count=1 -run '^(TestToneModelUpToDate|TestRetiredTargets|TestNoWayToAskAfterANo|TestLearnedPartOnlyAdds)$$' ./internal/playbook ./internal/tone ./internal/coach
+# it); make test reads every twentieth corpus draft and example where it reads
+# them.
+test-tone: ## The tone check on its whole corpus: the committed models are the trainer's output, the lint of the built-in content with every example, the retired part's floors, every example through the coach, no repeat ask answered with a way to ask, the learned part only adds
+	go test -count=1 -run '^(TestToneModelUpToDate|TestEmbeddedContent|TestRetiredTargets|TestNoWayToAskAfterANo|TestLearnedPartOnlyAdds|TestCheck)$$' ./internal/playbook ./internal/tone ./internal/coach
 
 # The packages whose tests use internal/pgtest, directly or through a
 # helper (internal/testdb opens every test's database).
@@ -83,6 +86,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s; CI runs this); tools/fu
 	tools/fuzzrun/fuzzrun ./internal/coach FuzzHandle $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/tone FuzzCheck $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/tone FuzzNormalizeMapped $(FUZZTIME)
+	tools/fuzzrun/fuzzrun ./internal/tone FuzzDecodeModel $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateSlash $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateInteraction $(FUZZTIME)
 	tools/fuzzrun/fuzzrun ./internal/slack FuzzTranslateEvent $(FUZZTIME)

@@ -217,7 +217,7 @@ func (b *bot) keepTips(ctx context.Context) {
 	start := time.Now()
 	attrs := []any{}
 	if b.slack != nil {
-		attrs = append(attrs, "slack", b.slack.KeepMessages(b.coach.TipMessages(ctx, trustbot.Slack)))
+		attrs = append(attrs, "slack", b.slack.KeepMessages(ctx, b.coach.TipMessages(ctx, trustbot.Slack)))
 	}
 	if b.teams != nil {
 		attrs = append(attrs, "teams", len(b.coach.TipMessages(ctx, trustbot.Teams)))

@@ -59,9 +59,8 @@ func (ld *loader) loadModels(t *Tone) {
 }
 
 // decoded holds every model file decoded in this process, by its SHA-256:
-// a model is read-only once decoded, and decoding one (some 1.5 MB of
-// JSON) adds about a third to the content's loading, which the tests do
-// many times in one process. A server loads its content once, so it holds
+// a model is read-only once decoded, and the tests load the content many
+// times in one process. A server loads its content once, so it holds
 // one entry a language.
 var decoded sync.Map // [sha256.Size]byte → *tone.Model
 
@@ -70,12 +69,12 @@ func decodeModel(b []byte) (*tone.Model, error) {
 	if m, ok := decoded.Load(key); ok {
 		return m.(*tone.Model), nil
 	}
-	var m tone.Model
-	if err := json.Unmarshal(b, &m); err != nil {
+	m, err := tone.DecodeModel(b)
+	if err != nil {
 		return nil, err
 	}
-	decoded.Store(key, &m)
-	return &m, nil
+	decoded.Store(key, m)
+	return m, nil
 }
 
 // Phrasings returns every phrasing of the content in lang, polite and

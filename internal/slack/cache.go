@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"encoding/json"
 	"hash/maphash"
 	"sync"
@@ -67,10 +68,13 @@ func (c *messageCache) encode(r trustbot.Reply) ([]byte, error) {
 	return json.Marshal(plainMessage(webhookMessage(r)))
 }
 
-// keep renders and keeps every shared reply of rs not kept yet, and
-// returns how many renderings are kept then.
-func (c *messageCache) keep(rs []trustbot.Reply) int {
+// keep renders and keeps every shared reply of rs not kept yet, until ctx
+// is done, and returns how many renderings are kept then.
+func (c *messageCache) keep(ctx context.Context, rs []trustbot.Reply) int {
 	for _, r := range rs {
+		if ctx.Err() != nil {
+			break
+		}
 		if r.Shared {
 			c.shared(r)
 		}

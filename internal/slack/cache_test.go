@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -69,13 +70,18 @@ func TestMessageCacheServesTheSameMessage(t *testing.T) {
 
 // TestMessageCacheKeepsAhead: replies kept ahead (keep) are served as they
 // were rendered then, never rendered again; a reply not shared is not
-// kept.
+// kept; a bot stopping stops the keeping.
 func TestMessageCacheKeepsAhead(t *testing.T) {
 	c := newMessageCache()
 	a, b := sharedTip(), sharedTip()
 	b.Blocks[1].Text = "Then do it, and tell them."
 	private := trustbot.Reply{Text: "Your check-ins: weekly"}
-	if n := c.keep([]trustbot.Reply{a, b, private, a}); n != 2 {
+	stopped, stop := context.WithCancel(t.Context())
+	stop()
+	if n := c.keep(stopped, []trustbot.Reply{a, b}); n != 0 {
+		t.Fatalf("%d renderings kept after the bot stopped, want 0", n)
+	}
+	if n := c.keep(t.Context(), []trustbot.Reply{a, b, private, a}); n != 2 {
 		t.Fatalf("%d renderings kept, want 2", n)
 	}
 	for _, r := range []trustbot.Reply{a, b} {

@@ -206,8 +206,11 @@ func (c *Client) SetHandler(h trustbot.Handler) { c.handler = h }
 // them ready to send, as a shared reply is kept the first time it is
 // sent, and returns how many renderings are kept: given the tips at
 // start (coach.Coach.TipMessages), the first tips of a burst cost no more
-// than the later ones. Safe to call while the client runs.
-func (c *Client) KeepMessages(rs []trustbot.Reply) int { return c.messages.keep(rs) }
+// than the later ones. It stops when ctx is done (the bot stopping). Safe
+// to call while the client runs.
+func (c *Client) KeepMessages(ctx context.Context, rs []trustbot.Reply) int {
+	return c.messages.keep(ctx, rs)
+}
 
 // Connected reports whether requests can be taken: in Socket Mode, the
 // socket is open and Slack said hello; over HTTP, the workers run (Run

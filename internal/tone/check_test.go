@@ -162,12 +162,12 @@ func TestLearnedPartOnlyAdds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drafts := make([]string, 0, len(samples)/corpusStride+1+len(l.Examples))
+	drafts := make([]string, 0, (len(samples)+len(l.Examples))/corpusStride+2)
 	for i := 0; i < len(samples); i += corpusStride {
 		drafts = append(drafts, samples[i].Text)
 	}
-	for _, e := range l.Examples {
-		drafts = append(drafts, e.Draft)
+	for i := 0; i < len(l.Examples); i += corpusStride {
+		drafts = append(drafts, l.Examples[i].Draft)
 	}
 	added := 0
 	for _, d := range drafts {

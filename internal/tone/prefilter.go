@@ -3,6 +3,7 @@ package tone
 import (
 	"regexp"
 	"regexp/syntax"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -16,11 +17,22 @@ type pattern struct {
 	ids  []int32  // the literals' IDs in the detector's index
 }
 
+// compiled keeps the patterns compiled in this process, by their source.
+// A compiled pattern is read-only (a detector copies the slice before it
+// numbers the literals), and compiling is half of loading the content,
+// which a server does once but the tests do many times in one process.
+var compiled sync.Map // string → []pattern
+
 // compilePattern compiles p as one pattern per branch of its top-level
 // alternation (a|b|c), each with its own literals, so that only the
-// branches whose words are in a draft run.
+// branches whose words are in a draft run. The caller must not change the
+// patterns it returns.
 func compilePattern(p string) ([]pattern, error) {
-	if _, err := regexp.Compile(p); err != nil {
+	if pts, ok := compiled.Load(p); ok {
+		return pts.([]pattern), nil
+	}
+	// The parse is all of regexp.Compile that can fail.
+	if _, err := syntax.Parse(p, syntax.Perl); err != nil {
 		return nil, err
 	}
 	var out []pattern
@@ -28,7 +40,8 @@ func compilePattern(p string) ([]pattern, error) {
 		re, err := regexp.Compile(branch)
 		if err != nil {
 			// A split the parser reads differently: keep the whole.
-			return compileWhole(p), nil
+			out = compileWhole(p)
+			break
 		}
 		pt := pattern{re: re}
 		if tree, err := syntax.Parse(branch, syntax.Perl); err == nil {
@@ -36,6 +49,7 @@ func compilePattern(p string) ([]pattern, error) {
 		}
 		out = append(out, pt)
 	}
+	compiled.Store(p, out)
 	return out, nil
 }
 
