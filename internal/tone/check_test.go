@@ -150,8 +150,9 @@ func TestFlagEvidenceAsWritten(t *testing.T) {
 }
 
 // TestLearnedPartOnlyAdds: on every example and train draft (every
-// corpusStride-th under the race detector), the learned part keeps every flag the rules raise, with the rules' evidence, and
-// what it adds names the user's words under its own cue.
+// corpusStride-th of each under the race detector), the learned part
+// keeps every flag the rules raise, with the rules' evidence, and what it
+// adds names the user's words under its own cue.
 func TestLearnedPartOnlyAdds(t *testing.T) {
 	l := library(t)
 	if !l.Tone.HasModel() {
