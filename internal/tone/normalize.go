@@ -442,12 +442,20 @@ func foldKana(s string) string {
 	if !strings.ContainsFunc(s, isFoldableKatakana) {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
+	// Byte for byte outside the katakana, so that an index into the
+	// result is one into s: strings.Map would write a byte that is not
+	// UTF-8 as U+FFFD, three bytes.
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if isFoldableKatakana(r) {
-			return r - 0x60
+			b = utf8.AppendRune(b, r-0x60) // three bytes, as the katakana
+		} else {
+			b = append(b, s[i:i+size]...)
 		}
-		return r
-	}, s)
+		i += size
+	}
+	return string(b)
 }
 
 func isFoldableKatakana(r rune) bool { return r >= 'ァ' && r <= 'ヶ' }
