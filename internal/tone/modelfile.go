@@ -12,7 +12,7 @@ import (
 // Model. It reads the file in one pass, as encoding/json would read what
 // it accepts, instead of through encoding/json's reflection: the weights
 // are some 30,000 features of six numbers each, and decoding them so took
-// 45 ms a language (ten times that under the race detector), more than
+// 45 ms a language (seven times that under the race detector), more than
 // the rest of loading the content. It is stricter than encoding/json: an
 // unknown or null field, a key in other letter case, anything but the
 // shapes of a Model, is an error.
@@ -54,7 +54,7 @@ func (r *modelReader) model() (*Model, error) {
 			m.Bias, err = r.nums(nil)
 		case "weights":
 			// A feature and its weights take some 50 bytes of the file,
-			// a weight at least two.
+			// a weight some eight.
 			if m.Weights == nil { // a second "weights" adds to the first, as in encoding/json
 				m.Weights = make(map[string][]float64, len(r.b)/50)
 			}
