@@ -312,8 +312,8 @@ func (db *DB) flushTips(ctx context.Context) error {
 	db.c.groups++
 	db.c.tipMu.Unlock()
 	for _, r := range batch {
-		// A read that began before this write saw the record neither in
-		// the table nor waiting: it must not be cached.
+		// A read under way while the records left the waiting list is
+		// not cached: the next read goes to the table.
 		db.c.recent.update(r.k, func(*recentTips) bool { return true })
 	}
 	return nil

@@ -450,3 +450,36 @@ func TestAppendRecentTipsKeepsWhatItAppendsTo(t *testing.T) {
 		}
 	}
 }
+
+// TestRecentTipsAcrossAFlush: a flush that lands between RecentTips' two
+// reads (the records waiting, then the table) hides none of its records.
+func TestRecentTipsAcrossAFlush(t *testing.T) {
+	ctx := context.Background()
+	db := openTipsOnly(t, filepath.Join(t.TempDir(), "tips.db"))
+	k := trustbot.UserKey{Team: "T1", User: "U1"}
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	for i, id := range []string{"a", "b", "c"} {
+		if err := db.RecordTipShown(ctx, k, id, at.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flushed := false
+	db.betweenTipReads = func() {
+		if !flushed {
+			flushed = true
+			if err := db.Flush(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	got, err := db.RecentTips(ctx, k, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !flushed {
+		t.Fatal("the read went past the table: nothing to test")
+	}
+	if want := []string{"c", "b", "a"}; !slices.Equal(got, want) {
+		t.Fatalf("RecentTips across a flush: %v, want %v", got, want)
+	}
+}

@@ -106,6 +106,10 @@ type DB struct {
 	cfg   Config
 	c     *caches // nil when the store does not cache
 	tips  tipTrim
+
+	// betweenTipReads, when set (tests only), runs between the two reads
+	// of RecentTips: the records waiting, then the table.
+	betweenTipReads func()
 }
 
 var _ trustbot.Store = (*DB)(nil)

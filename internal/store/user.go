@@ -243,11 +243,19 @@ func (db *DB) AppendRecentTips(ctx context.Context, dst []string, k trustbot.Use
 	if ok {
 		return ids, nil
 	}
+	// The waiting records are taken before the table is read: a flush
+	// writes its records before it takes them off the waiting list, so each
+	// record is in one or the other (or both: mergeTips keeps it once).
+	// Read the other way round, a flush between the two reads hid its
+	// records from both.
+	pending := db.pendingTips(k)
+	if db.betweenTipReads != nil {
+		db.betweenTipReads()
+	}
 	rows, err := db.readRecentTips(ctx, k, n)
 	if err != nil {
 		return dst, err
 	}
-	pending := db.pendingTips(k)
 	slices.Reverse(pending)
 	v := recentTips{tips: mergeTips(min(n, tipsKept), pending, rows), limit: n}
 	ids = appendTipIDs(dst, v.tips[:min(n, len(v.tips))])
