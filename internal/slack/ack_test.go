@@ -143,6 +143,30 @@ func TestAnswerInAckWhenFast(t *testing.T) {
 	}
 }
 
+// TestAckMeasuredBeforeItsJob: an ack sent at once is measured before
+// its job is queued, so whatever the job does (its answer included) comes
+// after the metric: a count read once an answer is seen is never short.
+func TestAckMeasuredBeforeItsJob(t *testing.T) {
+	met := &ackCounter{}
+	seen := make(chan int64, 20)
+	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {
+		seen <- met.n.Load()
+		return textReply("answer to " + req.Text)
+	}), func(c *Client) {
+		c.cfg.AnswerBudget = 0 // every ack at once
+		c.cfg.Metrics = met
+	})
+	for i := range int64(20) {
+		_, url := command(t, fake, fmt.Sprint("tip ", i))
+		if n := <-seen; n < i+1 {
+			t.Fatalf("command %d handled with %d acks measured", i+1, n)
+		}
+		if _, err := fake.WaitAnswers(waitCtx(t), url, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestAnswerThroughResponseURLWhenSlow(t *testing.T) {
 	release := make(chan struct{})
 	fake := runClient(t, handlerFunc(func(_ context.Context, req trustbot.Request) trustbot.Reply {

@@ -274,12 +274,10 @@ func (c *Client) Run(ctx context.Context) error {
 // transports come through here: what happens after it does not depend on
 // how the request came.
 func (c *Client) accept(in inbound, start time.Time) {
-	pending := false // the ack, and its metric, come later
-	defer func() {
-		if !pending {
-			c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start))
-		}
-	}()
+	// An ack sent here is measured before it is sent, as a pending one is
+	// (ackEmpty, answerInAck): whatever the ack sets going is seen after
+	// the metric, never before it.
+	acked := func() { c.cfg.Metrics.Acked(trustbot.Slack, time.Since(start)) }
 	state := c.queueState() // nil without Config.AckTrace
 	if in.suggest {
 		// Only the ack carries a menu's choices: it waits for them,
@@ -289,9 +287,9 @@ func (c *Client) accept(in inbound, start time.Time) {
 		select {
 		case c.jobs <- job{in: in, ack: p}:
 			p.setStop(c.afterFunc(SuggestBudget, func() { c.ackEmpty(p, AckBudget) }))
-			pending = true
 		default:
 			c.log.Warn("queue full, no choices for a menu", "request", in.id)
+			acked()
 			c.ack(in, noOptions)
 			c.traceAck(in, AckBusy, start, state)
 		}
@@ -308,11 +306,11 @@ func (c *Client) accept(in inbound, start time.Time) {
 		select {
 		case c.jobs <- job{in: in, ack: p}:
 			p.setStop(c.afterFunc(c.cfg.AnswerBudget, func() { c.ackEmpty(p, AckBudget) }))
-			pending = true
 			return
 		default:
 		}
 	}
+	acked() // before the job is queued: its answer may come before the ack
 	select {
 	case c.jobs <- job{in: in}:
 		c.ack(in, nil)
