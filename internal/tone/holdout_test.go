@@ -27,19 +27,19 @@ const (
 // from the same check on the audited labels, and raised after the rounds
 // that followed and the learned part (2026-12-02). The ja repeat-ask
 // floor fell by one draft (57 → 56 of 61) when batch twenty-eight, read
-// by a round, joined the drafts the model is trained on: a batch that has
-// been read cannot stay blind, and the models are trained on every read
-// draft (docs/benchmarks.md).
+// by a round, joined the drafts the model is trained on (a batch that has
+// been read cannot stay blind), and rose back two rounds later
+// (docs/benchmarks.md).
 var holdoutFloors = map[string]map[string]float64{
-	"ja": {tone.RepeatAsk: 0.918},
+	"ja": {tone.RepeatAsk: 0.934},
 	"en": {tone.RepeatAsk: 0.900},
 }
 
 // retiredFloors are the same for the retired part: the first holdout,
 // tuned on since, and the fresh batches after it, each added to it before
 // anything was tuned on it (one on 2026-11-30, twelve on 2026-12-01,
-// thirty-seven on 2026-12-02: batch twenty-one, then batches twenty-two
-// to twenty-nine in four parts each). A floor is the figure measured on the
+// forty-one on 2026-12-02: batch twenty-one, then batches twenty-two to
+// thirty in four parts each). A floor is the figure measured on the
 // part as it stood then, cut to three decimals, and raised where a later
 // round lifted it: what the tuning reaches there is kept. Where a figure
 // meets its target, the target itself holds. Every figure meets its target
