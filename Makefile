@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test tone-model test-tone test-pg bench-pg test-replicas test-crash test-browser test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
+.PHONY: help build run test test-faults tone-model test-tone test-pg bench-pg test-replicas test-crash test-browser test-playground lint depcheck fuzz bench golden cards-check teams-package teams-icons clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,14 +43,22 @@ run: ## Build and run the bot: Slack when SLACK_BOT_TOKEN and SLACK_APP_TOKEN (o
 RACEFLAGS := -race -gcflags='modernc.org/...=-d=checkptr=0' -gcflags='modernc.org/sqlite/lib=-race=false' -gcflags='modernc.org/libc/...=-race=false' -gcflags='modernc.org/memory=-race=false' -gcflags='regexp/...=-race=false' -gcflags='go.yaml.in/...=-race=false'
 
 # The browser test runs in make test-browser only: it needs Chromium, and
-# takes half a minute. Four tests of a package, and four packages, run at
+# takes half a minute. The process faults (a full or read-only disk, a
+# kill, a SIGTERM, a second instance, a busy database: the race-built
+# binary run as child processes, some 45 s of tests) run in make
+# test-faults, which CI runs too. Four tests of a package, and four packages, run at
 # once where they allow it (go test's default is one of each per core):
 # many of the end-to-end tests mostly wait, on child processes or on
 # Teams' pacing of a conversation's messages, and so do whole packages
 # (the schedule's, the store's), which would hold both places on two
 # cores.
-test: ## Run every test with the race detector (each fuzz target's seed corpus included)
-	go test $(RACEFLAGS) -count=1 -p 4 -parallel 4 -skip '^TestInstallPagesInBrowser$$' ./...
+FAULT_TESTS := TestFullDiskWhileDMsGoOut|TestFullDiskDuringServe|TestReadOnlyDatabaseAtStart|TestWritesRefusedDuringServe|TestDispatchSurvivesAKill|TestSIGTERMDuringFanOut|TestOneInstancePerDatabase|TestSlackBusyDatabase
+
+test: ## Run every test with the race detector (each fuzz target's seed corpus included), but the browser's and the process faults'
+	go test $(RACEFLAGS) -count=1 -p 4 -parallel 4 -skip '^(TestInstallPagesInBrowser|$(FAULT_TESTS))$$' ./...
+
+test-faults: ## The process faults with the race detector: a full disk and a read-only one, writes refused, a SIGKILL and a SIGTERM during a fan-out, a second instance on one database, a busy database
+	go test $(RACEFLAGS) -count=1 -parallel 4 -run '^($(FAULT_TESTS))$$' ./cmd/trustbot
 
 tone-model: ## Train the tone check's learned part again (playbooks/tone/model-*.json) from the corpus's train, dev and retired drafts and the examples
 	go run ./cmd/trustbot playbooks tone-train playbooks
